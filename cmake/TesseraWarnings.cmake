@@ -1,0 +1,7 @@
+# Warnings for our own targets (not for dependencies' headers, which are SYSTEM).
+function(tessera_enable_warnings target)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
+                                             -Wno-unused-parameter)
+  endif()
+endfunction()

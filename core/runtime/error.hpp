@@ -1,0 +1,25 @@
+#pragma once
+// Error types. An InputError is the user's to fix (a config key, a data file, a rank
+// count): its message names the file, key or line and what was expected, and the
+// `tessera` command exits with code 2. Anything else is a failure of the program or
+// the machine and exits with code 1.
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace tessera {
+
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Builds a message from any streamable pieces: str("cells = ", n, " is negative").
+template <typename... Parts>
+std::string str(const Parts&... parts) {
+  std::ostringstream out;
+  (out << ... << parts);
+  return out.str();
+}
+
+}  // namespace tessera

@@ -1,0 +1,135 @@
+#include "core/runtime/runtime.hpp"
+
+#include <dlfcn.h>
+#include <sched.h>
+
+#include <Kokkos_Core.hpp>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <thread>
+
+#include "core/runtime/error.hpp"
+
+namespace tessera::runtime {
+
+Runtime::Runtime(int& argc, char**& argv) {
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  Kokkos::initialize(argc, argv);
+}
+
+Runtime::~Runtime() {
+  Kokkos::finalize();
+  MPI_Finalize();
+}
+
+int comm_rank(MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  return rank;
+}
+
+int comm_size(MPI_Comm comm) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  return size;
+}
+
+int run_collectively(MPI_Comm comm, const std::function<void()>& work) {
+  const int rank = comm_rank(comm);
+  const int size = comm_size(comm);
+  std::string message;
+  int code = kExitOk;
+  try {
+    work();
+  } catch (const InputError& e) {
+    message = e.what();
+    code = kExitInputError;
+  } catch (const std::exception& e) {
+    message = e.what();
+    code = kExitFailure;
+  }
+  // The lowest failing rank speaks; the worst exit code wins.
+  int failing_rank = code != kExitOk ? rank : size;
+  int first_failing = size;
+  MPI_Allreduce(&failing_rank, &first_failing, 1, MPI_INT, MPI_MIN, comm);
+  int worst = code;
+  MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, comm);
+  if (first_failing == size) return kExitOk;
+  if (rank == first_failing) {
+    std::cerr << "tessera: error: ";
+    if (rank != 0) std::cerr << "(rank " << rank << ") ";
+    std::cerr << message << std::endl;
+  }
+  return worst;
+}
+
+int run_or_abort(MPI_Comm comm, const std::function<void()>& work) {
+  const char* kind = nullptr;
+  std::string message;
+  int code = kExitFailure;
+  try {
+    work();
+    return kExitOk;
+  } catch (const InputError& e) {
+    kind = "error";
+    message = e.what();
+    code = kExitInputError;
+  } catch (const std::exception& e) {
+    kind = "error";
+    message = e.what();
+  } catch (...) {
+    kind = "error";
+    message = "unknown exception";
+  }
+  const int size = comm_size(comm);
+  std::cerr << "tessera: " << kind << ": ";
+  if (size > 1) std::cerr << "(rank " << comm_rank(comm) << ") ";
+  std::cerr << message << std::endl;
+  std::cerr.flush();
+  if (size > 1) MPI_Abort(comm, code);
+  // One rank: return normally so that destructors (files, Kokkos) run.
+  return code;
+}
+
+int available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw > 0 ? static_cast<int>(hw) : 1;
+}
+
+int blas_threads() {
+  // Looked up at run time: the BLAS behind libblas.so is chosen by the system
+  // (Debian alternatives), and only OpenBLAS has this function.
+  using GetThreads = int (*)();
+  auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get ? std::max(1, get()) : 1;
+}
+
+std::string oversubscription_warning(MPI_Comm comm) {
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  const int ranks_on_node = comm_size(node);
+  MPI_Comm_free(&node);
+  const int threads = blas_threads();
+  const int cores = available_cores();
+  // Every rank of a node may be pinned to a subset of cores, so compare with the
+  // largest affinity set any rank on the node sees.
+  int node_cores = cores;
+  MPI_Allreduce(&cores, &node_cores, 1, MPI_INT, MPI_MAX, comm);
+  if (ranks_on_node * threads <= node_cores) return {};
+  return str(ranks_on_node, " ranks x ", threads, " BLAS threads = ", ranks_on_node * threads,
+             " threads on ", node_cores,
+             " cores: the node is oversubscribed and timings will be poor; set "
+             "OPENBLAS_NUM_THREADS or use fewer ranks");
+}
+
+}  // namespace tessera::runtime

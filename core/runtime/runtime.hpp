@@ -1,0 +1,60 @@
+#pragma once
+// The process-wide lifetime of MPI and Kokkos, and the two ways a job ends on an
+// error: collectively (every rank agrees, the message is printed once) or by abort
+// (one rank failed in the middle of the run; MPI_Abort so that nobody hangs).
+#include <mpi.h>
+
+#include <functional>
+#include <string>
+
+namespace tessera::runtime {
+
+class Runtime {
+ public:
+  // Initialises MPI (MPI_THREAD_FUNNELED) and Kokkos. Kokkos arguments such as
+  // --kokkos-threads are taken from argv.
+  Runtime(int& argc, char**& argv);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  MPI_Comm comm() const { return MPI_COMM_WORLD; }
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool is_root() const { return rank_ == 0; }
+
+ private:
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+int comm_rank(MPI_Comm comm);
+int comm_size(MPI_Comm comm);
+
+// Exit codes of the `tessera` command.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitInputError = 2;
+
+// Runs `work` on every rank of `comm`. `work` must not call collectives that a throwing
+// rank would skip. Afterwards the ranks agree: if any rank threw, the lowest such rank
+// prints its message once (prefixed with its rank when that is not 0) and every rank
+// returns the same non-zero exit code; otherwise every rank returns kExitOk.
+int run_collectively(MPI_Comm comm, const std::function<void()>& work);
+
+// Runs `work`; an exception ends the whole job with MPI_Abort after printing the
+// message with the rank that raised it. For the main loop of a run, where ranks
+// may be inside collectives when one of them fails. On one rank nothing is aborted:
+// the exit code is returned so that destructors run.
+int run_or_abort(MPI_Comm comm, const std::function<void()>& work);
+
+// Ranks on this node times BLAS threads per rank, compared with the cores of the node.
+// Returns a warning text when the node is oversubscribed, empty otherwise. Collective.
+std::string oversubscription_warning(MPI_Comm comm);
+
+// Number of cores this process may run on (sched affinity), at least 1.
+int available_cores();
+// OpenBLAS threads per process when OpenBLAS is the BLAS, else 1.
+int blas_threads();
+
+}  // namespace tessera::runtime
