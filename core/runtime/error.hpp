@@ -14,6 +14,13 @@ class InputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// An error raised on every rank at once, after a collective check (a NaN found by an
+// all-reduce, say): the job can end without MPI_Abort and print the message once.
+class CollectiveError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Builds a message from any streamable pieces: str("cells = ", n, " is negative").
 template <typename... Parts>
 std::string str(const Parts&... parts) {

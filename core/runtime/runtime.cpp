@@ -74,6 +74,10 @@ int run_or_abort(MPI_Comm comm, const std::function<void()>& work) {
   try {
     work();
     return kExitOk;
+  } catch (const CollectiveError& e) {
+    // Every rank threw this together: no abort needed, one message.
+    if (comm_rank(comm) == 0) std::cerr << "tessera: error: " << e.what() << std::endl;
+    return kExitFailure;
   } catch (const InputError& e) {
     kind = "error";
     message = e.what();

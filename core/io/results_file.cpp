@@ -1,0 +1,375 @@
+#include "core/io/results_file.hpp"
+
+#include <hdf5.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+
+#include "core/runtime/error.hpp"
+#include "core/runtime/log.hpp"
+
+namespace tessera::io {
+namespace {
+
+// Throws with the HDF5 call that failed; HDF5's own error stack is silenced in
+// the constructor so that users see one message.
+hid_t checked(hid_t id, const char* what, const std::string& target) {
+  if (id < 0) throw std::runtime_error(str("HDF5: ", what, " failed for ", target));
+  return id;
+}
+
+void checked_status(herr_t status, const char* what, const std::string& target) {
+  if (status < 0) throw std::runtime_error(str("HDF5: ", what, " failed for ", target));
+}
+
+// Closes an HDF5 handle at scope exit.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  ~Handle() {
+    if (id_ >= 0) closer_(id_);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  hid_t get() const { return id_; }
+
+ private:
+  hid_t id_;
+  Closer closer_;
+};
+
+hid_t collective_transfer() {
+  hid_t plist = H5Pcreate(H5P_DATASET_XFER);
+  H5Pset_dxpl_mpio(plist, H5FD_MPIO_COLLECTIVE);
+  return plist;
+}
+
+// HDF5 wants a buffer even where a rank selects nothing.
+const double* buffer_or_dummy(const std::vector<double>& data) {
+  static const double dummy = 0.0;
+  return data.empty() ? &dummy : data.data();
+}
+
+hid_t intermediate_groups() {
+  hid_t plist = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(plist, 1);
+  return plist;
+}
+
+std::string sanitized(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) {
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+bool link_exists(hid_t file, const std::string& path) {
+  // Checks each component: H5Lexists fails on a missing intermediate group.
+  std::size_t pos = 0;
+  while (true) {
+    pos = path.find('/', pos + 1);
+    const std::string prefix = path.substr(0, pos);
+    if (!prefix.empty() && prefix != "/" && H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0) {
+      return false;
+    }
+    if (pos == std::string::npos) return true;
+  }
+}
+
+}  // namespace
+
+std::string hdf5_version() {
+  unsigned major = 0, minor = 0, release = 0;
+  H5get_libversion(&major, &minor, &release);
+  return str(major, ".", minor, ".", release);
+}
+
+bool hdf5_is_parallel() {
+#ifdef H5_HAVE_PARALLEL
+  return true;
+#else
+  return false;
+#endif
+}
+
+ResultsFile::ResultsFile(MPI_Comm comm, const std::string& path) : comm_(comm), path_(path) {
+  MPI_Comm_rank(comm_, &rank_);
+  H5Eset_auto(H5E_DEFAULT, nullptr, nullptr);
+  Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  checked_status(H5Pset_fapl_mpio(access.get(), comm_, MPI_INFO_NULL), "H5Pset_fapl_mpio", path);
+  // Collective metadata operations: every rank makes the same calls anyway.
+  H5Pset_all_coll_metadata_ops(access.get(), 1);
+  H5Pset_coll_metadata_write(access.get(), 1);
+  const std::string partial = partial_path();
+  file_ = H5Fcreate(partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
+  int ok = file_ >= 0 ? 1 : 0;
+  int all_ok = 0;
+  MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm_);
+  if (!all_ok) {
+    if (file_ >= 0) H5Fclose(file_);
+    file_ = -1;
+    throw InputError(str(partial, ": cannot create the results file (is the directory writable?)"));
+  }
+}
+
+ResultsFile::~ResultsFile() {
+  if (file_ >= 0) {
+    // Not closed by close(): the run failed. Keep the .partial name so that nobody
+    // takes it for a finished run, but release the handle.
+    H5Fclose(file_);
+    file_ = -1;
+  }
+}
+
+std::int64_t ResultsFile::open_dataset(const std::string& path) const {
+  return checked(H5Dopen2(file_, path.c_str(), H5P_DEFAULT), "H5Dopen2", path);
+}
+
+void ResultsFile::write_config(const std::string& toml_text,
+                               const std::map<std::string, std::string>& attributes) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), std::max<std::size_t>(1, toml_text.size()));
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle dataset(checked(H5Dcreate2(file_, "/config", type.get(), space.get(), H5P_DEFAULT,
+                                    H5P_DEFAULT, H5P_DEFAULT),
+                         "H5Dcreate2", "/config"),
+                 H5Dclose);
+  Handle transfer(collective_transfer(), H5Pclose);
+  std::string padded = toml_text.empty() ? std::string(" ") : toml_text;
+  checked_status(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, transfer.get(),
+                          padded.data()),
+                 "H5Dwrite", "/config");
+  for (const auto& [name, value] : attributes) set_attribute("/config", name, value);
+}
+
+void ResultsFile::append_metric(const std::string& name, double x, double value) {
+  const std::string path = "/metrics/" + sanitized(name);
+  std::int64_t& rows = metric_rows_[path];
+  hid_t dataset = -1;
+  if (rows == 0) {
+    hsize_t dims[2] = {0, 2};
+    hsize_t max_dims[2] = {H5S_UNLIMITED, 2};
+    Handle space(H5Screate_simple(2, dims, max_dims), H5Sclose);
+    Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    hsize_t chunk[2] = {256, 2};
+    H5Pset_chunk(create.get(), 2, chunk);
+    Handle links(intermediate_groups(), H5Pclose);
+    dataset = checked(H5Dcreate2(file_, path.c_str(), H5T_NATIVE_DOUBLE, space.get(), links.get(),
+                                 create.get(), H5P_DEFAULT),
+                      "H5Dcreate2", path);
+  } else {
+    dataset = open_dataset(path);
+  }
+  Handle guard(dataset, H5Dclose);
+  hsize_t new_dims[2] = {static_cast<hsize_t>(rows + 1), 2};
+  checked_status(H5Dset_extent(dataset, new_dims), "H5Dset_extent", path);
+  Handle file_space(H5Dget_space(dataset), H5Sclose);
+  hsize_t start[2] = {static_cast<hsize_t>(rows), 0};
+  hsize_t count[2] = {1, 2};
+  Handle memory_space(H5Screate_simple(2, count, nullptr), H5Sclose);
+  if (rank_ == 0) {
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+  } else {
+    H5Sselect_none(file_space.get());
+    H5Sselect_none(memory_space.get());
+  }
+  const double row[2] = {x, value};
+  Handle transfer(collective_transfer(), H5Pclose);
+  checked_status(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                          transfer.get(), row),
+                 "H5Dwrite", path);
+  rows += 1;
+}
+
+void ResultsFile::write_timings(const std::vector<runtime::RegionStats>& regions) {
+  for (const auto& region : regions) {
+    const std::string path = "/timings/" + sanitized(region.name);
+    write_root_array(path, {3}, {region.min_seconds, region.mean_seconds, region.max_seconds});
+    set_attribute(path, "calls", static_cast<double>(region.calls));
+    set_attribute(path, "columns", "min,mean,max seconds over ranks");
+  }
+}
+
+void ResultsFile::begin_field_step(double time) {
+  field_step_ += 1;
+  const std::string path = "/fields/time";
+  hid_t dataset = -1;
+  if (field_step_ == 0) {
+    hsize_t dims[1] = {0};
+    hsize_t max_dims[1] = {H5S_UNLIMITED};
+    Handle space(H5Screate_simple(1, dims, max_dims), H5Sclose);
+    Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    hsize_t chunk[1] = {256};
+    H5Pset_chunk(create.get(), 1, chunk);
+    Handle links(intermediate_groups(), H5Pclose);
+    dataset = checked(H5Dcreate2(file_, path.c_str(), H5T_NATIVE_DOUBLE, space.get(), links.get(),
+                                 create.get(), H5P_DEFAULT),
+                      "H5Dcreate2", path);
+  } else {
+    dataset = open_dataset(path);
+  }
+  Handle guard(dataset, H5Dclose);
+  hsize_t new_dims[1] = {static_cast<hsize_t>(field_step_ + 1)};
+  checked_status(H5Dset_extent(dataset, new_dims), "H5Dset_extent", path);
+  Handle file_space(H5Dget_space(dataset), H5Sclose);
+  hsize_t start[1] = {static_cast<hsize_t>(field_step_)};
+  hsize_t count[1] = {1};
+  Handle memory_space(H5Screate_simple(1, count, nullptr), H5Sclose);
+  if (rank_ == 0) {
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+  } else {
+    H5Sselect_none(file_space.get());
+    H5Sselect_none(memory_space.get());
+  }
+  Handle transfer(collective_transfer(), H5Pclose);
+  checked_status(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                          transfer.get(), &time),
+                 "H5Dwrite", path);
+}
+
+void ResultsFile::write_field(const std::string& name, std::int64_t global_size,
+                              std::int64_t offset, const std::vector<double>& local,
+                              int components) {
+  if (field_step_ < 0) throw std::logic_error("write_field before begin_field_step");
+  const std::string path = "/fields/" + sanitized(name);
+  const int rank = components > 1 ? 3 : 2;
+  const std::int64_t count = static_cast<std::int64_t>(local.size()) / components;
+  hid_t dataset = -1;
+  if (!link_exists(file_, path)) {
+    hsize_t dims[3] = {0, static_cast<hsize_t>(global_size), static_cast<hsize_t>(components)};
+    hsize_t max_dims[3] = {H5S_UNLIMITED, static_cast<hsize_t>(global_size),
+                           static_cast<hsize_t>(components)};
+    Handle space(H5Screate_simple(rank, dims, max_dims), H5Sclose);
+    Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    // One output step per chunk row, at most ~1 MiB per chunk.
+    hsize_t chunk[3] = {1, static_cast<hsize_t>(std::max<std::int64_t>(
+                               1, std::min<std::int64_t>(global_size, (1 << 17) / components))),
+                        static_cast<hsize_t>(components)};
+    H5Pset_chunk(create.get(), rank, chunk);
+    Handle links(intermediate_groups(), H5Pclose);
+    dataset = checked(H5Dcreate2(file_, path.c_str(), H5T_NATIVE_DOUBLE, space.get(), links.get(),
+                                 create.get(), H5P_DEFAULT),
+                      "H5Dcreate2", path);
+  } else {
+    dataset = open_dataset(path);
+  }
+  Handle guard(dataset, H5Dclose);
+  hsize_t new_dims[3] = {static_cast<hsize_t>(field_step_ + 1), static_cast<hsize_t>(global_size),
+                         static_cast<hsize_t>(components)};
+  checked_status(H5Dset_extent(dataset, new_dims), "H5Dset_extent", path);
+  Handle file_space(H5Dget_space(dataset), H5Sclose);
+  hsize_t start[3] = {static_cast<hsize_t>(field_step_), static_cast<hsize_t>(offset), 0};
+  hsize_t block[3] = {1, static_cast<hsize_t>(count), static_cast<hsize_t>(components)};
+  Handle memory_space(H5Screate_simple(rank, block, nullptr), H5Sclose);
+  if (count > 0) {
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, block, nullptr);
+  } else {
+    H5Sselect_none(file_space.get());
+    H5Sselect_none(memory_space.get());
+  }
+  Handle transfer(collective_transfer(), H5Pclose);
+  checked_status(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                          transfer.get(), buffer_or_dummy(local)),
+                 "H5Dwrite", path);
+}
+
+void ResultsFile::write_root_array(const std::string& dataset_path,
+                                   const std::vector<std::uint64_t>& dims,
+                                   const std::vector<double>& data) {
+  std::vector<hsize_t> shape(dims.begin(), dims.end());
+  Handle space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose);
+  Handle links(intermediate_groups(), H5Pclose);
+  Handle dataset(checked(H5Dcreate2(file_, dataset_path.c_str(), H5T_NATIVE_DOUBLE, space.get(),
+                                    links.get(), H5P_DEFAULT, H5P_DEFAULT),
+                         "H5Dcreate2", dataset_path),
+                 H5Dclose);
+  Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
+  Handle memory_space(H5Scopy(space.get()), H5Sclose);
+  std::uint64_t total = 1;
+  for (auto d : dims) total *= d;
+  if (rank_ != 0 || total == 0) {
+    H5Sselect_none(file_space.get());
+    H5Sselect_none(memory_space.get());
+  } else if (data.size() != total) {
+    throw std::logic_error(str("write_root_array ", dataset_path, ": ", data.size(),
+                               " values for ", total, " entries"));
+  }
+  Handle transfer(collective_transfer(), H5Pclose);
+  checked_status(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                          transfer.get(), buffer_or_dummy(data)),
+                 "H5Dwrite", dataset_path);
+}
+
+void ResultsFile::write_distributed_array(const std::string& dataset_path,
+                                          std::int64_t global_size, std::int64_t offset,
+                                          const std::vector<double>& local, int components) {
+  const int rank = components > 1 ? 2 : 1;
+  const std::int64_t count = static_cast<std::int64_t>(local.size()) / components;
+  hsize_t dims[2] = {static_cast<hsize_t>(global_size), static_cast<hsize_t>(components)};
+  Handle space(H5Screate_simple(rank, dims, nullptr), H5Sclose);
+  Handle links(intermediate_groups(), H5Pclose);
+  Handle dataset(checked(H5Dcreate2(file_, dataset_path.c_str(), H5T_NATIVE_DOUBLE, space.get(),
+                                    links.get(), H5P_DEFAULT, H5P_DEFAULT),
+                         "H5Dcreate2", dataset_path),
+                 H5Dclose);
+  Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
+  hsize_t start[2] = {static_cast<hsize_t>(offset), 0};
+  hsize_t block[2] = {static_cast<hsize_t>(count), static_cast<hsize_t>(components)};
+  Handle memory_space(H5Screate_simple(rank, block, nullptr), H5Sclose);
+  if (count > 0) {
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, block, nullptr);
+  } else {
+    H5Sselect_none(file_space.get());
+    H5Sselect_none(memory_space.get());
+  }
+  Handle transfer(collective_transfer(), H5Pclose);
+  checked_status(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                          transfer.get(), buffer_or_dummy(local)),
+                 "H5Dwrite", dataset_path);
+}
+
+void ResultsFile::set_attribute(const std::string& object_path, const std::string& name,
+                                const std::string& value) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), std::max<std::size_t>(1, value.size()));
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attribute(checked(H5Acreate_by_name(file_, object_path.c_str(), name.c_str(), type.get(),
+                                             space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                           "H5Acreate_by_name", object_path + "@" + name),
+                   H5Aclose);
+  const std::string padded = value.empty() ? std::string(" ") : value;
+  checked_status(H5Awrite(attribute.get(), type.get(), padded.data()), "H5Awrite", name);
+}
+
+void ResultsFile::set_attribute(const std::string& object_path, const std::string& name,
+                                double value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attribute(checked(H5Acreate_by_name(file_, object_path.c_str(), name.c_str(),
+                                             H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT,
+                                             H5P_DEFAULT, H5P_DEFAULT),
+                           "H5Acreate_by_name", object_path + "@" + name),
+                   H5Aclose);
+  checked_status(H5Awrite(attribute.get(), H5T_NATIVE_DOUBLE, &value), "H5Awrite", name);
+}
+
+void ResultsFile::close() {
+  if (file_ < 0) return;
+  H5Fflush(file_, H5F_SCOPE_GLOBAL);
+  const herr_t status = H5Fclose(file_);
+  file_ = -1;
+  checked_status(status, "H5Fclose", partial_path());
+  MPI_Barrier(comm_);
+  int ok = 1;
+  if (rank_ == 0) {
+    std::error_code ec;
+    std::filesystem::rename(partial_path(), path_, ec);
+    ok = ec ? 0 : 1;
+  }
+  MPI_Bcast(&ok, 1, MPI_INT, 0, comm_);
+  if (!ok) throw std::runtime_error(str("cannot rename ", partial_path(), " to ", path_));
+}
+
+}  // namespace tessera::io

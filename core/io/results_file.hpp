@@ -1,0 +1,79 @@
+#pragma once
+// The results file of a run: one HDF5 file written collectively with parallel HDF5.
+//   /config            the resolved configuration as TOML text, with attributes
+//   /metrics/<name>    extendible (n x 2) series of (x, value) rows, x = step or time
+//   /timings/<region>  [min, mean, max] seconds over ranks, attribute `calls`
+//   /fields/time       output times; /fields/<name> (steps x global size [x components]),
+//                      each rank writing its hyperslab of the global ordering
+//   any other path     through write_root_array / write_distributed_array
+// The file is created as <path>.partial and renamed to <path> by close(), so a crash
+// never leaves a file that looks finished. Every member function is collective.
+#include <mpi.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/runtime/timers.hpp"
+
+namespace tessera::io {
+
+class ResultsFile {
+ public:
+  ResultsFile(MPI_Comm comm, const std::string& path);
+  ~ResultsFile();
+  ResultsFile(const ResultsFile&) = delete;
+  ResultsFile& operator=(const ResultsFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string partial_path() const { return path_ + ".partial"; }
+
+  void write_config(const std::string& toml_text,
+                    const std::map<std::string, std::string>& attributes);
+  // Same arguments on every rank; rank 0 writes.
+  void append_metric(const std::string& name, double x, double value);
+  void write_timings(const std::vector<runtime::RegionStats>& regions);
+
+  // Starts output step k (k = 0, 1, ...) at `time`; fields written until the next call
+  // belong to it.
+  void begin_field_step(double time);
+  // This rank's `local` values (count x components, row-major) go to rows
+  // [offset, offset + count) of /fields/<name> at the current step.
+  void write_field(const std::string& name, std::int64_t global_size, std::int64_t offset,
+                   const std::vector<double>& local, int components = 1);
+
+  // A dataset at `dataset_path` ("/detectors/density") with shape `dims`; rank 0's data
+  // is written, other ranks' `data` is ignored.
+  void write_root_array(const std::string& dataset_path, const std::vector<std::uint64_t>& dims,
+                        const std::vector<double>& data);
+  // A 1-D (x components) dataset assembled from every rank's slice of a global ordering.
+  void write_distributed_array(const std::string& dataset_path, std::int64_t global_size,
+                               std::int64_t offset, const std::vector<double>& local,
+                               int components = 1);
+
+  // Attributes on an existing object ("/" for the file); same value on every rank.
+  void set_attribute(const std::string& object_path, const std::string& name,
+                     const std::string& value);
+  void set_attribute(const std::string& object_path, const std::string& name, double value);
+
+  // Flushes, closes and renames <path>.partial to <path>.
+  void close();
+  bool is_open() const { return file_ >= 0; }
+
+ private:
+  std::int64_t open_dataset(const std::string& path) const;
+
+  MPI_Comm comm_;
+  int rank_ = 0;
+  std::string path_;
+  std::int64_t file_ = -1;  // hid_t, kept as int64 so this header needs no hdf5.h
+  std::int64_t field_step_ = -1;
+  std::map<std::string, std::int64_t> metric_rows_;
+};
+
+// The HDF5 library version, e.g. "1.10.8", and whether it was built with MPI.
+std::string hdf5_version();
+bool hdf5_is_parallel();
+
+}  // namespace tessera::io

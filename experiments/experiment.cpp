@@ -1,0 +1,75 @@
+#include "experiments/experiment.hpp"
+
+#include <filesystem>
+
+#include "core/runtime/error.hpp"
+
+namespace tessera::experiments {
+
+const std::vector<ExperimentKind>& experiment_kinds() {
+  static const std::vector<ExperimentKind> kinds = {lwr_experiment_kind()};
+  return kinds;
+}
+
+const ExperimentKind& find_experiment_kind(const std::string& name, const std::string& where) {
+  std::string known;
+  for (const auto& kind : experiment_kinds()) {
+    if (kind.name == name) return kind;
+    known += (known.empty() ? "\"" : ", \"") + kind.name + "\"";
+  }
+  throw InputError(str(where, ": key 'run.experiment' = \"", name,
+                       "\" is not a known experiment: expected one of ", known));
+}
+
+void add_common_keys(config::Schema& schema, const std::string& default_name) {
+  std::vector<std::string> names;
+  for (const auto& kind : experiment_kinds()) names.push_back(kind.name);
+  schema.add_string("run.experiment", std::nullopt, names, "which experiment this file runs");
+  schema.add_string("run.name", default_name, {},
+                    "name of the run; results go to <output.dir>/<name>/<run-id>/");
+  schema.add_int("run.seed", 1, config::at_least(0), "seed of every random choice of the run");
+  schema.add_string("run.data_root", std::string(), {},
+                    "folder of real data files; empty: $TESSERA_DATA or ../shared/data");
+  schema.add_string("output.dir", std::string("results"), {}, "root folder of results");
+  schema.add_bool("output.vtk", true, "write fields as a VTK time series for ParaView");
+}
+
+LoadedExperiment load_experiment(const std::string& path,
+                                 const std::vector<std::string>& overrides) {
+  const config::TomlDocument document = config::parse_toml_file(path);
+  std::string kind_name;
+  std::string where = path;
+  if (auto it = document.values.find("run.experiment"); it != document.values.end()) {
+    if (!it->second.is_string()) {
+      throw InputError(str(path, ":", it->second.line, ": key 'run.experiment' = ",
+                           it->second.to_toml(), " is a ", it->second.type_name(),
+                           ": expected a string naming the experiment"));
+    }
+    kind_name = std::get<std::string>(it->second.data);
+    where = str(path, ":", it->second.line);
+  }
+  for (const auto& item : overrides) {
+    const std::string prefix = "run.experiment=";
+    if (item.rfind(prefix, 0) == 0) {
+      kind_name = item.substr(prefix.size());
+      if (kind_name.size() >= 2 && kind_name.front() == '"') {
+        kind_name = kind_name.substr(1, kind_name.size() - 2);
+      }
+      where = "--set run.experiment";
+    }
+  }
+  if (kind_name.empty()) {
+    std::string known;
+    for (const auto& kind : experiment_kinds()) known += (known.empty() ? "" : ", ") + kind.name;
+    throw InputError(str(path, ": required key 'run.experiment' is missing: expected one of ",
+                         known, " in the [run] section"));
+  }
+  LoadedExperiment loaded;
+  loaded.kind = &find_experiment_kind(kind_name, where);
+  add_common_keys(loaded.schema, std::filesystem::path(path).stem().string());
+  loaded.kind->add_keys(loaded.schema);
+  loaded.config = config::resolve(loaded.schema, document, overrides);
+  return loaded;
+}
+
+}  // namespace tessera::experiments

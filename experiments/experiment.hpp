@@ -1,0 +1,54 @@
+#pragma once
+// An experiment kind that `tessera run` can execute, selected by run.experiment in the
+// TOML file. Each kind declares its keys (schema), checks a configuration for the
+// given rank count without running (so that `tessera validate` catches everything it
+// can), and runs.
+#include <mpi.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/config/config.hpp"
+#include "core/io/results_file.hpp"
+#include "core/runtime/timers.hpp"
+
+namespace tessera::experiments {
+
+struct RunContext {
+  MPI_Comm comm;
+  std::string directory;     // results/<name>/<run-id>/ or --out
+  std::string name;          // run.name
+  io::ResultsFile* results;  // open; closed by the caller after run()
+  runtime::Timers* timers;
+};
+
+struct ExperimentKind {
+  std::string name;         // value of run.experiment
+  std::string description;  // one line for --help and `tessera list`
+  std::function<void(config::Schema&)> add_keys;
+  std::function<void(const config::Config&, int ranks)> check;  // throws InputError
+  std::function<void(const config::Config&, RunContext&)> run;
+};
+
+const std::vector<ExperimentKind>& experiment_kinds();
+// InputError listing the known kinds when `name` is not one.
+const ExperimentKind& find_experiment_kind(const std::string& name, const std::string& where);
+
+// The keys every experiment has: [run] experiment, name, seed, data_root; [output] dir,
+// vtk, hdf5. `default_name` is the experiment file's stem.
+void add_common_keys(config::Schema& schema, const std::string& default_name);
+
+// Reads the file, finds run.experiment (first in the file, then in --set), builds that
+// kind's schema and resolves the configuration. InputErrors name the file and key.
+struct LoadedExperiment {
+  const ExperimentKind* kind = nullptr;
+  config::Schema schema;
+  config::Config config;
+};
+LoadedExperiment load_experiment(const std::string& path, const std::vector<std::string>& overrides);
+
+// The LWR traffic simulation (solvers/lwr).
+ExperimentKind lwr_experiment_kind();
+
+}  // namespace tessera::experiments
