@@ -4,10 +4,13 @@
 #include <cmath>
 #include <filesystem>
 
+#include "core/io/data_root.hpp"
+#include "core/io/text_readers.hpp"
 #include "core/io/vtk_series.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
 #include "core/runtime/progress.hpp"
+#include "core/runtime/runtime.hpp"
 #include "experiments/experiment.hpp"
 #include "solvers/lwr/detectors.hpp"
 #include "solvers/lwr/initial_conditions.hpp"
@@ -42,8 +45,8 @@ void add_lwr_keys(config::Schema& s) {
   s.add_real("solver.downstream_density", 0.0, at_least(0),
              "open road: density downstream of x = L (sets the outflow supply)");
 
-  s.add_string("initial.kind", std::string("bell"), {"uniform", "riemann", "bell", "platoons"},
-               "initial density profile");
+  s.add_string("initial.kind", std::string("bell"),
+               {"uniform", "riemann", "bell", "platoons", "data"}, "initial density profile");
   s.add_real("initial.density", 0.3, at_least(0), "uniform: the density");
   s.add_real("initial.rho_left", 0.2, at_least(0), "riemann: density for x < x0");
   s.add_real("initial.rho_right", 0.8, at_least(0), "riemann: density for x > x0");
@@ -55,6 +58,10 @@ void add_lwr_keys(config::Schema& s) {
   s.add_int("initial.platoons", 3, at_least(1), "platoons: number of platoons");
   s.add_real("initial.platoon_density", 0.7, at_least(0), "platoons: density inside a platoon");
   s.add_real("initial.platoon_length", 0.05, greater_than(0), "platoons: length of a platoon");
+  s.add_string("initial.file", std::string("traffic/NGSIM_US80_4pm_Density_Data.txt"), {},
+               "data: text grid (rows = space, columns = time) under the data root");
+  s.add_int("initial.column", 0, at_least(0), "data: the column (time) of the grid to start from");
+  s.add_real("initial.scale", 1.0, greater_than(0), "data: factor from file units to density");
 
   s.add_real_list("detectors.positions", std::vector<double>{}, at_least(0),
                   "positions of virtual loop detectors on the road");
@@ -89,7 +96,8 @@ lwr::InitialCondition initial_condition_from(const config::Config& c) {
   ic.kind = kind == "uniform"   ? lwr::InitialCondition::Kind::kUniform
             : kind == "riemann" ? lwr::InitialCondition::Kind::kRiemann
             : kind == "bell"    ? lwr::InitialCondition::Kind::kBell
-                                : lwr::InitialCondition::Kind::kPlatoons;
+            : kind == "platoons" ? lwr::InitialCondition::Kind::kPlatoons
+                                 : lwr::InitialCondition::Kind::kUniform;  // "data": unused
   ic.density = c.get_real("initial.density");
   ic.rho_left = c.get_real("initial.rho_left");
   ic.rho_right = c.get_real("initial.rho_right");
@@ -103,6 +111,48 @@ lwr::InitialCondition initial_condition_from(const config::Config& c) {
   ic.platoon_length = c.get_real("initial.platoon_length");
   ic.seed = static_cast<std::uint64_t>(c.get_int("run.seed"));
   return ic;
+}
+
+// initial.kind = "data": one column of a text grid (rows are equal bins along the road)
+// interpolated linearly to the cell centres.
+std::vector<double> data_profile(const config::Config& c, const lwr::LwrParameters& p,
+                                 long long first, long long count) {
+  const std::string relative = c.get_string("initial.file");
+  const std::string path =
+      io::resolve_data_file(c.get_string("run.data_root"), relative);
+  const io::Grid grid = io::read_text_grid(path);
+  const auto column = static_cast<std::size_t>(c.get_int("initial.column"));
+  if (column >= grid.cols) {
+    throw InputError(str("key 'initial.column' = ", column, " but ", path, " has ", grid.cols,
+                         " columns: expected an integer in [0, ", grid.cols - 1, "]"));
+  }
+  const double scale = c.get_real("initial.scale");
+  std::vector<double> samples(grid.rows);
+  for (std::size_t r = 0; r < grid.rows; ++r) {
+    samples[r] = grid.at(r, column) * scale;
+    if (!(samples[r] >= 0 && samples[r] <= p.diagram.rho_max)) {
+      throw InputError(str(path, ": row ", r + 1, ", column ", column + 1, ": density ",
+                           samples[r], " (after initial.scale) is outside [0, solver.rho_max = ",
+                           p.diagram.rho_max, "]"));
+    }
+  }
+  const double bin = p.road_length / static_cast<double>(grid.rows);
+  std::vector<double> out(count);
+  for (long long i = 0; i < count; ++i) {
+    const double x = (static_cast<double>(first + i) + 0.5) * p.road_length / p.cells;
+    const double position = std::clamp(x / bin - 0.5, 0.0, static_cast<double>(grid.rows - 1));
+    const auto k = std::min(static_cast<std::size_t>(position), grid.rows - 1);
+    const std::size_t k1 = std::min(k + 1, grid.rows - 1);
+    const double w = position - static_cast<double>(k);
+    out[i] = (1 - w) * samples[k] + w * samples[k1];
+  }
+  return out;
+}
+
+std::vector<double> initial_density(const config::Config& c, const lwr::LwrParameters& p,
+                                    long long first, long long count) {
+  if (c.get_string("initial.kind") == "data") return data_profile(c, p, first, count);
+  return lwr::initial_cell_averages(initial_condition_from(c), p, first, count);
 }
 
 // Prefixes an InputError from the solver with the experiment file, so that the
@@ -121,7 +171,11 @@ void check_lwr(const config::Config& c, int ranks) {
     const lwr::LwrParameters p = parameters_from(c);
     lwr::validate_parameters(p);
     lwr::block_decomposition(p.cells, ranks, 0);
-    lwr::validate_initial_condition(initial_condition_from(c), p);
+    if (c.get_string("initial.kind") == "data") {
+      data_profile(c, p, 0, 1);  // reads and checks the whole file
+    } else {
+      lwr::validate_initial_condition(initial_condition_from(c), p);
+    }
     lwr::DetectorArray detectors(c.get_real_list("detectors.positions"), p.road_length);
   });
   const double t_end = c.get_real("solver.t_end");
@@ -146,7 +200,7 @@ void run_lwr(const config::Config& c, RunContext& ctx) {
   const lwr::InitialCondition ic = initial_condition_from(c);
   const double t_end = c.get_real("solver.t_end");
   lwr::LwrSolver solver(ctx.comm, p);
-  solver.set_density(lwr::initial_cell_averages(ic, p, solver.first_cell(), solver.local_cells()));
+  solver.set_density(initial_density(c, p, solver.first_cell(), solver.local_cells()));
   lwr::DetectorArray detectors(c.get_real_list("detectors.positions"), p.road_length);
 
   io::ResultsFile& results = *ctx.results;
@@ -209,14 +263,17 @@ void run_lwr(const config::Config& c, RunContext& ctx) {
 
   runtime::log::info(str("LWR: ", n, " cells, dx = ", solver.dx(), ", dt = ", solver.stable_dt(),
                          ", t_end = ", t_end, ", ", c.get_string("solver.boundary"), " road, ",
-                         c.get_string("solver.flux"), " flux, ", detectors.size(),
+                         c.get_string("solver.flux"), " flux, ", detectors.detector_count(),
                          " detector(s)"));
   EventClock field_clock{c.get_real("output.field_interval")};
   EventClock detector_clock{c.get_real("detectors.interval")};
   write_fields();
   detectors.sample(solver, solver.time());
 
-  const double estimated_steps = std::ceil(t_end / solver.stable_dt());
+  // Output times shorten some steps: count them in the estimate.
+  const double estimated_steps = std::ceil(t_end / solver.stable_dt()) +
+                                 std::floor(t_end / field_clock.interval) +
+                                 std::floor(t_end / detector_clock.interval);
   runtime::Progress progress("lwr", estimated_steps, runtime::comm_rank(ctx.comm) == 0);
   while (solver.time() < t_end) {
     const double target =

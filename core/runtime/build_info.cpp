@@ -4,11 +4,22 @@
 
 #include <Kokkos_Core.hpp>
 #include <algorithm>
+#if __has_include(<KokkosKernels_config.h>)
+#include <KokkosKernels_config.h>
+#endif
+#if __has_include(<Trilinos_version.h>)
+#include <Trilinos_version.h>
+#endif
 
 #include "core/io/results_file.hpp"
 #include "core/io/vtk_series.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
+
+// Fortran BLAS entry point; only its address is taken, to find the BLAS library.
+extern "C" void sgemm_(const char*, const char*, const int*, const int*, const int*,
+                       const float*, const float*, const int*, const float*, const int*,
+                       const float*, float*, const int*);
 
 namespace tessera::runtime {
 
@@ -42,12 +53,18 @@ std::string kokkos_backends() {
 }
 
 std::string blas_description() {
+  // The library that really provides sgemm (Debian picks it through alternatives).
+  Dl_info where{};
+  std::string library = "unknown library";
+  if (dladdr(reinterpret_cast<void*>(&sgemm_), &where) != 0 && where.dli_fname != nullptr) {
+    library = where.dli_fname;
+  }
   using GetConfig = char* (*)();
   auto get_config = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
   if (get_config != nullptr) {
-    return str(get_config(), ", ", blas_threads(), " thread(s) per rank");
+    return str(get_config(), ", ", blas_threads(), " thread(s) per rank (", library, ")");
   }
-  return "reference or vendor BLAS (not OpenBLAS; gemm may be slow)";
+  return str(library, " (not OpenBLAS: gemm may be slow; install libopenblas-dev)");
 }
 
 std::vector<std::pair<std::string, std::string>> build_info(MPI_Comm comm) {
@@ -64,10 +81,15 @@ std::vector<std::pair<std::string, std::string>> build_info(MPI_Comm comm) {
   info.emplace_back("Tessera", TESSERA_VERSION);
   info.emplace_back("Kokkos", kokkos_version());
   info.emplace_back("Kokkos backends", kokkos_backends());
-#ifdef KOKKOSKERNELS_VERSION
-  info.emplace_back("KokkosKernels", std::to_string(KOKKOSKERNELS_VERSION));
+#if defined(KOKKOSKERNELS_VERSION)
+  info.emplace_back("KokkosKernels", str(KOKKOSKERNELS_VERSION / 10000, ".",
+                                         KOKKOSKERNELS_VERSION / 100 % 100, ".",
+                                         KOKKOSKERNELS_VERSION % 100));
+#elif defined(TRILINOS_VERSION_STRING)
+  info.emplace_back("KokkosKernels", str("from Trilinos ", TRILINOS_VERSION_STRING,
+                                         " (matches Kokkos ", kokkos_version(), ")"));
 #else
-  info.emplace_back("KokkosKernels", str("bundled with Kokkos ", kokkos_version()));
+  info.emplace_back("KokkosKernels", "version unknown");
 #endif
   info.emplace_back("MPI library", str(mpi, " (MPI ", major, ".", minor, ")"));
   info.emplace_back("MPI ranks", std::to_string(comm_size(comm)));

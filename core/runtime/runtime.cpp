@@ -122,13 +122,18 @@ std::string oversubscription_warning(MPI_Comm comm) {
   MPI_Comm node;
   MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
   const int ranks_on_node = comm_size(node);
+  // mpirun pins each rank to a core or two, so one rank's affinity says little: the
+  // cores of the node are the union of the ranks' affinity sets.
+  cpu_set_t mine;
+  CPU_ZERO(&mine);
+  if (sched_getaffinity(0, sizeof(mine), &mine) != 0) {
+    for (int c = 0; c < available_cores(); ++c) CPU_SET(c, &mine);
+  }
+  cpu_set_t all;
+  MPI_Allreduce(&mine, &all, static_cast<int>(sizeof(cpu_set_t)), MPI_BYTE, MPI_BOR, node);
   MPI_Comm_free(&node);
+  const int node_cores = std::max(1, CPU_COUNT(&all));
   const int threads = blas_threads();
-  const int cores = available_cores();
-  // Every rank of a node may be pinned to a subset of cores, so compare with the
-  // largest affinity set any rank on the node sees.
-  int node_cores = cores;
-  MPI_Allreduce(&cores, &node_cores, 1, MPI_INT, MPI_MAX, comm);
   if (ranks_on_node * threads <= node_cores) return {};
   return str(ranks_on_node, " ranks x ", threads, " BLAS threads = ", ranks_on_node * threads,
              " threads on ", node_cores,

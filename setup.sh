@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Tessera set-up, idempotent: installs the Debian packages the project needs when they
+# are missing, configures and builds (Release, in build/). Then, by argument:
+#   ./setup.sh              set-up only
+#   ./setup.sh quickstart   set-up, run experiments/quickstart.toml under MPI, plot it
+#   ./setup.sh test         set-up, run the whole test suite (ctest)
+# Environment: TESSERA_BUILD_DIR (default build), TESSERA_JOBS (default: cores),
+# TESSERA_RANKS (quickstart ranks, default min(2, cores)).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+mode="${1:-setup}"
+case "$mode" in
+  setup|quickstart|test) ;;
+  -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+  *) echo "setup.sh: unknown mode '$mode' (expected: quickstart, test, or nothing)" >&2; exit 2 ;;
+esac
+
+build_dir="${TESSERA_BUILD_DIR:-build}"
+cores="$(nproc)"
+jobs="${TESSERA_JOBS:-$cores}"
+
+packages=(
+  build-essential cmake pkg-config ccache
+  libtrilinos-kokkos-dev libtrilinos-kokkos-kernels-dev libopenblas-dev
+  openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools libvtk9-dev
+  catch2 libcli11-dev
+  python3-numpy python3-h5py python3-matplotlib
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup.sh: installing ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then sudo_cmd=(); elif command -v sudo >/dev/null; then sudo_cmd=(sudo);
+  else
+    echo "setup.sh: these Debian packages are missing and I am not root: ${missing[*]}" >&2
+    exit 1
+  fi
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends \
+    "${missing[@]}"
+fi
+
+# OpenMPI refuses to start as root without this consent (containers, CI).
+if [ "$(id -u)" -eq 0 ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+# Quiet a harmless OpenMPI warning in containers without ptrace (shared-memory copies).
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
+# One BLAS thread per rank unless the user says otherwise: ranks x threads <= cores.
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release
+cmake --build "$build_dir" -j "$jobs"
+
+case "$mode" in
+  quickstart)
+    ranks="${TESSERA_RANKS:-$((cores < 2 ? 1 : 2))}"
+    mpirun -np "$ranks" "$build_dir/bin/tessera" run experiments/quickstart.toml
+    out="$(ls -td results/quickstart/*/ | head -n 1)"
+    /usr/bin/python3 analysis/plot_lwr.py "$out"
+    echo "Open $out/density.pvd in ParaView for the density over time."
+    ;;
+  test)
+    ctest --test-dir "$build_dir" --output-on-failure -j "$jobs"
+    ;;
+esac

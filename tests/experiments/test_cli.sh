@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# End-to-end tests of the `tessera` command: usage: test_cli.sh TESSERA_BINARY CASE [RANKS]
+# CASE: info | bad_input | run (RANKS ranks against 1 rank) | analysis
+set -uo pipefail
+tessera="$1"
+case_name="$2"
+ranks="${3:-2}"
+source_dir="$(cd "$(dirname "$0")/../.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/tessera_cli_XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+failures=0
+checks=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { checks=$((checks + 1)); }
+
+# expect_error NAME RANKS EXPECTED_CODE "text that must appear" -- tessera args...
+expect_error() {
+  local name="$1" np="$2" code="$3" text="$4"
+  shift 5
+  local out status
+  if [ "$np" -eq 1 ]; then
+    out="$("$tessera" "$@" 2>&1)"
+  else
+    out="$(mpirun -np "$np" "$tessera" "$@" 2>&1)"
+  fi
+  status=$?
+  local count
+  count="$(grep -c "tessera: error" <<<"$out")"
+  if [ "$status" -ne "$code" ]; then
+    fail "$name: exit code $status, expected $code; output: $out"
+  elif ! grep -qF -- "$text" <<<"$out"; then
+    fail "$name: message lacks '$text'; output: $out"
+  elif [ "$count" -ne 1 ]; then
+    fail "$name: error printed $count times on $np ranks, expected once; output: $out"
+  else
+    pass
+  fi
+}
+
+write_experiment() {  # write_experiment FILE [extra TOML lines...]
+  local file="$1"
+  shift
+  {
+    echo '[run]'
+    echo 'experiment = "lwr"'
+    echo '[solver]'
+    echo 'cells = 64'
+    echo 't_end = 0.05'
+    echo '[output]'
+    echo "dir = \"$work/results\""
+    echo 'field_interval = 0.01'
+    printf '%s\n' "$@"
+  } >"$file"
+}
+
+case "$case_name" in
+  info)
+    out="$("$tessera" info 2>&1)" || fail "info exited non-zero"
+    for label in Kokkos "Kokkos backends" KokkosKernels "MPI library" HDF5 VTK BLAS; do
+      grep -q "^$label:" <<<"$out" && pass || fail "info lacks '$label': $out"
+    done
+    grep -q "parallel" <<<"$out" && pass || fail "info does not say HDF5 is parallel"
+    "$tessera" --version | grep -q "^tessera [0-9]" && pass || fail "--version"
+    for sub in "" info run validate keys; do
+      "$tessera" $sub --help >/dev/null 2>&1 && pass || fail "--help of '$sub'"
+    done
+    "$tessera" keys lwr | grep -q "^cfl = 0.9" && pass || fail "keys lwr lists solver.cfl"
+    ;;
+
+  bad_input)
+    printf '[run]\nexperiment = "lwr"\n[solver\ncells = 10\n' >"$work/malformed.toml"
+    expect_error malformed_toml "$ranks" 2 "malformed.toml:3" -- validate "$work/malformed.toml"
+    write_experiment "$work/unknown.toml" 'cellz = 5'
+    expect_error unknown_key 1 2 "unknown key 'output.cellz'" -- run "$work/unknown.toml"
+    write_experiment "$work/ok.toml"
+    expect_error negative_cells 1 2 "'solver.cells' = -10" -- \
+      run "$work/ok.toml" --set solver.cells=-10
+    expect_error cfl_above_one "$ranks" 2 "'solver.cfl' = 1.5 is out of range: expected a real number in (0, 1]" -- \
+      run "$work/ok.toml" --set solver.cfl=1.5
+    expect_error wrong_type 1 2 "expected an integer" -- \
+      run "$work/ok.toml" --set solver.cells=\"many\"
+    expect_error unknown_experiment 1 2 "is not a known experiment" -- \
+      run "$work/ok.toml" --set run.experiment=nope
+    expect_error ranks_above_cells 4 2 "solver.cells" -- run "$work/ok.toml" --set solver.cells=3
+    expect_error missing_file 1 2 "does-not-exist.toml" -- run "$work/does-not-exist.toml"
+    expect_error output_not_writable "$ranks" 2 "/dev/null/run" -- \
+      run "$work/ok.toml" --out /dev/null/run
+    expect_error detector_outside 1 2 "detectors.positions" -- \
+      run "$work/ok.toml" --set "detectors.positions=[0.5, 1.5]"
+    printf '0.1 0.2 0.3\n0.1 0.2\n' >"$work/ragged.txt"
+    write_experiment "$work/ragged.toml" '[initial]' 'kind = "data"' "file = \"$work/ragged.txt\""
+    expect_error ragged_data "$ranks" 2 "ragged.txt" -- run "$work/ragged.toml"
+    printf '0.1 0.2\n0.1 abc\n' >"$work/text.txt"
+    write_experiment "$work/text.toml" '[initial]' 'kind = "data"' "file = \"$work/text.txt\""
+    expect_error non_numeric_data 1 2 "'abc' is not a number" -- run "$work/text.toml"
+    printf '0.1 0.2\n-0.1 0.3\n' >"$work/negative.txt"
+    write_experiment "$work/negative.toml" '[initial]' 'kind = "data"' "file = \"$work/negative.txt\""
+    expect_error negative_density 1 2 "row 2, column 1" -- run "$work/negative.toml"
+    # No failed run may leave anything behind that looks like a result.
+    if [ -d "$work/results" ] && [ -n "$(find "$work/results" -name 'run.h5*')" ]; then
+      fail "a rejected configuration left files: $(find "$work/results")"
+    else
+      pass
+    fi
+    # An earlier run in --out is not overwritten.
+    mkdir -p "$work/kept" && echo "old" >"$work/kept/run.h5"
+    expect_error kept_run 1 2 "already holds a run" -- run "$work/ok.toml" --out "$work/kept"
+    grep -q old "$work/kept/run.h5" && pass || fail "an earlier run.h5 was overwritten"
+    ;;
+
+  run)
+    write_experiment "$work/exp.toml" '[detectors]' 'positions = [0.1, 0.5, 0.93]' \
+      'interval = 0.005' '[initial]' 'kind = "platoons"'
+    sed -i 's/^cells = 64/cells = 101/' "$work/exp.toml"
+    mpirun -np 1 "$tessera" run "$work/exp.toml" --out "$work/one" >/dev/null 2>&1 \
+      && pass || fail "1-rank run failed"
+    mpirun -np "$ranks" "$tessera" run "$work/exp.toml" --out "$work/many" >/dev/null 2>&1 \
+      && pass || fail "$ranks-rank run failed"
+    for d in one many; do
+      [ -f "$work/$d/run.h5" ] && [ ! -e "$work/$d/run.h5.partial" ] && pass \
+        || fail "$d: run.h5 missing or .partial left"
+      [ -f "$work/$d/density.pvd" ] && [ -f "$work/$d/log.txt" ] && pass \
+        || fail "$d: density.pvd or log.txt missing"
+    done
+    pieces="$(grep -c "<Piece" "$work/many/density_000001.pvtu")"
+    [ "$pieces" -eq "$ranks" ] && pass || fail "pvtu has $pieces pieces, expected $ranks"
+    for object in /fields/density /fields/time /fields/x /detectors/density /detectors/flow; do
+      h5diff "$work/one/run.h5" "$work/many/run.h5" "$object" >/dev/null \
+        && pass || fail "$object differs between 1 and $ranks ranks"
+    done
+    ;;
+
+  analysis)
+    if ! /usr/bin/python3 -c "import h5py, matplotlib" 2>/dev/null; then
+      echo "TESSERA_SKIP: /usr/bin/python3 lacks h5py or matplotlib"
+      exit 0
+    fi
+    write_experiment "$work/exp.toml" '[detectors]' 'positions = [0.2, 0.8]' \
+      '[initial]' 'kind = "riemann"'
+    sed -i 's/^cells = 64/cells = 64\nboundary = "open"\nupstream_density = 0.2\ndownstream_density = 0.8/' \
+      "$work/exp.toml"
+    "$tessera" run "$work/exp.toml" --out "$work/run" >/dev/null 2>&1 || fail "run failed"
+    /usr/bin/python3 "$source_dir/analysis/plot_lwr.py" "$work/run" >"$work/plot.log" 2>&1 \
+      || fail "plot_lwr.py failed: $(cat "$work/plot.log")"
+    for png in spacetime detectors riemann_error; do
+      [ -s "$work/run/$png.png" ] && pass || fail "$png.png not written"
+    done
+    ;;
+  *)
+    echo "unknown case $case_name"
+    exit 2
+    ;;
+esac
+
+echo "$checks passed, $failures failed"
+[ "$failures" -eq 0 ]
