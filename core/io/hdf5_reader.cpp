@@ -1,0 +1,120 @@
+#include "core/io/hdf5_reader.hpp"
+
+#include <hdf5.h>
+
+#include <algorithm>
+
+#include "core/runtime/error.hpp"
+
+namespace tessera::io {
+
+Hdf5Reader::Hdf5Reader(const std::string& path) : path_(path) {
+  H5Eset_auto(H5E_DEFAULT, nullptr, nullptr);
+  file_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file_ < 0) throw InputError(str(path, ": cannot open as an HDF5 file"));
+}
+
+Hdf5Reader::~Hdf5Reader() {
+  if (file_ >= 0) H5Fclose(file_);
+}
+
+bool Hdf5Reader::has(const std::string& object_path) const {
+  std::size_t pos = 0;
+  while (true) {
+    pos = object_path.find('/', pos + 1);
+    const std::string prefix = object_path.substr(0, pos);
+    if (!prefix.empty() && prefix != "/" && H5Lexists(file_, prefix.c_str(), H5P_DEFAULT) <= 0) {
+      return false;
+    }
+    if (pos == std::string::npos) return true;
+  }
+}
+
+std::vector<std::uint64_t> Hdf5Reader::shape(const std::string& dataset_path) const {
+  if (!has(dataset_path)) throw InputError(str(path_, ": no dataset ", dataset_path));
+  hid_t dataset = H5Dopen2(file_, dataset_path.c_str(), H5P_DEFAULT);
+  if (dataset < 0) throw InputError(str(path_, ": ", dataset_path, " is not a dataset"));
+  hid_t space = H5Dget_space(dataset);
+  const int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(std::max(rank, 0));
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  H5Sclose(space);
+  H5Dclose(dataset);
+  return std::vector<std::uint64_t>(dims.begin(), dims.end());
+}
+
+std::vector<double> Hdf5Reader::read(const std::string& dataset_path,
+                                     std::vector<std::uint64_t>* dims) const {
+  const std::vector<std::uint64_t> extent = shape(dataset_path);
+  std::uint64_t total = 1;
+  for (auto d : extent) total *= d;
+  std::vector<double> values(total);
+  hid_t dataset = H5Dopen2(file_, dataset_path.c_str(), H5P_DEFAULT);
+  const herr_t status =
+      total == 0 ? 0
+                 : H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+  H5Dclose(dataset);
+  if (status < 0) {
+    throw InputError(str(path_, ": ", dataset_path, " cannot be read as numbers"));
+  }
+  if (dims != nullptr) *dims = extent;
+  return values;
+}
+
+namespace {
+herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
+  static_cast<std::vector<std::string>*>(data)->push_back(name);
+  return 0;
+}
+}  // namespace
+
+std::vector<std::string> Hdf5Reader::members(const std::string& group_path) const {
+  std::vector<std::string> names;
+  if (!has(group_path)) throw InputError(str(path_, ": no group ", group_path));
+  H5Literate_by_name(file_, group_path.c_str(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_name,
+                     &names, H5P_DEFAULT);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+double Hdf5Reader::read_attribute(const std::string& object_path, const std::string& name) const {
+  hid_t attribute = H5Aopen_by_name(file_, object_path.c_str(), name.c_str(), H5P_DEFAULT,
+                                    H5P_DEFAULT);
+  if (attribute < 0) {
+    throw InputError(str(path_, ": no attribute '", name, "' on ", object_path));
+  }
+  double value = 0;
+  const herr_t status = H5Aread(attribute, H5T_NATIVE_DOUBLE, &value);
+  H5Aclose(attribute);
+  if (status < 0) throw InputError(str(path_, ": attribute '", name, "' is not a number"));
+  return value;
+}
+
+std::string Hdf5Reader::read_string_attribute(const std::string& object_path,
+                                              const std::string& name) const {
+  hid_t attribute = H5Aopen_by_name(file_, object_path.c_str(), name.c_str(), H5P_DEFAULT,
+                                    H5P_DEFAULT);
+  if (attribute < 0) {
+    throw InputError(str(path_, ": no attribute '", name, "' on ", object_path));
+  }
+  hid_t type = H5Aget_type(attribute);
+  std::string value;
+  if (H5Tis_variable_str(type) > 0) {
+    char* text = nullptr;
+    hid_t memory = H5Tcopy(H5T_C_S1);
+    H5Tset_size(memory, H5T_VARIABLE);
+    H5Aread(attribute, memory, &text);
+    if (text != nullptr) value = text;
+    H5free_memory(text);
+    H5Tclose(memory);
+  } else {
+    value.assign(H5Tget_size(type), '\0');
+    H5Aread(attribute, type, value.data());
+    value.resize(value.find('\0') == std::string::npos ? value.size() : value.find('\0'));
+  }
+  H5Tclose(type);
+  H5Aclose(attribute);
+  return value;
+}
+
+}  // namespace tessera::io

@@ -1,0 +1,115 @@
+#include "core/nn/activations.hpp"
+#include "core/nn/linear.hpp"
+#include "core/nn/parameter_store.hpp"
+#include "core/runtime/error.hpp"
+#include "tests/support/catch.hpp"
+#include "tests/support/gradient_check.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace tessera;
+using namespace tessera::nn;
+using tessera::testing::check_gradient;
+using tessera::testing::random_matrix;
+using tessera::testing::weighted_sum;
+
+TEST_CASE("linear backward matches finite differences", "[linear]") {
+  ParameterStore<double> store;
+  Linear<double> layer;
+  layer.declare(store, "fc", 5, 4);
+  store.finalize();
+  layer.init(store, 11);
+  Matrix<double> x = random_matrix(6, 5, 1);
+  const Matrix<double> r = random_matrix(6, 4, 2);
+  auto loss = [&] { return weighted_sum(layer.forward(store, x), r); };
+  loss();
+  store.zero_grad();
+  const Matrix<double> dx = layer.backward(store, r);
+  const auto params = check_gradient(store.params(), store.grads(), loss);
+  CHECK(params.max_relative_error < 1e-7);
+  const auto inputs = check_gradient(tensor::flat(x), tensor::flat(dx), loss);
+  CHECK(inputs.max_relative_error < 1e-7);
+}
+
+TEST_CASE("every activation's backward matches finite differences", "[activations]") {
+  for (auto kind : {ActivationKind::kRelu, ActivationKind::kGeluTanh, ActivationKind::kGeluErf,
+                    ActivationKind::kTanh, ActivationKind::kSilu, ActivationKind::kSine}) {
+    INFO(activation_name(kind));
+    Activation<double> act(kind, "act");
+    Matrix<double> x = random_matrix(5, 7, 3);
+    const Matrix<double> r = random_matrix(5, 7, 4);
+    auto loss = [&] { return weighted_sum(act.forward(x), r); };
+    loss();
+    const Matrix<double> dx = act.backward(r);
+    const auto check = check_gradient(tensor::flat(x), tensor::flat(dx), loss);
+    INFO("worst entry " << check.worst_index << ", abs error " << check.max_abs_error);
+    CHECK(check.max_relative_error < 1e-6);
+  }
+  CHECK(activation_value(ActivationKind::kGeluErf, 1.0) == Approx(0.8413447460685429));
+  CHECK(activation_value(ActivationKind::kGeluTanh, 1.0) == Approx(0.8411919906082768));
+  CHECK(activation_value(ActivationKind::kSilu, 1.0) == Approx(0.7310585786300049));
+  CHECK_THROWS_AS(activation_from_name("swish"), InputError);
+}
+
+TEST_CASE("parameter store slices, initialisers and errors", "[parameter_store]") {
+  ParameterStore<float> store;
+  const int w = store.add("w", {3, 4});
+  const int b = store.add("b", {4});
+  CHECK_THROWS(store.add("w", {1}));
+  store.finalize();
+  CHECK(store.size() == 16);
+  CHECK(store.slice(b).offset == 12);
+  CHECK(store.param_matrix(w).extent(0) == 3);
+  CHECK(store.param_matrix(b).extent(1) == 4);
+  store.init_xavier_uniform(w, 4, 3, 9);
+  const auto values = store.get_slice(w);
+  const double bound = std::sqrt(6.0 / 7.0);
+  for (double v : values) CHECK(std::abs(v) <= bound);
+  // The same seed and slice give the same values (rank-count independent init).
+  ParameterStore<float> again;
+  again.add("w", {3, 4});
+  again.finalize();
+  again.init_xavier_uniform(0, 4, 3, 9);
+  CHECK(again.get_slice(0) == values);
+  store.params()(2) = std::nanf("");
+  CHECK_THROWS_WITH(store.check_finite("step 7"),
+                    Catch::Matchers::Contains("step 7") && Catch::Matchers::Contains("'w'"));
+  CHECK_THROWS_WITH(store.set_slice(b, {1.0}), Catch::Matchers::Contains("'b'"));
+}
+
+TEST_CASE("a checkpoint loads into the same model and not into another", "[parameter_store]") {
+  const std::string dir = testing::shared_temp_dir("checkpoint");
+  const std::string path = dir + "/run.h5";
+  ParameterStore<float> store;
+  Linear<float> layer;
+  layer.declare(store, "fc", 3, 2);
+  store.finalize();
+  layer.init(store, 5);
+  {
+    io::ResultsFile file(MPI_COMM_WORLD, path);
+    store.save(file, "/checkpoint/parameters");
+    file.close();
+  }
+  io::Hdf5Reader reader(path);
+  ParameterStore<float> same;
+  Linear<float> same_layer;
+  same_layer.declare(same, "fc", 3, 2);
+  same.finalize();
+  same.load(reader, "/checkpoint/parameters");
+  CHECK(same.get_slice(0) == store.get_slice(0));
+  CHECK(same.get_slice(1) == store.get_slice(1));
+
+  ParameterStore<float> wider;
+  Linear<float> wider_layer;
+  wider_layer.declare(wider, "fc", 4, 2);
+  wider.finalize();
+  CHECK_THROWS_WITH(wider.load(reader, "/checkpoint/parameters"),
+                    Catch::Matchers::Contains("different model") &&
+                        Catch::Matchers::Contains("fc.weight") &&
+                        Catch::Matchers::Contains("[2 x 3]"));
+  ParameterStore<float> renamed;
+  Linear<float> renamed_layer;
+  renamed_layer.declare(renamed, "head", 3, 2);
+  renamed.finalize();
+  CHECK_THROWS_WITH(renamed.load(reader, "/checkpoint/parameters"),
+                    Catch::Matchers::Contains("does not exist in this model"));
+}

@@ -1,0 +1,102 @@
+#include <cmath>
+#include <numeric>
+
+#include "core/tensor/gemm.hpp"
+#include "core/tensor/random.hpp"
+#include "core/tensor/reduce.hpp"
+#include "tests/support/catch.hpp"
+
+using namespace tessera::tensor;
+
+namespace {
+// Reference product in double on the host.
+template <class T>
+std::vector<double> naive(char ta, char tb, const Matrix<T>& a, const Matrix<T>& b) {
+  const std::size_t m = ta == 'N' ? a.extent(0) : a.extent(1);
+  const std::size_t k = ta == 'N' ? a.extent(1) : a.extent(0);
+  const std::size_t n = tb == 'N' ? b.extent(1) : b.extent(0);
+  std::vector<double> c(m * n, 0.0);
+  for (std::size_t i = 0; i < m; ++i) {
+    for (std::size_t j = 0; j < n; ++j) {
+      for (std::size_t p = 0; p < k; ++p) {
+        const double av = ta == 'N' ? a(i, p) : a(p, i);
+        const double bv = tb == 'N' ? b(p, j) : b(j, p);
+        c[i * n + j] += av * bv;
+      }
+    }
+  }
+  return c;
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("gemm matches a naive product for every transpose", "[gemm]", float, double) {
+  using T = TestType;
+  for (char ta : {'N', 'T'}) {
+    for (char tb : {'N', 'T'}) {
+      const std::size_t m = 7, k = 5, n = 3;
+      Matrix<T> a("a", ta == 'N' ? m : k, ta == 'N' ? k : m);
+      Matrix<T> b("b", tb == 'N' ? k : n, tb == 'N' ? n : k);
+      fill_normal(Vector<T>(a.data(), a.size()), T(0), T(1), 1, 0);
+      fill_normal(Vector<T>(b.data(), b.size()), T(0), T(1), 1, 1);
+      Matrix<T> c("c", m, n);
+      Kokkos::deep_copy(c, T(1));
+      gemm('N' == ta ? 'N' : 'T', tb, T(2), a, b, T(0.5), c);
+      const auto expected = naive(ta, tb, a, b);
+      for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = 0; j < n; ++j) {
+          CHECK(c(i, j) == Approx(2 * expected[i * n + j] + 0.5).epsilon(1e-5));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("gemm shape errors name the operands", "[gemm]") {
+  Matrix<double> a("a", 2, 3), b("b", 4, 5), c("c", 2, 5);
+  CHECK_THROWS_WITH(gemm('N', 'N', 1.0, a, b, 0.0, c),
+                    Catch::Matchers::Contains("[2 x 3]") && Catch::Matchers::Contains("[4 x 5]"));
+}
+
+TEST_CASE("batched gemm multiplies each batch", "[gemm]") {
+  Tensor3<double> a("a", 3, 2, 4), b("b", 3, 4, 2), c("c", 3, 2, 2);
+  fill_uniform(Vector<double>(a.data(), a.size()), -1.0, 1.0, 5, 0);
+  fill_uniform(Vector<double>(b.data(), b.size()), -1.0, 1.0, 5, 1);
+  batched_gemm('N', 'N', 1.0, a, b, 0.0, c);
+  for (int batch = 0; batch < 3; ++batch) {
+    for (int i = 0; i < 2; ++i) {
+      for (int j = 0; j < 2; ++j) {
+        double expected = 0;
+        for (int p = 0; p < 4; ++p) expected += a(batch, i, p) * b(batch, p, j);
+        CHECK(c(batch, i, j) == Approx(expected).epsilon(1e-12));
+      }
+    }
+  }
+}
+
+TEST_CASE("counter RNG: values depend on (seed, stream, index) only", "[random]") {
+  Vector<double> whole("whole", 1000), tail("tail", 400);
+  fill_uniform(whole, 0.0, 1.0, 42, 7);
+  fill_uniform(tail, 0.0, 1.0, 42, 7, 600);  // the same counters, filled separately
+  for (int i = 0; i < 400; ++i) CHECK(tail(i) == whole(600 + i));
+  const double mean = sum(whole) / 1000;
+  CHECK(mean == Approx(0.5).margin(0.05));
+  Vector<double> other("other", 1000);
+  fill_uniform(other, 0.0, 1.0, 42, 8);
+  CHECK(other(0) != whole(0));
+  Vector<double> normal("normal", 20000);
+  fill_normal(normal, 0.0, 2.0, 3, 0);
+  const double m = sum(normal) / 20000;
+  const double var = squared_norm(normal) / 20000 - m * m;
+  CHECK(m == Approx(0.0).margin(0.05));
+  CHECK(std::sqrt(var) == Approx(2.0).epsilon(0.03));
+}
+
+TEST_CASE("reductions and the finiteness check", "[reduce]") {
+  Vector<float> x("x", 5);
+  for (int i = 0; i < 5; ++i) x(i) = static_cast<float>(i);
+  CHECK(sum(x) == 10.0);
+  CHECK(dot(x, x) == 30.0);
+  CHECK(first_non_finite(x) == -1);
+  x(3) = std::nanf("");
+  CHECK(first_non_finite(x) == 3);
+}
