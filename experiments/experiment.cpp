@@ -41,9 +41,9 @@ LoadedExperiment load_experiment(const std::string& path,
   std::string where = path;
   if (auto it = document.values.find("run.experiment"); it != document.values.end()) {
     if (!it->second.is_string()) {
-      throw InputError(str(path, ":", it->second.line, ": key 'run.experiment' = ",
-                           it->second.to_toml(), " is a ", it->second.type_name(),
-                           ": expected a string naming the experiment"));
+      throw InputError(str(path, ":", it->second.line,
+                           ": key 'run.experiment' = ", it->second.to_toml(), " is a ",
+                           it->second.type_name(), ": expected a string naming the experiment"));
     }
     kind_name = std::get<std::string>(it->second.data);
     where = str(path, ":", it->second.line);

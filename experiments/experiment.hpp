@@ -46,7 +46,8 @@ struct LoadedExperiment {
   config::Schema schema;
   config::Config config;
 };
-LoadedExperiment load_experiment(const std::string& path, const std::vector<std::string>& overrides);
+LoadedExperiment load_experiment(const std::string& path,
+                                 const std::vector<std::string>& overrides);
 
 // The LWR traffic simulation (solvers/lwr).
 ExperimentKind lwr_experiment_kind();

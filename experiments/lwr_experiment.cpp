@@ -36,7 +36,8 @@ void add_lwr_keys(config::Schema& s) {
   s.add_real("solver.wave_speed", 0.5, greater_than(0),
              "congested backward wave speed w (triangular diagram only)");
   s.add_real("solver.cfl", 0.9, open_closed(0, 1), "CFL number of the explicit step");
-  s.add_real("solver.viscosity", 0.0, at_least(0), "diffusion eps in rho_t + f(rho)_x = eps rho_xx");
+  s.add_real("solver.viscosity", 0.0, at_least(0),
+             "diffusion eps in rho_t + f(rho)_x = eps rho_xx");
   s.add_real("solver.t_end", 1.0, greater_than(0), "final time");
   s.add_string("solver.boundary", std::string("ring"), {"ring", "open"},
                "ring: periodic road; open: inflow and outflow at the ends");
@@ -83,8 +84,8 @@ lwr::LwrParameters parameters_from(const config::Config& c) {
   p.diagram.wave_speed = c.get_real("solver.wave_speed");
   p.cfl = c.get_real("solver.cfl");
   p.viscosity = c.get_real("solver.viscosity");
-  p.boundary = c.get_string("solver.boundary") == "open" ? lwr::Boundary::kOpen
-                                                         : lwr::Boundary::kRing;
+  p.boundary =
+      c.get_string("solver.boundary") == "open" ? lwr::Boundary::kOpen : lwr::Boundary::kRing;
   p.upstream_density = c.get_real("solver.upstream_density");
   p.downstream_density = c.get_real("solver.downstream_density");
   return p;
@@ -93,9 +94,9 @@ lwr::LwrParameters parameters_from(const config::Config& c) {
 lwr::InitialCondition initial_condition_from(const config::Config& c) {
   lwr::InitialCondition ic;
   const std::string& kind = c.get_string("initial.kind");
-  ic.kind = kind == "uniform"   ? lwr::InitialCondition::Kind::kUniform
-            : kind == "riemann" ? lwr::InitialCondition::Kind::kRiemann
-            : kind == "bell"    ? lwr::InitialCondition::Kind::kBell
+  ic.kind = kind == "uniform"    ? lwr::InitialCondition::Kind::kUniform
+            : kind == "riemann"  ? lwr::InitialCondition::Kind::kRiemann
+            : kind == "bell"     ? lwr::InitialCondition::Kind::kBell
             : kind == "platoons" ? lwr::InitialCondition::Kind::kPlatoons
                                  : lwr::InitialCondition::Kind::kUniform;  // "data": unused
   ic.density = c.get_real("initial.density");
@@ -118,8 +119,7 @@ lwr::InitialCondition initial_condition_from(const config::Config& c) {
 std::vector<double> data_profile(const config::Config& c, const lwr::LwrParameters& p,
                                  long long first, long long count) {
   const std::string relative = c.get_string("initial.file");
-  const std::string path =
-      io::resolve_data_file(c.get_string("run.data_root"), relative);
+  const std::string path = io::resolve_data_file(c.get_string("run.data_root"), relative);
   const io::Grid grid = io::read_text_grid(path);
   const auto column = static_cast<std::size_t>(c.get_int("initial.column"));
   if (column >= grid.cols) {
@@ -131,9 +131,9 @@ std::vector<double> data_profile(const config::Config& c, const lwr::LwrParamete
   for (std::size_t r = 0; r < grid.rows; ++r) {
     samples[r] = grid.at(r, column) * scale;
     if (!(samples[r] >= 0 && samples[r] <= p.diagram.rho_max)) {
-      throw InputError(str(path, ": row ", r + 1, ", column ", column + 1, ": density ",
-                           samples[r], " (after initial.scale) is outside [0, solver.rho_max = ",
-                           p.diagram.rho_max, "]"));
+      throw InputError(
+          str(path, ": row ", r + 1, ", column ", column + 1, ": density ", samples[r],
+              " (after initial.scale) is outside [0, solver.rho_max = ", p.diagram.rho_max, "]"));
     }
   }
   const double bin = p.road_length / static_cast<double>(grid.rows);
@@ -219,8 +219,7 @@ void run_lwr(const config::Config& c, RunContext& ctx) {
       io::line_piece(0.0, solver.dx(), solver.first_cell(), solver.local_cells());
   const long long vtk_every = c.get_int("output.vtk_every");
 
-  const bool riemann_check =
-      ic.kind == lwr::InitialCondition::Kind::kRiemann && p.viscosity == 0.0;
+  const bool riemann_check = ic.kind == lwr::InitialCondition::Kind::kRiemann && p.viscosity == 0.0;
   const double initial_mass = solver.total_mass();
   long long fields_written = 0;
 
@@ -276,8 +275,7 @@ void run_lwr(const config::Config& c, RunContext& ctx) {
                                  std::floor(t_end / detector_clock.interval);
   runtime::Progress progress("lwr", estimated_steps, runtime::comm_rank(ctx.comm) == 0);
   while (solver.time() < t_end) {
-    const double target =
-        std::min({t_end, field_clock.next_time(), detector_clock.next_time()});
+    const double target = std::min({t_end, field_clock.next_time(), detector_clock.next_time()});
     {
       runtime::Timers::Scope scope(*ctx.timers, "solver");
       solver.advance_to(target);
@@ -291,8 +289,7 @@ void run_lwr(const config::Config& c, RunContext& ctx) {
       write_fields();
       while (field_clock.due(t)) ++field_clock.next;
     }
-    progress.update(static_cast<double>(solver.steps_taken()),
-                    str("t = ", t));
+    progress.update(static_cast<double>(solver.steps_taken()), str("t = ", t));
   }
   progress.finish(str(solver.steps_taken(), " steps"));
 

@@ -56,8 +56,7 @@ int command_keys(const runtime::Runtime& rt, const std::string& kind_name) {
 }
 
 int command_run(const runtime::Runtime& rt, const std::string& path,
-                const std::vector<std::string>& overrides, const std::string& out,
-                bool overwrite) {
+                const std::vector<std::string>& overrides, const std::string& out, bool overwrite) {
   experiments::LoadedExperiment loaded;
   int code = runtime::run_collectively(rt.comm(), [&] {
     loaded = experiments::load_experiment(path, overrides);
@@ -134,8 +133,8 @@ int main(int argc, char** argv) {
 
   std::string out;
   bool overwrite = false;
-  auto* run = app.add_subcommand(
-      "run", "Run an experiment (under MPI: mpirun -np N tessera run FILE)");
+  auto* run =
+      app.add_subcommand("run", "Run an experiment (under MPI: mpirun -np N tessera run FILE)");
   run->add_option("experiment", path, "experiment TOML file")->required();
   run->add_option("--set", overrides, "override a key: section.key=value (repeatable)");
   run->add_option("--out", out, "output directory (default: <output.dir>/<run.name>/<run-id>)");

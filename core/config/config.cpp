@@ -37,11 +37,21 @@ std::string Range::describe() const {
   return "any";
 }
 
-Range any_value() { return Range{}; }
-Range at_least(double low) { return Range{low, std::nullopt, false, false}; }
-Range greater_than(double low) { return Range{low, std::nullopt, true, false}; }
-Range between(double low, double high) { return Range{low, high, false, false}; }
-Range open_closed(double low, double high) { return Range{low, high, true, false}; }
+Range any_value() {
+  return Range{};
+}
+Range at_least(double low) {
+  return Range{low, std::nullopt, false, false};
+}
+Range greater_than(double low) {
+  return Range{low, std::nullopt, true, false};
+}
+Range between(double low, double high) {
+  return Range{low, high, false, false};
+}
+Range open_closed(double low, double high) {
+  return Range{low, high, true, false};
+}
 
 std::string KeySpec::expected() const {
   const bool ranged = range.low || range.high;
@@ -93,8 +103,8 @@ Schema& Schema::add_int(const std::string& key, std::optional<std::int64_t> defa
   return add(std::move(spec));
 }
 
-Schema& Schema::add_real(const std::string& key, std::optional<double> default_value,
-                         Range range, const std::string& help) {
+Schema& Schema::add_real(const std::string& key, std::optional<double> default_value, Range range,
+                         const std::string& help) {
   KeySpec spec;
   spec.key = key;
   spec.type = KeyType::kReal;
@@ -310,7 +320,8 @@ const TomlValue& Config::value(const std::string& key, KeyType type) const {
   auto it = values_.find(key);
   auto type_it = types_.find(key);
   if (it == values_.end() || type_it == types_.end() || type_it->second != type) {
-    throw std::logic_error(str("configuration key '", key, "' read with the wrong type or not in "
+    throw std::logic_error(str("configuration key '", key,
+                               "' read with the wrong type or not in "
                                "the schema"));
   }
   return it->second;

@@ -59,8 +59,8 @@ class Schema {
 Range any_value();
 Range at_least(double low);
 Range greater_than(double low);
-Range between(double low, double high);         // [low, high]
-Range open_closed(double low, double high);     // (low, high]
+Range between(double low, double high);      // [low, high]
+Range open_closed(double low, double high);  // (low, high]
 
 class Config {
  public:

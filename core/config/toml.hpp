@@ -34,7 +34,7 @@ struct TomlValue {
 struct TomlDocument {
   std::string source;  // file name (or "<string>") for messages
   std::map<std::string, TomlValue> values;
-  std::vector<std::string> order;  // keys in the order they were defined
+  std::vector<std::string> order;   // keys in the order they were defined
   std::vector<std::string> tables;  // table headers in order, e.g. "solver"
 };
 

@@ -50,9 +50,9 @@ std::vector<double> Hdf5Reader::read(const std::string& dataset_path,
   for (auto d : extent) total *= d;
   std::vector<double> values(total);
   hid_t dataset = H5Dopen2(file_, dataset_path.c_str(), H5P_DEFAULT);
-  const herr_t status =
-      total == 0 ? 0
-                 : H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+  const herr_t status = total == 0 ? 0
+                                   : H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+                                             H5P_DEFAULT, values.data());
   H5Dclose(dataset);
   if (status < 0) {
     throw InputError(str(path_, ": ", dataset_path, " cannot be read as numbers"));
@@ -78,8 +78,8 @@ std::vector<std::string> Hdf5Reader::members(const std::string& group_path) cons
 }
 
 double Hdf5Reader::read_attribute(const std::string& object_path, const std::string& name) const {
-  hid_t attribute = H5Aopen_by_name(file_, object_path.c_str(), name.c_str(), H5P_DEFAULT,
-                                    H5P_DEFAULT);
+  hid_t attribute =
+      H5Aopen_by_name(file_, object_path.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT);
   if (attribute < 0) {
     throw InputError(str(path_, ": no attribute '", name, "' on ", object_path));
   }
@@ -92,8 +92,8 @@ double Hdf5Reader::read_attribute(const std::string& object_path, const std::str
 
 std::string Hdf5Reader::read_string_attribute(const std::string& object_path,
                                               const std::string& name) const {
-  hid_t attribute = H5Aopen_by_name(file_, object_path.c_str(), name.c_str(), H5P_DEFAULT,
-                                    H5P_DEFAULT);
+  hid_t attribute =
+      H5Aopen_by_name(file_, object_path.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT);
   if (attribute < 0) {
     throw InputError(str(path_, ": no attribute '", name, "' on ", object_path));
   }

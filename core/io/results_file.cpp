@@ -139,9 +139,9 @@ void ResultsFile::write_config(const std::string& toml_text,
                  H5Dclose);
   Handle transfer(collective_transfer(), H5Pclose);
   std::string padded = toml_text.empty() ? std::string(" ") : toml_text;
-  checked_status(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, transfer.get(),
-                          padded.data()),
-                 "H5Dwrite", "/config");
+  checked_status(
+      H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, transfer.get(), padded.data()),
+      "H5Dwrite", "/config");
   for (const auto& [name, value] : attributes) set_attribute("/config", name, value);
 }
 
@@ -245,8 +245,9 @@ void ResultsFile::write_field(const std::string& name, std::int64_t global_size,
     Handle space(H5Screate_simple(rank, dims, max_dims), H5Sclose);
     Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
     // One output step per chunk row, at most ~1 MiB per chunk.
-    hsize_t chunk[3] = {1, static_cast<hsize_t>(std::max<std::int64_t>(
-                               1, std::min<std::int64_t>(global_size, (1 << 17) / components))),
+    hsize_t chunk[3] = {1,
+                        static_cast<hsize_t>(std::max<std::int64_t>(
+                            1, std::min<std::int64_t>(global_size, (1 << 17) / components))),
                         static_cast<hsize_t>(components)};
     H5Pset_chunk(create.get(), rank, chunk);
     Handle links(intermediate_groups(), H5Pclose);
@@ -294,8 +295,8 @@ void ResultsFile::write_root_array(const std::string& dataset_path,
     H5Sselect_none(file_space.get());
     H5Sselect_none(memory_space.get());
   } else if (data.size() != total) {
-    throw std::logic_error(str("write_root_array ", dataset_path, ": ", data.size(),
-                               " values for ", total, " entries"));
+    throw std::logic_error(str("write_root_array ", dataset_path, ": ", data.size(), " values for ",
+                               total, " entries"));
   }
   Handle transfer(collective_transfer(), H5Pclose);
   checked_status(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
@@ -303,9 +304,9 @@ void ResultsFile::write_root_array(const std::string& dataset_path,
                  "H5Dwrite", dataset_path);
 }
 
-void ResultsFile::write_distributed_array(const std::string& dataset_path,
-                                          std::int64_t global_size, std::int64_t offset,
-                                          const std::vector<double>& local, int components) {
+void ResultsFile::write_distributed_array(const std::string& dataset_path, std::int64_t global_size,
+                                          std::int64_t offset, const std::vector<double>& local,
+                                          int components) {
   const int rank = components > 1 ? 2 : 1;
   const std::int64_t count = static_cast<std::int64_t>(local.size()) / components;
   hsize_t dims[2] = {static_cast<hsize_t>(global_size), static_cast<hsize_t>(components)};
@@ -347,11 +348,11 @@ void ResultsFile::set_attribute(const std::string& object_path, const std::strin
 void ResultsFile::set_attribute(const std::string& object_path, const std::string& name,
                                 double value) {
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle attribute(checked(H5Acreate_by_name(file_, object_path.c_str(), name.c_str(),
-                                             H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT,
-                                             H5P_DEFAULT, H5P_DEFAULT),
-                           "H5Acreate_by_name", object_path + "@" + name),
-                   H5Aclose);
+  Handle attribute(
+      checked(H5Acreate_by_name(file_, object_path.c_str(), name.c_str(), H5T_NATIVE_DOUBLE,
+                                space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+              "H5Acreate_by_name", object_path + "@" + name),
+      H5Aclose);
   checked_status(H5Awrite(attribute.get(), H5T_NATIVE_DOUBLE, &value), "H5Awrite", name);
 }
 

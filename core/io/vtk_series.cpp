@@ -1,6 +1,7 @@
 #include "core/io/vtk_series.hpp"
 
 #include <vtkCellArray.h>
+#include <vtkCellData.h>
 #include <vtkDoubleArray.h>
 #include <vtkIdTypeArray.h>
 #include <vtkMPI.h>
@@ -8,7 +9,6 @@
 #include <vtkMPIController.h>
 #include <vtkNew.h>
 #include <vtkPointData.h>
-#include <vtkCellData.h>
 #include <vtkPoints.h>
 #include <vtkUnsignedCharArray.h>
 #include <vtkUnstructuredGrid.h>
@@ -71,7 +71,9 @@ VtkSeries::VtkSeries(MPI_Comm comm, std::string directory, std::string basename)
 
 VtkSeries::~VtkSeries() = default;
 
-std::string VtkSeries::pvd_path() const { return (fs::path(directory_) / (basename_ + ".pvd")).string(); }
+std::string VtkSeries::pvd_path() const {
+  return (fs::path(directory_) / (basename_ + ".pvd")).string();
+}
 
 namespace {
 
@@ -179,6 +181,8 @@ UnstructuredPiece line_piece(double x0, double dx, std::int64_t first, std::int6
   return piece;
 }
 
-std::string vtk_version() { return vtkVersion::GetVTKVersion(); }
+std::string vtk_version() {
+  return vtkVersion::GetVTKVersion();
+}
 
 }  // namespace tessera::io

@@ -26,7 +26,8 @@ enum class CellType : std::uint8_t { kLine = 3, kTriangle = 5, kQuad = 9, kTetra
 struct UnstructuredPiece {
   std::vector<double> points;
   std::vector<std::int64_t> connectivity;
-  std::vector<std::int64_t> cell_offsets;  // cell c uses connectivity[cell_offsets[c], cell_offsets[c+1])
+  std::vector<std::int64_t>
+      cell_offsets;  // cell c uses connectivity[cell_offsets[c], cell_offsets[c+1])
   std::vector<CellType> cell_types;
   std::vector<NamedArray> point_data;
   std::vector<NamedArray> cell_data;

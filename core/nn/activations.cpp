@@ -19,13 +19,20 @@ ActivationKind activation_from_name(const std::string& name) {
 
 std::string activation_name(ActivationKind kind) {
   switch (kind) {
-    case ActivationKind::kRelu: return "relu";
-    case ActivationKind::kGeluTanh: return "gelu_tanh";
-    case ActivationKind::kGeluErf: return "gelu";
-    case ActivationKind::kTanh: return "tanh";
-    case ActivationKind::kSilu: return "silu";
-    case ActivationKind::kSine: return "sine";
-    case ActivationKind::kIdentity: return "identity";
+    case ActivationKind::kRelu:
+      return "relu";
+    case ActivationKind::kGeluTanh:
+      return "gelu_tanh";
+    case ActivationKind::kGeluErf:
+      return "gelu";
+    case ActivationKind::kTanh:
+      return "tanh";
+    case ActivationKind::kSilu:
+      return "silu";
+    case ActivationKind::kSine:
+      return "sine";
+    case ActivationKind::kIdentity:
+      return "identity";
   }
   return "identity";
 }

@@ -55,7 +55,8 @@ KOKKOS_INLINE_FUNCTION T activation_derivative(ActivationKind kind, T x) {
       return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * d_inner;
     }
     case ActivationKind::kGeluErf:
-      return T(0.5) * (T(1) + math::erf(x * kInvSqrt2)) + x * kInvSqrt2Pi * math::exp(-T(0.5) * x * x);
+      return T(0.5) * (T(1) + math::erf(x * kInvSqrt2)) +
+             x * kInvSqrt2Pi * math::exp(-T(0.5) * x * x);
     case ActivationKind::kTanh: {
       const T t = math::tanh(x);
       return T(1) - t * t;

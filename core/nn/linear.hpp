@@ -19,8 +19,8 @@ namespace tessera::nn {
 template <class T>
 class Linear {
  public:
-  void declare(ParameterStore<T>& store, const std::string& name, std::size_t in,
-               std::size_t out, bool bias = true) {
+  void declare(ParameterStore<T>& store, const std::string& name, std::size_t in, std::size_t out,
+               bool bias = true) {
     name_ = name;
     in_ = in;
     out_ = out;
@@ -36,8 +36,8 @@ class Linear {
 
   const Matrix<T>& forward(const ParameterStore<T>& store, const Matrix<T>& x) {
     if (x.extent(1) != in_) {
-      throw std::invalid_argument(str(name_, ": input has ", x.extent(1), " features, expected ",
-                                      in_));
+      throw std::invalid_argument(
+          str(name_, ": input has ", x.extent(1), " features, expected ", in_));
     }
     input_ = x;
     tensor::ensure_shape(output_, name_ + ".output", x.extent(0), out_);

@@ -21,9 +21,9 @@ using tensor::Matrix;
 using tensor::Vector;
 
 struct Slice {
-  std::string name;                 // "block0.attention.wq"
-  std::size_t offset = 0;           // into the flat buffers
-  std::vector<std::size_t> shape;   // 1-D or 2-D
+  std::string name;                // "block0.attention.wq"
+  std::size_t offset = 0;          // into the flat buffers
+  std::vector<std::size_t> shape;  // 1-D or 2-D
   std::size_t size() const {
     std::size_t n = 1;
     for (auto d : shape) n *= d;
@@ -106,8 +106,8 @@ class ParameterStore {
   void set_slice(int id, const std::vector<double>& values) {
     const Slice& s = slice(id);
     if (values.size() != s.size()) {
-      throw InputError(str("parameter '", s.name, "': ", values.size(), " values for ", s.size(),
-                           " entries"));
+      throw InputError(
+          str("parameter '", s.name, "': ", values.size(), " values for ", s.size(), " entries"));
     }
     auto host = Kokkos::create_mirror_view(param_vector(id));
     for (std::size_t i = 0; i < values.size(); ++i) host(i) = static_cast<T>(values[i]);
@@ -153,8 +153,8 @@ class ParameterStore {
     const std::vector<std::string> stored = file.members(group);
     for (const auto& name : stored) {
       if (find(name) < 0) {
-        throw InputError(str(file.path(), ": checkpoint from a different model: parameter '",
-                             name, "' in ", group, " does not exist in this model"));
+        throw InputError(str(file.path(), ": checkpoint from a different model: parameter '", name,
+                             "' in ", group, " does not exist in this model"));
       }
     }
     for (std::size_t i = 0; i < slices_.size(); ++i) {
@@ -179,7 +179,8 @@ class ParameterStore {
   template <class Shape>
   static std::string shape_text(const Shape& shape) {
     std::string out = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? " x " : "") + std::to_string(shape[i]);
+    for (std::size_t i = 0; i < shape.size(); ++i)
+      out += (i ? " x " : "") + std::to_string(shape[i]);
     return out + "]";
   }
   Vector<T> checked(const Vector<T>& v) const {

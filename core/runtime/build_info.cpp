@@ -17,9 +17,9 @@
 #include "core/runtime/runtime.hpp"
 
 // Fortran BLAS entry point; only its address is taken, to find the BLAS library.
-extern "C" void sgemm_(const char*, const char*, const int*, const int*, const int*,
-                       const float*, const float*, const int*, const float*, const int*,
-                       const float*, float*, const int*);
+extern "C" void sgemm_(const char*, const char*, const int*, const int*, const int*, const float*,
+                       const float*, const int*, const float*, const int*, const float*, float*,
+                       const int*);
 
 namespace tessera::runtime {
 
@@ -82,9 +82,9 @@ std::vector<std::pair<std::string, std::string>> build_info(MPI_Comm comm) {
   info.emplace_back("Kokkos", kokkos_version());
   info.emplace_back("Kokkos backends", kokkos_backends());
 #if defined(KOKKOSKERNELS_VERSION)
-  info.emplace_back("KokkosKernels", str(KOKKOSKERNELS_VERSION / 10000, ".",
-                                         KOKKOSKERNELS_VERSION / 100 % 100, ".",
-                                         KOKKOSKERNELS_VERSION % 100));
+  info.emplace_back("KokkosKernels",
+                    str(KOKKOSKERNELS_VERSION / 10000, ".", KOKKOSKERNELS_VERSION / 100 % 100, ".",
+                        KOKKOSKERNELS_VERSION % 100));
 #elif defined(TRILINOS_VERSION_STRING)
   info.emplace_back("KokkosKernels", str("from Trilinos ", TRILINOS_VERSION_STRING,
                                          " (matches Kokkos ", kokkos_version(), ")"));
@@ -98,8 +98,8 @@ std::vector<std::pair<std::string, std::string>> build_info(MPI_Comm comm) {
 #else
   info.emplace_back("GPU-aware MPI", "off (halos staged through host memory)");
 #endif
-  info.emplace_back("HDF5", str(io::hdf5_version(), io::hdf5_is_parallel() ? " (parallel)"
-                                                                           : " (serial)"));
+  info.emplace_back("HDF5",
+                    str(io::hdf5_version(), io::hdf5_is_parallel() ? " (parallel)" : " (serial)"));
   info.emplace_back("VTK", io::vtk_version());
   info.emplace_back("BLAS", blas_description());
   info.emplace_back("Cores available", std::to_string(available_cores()));

@@ -36,7 +36,9 @@ void set_file(const std::string& path) {
   if (!path.empty()) g_file.open(path, std::ios::app);
 }
 
-void set_quiet(bool quiet) { g_quiet = quiet; }
+void set_quiet(bool quiet) {
+  g_quiet = quiet;
+}
 
 void info(const std::string& message) {
   if (g_rank != 0) return;

@@ -13,10 +13,10 @@ namespace tessera::runtime {
 
 struct RegionStats {
   std::string name;
-  double min_seconds = 0;   // over ranks, of the per-rank total
+  double min_seconds = 0;  // over ranks, of the per-rank total
   double mean_seconds = 0;
   double max_seconds = 0;
-  long long calls = 0;      // on rank 0 (largest over ranks when rank 0 never entered it)
+  long long calls = 0;  // on rank 0 (largest over ranks when rank 0 never entered it)
 };
 
 class Timers {

@@ -12,32 +12,58 @@ namespace tessera::math {
 #endif
 
 template <class T>
-KOKKOS_INLINE_FUNCTION T exp(T x) { return TESSERA_KOKKOS_MATH::exp(x); }
+KOKKOS_INLINE_FUNCTION T exp(T x) {
+  return TESSERA_KOKKOS_MATH::exp(x);
+}
 template <class T>
-KOKKOS_INLINE_FUNCTION T log(T x) { return TESSERA_KOKKOS_MATH::log(x); }
+KOKKOS_INLINE_FUNCTION T log(T x) {
+  return TESSERA_KOKKOS_MATH::log(x);
+}
 template <class T>
-KOKKOS_INLINE_FUNCTION T sqrt(T x) { return TESSERA_KOKKOS_MATH::sqrt(x); }
+KOKKOS_INLINE_FUNCTION T sqrt(T x) {
+  return TESSERA_KOKKOS_MATH::sqrt(x);
+}
 template <class T>
-KOKKOS_INLINE_FUNCTION T tanh(T x) { return TESSERA_KOKKOS_MATH::tanh(x); }
+KOKKOS_INLINE_FUNCTION T tanh(T x) {
+  return TESSERA_KOKKOS_MATH::tanh(x);
+}
 template <class T>
-KOKKOS_INLINE_FUNCTION T sin(T x) { return TESSERA_KOKKOS_MATH::sin(x); }
+KOKKOS_INLINE_FUNCTION T sin(T x) {
+  return TESSERA_KOKKOS_MATH::sin(x);
+}
 template <class T>
-KOKKOS_INLINE_FUNCTION T cos(T x) { return TESSERA_KOKKOS_MATH::cos(x); }
+KOKKOS_INLINE_FUNCTION T cos(T x) {
+  return TESSERA_KOKKOS_MATH::cos(x);
+}
 template <class T>
-KOKKOS_INLINE_FUNCTION T erf(T x) { return TESSERA_KOKKOS_MATH::erf(x); }
+KOKKOS_INLINE_FUNCTION T erf(T x) {
+  return TESSERA_KOKKOS_MATH::erf(x);
+}
 template <class T>
-KOKKOS_INLINE_FUNCTION T pow(T x, T y) { return TESSERA_KOKKOS_MATH::pow(x, y); }
+KOKKOS_INLINE_FUNCTION T pow(T x, T y) {
+  return TESSERA_KOKKOS_MATH::pow(x, y);
+}
 template <class T>
-KOKKOS_INLINE_FUNCTION T abs(T x) { return x < T(0) ? -x : x; }
+KOKKOS_INLINE_FUNCTION T abs(T x) {
+  return x < T(0) ? -x : x;
+}
 template <class T>
-KOKKOS_INLINE_FUNCTION bool isfinite(T x) { return TESSERA_KOKKOS_MATH::isfinite(x); }
+KOKKOS_INLINE_FUNCTION bool isfinite(T x) {
+  return TESSERA_KOKKOS_MATH::isfinite(x);
+}
 
 template <class T>
-KOKKOS_INLINE_FUNCTION T min(T a, T b) { return b < a ? b : a; }
+KOKKOS_INLINE_FUNCTION T min(T a, T b) {
+  return b < a ? b : a;
+}
 template <class T>
-KOKKOS_INLINE_FUNCTION T max(T a, T b) { return a < b ? b : a; }
+KOKKOS_INLINE_FUNCTION T max(T a, T b) {
+  return a < b ? b : a;
+}
 template <class T>
-KOKKOS_INLINE_FUNCTION T clamp(T x, T lo, T hi) { return x < lo ? lo : (hi < x ? hi : x); }
+KOKKOS_INLINE_FUNCTION T clamp(T x, T lo, T hi) {
+  return x < lo ? lo : (hi < x ? hi : x);
+}
 
 #undef TESSERA_KOKKOS_MATH
 

@@ -70,8 +70,8 @@ inline double weighted_sum(const tensor::Matrix<double>& y, const tensor::Matrix
   return total;
 }
 
-inline tensor::Matrix<double> random_matrix(std::size_t rows, std::size_t cols,
-                                            std::uint64_t seed, double scale = 1.0) {
+inline tensor::Matrix<double> random_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed,
+                                            double scale = 1.0) {
   tensor::Matrix<double> m("random", rows, cols);
   tensor::fill_normal(tensor::Vector<double>(m.data(), rows * cols), 0.0, scale, seed, 0);
   return m;

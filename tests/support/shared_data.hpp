@@ -13,7 +13,8 @@ inline std::optional<std::string> shared_data_file(const std::string& relative) 
   const std::optional<std::string> root = tessera::io::find_data_root("");
   if (!root) {
     std::cout << "TESSERA_SKIP: no shared data root (set TESSERA_DATA or place ../shared/data "
-                 "beside the project); skipping the test on " << relative << std::endl;
+                 "beside the project); skipping the test on "
+              << relative << std::endl;
     return std::nullopt;
   }
   return *root + "/" + relative;

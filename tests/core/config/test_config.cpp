@@ -62,8 +62,7 @@ TEST_CASE("bad keys and values name the file, line, key and expectation", "[sche
   CHECK_THROWS_WITH(resolve_text("[solver]\nflux = \"linear\"\n"),
                     Contains("not an allowed value") && Contains("\"triangular\""));
   CHECK_THROWS_WITH(resolve_text("[output]\nvtk = \"yes\"\n"), Contains("expected a boolean"));
-  CHECK_THROWS_WITH(resolve_text("[detectors]\npositions = [0.1, -1]\n"),
-                    Contains("entry 1 = -1"));
+  CHECK_THROWS_WITH(resolve_text("[detectors]\npositions = [0.1, -1]\n"), Contains("entry 1 = -1"));
   CHECK_THROWS_WITH(resolve(s, parse_toml("[solver]\ncells = 5\n", "e.toml"), {}),
                     Contains("e.toml") && Contains("required key 'run.experiment' is missing"));
 }
@@ -71,8 +70,9 @@ TEST_CASE("bad keys and values name the file, line, key and expectation", "[sche
 TEST_CASE("--set overrides are typed and checked", "[overrides]") {
   const Schema s = example_schema();
   const auto doc = parse_toml("[run]\nexperiment = \"x\"\n[solver]\ncells = 50\n", "e.toml");
-  const Config c = resolve(s, doc, {"solver.cells=70", "solver.flux=triangular",
-                                    "detectors.positions=[0.25]", "output.vtk=false"});
+  const Config c = resolve(s, doc,
+                           {"solver.cells=70", "solver.flux=triangular",
+                            "detectors.positions=[0.25]", "output.vtk=false"});
   CHECK(c.get_int("solver.cells") == 70);
   CHECK(c.get_string("solver.flux") == "triangular");
   CHECK(c.get_real_list("detectors.positions") == std::vector<double>{0.25});
@@ -86,6 +86,5 @@ TEST_CASE("--set overrides are typed and checked", "[overrides]") {
 
 TEST_CASE("the schema describes itself as commented TOML", "[schema]") {
   const std::string text = example_schema().describe_as_toml();
-  CHECK_THAT(text, Contains("[solver]") && Contains("cfl = 0.9") &&
-                       Contains("(required)"));
+  CHECK_THAT(text, Contains("[solver]") && Contains("cfl = 0.9") && Contains("(required)"));
 }

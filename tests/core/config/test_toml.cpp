@@ -45,8 +45,8 @@ TEST_CASE("TOML values, tables and comments are read", "[toml]") {
 }
 
 TEST_CASE("TOML values round-trip through to_toml", "[toml]") {
-  for (const std::string text : {"1", "-2", "0.5", "1e-07", "\"a \\\"b\\\"\"", "[1, 2.5, \"x\"]",
-                                 "true"}) {
+  for (const std::string text :
+       {"1", "-2", "0.5", "1e-07", "\"a \\\"b\\\"\"", "[1, 2.5, \"x\"]", "true"}) {
     const TomlValue value = parse_toml_value(text, "test");
     const TomlValue again = parse_toml_value(value.to_toml(), "test");
     CHECK(again.to_toml() == value.to_toml());

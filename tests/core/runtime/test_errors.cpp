@@ -60,8 +60,7 @@ TEST_CASE("an error on one rank is agreed by all and printed once", "[errors_mpi
 TEST_CASE("a collective error ends a run without abort and prints once", "[errors_mpi]") {
   const int rank = comm_rank(MPI_COMM_WORLD);
   CaptureErr capture;
-  const int code =
-      run_or_abort(MPI_COMM_WORLD, [] { throw CollectiveError("NaN at step 12"); });
+  const int code = run_or_abort(MPI_COMM_WORLD, [] { throw CollectiveError("NaN at step 12"); });
   CHECK(code == kExitFailure);
   if (rank == 0) {
     CHECK(capture.text() == "tessera: error: NaN at step 12\n");

@@ -1,0 +1,31 @@
+#pragma once
+// Benchmarks of `tessera bench`: each measures Tessera's kernels at given shapes and
+// returns rows; the PyTorch side of each comparison is a script in
+// analysis/reference/bench_*_torch.py that prints the same rows as JSON, and
+// analysis/bench_report.py puts both side by side. Timings are medians of repeats
+// after warm-up, on the thread count the caller set (OPENBLAS_NUM_THREADS).
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace tessera::bench {
+
+struct BenchRow {
+  std::string benchmark;  // "linear_fwd_bwd", "sgemm", "pinn_step", ...
+  std::string shape;      // "batch=4096 hidden=256"
+  double seconds = 0;     // median time of one call
+  double gflops = 0;      // 0 when flops are not meaningful
+  double extra = 0;       // benchmark-specific (e.g. fraction of sgemm), documented per row
+  std::string note;
+};
+
+struct BenchOptions {
+  int repeats = 20;
+  int warmup = 3;
+  bool quick = false;  // small shapes, for tests of the benchmark code itself
+};
+
+// Median seconds of `repeats` calls of f after `warmup` calls (Kokkos::fence inside).
+double time_median(const std::function<void()>& f, int repeats, int warmup);
+
+}  // namespace tessera::bench
