@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/io/hdf5_path.hpp"
 #include "core/runtime/error.hpp"
 
 namespace tessera::io {
@@ -19,15 +20,7 @@ Hdf5Reader::~Hdf5Reader() {
 }
 
 bool Hdf5Reader::has(const std::string& object_path) const {
-  std::size_t pos = 0;
-  while (true) {
-    pos = object_path.find('/', pos + 1);
-    const std::string prefix = object_path.substr(0, pos);
-    if (!prefix.empty() && prefix != "/" && H5Lexists(file_, prefix.c_str(), H5P_DEFAULT) <= 0) {
-      return false;
-    }
-    if (pos == std::string::npos) return true;
-  }
+  return hdf5_path_exists(file_, object_path);
 }
 
 std::vector<std::uint64_t> Hdf5Reader::shape(const std::string& dataset_path) const {

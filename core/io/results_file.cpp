@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "core/io/hdf5_path.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
 
@@ -66,17 +67,60 @@ std::string sanitized(const std::string& name) {
   return out;
 }
 
-bool link_exists(hid_t file, const std::string& path) {
-  // Checks each component: H5Lexists fails on a missing intermediate group.
-  std::size_t pos = 0;
-  while (true) {
-    pos = path.find('/', pos + 1);
-    const std::string prefix = path.substr(0, pos);
-    if (!prefix.empty() && prefix != "/" && H5Lexists(file, prefix.c_str(), H5P_DEFAULT) <= 0) {
-      return false;
+// Writes one row (or this rank's block of it) of an extendible dataset whose first
+// dimension counts rows (output steps, metric samples): creates the dataset on first use,
+// grows it to `row` + 1 rows, and writes the block of shape `block` at `start` within
+// the row. Ranks that do not `participate` select nothing. Collective.
+void write_extendible_row(hid_t file, const std::string& path, const std::vector<hsize_t>& row_dims,
+                          std::int64_t row, const std::vector<hsize_t>& start,
+                          const std::vector<hsize_t>& block, bool participate, const double* data) {
+  const int rank = 1 + static_cast<int>(row_dims.size());
+  std::vector<hsize_t> dims = {0};
+  std::vector<hsize_t> max_dims = {H5S_UNLIMITED};
+  dims.insert(dims.end(), row_dims.begin(), row_dims.end());
+  max_dims.insert(max_dims.end(), row_dims.begin(), row_dims.end());
+  hid_t dataset = -1;
+  if (!hdf5_path_exists(file, path)) {
+    // Chunks of at most ~128k values: whole small rows many at a time, big rows in pieces.
+    std::vector<hsize_t> chunk = dims;
+    hsize_t row_values = 1;
+    for (auto d : row_dims) row_values *= std::max<hsize_t>(d, 1);
+    chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(256, (1 << 17) / row_values));
+    if (!row_dims.empty()) {
+      hsize_t rest = row_values / std::max<hsize_t>(row_dims[0], 1);
+      chunk[1] = std::max<hsize_t>(1, std::min<hsize_t>(row_dims[0], (1 << 17) / rest));
     }
-    if (pos == std::string::npos) return true;
+    Handle space(H5Screate_simple(rank, dims.data(), max_dims.data()), H5Sclose);
+    Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_chunk(create.get(), rank, chunk.data());
+    Handle links(intermediate_groups(), H5Pclose);
+    dataset = checked(H5Dcreate2(file, path.c_str(), H5T_NATIVE_DOUBLE, space.get(), links.get(),
+                                 create.get(), H5P_DEFAULT),
+                      "H5Dcreate2", path);
+  } else {
+    dataset = checked(H5Dopen2(file, path.c_str(), H5P_DEFAULT), "H5Dopen2", path);
   }
+  Handle guard(dataset, H5Dclose);
+  std::vector<hsize_t> new_dims = dims;
+  new_dims[0] = static_cast<hsize_t>(row + 1);
+  checked_status(H5Dset_extent(dataset, new_dims.data()), "H5Dset_extent", path);
+  Handle file_space(H5Dget_space(dataset), H5Sclose);
+  std::vector<hsize_t> file_start = {static_cast<hsize_t>(row)};
+  std::vector<hsize_t> count = {1};
+  file_start.insert(file_start.end(), start.begin(), start.end());
+  count.insert(count.end(), block.begin(), block.end());
+  Handle memory_space(H5Screate_simple(rank, count.data(), nullptr), H5Sclose);
+  if (participate) {
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, file_start.data(), nullptr, count.data(),
+                        nullptr);
+  } else {
+    H5Sselect_none(file_space.get());
+    H5Sselect_none(memory_space.get());
+  }
+  Handle transfer(collective_transfer(), H5Pclose);
+  checked_status(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                          transfer.get(), data),
+                 "H5Dwrite", path);
 }
 
 }  // namespace
@@ -124,10 +168,6 @@ ResultsFile::~ResultsFile() {
   }
 }
 
-std::int64_t ResultsFile::open_dataset(const std::string& path) const {
-  return checked(H5Dopen2(file_, path.c_str(), H5P_DEFAULT), "H5Dopen2", path);
-}
-
 void ResultsFile::write_config(const std::string& toml_text,
                                const std::map<std::string, std::string>& attributes) {
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
@@ -148,39 +188,8 @@ void ResultsFile::write_config(const std::string& toml_text,
 void ResultsFile::append_metric(const std::string& name, double x, double value) {
   const std::string path = "/metrics/" + sanitized(name);
   std::int64_t& rows = metric_rows_[path];
-  hid_t dataset = -1;
-  if (rows == 0) {
-    hsize_t dims[2] = {0, 2};
-    hsize_t max_dims[2] = {H5S_UNLIMITED, 2};
-    Handle space(H5Screate_simple(2, dims, max_dims), H5Sclose);
-    Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    hsize_t chunk[2] = {256, 2};
-    H5Pset_chunk(create.get(), 2, chunk);
-    Handle links(intermediate_groups(), H5Pclose);
-    dataset = checked(H5Dcreate2(file_, path.c_str(), H5T_NATIVE_DOUBLE, space.get(), links.get(),
-                                 create.get(), H5P_DEFAULT),
-                      "H5Dcreate2", path);
-  } else {
-    dataset = open_dataset(path);
-  }
-  Handle guard(dataset, H5Dclose);
-  hsize_t new_dims[2] = {static_cast<hsize_t>(rows + 1), 2};
-  checked_status(H5Dset_extent(dataset, new_dims), "H5Dset_extent", path);
-  Handle file_space(H5Dget_space(dataset), H5Sclose);
-  hsize_t start[2] = {static_cast<hsize_t>(rows), 0};
-  hsize_t count[2] = {1, 2};
-  Handle memory_space(H5Screate_simple(2, count, nullptr), H5Sclose);
-  if (rank_ == 0) {
-    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
-  } else {
-    H5Sselect_none(file_space.get());
-    H5Sselect_none(memory_space.get());
-  }
   const double row[2] = {x, value};
-  Handle transfer(collective_transfer(), H5Pclose);
-  checked_status(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
-                          transfer.get(), row),
-                 "H5Dwrite", path);
+  write_extendible_row(file_, path, {2}, rows, {0}, {2}, rank_ == 0, row);
   rows += 1;
 }
 
@@ -195,86 +204,24 @@ void ResultsFile::write_timings(const std::vector<runtime::RegionStats>& regions
 
 void ResultsFile::begin_field_step(double time) {
   field_step_ += 1;
-  const std::string path = "/fields/time";
-  hid_t dataset = -1;
-  if (field_step_ == 0) {
-    hsize_t dims[1] = {0};
-    hsize_t max_dims[1] = {H5S_UNLIMITED};
-    Handle space(H5Screate_simple(1, dims, max_dims), H5Sclose);
-    Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    hsize_t chunk[1] = {256};
-    H5Pset_chunk(create.get(), 1, chunk);
-    Handle links(intermediate_groups(), H5Pclose);
-    dataset = checked(H5Dcreate2(file_, path.c_str(), H5T_NATIVE_DOUBLE, space.get(), links.get(),
-                                 create.get(), H5P_DEFAULT),
-                      "H5Dcreate2", path);
-  } else {
-    dataset = open_dataset(path);
-  }
-  Handle guard(dataset, H5Dclose);
-  hsize_t new_dims[1] = {static_cast<hsize_t>(field_step_ + 1)};
-  checked_status(H5Dset_extent(dataset, new_dims), "H5Dset_extent", path);
-  Handle file_space(H5Dget_space(dataset), H5Sclose);
-  hsize_t start[1] = {static_cast<hsize_t>(field_step_)};
-  hsize_t count[1] = {1};
-  Handle memory_space(H5Screate_simple(1, count, nullptr), H5Sclose);
-  if (rank_ == 0) {
-    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
-  } else {
-    H5Sselect_none(file_space.get());
-    H5Sselect_none(memory_space.get());
-  }
-  Handle transfer(collective_transfer(), H5Pclose);
-  checked_status(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
-                          transfer.get(), &time),
-                 "H5Dwrite", path);
+  write_extendible_row(file_, "/fields/time", {}, field_step_, {}, {}, rank_ == 0, &time);
 }
 
 void ResultsFile::write_field(const std::string& name, std::int64_t global_size,
                               std::int64_t offset, const std::vector<double>& local,
                               int components) {
   if (field_step_ < 0) throw std::logic_error("write_field before begin_field_step");
-  const std::string path = "/fields/" + sanitized(name);
-  const int rank = components > 1 ? 3 : 2;
-  const std::int64_t count = static_cast<std::int64_t>(local.size()) / components;
-  hid_t dataset = -1;
-  if (!link_exists(file_, path)) {
-    hsize_t dims[3] = {0, static_cast<hsize_t>(global_size), static_cast<hsize_t>(components)};
-    hsize_t max_dims[3] = {H5S_UNLIMITED, static_cast<hsize_t>(global_size),
-                           static_cast<hsize_t>(components)};
-    Handle space(H5Screate_simple(rank, dims, max_dims), H5Sclose);
-    Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    // One output step per chunk row, at most ~1 MiB per chunk.
-    hsize_t chunk[3] = {1,
-                        static_cast<hsize_t>(std::max<std::int64_t>(
-                            1, std::min<std::int64_t>(global_size, (1 << 17) / components))),
-                        static_cast<hsize_t>(components)};
-    H5Pset_chunk(create.get(), rank, chunk);
-    Handle links(intermediate_groups(), H5Pclose);
-    dataset = checked(H5Dcreate2(file_, path.c_str(), H5T_NATIVE_DOUBLE, space.get(), links.get(),
-                                 create.get(), H5P_DEFAULT),
-                      "H5Dcreate2", path);
-  } else {
-    dataset = open_dataset(path);
+  const auto count = static_cast<hsize_t>(local.size() / components);
+  std::vector<hsize_t> row_dims = {static_cast<hsize_t>(global_size)};
+  std::vector<hsize_t> start = {static_cast<hsize_t>(offset)};
+  std::vector<hsize_t> block = {count};
+  if (components > 1) {
+    row_dims.push_back(static_cast<hsize_t>(components));
+    start.push_back(0);
+    block.push_back(static_cast<hsize_t>(components));
   }
-  Handle guard(dataset, H5Dclose);
-  hsize_t new_dims[3] = {static_cast<hsize_t>(field_step_ + 1), static_cast<hsize_t>(global_size),
-                         static_cast<hsize_t>(components)};
-  checked_status(H5Dset_extent(dataset, new_dims), "H5Dset_extent", path);
-  Handle file_space(H5Dget_space(dataset), H5Sclose);
-  hsize_t start[3] = {static_cast<hsize_t>(field_step_), static_cast<hsize_t>(offset), 0};
-  hsize_t block[3] = {1, static_cast<hsize_t>(count), static_cast<hsize_t>(components)};
-  Handle memory_space(H5Screate_simple(rank, block, nullptr), H5Sclose);
-  if (count > 0) {
-    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, block, nullptr);
-  } else {
-    H5Sselect_none(file_space.get());
-    H5Sselect_none(memory_space.get());
-  }
-  Handle transfer(collective_transfer(), H5Pclose);
-  checked_status(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
-                          transfer.get(), buffer_or_dummy(local)),
-                 "H5Dwrite", path);
+  write_extendible_row(file_, "/fields/" + sanitized(name), row_dims, field_step_, start, block,
+                       count > 0, buffer_or_dummy(local));
 }
 
 void ResultsFile::write_root_array(const std::string& dataset_path,

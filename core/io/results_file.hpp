@@ -62,8 +62,6 @@ class ResultsFile {
   bool is_open() const { return file_ >= 0; }
 
  private:
-  std::int64_t open_dataset(const std::string& path) const;
-
   MPI_Comm comm_;
   int rank_ = 0;
   std::string path_;

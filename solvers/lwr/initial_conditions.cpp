@@ -7,19 +7,10 @@
 #include <utility>
 
 #include "core/runtime/error.hpp"
+#include "solvers/lwr/checks.hpp"
 
 namespace tessera::solvers::lwr {
 namespace {
-
-void require(bool ok, const std::string& message) {
-  if (!ok) throw InputError(message);
-}
-
-void require_density(double value, double rho_max, const char* key) {
-  require(value >= 0.0 && value <= rho_max,
-          str(key, " = ", value, " is outside the allowed range [0, rho_max] = [0, ", rho_max,
-              "] (solver.rho_max)"));
-}
 
 double bell(const InitialCondition& ic, double x) {
   const double z = (x - ic.center) / ic.width;

@@ -7,6 +7,7 @@
 
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
+#include "solvers/lwr/checks.hpp"
 
 namespace tessera::solvers::lwr {
 namespace {
@@ -15,17 +16,6 @@ namespace {
 // the same pair of ranks (a ring of 1 or 2 ranks) cannot be confused.
 constexpr int kTagLeftward = 7101;
 constexpr int kTagRightward = 7102;
-
-void require(bool ok, const std::string& message) {
-  if (!ok) throw InputError(message);
-}
-
-// Written as !(x >= lo && x <= hi) so that NaN fails too.
-void require_density(double value, double rho_max, const char* key) {
-  require(value >= 0.0 && value <= rho_max,
-          str(key, " = ", value, " is outside the allowed range [0, rho_max] = [0, ", rho_max,
-              "] (solver.rho_max)"));
-}
 
 }  // namespace
 
