@@ -71,9 +71,13 @@ std::string sanitized(const std::string& name) {
 // dimension counts rows (output steps, metric samples): creates the dataset on first use,
 // grows it to `row` + 1 rows, and writes the block of shape `block` at `start` within
 // the row. Ranks that do not `participate` select nothing. Collective.
+// With `scattered_rows`, the block is instead one entry (of row_dims[1] components) per
+// listed index of the row's first dimension, in that order: ranks that own scattered
+// nodes of a partitioned mesh write them in the global ordering.
 void write_extendible_row(hid_t file, const std::string& path, const std::vector<hsize_t>& row_dims,
                           std::int64_t row, const std::vector<hsize_t>& start,
-                          const std::vector<hsize_t>& block, bool participate, const double* data) {
+                          const std::vector<hsize_t>& block, bool participate, const double* data,
+                          const std::vector<std::int64_t>* scattered_rows = nullptr) {
   const int rank = 1 + static_cast<int>(row_dims.size());
   std::vector<hsize_t> dims = {0};
   std::vector<hsize_t> max_dims = {H5S_UNLIMITED};
@@ -110,7 +114,20 @@ void write_extendible_row(hid_t file, const std::string& path, const std::vector
   file_start.insert(file_start.end(), start.begin(), start.end());
   count.insert(count.end(), block.begin(), block.end());
   Handle memory_space(H5Screate_simple(rank, count.data(), nullptr), H5Sclose);
-  if (participate) {
+  if (participate && scattered_rows != nullptr) {
+    const hsize_t components = row_dims.size() > 1 ? row_dims[1] : 1;
+    std::vector<hsize_t> coordinates;
+    coordinates.reserve(scattered_rows->size() * components * rank);
+    for (const std::int64_t r : *scattered_rows) {
+      for (hsize_t c = 0; c < components; ++c) {
+        coordinates.push_back(static_cast<hsize_t>(row));
+        coordinates.push_back(static_cast<hsize_t>(r));
+        if (rank == 3) coordinates.push_back(c);
+      }
+    }
+    H5Sselect_elements(file_space.get(), H5S_SELECT_SET, scattered_rows->size() * components,
+                       coordinates.data());
+  } else if (participate) {
     H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, file_start.data(), nullptr, count.data(),
                         nullptr);
   } else {
@@ -222,6 +239,24 @@ void ResultsFile::write_field(const std::string& name, std::int64_t global_size,
   }
   write_extendible_row(file_, "/fields/" + sanitized(name), row_dims, field_step_, start, block,
                        count > 0, buffer_or_dummy(local));
+}
+
+void ResultsFile::write_field_rows(const std::string& name, std::int64_t global_size,
+                                   const std::vector<std::int64_t>& global_rows,
+                                   const std::vector<double>& local, int components) {
+  if (field_step_ < 0) throw std::logic_error("write_field_rows before begin_field_step");
+  if (local.size() != global_rows.size() * static_cast<std::size_t>(components)) {
+    throw std::logic_error(str("write_field_rows ", name, ": ", local.size(), " values for ",
+                               global_rows.size(), " rows of ", components, " component(s)"));
+  }
+  std::vector<hsize_t> row_dims = {static_cast<hsize_t>(global_size)};
+  std::vector<hsize_t> block = {static_cast<hsize_t>(global_rows.size())};
+  if (components > 1) {
+    row_dims.push_back(static_cast<hsize_t>(components));
+    block.push_back(static_cast<hsize_t>(components));
+  }
+  write_extendible_row(file_, "/fields/" + sanitized(name), row_dims, field_step_, {}, block,
+                       !global_rows.empty(), buffer_or_dummy(local), &global_rows);
 }
 
 void ResultsFile::write_root_array(const std::string& dataset_path,

@@ -43,6 +43,12 @@ class ResultsFile {
   void write_field(const std::string& name, std::int64_t global_size, std::int64_t offset,
                    const std::vector<double>& local, int components = 1);
 
+  // The same for a rank whose rows are scattered over the global ordering (the owned
+  // nodes of a partitioned mesh): local row k goes to global row global_rows[k].
+  void write_field_rows(const std::string& name, std::int64_t global_size,
+                        const std::vector<std::int64_t>& global_rows,
+                        const std::vector<double>& local, int components = 1);
+
   // A dataset at `dataset_path` ("/detectors/density") with shape `dims`; rank 0's data
   // is written, other ranks' `data` is ignored.
   void write_root_array(const std::string& dataset_path, const std::vector<std::uint64_t>& dims,

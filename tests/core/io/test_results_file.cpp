@@ -57,6 +57,15 @@ TEST_CASE("results file: fields, metrics, timings and config from every rank", "
       }
       results.write_field("density", kGlobal, first, local);
       results.write_field("velocity", kGlobal, first, vectors, 2);
+      // The same values from scattered rows: rank r owns the rows congruent to r.
+      std::vector<std::int64_t> rows;
+      std::vector<double> scattered;
+      for (std::int64_t g = rank; g < kGlobal; g += size) {
+        rows.push_back(g);
+        scattered.push_back(100.0 * step + static_cast<double>(g));
+        scattered.push_back(-(100.0 * step + static_cast<double>(g)));
+      }
+      results.write_field_rows("velocity_scattered", kGlobal, rows, scattered, 2);
       results.append_metric("mass", 0.5 * step, 10.0 + step);
     }
     std::vector<double> x(count);
@@ -84,6 +93,7 @@ TEST_CASE("results file: fields, metrics, timings and config from every rank", "
     const auto velocity = read_all(file, "/fields/velocity", &dims);
     REQUIRE(dims == std::vector<hsize_t>{3, kGlobal, 2});
     CHECK(velocity[2 * (kGlobal + 4) + 1] == -(100.0 + 4));
+    CHECK(read_all(file, "/fields/velocity_scattered", &dims) == velocity);
     const auto time = read_all(file, "/fields/time", &dims);
     CHECK(time == std::vector<double>{0.0, 0.5, 1.0});
     const auto mass = read_all(file, "/metrics/mass", &dims);
