@@ -9,6 +9,7 @@
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
 #include "core/runtime/runtime.hpp"
+#include "experiments/bench_command.hpp"
 #include "experiments/experiment.hpp"
 
 namespace {
@@ -148,6 +149,14 @@ int main(int argc, char** argv) {
   }
   keys->add_option("kind", kind_name, "experiment kind: " + kinds_text)->required();
 
+  std::string suite;
+  bool quick = false;
+  auto* bench = app.add_subcommand(
+      "bench", "Run a benchmark suite (under MPI for the parallel ones); see analysis/bench_report.py");
+  bench->add_option("suite", suite, "suite: " + experiments::bench_suites_text())->required();
+  bench->add_flag("--quick", quick, "small shapes and few repeats (checks the benchmark code)");
+  bench->add_option("--out", out, "output directory (default: results/bench_<suite>/<run-id>)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -160,5 +169,6 @@ int main(int argc, char** argv) {
   if (*validate) return command_validate(rt, path, overrides);
   if (*keys) return command_keys(rt, kind_name);
   if (*run) return command_run(rt, path, overrides, out, overwrite);
+  if (*bench) return experiments::command_bench(rt, suite, quick, out);
   return runtime::kExitFailure;
 }

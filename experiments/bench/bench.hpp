@@ -6,6 +6,7 @@
 // after warm-up, on the thread count the caller set (OPENBLAS_NUM_THREADS).
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tessera::bench {
@@ -17,6 +18,7 @@ struct BenchRow {
   double gflops = 0;      // 0 when flops are not meaningful
   double extra = 0;       // benchmark-specific (e.g. fraction of sgemm), documented per row
   std::string note;
+  std::vector<std::pair<std::string, double>> more;  // further named numbers of the row
 };
 
 struct BenchOptions {

@@ -1,0 +1,162 @@
+#include "experiments/bench_command.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "core/io/results_file.hpp"
+#include "core/io/run_directory.hpp"
+#include "core/runtime/build_info.hpp"
+#include "core/runtime/error.hpp"
+#include "core/runtime/log.hpp"
+#include "experiments/bench/bench_halo.hpp"
+
+namespace tessera::experiments {
+namespace {
+
+using bench::BenchOptions;
+using bench::BenchRow;
+using Part = std::function<std::vector<BenchRow>(MPI_Comm, const BenchOptions&)>;
+
+struct Suite {
+  std::string name;
+  std::string description;
+  std::vector<std::pair<std::string, Part>> parts;
+};
+
+std::vector<Suite> suites() {
+  return {
+      {"halo",
+       "halo exchange against a one-hop neighbour sum (10k-1M nodes) and METIS partition "
+       "quality (2-1024 parts of 1M nodes)",
+       {{"halo_exchange", bench::bench_halo_exchange},
+        {"partition_quality", bench::bench_partition_quality}}},
+  };
+}
+
+std::string markdown_table(const std::vector<BenchRow>& rows) {
+  std::ostringstream out;
+  out << "| benchmark | shape | time (s) | GFLOP/s | extra | note |\n|---|---|---|---|---|---|\n";
+  for (const auto& row : rows) {
+    out << "| " << row.benchmark << " | " << row.shape << " | " << std::setprecision(4)
+        << row.seconds << " | " << (row.gflops > 0 ? std::to_string(row.gflops) : "") << " | "
+        << row.extra << " | " << row.note << " |\n";
+  }
+  return out.str();
+}
+
+}  // namespace
+
+std::string bench_suites_text() {
+  std::string text;
+  for (const auto& suite : suites()) text += (text.empty() ? "" : ", ") + suite.name;
+  return text;
+}
+
+int command_bench(const runtime::Runtime& rt, const std::string& suite_name, bool quick,
+                  const std::string& out) {
+  const Suite* suite = nullptr;
+  std::string directory;
+  int code = runtime::run_collectively(rt.comm(), [&] {
+    for (const auto& s : suites()) {
+      if (s.name == suite_name) suite = &s;
+    }
+    if (suite == nullptr) {
+      throw InputError(str("tessera bench: unknown suite '", suite_name, "': expected one of ",
+                           bench_suites_text()));
+    }
+  });
+  if (code != runtime::kExitOk) return code;
+  static const std::vector<Suite> all = suites();
+  for (const auto& s : all) {
+    if (s.name == suite_name) suite = &s;
+  }
+  code = runtime::run_collectively(rt.comm(), [&] {
+    io::RunDirectoryRequest request;
+    request.experiment_name = "bench_" + suite_name;
+    request.explicit_directory = out;
+    directory = io::prepare_run_directory(rt.comm(), request);
+  });
+  if (code != runtime::kExitOk) return code;
+  runtime::log::set_file((std::filesystem::path(directory) / "log.txt").string());
+  runtime::log::info(str("tessera bench ", suite_name, ": ", suite->description));
+  const auto info = runtime::build_info(rt.comm());
+  for (const auto& [label, value] : info) {
+    if (label == "MPI ranks" || label == "BLAS" || label == "Kokkos backends") {
+      runtime::log::info(str("  ", label, ": ", value));
+    }
+  }
+  const std::string warning = runtime::oversubscription_warning(rt.comm());
+  if (!warning.empty()) runtime::log::warn(warning);
+
+  return runtime::run_or_abort(rt.comm(), [&] {
+    BenchOptions options;
+    options.quick = quick;
+    if (quick) options.repeats = 3;
+    std::vector<BenchRow> rows;
+    for (const auto& [name, part] : suite->parts) {
+      runtime::log::info(str("- ", name));
+      const auto part_rows = part(rt.comm(), options);
+      rows.insert(rows.end(), part_rows.begin(), part_rows.end());
+    }
+    // Rank 0 holds every row (parts that run on rank 0 only return nothing elsewhere).
+    io::ResultsFile results(rt.comm(), (std::filesystem::path(directory) / "bench.h5").string());
+    std::map<std::string, std::string> attributes = {{"suite", suite_name},
+                                                     {"quick", quick ? "true" : "false"}};
+    for (const auto& [label, value] : info) attributes["build: " + label] = value;
+    results.write_config(str("[bench]\nsuite = \"", suite_name, "\"\nquick = ",
+                             quick ? "true" : "false", "\n"),
+                         attributes);
+    int count = static_cast<int>(rows.size());
+    MPI_Bcast(&count, 1, MPI_INT, 0, rt.comm());
+    for (int i = 0; i < count; ++i) {
+      // Names and attributes must be the same on every rank: broadcast rank 0's row.
+      std::string text;
+      std::vector<double> numbers;
+      if (rt.is_root()) {
+        const BenchRow& row = rows[i];
+        text = row.benchmark + '\n' + row.shape + '\n' + row.note;
+        numbers = {row.seconds, row.gflops, row.extra};
+        for (const auto& [key, value] : row.more) {
+          text += '\n' + key;
+          numbers.push_back(value);
+        }
+      }
+      int length = static_cast<int>(text.size());
+      MPI_Bcast(&length, 1, MPI_INT, 0, rt.comm());
+      text.resize(length);
+      MPI_Bcast(text.data(), length, MPI_CHAR, 0, rt.comm());
+      int n = static_cast<int>(numbers.size());
+      MPI_Bcast(&n, 1, MPI_INT, 0, rt.comm());
+      numbers.resize(n);
+      MPI_Bcast(numbers.data(), n, MPI_DOUBLE, 0, rt.comm());
+      std::vector<std::string> fields;
+      std::istringstream lines(text);
+      for (std::string line; std::getline(lines, line);) fields.push_back(line);
+      const std::string path = str("/bench/", fields[0], "/", i);
+      results.write_root_array(path, {3}, {numbers[0], numbers[1], numbers[2]});
+      results.set_attribute(path, "shape", fields.size() > 1 ? fields[1] : "");
+      results.set_attribute(path, "note", fields.size() > 2 ? fields[2] : "");
+      results.set_attribute(path, "columns", "seconds,gflops,extra");
+      for (std::size_t k = 3; k < fields.size(); ++k) {
+        results.set_attribute(path, fields[k], numbers[k]);
+      }
+    }
+    results.close();
+    if (rt.is_root()) {
+      std::ofstream csv(std::filesystem::path(directory) / "bench.csv");
+      csv << "benchmark,shape,seconds,gflops,extra,note\n";
+      for (const auto& row : rows) {
+        csv << row.benchmark << ",\"" << row.shape << "\"," << row.seconds << "," << row.gflops
+            << "," << row.extra << ",\"" << row.note << "\"\n";
+      }
+      std::cout << markdown_table(rows) << std::flush;
+    }
+    runtime::log::info(str("results: ", results.path()));
+  });
+}
+
+}  // namespace tessera::experiments
