@@ -56,7 +56,9 @@ def main():
         command = [sys.executable, script] + (["--quick"] if args.quick else [])
         print("$ " + " ".join(command), flush=True)
         result = subprocess.run(command, check=True, env=env, capture_output=True, text=True)
-        torch_rows += json.loads(result.stdout.strip().splitlines()[-1])
+        # The JSON list is the last thing a script prints (progress lines may come first).
+        text = result.stdout
+        torch_rows += json.loads(text[text.rfind("\n[") + 1 if "\n[" in text else text.find("["):])
 
     with h5py.File(os.path.join(out, "bench.h5"), "a") as f:
         group = f.require_group("torch")

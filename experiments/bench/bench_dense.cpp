@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/nn/attention.hpp"
 #include "core/nn/linear.hpp"
@@ -21,6 +23,20 @@ using tensor::Tensor3;
 std::string thread_note() {
   const char* threads = std::getenv("OPENBLAS_NUM_THREADS");
   return str("OPENBLAS_NUM_THREADS=", threads ? threads : "unset");
+}
+
+BenchRow make_row(const std::string& benchmark, const std::string& shape, double seconds,
+                  double gflops, double extra, const std::string& note,
+                  std::vector<std::pair<std::string, double>> more = {}) {
+  BenchRow row;
+  row.benchmark = benchmark;
+  row.shape = shape;
+  row.seconds = seconds;
+  row.gflops = gflops;
+  row.extra = extra;
+  row.note = note;
+  row.more = std::move(more);
+  return row;
 }
 
 Matrix<float> random_rows(const std::string& label, std::size_t rows, std::size_t cols,
@@ -99,13 +115,12 @@ void linear_rows(std::vector<BenchRow>& out, const BenchOptions& options, std::s
       options.repeats, options.warmup);
   const double sgemm_gflops = flops / gemm_s * 1e-9;
   const double layer_gflops = flops / layer_s * 1e-9;
-  BenchRow sgemm{"sgemm", "linear " + shape, gemm_s, sgemm_gflops, 1.0,
-                 "x W^T, dy^T x, dy W alone; " + thread_note()};
-  BenchRow linear{"linear_fwd_bwd", shape, layer_s, layer_gflops, layer_gflops / sgemm_gflops,
-                  "extra = fraction of sgemm GFLOP/s; " + thread_note()};
-  linear.more = {{"non_gemm_seconds", layer_s - gemm_s}};
-  out.push_back(sgemm);
-  out.push_back(linear);
+  out.push_back(make_row("sgemm", "linear " + shape, gemm_s, sgemm_gflops, 1.0,
+                         "x W^T, dy^T x, dy W alone; " + thread_note()));
+  out.push_back(make_row("linear_fwd_bwd", shape, layer_s, layer_gflops,
+                         layer_gflops / sgemm_gflops,
+                         "extra = fraction of sgemm GFLOP/s; " + thread_note(),
+                         {{"non_gemm_seconds", layer_s - gemm_s}}));
 }
 
 void mlp_rows(std::vector<BenchRow>& out, const BenchOptions& options, std::size_t rows,
@@ -138,12 +153,11 @@ void mlp_rows(std::vector<BenchRow>& out, const BenchOptions& options, std::size
       options.repeats, options.warmup);
   const double sgemm_gflops = flops / gemm_s * 1e-9;
   const double mlp_gflops = flops / mlp_s * 1e-9;
-  out.push_back({"sgemm", "mlp3 " + shape, gemm_s, sgemm_gflops, 1.0,
-                 "the MLP's 8 gemms alone; " + thread_note()});
-  BenchRow row{"mlp3_fwd_bwd", shape, mlp_s, mlp_gflops, mlp_gflops / sgemm_gflops,
-               "extra = fraction of sgemm GFLOP/s; " + thread_note()};
-  row.more = {{"non_gemm_seconds", mlp_s - gemm_s}};
-  out.push_back(row);
+  out.push_back(make_row("sgemm", "mlp3 " + shape, gemm_s, sgemm_gflops, 1.0,
+                         "the MLP's 8 gemms alone; " + thread_note()));
+  out.push_back(make_row("mlp3_fwd_bwd", shape, mlp_s, mlp_gflops, mlp_gflops / sgemm_gflops,
+                         "extra = fraction of sgemm GFLOP/s; " + thread_note(),
+                         {{"non_gemm_seconds", mlp_s - gemm_s}}));
 }
 
 // Self-attention (and the block around it) over `batch` sequences of `len` rows.
@@ -188,12 +202,12 @@ void attention_rows(std::vector<BenchRow>& out, const BenchOptions& options,
         },
         options.repeats, options.warmup);
     const double gemm_s = projection_s + core_s;
-    BenchRow row{"attention_fwd_bwd", shape, s, (projection_flops + core_flops) / s * 1e-9,
-                 gemm_s / s, "extra = gemm share of the time; " + thread_note()};
-    row.more = {{"projection_gemm_seconds", projection_s},
-                {"batched_gemm_seconds", core_s},
-                {"other_seconds", s - gemm_s}};
-    out.push_back(row);
+    out.push_back(make_row("attention_fwd_bwd", shape, s,
+                           (projection_flops + core_flops) / s * 1e-9, gemm_s / s,
+                           "extra = gemm share of the time; " + thread_note(),
+                           {{"projection_gemm_seconds", projection_s},
+                            {"batched_gemm_seconds", core_s},
+                            {"other_seconds", s - gemm_s}}));
   }
   {
     nn::ParameterStore<float> store;
@@ -208,14 +222,13 @@ void attention_rows(std::vector<BenchRow>& out, const BenchOptions& options,
         },
         options.repeats, options.warmup);
     const double gemm_s = projection_s + core_s + mlp_gemm_s;
-    BenchRow row{"transformer_block_fwd_bwd", shape + str(" mlp_hidden=", hidden), s,
-                 (projection_flops + core_flops + mlp_flops) / s * 1e-9, gemm_s / s,
-                 "extra = gemm share of the time; " + thread_note()};
-    row.more = {{"projection_gemm_seconds", projection_s},
-                {"batched_gemm_seconds", core_s},
-                {"mlp_gemm_seconds", mlp_gemm_s},
-                {"other_seconds", s - gemm_s}};
-    out.push_back(row);
+    out.push_back(make_row("transformer_block_fwd_bwd", shape + str(" mlp_hidden=", hidden), s,
+                           (projection_flops + core_flops + mlp_flops) / s * 1e-9, gemm_s / s,
+                           "extra = gemm share of the time; " + thread_note(),
+                           {{"projection_gemm_seconds", projection_s},
+                            {"batched_gemm_seconds", core_s},
+                            {"mlp_gemm_seconds", mlp_gemm_s},
+                            {"other_seconds", s - gemm_s}}));
   }
 }
 

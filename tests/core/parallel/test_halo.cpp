@@ -14,7 +14,9 @@ HostCsr mesh_graph(std::size_t nx, std::size_t ny, bool self_loops) {
   return to_host(csr_from_triangles(mesh.num_nodes(), mesh.triangles, self_loops));
 }
 
-double value_of(long long global, int component) { return 1.0 + global + 0.25 * component; }
+double value_of(long long global, int component) {
+  return 1.0 + global + 0.25 * component;
+}
 
 }  // namespace
 
@@ -93,8 +95,8 @@ TEST_CASE("scatter_add returns every ghost copy to its owner", "[halo]") {
   for (std::size_t l = plan.owned_count(); l < plan.local_count(); ++l) {
     ghost_copies[plan.global_ids()[l]] += 1;
   }
-  MPI_Allreduce(ghost_copies.data(), total.data(), static_cast<int>(total.size()), MPI_INT,
-                MPI_SUM, MPI_COMM_WORLD);
+  MPI_Allreduce(ghost_copies.data(), total.data(), static_cast<int>(total.size()), MPI_INT, MPI_SUM,
+                MPI_COMM_WORLD);
   tensor::Matrix<float> values("values", plan.local_count(), 2);
   for (std::size_t l = 0; l < plan.owned_count(); ++l) {
     values(l, 0) = static_cast<float>(value_of(plan.global_ids()[l], 0));
