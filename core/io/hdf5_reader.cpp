@@ -96,6 +96,8 @@ std::string Hdf5Reader::read_string_attribute(const std::string& object_path,
     char* text = nullptr;
     hid_t memory = H5Tcopy(H5T_C_S1);
     H5Tset_size(memory, H5T_VARIABLE);
+    // h5py writes UTF-8: reading into an ASCII memory type fails without a word.
+    H5Tset_cset(memory, H5Tget_cset(type));
     H5Aread(attribute, memory, &text);
     if (text != nullptr) value = text;
     H5free_memory(text);
