@@ -3,6 +3,7 @@
 // as torch.nn.GELU(approximate='tanh'|'none')), tanh, SiLU, sine. Forward keeps a view
 // of its input; backward returns dx = dy * f'(x).
 #include <string>
+#include <type_traits>
 
 #include "core/tensor/math.hpp"
 #include "core/tensor/tensor.hpp"
@@ -73,6 +74,46 @@ KOKKOS_INLINE_FUNCTION T activation_derivative(ActivationKind kind, T x) {
   return T(1);
 }
 
+// Value and derivative together, for one kind known at compile time: the layer's kernels
+// are instantiated per kind, so the element loop has no branch on the kind, and the
+// forward pass keeps f'(x) so that the backward pass is one multiplication.
+template <ActivationKind Kind, class T>
+KOKKOS_INLINE_FUNCTION void activation_with_derivative(T x, T& value, T& derivative) {
+  if constexpr (Kind == ActivationKind::kGeluErf && std::is_same_v<T, float>) {
+    // Float: erf from Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7, below float
+    // resolution of 1 + erf) sharing its exponential with the Gaussian density, so one
+    // exp per element instead of erf + exp from libm.
+    constexpr float kInvSqrt2 = 0.70710678f, kInvSqrt2Pi = 0.39894228f;
+    const float z = math::abs(x) * kInvSqrt2;
+    const float g = math::exp(-0.5f * x * x);  // exp(-z^2)
+    const float t = 1.0f / (1.0f + 0.3275911f * z);
+    const float poly =
+        t * (0.254829592f +
+             t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+    const float erf_abs = 1.0f - poly * g;
+    const float erf_x = x < 0.0f ? -erf_abs : erf_abs;
+    value = 0.5f * x * (1.0f + erf_x);
+    derivative = 0.5f * (1.0f + erf_x) + x * kInvSqrt2Pi * g;
+  } else if constexpr (Kind == ActivationKind::kRelu) {
+    value = x > T(0) ? x : T(0);
+    derivative = x > T(0) ? T(1) : T(0);
+  } else if constexpr (Kind == ActivationKind::kTanh) {
+    const T t = math::tanh(x);
+    value = t;
+    derivative = T(1) - t * t;
+  } else if constexpr (Kind == ActivationKind::kSilu) {
+    const T s = T(1) / (T(1) + math::exp(-x));
+    value = x * s;
+    derivative = s * (T(1) + x * (T(1) - s));
+  } else if constexpr (Kind == ActivationKind::kIdentity) {
+    value = x;
+    derivative = T(1);
+  } else {
+    value = activation_value(Kind, x);
+    derivative = activation_derivative(Kind, x);
+  }
+}
+
 template <class T>
 class Activation {
  public:
@@ -80,44 +121,66 @@ class Activation {
   Activation(ActivationKind kind, std::string name) : kind_(kind), name_(std::move(name)) {}
 
   const Matrix<T>& forward(const Matrix<T>& x) {
-    input_ = x;
     tensor::ensure_shape(output_, name_ + ".output", x.extent(0), x.extent(1));
-    const Matrix<T> y = output_;
-    const ActivationKind kind = kind_;
-    const std::size_t cols = x.extent(1);
-    Kokkos::parallel_for(
-        "nn::activation_forward", Kokkos::RangePolicy<tensor::ExecSpace>(0, x.extent(0)),
-        KOKKOS_LAMBDA(const int i) {
-          for (std::size_t j = 0; j < cols; ++j) y(i, j) = activation_value(kind, x(i, j));
-        });
+    tensor::ensure_shape(derivative_, name_ + ".derivative", x.extent(0), x.extent(1));
+    switch (kind_) {
+      case ActivationKind::kRelu:
+        forward_kernel<ActivationKind::kRelu>(x);
+        break;
+      case ActivationKind::kGeluTanh:
+        forward_kernel<ActivationKind::kGeluTanh>(x);
+        break;
+      case ActivationKind::kGeluErf:
+        forward_kernel<ActivationKind::kGeluErf>(x);
+        break;
+      case ActivationKind::kTanh:
+        forward_kernel<ActivationKind::kTanh>(x);
+        break;
+      case ActivationKind::kSilu:
+        forward_kernel<ActivationKind::kSilu>(x);
+        break;
+      case ActivationKind::kSine:
+        forward_kernel<ActivationKind::kSine>(x);
+        break;
+      case ActivationKind::kIdentity:
+        forward_kernel<ActivationKind::kIdentity>(x);
+        break;
+    }
     return output_;
   }
 
   const Matrix<T>& backward(const Matrix<T>& dy) {
-    if (dy.extent(0) != input_.extent(0) || dy.extent(1) != input_.extent(1)) {
-      throw std::invalid_argument(name_ + ": output gradient shape differs from the forward");
+    if (dy.extent(0) != derivative_.extent(0) || dy.extent(1) != derivative_.extent(1)) {
+      throw std::invalid_argument(name_ + ": output gradient " + tensor::shape_text(dy) +
+                                  " differs from the forward output " +
+                                  tensor::shape_text(derivative_));
     }
     tensor::ensure_shape(input_grad_, name_ + ".input_grad", dy.extent(0), dy.extent(1));
-    const Matrix<T> dx = input_grad_;
-    const Matrix<T> x = input_;
-    const ActivationKind kind = kind_;
-    const std::size_t cols = dy.extent(1);
+    const T* d = derivative_.data();
+    const T* g = dy.data();
+    T* dx = input_grad_.data();
     Kokkos::parallel_for(
-        "nn::activation_backward", Kokkos::RangePolicy<tensor::ExecSpace>(0, dy.extent(0)),
-        KOKKOS_LAMBDA(const int i) {
-          for (std::size_t j = 0; j < cols; ++j) {
-            dx(i, j) = dy(i, j) * activation_derivative(kind, x(i, j));
-          }
-        });
+        "nn::activation_backward", Kokkos::RangePolicy<tensor::ExecSpace>(0, dy.size()),
+        KOKKOS_LAMBDA(const int k) { dx[k] = g[k] * d[k]; });
     return input_grad_;
   }
 
   ActivationKind kind() const { return kind_; }
 
  private:
+  template <ActivationKind Kind>
+  void forward_kernel(const Matrix<T>& x) {
+    const T* in = x.data();
+    T* out = output_.data();
+    T* d = derivative_.data();
+    Kokkos::parallel_for(
+        "nn::activation_forward", Kokkos::RangePolicy<tensor::ExecSpace>(0, x.size()),
+        KOKKOS_LAMBDA(const int k) { activation_with_derivative<Kind>(in[k], out[k], d[k]); });
+  }
+
   ActivationKind kind_ = ActivationKind::kIdentity;
   std::string name_ = "activation";
-  Matrix<T> input_, output_, input_grad_;
+  Matrix<T> output_, derivative_, input_grad_;
 };
 
 }  // namespace tessera::nn

@@ -69,15 +69,12 @@ class Linear {
     }
     tensor::gemm('T', 'N', T(1), dy, input_, T(1), store.grad_matrix(weight_));
     if (bias_ >= 0) {
-      const Vector<T> db = store.grad_vector(bias_);
-      const std::size_t rows = dy.extent(0);
-      Kokkos::parallel_for(
-          "nn::linear_bias_grad", Kokkos::RangePolicy<tensor::ExecSpace>(0, out_),
-          KOKKOS_LAMBDA(const int j) {
-            T acc = 0;
-            for (std::size_t i = 0; i < rows; ++i) acc += dy(i, j);
-            db(j) += acc;
-          });
+      // db += 1^T dy: a (1 x rows) by (rows x out) product, so BLAS sums the columns.
+      if (ones_.extent(1) != dy.extent(0)) {
+        ones_ = Matrix<T>(name_ + ".ones", 1, dy.extent(0));
+        Kokkos::deep_copy(ones_, T(1));
+      }
+      tensor::gemm('N', 'N', T(1), ones_, dy, T(1), store.grad_matrix(bias_));
     }
     if (need_input_grad) {
       tensor::ensure_shape(input_grad_, name_ + ".input_grad", dy.extent(0), in_);
@@ -97,6 +94,7 @@ class Linear {
   std::size_t in_ = 0, out_ = 0;
   int weight_ = -1, bias_ = -1;
   Matrix<T> input_, output_, input_grad_;
+  Matrix<T> ones_;  // a row of ones for the bias gradient
 };
 
 }  // namespace tessera::nn

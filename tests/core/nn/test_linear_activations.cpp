@@ -113,3 +113,20 @@ TEST_CASE("a checkpoint loads into the same model and not into another", "[param
   CHECK_THROWS_WITH(renamed.load(reader, "/checkpoint/parameters"),
                     Catch::Matchers::Contains("does not exist in this model"));
 }
+
+TEST_CASE("the float GELU (erf form) agrees with the exact one", "[activations]") {
+  double worst_value = 0, worst_derivative = 0;
+  for (double x = -8; x <= 8; x += 0.01) {
+    float value = 0, derivative = 0;
+    activation_with_derivative<ActivationKind::kGeluErf>(static_cast<float>(x), value, derivative);
+    const double xf = static_cast<float>(x);
+    worst_value = std::max(worst_value,
+                           std::abs(value - activation_value(ActivationKind::kGeluErf, xf)) /
+                               std::max(1.0, std::abs(xf)));
+    worst_derivative = std::max(
+        worst_derivative, std::abs(derivative - activation_derivative(ActivationKind::kGeluErf, xf)));
+  }
+  INFO("value error " << worst_value << ", derivative error " << worst_derivative);
+  CHECK(worst_value < 5e-7);
+  CHECK(worst_derivative < 1e-6);
+}
