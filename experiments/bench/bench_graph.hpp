@@ -9,9 +9,9 @@
 
 namespace tessera::bench {
 
-// Rows "graph_block_fwd_bwd" and "graph_attention_fwd_bwd" on grid_triangle_mesh(50, 40)
-// (2,000 nodes; 10 x 8 when options.quick), model_dim 64, 4 heads, MLP hidden 256,
-// float. `extra` is the number of graph edges (self loops included).
+// Rows "graph_block_fwd_bwd" (MLP hidden 256 and 64) and "graph_attention_fwd_bwd" on
+// grid_triangle_mesh(50, 40) (2,000 nodes; 10 x 8 when options.quick), model_dim 64,
+// 4 heads, float. `extra` is the number of graph edges (self loops included).
 std::vector<BenchRow> bench_graph(const BenchOptions& options);
 
 }  // namespace tessera::bench
