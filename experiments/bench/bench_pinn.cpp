@@ -29,6 +29,48 @@ double nominal_flops(const std::vector<std::size_t>& sizes, std::size_t points) 
   return 3 * 2 * 4 * static_cast<double>(points) * macs;
 }
 
+BenchRow make_row(const std::string& benchmark, const std::string& shape, double seconds,
+                  double flops, const std::string& note) {
+  BenchRow row;
+  row.benchmark = benchmark;
+  row.shape = shape;
+  row.seconds = seconds;
+  row.gflops = flops / seconds * 1e-9;
+  row.note = note;
+  return row;
+}
+
+// The gemm calls of one forward_backward pass (same shapes and chunking) on scratch
+// buffers, to split the step's time into dense products and element-wise kernels.
+double time_gemms(const std::vector<std::size_t>& sizes, std::size_t points, std::size_t chunk,
+                  const BenchOptions& options) {
+  const std::size_t cols = 4 * chunk;
+  tensor::Matrix<float> a("bench::a", kWidth, cols), z("bench::z", kWidth, cols);
+  tensor::Matrix<float> w("bench::w", kWidth, kWidth), dw("bench::dw", kWidth, kWidth);
+  tensor::Matrix<float> mask("bench::mask", cols, 1), db("bench::db", kWidth, 1);
+  Kokkos::deep_copy(a, 0.5f);
+  Kokkos::deep_copy(z, 0.5f);
+  Kokkos::deep_copy(w, 0.1f);
+  Kokkos::deep_copy(mask, 1.0f);
+  return time_median(
+      [&] {
+        for (std::size_t first = 0; first < points; first += chunk) {
+          const std::size_t c = 4 * (points - first < chunk ? points - first : chunk);
+          for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
+            const std::size_t in = sizes[l], out = sizes[l + 1];
+            const tensor::Matrix<float> x(a.data(), in, c), y(z.data(), out, c);
+            const tensor::Matrix<float> wl(w.data(), out, in), dwl(dw.data(), out, in);
+            const tensor::Matrix<float> ml(mask.data(), c, 1), dbl(db.data(), out, 1);
+            tensor::gemm('N', 'N', 1.0f, wl, x, 0.0f, y);
+            tensor::gemm('N', 'T', 1.0f, y, x, 1.0f, dwl);
+            tensor::gemm('N', 'N', 1.0f, y, ml, 1.0f, dbl);
+            if (l > 0) tensor::gemm('T', 'N', 1.0f, wl, y, 0.0f, x);
+          }
+        }
+      },
+      options.repeats, options.warmup);
+}
+
 }  // namespace
 
 std::vector<BenchRow> bench_pinn(const BenchOptions& options) {
@@ -46,54 +88,40 @@ std::vector<BenchRow> bench_pinn(const BenchOptions& options) {
   tensor::Matrix<float> collocation("bench::collocation", points, 2);
   tensor::fill_uniform(tensor::flat(collocation), 0.0f, 1.0f, 2, 0);
   const nn::LwrParameters lwr{1.0, 1.0, kViscosity};
+  auto residual = [&](const tensor::Matrix<float>& jet, tensor::Matrix<float>& seed,
+                      double weight) { return nn::lwr_residual_loss(jet, lwr, seed, weight); };
   tensor::Matrix<float> seed;
 
   const double step = time_median(
+      [&] {
+        store.zero_grad();
+        mlp.forward_backward(store, collocation, residual);
+      },
+      options.repeats, options.warmup);
+  const double unchunked = time_median(
       [&] {
         store.zero_grad();
         nn::lwr_residual_loss(mlp.forward(store, collocation), lwr, seed);
         mlp.backward(store, seed);
       },
       options.repeats, options.warmup);
-  const double forward = time_median([&] { mlp.forward(store, collocation); }, options.repeats,
-                                     options.warmup);
-  nn::lwr_residual_loss(mlp.forward(store, collocation), lwr, seed);
-  const double backward =
-      time_median([&] { mlp.backward(store, seed); }, options.repeats, options.warmup);
+  const double forward =
+      time_median([&] { mlp.forward(store, collocation); }, options.repeats, options.warmup);
+  const std::size_t chunk = mlp.chunk_points(points);
+  const double gemms = time_gemms(sizes, points, chunk, options);
 
-  // The same gemm calls as one step makes, on scratch buffers of the same shapes.
-  const std::size_t rows = 4 * points;
-  tensor::Matrix<float> a("bench::a", rows, kWidth), z("bench::z", rows, kWidth);
-  tensor::Matrix<float> w("bench::w", kWidth, kWidth), dw("bench::dw", kWidth, kWidth);
-  tensor::Matrix<float> ones("bench::ones", 1, points), db("bench::db", 1, kWidth);
-  Kokkos::deep_copy(a, 0.5f);
-  Kokkos::deep_copy(w, 0.1f);
-  Kokkos::deep_copy(ones, 1.0f);
-  const double gemms = time_median(
-      [&] {
-        for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
-          const std::size_t in = sizes[l], out = sizes[l + 1];
-          const tensor::Matrix<float> x(a.data(), rows, in), y(z.data(), rows, out);
-          const tensor::Matrix<float> wl(w.data(), out, in), dwl(dw.data(), out, in);
-          const tensor::Matrix<float> y_value(z.data(), points, out), dbl(db.data(), 1, out);
-          tensor::gemm('N', 'T', 1.0f, x, wl, 0.0f, y);
-          tensor::gemm('T', 'N', 1.0f, y, x, 1.0f, dwl);
-          tensor::gemm('N', 'N', 1.0f, ones, y_value, 1.0f, dbl);
-          if (l > 0) tensor::gemm('N', 'N', 1.0f, y, wl, 0.0f, x);
-        }
-      },
-      options.repeats, options.warmup);
-
-  std::vector<BenchRow> out;
-  out.push_back({"pinn_step", shape, step, flops / step * 1e-9, gemms / step,
-                 "jets + LWR residual + backward; extra = gemm share of the step"});
-  out.push_back({"pinn_jet_forward", shape, forward, flops / forward * 1e-9, 0,
-                 "forward jets (u, u_x, u_t, u_xx) only"});
-  out.push_back({"pinn_backward", shape, backward, flops / backward * 1e-9, 0,
-                 "reverse sweep only"});
-  out.push_back(
-      {"pinn_gemms", shape, gemms, flops / gemms * 1e-9, 0, "the step's gemm calls alone"});
-  return out;
+  std::vector<BenchRow> rows;
+  rows.push_back(make_row("pinn_step", shape, step, flops,
+                          "JetMlp::forward_backward + lwr_residual_loss; extra = gemm share"));
+  rows.back().extra = gemms / step;
+  rows.back().more = {{"gemm_seconds", gemms},
+                      {"elementwise_seconds", step - gemms},
+                      {"chunk_points", static_cast<double>(chunk)}};
+  rows.push_back(make_row("pinn_step_unchunked", shape, unchunked, flops,
+                          "forward + lwr_residual_loss + backward, all points at once"));
+  rows.push_back(make_row("pinn_jet_forward", shape, forward, flops,
+                          "forward jets (u, u_x, u_t, u_xx) of all points"));
+  return rows;
 }
 
 }  // namespace tessera::bench
