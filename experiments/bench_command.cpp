@@ -12,7 +12,9 @@
 #include "core/runtime/build_info.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
+#include "experiments/bench/bench_graph.hpp"
 #include "experiments/bench/bench_halo.hpp"
+#include "experiments/bench/bench_pinn.hpp"
 
 namespace tessera::experiments {
 namespace {
@@ -27,8 +29,19 @@ struct Suite {
   std::vector<std::pair<std::string, Part>> parts;
 };
 
+// Single-process benchmarks run on rank 0; the other ranks wait.
+Part on_root(std::vector<BenchRow> (*benchmark)(const BenchOptions&)) {
+  return [benchmark](MPI_Comm comm, const BenchOptions& options) {
+    return runtime::comm_rank(comm) == 0 ? benchmark(options) : std::vector<BenchRow>{};
+  };
+}
+
 std::vector<Suite> suites() {
   return {
+      {"nn",
+       "neural-network kernels on one process: graph-attention block, PINN training step "
+       "(PyTorch side: analysis/bench_report.py)",
+       {{"graph", on_root(bench::bench_graph)}, {"pinn", on_root(bench::bench_pinn)}}},
       {"halo",
        "halo exchange against a one-hop neighbour sum (10k-1M nodes) and METIS partition "
        "quality (2-1024 parts of 1M nodes)",
