@@ -1,0 +1,257 @@
+// VTU and XDMF readers on the shared CylinderFlow files (the same mesh and six steps in
+// both formats), inline XDMF, and the errors a user sees for broken files.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/mesh/channel_node_types.hpp"
+#include "core/mesh/read_mesh.hpp"
+#include "core/mesh/vtu_reader.hpp"
+#include "core/mesh/xdmf_reader.hpp"
+#include "core/runtime/error.hpp"
+#include "tests/support/catch.hpp"
+#include "tests/support/shared_data.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace tessera;
+using Catch::Matchers::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (auto pos = text.find(from); pos != std::string::npos;
+       pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+  return text;
+}
+
+int count_of(const mesh::Mesh& m, mesh::NodeType type) {
+  return static_cast<int>(mesh::count_node_types(m.node_types)[static_cast<int>(type)]);
+}
+
+}  // namespace
+
+TEST_CASE("cylinder_0.vtu loads with node types derived from the channel", "[vtu]") {
+  const auto path = testing::shared_data_file("mesh/cylinder_vtu/cylinder_0.vtu");
+  if (!path) return;
+  mesh::Mesh m = mesh::read_vtu(*path);
+  CHECK(m.dimension == 2);
+  CHECK(m.num_points() == 1923);
+  CHECK(m.num_cells() == 3612);
+  REQUIRE(m.steps.size() == 1);
+  REQUIRE(m.steps[0].fields.size() == 2);
+  CHECK(m.field(0, "velocity_x").components == 1);
+  CHECK(m.field(0, "velocity_y").values.size() == 1923);
+  CHECK(m.node_types.empty());
+  CHECK(m.num_boundary_facets() == 234);
+
+  mesh::derive_node_types(m);
+  // Channel [0, 1.6] x [0, 0.41]: 19 nodes on each end, 88 on each wall (corners
+  // included), 24 on the cylinder; the walls take the 4 corners.
+  CHECK(count_of(m, mesh::NodeType::kInflow) == 17);
+  CHECK(count_of(m, mesh::NodeType::kOutflow) == 17);
+  CHECK(count_of(m, mesh::NodeType::kWallBoundary) == 176);
+  CHECK(count_of(m, mesh::NodeType::kObstacle) == 24);
+  CHECK(count_of(m, mesh::NodeType::kNormal) == 1923 - 234);
+  std::vector<std::size_t> obstacle;
+  for (std::size_t p = 0; p < m.num_points(); ++p) {
+    const double x = m.coordinate(p, 0), y = m.coordinate(p, 1);
+    if (m.node_types[p] == mesh::NodeType::kInflow) CHECK(x == 0.0);
+    if (m.node_types[p] == mesh::NodeType::kOutflow) CHECK(x == Approx(1.6));
+    if (m.node_types[p] == mesh::NodeType::kWallBoundary) {
+      CHECK((y == 0.0 || y == Approx(0.41)));
+    }
+    if (m.node_types[p] == mesh::NodeType::kObstacle) obstacle.push_back(p);
+  }
+  // The obstacle nodes lie on one circle (CylinderFlow moves the cylinder between
+  // trajectories: here it is at about (0.41, 0.198) with radius 0.0456).
+  double cx = 0, cy = 0;
+  for (std::size_t p : obstacle) {
+    cx += m.coordinate(p, 0) / obstacle.size();
+    cy += m.coordinate(p, 1) / obstacle.size();
+  }
+  CHECK(cx == Approx(0.4106).margin(1e-3));
+  CHECK(cy == Approx(0.1978).margin(1e-3));
+  for (std::size_t p : obstacle) {
+    CHECK(std::hypot(m.coordinate(p, 0) - cx, m.coordinate(p, 1) - cy) ==
+          Approx(0.04559).epsilon(1e-3));
+  }
+
+  // MeshGraphNets' convention: the cylinder is a wall, inflow/outflow take the corners.
+  mesh::ChannelGeometry mgn;
+  mgn.obstacle_type = mesh::NodeType::kWallBoundary;
+  mgn.corners = mesh::CornerRule::kInflowOutflow;
+  mesh::derive_node_types(m, mgn);
+  CHECK(count_of(m, mesh::NodeType::kInflow) == 19);
+  CHECK(count_of(m, mesh::NodeType::kOutflow) == 19);
+  CHECK(count_of(m, mesh::NodeType::kWallBoundary) == 172 + 24);
+  CHECK(count_of(m, mesh::NodeType::kObstacle) == 0);
+}
+
+TEST_CASE("mock.xdmf has the six VTU steps, to float precision", "[xdmf]") {
+  const auto xdmf = testing::shared_data_file("mesh/cylinder_xdmf/mock.xdmf");
+  if (!xdmf) return;
+  const mesh::Mesh m = mesh::read_mesh(*xdmf);
+  CHECK(m.num_points() == 1923);
+  CHECK(m.num_cells() == 3612);
+  REQUIRE(m.steps.size() == 6);
+  for (std::size_t k = 0; k < 6; ++k) {
+    INFO("step " << k);
+    CHECK(m.steps[k].time == static_cast<double>(k));
+    const mesh::Mesh vtu = mesh::read_mesh(
+        *testing::shared_data_file("mesh/cylinder_vtu/cylinder_" + std::to_string(k) + ".vtu"));
+    if (k == 0) {
+      CHECK(vtu.points == m.points);
+      CHECK(vtu.cells == m.cells);
+      CHECK(vtu.boundary_facets == m.boundary_facets);
+    }
+    for (const char* name : {"velocity_x", "velocity_y"}) {
+      const auto& a = m.field(k, name).values;
+      const auto& b = vtu.field(0, name).values;
+      REQUIRE(a.size() == b.size());
+      double worst = 0;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        worst = std::max(worst, std::abs(a[i] - b[i]) / (1.0 + std::abs(b[i])));
+      }
+      CHECK(worst <= 1.2e-7);  // float32 in both files
+    }
+  }
+  // Consecutive steps differ: the fields do move.
+  CHECK(m.field(0, "velocity_x").values != m.field(5, "velocity_x").values);
+}
+
+TEST_CASE("inline XDMF with XY geometry and a clockwise file", "[xdmf]") {
+  const std::string dir = testing::shared_temp_dir("xdmf_inline");
+  const fs::path path = fs::path(dir) / "square.xdmf";
+  // Two clockwise triangles: the reader turns them round.
+  write_text(path, R"(<?xml version="1.0"?>
+<Xdmf Version="3.0"><Domain>
+  <Grid Name="square" GridType="Uniform">
+    <Topology TopologyType="Triangle" NumberOfElements="2">
+      <DataItem Dimensions="2 3" NumberType="Int" Format="XML">0 2 1  0 3 2</DataItem>
+    </Topology>
+    <Geometry GeometryType="XY">
+      <DataItem Dimensions="4 2" Format="XML">0 0  1 0  1 1  0 1</DataItem>
+    </Geometry>
+    <Attribute Name="u" AttributeType="Vector" Center="Node">
+      <DataItem Dimensions="4 2" Format="XML">1 2 3 4 5 6 7 8</DataItem>
+    </Attribute>
+    <Attribute Name="area" Center="Cell"><DataItem Dimensions="2">0.5 0.5</DataItem></Attribute>
+  </Grid>
+</Domain></Xdmf>)");
+  const mesh::Mesh m = mesh::read_xdmf(path.string());
+  CHECK(m.num_points() == 4);
+  CHECK(m.cells == std::vector<mesh::Index>{0, 1, 2, 0, 2, 3});
+  REQUIRE(m.steps.size() == 1);
+  CHECK(m.steps[0].time == 0.0);
+  REQUIRE(m.steps[0].fields.size() == 1);  // the cell attribute is skipped
+  CHECK(m.field(0, "u").components == 2);
+  CHECK(m.field(0, "u").values[7] == 8.0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("an inline XDMF time series with HyperSlab times; meshes may not move", "[xdmf]") {
+  const std::string dir = testing::shared_temp_dir("xdmf_series");
+  const fs::path path = fs::path(dir) / "series.xdmf";
+  const auto grid = [](const std::string& geometry, const std::string& values) {
+    return "<Grid GridType=\"Uniform\"><Topology TopologyType=\"Triangle\">"
+           "<DataItem Dimensions=\"2 3\">0 1 2 0 2 3</DataItem></Topology>"
+           "<Geometry GeometryType=\"XY\"><DataItem Dimensions=\"4 2\">" +
+           geometry + "</DataItem></Geometry><Attribute Name=\"p\"><DataItem Dimensions=\"4\">" +
+           values + "</DataItem></Attribute></Grid>";
+  };
+  const auto series = [&](const std::string& second_geometry) {
+    return "<Xdmf Version=\"3.0\"><Domain><Grid GridType=\"Collection\" "
+           "CollectionType=\"Temporal\"><Time TimeType=\"HyperSlab\"><DataItem "
+           "Dimensions=\"3\">0.5 0.25 2</DataItem></Time>" +
+           grid("0 0 1 0 1 1 0 1", "1 2 3 4") + grid(second_geometry, "5 6 7 8") +
+           "</Grid></Domain></Xdmf>";
+  };
+  write_text(path, series("0 0 1 0 1 1 0 1"));
+  const mesh::Mesh m = mesh::read_xdmf(path.string());
+  REQUIRE(m.steps.size() == 2);
+  CHECK(m.steps[0].time == 0.5);
+  CHECK(m.steps[1].time == 0.75);
+  CHECK(m.field(1, "p").values == std::vector<double>{5, 6, 7, 8});
+  write_text(path, series("0 0 2 0 2 2 0 2"));
+  CHECK_THROWS_WITH(mesh::read_xdmf(path.string()),
+                    Contains("step 1 has a different Topology or Geometry from step 0"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("broken XDMF files name the file and what is wrong", "[xdmf]") {
+  const auto xdmf = testing::shared_data_file("mesh/cylinder_xdmf/mock.xdmf");
+  if (!xdmf) return;
+  const std::string h5 = fs::absolute(fs::path(*xdmf).parent_path() / "mock.h5").string();
+  const std::string original = read_text(*xdmf);
+  const std::string dir = testing::shared_temp_dir("xdmf_errors");
+  const fs::path path = fs::path(dir) / "broken.xdmf";
+  const auto fails_with = [&](const std::string& text, const std::string& message) {
+    write_text(path, text);
+    INFO(message);
+    CHECK_THROWS_WITH(mesh::read_xdmf(path.string()), Contains(path.string()) && Contains(message));
+  };
+  const std::string absolute = replace_all(original, "mock.h5:", h5 + ":");
+  // The copy refers to mock.h5 beside itself, which is not there.
+  fails_with(original, "names HDF5 file");
+  fails_with(replace_all(absolute, ":/data5<", ":/data99<"),
+             "step 1 Attribute 'velocity_y': DataItem names dataset /data99, which is not in");
+  fails_with(replace_all(absolute, "TopologyType=\"Triangle\"", "TopologyType=\"Quadrilateral\""),
+             "TopologyType=\"Quadrilateral\" is not supported");
+  fails_with(replace_all(absolute, "Dimensions=\"1923 3\"", "Dimensions=\"1900 3\""),
+             "Dimensions=\"1900 3\" but /data0");
+  fails_with(replace_all(absolute, "Format=\"HDF\" Precision=\"4\">" + h5 + ":/data12",
+                         "Format=\"Binary\" Precision=\"4\">" + h5 + ":/data12"),
+             "Format=\"Binary\" is not supported");
+  fails_with(replace_all(absolute, "Name=\"mesh\"", "Name=\"other\""),
+             "names Grid \"mesh\", which is not in the file");
+  fails_with("<Xdmf><Domain><Grid", "not readable as XML");
+  fails_with("<Xdmf Version=\"3.0\"></Xdmf>", "no <Domain>");
+  CHECK_THROWS_WITH(mesh::read_xdmf(dir + "/absent.xdmf"), Contains("no such file"));
+  CHECK_THROWS_WITH(mesh::read_mesh(dir + "/mesh.msh"), Contains("unknown mesh format '.msh'"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("broken VTU files name the file", "[vtu]") {
+  const std::string dir = testing::shared_temp_dir("vtu_errors");
+  const fs::path path = fs::path(dir) / "broken.vtu";
+  write_text(path, "this is not XML");
+  CHECK_THROWS_WITH(mesh::read_vtu(path.string()), Contains(path.string()));
+  // A quad mesh is a valid VTU file but not a mesh we take.
+  write_text(path, R"(<?xml version="1.0"?>
+<VTKFile type="UnstructuredGrid" version="0.1" byte_order="LittleEndian">
+<UnstructuredGrid><Piece NumberOfPoints="4" NumberOfCells="1">
+<Points><DataArray type="Float64" NumberOfComponents="3" format="ascii">
+0 0 0 1 0 0 1 1 0 0 1 0</DataArray></Points>
+<Cells><DataArray type="Int64" Name="connectivity" format="ascii">0 1 2 3</DataArray>
+<DataArray type="Int64" Name="offsets" format="ascii">4</DataArray>
+<DataArray type="UInt8" Name="types" format="ascii">9</DataArray></Cells>
+</Piece></UnstructuredGrid></VTKFile>)");
+  CHECK_THROWS_WITH(mesh::read_vtu(path.string()),
+                    Contains(path.string()) && Contains("cell 0 is a vtkQuad"));
+  CHECK_THROWS_WITH(mesh::read_vtu(dir + "/absent.vtu"), Contains("no such file"));
+  // A file cut short: VTK's own complaint, without its source-file preamble.
+  if (const auto vtu = testing::shared_data_file("mesh/cylinder_vtu/cylinder_0.vtu")) {
+    const std::string whole = read_text(*vtu);
+    write_text(path, whole.substr(0, whole.size() / 2));
+    CHECK_THROWS_WITH(mesh::read_vtu(path.string()),
+                      Contains(path.string() + ": VTK cannot read it: ") &&
+                          !Contains("vtkXMLUnstructuredGridReader.cxx"));
+  }
+  fs::remove_all(dir);
+}
