@@ -12,6 +12,7 @@
 #include "core/runtime/build_info.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
+#include "experiments/bench/bench_dense.hpp"
 #include "experiments/bench/bench_graph.hpp"
 #include "experiments/bench/bench_halo.hpp"
 #include "experiments/bench/bench_pinn.hpp"
@@ -39,9 +40,11 @@ Part on_root(std::vector<BenchRow> (*benchmark)(const BenchOptions&)) {
 std::vector<Suite> suites() {
   return {
       {"nn",
-       "neural-network kernels on one process: graph-attention block, PINN training step "
-       "(PyTorch side: analysis/bench_report.py)",
-       {{"graph", on_root(bench::bench_graph)}, {"pinn", on_root(bench::bench_pinn)}}},
+       "neural-network kernels on one process: Linear/MLP against sgemm, dense attention, "
+       "graph-attention block, PINN training step (PyTorch side: analysis/bench_report.py)",
+       {{"dense", on_root(bench::bench_dense)},
+        {"graph", on_root(bench::bench_graph)},
+        {"pinn", on_root(bench::bench_pinn)}}},
       {"halo",
        "halo exchange against a one-hop neighbour sum (10k-1M nodes) and METIS partition "
        "quality (2-1024 parts of 1M nodes)",

@@ -125,8 +125,8 @@ void linear_rows(std::vector<BenchRow>& out, const BenchOptions& options, std::s
 
 void mlp_rows(std::vector<BenchRow>& out, const BenchOptions& options, std::size_t rows,
               std::size_t hidden) {
-  const std::string shape = str("rows=", rows, " sizes={", hidden, ",", hidden, ",", hidden, ",",
-                                hidden, "} gelu");
+  const std::string shape =
+      str("rows=", rows, " sizes={", hidden, ",", hidden, ",", hidden, ",", hidden, "} gelu");
   // Three layers x three gemms, less the first layer's input gradient.
   const double flops = 8 * 2.0 * rows * hidden * hidden;
   const LinearGemms gemms(rows, hidden, hidden);
@@ -165,8 +165,8 @@ void attention_rows(std::vector<BenchRow>& out, const BenchOptions& options,
                     const std::string& arrangement, std::size_t batch, std::size_t len,
                     std::size_t dim, std::size_t heads) {
   const std::size_t rows = batch * len, hidden = 4 * dim;
-  const std::string shape = str(arrangement, " batch=", batch, " len=", len, " dim=", dim,
-                                " heads=", heads);
+  const std::string shape =
+      str(arrangement, " batch=", batch, " len=", len, " dim=", dim, " heads=", heads);
   const double projection_flops = 24.0 * rows * dim * dim;
   const double core_flops = 12.0 * batch * len * len * dim;
   const double mlp_flops = 48.0 * rows * dim * dim;
@@ -237,9 +237,9 @@ void attention_rows(std::vector<BenchRow>& out, const BenchOptions& options,
 std::vector<BenchRow> bench_dense(const BenchOptions& options) {
   std::vector<BenchRow> out;
   const std::size_t rows = options.quick ? 256 : 4096;
-  const std::vector<std::size_t> hiddens =
-      options.quick ? std::vector<std::size_t>{64, 128}
-                    : std::vector<std::size_t>{64, 128, 256, 512, 1024};
+  const std::vector<std::size_t> hiddens = options.quick
+                                               ? std::vector<std::size_t>{64, 128}
+                                               : std::vector<std::size_t>{64, 128, 256, 512, 1024};
   for (std::size_t hidden : hiddens) linear_rows(out, options, rows, hidden);
   for (std::size_t hidden : hiddens) mlp_rows(out, options, rows, hidden);
   const std::size_t nodes = options.quick ? 8 : 228, steps = options.quick ? 6 : 12;

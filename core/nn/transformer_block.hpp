@@ -1,0 +1,80 @@
+#pragma once
+// Pre-norm transformer block with dense self-attention (as in GPT-2 / ViT):
+//   h = x + MHA(LN1(x));   y = h + MLP(LN2(h))
+// with MLP = Linear(model_dim -> mlp_hidden), GELU, Linear(mlp_hidden -> model_dim).
+// Sub-layers are name.ln1, name.attn, name.ln2, name.mlp (MLP layers name.mlp.0 and
+// name.mlp.1). Rows are (batch * len, model_dim), batch-major, as for attention.
+#include <string>
+
+#include "core/nn/attention.hpp"
+#include "core/nn/layer_norm.hpp"
+#include "core/nn/mlp.hpp"
+#include "core/nn/residual.hpp"
+
+namespace tessera::nn {
+
+template <class T>
+class TransformerBlock {
+ public:
+  void declare(ParameterStore<T>& store, const std::string& name, std::size_t model_dim,
+               std::size_t heads, std::size_t mlp_hidden,
+               ActivationKind activation = ActivationKind::kGeluErf, double eps = 1e-5) {
+    name_ = name;
+    model_dim_ = model_dim;
+    ln1_.declare(store, name + ".ln1", model_dim, eps);
+    attention_.declare(store, name + ".attn", model_dim, heads);
+    ln2_.declare(store, name + ".ln2", model_dim, eps);
+    mlp_.declare(store, name + ".mlp", {model_dim, mlp_hidden, model_dim}, activation);
+  }
+
+  void init(ParameterStore<T>& store, std::uint64_t seed) const {
+    ln1_.init(store, seed);
+    attention_.init(store, seed);
+    ln2_.init(store, seed);
+    mlp_.init(store, seed);
+  }
+
+  // mask: empty or (len x len), added to the attention scores (-inf forbids).
+  const Matrix<T>& forward(const ParameterStore<T>& store, const Matrix<T>& x, std::size_t batch,
+                           std::size_t len, const Matrix<T>& mask = Matrix<T>()) {
+    if (x.extent(0) != batch * len || x.extent(1) != model_dim_) {
+      throw std::invalid_argument(str(name_, ": input ", tensor::shape_text(x),
+                                      " does not match [batch * len x model_dim] = [", batch, " * ",
+                                      len, " x ", model_dim_, "]"));
+    }
+    tensor::ensure_shape(hidden_, name_ + ".hidden", x.extent(0), model_dim_);
+    tensor::ensure_shape(output_, name_ + ".output", x.extent(0), model_dim_);
+    const Matrix<T>& normed1 = ln1_.forward(store, x);
+    add(x, attention_.forward_self(store, normed1, batch, len, mask), hidden_, name_);
+    add(hidden_, mlp_.forward(store, ln2_.forward(store, hidden_)), output_, name_);
+    return output_;
+  }
+
+  const Matrix<T>& backward(ParameterStore<T>& store, const Matrix<T>& dy) {
+    if (dy.extent(0) != output_.extent(0) || dy.extent(1) != output_.extent(1)) {
+      throw std::invalid_argument(str(name_, ": output gradient ", tensor::shape_text(dy),
+                                      " does not match the forward output ",
+                                      tensor::shape_text(output_)));
+    }
+    tensor::ensure_shape(hidden_grad_, name_ + ".hidden_grad", dy.extent(0), model_dim_);
+    tensor::ensure_shape(input_grad_, name_ + ".input_grad", dy.extent(0), model_dim_);
+    // Both residual paths carry dy: dh = dy + LN2'(MLP'(dy)).
+    add(dy, ln2_.backward(store, mlp_.backward(store, dy)), hidden_grad_, name_);
+    add(hidden_grad_, ln1_.backward(store, attention_.backward_self(store, hidden_grad_)),
+        input_grad_, name_);
+    return input_grad_;
+  }
+
+  const std::string& name() const { return name_; }
+  const MultiHeadAttention<T>& attention() const { return attention_; }
+
+ private:
+  std::string name_;
+  std::size_t model_dim_ = 0;
+  LayerNorm<T> ln1_, ln2_;
+  MultiHeadAttention<T> attention_;
+  Mlp<T> mlp_;
+  Matrix<T> hidden_, output_, hidden_grad_, input_grad_;
+};
+
+}  // namespace tessera::nn
