@@ -7,7 +7,8 @@
 namespace tessera::experiments {
 
 const std::vector<ExperimentKind>& experiment_kinds() {
-  static const std::vector<ExperimentKind> kinds = {lwr_experiment_kind()};
+  static const std::vector<ExperimentKind> kinds = {lwr_experiment_kind(),
+                                                     mesh_partition_experiment_kind()};
   return kinds;
 }
 

@@ -51,5 +51,7 @@ LoadedExperiment load_experiment(const std::string& path,
 
 // The LWR traffic simulation (solvers/lwr).
 ExperimentKind lwr_experiment_kind();
+// Mesh generation or reading, METIS partition and halos (core/mesh, core/parallel).
+ExperimentKind mesh_partition_experiment_kind();
 
 }  // namespace tessera::experiments

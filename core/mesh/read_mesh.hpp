@@ -7,7 +7,7 @@
 
 namespace tessera::mesh {
 
-// .vtu -> read_vtu, .xdmf/.xmf -> read_xdmf, .h5/.hdf5 -> read_meshgraphnets_h5 (of
+// .vtu -> read_vtu, .pvtu -> read_pvtu, .xdmf/.xmf -> read_xdmf, .h5/.hdf5 -> read_meshgraphnets_h5 (of
 // `trajectory`). InputError listing these for any other extension.
 Mesh read_mesh(const std::string& path, int trajectory = 0);
 

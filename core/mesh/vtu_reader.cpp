@@ -11,9 +11,13 @@
 #include <vtkPointData.h>
 #include <vtkPoints.h>
 #include <vtkUnstructuredGrid.h>
+#include <vtkXMLPUnstructuredGridReader.h>
 #include <vtkXMLUnstructuredGridReader.h>
 
+#include <array>
+#include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "core/mesh/check_mesh.hpp"
 #include "core/mesh/vtk_error_capture.hpp"
@@ -28,15 +32,19 @@ std::string cell_type_name(int type) {
   return name != nullptr ? name : str("VTK cell type ", type);
 }
 
-}  // namespace
 
-Mesh read_vtu(const std::string& path) {
+// Reads a serial (.vtu) or parallel (.pvtu) file with the VTK reader class Reader and
+// turns the grid into a Mesh. A .pvtu's pieces repeat the points on the cuts between
+// them; with `merge_duplicates` points at identical coordinates become one (pieces
+// written from one mesh repeat coordinates bit for bit).
+template <class Reader>
+Mesh read_unstructured_grid(const std::string& path, const char* what, bool merge_duplicates) {
   if (!std::filesystem::is_regular_file(path)) throw InputError(str(path, ": no such file"));
   std::string error;
   vtkNew<vtkCallbackCommand> on_error;
   on_error->SetCallback(detail::keep_first_vtk_error);
   on_error->SetClientData(&error);
-  vtkNew<vtkXMLUnstructuredGridReader> reader;
+  vtkNew<Reader> reader;
   // Every object that may complain: the reader, its XML parser (whose message says where
   // the file is broken), its data reader and its pipeline executive.
   reader->AddObserver(vtkCommand::ErrorEvent, on_error);
@@ -45,7 +53,7 @@ Mesh read_vtu(const std::string& path) {
   reader->SetReaderErrorObserver(on_error);
   reader->GetExecutive()->AddObserver(vtkCommand::ErrorEvent, on_error);
   if (!reader->CanReadFile(path.c_str())) {
-    throw InputError(str(path, ": not a VTK XML UnstructuredGrid (.vtu) file"));
+    throw InputError(str(path, ": not a VTK XML ", what, " file"));
   }
   reader->SetFileName(path.c_str());
   reader->Update();
@@ -87,13 +95,33 @@ Mesh read_vtu(const std::string& path) {
     grid->GetPoint(i, xyz.data() + 3 * i);
     flat = flat && xyz[3 * i + 2] == 0.0;
   }
+  // kept[i]: the point that stands for point i (itself unless merged into an earlier one).
+  std::vector<vtkIdType> kept(num_points);
+  std::vector<vtkIdType> first_points;  // the points kept, in file order
+  {
+    std::map<std::array<double, 3>, vtkIdType> seen;
+    for (vtkIdType i = 0; i < num_points; ++i) {
+      if (merge_duplicates) {
+        const std::array<double, 3> key = {xyz[3 * i], xyz[3 * i + 1], xyz[3 * i + 2]};
+        const auto [it, inserted] = seen.emplace(key, static_cast<vtkIdType>(first_points.size()));
+        if (!inserted) {
+          kept[i] = it->second;
+          continue;
+        }
+      }
+      kept[i] = static_cast<vtkIdType>(first_points.size());
+      first_points.push_back(i);
+    }
+  }
+  for (auto& id : mesh.cells) id = kept[id];
+  const vtkIdType unique_points = static_cast<vtkIdType>(first_points.size());
   if (mesh.cell_kind == CellKind::kTriangle && !flat) {
     throw InputError(str(path, ": the triangles do not lie in the plane z = 0; surface meshes ",
                          "in 3-D are not supported"));
   }
   mesh.dimension = cell_dimension(mesh.cell_kind);
-  mesh.points.reserve(static_cast<std::size_t>(num_points) * mesh.dimension);
-  for (vtkIdType i = 0; i < num_points; ++i) {
+  mesh.points.reserve(static_cast<std::size_t>(unique_points) * mesh.dimension);
+  for (const vtkIdType i : first_points) {
     for (int axis = 0; axis < mesh.dimension; ++axis) mesh.points.push_back(xyz[3 * i + axis]);
   }
 
@@ -112,10 +140,10 @@ Mesh read_vtu(const std::string& path) {
       throw InputError(str(path, ": point array '", field.name, "' has ",
                            array->GetNumberOfTuples(), " tuples for ", num_points, " points"));
     }
-    field.values.resize(static_cast<std::size_t>(num_points) * field.components);
-    for (vtkIdType t = 0; t < num_points; ++t) {
+    field.values.resize(static_cast<std::size_t>(unique_points) * field.components);
+    for (vtkIdType t = 0; t < unique_points; ++t) {
       for (int k = 0; k < field.components; ++k) {
-        field.values[t * field.components + k] = array->GetComponent(t, k);
+        field.values[t * field.components + k] = array->GetComponent(first_points[t], k);
       }
     }
     if (field.name == "node_type" && field.components == 1) {
@@ -130,6 +158,18 @@ Mesh read_vtu(const std::string& path) {
   mesh.steps.push_back(std::move(step));
   finish_mesh(mesh, path);
   return mesh;
+}
+
+}  // namespace
+
+Mesh read_vtu(const std::string& path) {
+  return read_unstructured_grid<vtkXMLUnstructuredGridReader>(path, "UnstructuredGrid (.vtu)",
+                                                              false);
+}
+
+Mesh read_pvtu(const std::string& path) {
+  return read_unstructured_grid<vtkXMLPUnstructuredGridReader>(
+      path, "parallel UnstructuredGrid (.pvtu)", true);
 }
 
 }  // namespace tessera::mesh

@@ -16,4 +16,9 @@ namespace tessera::mesh {
 // types (or a mix), triangles off the plane z = 0, or fails check_mesh.
 Mesh read_vtu(const std::string& path);
 
+// The same for a parallel file (.pvtu) and its pieces, merged into one mesh: the points
+// that pieces repeat on their cuts (same coordinates) become one; fields are taken from
+// the first piece holding a point.
+Mesh read_pvtu(const std::string& path);
+
 }  // namespace tessera::mesh

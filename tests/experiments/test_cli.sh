@@ -147,6 +147,22 @@ case "$case_name" in
       [ -s "$work/run/$png.png" ] && pass || fail "$png.png not written"
     done
     ;;
+  mesh_partition)
+    # A small Gmsh channel partitioned over the ranks, written to VTK and read back.
+    checker="${4:?mesh_partition needs the checker binary}"
+    cat >"$work/partition.toml" <<TOML
+[run]
+experiment = "mesh_partition"
+[mesh]
+mesh_size = 0.04
+cylinder_mesh_size = 0.015
+[partition]
+halo_hops = 2
+TOML
+    mpirun -np "$ranks" "$tessera" run "$work/partition.toml" --out "$work/run" >"$work/log" 2>&1 \
+      && pass || fail "mesh_partition run on $ranks ranks failed: $(cat "$work/log")"
+    "$checker" "$work/run" && pass || fail "partitioned output differs from the mesh"
+    ;;
   *)
     echo "unknown case $case_name"
     exit 2
