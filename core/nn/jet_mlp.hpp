@@ -53,44 +53,7 @@ Matrix<T> jet_part(const Matrix<T>& stacked, std::size_t points, JetPart part) {
 
 namespace detail {
 
-// tanh for the jets. In float, a rational approximation (Eigen's generic_fast_tanh_float:
-// odd degree-13 over even degree-6 polynomial on [-9, 9]; at most 4.0e-7 absolute error, 7
-// ulp, checked against double tanh over every float in (0, 12]) instead of tanhf, a scalar
-// library call (~30 ns here) that kept the activation loops from vectorising and took over a
-// quarter of a PINN step; PyTorch uses a vectorised approximation too. The clamp and the
-// sign work on the bits with integer masks: a floating-point compare in a select is not
-// if-converted under the default -ftrapping-math, which would again stop vectorisation.
-// NaN stays NaN, +-Inf gives +-1. Double keeps the library tanh (finite-difference checks).
-KOKKOS_INLINE_FUNCTION float jet_tanh(float a) {
-  constexpr std::int32_t kNine = 0x41100000;  // 9.0f; tanh(9) rounds to 1 in float
-  constexpr std::int32_t kInfinity = 0x7f800000;
-  std::int32_t bits;
-  std::memcpy(&bits, &a, sizeof bits);
-  const std::int32_t sign = bits & static_cast<std::int32_t>(0x80000000u);
-  std::int32_t magnitude = bits & 0x7fffffff;
-  const std::int32_t keep =
-      -static_cast<std::int32_t>((magnitude < kNine) | (magnitude > kInfinity));
-  magnitude = (magnitude & keep) | (kNine & ~keep);
-  float x;
-  std::memcpy(&x, &magnitude, sizeof x);
-  // Estrin's scheme: shorter dependency chains than Horner's, the loop is latency-bound.
-  const float x2 = x * x, x4 = x2 * x2, x8 = x4 * x4;
-  const float p =
-      (4.89352455891786e-03f + x2 * 6.37261928875436e-04f) +
-      x4 * (1.48572235717979e-05f + x2 * 5.12229709037114e-08f) +
-      x8 * ((-8.60467152213735e-11f + x2 * 2.00018790482477e-13f) + x4 * -2.76076847742355e-16f);
-  const float q = (4.89352518554385e-03f + x2 * 2.26843463243900e-03f) +
-                  x4 * (1.18534705686654e-04f + x2 * 1.19825839466702e-06f);
-  float result = x * p / q;
-  std::int32_t result_bits;
-  std::memcpy(&result_bits, &result, sizeof result_bits);
-  result_bits |= sign;
-  std::memcpy(&result, &result_bits, sizeof result);
-  return result;
-}
-KOKKOS_INLINE_FUNCTION double jet_tanh(double x) {
-  return math::tanh(x);
-}
+// The float tanh is math::fast_tanh (vectorisable); double keeps the library tanh.
 
 // sigma and its first three derivatives, the higher ones written through s = sigma(z) and
 // s1 = sigma'(z) so that the backward pass needs no transcendental function. For tanh, s1
@@ -103,7 +66,7 @@ struct TanhJet {
   }
   template <class T>
   KOKKOS_INLINE_FUNCTION static void eval(T z, T& s, T& s1) {
-    s = jet_tanh(z);
+    s = math::fast_tanh(z);
     s1 = T(1) - s * s;
   }
   template <class T>

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "core/tensor/gemm.hpp"
@@ -99,4 +100,23 @@ TEST_CASE("reductions and the finiteness check", "[reduce]") {
   CHECK(first_non_finite(x) == -1);
   x(3) = std::nanf("");
   CHECK(first_non_finite(x) == 3);
+}
+
+TEST_CASE("vectorisable float exp and tanh are accurate", "[math]") {
+  double worst_exp = 0, worst_tanh = 0;
+  for (double x = -87; x <= 87; x += 0.0137) {
+    const float xf = static_cast<float>(x);
+    const double exact = std::exp(static_cast<double>(xf));
+    worst_exp = std::max(worst_exp, std::abs(tessera::math::fast_exp(xf) - exact) / exact);
+    worst_tanh = std::max(worst_tanh, std::abs(tessera::math::fast_tanh(xf) -
+                                               std::tanh(static_cast<double>(xf))));
+  }
+  INFO("exp relative error " << worst_exp << ", tanh absolute error " << worst_tanh);
+  CHECK(worst_exp < 3e-7);
+  CHECK(worst_tanh < 5e-7);
+  CHECK(std::isnan(tessera::math::fast_exp(std::nanf(""))));
+  CHECK(std::isnan(tessera::math::fast_tanh(std::nanf(""))));
+  CHECK(tessera::math::fast_tanh(std::numeric_limits<float>::infinity()) == 1.0f);
+  CHECK(tessera::math::fast_exp(-1000.0f) < 1e-37f);
+  CHECK(tessera::math::fast_exp(0.0f) == 1.0f);
 }
