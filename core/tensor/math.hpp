@@ -75,8 +75,8 @@ KOKKOS_INLINE_FUNCTION T clamp(T x, T lo, T hi) {
 // keeps the library functions: finite-difference checks run in double.
 
 // exp(x) for float: Cephes' range reduction x = n ln2 + r and degree-6 polynomial; error
-// within 2 ulp; arguments are clamped to [-87, 87] (so results stay within the normal
-// floats, e^-87 ~ 1.6e-38 standing for smaller ones); NaN stays NaN.
+// within 2 ulp. Arguments below -87 give 0 (exp(-inf) = 0 for masked scores), above 87
+// e^87; NaN stays NaN.
 KOKKOS_INLINE_FUNCTION float fast_exp(float a) {
   constexpr std::int32_t kLimit = 0x42AE0000;  // 87.0f
   constexpr std::int32_t kInfinity = 0x7f800000;
@@ -86,6 +86,9 @@ KOKKOS_INLINE_FUNCTION float fast_exp(float a) {
   std::int32_t magnitude = bits & 0x7fffffff;
   const std::int32_t keep =
       -static_cast<std::int32_t>((magnitude < kLimit) | (magnitude > kInfinity));
+  // All ones where the result underflows: a negative argument beyond the limit, not NaN.
+  const std::int32_t underflow =
+      -static_cast<std::int32_t>((sign != 0) & (magnitude > kLimit) & (magnitude <= kInfinity));
   magnitude = ((magnitude & keep) | (kLimit & ~keep)) | sign;
   float x;
   std::memcpy(&x, &magnitude, sizeof x);
@@ -107,7 +110,12 @@ KOKKOS_INLINE_FUNCTION float fast_exp(float a) {
   const std::int32_t scale_bits = (exponent + 127) << 23;
   float scale;
   std::memcpy(&scale, &scale_bits, sizeof scale);
-  return y * scale;
+  float result = y * scale;
+  std::int32_t result_bits;
+  std::memcpy(&result_bits, &result, sizeof result_bits);
+  result_bits &= ~underflow;
+  std::memcpy(&result, &result_bits, sizeof result);
+  return result;
 }
 KOKKOS_INLINE_FUNCTION double fast_exp(double x) {
   return exp(x);
