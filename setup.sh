@@ -26,6 +26,7 @@ packages=(
   openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools libvtk9-dev
   catch2 libcli11-dev libgmsh-dev libmetis-dev
   python3-numpy python3-h5py python3-matplotlib
+  zlib1g-dev dataset-fashion-mnist
 )
 
 missing=()

@@ -15,6 +15,7 @@
 #include "experiments/bench/bench_dense.hpp"
 #include "experiments/bench/bench_graph.hpp"
 #include "experiments/bench/bench_halo.hpp"
+#include "experiments/bench/bench_hopfield.hpp"
 #include "experiments/bench/bench_pinn.hpp"
 
 namespace tessera::experiments {
@@ -41,10 +42,12 @@ std::vector<Suite> suites() {
   return {
       {"nn",
        "neural-network kernels on one process: Linear/MLP against sgemm, dense attention, "
-       "graph-attention block, PINN training step (PyTorch side: analysis/bench_report.py)",
+       "graph-attention block, PINN training step, Hopfield retrieval (PyTorch side: "
+       "analysis/bench_report.py)",
        {{"dense", on_root(bench::bench_dense)},
         {"graph", on_root(bench::bench_graph)},
-        {"pinn", on_root(bench::bench_pinn)}}},
+        {"pinn", on_root(bench::bench_pinn)},
+        {"hopfield", bench::bench_hopfield}}},
       {"halo",
        "halo exchange against a one-hop neighbour sum (10k-1M nodes) and METIS partition "
        "quality (2-1024 parts of 1M nodes)",
@@ -123,9 +126,9 @@ int command_bench(const runtime::Runtime& rt, const std::string& suite_name, boo
     std::map<std::string, std::string> attributes = {{"suite", suite_name},
                                                      {"quick", quick ? "true" : "false"}};
     for (const auto& [label, value] : info) attributes["build: " + label] = value;
-    results.write_config(str("[bench]\nsuite = \"", suite_name, "\"\nquick = ",
-                             quick ? "true" : "false", "\n"),
-                         attributes);
+    results.write_config(
+        str("[bench]\nsuite = \"", suite_name, "\"\nquick = ", quick ? "true" : "false", "\n"),
+        attributes);
     int count = static_cast<int>(rows.size());
     MPI_Bcast(&count, 1, MPI_INT, 0, rt.comm());
     for (int i = 0; i < count; ++i) {

@@ -53,5 +53,7 @@ LoadedExperiment load_experiment(const std::string& path,
 ExperimentKind lwr_experiment_kind();
 // Mesh generation or reading, METIS partition and halos (core/mesh, core/parallel).
 ExperimentKind mesh_partition_experiment_kind();
+// Modern Hopfield networks (models/hopfield): capacity, beta sweep, images, learning.
+ExperimentKind hopfield_experiment_kind();
 
 }  // namespace tessera::experiments
