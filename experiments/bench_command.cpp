@@ -13,6 +13,7 @@
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
 #include "experiments/bench/bench_dense.hpp"
+#include "experiments/bench/bench_flow.hpp"
 #include "experiments/bench/bench_graph.hpp"
 #include "experiments/bench/bench_halo.hpp"
 #include "experiments/bench/bench_hopfield.hpp"
@@ -48,6 +49,10 @@ std::vector<Suite> suites() {
         {"graph", on_root(bench::bench_graph)},
         {"pinn", on_root(bench::bench_pinn)},
         {"hopfield", bench::bench_hopfield}}},
+      {"flow",
+       "incompressible flow: time per step per 1,000 nodes and solver iterations at several "
+       "mesh sizes; run on 1 and 2 ranks for strong scaling",
+       {{"flow", bench::bench_flow}}},
       {"halo",
        "halo exchange against a one-hop neighbour sum (10k-1M nodes) and METIS partition "
        "quality (2-1024 parts of 1M nodes)",

@@ -1,0 +1,598 @@
+#include "solvers/flow/flow_solver.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/graph/csr_graph.hpp"
+#include "core/runtime/error.hpp"
+
+namespace tessera::solvers::flow {
+namespace {
+
+using Range = Kokkos::RangePolicy<tensor::ExecSpace>;
+constexpr int Q = kQuadPoints;
+
+std::array<bool, 6> all_nodes() {
+  return {true, true, true, true, true, true};
+}
+std::array<bool, 6> vertex_nodes() {
+  return {true, true, true, false, false, false};
+}
+
+auto host(const Vec& v) {
+  return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
+}
+
+// Dirichlet tag of a node by priority: no-slip wins at corners.
+mesh::BoundaryTag dirichlet_tag(TagMask mask, bool outflow_dirichlet) {
+  using mesh::BoundaryTag;
+  for (BoundaryTag tag : {BoundaryTag::kObstacle, BoundaryTag::kWall, BoundaryTag::kInflow}) {
+    if (mask & tag_bit(tag)) return tag;
+  }
+  if (outflow_dirichlet && (mask & tag_bit(BoundaryTag::kOutflow))) return BoundaryTag::kOutflow;
+  return BoundaryTag::kUntagged;
+}
+
+// y = a x + b y over all local rows (ghosts included, so that ghost validity carries).
+void combine(double a, const Vec& x, double b, const Vec& y, const Vec& out) {
+  Kokkos::parallel_for(
+      "flow::combine", Range(0, out.extent(0)),
+      KOKKOS_LAMBDA(const int i) { out(i, 0) = a * x(i, 0) + b * y(i, 0); });
+}
+
+}  // namespace
+
+FlowSolver::FlowSolver(MPI_Comm comm, const mesh::Mesh& mesh, FlowParameters parameters,
+                       FlowBoundary boundary, const std::string& source,
+                       std::optional<parallel::Partition> partition)
+    : comm_(comm), parameters_(std::move(parameters)), boundary_(std::move(boundary)) {
+  if (!(parameters_.dt > 0) || !(parameters_.viscosity > 0)) {
+    throw InputError(str(source, ": the flow solver needs dt > 0 and viscosity > 0, got dt = ",
+                         parameters_.dt, ", viscosity = ", parameters_.viscosity));
+  }
+  if (parameters_.time_order != 1 && parameters_.time_order != 2) {
+    throw InputError(str("flow solver: time_order = ", parameters_.time_order,
+                         ": expected 1 (backward Euler) or 2 (BDF2)"));
+  }
+  if (!boundary_.velocity) {
+    boundary_.velocity = [](double, double, double, mesh::BoundaryTag) {
+      return std::array<double, 2>{0.0, 0.0};
+    };
+  }
+  p2_ = make_p2_mesh(mesh, parameters_.obstacle_circle, source);
+  bool has_outflow = false;
+  for (std::size_t v = 0; v < p2_.num_vertices; ++v) {
+    if (p2_.has_tag(static_cast<Index>(v), mesh::BoundaryTag::kOutflow)) has_outflow = true;
+  }
+  if (!has_outflow) {
+    throw InputError(str(source, ": the mesh has no outflow boundary (facets tagged outflow): ",
+                         "the pressure is fixed there, without it it is undetermined"));
+  }
+  const int ranks = [&] {
+    int s = 1;
+    MPI_Comm_size(comm_, &s);
+    return s;
+  }();
+  const int rank = [&] {
+    int r = 0;
+    MPI_Comm_rank(comm_, &r);
+    return r;
+  }();
+
+  // Partition the vertices (the mesh the models see); a midpoint goes with its edge's
+  // first vertex.
+  std::vector<std::array<graph::Index, 3>> triangles(mesh.num_cells());
+  for (std::size_t c = 0; c < mesh.num_cells(); ++c) {
+    for (int k = 0; k < 3; ++k) triangles[c][k] = static_cast<graph::Index>(mesh.cells[c * 3 + k]);
+  }
+  if (!partition) {
+    const graph::HostCsr vertex_graph =
+        graph::to_host(graph::csr_from_triangles(p2_.num_vertices, triangles, false));
+    partition = parallel::partition_metis(vertex_graph, ranks, parameters_.partition_seed);
+  }
+  if (partition->owner.size() != p2_.num_vertices || partition->parts != ranks) {
+    throw InputError(str(source, ": the partition has ", partition->owner.size(), " entries for ",
+                         partition->parts, " parts; expected one per vertex (", p2_.num_vertices,
+                         ") for ", ranks, " ranks"));
+  }
+  std::vector<int> owner(p2_.num_nodes());
+  for (std::size_t v = 0; v < p2_.num_vertices; ++v) owner[v] = partition->owner[v];
+  for (std::size_t m = p2_.num_vertices; m < p2_.num_nodes(); ++m) {
+    owner[m] = partition->owner[p2_.edge_vertices[2 * (m - p2_.num_vertices)]];
+  }
+  plan_ = std::make_unique<parallel::HaloPlan>(comm_, p2_graph(p2_), owner, 1);
+  const std::size_t owned = plan_->owned_count(), local = plan_->local_count();
+  const auto& global = plan_->global_ids();
+
+  std::vector<Index> my_elements;
+  for (std::size_t e = 0; e < p2_.num_elements(); ++e) {
+    bool mine = false;
+    for (int k = 0; k < 6; ++k) mine = mine || owner[p2_.elements[e * 6 + k]] == rank;
+    if (!mine) continue;
+    my_elements.push_back(static_cast<Index>(e));
+    for (int k = 0; k < 6; ++k) {
+      local_elements_.push_back(static_cast<int>(plan_->local_id(p2_.elements[e * 6 + k])));
+    }
+    element_counted_.push_back(owner[p2_.elements[e * 6]] == rank ? 1 : 0);
+  }
+  values_ = compute_element_values(p2_, my_elements);
+
+  min_edge_ = std::numeric_limits<double>::infinity();
+  for (std::size_t c = 0; c < mesh.num_cells(); ++c) {
+    for (int k = 0; k < 3; ++k) {
+      const Index a = mesh.cells[c * 3 + k], b = mesh.cells[c * 3 + (k + 1) % 3];
+      min_edge_ = std::min(min_edge_, std::hypot(mesh.coordinate(a, 0) - mesh.coordinate(b, 0),
+                                                 mesh.coordinate(a, 1) - mesh.coordinate(b, 1)));
+    }
+  }
+
+  velocity_dirichlet_.assign(local, 0);
+  pressure_fixed_.assign(local, 0);
+  dirichlet_tag_.assign(local, mesh::BoundaryTag::kUntagged);
+  for (std::size_t i = 0; i < local; ++i) {
+    const auto g = static_cast<std::size_t>(global[i]);
+    const TagMask mask = p2_.node_tags[g];
+    dirichlet_tag_[i] = dirichlet_tag(mask, parameters_.outflow_velocity_dirichlet);
+    velocity_dirichlet_[i] = dirichlet_tag_[i] != mesh::BoundaryTag::kUntagged;
+    // Midpoints carry no pressure: identity rows keep them at zero.
+    pressure_fixed_[i] = g >= p2_.num_vertices || (mask & tag_bit(mesh::BoundaryTag::kOutflow));
+    if (i < owned && (mask & tag_bit(mesh::BoundaryTag::kObstacle))) {
+      obstacle_rows_.push_back(static_cast<int>(i));
+    }
+    if (i < owned && g < p2_.num_vertices) {
+      owned_vertices_.push_back(static_cast<std::int64_t>(g));
+      owned_vertex_local_.push_back(static_cast<int>(i));
+    }
+  }
+
+  assemble_constant_matrices();
+  for (Vec* v : {&ux_, &uy_, &ux_old_, &uy_old_, &p_, &dux_dt_, &duy_dt_}) {
+    *v = Vec("flow::state", local, 1);
+  }
+  auto hp = host(p_);
+  for (std::size_t i = 0; i < local; ++i) {
+    const auto g = static_cast<std::size_t>(global[i]);
+    if (g < p2_.num_vertices && (p2_.node_tags[g] & tag_bit(mesh::BoundaryTag::kOutflow)) &&
+        boundary_.outflow_pressure) {
+      hp(i, 0) = boundary_.outflow_pressure(p2_.points[2 * g], p2_.points[2 * g + 1]);
+    }
+  }
+  Kokkos::deep_copy(p_, hp);
+  set_dirichlet(ux_, uy_, time_);
+  Kokkos::deep_copy(ux_old_, ux_);
+  Kokkos::deep_copy(uy_old_, uy_);
+}
+
+FlowSolver::~FlowSolver() = default;
+
+void FlowSolver::assemble_constant_matrices() {
+  const auto vel = build_pattern(*plan_, local_elements_, all_nodes(), all_nodes(), true);
+  const auto pres = build_pattern(*plan_, local_elements_, vertex_nodes(), vertex_nodes(), true);
+  const auto div = build_pattern(*plan_, local_elements_, vertex_nodes(), all_nodes(), false);
+  const auto grad = build_pattern(*plan_, local_elements_, all_nodes(), vertex_nodes(), false);
+  mass_ = DistributedCsr(vel, "flow::mass");
+  stiffness_ = DistributedCsr(vel, "flow::stiffness");
+  convection_ = DistributedCsr(vel, "flow::convection");
+  momentum_ = DistributedCsr(vel, "flow::momentum");
+  laplace_ = DistributedCsr(pres, "flow::laplace");
+  div_x_ = DistributedCsr(div, "flow::div_x");
+  div_y_ = DistributedCsr(div, "flow::div_y");
+  grad_x_ = DistributedCsr(grad, "flow::grad_x");
+  grad_y_ = DistributedCsr(grad, "flow::grad_y");
+
+  const ReferenceTriangle& ref = reference_triangle();
+  auto m = Kokkos::create_mirror_view(mass_.values);
+  auto k = Kokkos::create_mirror_view(stiffness_.values);
+  auto l = Kokkos::create_mirror_view(laplace_.values);
+  auto dx = Kokkos::create_mirror_view(div_x_.values);
+  auto dy = Kokkos::create_mirror_view(div_y_.values);
+  auto gx = Kokkos::create_mirror_view(grad_x_.values);
+  auto gy = Kokkos::create_mirror_view(grad_y_.values);
+  for (auto* view : {&m, &k, &l, &dx, &dy, &gx, &gy}) Kokkos::deep_copy(*view, 0.0);
+  const std::size_t elements = local_elements_.size() / 6;
+  for (std::size_t e = 0; e < elements; ++e) {
+    for (int q = 0; q < Q; ++q) {
+      const double w = values_.wdet_at(e, q);
+      const double* gp = values_.grad_phi_at(e, q);
+      const double* gs = values_.grad_psi_at(e, q);
+      for (int i = 0; i < 6; ++i) {
+        for (int j = 0; j < 6; ++j) {
+          const int pos = vel->position[e * 36 + i * 6 + j];
+          if (pos < 0) continue;
+          m(pos) += w * ref.phi[q][i] * ref.phi[q][j];
+          k(pos) += w * (gp[2 * i] * gp[2 * j] + gp[2 * i + 1] * gp[2 * j + 1]);
+        }
+      }
+      for (int a = 0; a < 3; ++a) {
+        for (int b = 0; b < 3; ++b) {
+          const int pos = pres->position[e * 36 + a * 6 + b];
+          if (pos >= 0) l(pos) += w * (gs[2 * a] * gs[2 * b] + gs[2 * a + 1] * gs[2 * b + 1]);
+        }
+        for (int j = 0; j < 6; ++j) {
+          const int pos = div->position[e * 36 + a * 6 + j];
+          if (pos >= 0) {
+            dx(pos) += w * ref.psi[q][a] * gp[2 * j];
+            dy(pos) += w * ref.psi[q][a] * gp[2 * j + 1];
+          }
+          const int gpos = grad->position[e * 36 + j * 6 + a];
+          if (gpos >= 0) {
+            gx(gpos) += w * ref.psi[q][a] * gp[2 * j];
+            gy(gpos) += w * ref.psi[q][a] * gp[2 * j + 1];
+          }
+        }
+      }
+    }
+  }
+  Kokkos::deep_copy(mass_.values, m);
+  Kokkos::deep_copy(stiffness_.values, k);
+  Kokkos::deep_copy(laplace_.values, l);
+  Kokkos::deep_copy(div_x_.values, dx);
+  Kokkos::deep_copy(div_y_.values, dy);
+  Kokkos::deep_copy(grad_x_.values, gx);
+  Kokkos::deep_copy(grad_y_.values, gy);
+  laplace_.apply_dirichlet(pressure_fixed_, true);
+  mass_dirichlet_ = DistributedCsr(vel, "flow::mass_dirichlet");
+  Kokkos::deep_copy(mass_dirichlet_.values, mass_.values);
+  mass_dirichlet_.apply_dirichlet(velocity_dirichlet_, true);
+}
+
+void FlowSolver::assemble_convection(const Vec& ux, const Vec& uy) {
+  const ReferenceTriangle& ref = reference_triangle();
+  const auto& position = convection_.pattern->position;
+  auto n = Kokkos::create_mirror_view(convection_.values);
+  Kokkos::deep_copy(n, 0.0);
+  auto hx = host(ux);
+  auto hy = host(uy);
+  const std::size_t elements = local_elements_.size() / 6;
+  for (std::size_t e = 0; e < elements; ++e) {
+    const int* nodes = &local_elements_[e * 6];
+    double element[36] = {};
+    for (int q = 0; q < Q; ++q) {
+      double ax = 0, ay = 0;
+      for (int k = 0; k < 6; ++k) {
+        ax += ref.phi[q][k] * hx(nodes[k], 0);
+        ay += ref.phi[q][k] * hy(nodes[k], 0);
+      }
+      const double w = values_.wdet_at(e, q);
+      const double* gp = values_.grad_phi_at(e, q);
+      double a_grad[6];
+      for (int j = 0; j < 6; ++j) a_grad[j] = w * (ax * gp[2 * j] + ay * gp[2 * j + 1]);
+      for (int i = 0; i < 6; ++i) {
+        for (int j = 0; j < 6; ++j) element[i * 6 + j] += ref.phi[q][i] * a_grad[j];
+      }
+    }
+    for (int ij = 0; ij < 36; ++ij) {
+      const int pos = position[e * 36 + ij];
+      if (pos >= 0) n(pos) += element[ij];
+    }
+  }
+  Kokkos::deep_copy(convection_.values, n);
+}
+
+void FlowSolver::set_dirichlet(const Vec& ux, const Vec& uy, double t) const {
+  auto hx = host(ux);
+  auto hy = host(uy);
+  const auto& global = plan_->global_ids();
+  for (std::size_t i = 0; i < velocity_dirichlet_.size(); ++i) {
+    if (!velocity_dirichlet_[i]) continue;
+    const auto g = static_cast<std::size_t>(global[i]);
+    const auto value =
+        boundary_.velocity(p2_.points[2 * g], p2_.points[2 * g + 1], t, dirichlet_tag_[i]);
+    hx(i, 0) = value[0];
+    hy(i, 0) = value[1];
+  }
+  Kokkos::deep_copy(ux, hx);
+  Kokkos::deep_copy(uy, hy);
+}
+
+void FlowSolver::set_initial(const std::function<std::array<double, 3>(double, double)>& state) {
+  auto hx = host(ux_);
+  auto hy = host(uy_);
+  auto hp = host(p_);
+  const auto& global = plan_->global_ids();
+  for (std::size_t i = 0; i < plan_->local_count(); ++i) {
+    const auto g = static_cast<std::size_t>(global[i]);
+    const auto s = state(p2_.points[2 * g], p2_.points[2 * g + 1]);
+    hx(i, 0) = s[0];
+    hy(i, 0) = s[1];
+    if (g < p2_.num_vertices) hp(i, 0) = s[2];
+  }
+  Kokkos::deep_copy(ux_, hx);
+  Kokkos::deep_copy(uy_, hy);
+  Kokkos::deep_copy(p_, hp);
+  set_dirichlet(ux_, uy_, time_);
+  Kokkos::deep_copy(ux_old_, ux_);
+  Kokkos::deep_copy(uy_old_, uy_);
+}
+
+StepReport FlowSolver::step() {
+  const double dt = parameters_.dt;
+  const double nu = parameters_.viscosity;
+  const bool bdf2 = parameters_.time_order == 2 && steps_ >= 1;
+  const double gamma = bdf2 ? 1.5 / dt : 1.0 / dt;
+  const double c1 = bdf2 ? 2.0 / dt : 1.0 / dt;
+  const double c2 = bdf2 ? -0.5 / dt : 0.0;
+  const double t_new = time_ + dt;
+  const std::size_t owned = plan_->owned_count(), local = plan_->local_count();
+  StepReport report;
+  report.step = steps_ + 1;
+  report.time = t_new;
+
+  Vec ex("flow::ux_ext", local, 1), ey("flow::uy_ext", local, 1);
+  combine(bdf2 ? 2.0 : 1.0, ux_, bdf2 ? -1.0 : 0.0, ux_old_, ex);
+  combine(bdf2 ? 2.0 : 1.0, uy_, bdf2 ? -1.0 : 0.0, uy_old_, ey);
+  assemble_convection(ex, ey);
+  {
+    const auto m = mass_.values, k = stiffness_.values, n = convection_.values,
+               a = momentum_.values;
+    Kokkos::parallel_for(
+        "flow::momentum_matrix", Range(0, a.extent(0)),
+        KOKKOS_LAMBDA(const int i) { a(i) = gamma * m(i) + nu * k(i) + n(i); });
+    momentum_.apply_dirichlet(velocity_dirichlet_, false);
+  }
+
+  // Momentum right-hand sides: M (c1 u^n + c2 u^{n-1}) + (p^n, div v).
+  Vec wx("flow::wx", local, 1), wy("flow::wy", local, 1), tmp("flow::tmp", local, 1);
+  combine(c1, ux_, c2, ux_old_, wx);
+  combine(c1, uy_, c2, uy_old_, wy);
+  Vec bx("flow::bx", local, 1), by("flow::by", local, 1);
+  mass_.apply(wx, bx);
+  grad_x_.apply(p_, tmp);
+  combine(1.0, tmp, 1.0, bx, bx);
+  mass_.apply(wy, by);
+  grad_y_.apply(p_, tmp);
+  combine(1.0, tmp, 1.0, by, by);
+  Vec sx("flow::ux_star", local, 1), sy("flow::uy_star", local, 1);
+  Kokkos::deep_copy(sx, ex);
+  Kokkos::deep_copy(sy, ey);
+  set_dirichlet(sx, sy, t_new);
+  {
+    auto hbx = host(bx);
+    auto hby = host(by);
+    auto hsx = host(sx);
+    auto hsy = host(sy);
+    for (std::size_t i = 0; i < owned; ++i) {
+      if (velocity_dirichlet_[i]) {
+        hbx(i, 0) = hsx(i, 0);
+        hby(i, 0) = hsy(i, 0);
+      }
+    }
+    Kokkos::deep_copy(bx, hbx);
+    Kokkos::deep_copy(by, hby);
+  }
+  report.momentum_x = bicgstab(comm_, *plan_, momentum_, bx, sx, parameters_.momentum);
+  report.momentum_y = bicgstab(comm_, *plan_, momentum_, by, sy, parameters_.momentum);
+
+  // Pressure increment: (grad phi, grad q) = -gamma (div u*, q), phi = 0 where p is held.
+  Vec rhs("flow::pressure_rhs", local, 1), phi("flow::phi", local, 1);
+  div_x_.apply(sx, rhs);
+  div_y_.apply(sy, tmp);
+  combine(-gamma, rhs, -gamma, tmp, rhs);
+  {
+    auto hr = host(rhs);
+    for (std::size_t i = 0; i < owned; ++i) {
+      if (pressure_fixed_[i]) hr(i, 0) = 0;
+    }
+    Kokkos::deep_copy(rhs, hr);
+  }
+  report.pressure = conjugate_gradient(comm_, *plan_, laplace_, rhs, phi, parameters_.pressure);
+  Vec p_new("flow::p_new", local, 1);
+  combine(1.0, p_, 1.0, phi, p_new);
+
+  // Velocity correction: M delta = (1/gamma) (phi, div v), delta = 0 on Dirichlet nodes.
+  Vec ux_new("flow::ux_new", local, 1), uy_new("flow::uy_new", local, 1);
+  for (int c = 0; c < 2; ++c) {
+    const DistributedCsr& grad = c == 0 ? grad_x_ : grad_y_;
+    Vec delta("flow::delta", local, 1);
+    grad.apply(phi, rhs);
+    {
+      auto hr = host(rhs);
+      for (std::size_t i = 0; i < owned; ++i) {
+        hr(i, 0) = velocity_dirichlet_[i] ? 0.0 : hr(i, 0) / gamma;
+      }
+      Kokkos::deep_copy(rhs, hr);
+    }
+    (c == 0 ? report.correction_x : report.correction_y) =
+        conjugate_gradient(comm_, *plan_, mass_dirichlet_, rhs, delta, parameters_.correction);
+    combine(1.0, c == 0 ? sx : sy, 1.0, delta, c == 0 ? ux_new : uy_new);
+  }
+
+  // Divergence checks before anything is committed: the last good state stays.
+  double local_max[3] = {0, 0, 0};  // max |u|, max change, non-finite flag
+  {
+    auto hx = host(ux_new);
+    auto hy = host(uy_new);
+    auto ox = host(ux_);
+    auto oy = host(uy_);
+    auto hp = host(p_new);
+    for (std::size_t i = 0; i < owned; ++i) {
+      const double speed = std::hypot(hx(i, 0), hy(i, 0));
+      if (!std::isfinite(speed) || !std::isfinite(hp(i, 0))) local_max[2] = 1;
+      local_max[0] = std::max(local_max[0], speed);
+      local_max[1] = std::max(local_max[1], std::hypot(hx(i, 0) - ox(i, 0), hy(i, 0) - oy(i, 0)));
+    }
+  }
+  double cfl_local = 0;
+  {
+    auto hx = host(ux_new);
+    auto hy = host(uy_new);
+    const std::size_t elements = local_elements_.size() / 6;
+    for (std::size_t e = 0; e < elements; ++e) {
+      const int* nodes = &local_elements_[e * 6];
+      const Index* g = &p2_.elements[static_cast<std::size_t>(values_.elements[e]) * 6];
+      double h = std::numeric_limits<double>::infinity();
+      for (int k = 0; k < 3; ++k) {
+        const Index a = g[k], b = g[(k + 1) % 3];
+        h = std::min(h, std::hypot(p2_.points[2 * a] - p2_.points[2 * b],
+                                   p2_.points[2 * a + 1] - p2_.points[2 * b + 1]));
+      }
+      double speed = 0;
+      for (int k = 0; k < 6; ++k)
+        speed = std::max(speed, std::hypot(hx(nodes[k], 0), hy(nodes[k], 0)));
+      cfl_local = std::max(cfl_local, speed * dt / h);
+    }
+  }
+  double global_max[4];
+  const double send[4] = {local_max[0], local_max[1], local_max[2], cfl_local};
+  MPI_Allreduce(send, global_max, 4, MPI_DOUBLE, MPI_MAX, comm_);
+  report.max_velocity = global_max[0];
+  report.relative_change = global_max[1] / (dt * std::max(global_max[0], 1e-300));
+  report.cfl = global_max[3];
+  if (global_max[2] != 0 || std::isnan(global_max[0])) {
+    throw CollectiveError(str("flow solver diverged at step ", report.step, " (t = ", t_new,
+                              "): the velocity or pressure is not finite; the state of step ",
+                              steps_, " (t = ", time_,
+                              ") is the last good one. Lower the time step or refine the mesh"));
+  }
+  if (report.max_velocity > parameters_.velocity_limit) {
+    throw CollectiveError(str("flow solver diverged at step ", report.step, " (t = ", t_new,
+                              "): max |u| = ", report.max_velocity, " exceeds the limit ",
+                              parameters_.velocity_limit, "; the state of step ", steps_,
+                              " (t = ", time_, ") is the last good one. Lower the time step"));
+  }
+  if (parameters_.max_cfl > 0 && report.cfl > parameters_.max_cfl) {
+    throw CollectiveError(str("flow solver: step ", report.step, " (t = ", t_new,
+                              ") has CFL number max |u| dt / h = ", report.cfl, " above the limit ",
+                              parameters_.max_cfl, " (dt = ", dt, "); the state of step ", steps_,
+                              " (t = ", time_,
+                              ") is the last good one. Lower the time step to at most ",
+                              dt * parameters_.max_cfl / report.cfl));
+  }
+
+  // du/dt by the same BDF formula, for the forces.
+  combine(gamma, ux_new, -1.0, wx, dux_dt_);
+  combine(gamma, uy_new, -1.0, wy, duy_dt_);
+  Kokkos::deep_copy(ux_old_, ux_);
+  Kokkos::deep_copy(uy_old_, uy_);
+  Kokkos::deep_copy(ux_, ux_new);
+  Kokkos::deep_copy(uy_, uy_new);
+  Kokkos::deep_copy(p_, p_new);
+  time_ = t_new;
+  ++steps_;
+  return report;
+}
+
+Forces FlowSolver::obstacle_forces() const {
+  // Residual of the momentum equation on the obstacle nodes:
+  // R = M du/dt + N u + nu K u - (p, div v); the force on the body is -R.
+  const double nu = parameters_.viscosity;
+  double local[2] = {0, 0};
+  for (int c = 0; c < 2; ++c) {
+    const Vec& u = c == 0 ? ux_ : uy_;
+    const Vec& dudt = c == 0 ? dux_dt_ : duy_dt_;
+    const DistributedCsr& grad = c == 0 ? grad_x_ : grad_y_;
+    local[c] = mass_.row_sum(dudt, obstacle_rows_) + convection_.row_sum(u, obstacle_rows_) +
+               nu * stiffness_.row_sum(u, obstacle_rows_) - grad.row_sum(p_, obstacle_rows_);
+  }
+  double global[2];
+  MPI_Allreduce(local, global, 2, MPI_DOUBLE, MPI_SUM, comm_);
+  return Forces{-global[0], -global[1]};
+}
+
+double FlowSolver::pressure_at(double x, double y) const {
+  std::size_t best = 0;
+  double best_distance = std::numeric_limits<double>::infinity();
+  for (std::size_t v = 0; v < p2_.num_vertices; ++v) {
+    const double d = std::hypot(p2_.points[2 * v] - x, p2_.points[2 * v + 1] - y);
+    if (d < best_distance) {
+      best_distance = d;
+      best = v;
+    }
+  }
+  const long long id = plan_->local_id(static_cast<long long>(best));
+  double local = 0;
+  if (id >= 0 && static_cast<std::size_t>(id) < plan_->owned_count()) {
+    local = host(p_)(id, 0);
+  }
+  double global = 0;
+  MPI_Allreduce(&local, &global, 1, MPI_DOUBLE, MPI_SUM, comm_);
+  return global;
+}
+
+std::vector<double> FlowSolver::owned_vertex_velocity() const {
+  auto hx = host(ux_);
+  auto hy = host(uy_);
+  std::vector<double> out(2 * owned_vertex_local_.size());
+  for (std::size_t k = 0; k < owned_vertex_local_.size(); ++k) {
+    out[2 * k] = hx(owned_vertex_local_[k], 0);
+    out[2 * k + 1] = hy(owned_vertex_local_[k], 0);
+  }
+  return out;
+}
+
+std::vector<double> FlowSolver::owned_vertex_pressure() const {
+  auto hp = host(p_);
+  std::vector<double> out(owned_vertex_local_.size());
+  for (std::size_t k = 0; k < owned_vertex_local_.size(); ++k)
+    out[k] = hp(owned_vertex_local_[k], 0);
+  return out;
+}
+
+std::vector<double> FlowSolver::gather_global(const std::vector<double>& owned_values,
+                                              int components) const {
+  int ranks = 1;
+  MPI_Comm_size(comm_, &ranks);
+  const int count = static_cast<int>(owned_vertices_.size());
+  std::vector<int> counts(ranks), offsets(ranks + 1, 0);
+  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm_);
+  for (int r = 0; r < ranks; ++r) offsets[r + 1] = offsets[r] + counts[r];
+  std::vector<long long> ids(offsets[ranks]);
+  std::vector<long long> mine(owned_vertices_.begin(), owned_vertices_.end());
+  MPI_Allgatherv(mine.data(), count, MPI_LONG_LONG, ids.data(), counts.data(), offsets.data(),
+                 MPI_LONG_LONG, comm_);
+  std::vector<int> value_counts(ranks), value_offsets(ranks);
+  for (int r = 0; r < ranks; ++r) {
+    value_counts[r] = counts[r] * components;
+    value_offsets[r] = offsets[r] * components;
+  }
+  std::vector<double> all(static_cast<std::size_t>(offsets[ranks]) * components);
+  MPI_Allgatherv(owned_values.data(), count * components, MPI_DOUBLE, all.data(),
+                 value_counts.data(), value_offsets.data(), MPI_DOUBLE, comm_);
+  std::vector<double> out(p2_.num_vertices * components);
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    for (int c = 0; c < components; ++c) out[ids[k] * components + c] = all[k * components + c];
+  }
+  return out;
+}
+
+std::vector<double> FlowSolver::global_vertex_velocity() const {
+  return gather_global(owned_vertex_velocity(), 2);
+}
+std::vector<double> FlowSolver::global_vertex_pressure() const {
+  return gather_global(owned_vertex_pressure(), 1);
+}
+
+std::array<double, 2> FlowSolver::l2_errors(
+    const std::function<std::array<double, 3>(double, double)>& exact) const {
+  const ReferenceTriangle& ref = reference_triangle();
+  auto hx = host(ux_);
+  auto hy = host(uy_);
+  auto hp = host(p_);
+  double local[2] = {0, 0};
+  const std::size_t elements = local_elements_.size() / 6;
+  for (std::size_t e = 0; e < elements; ++e) {
+    if (!element_counted_[e]) continue;
+    const int* nodes = &local_elements_[e * 6];
+    const Index* g = &p2_.elements[static_cast<std::size_t>(values_.elements[e]) * 6];
+    for (int q = 0; q < Q; ++q) {
+      double x = 0, y = 0, u = 0, v = 0, p = 0;
+      for (int k = 0; k < 6; ++k) {
+        x += ref.phi[q][k] * p2_.points[2 * g[k]];
+        y += ref.phi[q][k] * p2_.points[2 * g[k] + 1];
+        u += ref.phi[q][k] * hx(nodes[k], 0);
+        v += ref.phi[q][k] * hy(nodes[k], 0);
+      }
+      for (int k = 0; k < 3; ++k) p += ref.psi[q][k] * hp(nodes[k], 0);
+      const auto s = exact(x, y);
+      const double w = values_.wdet_at(e, q);
+      local[0] += w * ((u - s[0]) * (u - s[0]) + (v - s[1]) * (v - s[1]));
+      local[1] += w * (p - s[2]) * (p - s[2]);
+    }
+  }
+  double global[2];
+  MPI_Allreduce(local, global, 2, MPI_DOUBLE, MPI_SUM, comm_);
+  return {std::sqrt(global[0]), std::sqrt(global[1])};
+}
+
+}  // namespace tessera::solvers::flow

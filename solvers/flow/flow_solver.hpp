@@ -1,0 +1,166 @@
+#pragma once
+// Incompressible Navier-Stokes (density 1, viscosity nu) on a triangle mesh, distributed
+// over a METIS partition of the nodes with one-hop halos:
+//   u_t + (u . grad) u - nu lap u + grad p = 0,  div u = 0.
+// Taylor-Hood P2-P1 elements (isoparametric, so a snapped cylinder is curved) and the
+// incremental pressure-correction scheme (Goda; Guermond, Minev & Shen 2006) with BDF2
+// and extrapolated convection: each step solves
+//   1. momentum   (3/(2dt) M + N(u_ext) + nu K) u* = M (...) + (p^n, div v)  [BiCGStab]
+//   2. pressure   (grad phi, grad q) = -3/(2dt) (div u*, q),  p^{n+1} = p^n + phi  [CG]
+//   3. correction M (u^{n+1} - u*) = 2dt/3 (phi, div v)  [CG]
+// all with Jacobi preconditioning. The scheme is linearly implicit (no CFL limit from
+// the viscous term); steady flows are reached by marching, and a steady state of the
+// scheme is exactly the Taylor-Hood Galerkin solution.
+//
+// Boundary parts come from the mesh's boundary tags: kInflow, kWall and kObstacle take
+// Dirichlet velocities from FlowBoundary::velocity; kOutflow is do-nothing
+// (nu du/dn - p n = 0 weakly) with the pressure held at its value there.
+#include <mpi.h>
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/mesh/mesh.hpp"
+#include "core/parallel/halo_plan.hpp"
+#include "core/parallel/partition.hpp"
+#include "solvers/flow/distributed_csr.hpp"
+#include "solvers/flow/element_values.hpp"
+#include "solvers/flow/krylov.hpp"
+#include "solvers/flow/p2_mesh.hpp"
+
+namespace tessera::solvers::flow {
+
+struct FlowParameters {
+  double viscosity = 1e-3;
+  double dt = 1e-3;
+  int time_order = 2;  // 1: backward Euler, 2: BDF2 (its first step is backward Euler)
+  // Midpoints of obstacle edges are moved onto this circle (curved cylinder).
+  std::optional<Circle> obstacle_circle;
+  // Tests with an exact solution prescribe the velocity on the outflow part too.
+  bool outflow_velocity_dirichlet = false;
+  // Largest |u| dt / h allowed (h: shortest edge of an element); 0 turns the check off.
+  // The convection term is extrapolated, so steps far beyond CFL 1 lose accuracy and
+  // eventually stability.
+  double max_cfl = 0;
+  // |u| beyond this is taken as divergence.
+  double velocity_limit = 1e3;
+  KrylovOptions momentum{1e-9, 1e-14, 2000};
+  KrylovOptions pressure{1e-9, 1e-14, 10000};
+  KrylovOptions correction{1e-10, 1e-15, 1000};
+  int partition_seed = 1;
+};
+
+// Dirichlet velocity at (x, y) at time t on the boundary part `tag` (a corner takes the
+// first of obstacle, wall, inflow, outflow it lies on).
+using BoundaryVelocity =
+    std::function<std::array<double, 2>(double x, double y, double t, mesh::BoundaryTag tag)>;
+
+struct FlowBoundary {
+  BoundaryVelocity velocity;
+  // Pressure held on the outflow part (constant in time); empty: 0.
+  std::function<double(double x, double y)> outflow_pressure;
+};
+
+struct StepReport {
+  long long step = 0;
+  double time = 0;
+  KrylovStats momentum_x, momentum_y, pressure, correction_x, correction_y;
+  double max_velocity = 0;
+  double cfl = 0;
+  // max |u^{n+1} - u^n| / (dt max(|u|, 1e-300)): how far from steady.
+  double relative_change = 0;
+  int linear_iterations() const {
+    return momentum_x.iterations + momentum_y.iterations + pressure.iterations +
+           correction_x.iterations + correction_y.iterations;
+  }
+};
+
+struct Forces {
+  double fx = 0;  // drag direction
+  double fy = 0;  // lift direction
+};
+
+class FlowSolver {
+ public:
+  // Collective. Every rank passes the whole mesh (replicated, like the HaloPlan's graph).
+  // `partition` of the mesh vertices; empty: METIS over the communicator's ranks.
+  // InputError for a mesh without an outflow part (the pressure would float), or one
+  // whose elements fold when the obstacle is snapped.
+  FlowSolver(MPI_Comm comm, const mesh::Mesh& mesh, FlowParameters parameters,
+             FlowBoundary boundary, const std::string& source = "flow mesh",
+             std::optional<parallel::Partition> partition = std::nullopt);
+  ~FlowSolver();
+
+  // Initial velocity and pressure at every node (boundary values then overwritten by the
+  // boundary conditions at t = 0). Without it the fluid starts at rest.
+  void set_initial(const std::function<std::array<double, 3>(double x, double y)>& state);
+  void set_time(double t) { time_ = t; }
+
+  // One step; CollectiveError (same on every rank) naming the step and time when the
+  // state becomes non-finite, exceeds velocity_limit or the CFL limit. The solver then
+  // still holds the last good state.
+  StepReport step();
+
+  double time() const { return time_; }
+  long long steps_taken() const { return steps_; }
+  const FlowParameters& parameters() const { return parameters_; }
+  const P2Mesh& p2_mesh() const { return p2_; }
+  const parallel::HaloPlan& plan() const { return *plan_; }
+  std::size_t global_vertices() const { return p2_.num_vertices; }
+  std::size_t global_nodes() const { return p2_.num_nodes(); }
+  // Shortest vertex-to-vertex edge of the mesh (for CFL estimates).
+  double min_edge_length() const { return min_edge_; }
+
+  // Force of the fluid on the obstacle (kObstacle nodes) at the current state, from the
+  // momentum residual tested with a function that is 1 on the obstacle (John 2004):
+  // more accurate than integrating the stress over the surface.
+  Forces obstacle_forces() const;
+  // Pressure at the vertex nearest to (x, y) (exact at mesh vertices). Collective.
+  double pressure_at(double x, double y) const;
+
+  // The vertices this rank owns (global ids, ascending) and their values: velocity
+  // (owned x 2, row-major) and pressure.
+  const std::vector<std::int64_t>& owned_vertices() const { return owned_vertices_; }
+  std::vector<double> owned_vertex_velocity() const;
+  std::vector<double> owned_vertex_pressure() const;
+  // Whole-mesh vertex fields on every rank (Allgather): velocity (N x 2) and pressure.
+  std::vector<double> global_vertex_velocity() const;
+  std::vector<double> global_vertex_pressure() const;
+
+  // L2 norms of (u_h - u) and (p_h - p) over the domain for an exact (u, v, p).
+  std::array<double, 2> l2_errors(
+      const std::function<std::array<double, 3>(double x, double y)>& exact) const;
+
+ private:
+  void assemble_constant_matrices();
+  void assemble_convection(const Vec& ux, const Vec& uy);
+  void set_dirichlet(const Vec& ux, const Vec& uy, double t) const;
+  std::vector<double> gather_global(const std::vector<double>& owned_values, int components) const;
+
+  MPI_Comm comm_;
+  FlowParameters parameters_;
+  FlowBoundary boundary_;
+  P2Mesh p2_;
+  std::unique_ptr<parallel::HaloPlan> plan_;
+  std::vector<int> local_elements_;    // my elements x 6, local ids
+  std::vector<char> element_counted_;  // 1 when this rank counts the element in integrals
+  ElementValues values_;
+  std::vector<char> velocity_dirichlet_, pressure_fixed_;  // per local node
+  std::vector<mesh::BoundaryTag> dirichlet_tag_;           // per local node
+  std::vector<int> obstacle_rows_;                         // owned obstacle nodes
+  std::vector<std::int64_t> owned_vertices_;
+  std::vector<int> owned_vertex_local_;
+  double min_edge_ = 0;
+
+  DistributedCsr mass_, stiffness_, convection_, momentum_, mass_dirichlet_, laplace_;
+  DistributedCsr div_x_, div_y_, grad_x_, grad_y_;
+  Vec ux_, uy_, ux_old_, uy_old_, p_, dux_dt_, duy_dt_;
+  double time_ = 0;
+  long long steps_ = 0;
+};
+
+}  // namespace tessera::solvers::flow

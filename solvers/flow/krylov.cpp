@@ -1,0 +1,161 @@
+#include "solvers/flow/krylov.hpp"
+
+#include <cmath>
+
+namespace tessera::solvers::flow {
+namespace {
+
+using Range = Kokkos::RangePolicy<tensor::ExecSpace>;
+
+// y = a x + b y over owned rows.
+void axpby(std::size_t n, double a, const Vec& x, double b, const Vec& y) {
+  Kokkos::parallel_for(
+      "flow::axpby", Range(0, n),
+      KOKKOS_LAMBDA(const int i) { y(i, 0) = a * x(i, 0) + b * y(i, 0); });
+}
+
+// z = r / diag
+void jacobi(std::size_t n, const Kokkos::View<double*, tensor::MemSpace>& inv_diag, const Vec& r,
+            const Vec& z) {
+  Kokkos::parallel_for(
+      "flow::jacobi", Range(0, n), KOKKOS_LAMBDA(const int i) { z(i, 0) = inv_diag(i) * r(i, 0); });
+}
+
+Kokkos::View<double*, tensor::MemSpace> inverse_diagonal(const DistributedCsr& a) {
+  auto d = a.diagonal();
+  Kokkos::parallel_for(
+      "flow::invert_diagonal", Range(0, d.extent(0)),
+      KOKKOS_LAMBDA(const int i) { d(i) = d(i) != 0.0 ? 1.0 / d(i) : 1.0; });
+  return d;
+}
+
+// r = b - A x (x gathered first)
+void residual(const parallel::HaloPlan& plan, const DistributedCsr& a, const Vec& b, const Vec& x,
+              const Vec& r) {
+  plan.gather(x);
+  a.apply(x, r);
+  axpby(plan.owned_count(), 1.0, b, -1.0, r);
+}
+
+}  // namespace
+
+double dot(MPI_Comm comm, std::size_t owned, const Vec& a, const Vec& b) {
+  double local = 0;
+  Kokkos::parallel_reduce(
+      "flow::dot", Range(0, owned),
+      KOKKOS_LAMBDA(const int i, double& sum) { sum += a(i, 0) * b(i, 0); }, local);
+  double global = 0;
+  MPI_Allreduce(&local, &global, 1, MPI_DOUBLE, MPI_SUM, comm);
+  return global;
+}
+
+KrylovStats conjugate_gradient(MPI_Comm comm, const parallel::HaloPlan& plan,
+                               const DistributedCsr& a, const Vec& b, const Vec& x,
+                               const KrylovOptions& options) {
+  const std::size_t n = plan.owned_count(), local = plan.local_count();
+  Vec r("cg::r", local, 1), z("cg::z", local, 1), p("cg::p", local, 1), q("cg::q", local, 1);
+  const auto inv_diag = inverse_diagonal(a);
+  residual(plan, a, b, x, r);
+  KrylovStats stats;
+  const double b_norm = std::sqrt(dot(comm, n, b, b));
+  double r_norm = std::sqrt(dot(comm, n, r, r));
+  stats.initial_residual = stats.final_residual = r_norm;
+  const double target = std::max(options.relative_tolerance * b_norm, options.absolute_tolerance);
+  if (r_norm <= target) {
+    stats.converged = true;
+    plan.gather(x);
+    return stats;
+  }
+  jacobi(n, inv_diag, r, z);
+  Kokkos::deep_copy(p, z);
+  double rz = dot(comm, n, r, z);
+  for (int it = 1; it <= options.max_iterations; ++it) {
+    plan.gather(p);
+    a.apply(p, q);
+    const double pq = dot(comm, n, p, q);
+    const double alpha = rz / pq;
+    axpby(n, alpha, p, 1.0, x);
+    axpby(n, -alpha, q, 1.0, r);
+    r_norm = std::sqrt(dot(comm, n, r, r));
+    stats.iterations = it;
+    stats.final_residual = r_norm;
+    if (!(r_norm > target)) {  // also stops on NaN
+      stats.converged = r_norm <= target;
+      break;
+    }
+    jacobi(n, inv_diag, r, z);
+    const double rz_new = dot(comm, n, r, z);
+    axpby(n, 1.0, z, rz_new / rz, p);
+    rz = rz_new;
+  }
+  plan.gather(x);
+  return stats;
+}
+
+KrylovStats bicgstab(MPI_Comm comm, const parallel::HaloPlan& plan, const DistributedCsr& a,
+                     const Vec& b, const Vec& x, const KrylovOptions& options) {
+  const std::size_t n = plan.owned_count(), local = plan.local_count();
+  Vec r("bicgstab::r", local, 1), r0("bicgstab::r0", local, 1), p("bicgstab::p", local, 1),
+      v("bicgstab::v", local, 1), s("bicgstab::s", local, 1), t("bicgstab::t", local, 1),
+      ph("bicgstab::phat", local, 1), sh("bicgstab::shat", local, 1);
+  const auto inv_diag = inverse_diagonal(a);
+  residual(plan, a, b, x, r);
+  KrylovStats stats;
+  const double b_norm = std::sqrt(dot(comm, n, b, b));
+  double r_norm = std::sqrt(dot(comm, n, r, r));
+  stats.initial_residual = stats.final_residual = r_norm;
+  const double target = std::max(options.relative_tolerance * b_norm, options.absolute_tolerance);
+  if (r_norm <= target) {
+    stats.converged = true;
+    plan.gather(x);
+    return stats;
+  }
+  Kokkos::deep_copy(r0, r);
+  double rho = 1, alpha = 1, omega = 1;
+  for (int it = 1; it <= options.max_iterations; ++it) {
+    const double rho_new = dot(comm, n, r0, r);
+    if (rho_new == 0.0) break;  // breakdown: return what we have
+    if (it == 1) {
+      Kokkos::deep_copy(p, r);
+    } else {
+      const double beta = (rho_new / rho) * (alpha / omega);
+      // p = r + beta (p - omega v)
+      axpby(n, -omega, v, 1.0, p);
+      axpby(n, 1.0, r, beta, p);
+    }
+    rho = rho_new;
+    jacobi(n, inv_diag, p, ph);
+    plan.gather(ph);
+    a.apply(ph, v);
+    alpha = rho / dot(comm, n, r0, v);
+    Kokkos::deep_copy(s, r);
+    axpby(n, -alpha, v, 1.0, s);
+    stats.iterations = it;
+    const double s_norm = std::sqrt(dot(comm, n, s, s));
+    if (!(s_norm > target)) {
+      axpby(n, alpha, ph, 1.0, x);
+      stats.final_residual = s_norm;
+      stats.converged = s_norm <= target;
+      break;
+    }
+    jacobi(n, inv_diag, s, sh);
+    plan.gather(sh);
+    a.apply(sh, t);
+    const double tt = dot(comm, n, t, t);
+    omega = tt > 0 ? dot(comm, n, t, s) / tt : 0.0;
+    axpby(n, alpha, ph, 1.0, x);
+    axpby(n, omega, sh, 1.0, x);
+    Kokkos::deep_copy(r, s);
+    axpby(n, -omega, t, 1.0, r);
+    r_norm = std::sqrt(dot(comm, n, r, r));
+    stats.final_residual = r_norm;
+    if (!(r_norm > target) || omega == 0.0) {
+      stats.converged = r_norm <= target;
+      break;
+    }
+  }
+  plan.gather(x);
+  return stats;
+}
+
+}  // namespace tessera::solvers::flow

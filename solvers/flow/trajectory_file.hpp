@@ -1,0 +1,44 @@
+#pragma once
+// Trajectory data sets for the mesh transformer, in the MeshGraphNets HDF5 layout that
+// core/mesh's read_meshgraphnets_h5 reads: one file per split, one group "/<k>" per
+// trajectory with
+//   cells      [1, C, 3] int32    triangles of the vertex mesh
+//   mesh_pos   [1, N, 2] float32  vertex coordinates
+//   node_type  [1, N, 1] int32    MeshGraphNets node types (NORMAL, INFLOW, ...)
+//   velocity   [T, N, 2] float32  frame k at time k * dt
+//   pressure   [T, N, 1] float32
+// and attributes on the group: dt, and the case parameters (inflow speed, cylinder
+// position and radius, viscosity, Reynolds number). The file carries "format" and "dt".
+// Written by one rank (the fields are gathered first) under <path>.partial, renamed by
+// close(), like the results file.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/mesh/mesh.hpp"
+
+namespace tessera::solvers::flow {
+
+class TrajectoryFile {
+ public:
+  explicit TrajectoryFile(std::string path);
+  ~TrajectoryFile();
+  TrajectoryFile(const TrajectoryFile&) = delete;
+  TrajectoryFile& operator=(const TrajectoryFile&) = delete;
+
+  // `velocity` and `pressure` hold T frames of N x 2 and N values each.
+  void write_trajectory(int index, const mesh::Mesh& mesh,
+                        const std::vector<std::vector<double>>& velocity,
+                        const std::vector<std::vector<double>>& pressure, double dt,
+                        const std::map<std::string, double>& attributes);
+  void close();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::int64_t file_ = -1;
+  double dt_ = 0;
+};
+
+}  // namespace tessera::solvers::flow

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# End-to-end tests of `tessera run` with the flow experiment.
+# usage: test_cli.sh TESSERA_BINARY CASE   CASE: dataset | diverge | ranks
+set -uo pipefail
+tessera="$1"
+case_name="$2"
+source_dir="$(cd "$(dirname "$0")/../../.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/tessera_flow_cli_XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+python=/usr/bin/python3
+small="--set mesh.size=0.08 --set mesh.cylinder_size=0.02"
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+case "$case_name" in
+dataset)
+  # A tiny data set: the split files exist, have the MeshGraphNets layout, and ParaView
+  # series exist for each trajectory.
+  "$tessera" run "$source_dir/experiments/cylinder_dataset.toml" $small \
+    --set dataset.train=2 --set dataset.valid=1 --set dataset.test=0 --set dataset.frames=3 \
+    --set dataset.steps_per_frame=1 --set dataset.warmup=0.02 --out "$work/ds" >"$work/log" 2>&1 ||
+    fail "dataset run failed: $(cat "$work/log")"
+  for f in train.h5 valid.h5 run.h5 train_0.pvd train_1.pvd valid_0.pvd; do
+    [ -f "$work/ds/$f" ] || fail "missing $f"
+  done
+  [ -f "$work/ds/test.h5" ] && fail "test.h5 written for 0 test trajectories"
+  "$python" - "$work/ds" <<'PY' || fail "layout check failed"
+import sys, h5py
+d = sys.argv[1]
+with h5py.File(f"{d}/train.h5", "r") as f:
+    assert sorted(f.keys()) == ["0", "1"], list(f.keys())
+    g = f["1"]
+    n = g["mesh_pos"].shape[1]
+    assert g["mesh_pos"].shape == (1, n, 2)
+    assert g["cells"].shape[0] == 1 and g["cells"].shape[2] == 3
+    assert g["node_type"].shape == (1, n, 1)
+    assert g["velocity"].shape == (3, n, 2), g["velocity"].shape
+    assert g["pressure"].shape == (3, n, 1)
+    for key in ["dt", "max_inflow", "cylinder_x", "cylinder_y", "cylinder_radius", "reynolds"]:
+        assert key in g.attrs, key
+    assert abs(g.attrs["dt"] - 0.005) < 1e-12  # solver.dt x steps_per_frame
+    assert abs(f["0"].attrs["cylinder_x"] - f["1"].attrs["cylinder_x"]) > 0  # varied cases
+PY
+  ;;
+diverge)
+  # A velocity limit reached at some step: exit code 1, the step named once, the results
+  # file left as run.h5.partial with the last good fields and the failing step.
+  out="$("$tessera" run "$source_dir/experiments/dfg_2d2.toml" $small --set solver.dt=0.01 \
+    --set solver.t_end=1 --set flow.ramp_time=0.5 --set solver.velocity_limit=0.5 \
+    --set output.field_interval=0.05 --set output.vtk=false --out "$work/div" 2>&1)"
+  status=$?
+  [ "$status" -eq 1 ] || fail "exit code $status, expected 1: $out"
+  grep -q "diverged at step" <<<"$out" || fail "no step named: $out"
+  [ "$(grep -c "tessera: error" <<<"$out")" -eq 1 ] || fail "error not printed once: $out"
+  [ -f "$work/div/run.h5.partial" ] || fail "run.h5.partial missing"
+  [ -f "$work/div/run.h5" ] && fail "a failed run left run.h5"
+  "$python" - "$work/div/run.h5.partial" <<'PY' || fail "partial file check failed"
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    step = f.attrs["diverged_at_step"]
+    times = f["fields/time"][:]
+    assert f["fields/velocity"].shape[0] == len(times) >= 2
+    # the last field is the last good state: one step before the failing one
+    assert abs(times[-1] - (step - 1) * 0.01) < 1e-9, (times[-1], step)
+PY
+  # A time step whose CFL estimate is above solver.max_cfl is refused before running.
+  out="$("$tessera" validate "$source_dir/experiments/dfg_2d2.toml" --set solver.dt=0.05 2>&1)"
+  status=$?
+  [ "$status" -eq 2 ] || fail "CFL: exit code $status, expected 2: $out"
+  grep -q "solver.dt" <<<"$out" || fail "CFL message lacks the key: $out"
+  ;;
+ranks)
+  # 1 and 2 ranks: the same drag and lift series to solver tolerance.
+  for np in 1 2; do
+    mpirun -np $np "$tessera" run "$source_dir/experiments/dfg_2d2.toml" $small \
+      --set solver.t_end=0.05 --set solver.dt=0.005 --set output.vtk=false \
+      --set solver.pressure_tolerance=1e-12 --set solver.momentum_tolerance=1e-12 \
+      --out "$work/np$np" >"$work/log$np" 2>&1 || fail "run on $np ranks failed: $(cat "$work/log$np")"
+  done
+  "$python" - "$work" <<'PY' || fail "1 and 2 ranks differ"
+import sys, h5py, numpy as np
+d = sys.argv[1]
+a, b = h5py.File(f"{d}/np1/run.h5", "r"), h5py.File(f"{d}/np2/run.h5", "r")
+for name in ["metrics/drag_coefficient", "metrics/lift_coefficient", "fields/velocity", "fields/pressure"]:
+    x, y = a[name][:], b[name][:]
+    assert x.shape == y.shape, name
+    assert np.max(np.abs(x - y)) < 1e-7, (name, np.max(np.abs(x - y)))
+PY
+  ;;
+*)
+  echo "unknown case $case_name"
+  exit 2
+  ;;
+esac
+if [ "$failures" -ne 0 ]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "flow cli $case_name: ok"
