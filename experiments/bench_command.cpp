@@ -18,6 +18,7 @@
 #include "experiments/bench/bench_halo.hpp"
 #include "experiments/bench/bench_hopfield.hpp"
 #include "experiments/bench/bench_pinn.hpp"
+#include "experiments/bench/bench_pinn_training.hpp"
 
 namespace tessera::experiments {
 namespace {
@@ -48,6 +49,7 @@ std::vector<Suite> suites() {
        {{"dense", on_root(bench::bench_dense)},
         {"graph", on_root(bench::bench_graph)},
         {"pinn", on_root(bench::bench_pinn)},
+        {"pinn_training", on_root(bench::bench_pinn_training)},
         {"hopfield", bench::bench_hopfield}}},
       {"flow",
        "incompressible flow: time per step per 1,000 nodes and solver iterations at several "

@@ -51,10 +51,16 @@ LoadedExperiment load_experiment(const std::string& path,
 
 // The LWR traffic simulation (solvers/lwr).
 ExperimentKind lwr_experiment_kind();
+
 // Incompressible flow past a cylinder (solvers/flow): DFG benchmarks and trajectory data sets.
 ExperimentKind flow_experiment_kind();
+
+// Physics-informed networks for traffic density, standard or multi-task (models/pinn_traffic).
+ExperimentKind pinn_traffic_experiment_kind();
+
 // Mesh generation or reading, METIS partition and halos (core/mesh, core/parallel).
 ExperimentKind mesh_partition_experiment_kind();
+
 // Modern Hopfield networks (models/hopfield): capacity, beta sweep, images, learning.
 ExperimentKind hopfield_experiment_kind();
 

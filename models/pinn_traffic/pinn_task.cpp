@@ -1,0 +1,386 @@
+#include "models/pinn_traffic/pinn_task.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "core/optim/clip.hpp"
+#include "core/optim/lbfgs.hpp"
+#include "core/runtime/error.hpp"
+#include "models/pinn_traffic/collocation.hpp"
+#include "models/pinn_traffic/periodic_loss.hpp"
+
+namespace tessera::models::pinn_traffic {
+
+using tensor::Matrix;
+
+namespace {
+
+// Host rows [first, first + count) of a row-major (rows x cols) array into a new device
+// matrix (count x cols).
+template <class T>
+Matrix<T> to_device(const std::vector<double>& host, std::size_t cols, std::size_t first,
+                    std::size_t count, const std::string& label) {
+  Matrix<T> out(label, count, cols);
+  auto mirror = Kokkos::create_mirror_view(out);
+  for (std::size_t i = 0; i < count; ++i) {
+    for (std::size_t j = 0; j < cols; ++j)
+      mirror(i, j) = static_cast<T>(host[(first + i) * cols + j]);
+  }
+  Kokkos::deep_copy(out, mirror);
+  return out;
+}
+
+// The periodic pairs of the boundary times [first, first + count): the left ends (-1, t)
+// first, then the right ends (1, t), as periodic_boundary_loss expects.
+std::vector<double> boundary_pairs(const std::vector<double>& times, std::size_t first,
+                                   std::size_t count) {
+  std::vector<double> points(4 * count);
+  for (std::size_t j = 0; j < count; ++j) {
+    points[2 * j] = -1.0;
+    points[2 * j + 1] = times[first + j];
+    points[2 * (count + j)] = 1.0;
+    points[2 * (count + j) + 1] = times[first + j];
+  }
+  return points;
+}
+
+double weighted_total(const LossTerms& terms, const LossWeights& w) {
+  return w.data * terms.data + w.residual * terms.residual + w.initial * terms.initial +
+         w.boundary * terms.boundary;
+}
+
+template <class T>
+std::vector<double> host_copy(const tensor::Vector<T>& v) {
+  auto mirror = Kokkos::create_mirror_view(v);
+  Kokkos::deep_copy(mirror, v);
+  return std::vector<double>(mirror.data(), mirror.data() + mirror.extent(0));
+}
+
+}  // namespace
+
+optim::Schedule OptimiserSpec::make_schedule(long long steps) const {
+  if (schedule == "constant") return optim::Schedule::constant(lr);
+  if (schedule == "warmup_cosine") {
+    const long long total = steps > 1 ? steps : 1;
+    return optim::Schedule::warmup_cosine(lr, warmup_steps < total ? warmup_steps : total, total,
+                                          min_lr);
+  }
+  if (schedule == "step_decay") return optim::Schedule::step_decay(lr, decay_every, decay_gamma);
+  throw InputError(str("train.schedule = \"", schedule,
+                       "\" is not a schedule: expected constant, warmup_cosine or step_decay"));
+}
+
+template <class T>
+PinnTask<T>::PinnTask(MPI_Comm comm, const PinnProblem& problem, const NetworkSpec& network,
+                      const TaskSpec& spec, const TrainingData& data, std::uint64_t seed,
+                      const OptimiserSpec& optimiser, long long adam_steps)
+    : comm_(comm),
+      problem_(problem),
+      spec_(spec),
+      seed_(seed),
+      clip_norm_(optimiser.clip_norm),
+      lbfgs_history_(optimiser.lbfgs_history),
+      allreduce_(comm) {
+  MPI_Comm_rank(comm, &rank_);
+  MPI_Comm_size(comm, &ranks_);
+  problem.validate();
+  if (spec.collocation.points == 0) {
+    throw InputError("collocation.points = 0: the PDE residual needs collocation points");
+  }
+  if (!(spec.collocation.time_fraction > 0 && spec.collocation.time_fraction <= 1)) {
+    throw InputError(str("task '", spec.name, "': time fraction ", spec.collocation.time_fraction,
+                         " of the collocation sub-domain must be in (0, 1]"));
+  }
+  lwr_ = problem.residual_parameters();
+  net_.declare(store_, "pinn", network.sizes(), network.activation);
+  store_.finalize();
+  net_.init(store_, seed);
+  optim::AdamOptions adam;
+  adam.lr = optimiser.lr;
+  adam_ = std::make_unique<optim::Adam<T>>(store_, adam);
+  schedule_ = optimiser.make_schedule(adam_steps);
+
+  observation_total_ = data.observation_count();
+  upload_shard(data.observation_points, data.observation_values, observation_total_,
+               observation_points_, observation_values_);
+  initial_total_ = data.initial_count();
+  upload_shard(data.initial_points, data.initial_values, initial_total_, initial_points_,
+               initial_values_);
+  boundary_total_ = data.boundary_times.size();
+  const Shard b = shard_of(boundary_total_, rank_, ranks_);
+  boundary_points_ = to_device<T>(boundary_pairs(data.boundary_times, b.first, b.count), 2, 0,
+                                  2 * b.count, "pinn::boundary_points");
+  collocation_total_ = spec.collocation.points;
+  set_epoch(0);
+}
+
+template <class T>
+void PinnTask<T>::upload_shard(const std::vector<double>& points, const std::vector<double>& values,
+                               std::size_t total, Matrix<T>& device_points,
+                               Matrix<T>& device_values) {
+  const Shard s = shard_of(total, rank_, ranks_);
+  device_points = to_device<T>(points, 2, s.first, s.count, "pinn::points");
+  device_values = to_device<T>(values, 1, s.first, s.count, "pinn::values");
+}
+
+template <class T>
+void PinnTask<T>::set_epoch(std::uint64_t epoch) {
+  Box box;
+  box.t_high = -1.0 + 2.0 * spec_.collocation.time_fraction;
+  const std::vector<double> points =
+      sample_points(spec_.collocation.sampler, collocation_total_, box, seed_, spec_.stream, epoch);
+  const Shard s = shard_of(collocation_total_, rank_, ranks_);
+  collocation_ = to_device<T>(points, 2, s.first, s.count, "pinn::collocation");
+  epoch_ = epoch;
+}
+
+template <class T>
+LossTerms PinnTask<T>::gradient() {
+  store_.zero_grad();
+  const LossWeights& w = spec_.weights;
+  const double ranks = static_cast<double>(ranks_);
+  // Per term: this rank's sum of squares over its points. The gradient of each term is
+  // scaled by ranks x (local points / global points), so that the all-reduce average
+  // (sum / ranks) is the gradient of the global mean.
+  double sums[4] = {0, 0, 0, 0};
+  const std::size_t n_colloc = collocation_.extent(0);
+  if (w.residual > 0 && n_colloc > 0) {
+    const double scale = w.residual * ranks * static_cast<double>(n_colloc) /
+                         static_cast<double>(collocation_total_);
+    const nn::LwrParameters lwr = lwr_;
+    const double mean = net_.forward_backward(
+        store_, collocation_, [&](const Matrix<T>& jet, Matrix<T>& seed, double weight) {
+          return nn::lwr_residual_loss(jet, lwr, seed, weight * scale);
+        });
+    sums[1] = mean * static_cast<double>(n_colloc);
+  }
+  auto misfit = [&](double weight, const Matrix<T>& points, const Matrix<T>& values,
+                    std::size_t total, double& sum) {
+    const std::size_t n = points.extent(0);
+    if (!(weight > 0) || n == 0) return;
+    const double scale = weight * ranks * static_cast<double>(n) / static_cast<double>(total);
+    const Matrix<T>& out = net_.forward_values(store_, points);
+    sum = nn::data_misfit_loss(out, values, seed_buffer_, scale) * static_cast<double>(n);
+    net_.backward(store_, seed_buffer_);
+  };
+  misfit(w.data, observation_points_, observation_values_, observation_total_, sums[0]);
+  misfit(w.initial, initial_points_, initial_values_, initial_total_, sums[2]);
+  const std::size_t pairs = boundary_points_.extent(0) / 2;
+  if (w.boundary > 0 && pairs > 0) {
+    const double scale =
+        w.boundary * ranks * static_cast<double>(pairs) / static_cast<double>(boundary_total_);
+    const Matrix<T>& jet = net_.forward(store_, boundary_points_);
+    sums[3] = periodic_boundary_loss(jet, seed_buffer_, scale) * static_cast<double>(pairs);
+    net_.backward(store_, seed_buffer_);
+  }
+  allreduce_.average(store_);
+  MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, comm_);
+  auto mean_of = [](double sum, std::size_t total) {
+    return total > 0 ? sum / static_cast<double>(total) : 0.0;
+  };
+  LossTerms terms;
+  terms.data = mean_of(sums[0], observation_total_);
+  terms.residual = mean_of(sums[1], collocation_total_);
+  terms.initial = mean_of(sums[2], initial_total_);
+  terms.boundary = mean_of(sums[3], boundary_total_);
+  terms.total = weighted_total(terms, w);
+  ++evaluations_;
+  last_ = terms;
+  return terms;
+}
+
+template <class T>
+LossTerms PinnTask<T>::adam_step() {
+  const long long every = spec_.collocation.resample_every;
+  if (every > 0 && step_ > 0 && step_ % every == 0) {
+    set_epoch(static_cast<std::uint64_t>(step_ / every));
+  }
+  adam_->set_lr(schedule_.lr(step_));
+  const LossTerms terms = gradient();
+  // After the all-reduce every rank holds the same gradient: clip without a communicator.
+  if (clip_norm_ > 0) optim::clip_grad_norm(store_, clip_norm_);
+  adam_->step(store_);
+  ++step_;
+  return terms;
+}
+
+template <class T>
+long long PinnTask<T>::lbfgs(long long budget, long long chunk,
+                             const std::function<void(long long, const LossTerms&)>& after_chunk) {
+  if (budget <= 0) return 0;
+  optim::LbfgsOptions options;
+  options.max_iter = static_cast<int>(chunk > 0 ? chunk : budget);
+  options.max_eval = options.max_iter;
+  options.history_size = lbfgs_history_;
+  optim::Lbfgs<T> lbfgs(store_, options);
+  // The budget is exact: once it is spent, the next closure call leaves the step (a line
+  // search cannot be cut short otherwise) and the task keeps the best point it evaluated.
+  struct BudgetSpent {};
+  long long used = 0;
+  double best = std::numeric_limits<double>::infinity();
+  std::vector<double> best_parameters;
+  LossTerms best_terms;
+  auto closure = [&](nn::ParameterStore<T>&) {
+    if (used >= budget) throw BudgetSpent{};
+    ++used;
+    const LossTerms terms = gradient();
+    if (terms.total < best) {
+      best = terms.total;
+      best_parameters = parameters();
+      best_terms = terms;
+    }
+    return terms.total;
+  };
+  try {
+    while (used < budget) {
+      const long long before = used;
+      const long long iterations = lbfgs.iterations();
+      lbfgs.step(store_, closure);
+      if (after_chunk) after_chunk(used, last_);
+      // Converged (torch's tests on the gradient, the step or the loss change): a call
+      // that takes no step, or evaluates once and stops, would only repeat itself.
+      if (lbfgs.iterations() == iterations || used - before <= 1) break;
+    }
+  } catch (const BudgetSpent&) {
+    set_parameters(best_parameters);
+    last_ = best_terms;
+    if (after_chunk) after_chunk(used, last_);
+  }
+  return used;
+}
+
+template <class T>
+void PinnTask<T>::prepare_evaluation(const EvaluationSet& set) {
+  if (evaluation_set_ == &set &&
+      evaluation_points_.extent(0) == shard_of(set.size(), rank_, ranks_).count) {
+    return;
+  }
+  const Shard s = shard_of(set.size(), rank_, ranks_);
+  evaluation_points_ = to_device<T>(set.points, 2, s.first, s.count, "pinn::evaluation_points");
+  evaluation_first_ = s.first;
+  evaluation_set_ = &set;
+}
+
+template <class T>
+EvaluationMetrics PinnTask<T>::evaluate(const EvaluationSet& set) {
+  prepare_evaluation(set);
+  // Sums of squared errors and of squared truths: over the counted cells, over all.
+  double sums[4] = {0, 0, 0, 0};
+  const std::size_t n = evaluation_points_.extent(0);
+  if (n > 0) {
+    const Matrix<T>& out = net_.forward_values(store_, evaluation_points_);
+    auto host = Kokkos::create_mirror_view(out);
+    Kokkos::deep_copy(host, out);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t k = evaluation_first_ + i;
+      const double truth = set.truth[k];
+      const double error = problem_.rho_of(static_cast<double>(host(i, 0))) - truth;
+      if (set.in_metric[k]) {
+        sums[0] += error * error;
+        sums[1] += truth * truth;
+      }
+      sums[2] += error * error;
+      sums[3] += truth * truth;
+    }
+  }
+  MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, comm_);
+  EvaluationMetrics metrics;
+  metrics.relative_l2 = sums[1] > 0 ? std::sqrt(sums[0] / sums[1]) : std::sqrt(sums[0]);
+  metrics.relative_l2_all = sums[3] > 0 ? std::sqrt(sums[2] / sums[3]) : std::sqrt(sums[2]);
+  return metrics;
+}
+
+template <class T>
+std::vector<double> PinnTask<T>::predict(const EvaluationSet& set) {
+  prepare_evaluation(set);
+  const std::size_t n = evaluation_points_.extent(0);
+  std::vector<double> local(n);
+  if (n > 0) {
+    const Matrix<T>& out = net_.forward_values(store_, evaluation_points_);
+    auto host = Kokkos::create_mirror_view(out);
+    Kokkos::deep_copy(host, out);
+    for (std::size_t i = 0; i < n; ++i) local[i] = problem_.rho_of(static_cast<double>(host(i, 0)));
+  }
+  std::vector<int> counts(ranks_), offsets(ranks_);
+  for (int r = 0; r < ranks_; ++r) {
+    const Shard s = shard_of(set.size(), r, ranks_);
+    counts[r] = static_cast<int>(s.count);
+    offsets[r] = static_cast<int>(s.first);
+  }
+  std::vector<double> all(set.size());
+  MPI_Allgatherv(local.data(), static_cast<int>(n), MPI_DOUBLE, all.data(), counts.data(),
+                 offsets.data(), MPI_DOUBLE, comm_);
+  return all;
+}
+
+template <class T>
+std::vector<double> PinnTask<T>::parameters() const {
+  return host_copy(store_.params());
+}
+
+template <class T>
+void PinnTask<T>::set_parameters(const std::vector<double>& values) {
+  if (values.size() != store_.size()) {
+    throw std::invalid_argument(str("PinnTask::set_parameters: ", values.size(),
+                                    " values for a network of ", store_.size(), " parameters"));
+  }
+  auto mirror = Kokkos::create_mirror_view(store_.params());
+  for (std::size_t i = 0; i < values.size(); ++i) mirror(i) = static_cast<T>(values[i]);
+  Kokkos::deep_copy(store_.params(), mirror);
+}
+
+template <class T>
+Validator<T>::Validator(const PinnProblem& problem, const NetworkSpec& network,
+                        const LossWeights& weights, const TrainingData& data,
+                        const std::vector<double>& collocation)
+    : weights_(weights), lwr_(problem.residual_parameters()) {
+  net_.declare(store_, "pinn", network.sizes(), network.activation);
+  store_.finalize();
+  collocation_ = to_device<T>(collocation, 2, 0, collocation.size() / 2, "pinn::validation");
+  observation_points_ = to_device<T>(data.observation_points, 2, 0, data.observation_count(),
+                                     "pinn::validation_observations");
+  observation_values_ = to_device<T>(data.observation_values, 1, 0, data.observation_count(),
+                                     "pinn::validation_values");
+  initial_points_ =
+      to_device<T>(data.initial_points, 2, 0, data.initial_count(), "pinn::validation_initial");
+  initial_values_ = to_device<T>(data.initial_values, 1, 0, data.initial_count(),
+                                 "pinn::validation_initial_values");
+  const std::size_t m = data.boundary_times.size();
+  boundary_points_ = to_device<T>(boundary_pairs(data.boundary_times, 0, m), 2, 0, 2 * m,
+                                  "pinn::validation_boundary");
+}
+
+template <class T>
+LossTerms Validator<T>::objective(const std::vector<double>& parameters) {
+  if (parameters.size() != store_.size()) {
+    throw std::invalid_argument(str("Validator::objective: ", parameters.size(),
+                                    " values for a network of ", store_.size(), " parameters"));
+  }
+  auto mirror = Kokkos::create_mirror_view(store_.params());
+  for (std::size_t i = 0; i < parameters.size(); ++i) mirror(i) = static_cast<T>(parameters[i]);
+  Kokkos::deep_copy(store_.params(), mirror);
+  LossTerms terms;
+  if (weights_.residual > 0 && collocation_.extent(0) > 0) {
+    terms.residual = nn::lwr_residual_loss(net_.forward(store_, collocation_), lwr_, seed_);
+  }
+  if (weights_.data > 0 && observation_points_.extent(0) > 0) {
+    terms.data = nn::data_misfit_loss(net_.forward_values(store_, observation_points_),
+                                      observation_values_, seed_);
+  }
+  if (weights_.initial > 0 && initial_points_.extent(0) > 0) {
+    terms.initial =
+        nn::data_misfit_loss(net_.forward_values(store_, initial_points_), initial_values_, seed_);
+  }
+  if (weights_.boundary > 0 && boundary_points_.extent(0) > 0) {
+    terms.boundary = periodic_boundary_loss(net_.forward(store_, boundary_points_), seed_);
+  }
+  terms.total = weighted_total(terms, weights_);
+  return terms;
+}
+
+template class PinnTask<float>;
+template class PinnTask<double>;
+template class Validator<float>;
+template class Validator<double>;
+
+}  // namespace tessera::models::pinn_traffic

@@ -1,0 +1,158 @@
+#pragma once
+// One PINN training task: a JetMlp rho(x, t) (in normalised variables), its loss
+//   L = w_d data + w_r residual + w_i initial + w_b boundary
+// (each term a mean of squares over its points), Adam and L-BFGS, data parallel over the
+// ranks of a communicator. Collocation points and observations are sharded in contiguous
+// blocks of one global set that every rank draws alike, and each rank scales its gradient
+// so that the all-reduced average is the full-batch gradient: 1, 2 or 4 ranks follow the
+// same trajectory to round-off.
+//
+// The Validator evaluates the main task's objective for any parameter vector on a fixed
+// validation set without communication (multi-task optimisation compares tasks with it).
+#include <mpi.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/nn/jet_mlp.hpp"
+#include "core/nn/parameter_store.hpp"
+#include "core/optim/adam.hpp"
+#include "core/optim/schedule.hpp"
+#include "core/parallel/gradient_allreduce.hpp"
+#include "models/pinn_traffic/problem.hpp"
+#include "models/pinn_traffic/task_spec.hpp"
+#include "models/pinn_traffic/training_data.hpp"
+
+namespace tessera::models::pinn_traffic {
+
+// Unweighted means of the loss terms and the weighted total (the task's objective).
+struct LossTerms {
+  double data = 0, residual = 0, initial = 0, boundary = 0;
+  double total = 0;
+};
+
+struct OptimiserSpec {
+  double lr = 1e-3;
+  std::string schedule = "constant";  // constant, warmup_cosine, step_decay (optim::Schedule)
+  double min_lr = 0;                  // warmup_cosine: final lr
+  long long warmup_steps = 0;         // warmup_cosine
+  long long decay_every = 1000;       // step_decay
+  double decay_gamma = 0.5;           // step_decay
+  double clip_norm = 0;               // global gradient norm clipping; 0: off
+  int lbfgs_history = 50;
+  // The schedule over `steps` Adam steps of one task. InputError naming train.* keys.
+  optim::Schedule make_schedule(long long steps) const;
+};
+
+struct EvaluationMetrics {
+  double relative_l2 = 0;      // over the cells that count (held out), density units
+  double relative_l2_all = 0;  // over every cell of the grid
+};
+
+template <class T>
+class PinnTask {
+ public:
+  // Every rank of `comm` constructs the task alike (no communication here). All tasks
+  // built with the same seed and network start from the same parameters. `adam_steps` is
+  // this task's Adam budget (for the schedule).
+  PinnTask(MPI_Comm comm, const PinnProblem& problem, const NetworkSpec& network,
+           const TaskSpec& spec, const TrainingData& data, std::uint64_t seed,
+           const OptimiserSpec& optimiser, long long adam_steps);
+  PinnTask(const PinnTask&) = delete;
+  PinnTask& operator=(const PinnTask&) = delete;
+
+  // Loss and full-batch gradient (left in store().grads()) at the current parameters.
+  // Collective. Counts one gradient evaluation.
+  LossTerms gradient();
+  // One Adam step (new collocation points first when resampling is due). Collective.
+  // Returns the loss terms at the parameters before the step.
+  LossTerms adam_step();
+  // L-BFGS with strong Wolfe line search on the current collocation set until exactly
+  // `budget` closure evaluations are spent (then the parameters are the best point
+  // evaluated) or it converges (then they are its last iterate); `after_chunk` is called
+  // on every rank after each `chunk` evaluations with the evaluations so far and the last
+  // terms. Returns the evaluations used (at most `budget`). Collective.
+  long long lbfgs(long long budget, long long chunk,
+                  const std::function<void(long long, const LossTerms&)>& after_chunk = {});
+
+  // Relative L2 errors of the density over the evaluation set. Collective.
+  EvaluationMetrics evaluate(const EvaluationSet& set);
+  // Predicted densities (physical units) at every point of the set, on every rank.
+  // Collective.
+  std::vector<double> predict(const EvaluationSet& set);
+
+  std::vector<double> parameters() const;
+  void set_parameters(const std::vector<double>& values);
+  nn::ParameterStore<T>& store() { return store_; }
+  const nn::JetMlp<T>& network() const { return net_; }
+
+  const TaskSpec& spec() const { return spec_; }
+  long long steps() const { return step_; }
+  long long gradient_evaluations() const { return evaluations_; }
+  // The collocation set in use (epoch e = the e-th resampling).
+  std::uint64_t epoch() const { return epoch_; }
+  void set_epoch(std::uint64_t epoch);
+  const LossTerms& last_terms() const { return last_; }
+  MPI_Comm comm() const { return comm_; }
+
+ private:
+  void upload_shard(const std::vector<double>& points, const std::vector<double>& values,
+                    std::size_t total, tensor::Matrix<T>& device_points,
+                    tensor::Matrix<T>& device_values);
+  void prepare_evaluation(const EvaluationSet& set);
+
+  MPI_Comm comm_;
+  int rank_ = 0, ranks_ = 1;
+  PinnProblem problem_;
+  TaskSpec spec_;
+  std::uint64_t seed_;
+  nn::LwrParameters lwr_;
+  nn::ParameterStore<T> store_;
+  nn::JetMlp<T> net_;
+  std::unique_ptr<optim::Adam<T>> adam_;
+  optim::Schedule schedule_;
+  double clip_norm_ = 0;
+  int lbfgs_history_ = 50;
+  parallel::GradientAllreduce<T> allreduce_;
+
+  // Global counts and this rank's shards (device).
+  std::size_t collocation_total_ = 0, observation_total_ = 0, initial_total_ = 0,
+              boundary_total_ = 0;
+  tensor::Matrix<T> collocation_, observation_points_, observation_values_, initial_points_,
+      initial_values_, boundary_points_;
+  tensor::Matrix<T> seed_buffer_;
+
+  // Evaluation shard, prepared for the last set seen.
+  const EvaluationSet* evaluation_set_ = nullptr;
+  std::size_t evaluation_first_ = 0;
+  tensor::Matrix<T> evaluation_points_;
+
+  long long step_ = 0, evaluations_ = 0;
+  std::uint64_t epoch_ = 0;
+  LossTerms last_;
+};
+
+template <class T>
+class Validator {
+ public:
+  // `collocation`: validation points (n x 2, normalised), independent of every task's.
+  Validator(const PinnProblem& problem, const NetworkSpec& network, const LossWeights& weights,
+            const TrainingData& data, const std::vector<double>& collocation);
+  // The weighted objective of `parameters` over the whole validation set (no gradient,
+  // no communication: every rank gets the same number).
+  LossTerms objective(const std::vector<double>& parameters);
+
+ private:
+  LossWeights weights_;
+  nn::LwrParameters lwr_;
+  nn::ParameterStore<T> store_;
+  nn::JetMlp<T> net_;
+  tensor::Matrix<T> collocation_, observation_points_, observation_values_, initial_points_,
+      initial_values_, boundary_points_;
+  tensor::Matrix<T> seed_;
+};
+
+}  // namespace tessera::models::pinn_traffic

@@ -1,0 +1,66 @@
+#pragma once
+// What distinguishes one PINN training task from another: its network, the weights of
+// its loss terms and its collocation points. The main task is the PINN as configured;
+// multi-task optimisation adds auxiliary tasks derived from it (auxiliary_task()).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/nn/activations.hpp"
+#include "models/pinn_traffic/collocation.hpp"
+
+namespace tessera::models::pinn_traffic {
+
+struct NetworkSpec {
+  std::size_t hidden_layers = 8;
+  std::size_t width = 20;
+  nn::ActivationKind activation = nn::ActivationKind::kTanh;
+  // {2, width x hidden_layers, 1}; InputError naming model.* keys when empty.
+  std::vector<std::size_t> sizes() const;
+};
+
+struct LossWeights {
+  double data = 1;      // observations (detectors, probes)
+  double residual = 1;  // PDE residual at collocation points
+  double initial = 1;   // known initial density
+  double boundary = 1;  // periodic boundary (ring roads)
+};
+
+struct CollocationSpec {
+  SamplerKind sampler = SamplerKind::kSobol;
+  std::size_t points = 10000;
+  long long resample_every = 0;  // Adam steps between new sets; 0: one set for the run
+  double time_fraction = 1.0;    // residual on t^ in [-1, -1 + 2 f] (a sub-domain when f < 1)
+};
+
+struct TaskSpec {
+  std::string name = "main";
+  LossWeights weights;
+  CollocationSpec collocation;
+  std::uint64_t stream = 0;  // collocation stream: different tasks draw different sets
+};
+
+// The auxiliary task kinds of multi-task optimisation, each a variation of `main` that
+// makes a different trade-off (see the README section on the PINN):
+//   physics_heavy     residual weight x factor: smoother fields that obey the PDE between
+//                     detectors, at the cost of the data fit early on;
+//   data_heavy        data and initial weights x factor: fits the observations first (a
+//                     PINN whose residual dominates early can settle on a flat solution);
+//   resampled         uniform random collocation drawn anew every 50 steps: sees many
+//                     more points than the main task's fixed set (less overfitting of the
+//                     residual between points);
+//   early_time        residual only on the first `early_fraction` of the time window:
+//                     learns the dynamics near the initial data first (causality), then
+//                     hands the early-time fit to the main task;
+//   other_collocation the main task's sampler with a different random set: the same
+//                     objective seen through other points.
+// InputError listing the kinds for an unknown name.
+TaskSpec auxiliary_task(const std::string& kind, const TaskSpec& main, double factor,
+                        double early_fraction, std::uint64_t stream);
+const std::vector<std::string>& auxiliary_task_kinds();
+
+// "physics_heavy, data_heavy" -> {"physics_heavy", "data_heavy"}; InputError naming
+// `key` for an unknown or repeated kind.
+std::vector<std::string> parse_task_list(const std::string& text, const std::string& key);
+
+}  // namespace tessera::models::pinn_traffic

@@ -1,0 +1,269 @@
+#include "models/pinn_traffic/training.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "core/runtime/error.hpp"
+#include "models/pinn_traffic/collocation.hpp"
+#include "models/pinn_traffic/transfer.hpp"
+
+namespace tessera::models::pinn_traffic {
+
+namespace {
+
+// Stream of the validation collocation set: apart from every task's (0, 1, 2, ...).
+constexpr std::uint64_t kValidationStream = 0x7a11d;
+
+// A communicator from MPI_Comm_split, freed when the scope ends.
+class SplitComm {
+ public:
+  SplitComm(MPI_Comm parent, int color, int key) { MPI_Comm_split(parent, color, key, &comm_); }
+  ~SplitComm() {
+    if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+  }
+  SplitComm(const SplitComm&) = delete;
+  SplitComm& operator=(const SplitComm&) = delete;
+  MPI_Comm get() const { return comm_; }
+
+ private:
+  MPI_Comm comm_ = MPI_COMM_NULL;
+};
+
+// Optional timer scope.
+class Timed {
+ public:
+  Timed(runtime::Timers* timers, const char* name) : timers_(timers), name_(name) {
+    if (timers_) timers_->start(name_);
+  }
+  ~Timed() {
+    if (timers_) timers_->stop(name_);
+  }
+  Timed(const Timed&) = delete;
+  Timed& operator=(const Timed&) = delete;
+
+ private:
+  runtime::Timers* timers_;
+  const char* name_;
+};
+
+// Every task's parameters on every rank: the first rank of the group that trains a task
+// contributes it, all others zeros, and one all-reduce sums them (exactly: one non-zero
+// term per entry).
+template <class T>
+std::vector<std::vector<double>> gather_parameters(
+    MPI_Comm world, bool group_root, const std::vector<int>& ids,
+    const std::vector<std::unique_ptr<PinnTask<T>>>& tasks, int task_count, std::size_t size) {
+  std::vector<double> buffer(static_cast<std::size_t>(task_count) * size, 0.0);
+  if (group_root) {
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      const std::vector<double> p = tasks[i]->parameters();
+      std::copy(p.begin(), p.end(), buffer.begin() + static_cast<std::ptrdiff_t>(ids[i] * size));
+    }
+  }
+  MPI_Allreduce(MPI_IN_PLACE, buffer.data(), static_cast<int>(buffer.size()), MPI_DOUBLE, MPI_SUM,
+                world);
+  std::vector<std::vector<double>> out(static_cast<std::size_t>(task_count));
+  for (int k = 0; k < task_count; ++k) {
+    out[k].assign(buffer.begin() + static_cast<std::ptrdiff_t>(k * size),
+                  buffer.begin() + static_cast<std::ptrdiff_t>((k + 1) * size));
+  }
+  return out;
+}
+
+// Loss terms and metrics of the main task (on the ranks of group 0) to every rank.
+void broadcast_main(MPI_Comm world, LossTerms& terms, EvaluationMetrics& metrics) {
+  double buffer[7] = {terms.data,  terms.residual,      terms.initial,          terms.boundary,
+                      terms.total, metrics.relative_l2, metrics.relative_l2_all};
+  MPI_Bcast(buffer, 7, MPI_DOUBLE, 0, world);
+  terms = LossTerms{buffer[0], buffer[1], buffer[2], buffer[3], buffer[4]};
+  metrics = EvaluationMetrics{buffer[5], buffer[6]};
+}
+
+}  // namespace
+
+std::vector<TaskSpec> task_specs(const PinnSetup& setup) {
+  std::vector<TaskSpec> specs{setup.main};
+  if (!setup.mto.enabled) return specs;
+  std::uint64_t stream = setup.main.stream + 1;
+  for (const std::string& kind : setup.mto.tasks) {
+    specs.push_back(auxiliary_task(kind, setup.main, setup.mto.weight_factor,
+                                   setup.mto.early_fraction, stream++));
+  }
+  return specs;
+}
+
+template <class T>
+TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
+                          const std::function<void(const TrainingRecord&)>& observer,
+                          runtime::Timers* timers) {
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  int rank = 0, ranks = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &ranks);
+  const TrainingOptions& options = setup.training;
+  const MtoOptions& mto = setup.mto;
+  if (options.adam_evaluations < 0 || options.lbfgs_evaluations < 0 || options.log_every < 1) {
+    throw InputError(str("train.adam_steps = ", options.adam_evaluations,
+                         " and train.lbfgs_evaluations = ", options.lbfgs_evaluations,
+                         " must be >= 0 and train.log_every = ", options.log_every, " >= 1"));
+  }
+  const std::vector<TaskSpec> specs = task_specs(setup);
+  const int task_count = static_cast<int>(specs.size());
+  if (mto.enabled && task_count == 1) {
+    throw InputError("mto.enabled = true but mto.tasks names no auxiliary task");
+  }
+  if (mto.enabled && mto.interval < 1) {
+    throw InputError(str("mto.interval = ", mto.interval, " must be at least 1 step"));
+  }
+  const long long per_task = options.adam_evaluations / task_count;
+  const long long interval = mto.enabled ? mto.interval : options.log_every;
+
+  const TaskLayout layout = task_layout(ranks, task_count);
+  const int group = layout.group_of_rank(rank);
+  const SplitComm group_comm(comm, group, rank);
+  int group_rank = 0;
+  MPI_Comm_rank(group_comm.get(), &group_rank);
+  const std::vector<int> ids = layout.tasks_of_group(group);
+  std::vector<std::unique_ptr<PinnTask<T>>> tasks;
+  for (int k : ids) {
+    tasks.push_back(std::make_unique<PinnTask<T>>(group_comm.get(), setup.problem, setup.network,
+                                                  specs[k], setup.data, options.seed,
+                                                  options.optimiser, per_task));
+  }
+  PinnTask<T>* main = group == 0 ? tasks.front().get() : nullptr;  // task 0 is on group 0
+  const std::size_t parameter_count = tasks.front()->store().size();
+
+  std::optional<Validator<T>> validator;
+  std::optional<TransferController> controller;
+  if (task_count > 1) {
+    validator.emplace(setup.problem, setup.network, setup.main.weights, setup.data,
+                      sample_points(SamplerKind::kSobol, mto.validation_points, Box{}, options.seed,
+                                    kValidationStream, 0));
+    controller.emplace(mto.alpha, mto.alpha_min);
+  }
+
+  TrainingResult result;
+  for (const auto& s : specs) result.task_names.push_back(s.name);
+  long long done = 0;
+  while (done < per_task) {
+    const long long steps = interval < per_task - done ? interval : per_task - done;
+    {
+      const Timed timed(timers, "pinn.adam");
+      for (auto& task : tasks) {
+        for (long long s = 0; s < steps; ++s) task->adam_step();
+      }
+    }
+    done += steps;
+    TrainingRecord record;
+    record.phase = "adam";
+    record.evaluations = done * task_count;
+    if (task_count > 1) {
+      const Timed timed(timers, "pinn.transfer");
+      std::vector<std::vector<double>> all =
+          gather_parameters(comm, group_rank == 0, ids, tasks, task_count, parameter_count);
+      for (const auto& p : all) record.validation.push_back(validator->objective(p).total);
+      double main_value = record.validation[0];
+      record.best_task = TransferController::best_auxiliary(record.validation);
+      record.alpha = controller->alpha();
+      if (record.best_task > 0) {
+        std::vector<double> candidate = blend(all[0], all[record.best_task], record.alpha);
+        const double value = validator->objective(candidate).total;
+        const bool helped = value < main_value;
+        controller->record(helped);
+        record.transfer = helped ? 1 : 0;
+        if (helped) {
+          all[0] = std::move(candidate);
+          main_value = value;
+          if (main) main->set_parameters(all[0]);
+        }
+      }
+      if (mto.reset_worse) {
+        for (std::size_t i = 0; i < tasks.size(); ++i) {
+          const int k = ids[i];
+          if (k > 0 && !(record.validation[k] <= main_value)) tasks[i]->set_parameters(all[0]);
+        }
+      }
+    }
+    {
+      const Timed timed(timers, "pinn.evaluation");
+      if (main) {
+        record.terms = main->last_terms();
+        record.metrics = main->evaluate(setup.evaluation);
+      }
+      broadcast_main(comm, record.terms, record.metrics);
+    }
+    record.seconds = elapsed();
+    if (observer) observer(record);
+  }
+  result.adam_evaluations = done * task_count;
+  if (controller) {
+    result.transfers_tried = controller->tried();
+    result.transfers_helped = controller->helped();
+  }
+
+  // The main task's parameters and collocation set to every rank, then L-BFGS (and the
+  // final prediction) on all ranks together.
+  std::vector<double> parameters(parameter_count);
+  unsigned long long epoch = 0;
+  if (rank == 0) {
+    parameters = main->parameters();
+    epoch = main->epoch();
+  }
+  MPI_Bcast(parameters.data(), static_cast<int>(parameter_count), MPI_DOUBLE, 0, comm);
+  MPI_Bcast(&epoch, 1, MPI_UNSIGNED_LONG_LONG, 0, comm);
+  LossTerms last_terms;
+  EvaluationMetrics unused;
+  if (main) last_terms = main->last_terms();
+  broadcast_main(comm, last_terms, unused);
+  tasks.clear();
+
+  PinnTask<T> final_task(comm, setup.problem, setup.network, setup.main, setup.data, options.seed,
+                         options.optimiser, 1);
+  final_task.set_parameters(parameters);
+  final_task.set_epoch(epoch);
+  // Adam steps that do not divide evenly over the tasks go to L-BFGS, so that every run
+  // with the same settings has the same budget.
+  const long long lbfgs_budget =
+      options.lbfgs_evaluations > 0
+          ? options.lbfgs_evaluations + options.adam_evaluations - result.adam_evaluations
+          : 0;
+  if (lbfgs_budget > 0) {
+    const Timed timed(timers, "pinn.lbfgs");
+    result.lbfgs_evaluations = final_task.lbfgs(
+        lbfgs_budget, options.log_every, [&](long long used, const LossTerms& terms) {
+          TrainingRecord record;
+          record.phase = "lbfgs";
+          record.evaluations = result.adam_evaluations + used;
+          record.terms = terms;
+          {
+            const Timed evaluation(timers, "pinn.evaluation");
+            record.metrics = final_task.evaluate(setup.evaluation);
+          }
+          record.seconds = elapsed();
+          if (observer) observer(record);
+        });
+    last_terms = final_task.last_terms();
+  }
+  {
+    const Timed timed(timers, "pinn.evaluation");
+    result.metrics = final_task.evaluate(setup.evaluation);
+    result.prediction = final_task.predict(setup.evaluation);
+  }
+  result.parameters = final_task.parameters();
+  result.terms = last_terms;
+  result.seconds = elapsed();
+  return result;
+}
+
+template TrainingResult train_pinn<float>(MPI_Comm, const PinnSetup&,
+                                          const std::function<void(const TrainingRecord&)>&,
+                                          runtime::Timers*);
+template TrainingResult train_pinn<double>(MPI_Comm, const PinnSetup&,
+                                           const std::function<void(const TrainingRecord&)>&,
+                                           runtime::Timers*);
+
+}  // namespace tessera::models::pinn_traffic

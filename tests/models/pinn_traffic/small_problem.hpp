@@ -1,0 +1,60 @@
+#pragma once
+// A small ring-road PINN setup shared by the tests: 64 cells, t in [0, 0.5], a bell, three
+// detectors, a 3 x 12 network and a few hundred collocation points, so that a training run
+// takes a fraction of a second.
+#include <string>
+#include <vector>
+
+#include "models/pinn_traffic/ground_truth.hpp"
+#include "models/pinn_traffic/training.hpp"
+
+namespace tessera::testing {
+
+namespace pinn = models::pinn_traffic;
+
+inline pinn::SimulatedData small_simulation(bool ring = true) {
+  pinn::SimulationSpec spec;
+  spec.lwr.cells = 64;
+  spec.lwr.viscosity = 0.005;
+  spec.lwr.boundary = ring ? solvers::lwr::Boundary::kRing : solvers::lwr::Boundary::kOpen;
+  spec.lwr.upstream_density = 0.2;
+  spec.lwr.downstream_density = 0.2;
+  spec.initial.kind = solvers::lwr::InitialCondition::Kind::kBell;
+  spec.initial.base = 0.2;
+  spec.initial.amplitude = 0.5;
+  spec.initial.center = 0.5;
+  spec.initial.width = 0.15;
+  spec.t_end = 0.5;
+  spec.field_interval = 0.025;
+  pinn::SensorSpec sensors;
+  sensors.detector_positions = {0.2, 0.5, 0.8};
+  sensors.detector_interval = 0.025;
+  return pinn::simulate_lwr(spec, sensors);
+}
+
+inline pinn::PinnSetup small_setup(std::size_t collocation = 256, long long adam = 60,
+                                   long long lbfgs = 20) {
+  const pinn::SimulatedData sim = small_simulation();
+  pinn::PinnSetup setup;
+  setup.problem.road_length = 1.0;
+  setup.problem.t_end = 0.5;
+  setup.problem.ring = true;
+  setup.problem.viscosity = 0.005;
+  setup.network.hidden_layers = 3;
+  setup.network.width = 12;
+  setup.main.collocation.points = collocation;
+  setup.main.collocation.resample_every = 25;
+  setup.data = pinn::make_training_data(setup.problem, sim.observations, sim.truth, 32, 16);
+  setup.evaluation = pinn::make_evaluation_set(setup.problem, sim.truth);
+  setup.training.adam_evaluations = adam;
+  setup.training.lbfgs_evaluations = lbfgs;
+  setup.training.log_every = 10;
+  setup.training.optimiser.lr = 3e-3;
+  setup.training.seed = 7;
+  setup.mto.tasks = {"physics_heavy", "data_heavy"};
+  setup.mto.interval = 10;
+  setup.mto.validation_points = 128;
+  return setup;
+}
+
+}  // namespace tessera::testing

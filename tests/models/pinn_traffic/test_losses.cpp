@@ -1,0 +1,106 @@
+// The loss of a traffic PINN: the change of variables of the residual, the periodic
+// boundary term and the whole task gradient against finite differences, and the
+// validation objective against the task's own loss.
+#include <cmath>
+#include <vector>
+
+#include "models/pinn_traffic/periodic_loss.hpp"
+#include "models/pinn_traffic/pinn_task.hpp"
+#include "models/pinn_traffic/problem.hpp"
+#include "tests/models/pinn_traffic/small_problem.hpp"
+#include "tests/support/catch.hpp"
+#include "tests/support/gradient_check.hpp"
+
+using namespace tessera;
+using namespace tessera::models::pinn_traffic;
+using tessera::testing::check_gradient;
+
+TEST_CASE("the residual in normalised variables is the physical one rescaled", "[losses]") {
+  // NGSIM-like units: a 1620 ft road over 900 s starting at t0 = 100 s.
+  PinnProblem p;
+  p.road_length = 1620;
+  p.t_start = 100;
+  p.t_end = 1000;
+  p.v_max = 82;
+  p.rho_max = 0.3;
+  p.viscosity = 40;
+  // rho(x, t) = rho_max g(x^, t^) with g = 0.4 + 0.2 sin(x^) cos(t^) + 0.1 x^^2 t^.
+  const double xh = 0.3, th = -0.4;
+  const double g = 0.4 + 0.2 * std::sin(xh) * std::cos(th) + 0.1 * xh * xh * th;
+  const double g_x = 0.2 * std::cos(xh) * std::cos(th) + 0.2 * xh * th;
+  const double g_t = -0.2 * std::sin(xh) * std::sin(th) + 0.1 * xh * xh;
+  const double g_xx = -0.2 * std::sin(xh) * std::cos(th) + 0.2 * th;
+  const double a = 2 / p.road_length, c = 2 / p.duration();
+  const double rho = p.rho_max * g, rho_x = p.rho_max * a * g_x, rho_t = p.rho_max * c * g_t,
+               rho_xx = p.rho_max * a * a * g_xx;
+  const double physical =
+      rho_t + p.v_max * (1 - 2 * rho / p.rho_max) * rho_x - p.viscosity * rho_xx;
+  const nn::LwrParameters q = p.residual_parameters();
+  CHECK(q.rho_max == 1.0);
+  const double normalised = g_t + q.v_max * (1 - 2 * g / q.rho_max) * g_x - q.viscosity * g_xx;
+  CHECK(normalised * p.rho_max * c == Approx(physical).epsilon(1e-12));
+  // And the maps between the variables.
+  CHECK(p.x_hat(0) == -1.0);
+  CHECK(p.x_hat(1620) == 1.0);
+  CHECK(p.t_hat(100) == -1.0);
+  CHECK(p.t_of(p.t_hat(437.5)) == Approx(437.5));
+  CHECK(p.rho_of(p.u_of(0.12)) == Approx(0.12));
+}
+
+TEST_CASE("periodic boundary loss: value and seed", "[losses]") {
+  // Two pairs: (u, u_x) at the left ends (1, 2), (3, 4); at the right ends (0.5, 2), (3, 1).
+  nn::Matrix<double> jet("jet", 16, 1);
+  auto h = Kokkos::create_mirror_view(jet);
+  const double u[4] = {1, 3, 0.5, 3}, ux[4] = {2, 4, 2, 1};
+  for (int i = 0; i < 4; ++i) {
+    h(i, 0) = u[i];
+    h(4 + i, 0) = ux[i];
+    h(8 + i, 0) = 0.7;  // u_t, u_xx: no part in the loss
+    h(12 + i, 0) = -0.3;
+  }
+  Kokkos::deep_copy(jet, h);
+  nn::Matrix<double> seed, scratch;
+  const double expected = ((0.5 * 0.5 + 0) + (0 + 3 * 3)) / 2;
+  CHECK(periodic_boundary_loss(jet, seed, 2.0) == Approx(expected));
+  auto loss = [&] { return 2.0 * periodic_boundary_loss(jet, scratch); };
+  CHECK(check_gradient(tensor::flat(jet), tensor::flat(seed), loss).max_relative_error < 1e-7);
+  nn::Matrix<double> odd("odd", 12, 1);
+  CHECK_THROWS_AS(periodic_boundary_loss(odd, seed), std::invalid_argument);
+}
+
+TEST_CASE("the task gradient of all four terms matches finite differences", "[losses]") {
+  PinnSetup setup = testing::small_setup(64);
+  setup.network.hidden_layers = 2;
+  setup.network.width = 6;
+  setup.main.weights = LossWeights{1.3, 0.7, 2.0, 0.5};
+  PinnTask<double> task(MPI_COMM_SELF, setup.problem, setup.network, setup.main, setup.data, 3,
+                        setup.training.optimiser, 10);
+  const LossTerms terms = task.gradient();
+  CHECK(terms.data > 0);
+  CHECK(terms.residual > 0);
+  CHECK(terms.initial > 0);
+  CHECK(terms.boundary > 0);
+  CHECK(terms.total == Approx(1.3 * terms.data + 0.7 * terms.residual + 2.0 * terms.initial +
+                              0.5 * terms.boundary));
+  tensor::Vector<double> analytic("analytic", task.store().size());
+  Kokkos::deep_copy(analytic, task.store().grads());
+  auto loss = [&] { return task.gradient().total; };
+  const auto check = check_gradient(task.store().params(), analytic, loss, 1e-6, 400);
+  CHECK(check.max_relative_error < 1e-6);
+}
+
+TEST_CASE("the validator scores a task's parameters with the main objective", "[losses]") {
+  PinnSetup setup = testing::small_setup(100);
+  // Validation points equal to the task's collocation set: the same objective.
+  const std::vector<double> points = sample_points(setup.main.collocation.sampler, 100, Box{},
+                                                   setup.training.seed, setup.main.stream, 0);
+  PinnTask<double> task(MPI_COMM_SELF, setup.problem, setup.network, setup.main, setup.data,
+                        setup.training.seed, setup.training.optimiser, 10);
+  Validator<double> validator(setup.problem, setup.network, setup.main.weights, setup.data, points);
+  for (int step = 0; step < 3; ++step) task.adam_step();
+  const LossTerms expected = task.gradient();
+  const LossTerms got = validator.objective(task.parameters());
+  CHECK(got.total == Approx(expected.total).epsilon(1e-12));
+  CHECK(got.boundary == Approx(expected.boundary).epsilon(1e-12));
+  CHECK_THROWS_AS(validator.objective({1.0, 2.0}), std::invalid_argument);
+}
