@@ -12,6 +12,7 @@
 #include "core/runtime/progress.hpp"
 #include "core/runtime/runtime.hpp"
 #include "experiments/experiment.hpp"
+#include "experiments/lwr_config.hpp"
 #include "solvers/lwr/detectors.hpp"
 #include "solvers/lwr/initial_conditions.hpp"
 #include "solvers/lwr/lwr_solver.hpp"
@@ -73,47 +74,6 @@ void add_lwr_keys(config::Schema& s) {
   s.add_int("output.vtk_every", 1, at_least(1), "write every k-th field to VTK");
 }
 
-lwr::LwrParameters parameters_from(const config::Config& c) {
-  lwr::LwrParameters p;
-  p.cells = c.get_int("solver.cells");
-  p.road_length = c.get_real("solver.road_length");
-  p.diagram.kind = c.get_string("solver.flux") == "triangular" ? lwr::FluxKind::kTriangular
-                                                               : lwr::FluxKind::kGreenshields;
-  p.diagram.v_max = c.get_real("solver.v_max");
-  p.diagram.rho_max = c.get_real("solver.rho_max");
-  p.diagram.wave_speed = c.get_real("solver.wave_speed");
-  p.cfl = c.get_real("solver.cfl");
-  p.viscosity = c.get_real("solver.viscosity");
-  p.boundary =
-      c.get_string("solver.boundary") == "open" ? lwr::Boundary::kOpen : lwr::Boundary::kRing;
-  p.upstream_density = c.get_real("solver.upstream_density");
-  p.downstream_density = c.get_real("solver.downstream_density");
-  return p;
-}
-
-lwr::InitialCondition initial_condition_from(const config::Config& c) {
-  lwr::InitialCondition ic;
-  const std::string& kind = c.get_string("initial.kind");
-  ic.kind = kind == "uniform"    ? lwr::InitialCondition::Kind::kUniform
-            : kind == "riemann"  ? lwr::InitialCondition::Kind::kRiemann
-            : kind == "bell"     ? lwr::InitialCondition::Kind::kBell
-            : kind == "platoons" ? lwr::InitialCondition::Kind::kPlatoons
-                                 : lwr::InitialCondition::Kind::kUniform;  // "data": unused
-  ic.density = c.get_real("initial.density");
-  ic.rho_left = c.get_real("initial.rho_left");
-  ic.rho_right = c.get_real("initial.rho_right");
-  ic.x0 = c.get_real("initial.x0");
-  ic.base = c.get_real("initial.base");
-  ic.amplitude = c.get_real("initial.amplitude");
-  ic.center = c.get_real("initial.center");
-  ic.width = c.get_real("initial.width");
-  ic.platoons = c.get_int("initial.platoons");
-  ic.platoon_density = c.get_real("initial.platoon_density");
-  ic.platoon_length = c.get_real("initial.platoon_length");
-  ic.seed = static_cast<std::uint64_t>(c.get_int("run.seed"));
-  return ic;
-}
-
 // initial.kind = "data": one column of a text grid (rows are equal bins along the road)
 // interpolated linearly to the cell centres.
 std::vector<double> data_profile(const config::Config& c, const lwr::LwrParameters& p,
@@ -152,7 +112,9 @@ std::vector<double> data_profile(const config::Config& c, const lwr::LwrParamete
 std::vector<double> initial_density(const config::Config& c, const lwr::LwrParameters& p,
                                     long long first, long long count) {
   if (c.get_string("initial.kind") == "data") return data_profile(c, p, first, count);
-  return lwr::initial_cell_averages(initial_condition_from(c), p, first, count);
+  return lwr::initial_cell_averages(
+      lwr_initial_condition_from(c, static_cast<std::uint64_t>(c.get_int("run.seed"))), p, first,
+      count);
 }
 
 // Prefixes an InputError from the solver with the experiment file, so that the
@@ -168,13 +130,14 @@ void with_source(const config::Config& c, F&& f) {
 
 void check_lwr(const config::Config& c, int ranks) {
   with_source(c, [&] {
-    const lwr::LwrParameters p = parameters_from(c);
+    const lwr::LwrParameters p = lwr_parameters_from(c);
     lwr::validate_parameters(p);
     lwr::block_decomposition(p.cells, ranks, 0);
     if (c.get_string("initial.kind") == "data") {
       data_profile(c, p, 0, 1);  // reads and checks the whole file
     } else {
-      lwr::validate_initial_condition(initial_condition_from(c), p);
+      lwr::validate_initial_condition(
+          lwr_initial_condition_from(c, static_cast<std::uint64_t>(c.get_int("run.seed"))), p);
     }
     lwr::DetectorArray detectors(c.get_real_list("detectors.positions"), p.road_length);
   });
@@ -196,8 +159,9 @@ struct EventClock {
 };
 
 void run_lwr(const config::Config& c, RunContext& ctx) {
-  const lwr::LwrParameters p = parameters_from(c);
-  const lwr::InitialCondition ic = initial_condition_from(c);
+  const lwr::LwrParameters p = lwr_parameters_from(c);
+  const lwr::InitialCondition ic =
+      lwr_initial_condition_from(c, static_cast<std::uint64_t>(c.get_int("run.seed")));
   const double t_end = c.get_real("solver.t_end");
   lwr::LwrSolver solver(ctx.comm, p);
   solver.set_density(initial_density(c, p, solver.first_cell(), solver.local_cells()));

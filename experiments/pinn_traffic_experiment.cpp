@@ -14,6 +14,7 @@
 #include "core/runtime/progress.hpp"
 #include "core/runtime/runtime.hpp"
 #include "experiments/experiment.hpp"
+#include "experiments/lwr_config.hpp"
 #include "models/pinn_traffic/collocation.hpp"
 #include "models/pinn_traffic/ground_truth.hpp"
 #include "models/pinn_traffic/training.hpp"
@@ -156,44 +157,6 @@ bool is_ngsim(const config::Config& c) {
   return c.get_string("data.source") == "ngsim";
 }
 
-lwr::LwrParameters solver_parameters(const config::Config& c) {
-  lwr::LwrParameters p;
-  p.cells = c.get_int("solver.cells");
-  p.road_length = c.get_real("solver.road_length");
-  p.diagram.kind = lwr::FluxKind::kGreenshields;
-  p.diagram.v_max = c.get_real("solver.v_max");
-  p.diagram.rho_max = c.get_real("solver.rho_max");
-  p.cfl = c.get_real("solver.cfl");
-  p.viscosity = c.get_real("solver.viscosity");
-  p.boundary =
-      c.get_string("solver.boundary") == "open" ? lwr::Boundary::kOpen : lwr::Boundary::kRing;
-  p.upstream_density = c.get_real("solver.upstream_density");
-  p.downstream_density = c.get_real("solver.downstream_density");
-  return p;
-}
-
-lwr::InitialCondition initial_condition(const config::Config& c) {
-  lwr::InitialCondition ic;
-  const std::string& kind = c.get_string("initial.kind");
-  ic.kind = kind == "riemann"    ? lwr::InitialCondition::Kind::kRiemann
-            : kind == "bell"     ? lwr::InitialCondition::Kind::kBell
-            : kind == "platoons" ? lwr::InitialCondition::Kind::kPlatoons
-                                 : lwr::InitialCondition::Kind::kUniform;
-  ic.density = c.get_real("initial.density");
-  ic.rho_left = c.get_real("initial.rho_left");
-  ic.rho_right = c.get_real("initial.rho_right");
-  ic.x0 = c.get_real("initial.x0");
-  ic.base = c.get_real("initial.base");
-  ic.amplitude = c.get_real("initial.amplitude");
-  ic.center = c.get_real("initial.center");
-  ic.width = c.get_real("initial.width");
-  ic.platoons = c.get_int("initial.platoons");
-  ic.platoon_density = c.get_real("initial.platoon_density");
-  ic.platoon_length = c.get_real("initial.platoon_length");
-  ic.seed = static_cast<std::uint64_t>(c.get_int("initial.seed"));
-  return ic;
-}
-
 pinn::SensorSpec sensor_spec(const config::Config& c) {
   pinn::SensorSpec s;
   s.detector_positions = c.get_real_list("detectors.positions");
@@ -273,9 +236,10 @@ void check_pinn(const config::Config& c, int /*ranks*/) {
       }
     } else {
       problem_of(c, nullptr).validate();
-      const lwr::LwrParameters p = solver_parameters(c);
+      const lwr::LwrParameters p = lwr_parameters_from(c);
       lwr::validate_parameters(p);
-      lwr::validate_initial_condition(initial_condition(c), p);
+      lwr::validate_initial_condition(
+          lwr_initial_condition_from(c, static_cast<std::uint64_t>(c.get_int("initial.seed"))), p);
       lwr::DetectorArray detectors(c.get_real_list("detectors.positions"), p.road_length);
       if (detectors.detector_count() == 0 && c.get_int("observations.probes") == 0) {
         pinn::require_observations(pinn::ObservationSet{}, "");
@@ -317,8 +281,9 @@ Truth make_truth(const config::Config& c) {
     for (std::size_t ix : rows) truth.detector_positions.push_back(truth.grid.x[ix]);
   } else {
     pinn::SimulationSpec spec;
-    spec.lwr = solver_parameters(c);
-    spec.initial = initial_condition(c);
+    spec.lwr = lwr_parameters_from(c);
+    spec.initial =
+        lwr_initial_condition_from(c, static_cast<std::uint64_t>(c.get_int("initial.seed")));
     spec.t_end = c.get_real("solver.t_end");
     spec.field_interval = c.get_real("output.field_interval");
     pinn::SimulatedData data = pinn::simulate_lwr(spec, sensor_spec(c));
