@@ -22,7 +22,7 @@ jobs="${TESSERA_JOBS:-$cores}"
 
 packages=(
   build-essential cmake pkg-config ccache
-  libtrilinos-kokkos-dev libtrilinos-kokkos-kernels-dev libopenblas-dev
+  libtrilinos-kokkos-dev libtrilinos-kokkos-kernels-dev libopenblas-dev libhypre-dev
   openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools libvtk9-dev
   catch2 libcli11-dev libgmsh-dev libmetis-dev
   python3-numpy python3-h5py python3-matplotlib

@@ -32,8 +32,10 @@ def read_rows(directory):
                 attrs = {k: (v.decode() if isinstance(v, bytes) else v)
                          for k, v in dataset.attrs.items()}
                 seconds, gflops, extra = dataset[()]
-                rows.append(dict(benchmark=benchmark, index=int(index), seconds=seconds,
-                                 gflops=gflops, extra=extra, ranks=ranks, **attrs))
+                row = dict(benchmark=benchmark, index=int(index), seconds=seconds,
+                           gflops=gflops, extra=extra, ranks=ranks)
+                row.update(attrs)  # a row's own "ranks" attribute wins
+                rows.append(row)
     return sorted(rows, key=lambda r: r["index"])
 
 

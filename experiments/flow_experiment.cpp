@@ -70,6 +70,9 @@ void add_flow_keys(config::Schema& s) {
              "largest allowed max |u| dt / h (0: no check); checked every step");
   s.add_real("solver.velocity_limit", 100.0, greater_than(0),
              "max |u| beyond this many times flow.max_inflow is divergence");
+  s.add_string("solver.pressure_solver", std::string("cg"), {"cg", "amg"},
+               "pressure Poisson solver: \"cg\" (Jacobi-preconditioned CG) or \"amg\" "
+               "(CG with a hypre BoomerAMG V-cycle; iterations stay flat under refinement)");
   s.add_real("solver.pressure_tolerance", 1e-9, greater_than(0),
              "relative residual of the pressure CG");
   s.add_real("solver.momentum_tolerance", 1e-9, greater_than(0),
@@ -140,6 +143,14 @@ flow::FlowParameters parameters_from(const config::Config& c) {
   p.pressure.relative_tolerance = c.get_real("solver.pressure_tolerance");
   p.momentum.relative_tolerance = c.get_real("solver.momentum_tolerance");
   p.pressure.max_iterations = p.momentum.max_iterations = cap;
+  if (c.get_string("solver.pressure_solver") == "amg") {
+    if (!flow::hypre_available()) {
+      throw InputError(str(c.source(), ": 'solver.pressure_solver' = \"amg\" needs hypre, and this "
+                           "build has none: install libhypre-dev (./setup.sh does) and rebuild, "
+                           "or use \"cg\""));
+    }
+    p.pressure_solver = flow::PressureSolver::kAmg;
+  }
   if (c.get_bool("mesh.curved_cylinder")) {
     p.obstacle_circle = flow::Circle{c.get_real("mesh.cylinder_x"), c.get_real("mesh.cylinder_y"),
                                      c.get_real("mesh.cylinder_radius")};

@@ -147,6 +147,12 @@ FlowSolver::FlowSolver(MPI_Comm comm, const mesh::Mesh& mesh, FlowParameters par
   }
 
   assemble_constant_matrices();
+  if (parameters_.pressure_solver == PressureSolver::kAmg) {
+    std::vector<char> vertex(local, 0);
+    for (std::size_t i = 0; i < local; ++i) vertex[i] = static_cast<std::size_t>(global[i]) < p2_.num_vertices;
+    pressure_amg_ = std::make_unique<AmgPressureSolver>(comm_, *plan_, laplace_, vertex,
+                                                        parameters_.pressure);
+  }
   for (Vec* v : {&ux_, &uy_, &ux_old_, &uy_old_, &p_, &dux_dt_, &duy_dt_}) {
     *v = Vec("flow::state", local, 1);
   }
@@ -376,7 +382,9 @@ StepReport FlowSolver::step() {
     }
     Kokkos::deep_copy(rhs, hr);
   }
-  report.pressure = conjugate_gradient(comm_, *plan_, laplace_, rhs, phi, parameters_.pressure);
+  report.pressure = pressure_amg_ ? pressure_amg_->solve(rhs, phi)
+                                  : conjugate_gradient(comm_, *plan_, laplace_, rhs, phi,
+                                                       parameters_.pressure);
   Vec p_new("flow::p_new", local, 1);
   combine(1.0, p_, 1.0, phi, p_new);
 

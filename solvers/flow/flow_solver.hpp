@@ -31,8 +31,13 @@
 #include "solvers/flow/element_values.hpp"
 #include "solvers/flow/krylov.hpp"
 #include "solvers/flow/p2_mesh.hpp"
+#include "solvers/flow/pressure_amg.hpp"
 
 namespace tessera::solvers::flow {
+
+// Pressure Poisson solver: Jacobi-preconditioned CG (always there) or CG with a
+// BoomerAMG V-cycle from hypre (pressure_amg.hpp; needs a build with hypre).
+enum class PressureSolver { kCg, kAmg };
 
 struct FlowParameters {
   double viscosity = 1e-3;
@@ -50,6 +55,7 @@ struct FlowParameters {
   double velocity_limit = 1e3;
   KrylovOptions momentum{1e-9, 1e-14, 2000};
   KrylovOptions pressure{1e-9, 1e-14, 10000};
+  PressureSolver pressure_solver = PressureSolver::kCg;
   KrylovOptions correction{1e-10, 1e-15, 1000};
   int partition_seed = 1;
 };
@@ -158,6 +164,7 @@ class FlowSolver {
 
   DistributedCsr mass_, stiffness_, convection_, momentum_, mass_dirichlet_, laplace_;
   DistributedCsr div_x_, div_y_, grad_x_, grad_y_;
+  std::unique_ptr<AmgPressureSolver> pressure_amg_;  // when pressure_solver is kAmg
   Vec ux_, uy_, ux_old_, uy_old_, p_, dux_dt_, duy_dt_;
   double time_ = 0;
   long long steps_ = 0;
