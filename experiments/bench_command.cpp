@@ -83,7 +83,7 @@ std::string bench_suites_text() {
 }
 
 int command_bench(const runtime::Runtime& rt, const std::string& suite_name, bool quick,
-                  const std::string& out) {
+                  const std::string& out, const std::string& only) {
   const Suite* suite = nullptr;
   std::string directory;
   int code = runtime::run_collectively(rt.comm(), [&] {
@@ -100,6 +100,18 @@ int command_bench(const runtime::Runtime& rt, const std::string& suite_name, boo
   for (const auto& s : all) {
     if (s.name == suite_name) suite = &s;
   }
+  code = runtime::run_collectively(rt.comm(), [&] {
+    if (!only.empty()) {
+      std::string names;
+      for (const auto& part : suite->parts) {
+        if (part.first == only) return;
+        names += (names.empty() ? "" : ", ") + part.first;
+      }
+      throw InputError(str("tessera bench ", suite_name, ": --only '", only,
+                           "' is not a part of this suite: expected one of ", names));
+    }
+  });
+  if (code != runtime::kExitOk) return code;
   code = runtime::run_collectively(rt.comm(), [&] {
     io::RunDirectoryRequest request;
     request.experiment_name = "bench_" + suite_name;
@@ -124,6 +136,7 @@ int command_bench(const runtime::Runtime& rt, const std::string& suite_name, boo
     if (quick) options.repeats = 3;
     std::vector<BenchRow> rows;
     for (const auto& [name, part] : suite->parts) {
+      if (!only.empty() && name != only) continue;
       runtime::log::info(str("- ", name));
       const auto part_rows = part(rt.comm(), options);
       rows.insert(rows.end(), part_rows.begin(), part_rows.end());
@@ -134,7 +147,8 @@ int command_bench(const runtime::Runtime& rt, const std::string& suite_name, boo
                                                      {"quick", quick ? "true" : "false"}};
     for (const auto& [label, value] : info) attributes["build: " + label] = value;
     results.write_config(
-        str("[bench]\nsuite = \"", suite_name, "\"\nquick = ", quick ? "true" : "false", "\n"),
+        str("[bench]\nsuite = \"", suite_name, "\"\nonly = \"", only, "\"\nquick = ",
+            quick ? "true" : "false", "\n"),
         attributes);
     int count = static_cast<int>(rows.size());
     MPI_Bcast(&count, 1, MPI_INT, 0, rt.comm());

@@ -10,8 +10,9 @@ namespace tessera::experiments {
 
 // Suites: "nn" (layers and models against sgemm; PyTorch via analysis/bench_report.py),
 // "halo" (halo exchange and partition quality). Collective.
+// `only`: run just this part of the suite (e.g. "hopfield" of "nn"); empty: all parts.
 int command_bench(const runtime::Runtime& rt, const std::string& suite, bool quick,
-                  const std::string& out);
+                  const std::string& out, const std::string& only = "");
 
 std::string bench_suites_text();
 

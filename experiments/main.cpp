@@ -156,6 +156,8 @@ int main(int argc, char** argv) {
   bench->add_option("suite", suite, "suite: " + experiments::bench_suites_text())->required();
   bench->add_flag("--quick", quick, "small shapes and few repeats (checks the benchmark code)");
   bench->add_option("--out", out, "output directory (default: results/bench_<suite>/<run-id>)");
+  std::string only;
+  bench->add_option("--only", only, "run one part of the suite (e.g. 'hopfield' of 'nn')");
 
   try {
     app.parse(argc, argv);
@@ -169,6 +171,6 @@ int main(int argc, char** argv) {
   if (*validate) return command_validate(rt, path, overrides);
   if (*keys) return command_keys(rt, kind_name);
   if (*run) return command_run(rt, path, overrides, out, overwrite);
-  if (*bench) return experiments::command_bench(rt, suite, quick, out);
+  if (*bench) return experiments::command_bench(rt, suite, quick, out, only);
   return runtime::kExitFailure;
 }

@@ -74,6 +74,60 @@ TEST_CASE("one update and its energy match a direct evaluation", "[retrieval]") 
   }
 }
 
+// The tiled path (online softmax over tiles of patterns, no association kept) against
+// the direct evaluation, with tiles of 7 patterns so that the running maximum moves
+// between tiles, and in float through the processor-specific exp clones.
+TEST_CASE("tiled retrieval matches a direct evaluation", "[retrieval]") {
+  const PatternSet x = random_patterns(PatternKind::kGaussian, 61, 16, 5);
+  const PatternSet q = random_patterns(PatternKind::kGaussian, 9, 16, 6);
+  RetrievalOptions options;
+  options.beta = 0.9;
+  options.max_steps = 1;
+  options.chunk = 4;
+  options.pattern_tile = 7;
+  HopfieldMemory<double> memory(MPI_COMM_SELF, to_device<double>(x));
+  const Retrieval<double> r = memory.retrieve(to_device<double>(q), options);
+  HopfieldMemory<float> memory_f(MPI_COMM_SELF, to_device<float>(x));
+  const Retrieval<float> rf = memory_f.retrieve(to_device<float>(q), options);
+  const PatternSet out = to_host(r.states), out_f = to_host(rf.states);
+  for (std::size_t b = 0; b < q.count; ++b) {
+    std::vector<double> xi(q.values.begin() + b * 16, q.values.begin() + (b + 1) * 16);
+    double e0 = 0;
+    const std::vector<double> expected = direct_update(x, xi, 0.9, &e0);
+    for (std::size_t k = 0; k < 16; ++k) {
+      CHECK(out.values[b * 16 + k] == Approx(expected[k]).margin(1e-12));
+      CHECK(out_f.values[b * 16 + k] == Approx(expected[k]).margin(2e-5));
+    }
+    CHECK(r.energy[0][b] == Approx(e0).epsilon(1e-12));
+    CHECK(rf.energy[0][b] == Approx(e0).epsilon(1e-5));
+    // The closest pattern of the retrieved state: the argmax over all tiles.
+    std::size_t best = 0;
+    double best_dot = -1e300;
+    for (std::size_t i = 0; i < x.count; ++i) {
+      double dot = 0;
+      for (std::size_t k = 0; k < 16; ++k) dot += x.values[i * 16 + k] * out.values[b * 16 + k];
+      if (dot > best_dot) best_dot = dot, best = i;
+    }
+    CHECK(r.closest[b] == static_cast<long long>(best));
+  }
+}
+
+TEST_CASE("ties go to the smallest index across tiles", "[retrieval]") {
+  // Patterns 2 and 9 are equal (different tiles of 4): the closest is 2.
+  PatternSet x = random_patterns(PatternKind::kGaussian, 12, 8, 7);
+  for (std::size_t k = 0; k < 8; ++k) x.values[9 * 8 + k] = x.values[2 * 8 + k];
+  PatternSet q;
+  q.count = 1;
+  q.dim = 8;
+  q.values.assign(x.values.begin() + 2 * 8, x.values.begin() + 3 * 8);
+  RetrievalOptions options;
+  options.beta = 50.0;
+  options.pattern_tile = 4;
+  HopfieldMemory<double> memory(MPI_COMM_SELF, to_device<double>(x));
+  const Retrieval<double> r = memory.retrieve(to_device<double>(q), options);
+  CHECK(r.closest[0] == 2);
+}
+
 TEST_CASE("the energy never increases between updates", "[energy]") {
   for (double beta : {0.05, 0.3, 2.0}) {
     const PatternSet x = random_patterns(PatternKind::kGaussian, 40, 8, 3);
