@@ -17,31 +17,14 @@ Prints a JSON list of rows {"benchmark", "shape", "seconds", "gflops", "extra", 
 threads from OPENBLAS_NUM_THREADS (default 1), as for the C++ side.
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 analysis/reference/bench_dense_torch.py [--quick]
 """
-import json
 import math
 import os
 import sys
-import time
 
 import torch
-import torch.nn.functional as F
 
-
-def time_median(f, repeats, warmup):
-    for _ in range(warmup):
-        f()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - start)
-    times.sort()
-    return times[len(times) // 2]
-
-
-def row(benchmark, shape, seconds, flops, note, extra=0.0):
-    return {"benchmark": benchmark, "shape": shape, "seconds": seconds,
-            "gflops": flops / seconds * 1e-9, "extra": extra, "note": note}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import emit, row, setup, time_median  # noqa: E402
 
 
 class Attention(torch.nn.Module):
@@ -83,12 +66,9 @@ def step(module, x, dy, *args):
 
 
 def main():
-    quick = "--quick" in sys.argv
-    threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
-    torch.set_num_threads(threads)
+    quick, threads, repeats, warmup = setup()
     torch.manual_seed(1)
     note = f"torch {torch.__version__}, threads={threads}"
-    repeats, warmup = (5, 1) if quick else (20, 3)
     rows = 256 if quick else 4096
     hiddens = [64, 128] if quick else [64, 128, 256, 512, 1024]
     out = []
@@ -126,7 +106,7 @@ def main():
         seconds = time_median(lambda: step(block, x, dy, batch, length), repeats, warmup)
         out.append(row("transformer_block_fwd_bwd", shape + f" mlp_hidden={hidden}", seconds,
                        projection + core + mlp_flops, note))
-    print(json.dumps(out, indent=1))
+    emit(out)
 
 
 if __name__ == "__main__":

@@ -9,16 +9,15 @@ C++ side gives OpenBLAS.
 
 Run: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 analysis/reference/bench_graph_torch.py [--quick]
 """
-import json
 import os
 import sys
-import time
 import warnings
 
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import emit, row, sample_times, setup  # noqa: E402
 from reference_graph import (GraphMultiHeadAttention, GraphTransformerBlock,  # noqa: E402
                              csr_from_triangles, grid_triangle_mesh)
 
@@ -36,23 +35,10 @@ def block_flops(nodes, edges, d, hidden):
     return attention_flops(nodes, edges, d) + 2 * 3 * 2 * nodes * d * hidden
 
 
-def time_median(step, repeats, warmup):
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def main():
     warnings.filterwarnings("ignore", message="scatter_reduce")
-    threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
-    torch.set_num_threads(threads)
+    quick, threads, _, _ = setup()  # REPEATS, WARMUP even with --quick
     torch.manual_seed(0)
-    quick = "--quick" in sys.argv
     nx, ny = (10, 8) if quick else (50, 40)
     num_nodes, triangles = grid_triangle_mesh(nx, ny)
     row_ptr, col_idx = csr_from_triangles(num_nodes, triangles)
@@ -75,10 +61,9 @@ def main():
             x.grad = None
             module(x, dst, src).backward(dy)
 
-        seconds = time_median(step, REPEATS, WARMUP)
-        rows.append({"benchmark": name, "shape": row_shape, "seconds": seconds,
-                     "gflops": flops / seconds * 1e-9, "extra": edges, "note": note})
-    print(json.dumps(rows, indent=1))
+        seconds = float(np.median(sample_times(step, REPEATS, WARMUP)))
+        rows.append(row(name, row_shape, seconds, flops, note, extra=edges))
+    emit(rows)
 
 
 if __name__ == "__main__":

@@ -16,41 +16,18 @@ the format of analysis/reference/bench_pinn_torch.py; threads from OPENBLAS_NUM_
 (default 1), as for the C++ side.
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 analysis/reference/bench_pinn_training_torch.py [--quick]
 """
-import json
 import math
 import os
 import sys
-import time
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import emit, make_net, nominal_flops, row, setup, time_median  # noqa: E402
 
 HIDDEN_LAYERS, WIDTH = 8, 20
 DETECTORS, TIMES, INITIAL, BOUNDARY = 5, 101, 200, 200
 V, EPS = 1.0, 2 * 0.005  # residual coefficients in normalised variables (ring of length 1, T = 1)
-
-
-def make_net(sizes):
-    layers = []
-    for l in range(len(sizes) - 1):
-        linear = torch.nn.Linear(sizes[l], sizes[l + 1])
-        torch.nn.init.xavier_normal_(linear.weight)
-        torch.nn.init.zeros_(linear.bias)
-        layers.append(linear)
-        if l + 2 < len(sizes):
-            layers.append(torch.nn.Tanh())
-    return torch.nn.Sequential(*layers)
-
-
-def time_median(f, repeats, warmup):
-    for _ in range(warmup):
-        f()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - start)
-    times.sort()
-    return times[len(times) // 2]
 
 
 def bell(x, t):
@@ -58,12 +35,9 @@ def bell(x, t):
 
 
 def main():
-    quick = "--quick" in sys.argv
-    threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
-    torch.set_num_threads(threads)
+    quick, threads, repeats, warmup = setup()
     torch.manual_seed(1)
     points = 500 if quick else 10000
-    repeats, warmup = (5, 1) if quick else (20, 3)
     sizes = [2] + [WIDTH] * HIDDEN_LAYERS + [1]
     net = make_net(sizes)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -103,23 +77,23 @@ def main():
         loss_and_backward()
         optimizer.step()
 
-    macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    flops = 3 * 2 * (4 * (points + 2 * BOUNDARY) + DETECTORS * TIMES + INITIAL) * macs
+    # collocation and boundary points with their jets, observations and initial values without
+    flops = nominal_flops(sizes, 4 * (points + 2 * BOUNDARY) + DETECTORS * TIMES + INITIAL)
     shape = (f"collocation={points} observations={DETECTORS * TIMES} initial={INITIAL} "
              f"boundary_pairs={BOUNDARY} layers={HIDDEN_LAYERS}x{WIDTH} tanh float")
     step_s = time_median(step, repeats, warmup)
     gradient_s = time_median(loss_and_backward, repeats, warmup)
     note = f"torch {torch.__version__}, autograd.grad(create_graph), {threads} thread(s)"
     rows = [
-        {"benchmark": "pinn_train_step", "shape": shape, "seconds": step_s,
-         "gflops": flops / step_s * 1e-9, "extra": 1 / step_s,
-         "note": f"loss terms + backward + Adam step; extra = steps per second; {note}"},
-        {"benchmark": "pinn_train_gradient", "shape": shape, "seconds": gradient_s,
-         "gflops": flops / gradient_s * 1e-9, "extra": 1 / gradient_s,
-         "note": f"loss terms + backward (an L-BFGS closure); extra = evaluations per second; {note}"},
+        row("pinn_train_step", shape, step_s, flops,
+            f"loss terms + backward + Adam step; extra = steps per second; {note}",
+            extra=1 / step_s),
+        row("pinn_train_gradient", shape, gradient_s, flops,
+            f"loss terms + backward (an L-BFGS closure); extra = evaluations per second; {note}",
+            extra=1 / gradient_s),
     ]
     assert all(math.isfinite(r["seconds"]) for r in rows)
-    print(json.dumps(rows, indent=1))
+    emit(rows)
 
 
 if __name__ == "__main__":
