@@ -41,7 +41,11 @@ void add_pinn_keys(config::Schema& s) {
   s.add_real("data.interval", 5.0, greater_than(0), "ngsim: duration of a time bin (column)");
   s.add_real("data.scale", 1.0, greater_than(0), "ngsim: factor from file values to density");
 
-  s.add_int("solver.cells", 400, at_least(2), "simulation: finite-volume cells of the truth");
+  s.add_int("solver.cells", 400, at_least(2),
+             "simulation: cells of the truth grid the PINN is scored on");
+  s.add_int("solver.truth_refinement", 1, between(1, 64),
+            "simulation: solver cells per truth cell (the truth is their block average; the "
+            "first-order solver's own error on solver.cells alone can match the PINN's)");
   s.add_real("solver.road_length", 1.0, greater_than(0), "simulation: length L of the road");
   s.add_real("solver.v_max", 1.0, greater_than(0),
              "free-flow speed of the Greenshields diagram (PDE of the PINN; the solver's too)");
@@ -121,6 +125,9 @@ void add_pinn_keys(config::Schema& s) {
   s.add_int("train.lbfgs_evaluations", 2000, at_least(0),
             "L-BFGS closure evaluations after Adam (main task; 0: none)");
   s.add_int("train.lbfgs_history", 50, at_least(1), "L-BFGS curvature pairs");
+  s.add_real("train.lbfgs_tolerance_change", 1e-9, at_least(0),
+             "L-BFGS stops once the directional derivative, step or loss change is below it "
+             "(absolute, torch's default; small PINN losses need a smaller one)");
   s.add_int("train.log_every", 100, at_least(1),
             "Adam steps (standard PINN) or L-BFGS evaluations between metric records");
 
@@ -202,6 +209,7 @@ pinn::OptimiserSpec optimiser_of(const config::Config& c) {
   o.decay_gamma = c.get_real("train.decay_gamma");
   o.clip_norm = c.get_real("train.clip_norm");
   o.lbfgs_history = static_cast<int>(c.get_int("train.lbfgs_history"));
+  o.lbfgs_tolerance_change = c.get_real("train.lbfgs_tolerance_change");
   return o;
 }
 
@@ -286,6 +294,7 @@ Truth make_truth(const config::Config& c) {
         lwr_initial_condition_from(c, static_cast<std::uint64_t>(c.get_int("initial.seed")));
     spec.t_end = c.get_real("solver.t_end");
     spec.field_interval = c.get_real("output.field_interval");
+    spec.truth_refinement = c.get_int("solver.truth_refinement");
     pinn::SimulatedData data = pinn::simulate_lwr(spec, sensor_spec(c));
     truth.grid = std::move(data.truth);
     truth.observations = std::move(data.observations);

@@ -80,6 +80,7 @@ PinnTask<T>::PinnTask(MPI_Comm comm, const PinnProblem& problem, const NetworkSp
       seed_(seed),
       clip_norm_(optimiser.clip_norm),
       lbfgs_history_(optimiser.lbfgs_history),
+      lbfgs_tolerance_change_(optimiser.lbfgs_tolerance_change),
       allreduce_(comm) {
   MPI_Comm_rank(comm, &rank_);
   MPI_Comm_size(comm, &ranks_);
@@ -212,6 +213,7 @@ long long PinnTask<T>::lbfgs(long long budget, long long chunk,
   options.max_iter = static_cast<int>(chunk > 0 ? chunk : budget);
   options.max_eval = options.max_iter;
   options.history_size = lbfgs_history_;
+  options.tolerance_change = lbfgs_tolerance_change_;
   optim::Lbfgs<T> lbfgs(store_, options);
   // The budget is exact: once it is spent, the next closure call leaves the step (a line
   // search cannot be cut short otherwise) and the task keeps the best point it evaluated.

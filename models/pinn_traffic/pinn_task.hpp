@@ -43,6 +43,11 @@ struct OptimiserSpec {
   double decay_gamma = 0.5;           // step_decay
   double clip_norm = 0;               // global gradient norm clipping; 0: off
   int lbfgs_history = 50;
+  // torch's tolerance_change of L-BFGS (on the directional derivative, the step and the
+  // loss change). It is absolute: with a PINN loss of 1e-5 or less, torch's 1e-9 is a
+  // relative test of 1e-4 that can end L-BFGS after a handful of evaluations while it still
+  // makes progress, leaving most of the budget unused.
+  double lbfgs_tolerance_change = 1e-9;
   // The schedule over `steps` Adam steps of one task. InputError naming train.* keys.
   optim::Schedule make_schedule(long long steps) const;
 };
@@ -116,6 +121,7 @@ class PinnTask {
   optim::Schedule schedule_;
   double clip_norm_ = 0;
   int lbfgs_history_ = 50;
+  double lbfgs_tolerance_change_ = 1e-9;
   parallel::GradientAllreduce<T> allreduce_;
 
   // Global counts and this rank's shards (device).

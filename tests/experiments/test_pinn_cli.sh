@@ -97,6 +97,8 @@ case "$case_name" in
       run "$work/ok.toml" --set "detectors.positions=[]"
     expect_error negative_eps 1 2 "'solver.viscosity' = -0.005 is out of range" -- \
       run "$work/ok.toml" --set solver.viscosity=-0.005
+    expect_error truth_refinement 1 2 "'solver.truth_refinement' = 0 is out of range" -- \
+      run "$work/ok.toml" --set solver.truth_refinement=0
     printf '0.1 0.2 0.3\n0.1 0.2 0.3\n0.1 -0.05 0.3\n0.1 0.2 0.3\n' >"$work/negative.txt"
     write_experiment "$work/negative.toml" '[data]' 'source = "ngsim"' \
       "file = \"$work/negative.txt\""

@@ -66,6 +66,18 @@ TEST_CASE("detector positions outside the road", "[bad_input]") {
              Contains("detectors.positions[1] = 41 is outside the road [0, 40]"));
 }
 
+TEST_CASE("a truth refinement out of range", "[bad_input]") {
+  SensorSpec sensors;
+  sensors.detector_positions = {0.5};
+  SimulationSpec spec = ring_spec();
+  spec.truth_refinement = 0;
+  CHECK_THAT(input_error_of([&] { simulate_lwr(spec, sensors); }),
+             Contains("solver.truth_refinement = 0 must be in [1, 64]"));
+  spec.truth_refinement = 65;
+  CHECK_THAT(input_error_of([&] { simulate_lwr(spec, sensors); }),
+             Contains("solver.truth_refinement = 65"));
+}
+
 TEST_CASE("an empty observation set", "[bad_input]") {
   SensorSpec sensors;  // no detectors, no probes
   const SimulatedData sim = simulate_lwr(ring_spec(), sensors);

@@ -135,3 +135,44 @@ TEST_CASE("training data of a ring road in network variables", "[observations]")
   for (std::size_t i = 0; i < d.initial_count(); ++i) CHECK(d.initial_points[2 * i + 1] == -1.0);
   CHECK(setup.evaluation.size() == 64 * 21);
 }
+
+TEST_CASE("a refined truth is the block average of the finer simulation", "[observations]") {
+  SimulationSpec coarse;
+  coarse.lwr.cells = 16;
+  coarse.lwr.viscosity = 0.005;
+  coarse.initial.kind = solvers::lwr::InitialCondition::Kind::kBell;
+  coarse.initial.base = 0.2;
+  coarse.initial.amplitude = 0.5;
+  coarse.initial.center = 0.5;
+  coarse.initial.width = 0.15;
+  coarse.t_end = 0.2;
+  coarse.field_interval = 0.05;
+  coarse.truth_refinement = 4;
+  SimulationSpec fine = coarse;
+  fine.lwr.cells = 64;
+  fine.truth_refinement = 1;
+  SensorSpec sensors;
+  sensors.detector_positions = {0.2, 0.5};
+  sensors.detector_interval = 0.05;
+  sensors.probes = 3;
+  sensors.probe_interval = 0.05;
+  const SimulatedData a = simulate_lwr(coarse, sensors);
+  const SimulatedData b = simulate_lwr(fine, sensors);
+  // The scoring grid keeps solver.cells columns at their centres ...
+  REQUIRE(a.truth.nx() == 16);
+  REQUIRE(a.truth.nt() == b.truth.nt());
+  CHECK(a.truth.x[0] == Approx(0.5 / 16));
+  CHECK(a.truth.x[15] == Approx(15.5 / 16));
+  // ... with the averages of the 4 solver cells of each.
+  for (std::size_t it = 0; it < a.truth.nt(); ++it) {
+    for (std::size_t i = 0; i < 16; ++i) {
+      double sum = 0;
+      for (std::size_t j = 0; j < 4; ++j) sum += b.truth.at(it, 4 * i + j);
+      CHECK(a.truth.at(it, i) == Approx(sum / 4).epsilon(1e-14));
+    }
+  }
+  // Detectors and probes sample the solver's (refined) cells, as in the finer simulation.
+  CHECK(a.observations.x == b.observations.x);
+  CHECK(a.observations.density == b.observations.density);
+  CHECK(a.solver_steps == b.solver_steps);
+}

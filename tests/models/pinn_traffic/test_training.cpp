@@ -99,3 +99,19 @@ TEST_CASE("L-BFGS spends exactly its budget and keeps the best point", "[trainin
   const double after = task.gradient().total;
   CHECK(after < before);
 }
+
+TEST_CASE("L-BFGS stops at train.lbfgs_tolerance_change, not before", "[training]") {
+  PinnSetup setup = testing::small_setup(128, 20, 0);
+  auto lbfgs_used = [&](double tolerance) {
+    OptimiserSpec optimiser = setup.training.optimiser;
+    optimiser.lbfgs_tolerance_change = tolerance;
+    PinnTask<double> task(MPI_COMM_SELF, setup.problem, setup.network, setup.main, setup.data, 1,
+                          optimiser, 10);
+    for (int s = 0; s < 20; ++s) task.adam_step();
+    return task.lbfgs(37, 10, {});
+  };
+  // A tolerance above any directional derivative here ends L-BFGS at its first
+  // evaluation; none at all lets it spend the whole budget.
+  CHECK(lbfgs_used(1.0) == 1);
+  CHECK(lbfgs_used(0.0) == 37);
+}
