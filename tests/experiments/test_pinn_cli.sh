@@ -4,38 +4,9 @@
 set -uo pipefail
 tessera="$1"
 case_name="$2"
-source_dir="$(cd "$(dirname "$0")/../.." && pwd)"
-work="$(mktemp -d "${TMPDIR:-/tmp}/tessera_pinn_cli_XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-failures=0
-checks=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { checks=$((checks + 1)); }
-
-# expect_error NAME RANKS EXPECTED_CODE "text that must appear" -- tessera args...
-expect_error() {
-  local name="$1" np="$2" code="$3" text="$4"
-  shift 5
-  local out status
-  if [ "$np" -eq 1 ]; then
-    out="$("$tessera" "$@" 2>&1)"
-  else
-    out="$(mpirun -np "$np" "$tessera" "$@" 2>&1)"
-  fi
-  status=$?
-  local count
-  count="$(grep -c "tessera: error" <<<"$out")"
-  if [ "$status" -ne "$code" ]; then
-    fail "$name: exit code $status, expected $code; output: $out"
-  elif ! grep -qF -- "$text" <<<"$out"; then
-    fail "$name: message lacks '$text'; output: $out"
-  elif [ "$count" -ne 1 ]; then
-    fail "$name: error printed $count times on $np ranks, expected once; output: $out"
-  else
-    pass
-  fi
-}
+# shellcheck source=SCRIPTDIR/cli_helpers.sh
+source "$(dirname "$0")/cli_helpers.sh"
+make_work_dir tessera_pinn_cli
 
 # A tiny ring-road PINN: 64 cells, 3 detectors, a 3 x 12 network, a few dozen steps.
 write_experiment() {  # write_experiment FILE [extra TOML lines...]
@@ -193,5 +164,4 @@ case "$case_name" in
     ;;
 esac
 
-echo "$checks passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish_checks

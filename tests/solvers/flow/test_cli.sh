@@ -4,13 +4,11 @@
 set -uo pipefail
 tessera="$1"
 case_name="$2"
-source_dir="$(cd "$(dirname "$0")/../../.." && pwd)"
-work="$(mktemp -d "${TMPDIR:-/tmp}/tessera_flow_cli_XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=SCRIPTDIR/../../experiments/cli_helpers.sh
+source "$(dirname "$0")/../../experiments/cli_helpers.sh"
+make_work_dir tessera_flow_cli
 python=/usr/bin/python3
 small="--set mesh.size=0.08 --set mesh.cylinder_size=0.02"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 case "$case_name" in
 dataset)
