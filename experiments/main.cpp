@@ -6,6 +6,7 @@
 
 #include "core/io/run_directory.hpp"
 #include "core/runtime/build_info.hpp"
+#include "solvers/flow/pressure_amg.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
 #include "core/runtime/runtime.hpp"
@@ -18,7 +19,11 @@ using namespace tessera;
 namespace fs = std::filesystem;
 
 int command_info(const runtime::Runtime& rt) {
-  const auto info = runtime::build_info(rt.comm());
+  auto info = runtime::build_info(rt.comm());
+  // Optional libraries of the solver libraries (core's build_info does not link them).
+  info.emplace_back("hypre", solvers::flow::hypre_available()
+                                 ? "yes (flow: solver.pressure_solver = \"amg\")"
+                                 : "no (flow: Jacobi-CG pressure only; install libhypre-dev)");
   if (rt.is_root()) {
     for (const auto& [label, value] : info) {
       std::cout << label << ":" << std::string(18 - std::min<std::size_t>(17, label.size()), ' ')
