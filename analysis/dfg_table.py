@@ -4,10 +4,11 @@
 usage: dfg_table.py RUN_DIR... [--markdown OUT.md] [--plot]
 
 Reads each run's run.h5 (attributes written by the flow experiment) and prints one
-Markdown row per run: vertices, P2 nodes, c_D, c_L, delta p (2D-1) or St, c_D max,
-c_L max (2D-2), steps and run time, with the benchmark intervals of Schaefer & Turek
-(1996) and a mark on each value inside its interval. --plot draws c_D(t), c_L(t) of
-the unsteady runs into <run>/dfg_coefficients.png.
+Markdown row per run: vertices, P2 nodes, c_D, c_L, delta p (2D-1), St, c_D max,
+c_L max (2D-2), or c_D max, c_L max with their times and delta p at t = 8 (2D-3, sine
+inflow: from the /metrics series), steps and run time, with the benchmark intervals of
+Schaefer & Turek (1996) and a mark on each value inside its interval. --plot draws
+c_D(t), c_L(t) of the unsteady runs into <run>/dfg_coefficients.png.
 """
 import argparse
 import os
@@ -25,6 +26,9 @@ INTERVALS = {
     "St": (0.295, 0.305),
     "c_D_max": (3.22, 3.24),
     "c_L_max": (0.99, 1.01),
+    "c_D_max_2d3": (2.93, 2.97),
+    "c_L_max_2d3": (0.47, 0.49),
+    "delta_p_8": (-0.115, -0.105),
 }
 
 
@@ -65,7 +69,8 @@ def main():
     args = parser.parse_args()
     runs = [read(p) for p in args.runs]
     steady = [r for r in runs if config_value(r["config"], "solver", "steady") == "true"]
-    periodic = [r for r in runs if r not in steady and "strouhal" in r]
+    sine = [r for r in runs if config_value(r["config"], "flow", "inflow") == '"sine"']
+    periodic = [r for r in runs if r not in steady and r not in sine and "strouhal" in r]
     lines = []
     if steady:
         lines += [
@@ -93,7 +98,25 @@ def main():
                 f"{mark('c_L_max', r['lift_max'])} | {int(r['lift_periods'])} | {int(r['steps'])} | "
                 f"{r['run_seconds']:.0f} |")
         lines.append("| 2D-2 interval | | | [0.295, 0.305] | [3.22, 3.24] | [0.99, 1.01] | | | |")
-    text = "\n".join(lines)
+        lines.append("")
+    if sine:
+        lines += [
+            "| mesh size / at cylinder | vertices | dt | c_D max (t) | c_L max (t) | delta p (t = 8) | steps | run time [s] |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in sorted(sine, key=lambda r: (r["vertices"], config_value(r["config"], "solver", "dt"))):
+            size = f"{config_value(r['config'], 'mesh', 'size')} / {config_value(r['config'], 'mesh', 'cylinder_size')}"
+            drag, lift = r["metrics"]["drag_coefficient"], r["metrics"]["lift_coefficient"]
+            i, j = drag[:, 1].argmax(), lift[:, 1].argmax()
+            lines.append(
+                f"| {size} | {int(r['vertices'])} | {config_value(r['config'], 'solver', 'dt')} | "
+                f"{mark('c_D_max_2d3', drag[i, 1])} ({drag[i, 0]:.4f}) | "
+                f"{mark('c_L_max_2d3', lift[j, 1])} ({lift[j, 0]:.4f}) | "
+                f"{mark('delta_p_8', r['metrics']['pressure_difference'][-1, 1])} | "
+                f"{int(r['steps'])} | {r['run_seconds']:.0f} |")
+        lines.append("| 2D-3 interval (John 2004 reference) | | | [2.93, 2.97] (2.95092 at 3.9363) | "
+                     "[0.47, 0.49] (0.47795 at 5.6931) | [-0.115, -0.105] (-0.1116) | | |")
+    text = "\n".join(lines).rstrip()
     print(text)
     if args.markdown:
         with open(args.markdown, "w") as out:
@@ -102,14 +125,16 @@ def main():
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        for r in periodic:
+        for r in periodic + sine:
             fig, axes = plt.subplots(2, 1, sharex=True, figsize=(8, 5))
             for ax, name, label in zip(axes, ["drag_coefficient", "lift_coefficient"], ["c_D", "c_L"]):
                 m = r["metrics"][name]
                 ax.plot(m[:, 0], m[:, 1], lw=0.8)
                 ax.set_ylabel(label)
             axes[1].set_xlabel("t")
-            fig.suptitle(f"DFG 2D-2, {int(r['vertices'])} vertices: St = {r['strouhal']:.4f}")
+            title = (f"DFG 2D-3, {int(r['vertices'])} vertices" if r in sine else
+                     f"DFG 2D-2, {int(r['vertices'])} vertices: St = {r['strouhal']:.4f}")
+            fig.suptitle(title)
             out = os.path.join(r["path"], "dfg_coefficients.png")
             fig.savefig(out, dpi=120)
             print(f"wrote {out}", file=sys.stderr)
