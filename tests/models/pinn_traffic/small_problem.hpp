@@ -12,7 +12,8 @@ namespace tessera::testing {
 
 namespace pinn = models::pinn_traffic;
 
-inline pinn::SimulatedData small_simulation(bool ring = true) {
+// The simulation of small_simulation(), for tests that vary it.
+inline pinn::SimulationSpec small_simulation_spec(bool ring = true) {
   pinn::SimulationSpec spec;
   spec.lwr.cells = 64;
   spec.lwr.viscosity = 0.005;
@@ -26,6 +27,11 @@ inline pinn::SimulatedData small_simulation(bool ring = true) {
   spec.initial.width = 0.15;
   spec.t_end = 0.5;
   spec.field_interval = 0.025;
+  return spec;
+}
+
+inline pinn::SimulatedData small_simulation(bool ring = true) {
+  const pinn::SimulationSpec spec = small_simulation_spec(ring);
   pinn::SensorSpec sensors;
   sensors.detector_positions = {0.2, 0.5, 0.8};
   sensors.detector_interval = 0.025;

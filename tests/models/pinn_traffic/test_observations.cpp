@@ -137,14 +137,8 @@ TEST_CASE("training data of a ring road in network variables", "[observations]")
 }
 
 TEST_CASE("a refined truth is the block average of the finer simulation", "[observations]") {
-  SimulationSpec coarse;
+  SimulationSpec coarse = testing::small_simulation_spec();
   coarse.lwr.cells = 16;
-  coarse.lwr.viscosity = 0.005;
-  coarse.initial.kind = solvers::lwr::InitialCondition::Kind::kBell;
-  coarse.initial.base = 0.2;
-  coarse.initial.amplitude = 0.5;
-  coarse.initial.center = 0.5;
-  coarse.initial.width = 0.15;
   coarse.t_end = 0.2;
   coarse.field_interval = 0.05;
   coarse.truth_refinement = 4;
