@@ -64,7 +64,9 @@ def load(path):
         "adam": int(attrs["adam_evaluations"]),
         "lbfgs": int(attrs["lbfgs_evaluations"]),
         "seconds": float(attrs["training_seconds"]),
-        "transfers": f"{int(attrs.get('transfers_helped', 0))}/{int(attrs.get('transfers_tried', 0))}",
+        # blends kept / tried, then whole adoptions of other_init tasks (when any)
+        "transfers": f"{int(attrs.get('transfers_helped', 0))}/{int(attrs.get('transfers_tried', 0))}"
+                     + (f" +{int(attrs['transfers_adopted'])}a" if attrs.get("transfers_adopted", 0) else ""),
         "curve": curve,
         "after_adam": float(curve[adam_rows][-1, 1]) if adam_rows.any() else float("nan"),
         "tasks": attrs.get("tasks", ""),
@@ -98,6 +100,20 @@ def run_study(args):
     return ([os.path.join(args.out, "standard")], [os.path.join(args.out, "mto")])
 
 
+# Two-sided 95 % quantiles of Student's t for 1-30 degrees of freedom.
+T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+         2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def interval_text(logs):
+    """95 % t-interval of the geometric-mean ratio from the per-seed log ratios (paired:
+    the same seed gives both methods the same initial parameters)."""
+    df = len(logs) - 1
+    half = (T_975[df - 1] if df <= len(T_975) else 1.96) * logs.std(ddof=1) / np.sqrt(len(logs))
+    return f"{np.exp(logs.mean() - half):.3f} - {np.exp(logs.mean() + half):.3f}"
+
+
 def summarise(groups, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     lines = ["| method | runs | relative L2 mean | std | min | max | after Adam (mean +- std) | "
@@ -115,7 +131,7 @@ def summarise(groups, out_dir):
                      f"{errors.min():.3e} | {errors.max():.3e} | {adam.mean():.3e} +- "
                      f"{adam_std:.1e} | {'; '.join(evaluations)} | "
                      f"{np.mean([r['seconds'] for r in runs]):.0f} | {transfers} |")
-        for r in runs:
+        for r in sorted(runs, key=lambda r: r["seed"]):
             rows.append([method, r["seed"], r["relative_l2"], r["after_adam"], r["adam"], r["lbfgs"],
                          r["evaluations"], r["seconds"], r["transfers"], r["path"]])
     if {"standard", "mto"} <= groups.keys():
@@ -124,10 +140,12 @@ def summarise(groups, out_dir):
                   if r["seed"] in by_seed]
         if paired:
             wins = sum(1 for s, m in paired if m < s)
-            ratio = np.exp(np.mean([np.log(m / s) for s, m in paired]))
+            logs = np.array([np.log(m / s) for s, m in paired])
+            ratio = np.exp(logs.mean())
             lines.append("")
             lines.append(f"MTO lower than standard on {wins} of {len(paired)} seeds; geometric "
-                         f"mean of MTO / standard relative L2: {ratio:.3f}.")
+                         f"mean of MTO / standard relative L2: {ratio:.3f}"
+                         + (f" (95 % interval {interval_text(logs)})." if len(logs) > 1 else "."))
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out_dir, "study.md"), "w") as f:
         f.write(text)

@@ -134,7 +134,7 @@ void add_pinn_keys(config::Schema& s) {
   s.add_bool("mto.enabled", false, "multi-task optimisation (main task + auxiliary tasks)");
   s.add_string("mto.tasks", std::string("other_collocation, resampled"), {},
                "auxiliary tasks, comma-separated: physics_heavy, data_heavy, resampled, "
-               "early_time, other_collocation");
+               "early_time, other_collocation, other_init");
   s.add_int("mto.interval", 100, at_least(1), "Adam steps of each task between transfers");
   s.add_real("mto.alpha", 0.5, open_closed(0, 1), "largest blending strength of a transfer");
   s.add_real("mto.alpha_min", 0.05, open_closed(0, 1), "smallest blending strength");
@@ -485,6 +485,7 @@ void run_typed(const config::Config& c, RunContext& ctx) {
   attribute("lbfgs_evaluations", static_cast<double>(result.lbfgs_evaluations));
   attribute("transfers_tried", static_cast<double>(result.transfers_tried));
   attribute("transfers_helped", static_cast<double>(result.transfers_helped));
+  attribute("transfers_adopted", static_cast<double>(result.transfers_adopted));
   attribute("training_seconds", result.seconds);
   attribute("parameters", static_cast<double>(store.size()));
   attribute("solver_steps", static_cast<double>(truth.solver_steps));
@@ -498,7 +499,10 @@ void run_typed(const config::Config& c, RunContext& ctx) {
           result.metrics.relative_l2_all, "), ", result.adam_evaluations, " Adam + ",
           result.lbfgs_evaluations, " L-BFGS gradient evaluations",
           setup.mto.enabled
-              ? str(", transfers ", result.transfers_helped, "/", result.transfers_tried, " helped")
+              ? str(", transfers ", result.transfers_helped, "/", result.transfers_tried, " helped",
+                    result.transfers_adopted > 0
+                        ? str(", ", result.transfers_adopted, " adoptions")
+                        : std::string())
               : std::string(),
           ", ", result.seconds, " s"));
 }

@@ -6,6 +6,7 @@
 #include "core/optim/clip.hpp"
 #include "core/optim/lbfgs.hpp"
 #include "core/runtime/error.hpp"
+#include "core/tensor/random.hpp"
 #include "models/pinn_traffic/collocation.hpp"
 #include "models/pinn_traffic/periodic_loss.hpp"
 
@@ -95,7 +96,9 @@ PinnTask<T>::PinnTask(MPI_Comm comm, const PinnProblem& problem, const NetworkSp
   lwr_ = problem.residual_parameters();
   net_.declare(store_, "pinn", network.sizes(), network.activation);
   store_.finalize();
-  net_.init(store_, seed);
+  // Tasks with init_stream 0 start from the run's seed alike (blends stay in one basin).
+  net_.init(store_, spec.init_stream == 0 ? seed
+                                          : tensor::counter_hash(seed, spec.init_stream, 0));
   optim::AdamOptions adam;
   adam.lr = optimiser.lr;
   adam_ = std::make_unique<optim::Adam<T>>(store_, adam);

@@ -19,7 +19,8 @@ std::vector<std::size_t> NetworkSpec::sizes() const {
 
 const std::vector<std::string>& auxiliary_task_kinds() {
   static const std::vector<std::string> kinds = {"physics_heavy", "data_heavy", "resampled",
-                                                 "early_time", "other_collocation"};
+                                                 "early_time", "other_collocation",
+                                                 "other_init"};
   return kinds;
 }
 
@@ -40,6 +41,8 @@ TaskSpec auxiliary_task(const std::string& kind, const TaskSpec& main, double fa
     task.collocation.time_fraction = early_fraction;
   } else if (kind == "other_collocation") {
     // Only the stream differs.
+  } else if (kind == "other_init") {
+    task.init_stream = stream;
   } else {
     std::string known;
     for (const auto& k : auxiliary_task_kinds()) known += (known.empty() ? "" : ", ") + k;

@@ -38,6 +38,9 @@ struct TaskSpec {
   LossWeights weights;
   CollocationSpec collocation;
   std::uint64_t stream = 0;  // collocation stream: different tasks draw different sets
+  // Initial parameters: 0 draws them from the run's seed (every task alike); k > 0 from
+  // another stream of it (a task that starts in another basin).
+  std::uint64_t init_stream = 0;
 };
 
 // The auxiliary task kinds of multi-task optimisation, each a variation of `main` that
@@ -53,7 +56,10 @@ struct TaskSpec {
 //                     learns the dynamics near the initial data first (causality), then
 //                     hands the early-time fit to the main task;
 //   other_collocation the main task's sampler with a different random set: the same
-//                     objective seen through other points.
+//                     objective seen through other points;
+//   other_init        other initial parameters and another collocation set: the same
+//                     objective from another start, which may lead to a better minimum
+//                     (the main task adopts it when it scores better, transfer.hpp).
 // InputError listing the kinds for an unknown name.
 TaskSpec auxiliary_task(const std::string& kind, const TaskSpec& main, double factor,
                         double early_fraction, std::uint64_t stream);

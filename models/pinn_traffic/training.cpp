@@ -170,12 +170,24 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
       record.best_task = TransferController::best_auxiliary(record.validation);
       record.alpha = controller->alpha();
       if (record.best_task > 0) {
-        std::vector<double> candidate = blend(all[0], all[record.best_task], record.alpha);
-        const double value = validator->objective(candidate).total;
-        const bool helped = value < main_value;
-        controller->record(helped);
-        record.transfer = helped ? 1 : 0;
-        if (helped) {
+        const int best = record.best_task;
+        std::vector<double> candidate = blend(all[0], all[best], record.alpha);
+        double value = validator->objective(candidate).total;
+        bool kept = value < main_value;
+        controller->record(kept);
+        record.transfer = kept ? 1 : 0;
+        // A task that started from other initial parameters may sit in another minimum,
+        // and a blend between two minima can be worse than both: then the main task
+        // adopts that task's parameters whole (it scores better, or it would not be best).
+        if (!kept && specs[best].init_stream != specs[0].init_stream) {
+          candidate = all[best];
+          value = record.validation[best];
+          kept = true;
+          record.transfer = 2;
+          record.alpha = 1.0;
+          ++result.transfers_adopted;
+        }
+        if (kept) {
           all[0] = std::move(candidate);
           main_value = value;
           if (main) main->set_parameters(all[0]);

@@ -67,7 +67,7 @@ struct TrainingRecord {
   // Transfer points of MTO (validation empty otherwise).
   std::vector<double> validation;  // the main task's validation objective of each task
   int best_task = -1;              // auxiliary task that beat the main task, -1 none
-  int transfer = -1;               // 1 blended in, 0 rolled back, -1 not attempted
+  int transfer = -1;  // 1 blended in, 0 rolled back, 2 adopted whole, -1 not attempted
   double alpha = 0;                // blending strength of this point
 };
 
@@ -78,7 +78,8 @@ struct TrainingResult {
   EvaluationMetrics metrics;            // final
   LossTerms terms;                      // the last evaluated loss of the main task
   long long adam_evaluations = 0, lbfgs_evaluations = 0;
-  long long transfers_tried = 0, transfers_helped = 0;
+  long long transfers_tried = 0, transfers_helped = 0;  // blends
+  long long transfers_adopted = 0;  // tasks from other initial parameters adopted whole
   double seconds = 0;
 };
 

@@ -5,7 +5,9 @@
 // validation objective V. When the best auxiliary task b beats the main task
 // (V(theta_b) < V(theta_0)), the candidate theta' = (1 - alpha) theta_0 + alpha theta_b is
 // scored too, and replaces theta_0 only if V(theta') < V(theta_0) (a transfer that would
-// hurt is rolled back). The blending strength follows how often transfers helped:
+// hurt is rolled back; train_pinn then adopts theta_b whole if task b started from other
+// initial parameters, since a blend between two minima can be worse than both). The
+// blending strength follows how often blends helped:
 //   alpha = alpha_max (helped + 1) / (tried + 2)   (at least alpha_min),
 // the posterior mean of a success rate under a uniform prior, times alpha_max: strong
 // blending while transfers keep paying off, gentle once they mostly fail.

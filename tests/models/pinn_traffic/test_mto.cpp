@@ -80,6 +80,10 @@ TEST_CASE("auxiliary tasks are variations of the main task", "[mto]") {
   CHECK(data.weights.residual == 2);
   CHECK(auxiliary_task("early_time", main, 10, 0.25, 3).collocation.time_fraction == 0.25);
   CHECK(auxiliary_task("resampled", main, 10, 0.5, 4).collocation.resample_every > 0);
+  CHECK(auxiliary_task("other_collocation", main, 10, 0.5, 5).init_stream == 0);
+  const TaskSpec other_init = auxiliary_task("other_init", main, 10, 0.5, 6);
+  CHECK(other_init.init_stream == 6);
+  CHECK(other_init.stream == 6);
   CHECK_THROWS_AS(auxiliary_task("telepathy", main, 10, 0.5, 5), InputError);
   CHECK(parse_task_list(" physics_heavy,data_heavy , early_time", "mto.tasks") ==
         std::vector<std::string>{"physics_heavy", "data_heavy", "early_time"});
@@ -114,4 +118,46 @@ TEST_CASE("an MTO run spends the compute of a standard run and records transfers
   CHECK(mto.transfers_tried <= 2);
   CHECK(std::isfinite(mto.metrics.relative_l2));
   CHECK(mto.prediction.size() == setup.evaluation.size());
+}
+
+TEST_CASE("a task from other initial parameters is adopted whole when a blend fails", "[mto]") {
+  PinnSetup setup = testing::small_setup(128, 120, 0);
+  setup.mto.enabled = true;
+  setup.mto.tasks = {"other_init", "other_collocation"};
+  setup.mto.reset_worse = false;  // the other_init task keeps its own basin
+  // Its own initial parameters, unlike every other task's.
+  const auto specs = task_specs(setup);
+  auto initial = [&](const TaskSpec& spec) {
+    PinnTask<double> task(MPI_COMM_SELF, setup.problem, setup.network, spec, setup.data, 7,
+                          setup.training.optimiser, 1);
+    return task.parameters();
+  };
+  CHECK(initial(specs[1]) != initial(specs[0]));
+  CHECK(initial(specs[2]) == initial(specs[0]));
+
+  // Seeds until one run adopts (deterministic; a run without adoption tests little).
+  long long adopted_anywhere = 0;
+  for (std::uint64_t seed = 1; seed <= 8 && adopted_anywhere == 0; ++seed) {
+    setup.training.seed = seed;
+    std::vector<TrainingRecord> records;
+    const TrainingResult result = train_pinn<double>(
+        MPI_COMM_SELF, setup, [&](const TrainingRecord& r) { records.push_back(r); });
+    long long adopted = 0, blends = 0, blends_kept = 0;
+    for (const auto& r : records) {
+      if (r.best_task < 0) continue;
+      if (r.transfer == 2) {
+        ++adopted;
+        CHECK(r.best_task == 1);  // only the task from other parameters is adopted
+        CHECK(r.alpha == 1.0);
+      }
+      // Every blend counts as tried; an adoption follows a blend that was rolled back.
+      ++blends;
+      if (r.transfer == 1) ++blends_kept;
+    }
+    CHECK(result.transfers_adopted == adopted);
+    CHECK(result.transfers_tried == blends);
+    CHECK(result.transfers_helped == blends_kept);
+    adopted_anywhere += adopted;
+  }
+  CHECK(adopted_anywhere >= 1);
 }
