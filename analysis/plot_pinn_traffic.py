@@ -129,7 +129,8 @@ def plot_transfers(run, out_dir):
         axes[0].semilogy(s[:, 0], s[:, 1], label=name, lw=2 if name == "main" else 1)
     transfer = m["mto_transfer"]
     main = m["mto_validation_main"]
-    for value, marker, label in ((1, "o", "transfer kept"), (0, "x", "transfer rolled back")):
+    for value, marker, label in ((1, "o", "blend kept"), (0, "x", "blend rolled back"),
+                                 (2, "s", "other task adopted whole")):
         hit = transfer[:, 1] == value
         if hit.any():
             axes[0].scatter(main[hit, 0], main[hit, 1], marker=marker, color="black", zorder=3,
@@ -138,11 +139,13 @@ def plot_transfers(run, out_dir):
     axes[0].legend(fontsize="small")
     alpha = m["mto_alpha"]
     axes[1].plot(alpha[:, 0], alpha[:, 1], drawstyle="steps-post")
-    axes[1].set_ylabel("blending strength alpha")
+    axes[1].set_ylabel("blending strength alpha\n(1: adopted whole)")
     axes[1].set_xlabel("gradient evaluations (all tasks)")
-    fig.suptitle(f"multi-task optimisation: transfers "
+    adopted = int(attribute(run, "transfers_adopted", 0))
+    fig.suptitle(f"multi-task optimisation: blends "
                  f"{int(attribute(run, 'transfers_helped', 0))}/"
-                 f"{int(attribute(run, 'transfers_tried', 0))} kept")
+                 f"{int(attribute(run, 'transfers_tried', 0))} kept"
+                 + (f", {adopted} adoptions" if adopted else ""))
     fig.tight_layout()
     path = os.path.join(out_dir, "pinn_transfers.png")
     fig.savefig(path, dpi=120)
