@@ -4,6 +4,9 @@
 #   ./setup.sh              set-up only
 #   ./setup.sh quickstart   set-up, run experiments/quickstart.toml under MPI, plot it
 #   ./setup.sh test         set-up, run the whole test suite (ctest)
+#   ./setup.sh bench        set-up plus python3-torch, then the benchmark report against
+#                           PyTorch (analysis/bench_report.py; extra arguments go to it,
+#                           e.g. ./setup.sh bench --quick)
 # Environment: TESSERA_BUILD_DIR (default build), TESSERA_JOBS (default: cores),
 # TESSERA_RANKS (quickstart ranks, default min(2, cores)).
 set -euo pipefail
@@ -11,10 +14,12 @@ cd "$(dirname "$0")"
 
 mode="${1:-setup}"
 case "$mode" in
-  setup|quickstart|test) ;;
-  -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-  *) echo "setup.sh: unknown mode '$mode' (expected: quickstart, test, or nothing)" >&2; exit 2 ;;
+  setup|quickstart|test|bench) ;;
+  -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+  *) echo "setup.sh: unknown mode '$mode' (expected: quickstart, test, bench, or nothing)" >&2
+     exit 2 ;;
 esac
+shift $(( $# > 0 ? 1 : 0 ))
 
 build_dir="${TESSERA_BUILD_DIR:-build}"
 cores="$(nproc)"
@@ -28,6 +33,8 @@ packages=(
   python3-numpy python3-h5py python3-matplotlib
   zlib1g-dev dataset-fashion-mnist
 )
+# The benchmark report times PyTorch beside Tessera (Debian's torch, CPU).
+if [ "$mode" = bench ]; then packages+=(python3-torch); fi
 
 missing=()
 for package in "${packages[@]}"; do
@@ -69,5 +76,8 @@ case "$mode" in
     ;;
   test)
     ctest --test-dir "$build_dir" --output-on-failure -j "$jobs"
+    ;;
+  bench)
+    /usr/bin/python3 analysis/bench_report.py --tessera "$build_dir/bin/tessera" "$@"
     ;;
 esac

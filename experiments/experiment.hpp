@@ -10,18 +10,12 @@
 #include <vector>
 
 #include "core/config/config.hpp"
-#include "core/io/results_file.hpp"
-#include "core/runtime/timers.hpp"
+#include "core/io/run_context.hpp"
 
 namespace tessera::experiments {
 
-struct RunContext {
-  MPI_Comm comm;
-  std::string directory;     // results/<name>/<run-id>/ or --out
-  std::string name;          // run.name
-  io::ResultsFile* results;  // open; closed by the caller after run()
-  runtime::Timers* timers;
-};
+// What a run writes to (made by `tessera run`); drivers in solvers/ and models/ take it.
+using RunContext = io::RunContext;
 
 struct ExperimentKind {
   std::string name;         // value of run.experiment

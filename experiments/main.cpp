@@ -6,12 +6,12 @@
 
 #include "core/io/run_directory.hpp"
 #include "core/runtime/build_info.hpp"
-#include "solvers/flow/pressure_amg.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
 #include "core/runtime/runtime.hpp"
 #include "experiments/bench_command.hpp"
 #include "experiments/experiment.hpp"
+#include "solvers/flow/pressure_amg.hpp"
 
 namespace {
 
@@ -41,6 +41,9 @@ int command_validate(const runtime::Runtime& rt, const std::string& path,
     loaded = experiments::load_experiment(path, overrides);
     loaded.kind->check(loaded.config, rt.size());
   });
+  if (code == runtime::kExitOk) {
+    for (const auto& note : loaded.config.deprecations()) runtime::log::warn(note);
+  }
   if (code == runtime::kExitOk && rt.is_root()) {
     std::cout << path << ": valid " << loaded.kind->name << " experiment for " << rt.size()
               << " rank(s)\n";
@@ -87,6 +90,7 @@ int command_run(const runtime::Runtime& rt, const std::string& path,
                          config.get_string("run.name"), "' from ", path, " on ", rt.size(),
                          " rank(s)"));
   runtime::log::info(str("output: ", directory));
+  for (const auto& note : config.deprecations()) runtime::log::warn(note);
   const std::string warning = runtime::oversubscription_warning(rt.comm());
   if (!warning.empty()) runtime::log::warn(warning);
   const auto info = runtime::build_info(rt.comm());
@@ -157,7 +161,8 @@ int main(int argc, char** argv) {
   std::string suite;
   bool quick = false;
   auto* bench = app.add_subcommand(
-      "bench", "Run a benchmark suite (under MPI for the parallel ones); see analysis/bench_report.py");
+      "bench",
+      "Run a benchmark suite (under MPI for the parallel ones); see analysis/bench_report.py");
   bench->add_option("suite", suite, "suite: " + experiments::bench_suites_text())->required();
   bench->add_flag("--quick", quick, "small shapes and few repeats (checks the benchmark code)");
   bench->add_option("--out", out, "output directory (default: results/bench_<suite>/<run-id>)");

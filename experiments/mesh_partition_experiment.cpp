@@ -5,11 +5,9 @@
 #include <filesystem>
 
 #include "core/graph/csr_graph.hpp"
-#include "core/io/data_root.hpp"
 #include "core/io/vtk_series.hpp"
 #include "core/mesh/broadcast.hpp"
-#include "core/mesh/channel_generator.hpp"
-#include "core/mesh/read_mesh.hpp"
+#include "core/mesh/channel_config.hpp"
 #include "core/mesh/submesh.hpp"
 #include "core/mesh/vtk_piece.hpp"
 #include "core/parallel/halo_plan.hpp"
@@ -23,23 +21,9 @@ namespace tessera::experiments {
 namespace {
 
 using config::at_least;
-using config::greater_than;
 
 void add_partition_keys(config::Schema& s) {
-  s.add_string("mesh.source", std::string("channel"), {"channel", "file"},
-               "channel: the DFG channel made by Gmsh; file: a mesh file under the data root");
-  s.add_string("mesh.file", std::string("mesh/cylinder_vtu/cylinder_0.vtu"), {},
-               "file: .vtu, .pvtu, .xdmf or MeshGraphNets .h5, relative to the data root");
-  s.add_int("mesh.trajectory", 0, at_least(0), "file: trajectory of a MeshGraphNets .h5 file");
-  s.add_real("mesh.length", 2.2, greater_than(0), "channel: length");
-  s.add_real("mesh.height", 0.41, greater_than(0), "channel: height");
-  s.add_real("mesh.cylinder_x", 0.2, greater_than(0), "channel: cylinder centre x");
-  s.add_real("mesh.cylinder_y", 0.2, greater_than(0), "channel: cylinder centre y");
-  s.add_real("mesh.cylinder_radius", 0.05, greater_than(0), "channel: cylinder radius");
-  s.add_real("mesh.mesh_size", 0.02, greater_than(0),
-             "channel: triangle size away from the cylinder (nodes ~ 1.15 / size^2)");
-  s.add_real("mesh.cylinder_mesh_size", 0.005, greater_than(0),
-             "channel: triangle size on the cylinder");
+  mesh::add_channel_mesh_keys(s);
   s.add_string("partition.method", std::string("metis"), {"metis", "blocks"},
                "metis: k-way graph partition; blocks: contiguous node ids (for comparison)");
   s.add_int("partition.parts", 0, at_least(0),
@@ -54,30 +38,15 @@ void check_partition(const config::Config& c, int ranks) {
                          " ranks: expected 0 or ", ranks,
                          " (a partition into other part counts is computed on one rank)"));
   }
-  if (c.get_string("mesh.source") == "file") {
-    io::resolve_data_file(c.get_string("run.data_root"), c.get_string("mesh.file"));
-  }
+  const mesh::ChannelMeshConfig m = mesh::channel_mesh_from_config(c);
+  if (m.from_file) config::with_source(c.source(), [&] { mesh::resolve_mesh_file(m); });
 }
 
 mesh::Mesh load_mesh(const config::Config& c) {
-  if (c.get_string("mesh.source") == "file") {
-    const std::string path =
-        io::resolve_data_file(c.get_string("run.data_root"), c.get_string("mesh.file"));
-    return mesh::read_mesh(path, static_cast<int>(c.get_int("mesh.trajectory")));
-  }
-  mesh::ChannelSpec spec;
-  spec.length = c.get_real("mesh.length");
-  spec.height = c.get_real("mesh.height");
-  spec.cylinder_x = c.get_real("mesh.cylinder_x");
-  spec.cylinder_y = c.get_real("mesh.cylinder_y");
-  spec.cylinder_radius = c.get_real("mesh.cylinder_radius");
-  spec.mesh_size = c.get_real("mesh.mesh_size");
-  spec.cylinder_mesh_size = c.get_real("mesh.cylinder_mesh_size");
-  try {
-    return mesh::generate_channel_mesh(spec);
-  } catch (const InputError& e) {
-    throw InputError(str(c.source(), ": [mesh] ", e.what()));
-  }
+  mesh::Mesh m;
+  config::with_source(c.source(),
+                      [&] { m = mesh::load_channel_mesh(mesh::channel_mesh_from_config(c)); });
+  return m;
 }
 
 graph::HostCsr node_graph(const mesh::Mesh& m) {

@@ -148,6 +148,20 @@ const KeySpec* Schema::find(const std::string& key) const {
   return nullptr;
 }
 
+Schema& Schema::add_renamed(const std::string& old_key, const std::string& new_key) {
+  if (find(new_key) == nullptr) {
+    throw std::logic_error(str("schema: renamed key '", old_key, "' points to '", new_key,
+                               "', which is not declared"));
+  }
+  renamed_[old_key] = new_key;
+  return *this;
+}
+
+const std::string* Schema::renamed(const std::string& old_key) const {
+  auto it = renamed_.find(old_key);
+  return it == renamed_.end() ? nullptr : &it->second;
+}
+
 std::string Schema::describe_as_toml() const {
   std::ostringstream out;
   std::string section;
@@ -276,8 +290,20 @@ Config resolve(const Schema& schema, const TomlDocument& document,
 
   Config config;
   config.source_ = document.source;
-  for (const auto& key : document.order) {
-    const TomlValue& value = document.values.at(key);
+  // An old spelling of a renamed key sets the new key and leaves a deprecation note.
+  auto current_name = [&](const std::string& key, const std::string& place) {
+    const std::string* renamed = schema.renamed(key);
+    if (renamed == nullptr) return key;
+    const std::string note = str(place, ": key '", key, "' is deprecated: use '", *renamed, "'");
+    if (std::find(config.deprecations_.begin(), config.deprecations_.end(), note) ==
+        config.deprecations_.end()) {
+      config.deprecations_.push_back(note);
+    }
+    return *renamed;
+  };
+  for (const auto& written : document.order) {
+    const TomlValue& value = document.values.at(written);
+    const std::string key = current_name(written, where(document.source, value));
     const KeySpec* spec = schema.find(key);
     if (spec == nullptr) throw unknown(where(document.source, value), key);
     config.values_[key] = checked(*spec, value, where(document.source, value));
@@ -288,9 +314,10 @@ Config resolve(const Schema& schema, const TomlDocument& document,
     if (eq == std::string::npos || eq == 0) {
       throw InputError(str("--set ", item, ": expected section.key=value"));
     }
-    const std::string key = item.substr(0, eq);
+    const std::string written = item.substr(0, eq);
     const std::string text = item.substr(eq + 1);
-    const std::string place = str("--set ", key);
+    const std::string place = str("--set ", written);
+    const std::string key = current_name(written, place);
     const KeySpec* spec = schema.find(key);
     if (spec == nullptr) throw unknown(place, key);
     TomlValue value;

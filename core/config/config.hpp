@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/config/toml.hpp"
+#include "core/runtime/error.hpp"
 
 namespace tessera::config {
 
@@ -45,6 +46,12 @@ class Schema {
   Schema& add_real_list(const std::string& key, std::optional<std::vector<double>> default_value,
                         Range range, const std::string& help);
 
+  // A key that was renamed: `old_key` in a file or --set still sets `new_key` (which must
+  // be declared), and the resolved Config records a one-line deprecation warning.
+  Schema& add_renamed(const std::string& old_key, const std::string& new_key);
+  // The new name of a renamed key, or nullptr.
+  const std::string* renamed(const std::string& old_key) const;
+
   const KeySpec* find(const std::string& key) const;
   const std::vector<KeySpec>& keys() const { return keys_; }
   // A commented TOML file listing every key with its default and help.
@@ -53,6 +60,7 @@ class Schema {
  private:
   Schema& add(KeySpec spec);
   std::vector<KeySpec> keys_;
+  std::map<std::string, std::string> renamed_;
 };
 
 // Range helpers: at_least(1), greater_than(0), between(0, 1), in_open_closed(0, 1)...
@@ -72,6 +80,8 @@ class Config {
   bool was_set(const std::string& key) const;  // given in the file or by --set
 
   const std::string& source() const { return source_; }
+  // One line per renamed key used ("... is deprecated: use ..."), for the log.
+  const std::vector<std::string>& deprecations() const { return deprecations_; }
   // The resolved configuration (every key, defaults included) as TOML text.
   std::string to_toml() const;
   const std::map<std::string, TomlValue>& values() const { return values_; }
@@ -83,12 +93,24 @@ class Config {
   std::map<std::string, TomlValue> values_;
   std::map<std::string, KeyType> types_;
   std::map<std::string, bool> set_;
+  std::vector<std::string> deprecations_;
 };
 
 // Overrides are "section.key=value" with the value in TOML syntax; a value that is not
 // valid TOML is taken as a bare string (--set solver.flux=triangular).
 Config resolve(const Schema& schema, const TomlDocument& document,
                const std::vector<std::string>& overrides);
+
+// Runs f(); an InputError thrown inside (by a solver, a reader, a check) is rethrown with
+// "<source>: " in front, so that the message names the experiment file as well as the key.
+template <class F>
+void with_source(const std::string& source, F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    throw InputError(str(source, ": ", e.what()));
+  }
+}
 
 // "did you mean 'solver.cfl'?" or empty, by edit distance over the schema's keys.
 std::string suggest_key(const Schema& schema, const std::string& key);

@@ -65,10 +65,6 @@ class VtkSeries {
   std::unique_ptr<Impl> impl_;  // owns the VTK controller
 };
 
-// A road of `cells` equal cells from x0 to x1 as line cells: the piece for cells
-// [first, first + count) of the global road.
-UnstructuredPiece line_piece(double x0, double dx, std::int64_t first, std::int64_t count);
-
 std::string vtk_version();
 
 }  // namespace tessera::io

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/graph/neighbourhoods.hpp"
+#include "core/parallel/communicator.hpp"
 #include "core/parallel/mpi_types.hpp"
 #include "core/tensor/tensor.hpp"
 
@@ -70,7 +71,7 @@ class HaloPlan {
   template <class T>
   void exchange(const tensor::Matrix<T>& values, bool reverse) const;
 
-  MPI_Comm comm_;
+  parallel::Communicator comm_;  // a duplicate of the caller's
   int rank_ = 0;
   int hops_ = 1;
   std::size_t owned_ = 0;

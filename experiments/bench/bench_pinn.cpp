@@ -6,6 +6,7 @@
 #include "core/runtime/error.hpp"
 #include "core/tensor/gemm.hpp"
 #include "core/tensor/random.hpp"
+#include "models/pinn_traffic/lwr_residual.hpp"
 
 namespace tessera::bench {
 
@@ -87,9 +88,11 @@ std::vector<BenchRow> bench_pinn(const BenchOptions& options) {
   mlp.init(store, 1);
   tensor::Matrix<float> collocation("bench::collocation", points, 2);
   tensor::fill_uniform(tensor::flat(collocation), 0.0f, 1.0f, 2, 0);
-  const nn::LwrParameters lwr{1.0, 1.0, kViscosity};
+  const models::pinn_traffic::LwrResidualCoefficients lwr{1.0, 1.0, kViscosity};
   auto residual = [&](const tensor::Matrix<float>& jet, tensor::Matrix<float>& seed,
-                      double weight) { return nn::lwr_residual_loss(jet, lwr, seed, weight); };
+                      double weight) {
+    return models::pinn_traffic::lwr_residual_loss(jet, lwr, seed, weight);
+  };
   tensor::Matrix<float> seed;
 
   const double step = time_median(
@@ -101,7 +104,7 @@ std::vector<BenchRow> bench_pinn(const BenchOptions& options) {
   const double unchunked = time_median(
       [&] {
         store.zero_grad();
-        nn::lwr_residual_loss(mlp.forward(store, collocation), lwr, seed);
+        models::pinn_traffic::lwr_residual_loss(mlp.forward(store, collocation), lwr, seed);
         mlp.backward(store, seed);
       },
       options.repeats, options.warmup);

@@ -1,4 +1,5 @@
 #include "models/pinn_traffic/pinn_task.hpp"
+#include "core/tensor/host_copy.hpp"
 
 #include <cmath>
 #include <limits>
@@ -15,21 +16,6 @@ namespace tessera::models::pinn_traffic {
 using tensor::Matrix;
 
 namespace {
-
-// Host rows [first, first + count) of a row-major (rows x cols) array into a new device
-// matrix (count x cols).
-template <class T>
-Matrix<T> to_device(const std::vector<double>& host, std::size_t cols, std::size_t first,
-                    std::size_t count, const std::string& label) {
-  Matrix<T> out(label, count, cols);
-  auto mirror = Kokkos::create_mirror_view(out);
-  for (std::size_t i = 0; i < count; ++i) {
-    for (std::size_t j = 0; j < cols; ++j)
-      mirror(i, j) = static_cast<T>(host[(first + i) * cols + j]);
-  }
-  Kokkos::deep_copy(out, mirror);
-  return out;
-}
 
 // The periodic pairs of the boundary times [first, first + count): the left ends (-1, t)
 // first, then the right ends (1, t), as periodic_boundary_loss expects.
@@ -97,8 +83,7 @@ PinnTask<T>::PinnTask(MPI_Comm comm, const PinnProblem& problem, const NetworkSp
   net_.declare(store_, "pinn", network.sizes(), network.activation);
   store_.finalize();
   // Tasks with init_stream 0 start from the run's seed alike (blends stay in one basin).
-  net_.init(store_, spec.init_stream == 0 ? seed
-                                          : tensor::counter_hash(seed, spec.init_stream, 0));
+  net_.init(store_, spec.init_stream == 0 ? seed : tensor::counter_hash(seed, spec.init_stream, 0));
   optim::AdamOptions adam;
   adam.lr = optimiser.lr;
   adam_ = std::make_unique<optim::Adam<T>>(store_, adam);
@@ -112,8 +97,8 @@ PinnTask<T>::PinnTask(MPI_Comm comm, const PinnProblem& problem, const NetworkSp
                initial_values_);
   boundary_total_ = data.boundary_times.size();
   const Shard b = shard_of(boundary_total_, rank_, ranks_);
-  boundary_points_ = to_device<T>(boundary_pairs(data.boundary_times, b.first, b.count), 2, 0,
-                                  2 * b.count, "pinn::boundary_points");
+  boundary_points_ = tensor::from_host<T>(boundary_pairs(data.boundary_times, b.first, b.count), 2,
+                                          0, 2 * b.count, "pinn::boundary_points");
   collocation_total_ = spec.collocation.points;
   set_epoch(0);
 }
@@ -123,8 +108,8 @@ void PinnTask<T>::upload_shard(const std::vector<double>& points, const std::vec
                                std::size_t total, Matrix<T>& device_points,
                                Matrix<T>& device_values) {
   const Shard s = shard_of(total, rank_, ranks_);
-  device_points = to_device<T>(points, 2, s.first, s.count, "pinn::points");
-  device_values = to_device<T>(values, 1, s.first, s.count, "pinn::values");
+  device_points = tensor::from_host<T>(points, 2, s.first, s.count, "pinn::points");
+  device_values = tensor::from_host<T>(values, 1, s.first, s.count, "pinn::values");
 }
 
 template <class T>
@@ -134,7 +119,7 @@ void PinnTask<T>::set_epoch(std::uint64_t epoch) {
   const std::vector<double> points =
       sample_points(spec_.collocation.sampler, collocation_total_, box, seed_, spec_.stream, epoch);
   const Shard s = shard_of(collocation_total_, rank_, ranks_);
-  collocation_ = to_device<T>(points, 2, s.first, s.count, "pinn::collocation");
+  collocation_ = tensor::from_host<T>(points, 2, s.first, s.count, "pinn::collocation");
   epoch_ = epoch;
 }
 
@@ -151,10 +136,10 @@ LossTerms PinnTask<T>::gradient() {
   if (w.residual > 0 && n_colloc > 0) {
     const double scale = w.residual * ranks * static_cast<double>(n_colloc) /
                          static_cast<double>(collocation_total_);
-    const nn::LwrParameters lwr = lwr_;
+    const LwrResidualCoefficients lwr = lwr_;
     const double mean = net_.forward_backward(
         store_, collocation_, [&](const Matrix<T>& jet, Matrix<T>& seed, double weight) {
-          return nn::lwr_residual_loss(jet, lwr, seed, weight * scale);
+          return lwr_residual_loss(jet, lwr, seed, weight * scale);
         });
     sums[1] = mean * static_cast<double>(n_colloc);
   }
@@ -261,7 +246,8 @@ void PinnTask<T>::prepare_evaluation(const EvaluationSet& set) {
     return;
   }
   const Shard s = shard_of(set.size(), rank_, ranks_);
-  evaluation_points_ = to_device<T>(set.points, 2, s.first, s.count, "pinn::evaluation_points");
+  evaluation_points_ =
+      tensor::from_host<T>(set.points, 2, s.first, s.count, "pinn::evaluation_points");
   evaluation_first_ = s.first;
   evaluation_set_ = &set;
 }
@@ -341,18 +327,19 @@ Validator<T>::Validator(const PinnProblem& problem, const NetworkSpec& network,
     : weights_(weights), lwr_(problem.residual_parameters()) {
   net_.declare(store_, "pinn", network.sizes(), network.activation);
   store_.finalize();
-  collocation_ = to_device<T>(collocation, 2, 0, collocation.size() / 2, "pinn::validation");
-  observation_points_ = to_device<T>(data.observation_points, 2, 0, data.observation_count(),
-                                     "pinn::validation_observations");
-  observation_values_ = to_device<T>(data.observation_values, 1, 0, data.observation_count(),
-                                     "pinn::validation_values");
-  initial_points_ =
-      to_device<T>(data.initial_points, 2, 0, data.initial_count(), "pinn::validation_initial");
-  initial_values_ = to_device<T>(data.initial_values, 1, 0, data.initial_count(),
-                                 "pinn::validation_initial_values");
+  collocation_ =
+      tensor::from_host<T>(collocation, 2, 0, collocation.size() / 2, "pinn::validation");
+  observation_points_ = tensor::from_host<T>(
+      data.observation_points, 2, 0, data.observation_count(), "pinn::validation_observations");
+  observation_values_ = tensor::from_host<T>(data.observation_values, 1, 0,
+                                             data.observation_count(), "pinn::validation_values");
+  initial_points_ = tensor::from_host<T>(data.initial_points, 2, 0, data.initial_count(),
+                                         "pinn::validation_initial");
+  initial_values_ = tensor::from_host<T>(data.initial_values, 1, 0, data.initial_count(),
+                                         "pinn::validation_initial_values");
   const std::size_t m = data.boundary_times.size();
-  boundary_points_ = to_device<T>(boundary_pairs(data.boundary_times, 0, m), 2, 0, 2 * m,
-                                  "pinn::validation_boundary");
+  boundary_points_ = tensor::from_host<T>(boundary_pairs(data.boundary_times, 0, m), 2, 0, 2 * m,
+                                          "pinn::validation_boundary");
 }
 
 template <class T>
@@ -366,7 +353,7 @@ LossTerms Validator<T>::objective(const std::vector<double>& parameters) {
   Kokkos::deep_copy(store_.params(), mirror);
   LossTerms terms;
   if (weights_.residual > 0 && collocation_.extent(0) > 0) {
-    terms.residual = nn::lwr_residual_loss(net_.forward(store_, collocation_), lwr_, seed_);
+    terms.residual = lwr_residual_loss(net_.forward(store_, collocation_), lwr_, seed_);
   }
   if (weights_.data > 0 && observation_points_.extent(0) > 0) {
     terms.data = nn::data_misfit_loss(net_.forward_values(store_, observation_points_),

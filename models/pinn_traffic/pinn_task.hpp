@@ -114,7 +114,7 @@ class PinnTask {
   PinnProblem problem_;
   TaskSpec spec_;
   std::uint64_t seed_;
-  nn::LwrParameters lwr_;
+  LwrResidualCoefficients lwr_;
   nn::ParameterStore<T> store_;
   nn::JetMlp<T> net_;
   std::unique_ptr<optim::Adam<T>> adam_;
@@ -153,7 +153,7 @@ class Validator {
 
  private:
   LossWeights weights_;
-  nn::LwrParameters lwr_;
+  LwrResidualCoefficients lwr_;
   nn::ParameterStore<T> store_;
   nn::JetMlp<T> net_;
   tensor::Matrix<T> collocation_, observation_points_, observation_values_, initial_points_,

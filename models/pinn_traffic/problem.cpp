@@ -26,9 +26,9 @@ void PinnProblem::validate() const {
   }
 }
 
-nn::LwrParameters PinnProblem::residual_parameters() const {
+LwrResidualCoefficients PinnProblem::residual_parameters() const {
   const double length = road_length, duration = t_end - t_start;
-  nn::LwrParameters p;
+  LwrResidualCoefficients p;
   p.v_max = v_max * duration / length;
   p.rho_max = 1.0;
   p.viscosity = 2.0 * viscosity * duration / (length * length);

@@ -6,9 +6,9 @@
 //   rho_t + v_max (1 - 2 rho / rho_max) rho_x - eps rho_xx = 0   (Greenshields)
 // becomes, after dividing by rho_max dt^/dt,
 //   u_t^ + (v_max T / L) (1 - 2 u) u_x^ - (2 eps T / L^2) u_x^x^ = 0,
-// which is nn::lwr_residual_loss with v_max' = v_max T / L, rho_max' = 1 and
+// which is lwr_residual_loss with v_max' = v_max T / L, rho_max' = 1 and
 // eps' = 2 eps T / L^2 (residual_parameters()).
-#include "core/nn/jet_mlp.hpp"
+#include "models/pinn_traffic/lwr_residual.hpp"
 
 namespace tessera::models::pinn_traffic {
 
@@ -33,7 +33,7 @@ struct PinnProblem {
   double rho_of(double u) const { return u * rho_max; }
 
   // The coefficients of the residual in normalised variables (see above).
-  nn::LwrParameters residual_parameters() const;
+  LwrResidualCoefficients residual_parameters() const;
 };
 
 }  // namespace tessera::models::pinn_traffic

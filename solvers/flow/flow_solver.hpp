@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/mesh/mesh.hpp"
+#include "core/parallel/communicator.hpp"
 #include "core/parallel/halo_plan.hpp"
 #include "core/parallel/partition.hpp"
 #include "solvers/flow/distributed_csr.hpp"
@@ -147,7 +148,7 @@ class FlowSolver {
   void set_dirichlet(const Vec& ux, const Vec& uy, double t) const;
   std::vector<double> gather_global(const std::vector<double>& owned_values, int components) const;
 
-  MPI_Comm comm_;
+  parallel::Communicator comm_;  // a duplicate of the caller's
   FlowParameters parameters_;
   FlowBoundary boundary_;
   P2Mesh p2_;

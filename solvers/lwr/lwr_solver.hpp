@@ -8,14 +8,14 @@
 // ranks is bitwise identical to one rank. The solver makes the ground truth for the
 // traffic PINN and the sensor-network forecasts.
 //
-// The caller's communicator is used as is (not duplicated): halo messages use tags 7101
-// and 7102 and complete inside exchange_halo(), so they only clash with a caller that
-// leaves messages with those tags pending across a step.
+// The solver talks on a duplicate of the caller's communicator (parallel::Communicator),
+// so its halo messages never match the caller's.
 #include <mpi.h>
 
 #include <Kokkos_Core.hpp>
 #include <vector>
 
+#include "core/parallel/communicator.hpp"
 #include "solvers/lwr/fundamental_diagram.hpp"
 
 namespace tessera::solvers::lwr {
@@ -118,7 +118,7 @@ class LwrSolver {
  private:
   long long cell_index(double x) const;  // global cell containing x, clamped to [0, N-1]
 
-  MPI_Comm comm_;
+  parallel::Communicator comm_;  // a duplicate of the caller's
   LwrParameters params_;
   int rank_ = 0;
   int size_ = 1;

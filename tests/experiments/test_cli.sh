@@ -125,14 +125,21 @@ case "$case_name" in
 [run]
 experiment = "mesh_partition"
 [mesh]
-mesh_size = 0.04
-cylinder_mesh_size = 0.015
+size = 0.04
+cylinder_size = 0.015
 [partition]
 halo_hops = 2
 TOML
     mpirun -np "$ranks" "$tessera" run "$work/partition.toml" --out "$work/run" >"$work/log" 2>&1 \
       && pass || fail "mesh_partition run on $ranks ranks failed: $(cat "$work/log")"
     "$checker" "$work/run" && pass || fail "partitioned output differs from the mesh"
+    # The old spellings of mesh_partition files still work, with one warning each.
+    sed -e 's/^size/mesh_size/' -e 's/^cylinder_size/cylinder_mesh_size/' "$work/partition.toml" \
+      >"$work/old.toml"
+    mpirun -np "$ranks" "$tessera" validate "$work/old.toml" >"$work/old.log" 2>&1 \
+      && pass || fail "the old spellings are refused: $(cat "$work/old.log")"
+    [ "$(grep -c "'mesh.mesh_size' is deprecated: use 'mesh.size'" "$work/old.log")" = 1 ] \
+      && pass || fail "expected one deprecation warning for mesh.mesh_size: $(cat "$work/old.log")"
     ;;
   *)
     echo "unknown case $case_name"

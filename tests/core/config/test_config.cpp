@@ -88,3 +88,32 @@ TEST_CASE("the schema describes itself as commented TOML", "[schema]") {
   const std::string text = example_schema().describe_as_toml();
   CHECK_THAT(text, Contains("[solver]") && Contains("cfl = 0.9") && Contains("(required)"));
 }
+
+TEST_CASE("a renamed key still works, with one deprecation note naming the new key", "[schema]") {
+  Schema s = example_schema();
+  s.add_renamed("solver.cell_count", "solver.cells");
+  const auto doc =
+      parse_toml("[run]\nexperiment = \"lwr\"\n[solver]\ncell_count = 50\n", "old.toml");
+  const Config c = resolve(s, doc, {});
+  CHECK(c.get_int("solver.cells") == 50);
+  REQUIRE(c.deprecations().size() == 1);
+  CHECK_THAT(c.deprecations()[0], Contains("old.toml:4") && Contains("'solver.cell_count'") &&
+                                      Contains("use 'solver.cells'"));
+  // --set with the old spelling overrides the file, and is noted too.
+  const Config overridden = resolve(s, doc, {"solver.cell_count=70"});
+  CHECK(overridden.get_int("solver.cells") == 70);
+  CHECK(overridden.deprecations().size() == 2);
+  // The new spelling leaves no note.
+  CHECK(resolve(s, parse_toml("[solver]\ncells = 5\n[run]\nexperiment = \"x\"\n", "new.toml"), {})
+            .deprecations()
+            .empty());
+  // A rename must point at a declared key.
+  CHECK_THROWS_AS(s.add_renamed("solver.x", "solver.missing"), std::logic_error);
+}
+
+TEST_CASE("with_source names the experiment file in front of an input error", "[schema]") {
+  CHECK_THROWS_WITH(
+      with_source("e.toml", [] { throw tessera::InputError("key 'solver.cells' is bad"); }),
+      "e.toml: key 'solver.cells' is bad");
+  CHECK_NOTHROW(with_source("e.toml", [] {}));
+}

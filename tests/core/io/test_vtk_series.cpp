@@ -12,6 +12,21 @@ using namespace tessera;
 namespace fs = std::filesystem;
 
 namespace {
+// `count` unit line cells starting at cell `first` (x = first * dx), as one rank's piece.
+io::UnstructuredPiece line_cells(double dx, std::int64_t first, std::int64_t count) {
+  io::UnstructuredPiece piece;
+  for (std::int64_t i = 0; i <= count; ++i) {
+    piece.points.insert(piece.points.end(), {static_cast<double>(first + i) * dx, 0.0, 0.0});
+  }
+  piece.cell_offsets.push_back(0);
+  for (std::int64_t c = 0; c < count; ++c) {
+    piece.connectivity.insert(piece.connectivity.end(), {c, c + 1});
+    piece.cell_offsets.push_back(2 * (c + 1));
+    piece.cell_types.push_back(io::CellType::kLine);
+  }
+  return piece;
+}
+
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);
   std::ostringstream out;
@@ -28,7 +43,7 @@ TEST_CASE("a VTK series has one piece per rank, one pvtu per step and a pvd", "[
     io::VtkSeries series(MPI_COMM_WORLD, dir, "density");
     const std::int64_t per_rank = 4;
     for (int step = 0; step < 2; ++step) {
-      io::UnstructuredPiece piece = io::line_piece(0.0, 0.25, rank * per_rank, per_rank);
+      io::UnstructuredPiece piece = line_cells(0.25, rank * per_rank, per_rank);
       std::vector<double> values(per_rank, rank + 10.0 * step);
       piece.cell_data.push_back({"density", 1, values});
       series.write_step(0.1 * step, piece);
@@ -60,7 +75,7 @@ TEST_CASE("a VTK series has one piece per rank, one pvtu per step and a pvd", "[
 }
 
 TEST_CASE("inconsistent VTK pieces are rejected", "[vtk_series]") {
-  io::UnstructuredPiece piece = io::line_piece(0.0, 1.0, 0, 2);
+  io::UnstructuredPiece piece = line_cells(1.0, 0, 2);
   piece.cell_data.push_back({"density", 1, {1.0}});
   CHECK_THROWS_WITH(piece.check(), Catch::Matchers::Contains("density"));
 }

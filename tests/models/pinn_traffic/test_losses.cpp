@@ -35,7 +35,7 @@ TEST_CASE("the residual in normalised variables is the physical one rescaled", "
                rho_xx = p.rho_max * a * a * g_xx;
   const double physical =
       rho_t + p.v_max * (1 - 2 * rho / p.rho_max) * rho_x - p.viscosity * rho_xx;
-  const nn::LwrParameters q = p.residual_parameters();
+  const LwrResidualCoefficients q = p.residual_parameters();
   CHECK(q.rho_max == 1.0);
   const double normalised = g_t + q.v_max * (1 - 2 * g / q.rho_max) * g_x - q.viscosity * g_xx;
   CHECK(normalised * p.rho_max * c == Approx(physical).epsilon(1e-12));

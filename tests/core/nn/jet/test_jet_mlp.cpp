@@ -7,11 +7,15 @@
 
 #include "core/nn/jet_mlp.hpp"
 #include "core/runtime/error.hpp"
+#include "models/pinn_traffic/lwr_residual.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/gradient_check.hpp"
 
 using namespace tessera;
 using namespace tessera::nn;
+// The LWR residual (models/pinn_traffic) is the PDE loss these jets were built for.
+using tessera::models::pinn_traffic::lwr_residual_loss;
+using tessera::models::pinn_traffic::LwrResidualCoefficients;
 using tessera::testing::check_gradient;
 using tessera::testing::random_matrix;
 using tessera::testing::weighted_sum;
@@ -169,7 +173,7 @@ TEST_CASE("the LWR residual plus data misfit gradient matches finite differences
   for (auto kind : {ActivationKind::kTanh, ActivationKind::kSine}) {
     INFO(activation_name(kind));
     Net net({2, 8, 8, 8, 1}, kind, 23);
-    const LwrParameters lwr{1.3, 1.1, 0.005};
+    const LwrResidualCoefficients lwr{1.3, 1.1, 0.005};
     const Matrix<double> collocation = random_matrix(16, 2, 29, 0.6);
     const Matrix<double> observations = random_matrix(5, 2, 31, 0.6);
     const Matrix<double> data = random_matrix(5, 1, 37, 0.3);
@@ -196,7 +200,7 @@ TEST_CASE("chunked passes give the results of one pass over all points", "[jet_b
     INFO(activation_name(kind));
     const std::size_t n = 16;
     const Matrix<double> points = random_matrix(n, 2, 41, 0.7);
-    const LwrParameters lwr{1.0, 1.0, 0.005};
+    const LwrResidualCoefficients lwr{1.0, 1.0, 0.005};
 
     // Scalar u: forward_backward with the LWR loss in chunks of 5 (5, 5, 5, 1 points)
     // against forward + loss + backward over all points in one chunk.

@@ -9,10 +9,14 @@
 
 #include "core/io/hdf5_reader.hpp"
 #include "core/nn/jet_mlp.hpp"
+#include "models/pinn_traffic/lwr_residual.hpp"
 #include "tests/support/catch.hpp"
 
 using namespace tessera;
 using namespace tessera::nn;
+// The LWR residual (models/pinn_traffic) is the PDE loss these jets were built for.
+using tessera::models::pinn_traffic::lwr_residual_loss;
+using tessera::models::pinn_traffic::LwrResidualCoefficients;
 
 namespace {
 
@@ -60,8 +64,9 @@ double check_case(const io::Hdf5Reader& file, const std::string& name, double to
   std::vector<std::size_t> sizes;
   for (double s : file.read(g + "/sizes")) sizes.push_back(static_cast<std::size_t>(s));
   const ActivationKind kind = activation_from_name(file.read_string_attribute(g, "activation"));
-  const LwrParameters lwr{file.read_attribute(g, "v_max"), file.read_attribute(g, "rho_max"),
-                          file.read_attribute(g, "viscosity")};
+  const LwrResidualCoefficients lwr{file.read_attribute(g, "v_max"),
+                                    file.read_attribute(g, "rho_max"),
+                                    file.read_attribute(g, "viscosity")};
   ParameterStore<T> store;
   JetMlp<T> mlp;
   mlp.declare(store, "pinn", sizes, kind);

@@ -3,13 +3,14 @@
 #include <cmath>
 #include <vector>
 
-#include "core/nn/jet_mlp.hpp"
 #include "core/runtime/error.hpp"
+#include "models/pinn_traffic/lwr_residual.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/gradient_check.hpp"
 
 using namespace tessera;
 using namespace tessera::nn;
+using namespace tessera::models::pinn_traffic;
 using tessera::testing::check_gradient;
 using tessera::testing::random_matrix;
 
@@ -32,7 +33,7 @@ Matrix<double> make_jet(const std::vector<std::vector<double>>& rows) {
 TEST_CASE("LWR residual value and an exact solution", "[lwr_residual]") {
   Matrix<double> seed;
   // r = u_t + v_max (1 - 2u / rho_max) u_x - eps u_xx, by hand for two points.
-  const LwrParameters lwr{2.0, 4.0, 0.1};
+  const LwrResidualCoefficients lwr{2.0, 4.0, 0.1};
   const Matrix<double> jet = make_jet({{1.0, 0.5, -0.25, 2.0}, {3.0, -1.0, 0.5, 0.0}});
   const double r0 = -0.25 + 2.0 * (1 - 2 * 1.0 / 4.0) * 0.5 - 0.1 * 2.0;
   const double r1 = 0.5 + 2.0 * (1 - 2 * 3.0 / 4.0) * -1.0;
@@ -47,11 +48,11 @@ TEST_CASE("LWR residual value and an exact solution", "[lwr_residual]") {
       fan.push_back({0.5 * (1 - x / t), -0.5 / t, 0.5 * x / (t * t), 0.0});
     }
   }
-  CHECK(lwr_residual_loss(make_jet(fan), LwrParameters{}, seed) < 1e-30);
+  CHECK(lwr_residual_loss(make_jet(fan), LwrResidualCoefficients{}, seed) < 1e-30);
 }
 
 TEST_CASE("LWR residual and misfit seeds match finite differences", "[lwr_residual]") {
-  const LwrParameters lwr{1.2, 0.9, 0.005};
+  const LwrResidualCoefficients lwr{1.2, 0.9, 0.005};
   Matrix<double> jet = random_matrix(4 * 6, 1, 3);
   Matrix<double> seed, scratch;
   lwr_residual_loss(jet, lwr, seed, 0.5);
@@ -86,12 +87,13 @@ TEST_CASE("LWR residual and misfit seeds match finite differences", "[lwr_residu
 TEST_CASE("LWR residual and misfit errors say what is wrong", "[lwr_residual]") {
   Matrix<double> seed;
   CHECK_THROWS_WITH(
-      lwr_residual_loss(Matrix<double>("u", 8, 2), LwrParameters{}, seed),
+      lwr_residual_loss(Matrix<double>("u", 8, 2), LwrResidualCoefficients{}, seed),
       Catch::Matchers::Contains("[8 x 2]") && Catch::Matchers::Contains("output width 1"));
-  CHECK_THROWS_WITH(lwr_residual_loss(Matrix<double>("u", 6, 1), LwrParameters{}, seed),
+  CHECK_THROWS_WITH(lwr_residual_loss(Matrix<double>("u", 6, 1), LwrResidualCoefficients{}, seed),
                     Catch::Matchers::Contains("forward_values"));
-  CHECK_THROWS_AS(lwr_residual_loss(Matrix<double>("u", 8, 1), LwrParameters{1, 0, 0}, seed),
-                  InputError);
+  CHECK_THROWS_AS(
+      lwr_residual_loss(Matrix<double>("u", 8, 1), LwrResidualCoefficients{1, 0, 0}, seed),
+      InputError);
   CHECK_THROWS_WITH(data_misfit_loss(Matrix<double>("u", 8, 1), Matrix<double>("d", 3, 1), seed),
                     Catch::Matchers::Contains("[3 x 1]") && Catch::Matchers::Contains("[8 x 1]"));
 }

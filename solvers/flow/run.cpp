@@ -1,0 +1,330 @@
+#include "solvers/flow/run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <random>
+
+#include "core/io/vtk_series.hpp"
+#include "core/mesh/submesh.hpp"
+#include "core/mesh/vtk_piece.hpp"
+#include "core/runtime/error.hpp"
+#include "core/runtime/log.hpp"
+#include "core/runtime/progress.hpp"
+#include "core/runtime/runtime.hpp"
+#include "solvers/flow/trajectory_file.hpp"
+
+namespace tessera::solvers::flow {
+namespace {
+
+mesh::Mesh load_mesh(const FlowConfig& f) {
+  mesh::Mesh m = mesh::load_channel_mesh(f.mesh);
+  check_channel_mesh(m, f.mesh.from_file ? mesh::resolve_mesh_file(f.mesh) : "generated channel");
+  return m;
+}
+
+// This rank's VTK piece: the cells whose first vertex it owns, with vertex fields.
+struct PieceWriter {
+  mesh::Submesh part;
+  PieceWriter(const mesh::Mesh& m, const FlowSolver& solver, MPI_Comm comm) {
+    const int rank = runtime::comm_rank(comm);
+    const auto& plan = solver.plan();
+    std::vector<mesh::Index> cells;
+    for (std::size_t e = 0; e < m.num_cells(); ++e) {
+      const long long id = plan.local_id(m.cells[e * 3]);
+      if (id >= 0 && static_cast<std::size_t>(id) < plan.owned_count()) {
+        cells.push_back(static_cast<mesh::Index>(e));
+      }
+    }
+    (void)rank;
+    part = mesh::extract_cells(m, cells);
+  }
+  io::UnstructuredPiece piece(const std::vector<double>& velocity,
+                              const std::vector<double>& pressure) const {
+    mesh::Field u{"velocity", 2, {}}, p{"pressure", 1, {}};
+    for (mesh::Index g : part.global_points) {
+      u.values.push_back(velocity[2 * g]);
+      u.values.push_back(velocity[2 * g + 1]);
+      p.values.push_back(pressure[g]);
+    }
+    return mesh::to_vtk_piece(part.mesh, {u, p});
+  }
+};
+
+void write_fields(io::ResultsFile& results, const FlowSolver& solver) {
+  results.begin_field_step(solver.time());
+  const auto n = static_cast<std::int64_t>(solver.global_vertices());
+  const std::vector<std::int64_t>& rows = solver.owned_vertices();
+  results.write_field_rows("velocity", n, rows, solver.owned_vertex_velocity(), 2);
+  results.write_field_rows("pressure", n, rows, solver.owned_vertex_pressure(), 1);
+}
+
+void write_mesh(io::ResultsFile& results, const mesh::Mesh& m) {
+  results.write_root_array("/mesh/points", {m.num_points(), 2}, m.points);
+  std::vector<double> cells(m.cells.begin(), m.cells.end());
+  results.write_root_array("/mesh/cells", {m.num_cells(), 3}, cells);
+  std::vector<double> types;
+  for (mesh::NodeType t : m.node_types) types.push_back(static_cast<double>(t));
+  results.write_root_array("/mesh/node_type", {m.num_points()}, types);
+}
+
+FlowSummary run_single(const FlowConfig& f, const io::RunContext& ctx) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  mesh::Mesh m;
+  {
+    runtime::Timers::Scope scope(*ctx.timers, "mesh");
+    m = load_mesh(f);
+  }
+  const ChannelFlow& cf = f.flow;
+  FlowBoundary boundary;
+  boundary.velocity = channel_inflow(cf);
+  std::unique_ptr<FlowSolver> solver_ptr;
+  {
+    runtime::Timers::Scope scope(*ctx.timers, "setup");
+    solver_ptr = std::make_unique<FlowSolver>(ctx.comm, m, f.parameters, boundary, f.source);
+  }
+  FlowSolver& solver = *solver_ptr;
+  io::ResultsFile& results = *ctx.results;
+  write_mesh(results, m);
+  const bool vtk = f.vtk;
+  std::unique_ptr<io::VtkSeries> series;
+  std::unique_ptr<PieceWriter> pieces;
+  if (vtk) {
+    series = std::make_unique<io::VtkSeries>(ctx.comm, ctx.directory, "flow");
+    pieces = std::make_unique<PieceWriter>(m, solver, ctx.comm);
+  }
+  const double t_end = f.t_end;
+  const double dt = f.parameters.dt;
+  const double field_interval = f.field_interval;
+  const long long vtk_every = f.vtk_every;
+  const long long metrics_every = f.metrics_every;
+  const long long log_every = f.log_every;
+  const bool steady = f.steady;
+  const double steady_tolerance = f.steady_tolerance;
+  const double x0 = f.mesh.channel.cylinder_x, y0 = f.mesh.channel.cylinder_y,
+               r = f.mesh.channel.cylinder_radius;
+  long long outputs = 0;
+  auto output = [&] {
+    runtime::Timers::Scope scope(*ctx.timers, "output");
+    write_fields(results, solver);
+    if (series && outputs % vtk_every == 0) {
+      series->write_step(solver.time(), pieces->piece(solver.global_vertex_velocity(),
+                                                      solver.global_vertex_pressure()));
+    }
+    ++outputs;
+  };
+  runtime::log::info(str("flow: ", solver.global_vertices(), " vertices, ", solver.global_nodes(),
+                         " P2 nodes, ", m.num_cells(), " triangles on ",
+                         runtime::comm_size(ctx.comm), " rank(s); nu = ", f.parameters.viscosity,
+                         ", U_m = ", cf.max_inflow,
+                         ", Re = ", cf.mean_inflow() * cf.diameter / f.parameters.viscosity,
+                         ", dt = ", dt, ", t_end = ", t_end));
+  output();
+  const long long total_steps = static_cast<long long>(std::ceil(t_end / dt - 1e-9));
+  runtime::Progress progress("flow", static_cast<double>(total_steps),
+                             runtime::comm_rank(ctx.comm) == 0);
+  std::vector<double> times, drags, lifts;
+  Coefficients coefficients;
+  double delta_p = 0;
+  long long iterations = 0, pressure_iterations = 0;
+  StepReport report;
+  long long next_field = 1;
+  for (long long k = 1; k <= total_steps; ++k) {
+    try {
+      runtime::Timers::Scope scope(*ctx.timers, "solver");
+      report = solver.step();
+    } catch (const CollectiveError&) {
+      // Keep the last good state in the results file (left as run.h5.partial).
+      output();
+      results.set_attribute("/", "diverged_at_step", static_cast<double>(k));
+      throw;
+    }
+    iterations += report.linear_iterations();
+    pressure_iterations += report.pressure.iterations;
+    const bool last = k == total_steps || (steady && report.relative_change < steady_tolerance);
+    if (k % metrics_every == 0 || last) {
+      runtime::Timers::Scope scope(*ctx.timers, "forces");
+      coefficients = force_coefficients(solver.obstacle_forces(), cf);
+      delta_p = solver.pressure_at(x0 - r, y0) - solver.pressure_at(x0 + r, y0);
+      const double t = solver.time();
+      results.append_metric("drag_coefficient", t, coefficients.drag);
+      results.append_metric("lift_coefficient", t, coefficients.lift);
+      results.append_metric("pressure_difference", t, delta_p);
+      results.append_metric("pressure_iterations", t, report.pressure.iterations);
+      results.append_metric("momentum_iterations", t, report.momentum_x.iterations);
+      results.append_metric("steady_change", t, report.relative_change);
+      times.push_back(t);
+      drags.push_back(coefficients.drag);
+      lifts.push_back(coefficients.lift);
+    }
+    if (k % log_every == 0 || last) {
+      runtime::log::info(
+          str("flow step ", k, " t = ", solver.time(), ": c_D = ", coefficients.drag,
+              ", c_L = ", coefficients.lift, ", dp = ", delta_p, "; iterations momentum ",
+              report.momentum_x.iterations, "+", report.momentum_y.iterations, " (residual ",
+              report.momentum_x.final_residual, "), pressure ", report.pressure.iterations,
+              " (residual ", report.pressure.final_residual, "), correction ",
+              report.correction_x.iterations, "; CFL ", report.cfl, ", change ",
+              report.relative_change));
+      if (!report.pressure.converged || !report.momentum_x.converged) {
+        runtime::log::warn(str("flow step ", k, ": a linear solve stopped at the iteration cap ",
+                               "before its tolerance (raise solver.max_iterations)"));
+      }
+    }
+    if ((field_interval > 0 && solver.time() >= next_field * field_interval * (1 - 1e-9)) || last) {
+      output();
+      while (next_field * field_interval <= solver.time() * (1 + 1e-9) && field_interval > 0) {
+        ++next_field;
+      }
+    }
+    progress.update(static_cast<double>(k),
+                    str("t = ", solver.time(), " c_D = ", coefficients.drag));
+    if (last) break;
+  }
+  progress.finish(str(solver.steps_taken(), " steps"));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  results.set_attribute("/", "vertices", static_cast<double>(solver.global_vertices()));
+  results.set_attribute("/", "p2_nodes", static_cast<double>(solver.global_nodes()));
+  results.set_attribute("/", "triangles", static_cast<double>(m.num_cells()));
+  results.set_attribute("/", "steps", static_cast<double>(solver.steps_taken()));
+  results.set_attribute("/", "final_time", solver.time());
+  results.set_attribute("/", "run_seconds", seconds);
+  results.set_attribute(
+      "/", "linear_iterations_per_step",
+      static_cast<double>(iterations) / std::max<long long>(1, solver.steps_taken()));
+  results.set_attribute(
+      "/", "pressure_iterations_per_step",
+      static_cast<double>(pressure_iterations) / std::max<long long>(1, solver.steps_taken()));
+  results.set_attribute("/", "drag_coefficient", coefficients.drag);
+  results.set_attribute("/", "lift_coefficient", coefficients.lift);
+  results.set_attribute("/", "pressure_difference", delta_p);
+  results.set_attribute("/", "steady_change", report.relative_change);
+  // A steady run has no period, only the decay of the start-up oscillation.
+  const PeriodicStats ps =
+      steady ? PeriodicStats{} : periodic_stats(times, drags, lifts, f.periodic_from, cf);
+  if (ps.periods > 0) {
+    results.set_attribute("/", "strouhal", ps.strouhal);
+    results.set_attribute("/", "lift_periods", ps.periods);
+    results.set_attribute("/", "drag_max", ps.drag_max);
+    results.set_attribute("/", "drag_min", ps.drag_min);
+    results.set_attribute("/", "lift_max", ps.lift_max);
+    results.set_attribute("/", "lift_min", ps.lift_min);
+  }
+  FlowSummary summary;
+  summary.steps = solver.steps_taken();
+  summary.seconds = seconds;
+  summary.drag = coefficients.drag;
+  summary.lift = coefficients.lift;
+  summary.pressure_difference = delta_p;
+  summary.periodic = ps;
+  return summary;
+}
+
+double draw(std::mt19937_64& rng, const std::vector<double>& range) {
+  return range[0] + (range[1] - range[0]) * std::uniform_real_distribution<double>(0, 1)(rng);
+}
+
+FlowSummary run_dataset(const FlowConfig& f, const io::RunContext& ctx) {
+  const int rank = runtime::comm_rank(ctx.comm);
+  std::mt19937_64 rng(static_cast<std::uint64_t>(f.seed));
+  const long long frames = f.dataset.frames;
+  const long long per_frame = f.dataset.steps_per_frame;
+  const double dt = f.parameters.dt;
+  const double warmup = f.dataset.warmup;
+  const long long warmup_steps = static_cast<long long>(std::llround(warmup / dt));
+  const std::vector<std::pair<std::string, long long>> splits = {
+      {"train", f.dataset.train}, {"valid", f.dataset.valid}, {"test", f.dataset.test}};
+  long long total = 0;
+  for (const auto& s : splits) total += s.second;
+  runtime::Progress progress(
+      "dataset", static_cast<double>(total * (warmup_steps + frames * per_frame)), rank == 0);
+  long long done_steps = 0;
+  for (const auto& [split, count] : splits) {
+    if (count == 0) continue;
+    const std::string path = (std::filesystem::path(ctx.directory) / (split + ".h5")).string();
+    std::unique_ptr<TrajectoryFile> file;
+    if (rank == 0) file = std::make_unique<TrajectoryFile>(path);
+    for (long long k = 0; k < count; ++k) {
+      mesh::ChannelSpec spec = f.mesh.channel;
+      spec.cylinder_x = draw(rng, f.dataset.cylinder_x_range);
+      spec.cylinder_y = draw(rng, f.dataset.cylinder_y_range);
+      spec.cylinder_radius = draw(rng, f.dataset.radius_range);
+      const double um = draw(rng, f.dataset.inflow_range);
+      mesh::Mesh m;
+      {
+        runtime::Timers::Scope scope(*ctx.timers, "mesh");
+        m = mesh::generate_channel_mesh(spec);
+      }
+      ChannelFlow cf = f.flow;
+      cf.max_inflow = um;
+      cf.diameter = 2 * spec.cylinder_radius;
+      cf.cylinder_x = spec.cylinder_x;
+      cf.cylinder_y = spec.cylinder_y;
+      cf.cylinder_radius = spec.cylinder_radius;
+      FlowParameters p = f.parameters;
+      p.velocity_limit = f.velocity_limit_factor * um;
+      if (f.curved_cylinder) {
+        p.obstacle_circle = Circle{spec.cylinder_x, spec.cylinder_y, spec.cylinder_radius};
+      }
+      FlowBoundary boundary;
+      boundary.velocity = channel_inflow(cf);
+      FlowSolver solver(ctx.comm, m, p, boundary, str(split, " trajectory ", k));
+      std::vector<std::vector<double>> velocity, pressure;
+      std::unique_ptr<io::VtkSeries> series;
+      std::unique_ptr<PieceWriter> pieces;
+      if (f.vtk) {
+        series = std::make_unique<io::VtkSeries>(ctx.comm, ctx.directory, str(split, "_", k));
+        pieces = std::make_unique<PieceWriter>(m, solver, ctx.comm);
+      }
+      for (long long s = 0; s < warmup_steps + frames * per_frame; ++s) {
+        if (s >= warmup_steps && (s - warmup_steps) % per_frame == 0) {
+          runtime::Timers::Scope scope(*ctx.timers, "output");
+          velocity.push_back(solver.global_vertex_velocity());
+          pressure.push_back(solver.global_vertex_pressure());
+          if (series)
+            series->write_step(solver.time(), pieces->piece(velocity.back(), pressure.back()));
+        }
+        if (static_cast<long long>(velocity.size()) == frames) break;
+        runtime::Timers::Scope scope(*ctx.timers, "solver");
+        solver.step();
+        progress.update(static_cast<double>(++done_steps), str(split, " ", k + 1, "/", count));
+      }
+      const double re = cf.mean_inflow() * cf.diameter / p.viscosity;
+      if (rank == 0) {
+        file->write_trajectory(static_cast<int>(k), m, velocity, pressure, dt * per_frame,
+                               {{"max_inflow", um},
+                                {"mean_inflow", cf.mean_inflow()},
+                                {"cylinder_x", spec.cylinder_x},
+                                {"cylinder_y", spec.cylinder_y},
+                                {"cylinder_radius", spec.cylinder_radius},
+                                {"viscosity", p.viscosity},
+                                {"reynolds", re},
+                                {"solver_dt", dt},
+                                {"start_time", warmup}});
+      }
+      runtime::log::info(str("dataset ", split, " ", k, ": U_m = ", um, ", cylinder (",
+                             spec.cylinder_x, ", ", spec.cylinder_y, ") r = ", spec.cylinder_radius,
+                             ", Re = ", re, ", ", m.num_points(), " nodes, ", velocity.size(),
+                             " frames"));
+    }
+    if (rank == 0) file->close();
+    MPI_Barrier(ctx.comm);
+    ctx.results->set_attribute("/", split + "_trajectories", static_cast<double>(count));
+  }
+  progress.finish();
+  FlowSummary summary;
+  summary.steps = done_steps;
+  summary.trajectories = total;
+  return summary;
+}
+
+}  // namespace
+
+FlowSummary run_flow(const FlowConfig& config, const io::RunContext& context) {
+  return config.dataset.enabled() ? run_dataset(config, context) : run_single(config, context);
+}
+
+}  // namespace tessera::solvers::flow
