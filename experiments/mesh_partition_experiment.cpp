@@ -1,184 +1,27 @@
-// The mesh-partition experiment: generate (Gmsh DFG channel) or read a mesh, partition its
-// node graph with METIS, and show the partition: a VTK field per node (ParaView colours
-// the ranks), the partition statistics in the results file, and, when the run has one
-// rank per part, the halo each rank builds for K-hop operators.
-#include <filesystem>
-
-#include "core/graph/csr_graph.hpp"
-#include "core/io/vtk_series.hpp"
-#include "core/mesh/broadcast.hpp"
-#include "core/mesh/channel_config.hpp"
-#include "core/mesh/submesh.hpp"
-#include "core/mesh/vtk_piece.hpp"
-#include "core/parallel/halo_plan.hpp"
-#include "core/parallel/partition.hpp"
-#include "core/runtime/error.hpp"
+// The mesh_partition experiment: a mesh (the Gmsh channel or a file) partitioned with
+// METIS over the ranks, shown in ParaView (core/mesh/partition_view owns the keys, the
+// configuration and the driver).
+#include "core/mesh/partition_view.hpp"
 #include "core/runtime/log.hpp"
-#include "core/runtime/runtime.hpp"
 #include "experiments/experiment.hpp"
 
 namespace tessera::experiments {
-namespace {
-
-using config::at_least;
-
-void add_partition_keys(config::Schema& s) {
-  mesh::add_channel_mesh_keys(s);
-  s.add_string("partition.method", std::string("metis"), {"metis", "blocks"},
-               "metis: k-way graph partition; blocks: contiguous node ids (for comparison)");
-  s.add_int("partition.parts", 0, at_least(0),
-            "number of parts; 0: one per rank (then each rank also builds its halo)");
-  s.add_int("partition.halo_hops", 1, at_least(1), "hops of the halo (K for K-hop operators)");
-}
-
-void check_partition(const config::Config& c, int ranks) {
-  const std::int64_t parts = c.get_int("partition.parts");
-  if (parts != 0 && parts != ranks && ranks > 1) {
-    throw InputError(str(c.source(), ": key 'partition.parts' = ", parts, " with ", ranks,
-                         " ranks: expected 0 or ", ranks,
-                         " (a partition into other part counts is computed on one rank)"));
-  }
-  const mesh::ChannelMeshConfig m = mesh::channel_mesh_from_config(c);
-  if (m.from_file) config::with_source(c.source(), [&] { mesh::resolve_mesh_file(m); });
-}
-
-mesh::Mesh load_mesh(const config::Config& c) {
-  mesh::Mesh m;
-  config::with_source(c.source(),
-                      [&] { m = mesh::load_channel_mesh(mesh::channel_mesh_from_config(c)); });
-  return m;
-}
-
-graph::HostCsr node_graph(const mesh::Mesh& m) {
-  if (m.cell_kind != mesh::CellKind::kTriangle) {
-    throw InputError("mesh partition: only triangle meshes are supported so far");
-  }
-  std::vector<std::array<graph::Index, 3>> triangles(m.num_cells());
-  for (std::size_t c = 0; c < m.num_cells(); ++c) {
-    for (int k = 0; k < 3; ++k) triangles[c][k] = static_cast<graph::Index>(m.cells[3 * c + k]);
-  }
-  return graph::to_host(graph::csr_from_triangles(m.num_points(), triangles, false));
-}
-
-void run_partition(const config::Config& c, RunContext& ctx) {
-  const int rank = runtime::comm_rank(ctx.comm);
-  const int ranks = runtime::comm_size(ctx.comm);
-  mesh::Mesh m;
-  {
-    runtime::Timers::Scope scope(*ctx.timers, "mesh");
-    // Gmsh is serial and files are read once: rank 0 makes the mesh, everyone gets it.
-    if (rank == 0) m = load_mesh(c);
-    mesh::broadcast_mesh(ctx.comm, m);
-  }
-  runtime::log::info(str("mesh: ", m.num_points(), " nodes, ", m.num_cells(), " triangles"));
-  const graph::HostCsr graph = node_graph(m);
-  const std::int64_t parts_key = c.get_int("partition.parts");
-  const int parts = parts_key == 0 ? ranks : static_cast<int>(parts_key);
-  const int hops = static_cast<int>(c.get_int("partition.halo_hops"));
-
-  parallel::Partition partition;
-  {
-    runtime::Timers::Scope scope(*ctx.timers, "partition");
-    if (rank == 0) {
-      partition =
-          c.get_string("partition.method") == "metis"
-              ? parallel::partition_metis(graph, parts, static_cast<int>(c.get_int("run.seed")))
-              : parallel::partition_blocks(graph.num_nodes(), parts);
-    }
-    partition.parts = parts;
-    partition.owner.resize(graph.num_nodes());
-    MPI_Bcast(partition.owner.data(), static_cast<int>(partition.owner.size()), MPI_INT, 0,
-              ctx.comm);
-  }
-  const parallel::PartitionStats stats = parallel::partition_stats(graph, partition, hops);
-  runtime::log::info(str("partition: ", parts, " parts (", c.get_string("partition.method"),
-                         "), edge cut ", stats.edge_cut, ", imbalance ", stats.imbalance,
-                         ", halo fraction ", stats.halo_fraction(), " for ", hops, " hop(s)"));
-
-  io::ResultsFile& results = *ctx.results;
-  const std::uint64_t n = graph.num_nodes();
-  std::vector<double> owner(partition.owner.begin(), partition.owner.end());
-  results.write_root_array("/mesh/points", {n, static_cast<std::uint64_t>(m.dimension)}, m.points);
-  results.write_root_array("/mesh/cells", {m.num_cells(), 3},
-                           std::vector<double>(m.cells.begin(), m.cells.end()));
-  std::vector<double> types;
-  for (const mesh::NodeType t : m.node_types) types.push_back(static_cast<double>(t));
-  if (!types.empty()) results.write_root_array("/mesh/node_type", {n}, types);
-  results.write_root_array("/partition/owner", {n}, owner);
-  auto as_double = [](const std::vector<long long>& v) {
-    return std::vector<double>(v.begin(), v.end());
-  };
-  const std::uint64_t p = static_cast<std::uint64_t>(parts);
-  results.write_root_array("/partition/owned", {p}, as_double(stats.owned));
-  results.write_root_array("/partition/halo", {p}, as_double(stats.halo));
-  results.write_root_array("/partition/neighbours", {p}, as_double(stats.neighbours));
-  results.set_attribute("/partition/owner", "edge_cut", static_cast<double>(stats.edge_cut));
-  results.set_attribute("/partition/owner", "imbalance", stats.imbalance);
-  results.set_attribute("/partition/owner", "halo_fraction", stats.halo_fraction());
-  results.set_attribute("/partition/owner", "halo_hops", static_cast<double>(hops));
-  results.set_attribute("/partition/owner", "method", c.get_string("partition.method"));
-
-  // A cell belongs to the part of its first node: every cell is written exactly once.
-  std::vector<mesh::Index> my_cells;
-  const bool one_rank_per_part = parts == ranks;
-  for (std::size_t cell = 0; cell < m.num_cells(); ++cell) {
-    const int part = partition.owner[m.cells[3 * cell]];
-    if ((one_rank_per_part && part == rank) || (!one_rank_per_part && rank == 0)) {
-      my_cells.push_back(static_cast<mesh::Index>(cell));
-    }
-  }
-
-  if (one_rank_per_part) {
-    runtime::Timers::Scope scope(*ctx.timers, "halo_plan");
-    const parallel::HaloPlan plan(ctx.comm, graph, partition.owner, hops);
-    long long ghosts = static_cast<long long>(plan.ghost_count());
-    std::vector<long long> all_ghosts(ranks);
-    MPI_Gather(&ghosts, 1, MPI_LONG_LONG, all_ghosts.data(), 1, MPI_LONG_LONG, 0, ctx.comm);
-    results.write_root_array("/partition/plan_ghosts", {p}, as_double(all_ghosts));
-    // The partition as a field in the global node order, each rank writing its nodes.
-    std::vector<std::int64_t> rows(plan.global_ids().begin(),
-                                   plan.global_ids().begin() + plan.owned_count());
-    results.begin_field_step(0.0);
-    results.write_field_rows("partition", static_cast<std::int64_t>(n), rows,
-                             std::vector<double>(rows.size(), static_cast<double>(rank)));
-    runtime::log::info(str("halo: rank 0 owns ", plan.owned_count(), " nodes with ",
-                           plan.ghost_count(), " ghosts and ", plan.neighbours().size(),
-                           " neighbour rank(s)"));
-  }
-
-  if (c.get_bool("output.vtk")) {
-    runtime::Timers::Scope scope(*ctx.timers, "output");
-    io::VtkSeries series(ctx.comm, ctx.directory, "partition");
-    io::UnstructuredPiece piece;
-    piece.cell_offsets.push_back(0);
-    if (!my_cells.empty()) {
-      const mesh::Submesh part = mesh::extract_cells(m, my_cells);
-      std::vector<double> node_part(part.global_points.size());
-      for (std::size_t i = 0; i < node_part.size(); ++i) {
-        node_part[i] = partition.owner[part.global_points[i]];
-      }
-      piece = mesh::to_vtk_piece(part.mesh, {{"partition", 1, node_part}});
-      std::vector<double> global_id(part.global_points.begin(), part.global_points.end());
-      piece.point_data.push_back({"global_id", 1, global_id});
-      std::vector<double> cell_part(part.global_cells.size());
-      for (std::size_t k = 0; k < cell_part.size(); ++k) {
-        cell_part[k] = partition.owner[m.cells[3 * part.global_cells[k]]];
-      }
-      piece.cell_data.push_back({"partition", 1, cell_part});
-    }
-    series.write_step(0.0, piece);
-  }
-}
-
-}  // namespace
 
 ExperimentKind mesh_partition_experiment_kind() {
   ExperimentKind kind;
   kind.name = "mesh_partition";
   kind.description = "generate or read a mesh, partition it with METIS, show parts and halos";
-  kind.add_keys = add_partition_keys;
-  kind.check = check_partition;
-  kind.run = run_partition;
+  kind.add_keys = mesh::add_mesh_partition_keys;
+  kind.check = [](const config::Config& c, int ranks) {
+    mesh::validate(mesh::mesh_partition_from_config(c), ranks);
+  };
+  kind.run = [](const config::Config& c, RunContext& context) {
+    const mesh::PartitionSummary s =
+        mesh::run_mesh_partition(mesh::mesh_partition_from_config(c), context);
+    runtime::log::info(str("mesh_partition done: ", s.nodes, " nodes in ", s.parts,
+                           " parts, edge cut ", s.edge_cut, ", imbalance ", s.imbalance,
+                           ", halo fraction ", s.halo_fraction));
+  };
   return kind;
 }
 
