@@ -1,0 +1,127 @@
+// The mesh transformer: parameter gradients of the whole model against central finite
+// differences in double, and forward output and every parameter gradient against the
+// plain-PyTorch model of analysis/reference/reference_mesh_transformer.py (float32,
+// tests/reference/mesh_transformer.h5).
+#include "models/mesh_transformer/transformer.hpp"
+
+#include "core/graph/neighbourhoods.hpp"
+#include "tests/support/catch.hpp"
+#include "tests/support/gradient_check.hpp"
+#include "tests/support/torch_reference.hpp"
+
+using namespace tessera;
+using namespace tessera::models::mesh_transformer;
+using tessera::testing::check_gradient;
+using tessera::testing::random_matrix;
+using tessera::testing::weighted_sum;
+
+namespace {
+
+const char* const kReference = TESSERA_SOURCE_DIR "/tests/reference/mesh_transformer.h5";
+
+}  // namespace
+
+TEST_CASE("mesh transformer parameter gradients match finite differences", "[transformer_fd]") {
+  const auto mesh = graph::grid_triangle_mesh(4, 3);
+  const graph::CsrGraph adjacency = graph::csr_from_triangles(mesh.num_nodes(), mesh.triangles,
+                                                              /*self_loops=*/false);
+  // A second block on another graph (2-hop with self loops), as augmentations give.
+  const graph::CsrGraph two_hop =
+      graph::to_device(graph::k_hop(graph::to_host(adjacency), 2, true));
+  const std::vector<const graph::CsrGraph*> graphs = {&adjacency, &two_hop};
+  TransformerOptions o;
+  o.inputs = 5;
+  o.outputs = 2;
+  o.dim = 8;
+  o.layers = 2;
+  o.heads = 2;
+  o.mlp_factor = 3;
+  nn::ParameterStore<double> store;
+  MeshTransformer<double> model;
+  model.declare(store, o);
+  store.finalize();
+  model.init(store, 7);
+  const Matrix<double> x = random_matrix(mesh.num_nodes(), o.inputs, 11);
+  const Matrix<double> r = random_matrix(mesh.num_nodes(), o.outputs, 12);
+  store.zero_grad();
+  model.forward(store, x, graphs);
+  model.backward(store, r);
+  auto loss = [&] { return weighted_sum(model.forward(store, x, graphs), r); };
+  const auto check = check_gradient(store.params(), store.grads(), loss, 1e-6, 400);
+  INFO("worst parameter " << check.worst_index << " of " << store.size());
+  CHECK(check.max_relative_error < 1e-6);
+}
+
+TEST_CASE("block hooks see every block's input and input gradient", "[transformer_fd]") {
+  const auto mesh = graph::grid_triangle_mesh(3, 3);
+  const graph::CsrGraph a = graph::csr_from_triangles(mesh.num_nodes(), mesh.triangles, false);
+  TransformerOptions o;
+  o.inputs = 3;
+  o.dim = 4;
+  o.layers = 3;
+  o.heads = 1;
+  nn::ParameterStore<double> store;
+  MeshTransformer<double> model;
+  model.declare(store, o);
+  store.finalize();
+  model.init(store, 1);
+  std::vector<std::size_t> forward_calls, backward_calls;
+  const Matrix<double> x = random_matrix(mesh.num_nodes(), o.inputs, 3);
+  model.forward(store, x, {&a, &a, &a}, [&](std::size_t l, const Matrix<double>& rows) {
+    CHECK(rows.extent(0) == mesh.num_nodes());
+    CHECK(rows.extent(1) == o.dim);
+    forward_calls.push_back(l);
+  });
+  model.backward(store, random_matrix(mesh.num_nodes(), o.outputs, 4),
+                 [&](std::size_t l, const Matrix<double>&) { backward_calls.push_back(l); });
+  CHECK(forward_calls == std::vector<std::size_t>{0, 1, 2});
+  CHECK(backward_calls == std::vector<std::size_t>{2, 1, 0});
+  CHECK_THROWS_WITH(model.forward(store, x, {&a}), Catch::Matchers::Contains("3 blocks"));
+}
+
+TEST_CASE("mesh transformer shapes are checked", "[transformer_fd]") {
+  nn::ParameterStore<float> store;
+  MeshTransformer<float> model;
+  TransformerOptions o;
+  o.dim = 30;
+  o.heads = 4;
+  CHECK_THROWS_WITH(model.declare(store, o), Catch::Matchers::Contains("model.heads = 4"));
+}
+
+TEST_CASE("mesh transformer agrees with PyTorch", "[torch_reference]") {
+  io::Hdf5Reader file(kReference);
+  const graph::CsrGraph graph = testing::reference_grid_graph(file, /*self_loops=*/false);
+  const auto attribute = [&](const char* name) {
+    return static_cast<std::size_t>(file.read_attribute("/transformer", name));
+  };
+  TransformerOptions o;
+  o.inputs = attribute("inputs");
+  o.outputs = attribute("outputs");
+  o.dim = attribute("dim");
+  o.layers = attribute("layers");
+  o.heads = attribute("heads");
+  o.mlp_factor = attribute("mlp_factor");
+  nn::ParameterStore<float> store;
+  MeshTransformer<float> model;
+  model.declare(store, o);
+  store.finalize();
+  testing::load_weights(file, "/transformer", store);
+  const std::vector<const graph::CsrGraph*> graphs(o.layers, &graph);
+  const Matrix<float> x = testing::read_matrix(file, "/transformer/x");
+  testing::check_close("output", testing::host_values(model.forward(store, x, graphs)),
+                       file.read("/transformer/y"));
+  store.zero_grad();
+  model.backward(store, testing::read_matrix(file, "/transformer/dy"));
+  for (std::size_t id = 0; id < store.slices().size(); ++id) {
+    const std::string& name = store.slice(static_cast<int>(id)).name;
+    // The key bias shifts each softmax row by a constant: its gradient is zero up to
+    // round-off in both codes, compared on the scale of the key weight's gradient.
+    double scale = 0;
+    if (name.find("wk.bias") != std::string::npos) {
+      scale = testing::norm(
+          file.read("/transformer/grads/" + name.substr(0, name.size() - 4) + "weight"));
+    }
+    testing::check_close("gradient of " + name, store.get_slice(static_cast<int>(id), true),
+                         file.read("/transformer/grads/" + name), scale);
+  }
+}
