@@ -1,14 +1,18 @@
 #!/usr/bin/python3
-"""Reference values for the mesh transformer (tests/reference/mesh_transformer.h5).
+"""Reference values for the mesh transformer and MeshGraphNet (tests/reference/mesh_transformer.h5).
 
 Plain PyTorch of models/mesh_transformer/transformer.hpp (graph-physics'
 EncodeTransformDecode): encoder Linear 11->d->d->d->d with ReLU between and RMSNorm,
 L pre-norm blocks (RMSNorm, graph-masked multi-head attention from reference_graph.py,
 RMSNorm, gated MLP W3(GELU(W1 h) * W2 h)), decoder Linear d->d->d->d->2 with ReLU
 between. Attention graph: the mesh edges without self-loops (graph-physics' default).
-Computed in float32 and stored as float64: the features x, every weight (named like the
-C++ parameter slices), the upstream gradient dy, the output y and every parameter
-gradient of L = sum(y * dy).
+MeshGraphNet (models/mesh_transformer/mesh_graph_net.hpp): node and edge encoders
+(3 Linear layers with ReLU between, then LayerNorm), blocks m = LN(MLP_e([v_s, v_r, e])),
+v += LN(MLP_v([v, sum of m over received edges])), e += m, decoder without norm; edges
+in CSR row order (row r: the edges received by r), features sender - receiver position
+and its length. Computed in float32 and stored as float64: the inputs, every weight
+(named like the C++ parameter slices), the upstream gradient dy, the output y and every
+parameter gradient of L = sum(y * dy).
 
 Run with Debian's python (torch 1.13): /usr/bin/python3 analysis/reference/reference_mesh_transformer.py
 """
@@ -26,6 +30,7 @@ from reference_graph import GraphMultiHeadAttention, csr_from_triangles, grid_tr
 
 NX, NY = 5, 4  # grid_triangle_mesh(5, 4): 20 nodes
 INPUTS, OUTPUTS, DIM, LAYERS, HEADS, MLP_FACTOR = 11, 2, 16, 2, 4, 3
+LATENT, BLOCKS, EDGE_INPUTS = 16, 2, 3
 EPS = 1e-6  # nn::RMSNorm's default
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "reference",
                    "mesh_transformer.h5")
@@ -99,6 +104,74 @@ class MeshTransformer(nn.Module):
             yield name, p
 
 
+class NormedMlp(nn.Module):
+    def __init__(self, inputs):
+        super().__init__()
+        self.mlp = mlp([inputs, LATENT, LATENT, LATENT])
+        self.norm = nn.LayerNorm(LATENT)
+
+    def forward(self, x):
+        return self.norm(run_mlp(self.mlp, x))
+
+
+class MeshGraphNetBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.edge = NormedMlp(3 * LATENT)
+        self.node = NormedMlp(2 * LATENT)
+
+    def forward(self, v, e, receivers, senders):
+        m = self.edge(torch.cat([v[senders], v[receivers], e], dim=1))
+        aggregate = torch.zeros_like(v).index_add(0, receivers, m)
+        return v + self.node(torch.cat([v, aggregate], dim=1)), e + m
+
+
+class MeshGraphNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.node_encoder = NormedMlp(INPUTS)
+        self.edge_encoder = NormedMlp(EDGE_INPUTS)
+        self.blocks = nn.ModuleList([MeshGraphNetBlock() for _ in range(BLOCKS)])
+        self.decoder = mlp([LATENT, LATENT, LATENT, OUTPUTS])
+
+    def forward(self, nodes, edges, receivers, senders):
+        v, e = self.node_encoder(nodes), self.edge_encoder(edges)
+        for block in self.blocks:
+            v, e = block(v, e, receivers, senders)
+        return run_mlp(self.decoder, v)
+
+    def cpp_names(self):
+        for name, p in self.named_parameters():
+            for old, new in (("node_encoder.mlp.", "encoder.node."),
+                             ("node_encoder.norm.", "encoder.node_norm."),
+                             ("edge_encoder.mlp.", "encoder.edge."),
+                             ("edge_encoder.norm.", "encoder.edge_norm."),
+                             (".edge.mlp.", ".edge_mlp."), (".edge.norm.", ".edge_norm."),
+                             (".node.mlp.", ".node_mlp."), (".node.norm.", ".node_norm.")):
+                name = name.replace(old, new)
+            if name.startswith("blocks."):
+                _, index, rest = name.split(".", 2)
+                name = f"block{index}.{rest}"
+            yield name, p
+
+
+def write_case(f, group, model, inputs, dy, attrs):
+    """Forward, L = sum(y * dy), backward; inputs: dataset name -> tensor (also stored)."""
+    as64 = lambda t: t.detach().numpy().astype(np.float64)
+    y = model(*inputs.values())
+    (y * dy).sum().backward()
+    g = f.create_group(group)
+    for key, value in attrs.items():
+        g.attrs[key] = value
+    for key, value in inputs.items():
+        if value.is_floating_point():
+            g[key] = as64(value)
+    g["dy"], g["y"] = as64(dy), as64(y)
+    for name, p in model.cpp_names():
+        g[f"params/{name}"] = as64(p)
+        g[f"grads/{name}"] = as64(p.grad)
+
+
 def main():
     warnings.filterwarnings("ignore", message="scatter_reduce")  # "in beta", fine in 1.13
     torch.manual_seed(20261205)
@@ -113,25 +186,35 @@ def main():
             if isinstance(module, RMSNorm):
                 module.weight.add_(0.2 * torch.randn(DIM))
     x = torch.randn(num_nodes, INPUTS)
-    dy = torch.randn(num_nodes, OUTPUTS)
-    y = model(x, dst, src)
-    (y * dy).sum().backward()
 
-    as64 = lambda t: t.detach().numpy().astype(np.float64)
+    # MeshGraphNet on the same graph: random node positions, edges in CSR row order.
+    mgn = MeshGraphNet()
+    with torch.no_grad():
+        for module in mgn.modules():
+            if isinstance(module, nn.LayerNorm):
+                module.weight.add_(0.2 * torch.randn(LATENT))
+                module.bias.add_(0.2 * torch.randn(LATENT))
+    positions = torch.rand(num_nodes, 2)
+    relative = positions[src] - positions[dst]
+    edges = torch.cat([relative, relative.norm(dim=1, keepdim=True)], dim=1)
+    nodes = torch.randn(num_nodes, INPUTS)
+
     with h5py.File(OUT, "w") as f:
         g = f.create_group("graph")
         g.attrs["nx"], g.attrs["ny"] = NX, NY
         g["row_ptr"], g["col_idx"] = row_ptr, col_idx
-        m = f.create_group("transformer")
-        for key, value in dict(inputs=INPUTS, outputs=OUTPUTS, dim=DIM, layers=LAYERS,
-                               heads=HEADS, mlp_factor=MLP_FACTOR).items():
-            m.attrs[key] = value
-        m["x"], m["dy"], m["y"] = as64(x), as64(dy), as64(y)
-        for name, p in model.cpp_names():
-            m[f"params/{name}"] = as64(p)
-            m[f"grads/{name}"] = as64(p.grad)
+        write_case(f, "transformer", model, {"x": x, "dst": dst, "src": src},
+                   torch.randn(num_nodes, OUTPUTS),
+                   dict(inputs=INPUTS, outputs=OUTPUTS, dim=DIM, layers=LAYERS, heads=HEADS,
+                        mlp_factor=MLP_FACTOR))
+        write_case(f, "meshgraphnet", mgn,
+                   {"nodes": nodes, "edges": edges, "receivers": dst, "senders": src},
+                   torch.randn(num_nodes, OUTPUTS),
+                   dict(node_inputs=INPUTS, edge_inputs=EDGE_INPUTS, outputs=OUTPUTS,
+                        latent=LATENT, blocks=BLOCKS))
     print(f"wrote {os.path.normpath(OUT)}: {num_nodes} nodes, {len(col_idx)} edges, "
-          f"{sum(p.numel() for p in model.parameters())} parameters")
+          f"{sum(p.numel() for p in model.parameters())} and "
+          f"{sum(p.numel() for p in mgn.parameters())} parameters")
 
 
 if __name__ == "__main__":
