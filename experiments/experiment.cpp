@@ -11,7 +11,8 @@ const std::vector<ExperimentKind>& experiment_kinds() {
                                                      flow_experiment_kind(),
                                                      pinn_traffic_experiment_kind(),
                                                      mesh_partition_experiment_kind(),
-                                                     hopfield_experiment_kind()};
+                                                     hopfield_experiment_kind(),
+                                                     mesh_transformer_experiment_kind()};
   return kinds;
 }
 

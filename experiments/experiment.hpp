@@ -58,4 +58,7 @@ ExperimentKind mesh_partition_experiment_kind();
 // Modern Hopfield networks (models/hopfield): capacity, beta sweep, images, learning.
 ExperimentKind hopfield_experiment_kind();
 
+// The mesh transformer and MeshGraphNet on flow trajectories (models/mesh_transformer).
+ExperimentKind mesh_transformer_experiment_kind();
+
 }  // namespace tessera::experiments

@@ -30,18 +30,22 @@ class Timers {
   // min/mean/max total (a rank that never entered a region counts 0 s).
   std::vector<RegionStats> reduce(MPI_Comm comm) const;
 
-  // Times one scope: Timers::Scope scope(timers, "solver.step");
+  // Times one scope: Timers::Scope scope(timers, "solver.step"). The pointer form is for
+  // code whose caller may pass no timers (nullptr: nothing is timed).
   class Scope {
    public:
-    Scope(Timers& timers, std::string name) : timers_(timers), name_(std::move(name)) {
-      timers_.start(name_);
+    Scope(Timers& timers, std::string name) : Scope(&timers, std::move(name)) {}
+    Scope(Timers* timers, std::string name) : timers_(timers), name_(std::move(name)) {
+      if (timers_) timers_->start(name_);
     }
-    ~Scope() { timers_.stop(name_); }
+    ~Scope() {
+      if (timers_) timers_->stop(name_);
+    }
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;
 
    private:
-    Timers& timers_;
+    Timers* timers_;
     std::string name_;
   };
 

@@ -30,23 +30,6 @@ class SplitComm {
   MPI_Comm comm_ = MPI_COMM_NULL;
 };
 
-// Optional timer scope.
-class Timed {
- public:
-  Timed(runtime::Timers* timers, const char* name) : timers_(timers), name_(name) {
-    if (timers_) timers_->start(name_);
-  }
-  ~Timed() {
-    if (timers_) timers_->stop(name_);
-  }
-  Timed(const Timed&) = delete;
-  Timed& operator=(const Timed&) = delete;
-
- private:
-  runtime::Timers* timers_;
-  const char* name_;
-};
-
 // Every task's parameters on every rank: the first rank of the group that trains a task
 // contributes it, all others zeros, and one all-reduce sums them (exactly: one non-zero
 // term per entry).
@@ -152,7 +135,7 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
   while (done < per_task) {
     const long long steps = interval < per_task - done ? interval : per_task - done;
     {
-      const Timed timed(timers, "pinn.adam");
+      const runtime::Timers::Scope timed(timers, "pinn.adam");
       for (auto& task : tasks) {
         for (long long s = 0; s < steps; ++s) task->adam_step();
       }
@@ -162,7 +145,7 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
     record.phase = "adam";
     record.evaluations = done * task_count;
     if (task_count > 1) {
-      const Timed timed(timers, "pinn.transfer");
+      const runtime::Timers::Scope timed(timers, "pinn.transfer");
       std::vector<std::vector<double>> all =
           gather_parameters(comm, group_rank == 0, ids, tasks, task_count, parameter_count);
       for (const auto& p : all) record.validation.push_back(validator->objective(p).total);
@@ -201,7 +184,7 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
       }
     }
     {
-      const Timed timed(timers, "pinn.evaluation");
+      const runtime::Timers::Scope timed(timers, "pinn.evaluation");
       if (main) {
         record.terms = main->last_terms();
         record.metrics = main->evaluate(setup.evaluation);
@@ -244,7 +227,7 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
           ? options.lbfgs_evaluations + options.adam_evaluations - result.adam_evaluations
           : 0;
   if (lbfgs_budget > 0) {
-    const Timed timed(timers, "pinn.lbfgs");
+    const runtime::Timers::Scope timed(timers, "pinn.lbfgs");
     result.lbfgs_evaluations = final_task.lbfgs(
         lbfgs_budget, options.log_every, [&](long long used, const LossTerms& terms) {
           TrainingRecord record;
@@ -252,7 +235,7 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
           record.evaluations = result.adam_evaluations + used;
           record.terms = terms;
           {
-            const Timed evaluation(timers, "pinn.evaluation");
+            const runtime::Timers::Scope evaluation(timers, "pinn.evaluation");
             record.metrics = final_task.evaluate(setup.evaluation);
           }
           record.seconds = elapsed();
@@ -261,7 +244,7 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
     last_terms = final_task.last_terms();
   }
   {
-    const Timed timed(timers, "pinn.evaluation");
+    const runtime::Timers::Scope timed(timers, "pinn.evaluation");
     result.metrics = final_task.evaluate(setup.evaluation);
     result.prediction = final_task.predict(setup.evaluation);
   }

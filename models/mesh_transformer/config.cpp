@@ -1,0 +1,176 @@
+#include "models/mesh_transformer/config.hpp"
+
+#include <filesystem>
+#include <sstream>
+
+#include "core/io/data_root.hpp"
+#include "core/io/hdf5_reader.hpp"
+#include "core/runtime/error.hpp"
+
+namespace tessera::models::mesh_transformer {
+
+using config::at_least;
+using config::between;
+using config::greater_than;
+
+void add_mesh_transformer_keys(config::Schema& s) {
+  s.add_string("data.train", std::string("train.h5"), {},
+               "training trajectories (MeshGraphNets-layout HDF5, as a flow data-set run "
+               "writes); absolute, relative to the working directory, or under the data root");
+  s.add_string("data.test", std::string("test.h5"), {}, "trajectories the rollouts are scored on");
+  s.add_int("data.max_trajectories", 0, at_least(0), "training trajectories read at most (0: all)");
+  s.add_int("data.test_trajectories", 0, at_least(0), "test trajectories scored (0: all)");
+  s.add_int("data.max_frames", 0, at_least(0), "frames per trajectory read at most (0: all)");
+  s.add_bool("data.obstacle_as_wall", false,
+             "map OBSTACLE nodes to WALL_BOUNDARY (MeshGraphNets' convention for the cylinder)");
+
+  s.add_string("model.kinds", std::string("transformer, meshgraphnet"), {},
+               "models trained side by side in this run, comma-separated: transformer, "
+               "meshgraphnet");
+  s.add_int("model.dim", 64, at_least(1), "transformer: width d");
+  s.add_int("model.layers", 5, at_least(1), "transformer: blocks L");
+  s.add_int("model.heads", 4, at_least(1), "transformer: attention heads (divides d)");
+  s.add_int("model.mlp_factor", 3, at_least(1), "transformer: gated MLP width / d");
+  s.add_int("model.hops", 1, between(1, 3), "transformer: attention over the K-hop union");
+  s.add_bool("model.self_loops", false, "transformer: each node also attends to itself");
+  s.add_int("model.latent", 128, at_least(1), "meshgraphnet: latent width");
+  s.add_int("model.blocks", 15, at_least(1), "meshgraphnet: message-passing blocks");
+
+  s.add_int("train.steps", 1000, at_least(0), "optimiser steps of each model");
+  s.add_int("train.batch", 2, at_least(1), "samples per step (split over the ranks)");
+  s.add_real("train.lr", 1e-3, greater_than(0), "transformer: peak learning rate (AdamW)");
+  s.add_real("train.meshgraphnet_lr", 1e-4, greater_than(0),
+             "meshgraphnet: peak learning rate (DeepMind's 1e-4)");
+  s.add_string("train.schedule", std::string("warmup_cosine"), {"warmup_cosine", "constant"},
+               "learning-rate schedule");
+  s.add_int("train.warmup", 1000, at_least(0), "warmup_cosine: linear warm-up steps");
+  s.add_real("train.min_lr", 1e-6, at_least(0), "warmup_cosine: final learning rate");
+  s.add_real("train.beta1", 0.9, between(0, 1), "AdamW beta1");
+  s.add_real("train.beta2", 0.95, between(0, 1), "AdamW beta2");
+  s.add_real("train.weight_decay", 1e-4, at_least(0), "AdamW decoupled weight decay");
+  s.add_real("train.clip", 1.0, at_least(0), "global gradient-norm clipping (0: off)");
+  s.add_real("train.noise", 0.02, at_least(0),
+             "std of the Gaussian noise on NORMAL nodes' input velocity (training only)");
+  s.add_string("train.normalizer", std::string("exact"), {"exact", "running"},
+               "exact: statistics of every training frame; running: of the samples of the "
+               "first train.normalizer_steps steps (MeshGraphNets)");
+  s.add_int("train.normalizer_steps", 1000, at_least(1), "running: steps that accumulate");
+  s.add_int("train.log_every", 50, at_least(1), "steps between loss records");
+
+  s.add_int("rollout.frames", 0, at_least(0), "frames of each rollout (0: the whole trajectory)");
+  s.add_real_list("rollout.horizons", std::vector<double>{1, 10, 50}, at_least(1),
+                  "RMSE horizons in frames (the whole rollout is always reported)");
+  s.add_int("rollout.vtk_trajectories", 1, at_least(0),
+            "test trajectories whose rollouts are written for ParaView");
+}
+
+namespace {
+
+std::vector<ModelKind> parse_kinds(const std::string& text) {
+  std::vector<ModelKind> kinds;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto first = item.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    const auto last = item.find_last_not_of(" \t");
+    const std::string name = item.substr(first, last - first + 1);
+    try {
+      kinds.push_back(model_kind_from_name(name));
+    } catch (const InputError& e) {
+      throw InputError(str("key 'model.kinds': ", e.what()));
+    }
+  }
+  if (kinds.empty()) {
+    throw InputError("key 'model.kinds' is empty: expected transformer, meshgraphnet or both");
+  }
+  return kinds;
+}
+
+}  // namespace
+
+MeshTransformerConfig from_config(const config::Config& c) {
+  MeshTransformerConfig m;
+  m.source = c.source();
+  m.data_root = c.get_string("run.data_root");
+  m.train_file = c.get_string("data.train");
+  m.test_file = c.get_string("data.test");
+  m.data.max_trajectories = static_cast<std::size_t>(c.get_int("data.max_trajectories"));
+  m.data.max_frames = static_cast<std::size_t>(c.get_int("data.max_frames"));
+  m.data.obstacle_as_wall = c.get_bool("data.obstacle_as_wall");
+  m.test_trajectories = static_cast<std::size_t>(c.get_int("data.test_trajectories"));
+  config::with_source(m.source, [&] { m.kinds = parse_kinds(c.get_string("model.kinds")); });
+
+  TransformerOptions& t = m.model.transformer;
+  t.dim = static_cast<std::size_t>(c.get_int("model.dim"));
+  t.layers = static_cast<std::size_t>(c.get_int("model.layers"));
+  t.heads = static_cast<std::size_t>(c.get_int("model.heads"));
+  t.mlp_factor = static_cast<std::size_t>(c.get_int("model.mlp_factor"));
+  m.model.attention.hops = static_cast<int>(c.get_int("model.hops"));
+  m.model.attention.self_loops = c.get_bool("model.self_loops");
+  m.model.meshgraphnet.latent = static_cast<std::size_t>(c.get_int("model.latent"));
+  m.model.meshgraphnet.blocks = static_cast<std::size_t>(c.get_int("model.blocks"));
+
+  TrainingOptions& o = m.training;
+  o.steps = c.get_int("train.steps");
+  o.batch = c.get_int("train.batch");
+  m.transformer_lr = c.get_real("train.lr");
+  m.meshgraphnet_lr = c.get_real("train.meshgraphnet_lr");
+  o.schedule = c.get_string("train.schedule");
+  o.warmup = c.get_int("train.warmup");
+  o.min_lr = c.get_real("train.min_lr");
+  o.beta1 = c.get_real("train.beta1");
+  o.beta2 = c.get_real("train.beta2");
+  o.weight_decay = c.get_real("train.weight_decay");
+  o.clip = c.get_real("train.clip");
+  o.noise = c.get_real("train.noise");
+  o.exact_normalizer = c.get_string("train.normalizer") == "exact";
+  o.normalizer_steps = c.get_int("train.normalizer_steps");
+  o.log_every = c.get_int("train.log_every");
+  o.seed = static_cast<std::uint64_t>(c.get_int("run.seed"));
+
+  m.rollout_frames = static_cast<std::size_t>(c.get_int("rollout.frames"));
+  m.horizons = c.get_real_list("rollout.horizons");
+  m.vtk_trajectories = static_cast<std::size_t>(c.get_int("rollout.vtk_trajectories"));
+  m.vtk = c.get_bool("output.vtk");
+  return m;
+}
+
+std::string resolve_trajectory_file(const MeshTransformerConfig& m, const std::string& file,
+                                    const char* key) {
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec)) return file;
+  try {
+    return io::resolve_data_file(m.data_root, file);
+  } catch (const InputError& e) {
+    throw InputError(str("key '", key, "' = \"", file, "\": ", e.what(),
+                         " (make one with a flow data-set run, e.g. experiments/"
+                         "cylinder_dataset.toml)"));
+  }
+}
+
+void validate(const MeshTransformerConfig& m, int /*ranks*/) {
+  config::with_source(m.source, [&] {
+    const TransformerOptions& t = m.model.transformer;
+    if (t.dim % t.heads != 0) {
+      throw InputError(
+          str("key 'model.dim' = ", t.dim, " is not a multiple of model.heads = ", t.heads));
+    }
+    for (double h : m.horizons) {
+      if (h != static_cast<double>(static_cast<long long>(h))) {
+        throw InputError(str("key 'rollout.horizons' holds ", h, ": expected whole frames"));
+      }
+    }
+    for (const auto& [file, key] : {std::pair<std::string, const char*>{m.train_file, "data.train"},
+                                    {m.test_file, "data.test"}}) {
+      const std::string path = resolve_trajectory_file(m, file, key);
+      io::Hdf5Reader reader(path);
+      if (!reader.has("/0")) {
+        throw InputError(str("key '", key, "': ", path,
+                             " has no trajectory group /0 (a MeshGraphNets-layout file)"));
+      }
+    }
+  });
+}
+
+}  // namespace tessera::models::mesh_transformer

@@ -1,0 +1,113 @@
+#include "models/mesh_transformer/dataset.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "core/graph/csr_graph.hpp"
+#include "core/io/hdf5_reader.hpp"
+#include "core/mesh/meshgraphnets_reader.hpp"
+#include "core/runtime/error.hpp"
+
+namespace tessera::models::mesh_transformer {
+
+namespace {
+
+bool is_number(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOptions& options) {
+  if (m.cell_kind != mesh::CellKind::kTriangle) {
+    throw InputError(str(name, ": ", mesh::to_string(m.cell_kind),
+                         " meshes are not supported by the mesh models yet (triangles only)"));
+  }
+  if (m.node_types.empty()) {
+    throw InputError(str(name,
+                         ": the mesh has no node types (dataset node_type); the models "
+                         "need them to know which nodes are boundary conditions"));
+  }
+  Trajectory t;
+  t.name = name;
+  t.dimension = m.dimension;
+  t.points = m.points;
+  t.cells.assign(m.cells.begin(), m.cells.end());
+  t.node_types = std::move(m.node_types);
+  if (options.obstacle_as_wall) {
+    for (auto& type : t.node_types) {
+      if (type == mesh::NodeType::kObstacle) type = mesh::NodeType::kWallBoundary;
+    }
+  }
+  std::size_t frames = m.steps.size();
+  if (options.max_frames > 0) frames = std::min(frames, options.max_frames);
+  for (std::size_t k = 0; k < frames; ++k) {
+    const mesh::Field& v = m.field(k, "velocity");
+    if (v.components != t.dimension) {
+      throw InputError(
+          str(name, ": velocity has ", v.components, " components, expected ", t.dimension));
+    }
+    t.velocity.push_back(v.values);
+  }
+  if (t.velocity.size() < 2) {
+    throw InputError(str(name, ": ", t.velocity.size(),
+                         " velocity frame(s): a sample needs a frame and its successor"));
+  }
+  if (m.steps.size() > 1) t.dt = m.steps[1].time - m.steps[0].time;
+  std::vector<std::array<graph::Index, 3>> triangles(m.num_cells());
+  for (std::size_t c = 0; c < m.num_cells(); ++c) {
+    for (int k = 0; k < 3; ++k) triangles[c][k] = static_cast<graph::Index>(m.cells[3 * c + k]);
+  }
+  t.graph = graph::to_host(graph::csr_from_triangles(t.num_nodes(), triangles, false));
+  t.edge_features = graph::edge_features(t.graph, t.points, t.dimension);
+  return t;
+}
+
+}  // namespace
+
+std::vector<Trajectory> read_trajectories(const std::string& path, const DataOptions& options) {
+  std::vector<int> indices;
+  {
+    io::Hdf5Reader file(path);
+    for (const std::string& member : file.members("/")) {
+      if (is_number(member)) indices.push_back(std::stoi(member));
+    }
+  }
+  std::sort(indices.begin(), indices.end());
+  if (indices.empty()) {
+    throw InputError(str(path,
+                         ": no trajectory group (/0, /1, ...): expected a MeshGraphNets "
+                         "layout file as written by a flow data-set run"));
+  }
+  if (options.max_trajectories > 0 && indices.size() > options.max_trajectories) {
+    indices.resize(options.max_trajectories);
+  }
+  std::vector<Trajectory> out;
+  for (int k : indices) {
+    out.push_back(
+        to_trajectory(mesh::read_meshgraphnets_h5(path, k), str(path, " trajectory ", k), options));
+  }
+  return out;
+}
+
+std::vector<double> node_features(const Trajectory& t, const std::vector<double>& velocity) {
+  const std::size_t n = t.num_nodes(), d = static_cast<std::size_t>(t.dimension);
+  const std::size_t width = t.node_inputs();
+  std::vector<double> out(n * width, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t c = 0; c < d; ++c) out[i * width + c] = velocity[i * d + c];
+    out[i * width + d + static_cast<std::size_t>(t.node_types[i])] = 1.0;
+  }
+  return out;
+}
+
+std::vector<double> loss_mask(const Trajectory& t) {
+  std::vector<double> mask(t.num_nodes());
+  for (std::size_t i = 0; i < mask.size(); ++i) {
+    mask[i] =
+        t.node_types[i] == mesh::NodeType::kNormal || t.node_types[i] == mesh::NodeType::kOutflow
+            ? 1.0
+            : 0.0;
+  }
+  return mask;
+}
+
+}  // namespace tessera::models::mesh_transformer

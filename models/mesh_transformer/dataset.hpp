@@ -1,0 +1,54 @@
+#pragma once
+// Flow trajectories for the mesh models, read from MeshGraphNets-layout HDF5 files (the
+// project's own from `flow` data-set runs, or converted MeshGraphNets / graph-physics
+// files): per trajectory the mesh, its node types, the graph of mesh edges, the edge
+// features and the velocity frames. One sample is (trajectory, frame t): the input is
+// the velocity at t with the one-hot node type, the target the change to t + 1.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/graph/neighbourhoods.hpp"
+#include "core/mesh/node_type.hpp"
+
+namespace tessera::models::mesh_transformer {
+
+struct Trajectory {
+  std::string name;  // "train.h5 trajectory 3", for messages
+  int dimension = 2;
+  std::vector<double> points;       // nodes x dimension
+  std::vector<std::int64_t> cells;  // triangles (3 node ids each), for VTK output
+  std::vector<mesh::NodeType> node_types;
+  std::vector<std::vector<double>> velocity;  // frames, each nodes x dimension
+  graph::HostCsr graph;                       // mesh edges, both directions, no self loops
+  std::vector<double> edge_features;          // edges x (dimension + 1), CSR order
+  double dt = 0;
+
+  std::size_t num_nodes() const { return node_types.size(); }
+  std::size_t frames() const { return velocity.size(); }
+  std::size_t node_inputs() const { return static_cast<std::size_t>(dimension) + 9; }
+};
+
+struct DataOptions {
+  std::size_t max_trajectories = 0;  // 0: every trajectory of the file
+  std::size_t max_frames = 0;        // 0: every frame
+  // The project's files tag the cylinder OBSTACLE, MeshGraphNets' WALL_BOUNDARY; a model
+  // trained on one convention must see its inputs in it.
+  bool obstacle_as_wall = false;
+};
+
+// Every trajectory group "/0", "/1", ... of `path` (in numeric order). InputError naming
+// the file and trajectory: no trajectory, no node types, no velocity field, fewer than
+// two frames, a mesh that is not of triangles.
+std::vector<Trajectory> read_trajectories(const std::string& path, const DataOptions& options);
+
+// Node features of one frame: nodes x (dimension + 9), the velocity then the one-hot
+// node type (MeshGraphNets' input).
+std::vector<double> node_features(const Trajectory& t, const std::vector<double>& velocity);
+
+// 1 where the loss is taken and the model advances the state (NORMAL and OUTFLOW nodes),
+// 0 where the state is a boundary condition (reset to the truth in rollouts).
+std::vector<double> loss_mask(const Trajectory& t);
+
+}  // namespace tessera::models::mesh_transformer

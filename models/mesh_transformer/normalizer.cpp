@@ -1,0 +1,107 @@
+#include "models/mesh_transformer/normalizer.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/runtime/error.hpp"
+
+namespace tessera::models::mesh_transformer {
+
+Normalizer::Normalizer(std::string name, std::size_t features, double std_epsilon)
+    : name_(std::move(name)),
+      features_(features),
+      std_epsilon_(std_epsilon),
+      sum_(features, 0.0),
+      sum_squares_(features, 0.0),
+      pending_sum_(features, 0.0),
+      pending_squares_(features, 0.0) {}
+
+void Normalizer::check_rows(const std::vector<double>& rows, const char* what) const {
+  if (features_ == 0 || rows.size() % features_ != 0) {
+    throw std::invalid_argument(str(name_, " normalizer: ", what, " of ", rows.size(),
+                                    " values is not rows of ", features_, " features"));
+  }
+}
+
+void Normalizer::accumulate(const std::vector<double>& rows) {
+  check_rows(rows, "accumulate");
+  const std::size_t n = rows.size() / features_;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < features_; ++j) {
+      const double x = rows[i * features_ + j];
+      pending_sum_[j] += x;
+      pending_squares_[j] += x * x;
+    }
+  }
+  pending_count_ += static_cast<double>(n);
+}
+
+void Normalizer::merge(MPI_Comm comm) {
+  std::vector<double> buffer(2 * features_ + 1);
+  std::copy(pending_sum_.begin(), pending_sum_.end(), buffer.begin());
+  std::copy(pending_squares_.begin(), pending_squares_.end(), buffer.begin() + features_);
+  buffer.back() = pending_count_;
+  if (comm != MPI_COMM_NULL) {
+    MPI_Allreduce(MPI_IN_PLACE, buffer.data(), static_cast<int>(buffer.size()), MPI_DOUBLE, MPI_SUM,
+                  comm);
+  }
+  for (std::size_t j = 0; j < features_; ++j) {
+    sum_[j] += buffer[j];
+    sum_squares_[j] += buffer[features_ + j];
+  }
+  count_ += buffer.back();
+  std::fill(pending_sum_.begin(), pending_sum_.end(), 0.0);
+  std::fill(pending_squares_.begin(), pending_squares_.end(), 0.0);
+  pending_count_ = 0;
+}
+
+std::vector<double> Normalizer::mean() const {
+  if (count_ <= 0) {
+    throw InputError(str(name_, " normalizer: no statistics yet (nothing was accumulated)"));
+  }
+  std::vector<double> m(features_);
+  for (std::size_t j = 0; j < features_; ++j) m[j] = sum_[j] / count_;
+  return m;
+}
+
+std::vector<double> Normalizer::stddev() const {
+  const std::vector<double> m = mean();
+  std::vector<double> s(features_);
+  for (std::size_t j = 0; j < features_; ++j) {
+    const double variance = std::max(sum_squares_[j] / count_ - m[j] * m[j], 0.0);
+    s[j] = std::max(std::sqrt(variance), std_epsilon_);
+  }
+  return s;
+}
+
+void Normalizer::normalise(std::vector<double>& rows) const {
+  check_rows(rows, "normalise");
+  const std::vector<double> m = mean(), s = stddev();
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    rows[k] = (rows[k] - m[k % features_]) / s[k % features_];
+  }
+}
+
+void Normalizer::denormalise(std::vector<double>& rows) const {
+  check_rows(rows, "denormalise");
+  const std::vector<double> m = mean(), s = stddev();
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    rows[k] = rows[k] * s[k % features_] + m[k % features_];
+  }
+}
+
+void Normalizer::set(double count, const std::vector<double>& mean,
+                     const std::vector<double>& stddev) {
+  if (mean.size() != features_ || stddev.size() != features_ || !(count > 0)) {
+    throw InputError(str(name_, " normalizer: stored statistics of ", mean.size(), " and ",
+                         stddev.size(), " features (count ", count, ") for ", features_,
+                         " features"));
+  }
+  count_ = count;
+  for (std::size_t j = 0; j < features_; ++j) {
+    sum_[j] = mean[j] * count;
+    sum_squares_[j] = (stddev[j] * stddev[j] + mean[j] * mean[j]) * count;
+  }
+}
+
+}  // namespace tessera::models::mesh_transformer

@@ -1,0 +1,208 @@
+#include "models/mesh_transformer/run.hpp"
+
+#include <algorithm>
+
+#include "core/io/vtk_series.hpp"
+#include "core/mesh/vtk_piece.hpp"
+#include "core/runtime/log.hpp"
+#include "core/runtime/progress.hpp"
+#include "core/runtime/runtime.hpp"
+
+namespace tessera::models::mesh_transformer {
+
+namespace {
+
+// Rollout RMSE per test trajectory and frame, gathered on every rank (trajectory k is
+// rolled out by rank k % ranks).
+struct RolloutTable {
+  std::size_t frames = 0;
+  std::vector<double> model, persistence;  // trajectories x frames
+  double seconds = 0, node_updates = 0;
+};
+
+// RMSE at each horizon (then the whole rollout), averaged over trajectories.
+std::vector<double> horizon_rmse(const std::vector<double>& table, std::size_t trajectories,
+                                 std::size_t frames, const std::vector<double>& horizons) {
+  std::vector<double> out(horizons.size(), 0.0);
+  for (std::size_t k = 0; k < trajectories; ++k) {
+    const std::vector<double> row(table.begin() + k * frames, table.begin() + (k + 1) * frames);
+    for (std::size_t h = 0; h < horizons.size(); ++h) {
+      out[h] += rmse_to_horizon(row, static_cast<std::size_t>(horizons[h]));
+    }
+  }
+  for (double& v : out) v /= static_cast<double>(trajectories);
+  return out;
+}
+
+void write_rollout_vtk(const MeshTransformerConfig& c, const io::RunContext& ctx,
+                       const Trajectory& t, const Rollout& r, const std::string& name) {
+  mesh::Mesh m;
+  m.dimension = t.dimension;
+  m.points = t.points;
+  m.cells.assign(t.cells.begin(), t.cells.end());
+  m.node_types = t.node_types;
+  io::VtkSeries series(MPI_COMM_SELF, ctx.directory, name);
+  const int d = t.dimension;
+  for (std::size_t f = 0; f < r.prediction.size(); ++f) {
+    std::vector<double> error(r.prediction[f].size());
+    for (std::size_t k = 0; k < error.size(); ++k) error[k] = r.prediction[f][k] - t.velocity[f][k];
+    series.write_step(static_cast<double>(f) * (t.dt > 0 ? t.dt : 1.0),
+                      mesh::to_vtk_piece(m, {{"velocity_pred", d, r.prediction[f]},
+                                             {"velocity_true", d, t.velocity[f]},
+                                             {"velocity_error", d, error}}));
+  }
+  (void)c;
+}
+
+template <class T>
+ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext& ctx,
+                            ModelKind kind, const std::vector<Trajectory>& train_set,
+                            const std::vector<Trajectory>& test_set,
+                            std::vector<double>& persistence, const std::vector<double>& horizons,
+                            bool first_model) {
+  const int rank = runtime::comm_rank(ctx.comm), ranks = runtime::comm_size(ctx.comm);
+  const std::string name = model_kind_name(kind);
+  typename Surrogate<T>::Options options;
+  options.kind = kind;
+  options.transformer = c.model.transformer;
+  options.meshgraphnet = c.model.meshgraphnet;
+  options.attention = c.model.attention;
+  const Trajectory& first = train_set.front();
+  options.transformer.inputs = options.meshgraphnet.node_inputs = first.node_inputs();
+  options.transformer.outputs = options.meshgraphnet.outputs =
+      static_cast<std::size_t>(first.dimension);
+  options.meshgraphnet.edge_inputs = static_cast<std::size_t>(first.dimension) + 1;
+
+  nn::ParameterStore<T> store;
+  Surrogate<T> model;
+  model.declare(store, options);
+  store.finalize();
+  model.init(store, c.training.seed);
+  TrainingOptions training = c.training;
+  training.lr = kind == ModelKind::kTransformer ? c.transformer_lr : c.meshgraphnet_lr;
+  ModelResult result;
+  result.kind = kind;
+  result.parameters = store.size();
+  runtime::log::info(str(name, ": ", store.size(), " parameters; ", training.steps,
+                         " steps of batch ", training.batch, ", lr ", training.lr));
+
+  io::ResultsFile& results = *ctx.results;
+  Normalizers normalizers = make_normalizers(first);
+  runtime::Progress progress(name, static_cast<double>(std::max(training.steps, 1LL)), rank == 0,
+                             "steps");
+  auto observer = [&](const TrainingRecord& r) {
+    const double x = static_cast<double>(r.step);
+    results.append_metric(name + "_loss", x, r.loss);
+    results.append_metric(name + "_lr", x, r.lr);
+    results.append_metric(name + "_grad_norm", x, r.grad_norm);
+    progress.update(x, str("loss ", r.loss));
+  };
+  {
+    runtime::Timers::Scope scope(ctx.timers, name + ".train");
+    result.training =
+        train(ctx.comm, train_set, model, store, training, normalizers, observer, ctx.timers);
+  }
+  progress.finish(str("loss ", result.training.first_loss, " -> ", result.training.final_loss));
+
+  // Rollouts: trajectory k on rank k % ranks, then every rank gets the table.
+  RolloutTable table;
+  for (const Trajectory& t : test_set) {
+    table.frames = std::max(
+        table.frames, c.rollout_frames > 0 ? std::min(c.rollout_frames, t.frames()) : t.frames());
+  }
+  table.model.assign(test_set.size() * table.frames, 0.0);
+  table.persistence.assign(test_set.size() * table.frames, 0.0);
+  {
+    runtime::Timers::Scope scope(ctx.timers, name + ".rollout");
+    for (std::size_t k = static_cast<std::size_t>(rank); k < test_set.size(); k += ranks) {
+      const Rollout r = rollout(test_set[k], model, store, normalizers, c.rollout_frames);
+      std::copy(r.rmse.begin(), r.rmse.end(), table.model.begin() + k * table.frames);
+      std::copy(r.persistence_rmse.begin(), r.persistence_rmse.end(),
+                table.persistence.begin() + k * table.frames);
+      table.seconds += r.seconds;
+      table.node_updates +=
+          static_cast<double>(test_set[k].num_nodes()) * static_cast<double>(r.rmse.size() - 1);
+      if (c.vtk && k < c.vtk_trajectories) {
+        write_rollout_vtk(c, ctx, test_set[k], r, str("rollout_", name, "_", k));
+      }
+    }
+  }
+  MPI_Allreduce(MPI_IN_PLACE, table.model.data(), static_cast<int>(table.model.size()), MPI_DOUBLE,
+                MPI_SUM, ctx.comm);
+  MPI_Allreduce(MPI_IN_PLACE, table.persistence.data(), static_cast<int>(table.persistence.size()),
+                MPI_DOUBLE, MPI_SUM, ctx.comm);
+  double totals[2] = {table.seconds, table.node_updates};
+  MPI_Allreduce(MPI_IN_PLACE, totals, 2, MPI_DOUBLE, MPI_SUM, ctx.comm);
+  result.rollout_seconds = totals[0];
+  result.nodes_per_second = totals[0] > 0 ? totals[1] / totals[0] : 0;
+  result.rmse = horizon_rmse(table.model, test_set.size(), table.frames, horizons);
+  persistence = horizon_rmse(table.persistence, test_set.size(), table.frames, horizons);
+
+  const std::uint64_t rows = test_set.size(), cols = table.frames;
+  results.write_root_array("/rollout/" + name + "/rmse", {rows, cols}, table.model);
+  results.set_attribute("/rollout/" + name + "/rmse", "layout", "test trajectory x frame");
+  // The baseline does not depend on the model: written once.
+  if (first_model) {
+    results.write_root_array("/rollout/persistence/rmse", {rows, cols}, table.persistence);
+  }
+  results.write_root_array("/rollout/" + name + "/horizon_rmse", {horizons.size()}, result.rmse);
+  results.set_attribute("/", name + "_parameters", static_cast<double>(result.parameters));
+  results.set_attribute("/", name + "_train_seconds_per_step", result.training.seconds_per_step);
+  results.set_attribute("/", name + "_nodes_per_second", result.nodes_per_second);
+  results.set_attribute("/", name + "_first_loss", result.training.first_loss);
+  results.set_attribute("/", name + "_final_loss", result.training.final_loss);
+  store.save(results, "/checkpoint/" + name + "/parameters");
+  const std::string norm = "/checkpoint/" + name + "/normalizers/";
+  for (const auto& [label, n] :
+       {std::pair<const char*, const Normalizer*>{"node", &normalizers.nodes},
+        {"edge", &normalizers.edges},
+        {"target", &normalizers.targets}}) {
+    results.write_root_array(norm + label + "_mean", {n->features()}, n->mean());
+    results.write_root_array(norm + label + "_std", {n->features()}, n->stddev());
+  }
+  return result;
+}
+
+}  // namespace
+
+MeshTransformerSummary run_mesh_transformer(const MeshTransformerConfig& c,
+                                            const io::RunContext& ctx) {
+  MeshTransformerSummary summary;
+  std::vector<Trajectory> train_set, test_set;
+  {
+    runtime::Timers::Scope scope(ctx.timers, "mesh.read");
+    config::with_source(c.source, [&] {
+      train_set = read_trajectories(resolve_trajectory_file(c, c.train_file, "data.train"), c.data);
+      DataOptions test_options = c.data;
+      test_options.max_trajectories = c.test_trajectories;
+      test_set =
+          read_trajectories(resolve_trajectory_file(c, c.test_file, "data.test"), test_options);
+    });
+  }
+  for (const Trajectory& t : train_set) {
+    if (t.dimension != train_set.front().dimension) {
+      throw InputError(str(t.name, ": ", t.dimension, "-D among ", train_set.front().dimension,
+                           "-D trajectories"));
+    }
+  }
+  summary.train_trajectories = train_set.size();
+  summary.test_trajectories = test_set.size();
+  summary.nodes = train_set.front().num_nodes();
+  summary.horizons = c.horizons;
+  summary.horizons.push_back(0);
+  runtime::log::info(str("mesh models: ", train_set.size(), " training trajectories (",
+                         train_set.front().frames(), " frames, ", train_set.front().num_nodes(),
+                         " nodes in the first), ", test_set.size(), " test trajectories"));
+  for (ModelKind kind : c.kinds) {
+    summary.models.push_back(train_and_score<float>(c, ctx, kind, train_set, test_set,
+                                                    summary.persistence, summary.horizons,
+                                                    summary.models.empty()));
+  }
+  ctx.results->write_root_array("/rollout/horizons", {summary.horizons.size()}, summary.horizons);
+  ctx.results->set_attribute("/rollout/horizons", "note", "frames; 0 = the whole rollout");
+  ctx.results->write_root_array("/rollout/persistence/horizon_rmse", {summary.persistence.size()},
+                                summary.persistence);
+  return summary;
+}
+
+}  // namespace tessera::models::mesh_transformer

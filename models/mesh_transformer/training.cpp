@@ -1,0 +1,309 @@
+#include "models/mesh_transformer/training.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "core/optim/adam.hpp"
+#include "core/optim/clip.hpp"
+#include "core/optim/schedule.hpp"
+#include "core/parallel/gradient_allreduce.hpp"
+#include "core/runtime/runtime.hpp"
+#include "core/tensor/host_copy.hpp"
+#include "core/tensor/random.hpp"
+
+namespace tessera::models::mesh_transformer {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Random streams of the counter RNG (tensor/random.hpp), one per use.
+constexpr std::uint64_t kSampleStream = 0x5a3b1e;
+constexpr std::uint64_t kNoiseStream = 0x7c4d2f;
+
+// Mean over masked nodes of the squared error summed over components; grad = weight *
+// d(loss)/dy (zero on unmasked nodes).
+template <class T>
+double masked_mse(const Matrix<T>& y, const Matrix<T>& target, const tensor::Vector<T>& mask,
+                  double mask_count, double weight, Matrix<T>& grad) {
+  const std::size_t n = y.extent(0), cols = y.extent(1);
+  tensor::ensure_shape(grad, "mesh_transformer::loss_grad", n, cols);
+  const Matrix<T> g = grad;
+  const double scale = 2.0 * weight / mask_count;
+  double total = 0;
+  Kokkos::parallel_reduce(
+      "mesh_transformer::masked_mse", Kokkos::RangePolicy<tensor::ExecSpace>(0, n),
+      KOKKOS_LAMBDA(const int i, double& acc) {
+        for (std::size_t c = 0; c < cols; ++c) {
+          const double diff = static_cast<double>(y(i, c)) - static_cast<double>(target(i, c));
+          acc += mask(i) * diff * diff;
+          g(i, c) = static_cast<T>(scale * mask(i) * diff);
+        }
+      },
+      total);
+  return total / mask_count;
+}
+
+std::vector<double> velocity_change(const Trajectory& t, std::size_t frame) {
+  std::vector<double> out(t.velocity[frame].size());
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    out[k] = t.velocity[frame + 1][k] - t.velocity[frame][k];
+  }
+  return out;
+}
+
+// What a trajectory gives the model that does not change between steps, on the device.
+template <class T>
+struct PreparedTrajectory {
+  MeshSample<T> sample;  // nodes filled per step
+  tensor::Vector<T> mask;
+  double mask_count = 0;
+};
+
+template <class T>
+PreparedTrajectory<T> prepare(const Trajectory& t, const Surrogate<T>& model,
+                              const Normalizers& normalizers) {
+  PreparedTrajectory<T> p;
+  p.sample.mesh = graph::to_device(t.graph);
+  if (model.options().kind == ModelKind::kTransformer) {
+    p.sample.attention = graph::to_device(attention_graph(t.graph, model.options().attention));
+  }
+  std::vector<double> edges = t.edge_features;
+  normalizers.edges.normalise(edges);
+  p.sample.edges =
+      tensor::from_host<T>(edges, t.graph.num_edges(), static_cast<std::size_t>(t.dimension) + 1,
+                           "mesh_transformer::edges");
+  const std::vector<double> mask = loss_mask(t);
+  for (double m : mask) p.mask_count += m;
+  if (p.mask_count == 0) {
+    throw InputError(str(t.name, ": no NORMAL or OUTFLOW node: nothing to learn or advance"));
+  }
+  p.mask = tensor::from_host<T>(mask, "mesh_transformer::mask");
+  return p;
+}
+
+}  // namespace
+
+Normalizers make_normalizers(const Trajectory& t) {
+  const std::size_t d = static_cast<std::size_t>(t.dimension);
+  return Normalizers{Normalizer("node", t.node_inputs()), Normalizer("edge", d + 1),
+                     Normalizer("target", d)};
+}
+
+void accumulate_exact(Normalizers& n, const std::vector<Trajectory>& trajectories) {
+  for (const Trajectory& t : trajectories) {
+    n.edges.accumulate(t.edge_features);
+    for (std::size_t f = 0; f + 1 < t.frames(); ++f) {
+      n.nodes.accumulate(node_features(t, t.velocity[f]));
+      n.targets.accumulate(velocity_change(t, f));
+    }
+  }
+  // Every rank read every trajectory: no sums to exchange.
+  n.nodes.merge(MPI_COMM_NULL);
+  n.edges.merge(MPI_COMM_NULL);
+  n.targets.merge(MPI_COMM_NULL);
+}
+
+template <class T>
+TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories,
+                      Surrogate<T>& model, nn::ParameterStore<T>& store, const TrainingOptions& o,
+                      Normalizers& normalizers,
+                      const std::function<void(const TrainingRecord&)>& observer,
+                      runtime::Timers* timers) {
+  if (trajectories.empty()) throw InputError("mesh models: no training trajectory");
+  if (o.batch < 1) throw InputError(str("train.batch = ", o.batch, ": expected at least 1"));
+  const int rank = runtime::comm_rank(comm), ranks = runtime::comm_size(comm);
+  const auto start = Clock::now();
+  if (o.exact_normalizer) accumulate_exact(normalizers, trajectories);
+
+  // Samples: every (trajectory, frame) with a successor.
+  std::vector<std::pair<std::size_t, std::size_t>> samples;
+  for (std::size_t k = 0; k < trajectories.size(); ++k) {
+    for (std::size_t f = 0; f + 1 < trajectories[k].frames(); ++f) samples.emplace_back(k, f);
+  }
+
+  optim::AdamOptions adam_options;
+  adam_options.lr = o.lr;
+  adam_options.beta1 = o.beta1;
+  adam_options.beta2 = o.beta2;
+  adam_options.weight_decay = o.weight_decay;
+  adam_options.decoupled_weight_decay = true;
+  optim::Adam<T> adam(store, adam_options);
+  const optim::Schedule schedule =
+      o.schedule == "warmup_cosine"
+          ? optim::Schedule::warmup_cosine(o.lr, o.warmup, std::max(o.steps, 1LL), o.min_lr)
+          : optim::Schedule::constant(o.lr);
+  parallel::GradientAllreduce<T> allreduce(comm);
+
+  std::map<std::size_t, PreparedTrajectory<T>> prepared;  // exact mode: kept for the run
+  Matrix<T> target, grad;
+  TrainingSummary summary;
+  double window_loss = 0;
+  long long window_steps = 0;
+  bool first_window = true;
+  TrainingRecord record;
+  for (long long step = 0; step < o.steps; ++step) {
+    // This rank's share of the global batch: positions b = rank, rank + ranks, ...
+    struct Local {
+      std::size_t trajectory, frame;
+      std::vector<double> nodes, target;
+    };
+    std::vector<Local> local;
+    for (long long b = rank; b < o.batch; b += ranks) {
+      const std::uint64_t draw = static_cast<std::uint64_t>(step * o.batch + b);
+      const auto pick =
+          static_cast<std::size_t>(tensor::counter_uniform(o.seed, kSampleStream, draw) *
+                                   static_cast<double>(samples.size()));
+      const auto [k, f] = samples[std::min(pick, samples.size() - 1)];
+      const Trajectory& t = trajectories[k];
+      std::vector<double> velocity = t.velocity[f];
+      const std::size_t d = static_cast<std::size_t>(t.dimension);
+      for (std::size_t i = 0; i < t.num_nodes(); ++i) {
+        if (t.node_types[i] != mesh::NodeType::kNormal) continue;
+        for (std::size_t c = 0; c < d; ++c) {
+          velocity[i * d + c] +=
+              o.noise * tensor::counter_normal(o.seed, kNoiseStream + draw, i * d + c);
+        }
+      }
+      local.push_back({k, f, node_features(t, velocity), velocity_change(t, f)});
+    }
+    const bool accumulating = !o.exact_normalizer && step < o.normalizer_steps;
+    if (accumulating) {
+      for (const Local& s : local) {
+        normalizers.nodes.accumulate(s.nodes);
+        normalizers.targets.accumulate(s.target);
+        normalizers.edges.accumulate(trajectories[s.trajectory].edge_features);
+      }
+      normalizers.nodes.merge(comm);
+      normalizers.targets.merge(comm);
+      normalizers.edges.merge(comm);
+      prepared.clear();  // edge features are normalised anew while statistics change
+    }
+
+    store.zero_grad();
+    double local_loss = 0;
+    // Each sample weighs 1 / batch in the mean; the all-reduce averages over ranks.
+    const double weight = static_cast<double>(ranks) / static_cast<double>(o.batch);
+    for (Local& s : local) {
+      const Trajectory& t = trajectories[s.trajectory];
+      auto it = prepared.find(s.trajectory);
+      if (it == prepared.end()) {
+        it = prepared.emplace(s.trajectory, prepare<T>(t, model, normalizers)).first;
+      }
+      PreparedTrajectory<T>& p = it->second;
+      normalizers.nodes.normalise(s.nodes);
+      normalizers.targets.normalise(s.target);
+      p.sample.nodes =
+          tensor::from_host<T>(s.nodes, t.num_nodes(), t.node_inputs(), "mesh_transformer::nodes");
+      target = tensor::from_host<T>(s.target, t.num_nodes(), static_cast<std::size_t>(t.dimension),
+                                    "mesh_transformer::target");
+      runtime::Timers::Scope scope(timers, "mesh.forward_backward");
+      const Matrix<T>& y = model.forward(store, p.sample);
+      local_loss +=
+          masked_mse(y, target, p.mask, p.mask_count, weight, grad) / static_cast<double>(o.batch);
+      model.backward(store, grad);
+    }
+    {
+      runtime::Timers::Scope scope(timers, "mesh.allreduce");
+      allreduce.average(store);
+    }
+    double loss = local_loss;
+    MPI_Allreduce(MPI_IN_PLACE, &loss, 1, MPI_DOUBLE, MPI_SUM, comm);
+    record.grad_norm = optim::global_grad_norm(store);
+    if (o.clip > 0) optim::clip_grad_norm(store, o.clip);
+    record.lr = schedule.lr(step);
+    adam.set_lr(record.lr);
+    {
+      runtime::Timers::Scope scope(timers, "mesh.optimizer");
+      adam.step(store);
+    }
+    if (!std::isfinite(loss)) {
+      throw CollectiveError(str("mesh models: the training loss is ", loss, " at step ", step + 1,
+                                " (lower train.lr or raise train.warmup)"));
+    }
+    window_loss += loss;
+    ++window_steps;
+    const bool log = (step + 1) % o.log_every == 0 || step + 1 == o.steps;
+    if (log) {
+      record.step = step + 1;
+      record.loss = window_loss / static_cast<double>(window_steps);
+      record.seconds = seconds_since(start);
+      if (first_window) summary.first_loss = record.loss;
+      first_window = false;
+      summary.final_loss = record.loss;
+      if (observer) observer(record);
+      window_loss = 0;
+      window_steps = 0;
+    }
+  }
+  summary.steps = o.steps;
+  summary.seconds = seconds_since(start);
+  summary.seconds_per_step = o.steps > 0 ? summary.seconds / static_cast<double>(o.steps) : 0;
+  return summary;
+}
+
+template <class T>
+Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterStore<T>& store,
+                const Normalizers& normalizers, std::size_t frames) {
+  const auto start = Clock::now();
+  if (frames == 0 || frames > t.frames()) frames = t.frames();
+  PreparedTrajectory<T> p = prepare<T>(t, model, normalizers);
+  const std::vector<double> mask = loss_mask(t);
+  const std::size_t n = t.num_nodes(), d = static_cast<std::size_t>(t.dimension);
+  auto rmse = [&](const std::vector<double>& a, const std::vector<double>& b) {
+    double total = 0;
+    for (std::size_t k = 0; k < a.size(); ++k) total += (a[k] - b[k]) * (a[k] - b[k]);
+    return std::sqrt(total / static_cast<double>(a.size()));
+  };
+  Rollout out;
+  out.prediction.push_back(t.velocity[0]);
+  out.rmse.push_back(0.0);
+  out.persistence_rmse.push_back(0.0);
+  for (std::size_t f = 1; f < frames; ++f) {
+    const std::vector<double>& state = out.prediction.back();
+    std::vector<double> nodes = node_features(t, state);
+    normalizers.nodes.normalise(nodes);
+    p.sample.nodes = tensor::from_host<T>(nodes, n, t.node_inputs(), "mesh_transformer::nodes");
+    std::vector<double> change = tensor::to_host(model.forward(store, p.sample));
+    normalizers.targets.denormalise(change);
+    std::vector<double> next(state.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t c = 0; c < d; ++c) {
+        const std::size_t k = i * d + c;
+        next[k] = mask[i] > 0 ? state[k] + change[k] : t.velocity[f][k];
+      }
+    }
+    out.rmse.push_back(rmse(next, t.velocity[f]));
+    out.persistence_rmse.push_back(rmse(t.velocity[0], t.velocity[f]));
+    out.prediction.push_back(std::move(next));
+  }
+  out.seconds = seconds_since(start);
+  return out;
+}
+
+double rmse_to_horizon(const std::vector<double>& per_frame, std::size_t horizon) {
+  if (per_frame.size() < 2) return 0;
+  const std::size_t last =
+      horizon == 0 ? per_frame.size() - 1 : std::min(horizon, per_frame.size() - 1);
+  double total = 0;
+  for (std::size_t f = 1; f <= last; ++f) total += per_frame[f] * per_frame[f];
+  return std::sqrt(total / static_cast<double>(last));
+}
+
+#define TESSERA_MESH_TRAINING(T)                                                                  \
+  template TrainingSummary train<T>(MPI_Comm, const std::vector<Trajectory>&, Surrogate<T>&,      \
+                                    nn::ParameterStore<T>&, const TrainingOptions&, Normalizers&, \
+                                    const std::function<void(const TrainingRecord&)>&,            \
+                                    runtime::Timers*);                                            \
+  template Rollout rollout<T>(const Trajectory&, Surrogate<T>&, const nn::ParameterStore<T>&,     \
+                              const Normalizers&, std::size_t);
+TESSERA_MESH_TRAINING(float)
+TESSERA_MESH_TRAINING(double)
+#undef TESSERA_MESH_TRAINING
+
+}  // namespace tessera::models::mesh_transformer

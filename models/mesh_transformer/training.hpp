@@ -1,0 +1,96 @@
+#pragma once
+// Training the mesh models on one-step samples and scoring them by autoregressive
+// rollouts, as graph-physics and MeshGraphNets do:
+//   sample   a (trajectory, frame t) pair drawn from a counter RNG keyed by (seed, step,
+//            position in the batch), so the global batch does not depend on the ranks;
+//   input    velocity at t plus Gaussian noise (std `noise`, NORMAL nodes only) and the
+//            one-hot node type, normalised; target: the clean velocity change to t + 1,
+//            normalised;
+//   loss     mean over NORMAL and OUTFLOW nodes of the squared error summed over
+//            components (MeshGraphNets' loss), averaged over the batch;
+//   step     AdamW on the batch gradient (samples split over ranks, gradients summed),
+//            clipped by global norm, learning rate from the schedule.
+// Rollout: from the first true frame, each step adds the denormalised predicted change;
+// nodes that are not NORMAL or OUTFLOW are reset to the truth (boundary conditions).
+#include <mpi.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/nn/parameter_store.hpp"
+#include "core/runtime/timers.hpp"
+#include "models/mesh_transformer/dataset.hpp"
+#include "models/mesh_transformer/normalizer.hpp"
+#include "models/mesh_transformer/surrogate.hpp"
+
+namespace tessera::models::mesh_transformer {
+
+struct TrainingOptions {
+  long long steps = 1000;
+  long long batch = 2;
+  double lr = 1e-3;
+  std::string schedule = "warmup_cosine";  // or "constant"
+  long long warmup = 1000;
+  double min_lr = 1e-6;
+  double beta1 = 0.9, beta2 = 0.95, weight_decay = 1e-4;
+  double clip = 1.0;  // global gradient norm; 0: off
+  double noise = 0.02;
+  std::uint64_t seed = 1;
+  // Normalisers: one exact pass over the training frames, or running statistics of the
+  // samples of the first `normalizer_steps` steps (MeshGraphNets: 1,000).
+  bool exact_normalizer = true;
+  long long normalizer_steps = 1000;
+  long long log_every = 100;
+};
+
+struct Normalizers {
+  Normalizer nodes, edges, targets;
+};
+
+// Empty normalisers shaped for `t`'s features.
+Normalizers make_normalizers(const Trajectory& t);
+// One pass over every frame of every trajectory (noise-free): the exact statistics.
+void accumulate_exact(Normalizers& n, const std::vector<Trajectory>& trajectories);
+
+struct TrainingRecord {
+  long long step = 0;  // optimiser steps done
+  double loss = 0;     // mean batch loss since the previous record
+  double lr = 0;
+  double grad_norm = 0;  // before clipping, last step
+  double seconds = 0;    // since training started
+};
+
+struct TrainingSummary {
+  long long steps = 0;
+  double first_loss = 0, final_loss = 0;  // means over the first and last log windows
+  double seconds = 0;
+  double seconds_per_step = 0;
+};
+
+// Collective over comm. `normalizers` are filled (exact: before the first step; running:
+// during the first steps). `observer` gets a record every log_every steps and at the end.
+template <class T>
+TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories,
+                      Surrogate<T>& model, nn::ParameterStore<T>& store,
+                      const TrainingOptions& options, Normalizers& normalizers,
+                      const std::function<void(const TrainingRecord&)>& observer = {},
+                      runtime::Timers* timers = nullptr);
+
+struct Rollout {
+  std::vector<std::vector<double>> prediction;  // frames (frame 0 = the truth)
+  std::vector<double> rmse;                     // per frame, against the truth (0 at frame 0)
+  std::vector<double> persistence_rmse;         // the state held at frame 0 (baseline)
+  double seconds = 0;
+};
+
+// Autoregressive rollout over `frames` frames (0: all of the trajectory's); on this rank.
+template <class T>
+Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterStore<T>& store,
+                const Normalizers& normalizers, std::size_t frames = 0);
+
+// RMSE over all nodes and components of the frames 1..h (h = horizon, clamped to the
+// rollout), i.e. sqrt(mean of the squared errors); horizon 0: the whole rollout.
+double rmse_to_horizon(const std::vector<double>& per_frame_rmse, std::size_t horizon);
+
+}  // namespace tessera::models::mesh_transformer

@@ -1,0 +1,185 @@
+// Training the mesh models: normalisers against a direct computation, the loss falling
+// on a learnable data set, a zero-change model keeping the state in a rollout, data
+// parallel training equal to one rank, and bad trajectory files.
+#include <filesystem>
+
+#include "core/runtime/error.hpp"
+#include "core/runtime/runtime.hpp"
+#include "core/tensor/host_copy.hpp"
+#include "models/mesh_transformer/training.hpp"
+#include "tests/models/mesh_transformer/synthetic_data.hpp"
+#include "tests/support/catch.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace tessera;
+using namespace tessera::models::mesh_transformer;
+using Catch::Matchers::Contains;
+
+namespace {
+
+template <class T>
+typename Surrogate<T>::Options small_model(ModelKind kind) {
+  typename Surrogate<T>::Options o;
+  o.kind = kind;
+  o.transformer.inputs = o.meshgraphnet.node_inputs = 11;
+  o.transformer.outputs = o.meshgraphnet.outputs = 2;
+  o.transformer.dim = 16;
+  o.transformer.layers = 2;
+  o.transformer.heads = 2;
+  o.meshgraphnet.latent = 16;
+  o.meshgraphnet.blocks = 2;
+  return o;
+}
+
+TrainingOptions quick_training(long long steps) {
+  TrainingOptions o;
+  o.steps = steps;
+  o.batch = 4;
+  o.lr = 3e-3;
+  o.schedule = "constant";
+  o.noise = 0;
+  o.log_every = 10;
+  return o;
+}
+
+// The synthetic file, made once per test executable run by rank 0.
+std::string synthetic_file(const std::string& tag, int trajectories, std::size_t frames) {
+  const std::string dir = testing::shared_temp_dir(tag);
+  const std::string path = dir + "/train.h5";
+  if (runtime::comm_rank(MPI_COMM_WORLD) == 0) {
+    testing::write_synthetic_trajectories(path, trajectories, frames);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return path;
+}
+
+void remove_file_dir(const std::string& path) {
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (runtime::comm_rank(MPI_COMM_WORLD) == 0) {
+    std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("normalisers equal the mean and std of the data, merged over ranks", "[normalizer_mpi]") {
+  const int rank = runtime::comm_rank(MPI_COMM_WORLD), ranks = runtime::comm_size(MPI_COMM_WORLD);
+  // Rows r = 0..7 of (r, 2r + 1, 5): each rank accumulates rows r with r % ranks == rank.
+  Normalizer n("test", 3);
+  for (int r = rank; r < 8; r += ranks) n.accumulate({double(r), 2.0 * r + 1, 5.0});
+  n.merge(MPI_COMM_WORLD);
+  CHECK(n.count() == 8);
+  const auto mean = n.mean(), std = n.stddev();
+  CHECK(mean[0] == Approx(3.5));
+  CHECK(mean[1] == Approx(8.0));
+  CHECK(mean[2] == Approx(5.0));
+  CHECK(std[0] == Approx(std::sqrt(5.25)));  // population std of 0..7
+  CHECK(std[1] == Approx(2 * std::sqrt(5.25)));
+  CHECK(std[2] == Approx(1e-8));  // a constant feature: the floor
+  std::vector<double> rows = {3.5, 8.0, 5.0, 7.0, 15.0, 5.0};
+  n.normalise(rows);
+  CHECK(rows[0] == Approx(0).margin(1e-12));
+  CHECK(rows[3] == Approx(3.5 / std::sqrt(5.25)));
+  n.denormalise(rows);
+  CHECK(rows[4] == Approx(15.0));
+  CHECK_THROWS_WITH(Normalizer("empty", 2).mean(), Contains("empty normalizer"));
+}
+
+TEST_CASE("training drives the loss down on a learnable data set", "[training]") {
+  const std::string path = synthetic_file("mt_train", 3, 12);
+  const auto trajectories = read_trajectories(path, {});
+  REQUIRE(trajectories.size() == 3);
+  CHECK(trajectories[0].frames() == 12);
+  for (ModelKind kind : {ModelKind::kTransformer, ModelKind::kMeshGraphNet}) {
+    nn::ParameterStore<float> store;
+    Surrogate<float> model;
+    model.declare(store, small_model<float>(kind));
+    store.finalize();
+    model.init(store, 3);
+    Normalizers normalizers = make_normalizers(trajectories[0]);
+    const TrainingSummary s =
+        train(MPI_COMM_SELF, trajectories, model, store, quick_training(300), normalizers);
+    INFO(model_kind_name(kind) << ": loss " << s.first_loss << " -> " << s.final_loss);
+    CHECK(s.final_loss < s.first_loss / 5);
+    // A trained model beats holding the state over a short rollout.
+    const Rollout r = rollout(trajectories[0], model, store, normalizers, 6);
+    CHECK(rmse_to_horizon(r.rmse, 5) < rmse_to_horizon(r.persistence_rmse, 5));
+  }
+  remove_file_dir(path);
+}
+
+TEST_CASE("a model that predicts no change keeps the state in a rollout", "[training]") {
+  const std::string path = synthetic_file("mt_zero", 1, 8);
+  const auto trajectories = read_trajectories(path, {});
+  nn::ParameterStore<double> store;
+  Surrogate<double> model;
+  model.declare(store, small_model<double>(ModelKind::kTransformer));
+  store.finalize();
+  Kokkos::deep_copy(store.params(), 0.0);  // every output 0
+  Normalizers normalizers = make_normalizers(trajectories[0]);
+  accumulate_exact(normalizers, trajectories);
+  // A zero normalised output is the target mean in data units: centre the targets at 0.
+  normalizers.targets.set(1.0, {0.0, 0.0}, normalizers.targets.stddev());
+  const Rollout r = rollout(trajectories[0], model, store, normalizers);
+  REQUIRE(r.rmse.size() == 8);
+  for (std::size_t f = 1; f < r.rmse.size(); ++f) {
+    // Boundary nodes are reset to the truth, NORMAL and OUTFLOW nodes hold frame 0: the
+    // error is persistence's on those nodes, never more.
+    CHECK(r.rmse[f] <= r.persistence_rmse[f] + 1e-15);
+    CHECK(r.rmse[f] > 0);
+  }
+  remove_file_dir(path);
+}
+
+TEST_CASE("data-parallel training equals one rank", "[training_mpi]") {
+  const std::string path = synthetic_file("mt_parallel", 2, 6);
+  const auto trajectories = read_trajectories(path, {});
+  for (ModelKind kind : {ModelKind::kTransformer, ModelKind::kMeshGraphNet}) {
+    auto parameters_after = [&](MPI_Comm comm, bool running_normalizer) {
+      nn::ParameterStore<double> store;
+      Surrogate<double> model;
+      model.declare(store, small_model<double>(kind));
+      store.finalize();
+      model.init(store, 9);
+      TrainingOptions o = quick_training(10);
+      o.noise = 0.02;  // keyed by sample and node: the same on any rank count
+      o.exact_normalizer = !running_normalizer;
+      o.normalizer_steps = 4;
+      Normalizers normalizers = make_normalizers(trajectories[0]);
+      train(comm, trajectories, model, store, o, normalizers);
+      return tensor::to_host(store.params());
+    };
+    for (bool running : {false, true}) {
+      const auto one = parameters_after(MPI_COMM_SELF, running);
+      const auto all = parameters_after(MPI_COMM_WORLD, running);
+      double worst = 0, scale = 0;
+      for (std::size_t i = 0; i < one.size(); ++i) {
+        worst = std::max(worst, std::abs(one[i] - all[i]));
+        scale = std::max(scale, std::abs(one[i]));
+      }
+      INFO(model_kind_name(kind) << (running ? " running" : " exact")
+                                 << " normaliser: largest difference " << worst);
+      CHECK(worst <= 1e-10 * scale);
+    }
+  }
+  remove_file_dir(path);
+}
+
+TEST_CASE("bad trajectory files are refused with the file and what is wrong", "[bad_input]") {
+  const std::string dir = testing::shared_temp_dir("mt_bad");
+  if (runtime::comm_rank(MPI_COMM_WORLD) == 0) {
+    std::vector<std::vector<double>> v(1, std::vector<double>(18, 0.0)),
+        p(1, std::vector<double>(9, 0.0));
+    // One frame only.
+    {
+      solvers::flow::TrajectoryFile file(dir + "/short.h5");
+      file.write_trajectory(0, testing::synthetic_grid_mesh(3, 3), v, p, 0.01, {});
+      file.close();
+    }
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  CHECK_THROWS_WITH(read_trajectories(dir + "/short.h5", {}),
+                    Contains("short.h5 trajectory 0") && Contains("1 velocity frame"));
+  CHECK_THROWS_WITH(read_trajectories(dir + "/missing.h5", {}), Contains("missing.h5"));
+  remove_file_dir(dir + "/x");
+}
