@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# End-to-end tests of the mesh_transformer experiment: a tiny trajectory data set made by
+# the flow experiment, both models trained a few steps and rolled out, the plot script;
+# bad input. Usage: test_mesh_transformer_cli.sh TESSERA_BINARY CASE [RANKS]
+# CASE: run (on RANKS ranks) | bad_input
+set -uo pipefail
+tessera="$1"
+case_name="$2"
+ranks="${3:-1}"
+# shellcheck source=SCRIPTDIR/cli_helpers.sh
+source "$(dirname "$0")/cli_helpers.sh"
+make_work_dir tessera_mesh_cli
+
+make_data() {
+  "$tessera" run "$source_dir/experiments/cylinder_dataset.toml" --out "$work/data" \
+    --set mesh.size=0.08 --set mesh.cylinder_size=0.02 --set dataset.train=2 \
+    --set dataset.valid=0 --set dataset.test=1 --set dataset.frames=6 --set dataset.warmup=0.05 \
+    --set output.vtk=false >"$work/data.log" 2>&1 || fail "data set run failed: $(cat "$work/data.log")"
+}
+
+write_experiment() {  # write_experiment FILE [extra TOML lines...]
+  local file="$1"
+  shift
+  {
+    echo '[run]'
+    echo 'experiment = "mesh_transformer"'
+    echo '[data]'
+    echo "train = \"$work/data/train.h5\""
+    echo "test = \"$work/data/test.h5\""
+    echo '[model]'
+    echo 'dim = 16'
+    echo 'layers = 2'
+    echo 'latent = 16'
+    echo 'blocks = 2'
+    echo '[train]'
+    echo 'steps = 10'
+    echo 'warmup = 2'
+    echo 'log_every = 5'
+    echo '[rollout]'
+    echo 'horizons = [1, 3]'
+    printf '%s\n' "$@"
+  } >"$file"
+}
+
+case "$case_name" in
+  run)
+    make_data
+    write_experiment "$work/exp.toml"
+    mpirun -np "$ranks" "$tessera" run "$work/exp.toml" --out "$work/run" >"$work/run.log" 2>&1 \
+      && pass || fail "mesh_transformer run on $ranks ranks failed: $(cat "$work/run.log")"
+    for object in /rollout/transformer/rmse /rollout/meshgraphnet/rmse /rollout/persistence/rmse \
+                  /rollout/horizons /metrics/transformer_loss /metrics/meshgraphnet_loss \
+                  /checkpoint/transformer/parameters /checkpoint/meshgraphnet/normalizers/node_mean; do
+      h5ls "$work/run/run.h5$object" >/dev/null 2>&1 && pass || fail "run.h5 lacks $object"
+    done
+    grep -q "rollout RMSE of persistence (baseline)" "$work/run.log" && pass \
+      || fail "the log lacks the baseline: $(cat "$work/run.log")"
+    [ -s "$work/run/rollout_transformer_0.pvd" ] && pass || fail "no rollout VTK series"
+    if /usr/bin/python3 -c "import h5py, matplotlib" 2>/dev/null; then
+      /usr/bin/python3 "$source_dir/analysis/plot_mesh_transformer.py" "$work/run" >"$work/plot.log" 2>&1 \
+        && pass || fail "plot_mesh_transformer.py failed: $(cat "$work/plot.log")"
+      for file in mesh_rollout_rmse.png mesh_losses.png mesh_table.md; do
+        [ -s "$work/run/$file" ] && pass || fail "$file not written"
+      done
+      grep -q "persistence (baseline)" "$work/run/mesh_table.md" && pass || fail "table lacks the baseline"
+    fi
+    ;;
+  bad_input)
+    write_experiment "$work/missing.toml"
+    expect_error "missing data" 1 2 "key 'data.train'" -- validate "$work/missing.toml"
+    write_experiment "$work/kinds.toml"
+    sed -i 's/^\[model\]/[model]\nkinds = "transformer, gnn"/' "$work/kinds.toml"
+    expect_error "unknown model kind" 1 2 "key 'model.kinds': model kind 'gnn'" -- \
+      validate "$work/kinds.toml"
+    write_experiment "$work/heads.toml"
+    sed -i 's/^dim = 16/dim = 15/' "$work/heads.toml"
+    make_data
+    expect_error "heads" 1 2 "model.dim' = 15" -- validate "$work/heads.toml"
+    ;;
+  *)
+    echo "unknown case $case_name"
+    exit 2
+    ;;
+esac
+
+finish_checks
