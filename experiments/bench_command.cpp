@@ -15,6 +15,7 @@
 #include "experiments/bench/bench_dense.hpp"
 #include "experiments/bench/bench_flow.hpp"
 #include "experiments/bench/bench_graph.hpp"
+#include "experiments/bench/bench_mesh.hpp"
 #include "experiments/bench/bench_halo.hpp"
 #include "experiments/bench/bench_hopfield.hpp"
 #include "experiments/bench/bench_pinn.hpp"
@@ -44,10 +45,11 @@ std::vector<Suite> suites() {
   return {
       {"nn",
        "neural-network kernels on one process: Linear/MLP against sgemm, dense attention, "
-       "graph-attention block, PINN training step, Hopfield retrieval (PyTorch side: "
+       "graph-attention block, mesh transformer and MeshGraphNet training steps, PINN training step, Hopfield retrieval (PyTorch side: "
        "analysis/bench_report.py)",
        {{"dense", on_root(bench::bench_dense)},
         {"graph", on_root(bench::bench_graph)},
+        {"mesh", on_root(bench::bench_mesh)},
         {"pinn", on_root(bench::bench_pinn)},
         {"pinn_training", on_root(bench::bench_pinn_training)},
         {"hopfield", bench::bench_hopfield}}},

@@ -37,7 +37,7 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test
 
 
 class RMSNorm(nn.Module):
-    def __init__(self, dim):
+    def __init__(self, dim=DIM):
         super().__init__()
         self.weight = nn.Parameter(torch.ones(dim))
 
@@ -59,7 +59,7 @@ def run_mlp(layers, x):
 
 
 class GatedMlp(nn.Module):
-    def __init__(self, dim, hidden):
+    def __init__(self, dim=DIM, hidden=MLP_FACTOR * DIM):
         super().__init__()
         self.w1, self.w2, self.w3 = nn.Linear(dim, hidden), nn.Linear(dim, hidden), nn.Linear(hidden, dim)
 
@@ -68,12 +68,12 @@ class GatedMlp(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self):
+    def __init__(self, dim=DIM, heads=HEADS, mlp_factor=MLP_FACTOR):
         super().__init__()
-        self.norm1 = RMSNorm(DIM)
-        self.attention = GraphMultiHeadAttention(DIM, HEADS)
-        self.norm2 = RMSNorm(DIM)
-        self.mlp = GatedMlp(DIM, MLP_FACTOR * DIM)
+        self.norm1 = RMSNorm(dim)
+        self.attention = GraphMultiHeadAttention(dim, heads)
+        self.norm2 = RMSNorm(dim)
+        self.mlp = GatedMlp(dim, mlp_factor * dim)
 
     def forward(self, x, dst, src):
         h = x + self.attention(self.norm1(x), dst, src)
@@ -81,12 +81,13 @@ class Block(nn.Module):
 
 
 class MeshTransformer(nn.Module):
-    def __init__(self):
+    def __init__(self, inputs=INPUTS, outputs=OUTPUTS, dim=DIM, layers=LAYERS, heads=HEADS,
+                 mlp_factor=MLP_FACTOR):
         super().__init__()
-        self.encoder = mlp([INPUTS, DIM, DIM, DIM, DIM])
-        self.encoder_norm = RMSNorm(DIM)
-        self.blocks = nn.ModuleList([Block() for _ in range(LAYERS)])
-        self.decoder = mlp([DIM, DIM, DIM, DIM, OUTPUTS])
+        self.encoder = mlp([inputs, dim, dim, dim, dim])
+        self.encoder_norm = RMSNorm(dim)
+        self.blocks = nn.ModuleList([Block(dim, heads, mlp_factor) for _ in range(layers)])
+        self.decoder = mlp([dim, dim, dim, dim, outputs])
 
     def forward(self, x, dst, src):
         h = self.encoder_norm(run_mlp(self.encoder, x))
@@ -105,20 +106,20 @@ class MeshTransformer(nn.Module):
 
 
 class NormedMlp(nn.Module):
-    def __init__(self, inputs):
+    def __init__(self, inputs, latent=LATENT):
         super().__init__()
-        self.mlp = mlp([inputs, LATENT, LATENT, LATENT])
-        self.norm = nn.LayerNorm(LATENT)
+        self.mlp = mlp([inputs, latent, latent, latent])
+        self.norm = nn.LayerNorm(latent)
 
     def forward(self, x):
         return self.norm(run_mlp(self.mlp, x))
 
 
 class MeshGraphNetBlock(nn.Module):
-    def __init__(self):
+    def __init__(self, latent=LATENT):
         super().__init__()
-        self.edge = NormedMlp(3 * LATENT)
-        self.node = NormedMlp(2 * LATENT)
+        self.edge = NormedMlp(3 * latent, latent)
+        self.node = NormedMlp(2 * latent, latent)
 
     def forward(self, v, e, receivers, senders):
         m = self.edge(torch.cat([v[senders], v[receivers], e], dim=1))
@@ -127,12 +128,13 @@ class MeshGraphNetBlock(nn.Module):
 
 
 class MeshGraphNet(nn.Module):
-    def __init__(self):
+    def __init__(self, node_inputs=INPUTS, edge_inputs=EDGE_INPUTS, outputs=OUTPUTS,
+                 latent=LATENT, blocks=BLOCKS):
         super().__init__()
-        self.node_encoder = NormedMlp(INPUTS)
-        self.edge_encoder = NormedMlp(EDGE_INPUTS)
-        self.blocks = nn.ModuleList([MeshGraphNetBlock() for _ in range(BLOCKS)])
-        self.decoder = mlp([LATENT, LATENT, LATENT, OUTPUTS])
+        self.node_encoder = NormedMlp(node_inputs, latent)
+        self.edge_encoder = NormedMlp(edge_inputs, latent)
+        self.blocks = nn.ModuleList([MeshGraphNetBlock(latent) for _ in range(blocks)])
+        self.decoder = mlp([latent, latent, latent, outputs])
 
     def forward(self, nodes, edges, receivers, senders):
         v, e = self.node_encoder(nodes), self.edge_encoder(edges)
@@ -184,7 +186,7 @@ def main():
     with torch.no_grad():  # norms away from weight 1: generic gradients
         for module in model.modules():
             if isinstance(module, RMSNorm):
-                module.weight.add_(0.2 * torch.randn(DIM))
+                module.weight.add_(0.2 * torch.randn(module.weight.shape))
     x = torch.randn(num_nodes, INPUTS)
 
     # MeshGraphNet on the same graph: random node positions, edges in CSR row order.
@@ -192,8 +194,8 @@ def main():
     with torch.no_grad():
         for module in mgn.modules():
             if isinstance(module, nn.LayerNorm):
-                module.weight.add_(0.2 * torch.randn(LATENT))
-                module.bias.add_(0.2 * torch.randn(LATENT))
+                module.weight.add_(0.2 * torch.randn(module.weight.shape))
+                module.bias.add_(0.2 * torch.randn(module.bias.shape))
     positions = torch.rand(num_nodes, 2)
     relative = positions[src] - positions[dst]
     edges = torch.cat([relative, relative.norm(dim=1, keepdim=True)], dim=1)

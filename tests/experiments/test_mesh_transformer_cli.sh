@@ -2,7 +2,7 @@
 # End-to-end tests of the mesh_transformer experiment: a tiny trajectory data set made by
 # the flow experiment, both models trained a few steps and rolled out, the plot script;
 # bad input. Usage: test_mesh_transformer_cli.sh TESSERA_BINARY CASE [RANKS]
-# CASE: run (on RANKS ranks) | bad_input
+# CASE: run (on RANKS ranks) | bad_input | bench (the quick benchmark part and its twin)
 set -uo pipefail
 tessera="$1"
 case_name="$2"
@@ -76,6 +76,23 @@ case "$case_name" in
     sed -i 's/^dim = 16/dim = 15/' "$work/heads.toml"
     make_data
     expect_error "heads" 1 2 "model.dim' = 15" -- validate "$work/heads.toml"
+    ;;
+  bench)
+    "$tessera" bench nn --quick --only mesh --out "$work/bench" >"$work/bench.log" 2>&1 \
+      && pass || fail "tessera bench nn --only mesh failed: $(cat "$work/bench.log")"
+    for name in mesh_transformer_step meshgraphnet_step; do
+      grep -q "^$name," "$work/bench/bench.csv" && pass || fail "bench.csv lacks $name"
+    done
+    if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+      /usr/bin/python3 "$source_dir/analysis/reference/bench_mesh_torch.py" --quick >"$work/torch.json" \
+        && pass || fail "bench_mesh_torch.py failed"
+      /usr/bin/python3 - "$work/torch.json" "$work/bench/bench.csv" <<'PY2' && pass || fail "parameter counts differ"
+import csv, json, sys
+torch_rows = {r["benchmark"]: r["extra"] for r in json.load(open(sys.argv[1]))}
+ours = {r["benchmark"]: float(r["extra"]) for r in csv.DictReader(open(sys.argv[2]))}
+sys.exit(0 if all(abs(ours[k] - v) < 0.5 for k, v in torch_rows.items()) else 1)
+PY2
+    fi
     ;;
   *)
     echo "unknown case $case_name"
