@@ -77,8 +77,8 @@ TEST_CASE("parameter store slices, initialisers and errors", "[parameter_store]"
 }
 
 TEST_CASE("a checkpoint loads into the same model and not into another", "[parameter_store]") {
-  const std::string dir = testing::shared_temp_dir("checkpoint");
-  const std::string path = dir + "/run.h5";
+  const testing::ScopedTempDir dir("checkpoint");
+  const std::string path = dir.path() + "/run.h5";
   ParameterStore<float> store;
   Linear<float> layer;
   layer.declare(store, "fc", 3, 2);

@@ -149,7 +149,8 @@ TEST_CASE("L-BFGS refuses a NaN loss or gradient, naming the slice", "[lbfgs]") 
 }
 
 TEST_CASE("L-BFGS state survives a checkpoint", "[lbfgs]") {
-  const std::string path = testing::shared_temp_dir("lbfgs_resume") + "/run.h5";
+  const testing::ScopedTempDir dir("lbfgs_resume");
+  const std::string path = dir.path() + "/run.h5";
   LbfgsOptions options;
   options.max_iter = 6;
   options.history_size = 4;

@@ -46,7 +46,8 @@ const std::vector<std::vector<double>> kGrads = {
 // and checks that both continue identically for the remaining gradients.
 template <class Optimiser, class Options>
 void check_resume(const Options& options, int steps, const std::string& tag) {
-  const std::string path = testing::shared_temp_dir(tag) + "/run.h5";
+  const testing::ScopedTempDir dir(tag);
+  const std::string path = dir.path() + "/run.h5";
   auto store = small_store<double>();
   Optimiser opt(store, options);
   for (int k = 0; k < steps; ++k) {
@@ -209,7 +210,8 @@ TEST_CASE("Adam state survives a checkpoint, and only loads into Adam", "[adam]"
   options.amsgrad = true;
   check_resume<Adam<double>>(options, 2, "adam_resume");
 
-  const std::string path = testing::shared_temp_dir("adam_kind") + "/run.h5";
+  const testing::ScopedTempDir dir("adam_kind");
+  const std::string path = dir.path() + "/run.h5";
   auto store = small_store<double>();
   Adam<double> adam(store);
   {

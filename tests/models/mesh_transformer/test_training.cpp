@@ -1,8 +1,6 @@
 // Training the mesh models: normalisers against a direct computation, the loss falling
 // on a learnable data set, a zero-change model keeping the state in a rollout, data
 // parallel training equal to one rank, and bad trajectory files.
-#include <filesystem>
-
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
 #include "core/tensor/host_copy.hpp"
@@ -42,22 +40,15 @@ TrainingOptions quick_training(long long steps) {
   return o;
 }
 
-// The synthetic file, made once per test executable run by rank 0.
-std::string synthetic_file(const std::string& tag, int trajectories, std::size_t frames) {
-  const std::string dir = testing::shared_temp_dir(tag);
-  const std::string path = dir + "/train.h5";
+// The synthetic file in `dir`, written by rank 0.
+std::string synthetic_file(const testing::ScopedTempDir& dir, int trajectories,
+                           std::size_t frames) {
+  const std::string path = dir.path() + "/train.h5";
   if (runtime::comm_rank(MPI_COMM_WORLD) == 0) {
     testing::write_synthetic_trajectories(path, trajectories, frames);
   }
   MPI_Barrier(MPI_COMM_WORLD);
   return path;
-}
-
-void remove_file_dir(const std::string& path) {
-  MPI_Barrier(MPI_COMM_WORLD);
-  if (runtime::comm_rank(MPI_COMM_WORLD) == 0) {
-    std::filesystem::remove_all(std::filesystem::path(path).parent_path());
-  }
 }
 
 }  // namespace
@@ -86,7 +77,8 @@ TEST_CASE("normalisers equal the mean and std of the data, merged over ranks", "
 }
 
 TEST_CASE("training drives the loss down on a learnable data set", "[training]") {
-  const std::string path = synthetic_file("mt_train", 3, 12);
+  const testing::ScopedTempDir dir("mt_train");
+  const std::string path = synthetic_file(dir, 3, 12);
   const auto trajectories = read_trajectories(path, {});
   REQUIRE(trajectories.size() == 3);
   CHECK(trajectories[0].frames() == 12);
@@ -105,11 +97,11 @@ TEST_CASE("training drives the loss down on a learnable data set", "[training]")
     const Rollout r = rollout(trajectories[0], model, store, normalizers, 6);
     CHECK(rmse_to_horizon(r.rmse, 5) < rmse_to_horizon(r.persistence_rmse, 5));
   }
-  remove_file_dir(path);
 }
 
 TEST_CASE("a model that predicts no change keeps the state in a rollout", "[training]") {
-  const std::string path = synthetic_file("mt_zero", 1, 8);
+  const testing::ScopedTempDir dir("mt_zero");
+  const std::string path = synthetic_file(dir, 1, 8);
   const auto trajectories = read_trajectories(path, {});
   nn::ParameterStore<double> store;
   Surrogate<double> model;
@@ -128,11 +120,11 @@ TEST_CASE("a model that predicts no change keeps the state in a rollout", "[trai
     CHECK(r.rmse[f] <= r.persistence_rmse[f] + 1e-15);
     CHECK(r.rmse[f] > 0);
   }
-  remove_file_dir(path);
 }
 
 TEST_CASE("data-parallel training equals one rank", "[training_mpi]") {
-  const std::string path = synthetic_file("mt_parallel", 2, 6);
+  const testing::ScopedTempDir dir("mt_parallel");
+  const std::string path = synthetic_file(dir, 2, 6);
   const auto trajectories = read_trajectories(path, {});
   for (ModelKind kind : {ModelKind::kTransformer, ModelKind::kMeshGraphNet}) {
     auto parameters_after = [&](MPI_Comm comm, bool running_normalizer) {
@@ -162,11 +154,11 @@ TEST_CASE("data-parallel training equals one rank", "[training_mpi]") {
       CHECK(worst <= 1e-10 * scale);
     }
   }
-  remove_file_dir(path);
 }
 
 TEST_CASE("bad trajectory files are refused with the file and what is wrong", "[bad_input]") {
-  const std::string dir = testing::shared_temp_dir("mt_bad");
+  const testing::ScopedTempDir scoped("mt_bad");
+  const std::string dir = scoped.path();
   if (runtime::comm_rank(MPI_COMM_WORLD) == 0) {
     std::vector<std::vector<double>> v(1, std::vector<double>(18, 0.0)),
         p(1, std::vector<double>(9, 0.0));
@@ -181,5 +173,4 @@ TEST_CASE("bad trajectory files are refused with the file and what is wrong", "[
   CHECK_THROWS_WITH(read_trajectories(dir + "/short.h5", {}),
                     Contains("short.h5 trajectory 0") && Contains("1 velocity frame"));
   CHECK_THROWS_WITH(read_trajectories(dir + "/missing.h5", {}), Contains("missing.h5"));
-  remove_file_dir(dir + "/x");
 }

@@ -29,8 +29,8 @@ std::string input_error_of(Function&& f) {
 }
 
 std::string write_file(const std::string& name, const std::string& text) {
-  static const std::string dir = testing::shared_temp_dir("pinn_bad_input");
-  const std::string path = dir + "/" + name;
+  static const testing::ScopedTempDir dir("pinn_bad_input");
+  const std::string path = dir.path() + "/" + name;
   std::ofstream(path) << text;
   return path;
 }

@@ -83,8 +83,8 @@ TEST_CASE("observation noise is reproducible and keeps densities non-negative", 
 }
 
 TEST_CASE("a data grid's detector rows are observed, the others held out", "[observations]") {
-  const std::string dir = testing::shared_temp_dir("pinn_grid");
-  const std::string path = dir + "/grid.txt";
+  const testing::ScopedTempDir dir("pinn_grid");
+  const std::string path = dir.path() + "/grid.txt";
   {
     std::ofstream out(path);  // 4 space bins (rows) x 3 time bins (columns)
     out << "0.1 0.2 0.3\n0.11 0.21 0.31\n0.12 0.22 0.32\n0.13 0.23 0.33\n";
