@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "core/nn/losses.hpp"
 #include "core/optim/adam.hpp"
 #include "core/optim/clip.hpp"
 #include "core/optim/schedule.hpp"
@@ -26,29 +27,6 @@ double seconds_since(Clock::time_point start) {
 constexpr std::uint64_t kSampleStream = 0x5a3b1e;
 constexpr std::uint64_t kNoiseStream = 0x7c4d2f;
 
-// Mean over masked nodes of the squared error summed over components; grad = weight *
-// d(loss)/dy (zero on unmasked nodes).
-template <class T>
-double masked_mse(const Matrix<T>& y, const Matrix<T>& target, const tensor::Vector<T>& mask,
-                  double mask_count, double weight, Matrix<T>& grad) {
-  const std::size_t n = y.extent(0), cols = y.extent(1);
-  tensor::ensure_shape(grad, "mesh_transformer::loss_grad", n, cols);
-  const Matrix<T> g = grad;
-  const double scale = 2.0 * weight / mask_count;
-  double total = 0;
-  Kokkos::parallel_reduce(
-      "mesh_transformer::masked_mse", Kokkos::RangePolicy<tensor::ExecSpace>(0, n),
-      KOKKOS_LAMBDA(const int i, double& acc) {
-        for (std::size_t c = 0; c < cols; ++c) {
-          const double diff = static_cast<double>(y(i, c)) - static_cast<double>(target(i, c));
-          acc += mask(i) * diff * diff;
-          g(i, c) = static_cast<T>(scale * mask(i) * diff);
-        }
-      },
-      total);
-  return total / mask_count;
-}
-
 std::vector<double> velocity_change(const Trajectory& t, std::size_t frame) {
   std::vector<double> out(t.velocity[frame].size());
   for (std::size_t k = 0; k < out.size(); ++k) {
@@ -60,9 +38,9 @@ std::vector<double> velocity_change(const Trajectory& t, std::size_t frame) {
 // What a trajectory gives the model that does not change between steps, on the device.
 template <class T>
 struct PreparedTrajectory {
-  MeshSample<T> sample;  // nodes filled per step
-  tensor::Vector<T> mask;
-  double mask_count = 0;
+  MeshSample<T> sample;   // nodes filled per step
+  Matrix<T> mask;         // nodes x dimension: 1 on NORMAL and OUTFLOW nodes
+  double mask_count = 0;  // masked nodes
 };
 
 template <class T>
@@ -79,11 +57,16 @@ PreparedTrajectory<T> prepare(const Trajectory& t, const Surrogate<T>& model,
       tensor::from_host<T>(edges, t.graph.num_edges(), static_cast<std::size_t>(t.dimension) + 1,
                            "mesh_transformer::edges");
   const std::vector<double> mask = loss_mask(t);
-  for (double m : mask) p.mask_count += m;
+  const auto d = static_cast<std::size_t>(t.dimension);
+  std::vector<double> entries(mask.size() * d);
+  for (std::size_t i = 0; i < mask.size(); ++i) {
+    p.mask_count += mask[i];
+    for (std::size_t c = 0; c < d; ++c) entries[i * d + c] = mask[i];
+  }
   if (p.mask_count == 0) {
     throw InputError(str(t.name, ": no NORMAL or OUTFLOW node: nothing to learn or advance"));
   }
-  p.mask = tensor::from_host<T>(mask, "mesh_transformer::mask");
+  p.mask = tensor::from_host<T>(entries, mask.size(), d, "mesh_transformer::mask");
   return p;
 }
 
@@ -204,8 +187,10 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
                                     "mesh_transformer::target");
       runtime::Timers::Scope scope(timers, "mesh.forward_backward");
       const Matrix<T>& y = model.forward(store, p.sample);
-      local_loss +=
-          masked_mse(y, target, p.mask, p.mask_count, weight, grad) / static_cast<double>(o.batch);
+      // The squared error summed over components, averaged over masked nodes, times
+      // `weight` (in the loss and its gradient) through the denominator.
+      local_loss += nn::masked_mse_loss(y, target, p.mask, grad, p.mask_count / weight) /
+                    (weight * static_cast<double>(o.batch));
       model.backward(store, grad);
     }
     {
