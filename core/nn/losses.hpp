@@ -4,11 +4,14 @@
 //   masked_mse_loss:  sum(m (x - y)^2) / sum(m);
 //   masked_mae_loss:  sum(m |x - y|) / sum(m), gradient m sign(x - y) / sum(m), 0 at x = y;
 // m is a 0/1 mask or a weight per entry (missing sensor readings, boundary points).
+// Classification: softmax_cross_entropy against integer labels.
 // Each returns the loss (accumulated in double) and fills `grad`, allocating it when its
 // shape differs. `denominator` replaces the local count or mask sum when > 0: pass the
 // global one in a data-parallel run, so that the ranks' losses and gradients sum to the
 // global mean. A mask that sums to 0 gives loss 0 and a zero gradient, not NaN.
+#include <cmath>
 #include <string>
+#include <vector>
 
 #include "core/runtime/error.hpp"
 #include "core/tensor/math.hpp"
@@ -116,6 +119,46 @@ double masked_mae_loss(const Matrix<T>& prediction, const Matrix<T>& target, con
       },
       total);
   return count > 0 ? total / count : 0.0;
+}
+
+// Mean cross-entropy of softmax(logits) against integer labels; fills grad (same shape
+// as logits, divided by the batch) and counts correct argmax predictions.
+template <class T>
+double softmax_cross_entropy(const Matrix<T>& logits, const std::vector<int>& labels,
+                             Matrix<T>& grad, std::size_t* correct) {
+  const std::size_t rows = logits.extent(0), classes = logits.extent(1);
+  if (labels.size() != rows) {
+    throw std::invalid_argument(
+        str("softmax_cross_entropy: ", labels.size(), " labels for ", rows, " rows"));
+  }
+  tensor::ensure_shape(grad, "nn::softmax_cross_entropy.grad", rows, classes);
+  auto host = Kokkos::create_mirror_view(logits);
+  Kokkos::deep_copy(host, logits);
+  auto host_grad = Kokkos::create_mirror_view(grad);
+  double loss = 0;
+  std::size_t right = 0;
+  for (std::size_t i = 0; i < rows; ++i) {
+    double m = host(i, 0);
+    std::size_t arg = 0;
+    for (std::size_t c = 1; c < classes; ++c) {
+      if (host(i, c) > m) {
+        m = host(i, c);
+        arg = c;
+      }
+    }
+    double s = 0;
+    for (std::size_t c = 0; c < classes; ++c) s += std::exp(host(i, c) - m);
+    const int y = labels[i];
+    loss += -(host(i, y) - m - std::log(s));
+    right += arg == static_cast<std::size_t>(y);
+    for (std::size_t c = 0; c < classes; ++c) {
+      const double p = std::exp(host(i, c) - m) / s;
+      host_grad(i, c) = static_cast<T>((p - (static_cast<int>(c) == y ? 1.0 : 0.0)) / rows);
+    }
+  }
+  Kokkos::deep_copy(grad, host_grad);
+  if (correct) *correct = right;
+  return loss / static_cast<double>(rows);
 }
 
 }  // namespace tessera::nn

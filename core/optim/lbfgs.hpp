@@ -424,7 +424,7 @@ class Lbfgs {
     std::vector<double> out;
     out.reserve(vectors.size() * size_);
     for (const auto& v : vectors) {
-      const std::vector<double> host = detail::to_host(v);
+      const std::vector<double> host = tensor::to_host(v);
       out.insert(out.end(), host.begin(), host.end());
     }
     return out;

@@ -9,6 +9,7 @@
 #include "core/io/hdf5_reader.hpp"
 #include "core/io/results_file.hpp"
 #include "core/runtime/error.hpp"
+#include "core/tensor/host_copy.hpp"
 #include "core/tensor/tensor.hpp"
 
 namespace tessera::optim {
@@ -17,17 +18,10 @@ using tensor::Vector;
 
 namespace detail {
 
-template <class T>
-std::vector<double> to_host(const Vector<T>& v) {
-  auto host = Kokkos::create_mirror_view(v);
-  Kokkos::deep_copy(host, v);
-  return std::vector<double>(host.data(), host.data() + host.extent(0));
-}
-
 // One 1-D dataset per state buffer. Collective over the file's communicator.
 template <class T>
 void write_buffer(io::ResultsFile& file, const std::string& path, const Vector<T>& v) {
-  file.write_root_array(path, {static_cast<std::uint64_t>(v.extent(0))}, to_host(v));
+  file.write_root_array(path, {static_cast<std::uint64_t>(v.extent(0))}, tensor::to_host(v));
 }
 
 // InputError naming the file and dataset when the buffer is missing or sized for

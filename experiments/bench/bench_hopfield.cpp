@@ -81,8 +81,8 @@ std::vector<BenchRow> bench_hopfield(MPI_Comm comm, const BenchOptions& options)
       const double gemm_gflops = flops / gemm_s * 1e-9;
       rows.push_back(row("sgemm", "retrieval " + shape, gemm_s, gemm_gflops, gemm_gflops / peak,
                          "Q X^T and S X alone; extra = fraction of sgemm_peak; " + thread_note()));
-      hopfield::HopfieldMemory<float> memory(MPI_COMM_SELF, x);
-      hopfield::RetrievalOptions ro;
+      models::hopfield::HopfieldMemory<float> memory(MPI_COMM_SELF, x);
+      models::hopfield::RetrievalOptions ro;
       ro.beta = 1.0 / std::sqrt(static_cast<double>(d));
       ro.max_steps = 1;
       ro.energy = false;
@@ -103,8 +103,8 @@ std::vector<BenchRow> bench_hopfield(MPI_Comm comm, const BenchOptions& options)
     const std::size_t n = per_rank * static_cast<std::size_t>(ranks);
     const Matrix<float> x = random_rows("bench::patterns", per_rank, d, 10 + rank, 1.0f);
     const Matrix<float> q = random_rows("bench::queries", batch, d, 4, 1.0f);
-    hopfield::HopfieldMemory<float> memory(comm, x, per_rank * rank);
-    hopfield::RetrievalOptions ro;
+    models::hopfield::HopfieldMemory<float> memory(comm, x, per_rank * rank);
+    models::hopfield::RetrievalOptions ro;
     ro.beta = 1.0 / std::sqrt(static_cast<double>(d));
     ro.energy = false;
     double t = time_median(

@@ -14,7 +14,7 @@
 #include "core/tensor/gemm.hpp"
 #include "core/tensor/random.hpp"
 
-namespace tessera::hopfield {
+namespace tessera::models::hopfield {
 
 using tensor::Matrix;
 
@@ -174,4 +174,4 @@ class ClassicalHopfield {
   Matrix<double> weights_;
 };
 
-}  // namespace tessera::hopfield
+}  // namespace tessera::models::hopfield

@@ -8,50 +8,11 @@
 #include <vector>
 
 #include "core/nn/linear.hpp"
+#include "core/nn/losses.hpp"
 #include "core/nn/mlp.hpp"
 #include "models/hopfield/hopfield_pooling.hpp"
 
-namespace tessera::hopfield {
-
-// Mean cross-entropy of softmax(logits) against integer labels; fills grad (same shape
-// as logits, divided by the batch) and counts correct argmax predictions.
-template <class T>
-double softmax_cross_entropy(const Matrix<T>& logits, const std::vector<int>& labels,
-                             Matrix<T>& grad, std::size_t* correct) {
-  const std::size_t rows = logits.extent(0), classes = logits.extent(1);
-  if (labels.size() != rows) {
-    throw std::invalid_argument(
-        str("softmax_cross_entropy: ", labels.size(), " labels for ", rows, " rows"));
-  }
-  tensor::ensure_shape(grad, "hopfield::ce_grad", rows, classes);
-  auto host = Kokkos::create_mirror_view(logits);
-  Kokkos::deep_copy(host, logits);
-  auto host_grad = Kokkos::create_mirror_view(grad);
-  double loss = 0;
-  std::size_t right = 0;
-  for (std::size_t i = 0; i < rows; ++i) {
-    double m = host(i, 0);
-    std::size_t arg = 0;
-    for (std::size_t c = 1; c < classes; ++c) {
-      if (host(i, c) > m) {
-        m = host(i, c);
-        arg = c;
-      }
-    }
-    double s = 0;
-    for (std::size_t c = 0; c < classes; ++c) s += std::exp(host(i, c) - m);
-    const int y = labels[i];
-    loss += -(host(i, y) - m - std::log(s));
-    right += arg == static_cast<std::size_t>(y);
-    for (std::size_t c = 0; c < classes; ++c) {
-      const double p = std::exp(host(i, c) - m) / s;
-      host_grad(i, c) = static_cast<T>((p - (static_cast<int>(c) == y ? 1.0 : 0.0)) / rows);
-    }
-  }
-  Kokkos::deep_copy(grad, host_grad);
-  if (correct) *correct = right;
-  return loss / static_cast<double>(rows);
-}
+namespace tessera::models::hopfield {
 
 // Image (rows x cols pixels) -> a set of `rows` instances of cols + rows features.
 template <class T>
@@ -118,4 +79,4 @@ class MlpClassifier {
   nn::Mlp<T> mlp_;
 };
 
-}  // namespace tessera::hopfield
+}  // namespace tessera::models::hopfield

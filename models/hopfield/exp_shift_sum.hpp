@@ -19,7 +19,7 @@
 #define TESSERA_HOPFIELD_CLONED_EXP 1
 #endif
 
-namespace tessera::hopfield {
+namespace tessera::models::hopfield {
 
 // row[j] <- exp(row[j] - shift) for j < n; returns the sum.
 template <class T>
@@ -48,4 +48,4 @@ KOKKOS_INLINE_FUNCTION T exp_shift_sum(T* row, std::size_t n, T shift) {
   return exp_shift_sum_portable(row, n, shift);
 }
 
-}  // namespace tessera::hopfield
+}  // namespace tessera::models::hopfield

@@ -20,7 +20,7 @@
 #include "core/nn/softmax.hpp"
 #include "core/tensor/gemm.hpp"
 
-namespace tessera::hopfield {
+namespace tessera::models::hopfield {
 
 using nn::ParameterStore;
 using tensor::Matrix;
@@ -230,4 +230,4 @@ class Hopfield {
   Matrix<T> context_, d_q_, d_k_, d_v_;
 };
 
-}  // namespace tessera::hopfield
+}  // namespace tessera::models::hopfield

@@ -9,7 +9,7 @@
 
 #include "models/hopfield/hopfield.hpp"
 
-namespace tessera::hopfield {
+namespace tessera::models::hopfield {
 
 template <class T>
 class HopfieldLayer {
@@ -62,4 +62,4 @@ class HopfieldLayer {
   Matrix<T> state_grad_;
 };
 
-}  // namespace tessera::hopfield
+}  // namespace tessera::models::hopfield

@@ -8,7 +8,7 @@
 
 #include "models/hopfield/hopfield.hpp"
 
-namespace tessera::hopfield {
+namespace tessera::models::hopfield {
 
 template <class T>
 class HopfieldPooling {
@@ -82,4 +82,4 @@ class HopfieldPooling {
   Matrix<T> state_, input_grad_;
 };
 
-}  // namespace tessera::hopfield
+}  // namespace tessera::models::hopfield

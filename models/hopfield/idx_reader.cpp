@@ -9,7 +9,7 @@
 
 #include "core/runtime/error.hpp"
 
-namespace tessera::hopfield {
+namespace tessera::models::hopfield {
 
 std::size_t IdxArray::item_size() const {
   std::size_t n = 1;
@@ -183,4 +183,4 @@ ImageSet read_fashion_mnist(const std::string& directory, const std::string& spl
   return out;
 }
 
-}  // namespace tessera::hopfield
+}  // namespace tessera::models::hopfield

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace tessera::hopfield {
+namespace tessera::models::hopfield {
 
 struct IdxArray {
   std::vector<std::size_t> dims;  // e.g. {60000, 28, 28} for images, {60000} for labels
@@ -32,4 +32,4 @@ struct ImageSet {
 ImageSet read_fashion_mnist(const std::string& directory, const std::string& split,
                             std::size_t max_items = 0);
 
-}  // namespace tessera::hopfield
+}  // namespace tessera::models::hopfield

@@ -29,16 +29,16 @@
 #include "core/tensor/math.hpp"
 #include "models/hopfield/exp_shift_sum.hpp"
 
-namespace tessera::hopfield {
+namespace tessera::models::hopfield {
 
 using tensor::Matrix;
 
 struct RetrievalOptions {
-  double beta = 1.0;         // inverse temperature, > 0
-  int max_steps = 1;         // updates at most (>= 1); one step retrieves when beta is large
-  double eps = 0.0;          // stop when max |xi_new - xi| < eps (0: run max_steps)
-  bool energy = true;        // score the final state too: its energy and closest pattern
-  bool association = false;  // keep the softmax matrix of the last update
+  double beta = 1.0;               // inverse temperature, > 0
+  int max_steps = 1;               // updates at most (>= 1); one step retrieves when beta is large
+  double eps = 0.0;                // stop when max |xi_new - xi| < eps (0: run max_steps)
+  bool energy = true;              // score the final state too: its energy and closest pattern
+  bool association = false;        // keep the softmax matrix of the last update
   std::size_t chunk = 512;         // queries per block of scores
   std::size_t pattern_tile = 512;  // patterns per block of scores (without association)
 };
@@ -397,4 +397,4 @@ class HopfieldMemory {
   bool score_only_ = false;
 };
 
-}  // namespace tessera::hopfield
+}  // namespace tessera::models::hopfield

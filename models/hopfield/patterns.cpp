@@ -4,7 +4,7 @@
 #include "core/runtime/error.hpp"
 #include "core/tensor/random.hpp"
 
-namespace tessera::hopfield {
+namespace tessera::models::hopfield {
 
 PatternKind pattern_kind_from_name(const std::string& name) {
   if (name == "binary") return PatternKind::kBinary;
@@ -59,4 +59,4 @@ PatternSet rows_of(const PatternSet& p, std::size_t first, std::size_t count) {
   return out;
 }
 
-}  // namespace tessera::hopfield
+}  // namespace tessera::models::hopfield

@@ -7,9 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "core/tensor/host_copy.hpp"
 #include "core/tensor/tensor.hpp"
 
-namespace tessera::hopfield {
+namespace tessera::models::hopfield {
 
 // Host patterns, row-major.
 struct PatternSet {
@@ -40,25 +41,15 @@ PatternSet read_pattern_file(const std::string& path);
 
 template <class T>
 tensor::Matrix<T> to_device(const PatternSet& p, const std::string& label = "hopfield::patterns") {
-  tensor::Matrix<T> m(label, p.count, p.dim);
-  auto host = Kokkos::create_mirror_view(m);
-  for (std::size_t i = 0; i < p.values.size(); ++i) host.data()[i] = static_cast<T>(p.values[i]);
-  Kokkos::deep_copy(m, host);
-  return m;
+  return tensor::from_host<T>(p.values, p.count, p.dim, label);
 }
 
 template <class T>
 PatternSet to_host(const tensor::Matrix<T>& m) {
-  PatternSet p;
-  p.count = m.extent(0);
-  p.dim = m.extent(1);
-  auto host = Kokkos::create_mirror_view(m);
-  Kokkos::deep_copy(host, m);
-  p.values.assign(host.data(), host.data() + host.size());
-  return p;
+  return PatternSet{m.extent(0), m.extent(1), tensor::to_host(m)};
 }
 
 // Rows [first, first + count) of a pattern set.
 PatternSet rows_of(const PatternSet& p, std::size_t first, std::size_t count);
 
-}  // namespace tessera::hopfield
+}  // namespace tessera::models::hopfield

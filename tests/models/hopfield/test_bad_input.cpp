@@ -13,7 +13,7 @@
 #include "tests/support/catch.hpp"
 
 using namespace tessera;
-using namespace tessera::hopfield;
+using namespace tessera::models::hopfield;
 using Catch::Matchers::Contains;
 
 namespace {

@@ -7,7 +7,7 @@
 #include "tests/support/catch.hpp"
 
 using namespace tessera;
-using namespace tessera::hopfield;
+using namespace tessera::models::hopfield;
 
 namespace {
 std::size_t exact_recalls(const PatternSet& stored, const Matrix<double>& states) {

@@ -9,7 +9,7 @@
 #include "tests/support/gradient_check.hpp"
 
 using namespace tessera;
-using namespace tessera::hopfield;
+using namespace tessera::models::hopfield;
 using tessera::testing::check_gradient;
 using tessera::testing::random_matrix;
 using tessera::testing::weighted_sum;

@@ -8,7 +8,7 @@
 #include "tests/support/catch.hpp"
 
 using namespace tessera;
-using namespace tessera::hopfield;
+using namespace tessera::models::hopfield;
 
 namespace {
 

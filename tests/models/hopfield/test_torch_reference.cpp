@@ -18,7 +18,7 @@
 #include "tests/support/catch.hpp"
 
 using namespace tessera;
-using namespace tessera::hopfield;
+using namespace tessera::models::hopfield;
 
 namespace {
 
