@@ -12,6 +12,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/nn/dot_product_attention.hpp"
 #include "core/nn/linear.hpp"
 #include "core/nn/residual.hpp"
 #include "core/nn/softmax.hpp"
@@ -27,44 +28,6 @@ struct AttentionInputGrads {
   Matrix<T> query;      // (batch * query_len, model_dim)
   Matrix<T> key_value;  // (batch * key_len, model_dim)
 };
-
-namespace detail {
-template <class T>
-void ensure_shape3(Tensor3<T>& t, const std::string& label, std::size_t n0, std::size_t n1,
-                   std::size_t n2) {
-  if (t.extent(0) != n0 || t.extent(1) != n1 || t.extent(2) != n2 || t.data() == nullptr) {
-    t = Tensor3<T>(label, n0, n1, n2);
-  }
-}
-
-// (batch * len, heads * d) rows -> (batch * heads, len, d).
-template <class T>
-void split_heads(const Matrix<T>& in, const Tensor3<T>& out, std::size_t len, std::size_t heads,
-                 std::size_t d) {
-  Kokkos::parallel_for(
-      "nn::attention_split_heads", Kokkos::RangePolicy<tensor::ExecSpace>(0, in.extent(0)),
-      KOKKOS_LAMBDA(const int r) {
-        const std::size_t b = r / len, t = r % len;
-        for (std::size_t h = 0; h < heads; ++h) {
-          for (std::size_t k = 0; k < d; ++k) out(b * heads + h, t, k) = in(r, h * d + k);
-        }
-      });
-}
-
-// (batch * heads, len, d) -> (batch * len, heads * d) rows.
-template <class T>
-void merge_heads(const Tensor3<T>& in, const Matrix<T>& out, std::size_t len, std::size_t heads,
-                 std::size_t d) {
-  Kokkos::parallel_for(
-      "nn::attention_merge_heads", Kokkos::RangePolicy<tensor::ExecSpace>(0, out.extent(0)),
-      KOKKOS_LAMBDA(const int r) {
-        const std::size_t b = r / len, t = r % len;
-        for (std::size_t h = 0; h < heads; ++h) {
-          for (std::size_t k = 0; k < d; ++k) out(r, h * d + k) = in(b * heads + h, t, k);
-        }
-      });
-}
-}  // namespace detail
 
 template <class T>
 class MultiHeadAttention {
@@ -84,6 +47,7 @@ class MultiHeadAttention {
     wk_.declare(store, name + ".wk", model_dim, model_dim);
     wv_.declare(store, name + ".wv", model_dim, model_dim);
     wo_.declare(store, name + ".wo", model_dim, model_dim);
+    core_ = DotProductAttention<T>(name);
   }
 
   void init(ParameterStore<T>& store, std::uint64_t seed) const {
@@ -111,34 +75,13 @@ class MultiHeadAttention {
     batch_ = batch;
     query_len_ = query_len;
     key_len_ = key_len;
-    const std::size_t bh = batch * heads_, d = head_dim_;
-    detail::ensure_shape3(q_heads_, name_ + ".q_heads", bh, query_len, d);
-    detail::ensure_shape3(k_heads_, name_ + ".k_heads", bh, key_len, d);
-    detail::ensure_shape3(v_heads_, name_ + ".v_heads", bh, key_len, d);
-    detail::ensure_shape3(probs_, name_ + ".probabilities", bh, query_len, key_len);
-    detail::ensure_shape3(context_heads_, name_ + ".context_heads", bh, query_len, d);
-    tensor::ensure_shape(context_, name_ + ".context", batch * query_len, model_dim_);
-
-    detail::split_heads(wq_.forward(store, query_rows), q_heads_, query_len, heads_, d);
-    detail::split_heads(wk_.forward(store, key_value_rows), k_heads_, key_len, heads_, d);
-    detail::split_heads(wv_.forward(store, key_value_rows), v_heads_, key_len, heads_, d);
-
-    tensor::batched_gemm('N', 'T', scale(), q_heads_, k_heads_, T(0), probs_);
-    T* const p = probs_.data();
-    const Matrix<T> m = mask;
-    Kokkos::parallel_for(
-        "nn::attention_softmax", Kokkos::RangePolicy<tensor::ExecSpace>(0, bh * query_len),
-        KOKKOS_LAMBDA(const int r) {
-          T* row = p + static_cast<std::size_t>(r) * key_len;
-          if (has_mask) {
-            const std::size_t t = r % query_len;
-            for (std::size_t j = 0; j < key_len; ++j) row[j] += m(t, j);
-          }
-          softmax_row(row, row, key_len);
-        });
-    tensor::batched_gemm('N', 'N', T(1), probs_, v_heads_, T(0), context_heads_);
-    detail::merge_heads(context_heads_, context_, query_len, heads_, d);
-    return wo_.forward(store, context_);
+    // The projections first (each Linear owns its output), then the heads' core.
+    const Matrix<T>& q = wq_.forward(store, query_rows);
+    const Matrix<T>& k = wk_.forward(store, key_value_rows);
+    const Matrix<T>& v = wv_.forward(store, key_value_rows);
+    return wo_.forward(
+        store, core_.forward(q, k, v, {batch, query_len, key_len, heads_, head_dim_, head_dim_},
+                             scale(), mask));
   }
 
   // Self-attention (queries, keys and values from the same rows).
@@ -156,40 +99,11 @@ class MultiHeadAttention {
                                       " does not match the forward output [", batch_ * query_len_,
                                       " x ", model_dim_, "]"));
     }
-    const std::size_t bh = batch_ * heads_, d = head_dim_;
-    detail::ensure_shape3(d_context_heads_, name_ + ".d_context_heads", bh, query_len_, d);
-    detail::ensure_shape3(d_scores_, name_ + ".d_scores", bh, query_len_, key_len_);
-    detail::ensure_shape3(d_q_heads_, name_ + ".d_q_heads", bh, query_len_, d);
-    detail::ensure_shape3(d_k_heads_, name_ + ".d_k_heads", bh, key_len_, d);
-    detail::ensure_shape3(d_v_heads_, name_ + ".d_v_heads", bh, key_len_, d);
-    tensor::ensure_shape(d_q_, name_ + ".d_q", batch_ * query_len_, model_dim_);
-    tensor::ensure_shape(d_k_, name_ + ".d_k", batch_ * key_len_, model_dim_);
-    tensor::ensure_shape(d_v_, name_ + ".d_v", batch_ * key_len_, model_dim_);
     tensor::ensure_shape(key_value_grad_, name_ + ".key_value_grad", batch_ * key_len_, model_dim_);
-
-    detail::split_heads(wo_.backward(store, dy), d_context_heads_, query_len_, heads_, d);
-    // dP = dO V^T, dV = P^T dO, then dS = softmax backward of dP (in place).
-    tensor::batched_gemm('N', 'T', T(1), d_context_heads_, v_heads_, T(0), d_scores_);
-    tensor::batched_gemm('T', 'N', T(1), probs_, d_context_heads_, T(0), d_v_heads_);
-    const T* const p = probs_.data();
-    T* const ds = d_scores_.data();
-    const std::size_t key_len = key_len_;
-    Kokkos::parallel_for(
-        "nn::attention_softmax_backward",
-        Kokkos::RangePolicy<tensor::ExecSpace>(0, bh * query_len_), KOKKOS_LAMBDA(const int r) {
-          const std::size_t offset = static_cast<std::size_t>(r) * key_len;
-          softmax_row_backward(p + offset, ds + offset, ds + offset, key_len);
-        });
-    // S = scale Q K^T: dQ = scale dS K, dK = scale dS^T Q.
-    tensor::batched_gemm('N', 'N', scale(), d_scores_, k_heads_, T(0), d_q_heads_);
-    tensor::batched_gemm('T', 'N', scale(), d_scores_, q_heads_, T(0), d_k_heads_);
-    detail::merge_heads(d_q_heads_, d_q_, query_len_, heads_, d);
-    detail::merge_heads(d_k_heads_, d_k_, key_len_, heads_, d);
-    detail::merge_heads(d_v_heads_, d_v_, key_len_, heads_, d);
-
+    core_.backward(wo_.backward(store, dy));
     AttentionInputGrads<T> grads;
-    grads.query = wq_.backward(store, d_q_);
-    add(wk_.backward(store, d_k_), wv_.backward(store, d_v_), key_value_grad_, name_);
+    grads.query = wq_.backward(store, core_.d_q());
+    add(wk_.backward(store, core_.d_k()), wv_.backward(store, core_.d_v()), key_value_grad_, name_);
     grads.key_value = key_value_grad_;
     return grads;
   }
@@ -202,7 +116,7 @@ class MultiHeadAttention {
   }
 
   // Attention weights of the last forward, (batch * heads, query_len, key_len).
-  const Tensor3<T>& probabilities() const { return probs_; }
+  const Tensor3<T>& probabilities() const { return core_.probabilities(); }
   const std::string& name() const { return name_; }
   std::size_t model_dim() const { return model_dim_; }
   std::size_t heads() const { return heads_; }
@@ -228,9 +142,8 @@ class MultiHeadAttention {
   std::size_t model_dim_ = 0, heads_ = 0, head_dim_ = 0;
   std::size_t batch_ = 0, query_len_ = 0, key_len_ = 0;
   Linear<T> wq_, wk_, wv_, wo_;
-  Tensor3<T> q_heads_, k_heads_, v_heads_, probs_, context_heads_;
-  Tensor3<T> d_context_heads_, d_scores_, d_q_heads_, d_k_heads_, d_v_heads_;
-  Matrix<T> context_, d_q_, d_k_, d_v_, key_value_grad_;
+  DotProductAttention<T> core_;
+  Matrix<T> key_value_grad_;
 };
 
 }  // namespace tessera::nn

@@ -8,15 +8,16 @@
 //   per batch b and head h:  A = softmax(beta Q_bh K_bh^T + mask),  O_bh = A V_bh
 //   Z = concat_h(O_bh) Wo^T + bo
 // beta defaults to 1 / sqrt(hidden_size), as in the paper's layer. Rows are ordered
-// batch-major (row = b * len + t), as in core/nn/attention.hpp, whose pieces (Linear,
-// head split/merge, row softmax, batched gemm) this reuses; it differs from
-// MultiHeadAttention by beta, the three separate inputs and their own sizes.
+// batch-major (row = b * len + t). The heads' core is nn::DotProductAttention, the same
+// code as MultiHeadAttention's; this layer differs by beta, the three separate inputs
+// (with their norms) and their own sizes.
 #include <cmath>
 #include <string>
 
-#include "core/nn/attention.hpp"
+#include "core/nn/dot_product_attention.hpp"
 #include "core/nn/layer_norm.hpp"
 #include "core/nn/linear.hpp"
+#include "core/nn/residual.hpp"
 #include "core/nn/softmax.hpp"
 #include "core/tensor/gemm.hpp"
 
@@ -82,6 +83,7 @@ class Hopfield {
     wk_.declare(store, name + ".wk", o.stored_size, o.heads * o.hidden_size, o.bias);
     wv_.declare(store, name + ".wv", o.projection_size, o.heads * o.pattern_size, o.bias);
     wo_.declare(store, name + ".wo", o.heads * o.pattern_size, o.output_size, o.bias);
+    core_ = nn::DotProductAttention<T>(name);
   }
 
   void init(ParameterStore<T>& store, std::uint64_t seed) const {
@@ -115,38 +117,17 @@ class Hopfield {
     batch_ = batch;
     query_len_ = query_len;
     key_len_ = key_len;
-    const std::size_t bh = batch * o.heads, hd = o.hidden_size, pd = o.pattern_size;
-    nn::detail::ensure_shape3(q_heads_, name_ + ".q_heads", bh, query_len, hd);
-    nn::detail::ensure_shape3(k_heads_, name_ + ".k_heads", bh, key_len, hd);
-    nn::detail::ensure_shape3(v_heads_, name_ + ".v_heads", bh, key_len, pd);
-    nn::detail::ensure_shape3(probs_, name_ + ".association", bh, query_len, key_len);
-    nn::detail::ensure_shape3(context_heads_, name_ + ".context_heads", bh, query_len, pd);
-    tensor::ensure_shape(context_, name_ + ".context", batch * query_len, o.heads * pd);
-
     const Matrix<T>& r = o.normalize_state ? norm_state_.forward(store, state) : state;
     const Matrix<T>& y = o.normalize_stored ? norm_stored_.forward(store, stored) : stored;
     const Matrix<T>& p =
         o.normalize_projection ? norm_projection_.forward(store, projection) : projection;
-    nn::detail::split_heads(wq_.forward(store, r), q_heads_, query_len, o.heads, hd);
-    nn::detail::split_heads(wk_.forward(store, y), k_heads_, key_len, o.heads, hd);
-    nn::detail::split_heads(wv_.forward(store, p), v_heads_, key_len, o.heads, pd);
-
-    tensor::batched_gemm('N', 'T', beta(), q_heads_, k_heads_, T(0), probs_);
-    T* const a = probs_.data();
-    const Matrix<T> m = mask;
-    Kokkos::parallel_for(
-        "hopfield::association_softmax", Kokkos::RangePolicy<tensor::ExecSpace>(0, bh * query_len),
-        KOKKOS_LAMBDA(const int row) {
-          T* values = a + static_cast<std::size_t>(row) * key_len;
-          if (has_mask) {
-            const std::size_t t = row % query_len;
-            for (std::size_t j = 0; j < key_len; ++j) values[j] += m(t, j);
-          }
-          nn::softmax_row(values, values, key_len);
-        });
-    tensor::batched_gemm('N', 'N', T(1), probs_, v_heads_, T(0), context_heads_);
-    nn::detail::merge_heads(context_heads_, context_, query_len, o.heads, pd);
-    return wo_.forward(store, context_);
+    const Matrix<T>& q = wq_.forward(store, r);
+    const Matrix<T>& k = wk_.forward(store, y);
+    const Matrix<T>& v = wv_.forward(store, p);
+    return wo_.forward(
+        store,
+        core_.forward(q, k, v, {batch, query_len, key_len, o.heads, o.hidden_size, o.pattern_size},
+                      beta(), mask));
   }
 
   // dz: (batch * query_len, output_size). Adds parameter gradients to the store; returns
@@ -158,42 +139,13 @@ class Hopfield {
                                       " does not match the forward output [", batch_ * query_len_,
                                       " x ", o.output_size, "]"));
     }
-    const std::size_t bh = batch_ * o.heads, hd = o.hidden_size, pd = o.pattern_size;
-    nn::detail::ensure_shape3(d_context_heads_, name_ + ".d_context_heads", bh, query_len_, pd);
-    nn::detail::ensure_shape3(d_scores_, name_ + ".d_scores", bh, query_len_, key_len_);
-    nn::detail::ensure_shape3(d_q_heads_, name_ + ".d_q_heads", bh, query_len_, hd);
-    nn::detail::ensure_shape3(d_k_heads_, name_ + ".d_k_heads", bh, key_len_, hd);
-    nn::detail::ensure_shape3(d_v_heads_, name_ + ".d_v_heads", bh, key_len_, pd);
-    tensor::ensure_shape(d_q_, name_ + ".d_q", batch_ * query_len_, o.heads * hd);
-    tensor::ensure_shape(d_k_, name_ + ".d_k", batch_ * key_len_, o.heads * hd);
-    tensor::ensure_shape(d_v_, name_ + ".d_v", batch_ * key_len_, o.heads * pd);
-
-    nn::detail::split_heads(wo_.backward(store, dz), d_context_heads_, query_len_, o.heads, pd);
-    // dA = dO V^T, dV = A^T dO, then the softmax backward of dA in place.
-    tensor::batched_gemm('N', 'T', T(1), d_context_heads_, v_heads_, T(0), d_scores_);
-    tensor::batched_gemm('T', 'N', T(1), probs_, d_context_heads_, T(0), d_v_heads_);
-    const T* const a = probs_.data();
-    T* const ds = d_scores_.data();
-    const std::size_t key_len = key_len_;
-    Kokkos::parallel_for(
-        "hopfield::association_softmax_backward",
-        Kokkos::RangePolicy<tensor::ExecSpace>(0, bh * query_len_), KOKKOS_LAMBDA(const int row) {
-          const std::size_t offset = static_cast<std::size_t>(row) * key_len;
-          nn::softmax_row_backward(a + offset, ds + offset, ds + offset, key_len);
-        });
-    // S = beta Q K^T: dQ = beta dS K, dK = beta dS^T Q.
-    tensor::batched_gemm('N', 'N', beta(), d_scores_, k_heads_, T(0), d_q_heads_);
-    tensor::batched_gemm('T', 'N', beta(), d_scores_, q_heads_, T(0), d_k_heads_);
-    nn::detail::merge_heads(d_q_heads_, d_q_, query_len_, o.heads, hd);
-    nn::detail::merge_heads(d_k_heads_, d_k_, key_len_, o.heads, hd);
-    nn::detail::merge_heads(d_v_heads_, d_v_, key_len_, o.heads, pd);
-
+    core_.backward(wo_.backward(store, dz));
     HopfieldInputGrads<T> grads;
-    grads.state = wq_.backward(store, d_q_);
+    grads.state = wq_.backward(store, core_.d_q());
     if (o.normalize_state) grads.state = norm_state_.backward(store, grads.state);
-    grads.stored = wk_.backward(store, d_k_);
+    grads.stored = wk_.backward(store, core_.d_k());
     if (o.normalize_stored) grads.stored = norm_stored_.backward(store, grads.stored);
-    grads.projection = wv_.backward(store, d_v_);
+    grads.projection = wv_.backward(store, core_.d_v());
     if (o.normalize_projection) {
       grads.projection = norm_projection_.backward(store, grads.projection);
     }
@@ -202,7 +154,7 @@ class Hopfield {
 
   // The association (softmax) matrices of the last forward, (batch * heads, query_len,
   // key_len): which stored patterns each state retrieved.
-  const Tensor3<T>& association() const { return probs_; }
+  const Tensor3<T>& association() const { return core_.probabilities(); }
   const HopfieldOptions& options() const { return options_; }
   const std::string& name() const { return name_; }
   T beta() const { return static_cast<T>(options_.beta); }
@@ -225,9 +177,7 @@ class Hopfield {
   std::size_t batch_ = 0, query_len_ = 0, key_len_ = 0;
   nn::LayerNorm<T> norm_state_, norm_stored_, norm_projection_;
   nn::Linear<T> wq_, wk_, wv_, wo_;
-  Tensor3<T> q_heads_, k_heads_, v_heads_, probs_, context_heads_;
-  Tensor3<T> d_context_heads_, d_scores_, d_q_heads_, d_k_heads_, d_v_heads_;
-  Matrix<T> context_, d_q_, d_k_, d_v_;
+  nn::DotProductAttention<T> core_;
 };
 
 }  // namespace tessera::models::hopfield
