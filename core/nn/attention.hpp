@@ -66,12 +66,6 @@ class MultiHeadAttention {
     check_rows("query input", query_rows, batch, query_len);
     check_rows("key/value input", key_value_rows, batch, key_len);
     if (key_len == 0) throw std::invalid_argument(str(name_, ": key_len is 0"));
-    const bool has_mask = mask.data() != nullptr && mask.size() > 0;
-    if (has_mask && (mask.extent(0) != query_len || mask.extent(1) != key_len)) {
-      throw std::invalid_argument(str(name_, ": mask ", tensor::shape_text(mask),
-                                      " does not match [query_len x key_len] = [", query_len, " x ",
-                                      key_len, "]"));
-    }
     batch_ = batch;
     query_len_ = query_len;
     key_len_ = key_len;

@@ -8,7 +8,10 @@
 // context and returns those of the three projected inputs. Queries and keys have qk_dim
 // features per head, values v_dim. The additive mask (query_len x key_len, -inf to
 // forbid) is shared by all batches and heads; a fully masked row gives a zero row.
+#include <stdexcept>
 #include <string>
+
+#include "core/runtime/error.hpp"
 
 #include "core/nn/softmax.hpp"
 #include "core/tensor/gemm.hpp"
@@ -69,6 +72,12 @@ class DotProductAttention {
   // Returns the merged context (batch * query_len, heads * v_dim), owned here.
   const Matrix<T>& forward(const Matrix<T>& q, const Matrix<T>& k, const Matrix<T>& v,
                            const Shape& s, T scale, const Matrix<T>& mask = Matrix<T>()) {
+    const bool has_mask = mask.data() != nullptr && mask.size() > 0;
+    if (has_mask && (mask.extent(0) != s.query_len || mask.extent(1) != s.key_len)) {
+      throw std::invalid_argument(str(name_, ": mask ", tensor::shape_text(mask),
+                                      " does not match [query_len x key_len] = [", s.query_len,
+                                      " x ", s.key_len, "]"));
+    }
     shape_ = s;
     scale_ = scale;
     const std::size_t bh = s.batch * s.heads;
@@ -85,7 +94,6 @@ class DotProductAttention {
     tensor::batched_gemm('N', 'T', scale, q_heads_, k_heads_, T(0), probs_);
     T* const p = probs_.data();
     const Matrix<T> m = mask;
-    const bool has_mask = mask.data() != nullptr && mask.size() > 0;
     const std::size_t query_len = s.query_len, key_len = s.key_len;
     Kokkos::parallel_for(
         "nn::attention_softmax", Kokkos::RangePolicy<tensor::ExecSpace>(0, bh * query_len),

@@ -108,12 +108,6 @@ class Hopfield {
     check_rows("stored patterns", stored, batch * key_len, o.stored_size);
     check_rows("pattern projection", projection, batch * key_len, o.projection_size);
     if (key_len == 0) throw InputError(str(name_, ": no stored patterns (key_len = 0)"));
-    const bool has_mask = mask.data() != nullptr && mask.size() > 0;
-    if (has_mask && (mask.extent(0) != query_len || mask.extent(1) != key_len)) {
-      throw std::invalid_argument(str(name_, ": mask ", tensor::shape_text(mask),
-                                      " does not match [query_len x key_len] = [", query_len, " x ",
-                                      key_len, "]"));
-    }
     batch_ = batch;
     query_len_ = query_len;
     key_len_ = key_len;

@@ -72,6 +72,24 @@ inline  // Sets every slice from group/params and checks that the file has no ot
   }
 }
 
+// Every parameter gradient of `store` against group/grads/<slice name>. A key bias
+// ("...wk.bias") shifts each softmax row by a constant: its gradient is zero up to
+// round-off in both codes, so it is compared on the scale of the key weight's gradient.
+inline void check_parameter_gradients(const io::Hdf5Reader& file, const std::string& group,
+                                      const nn::ParameterStore<float>& store) {
+  const std::string key_bias = "wk.bias";
+  for (std::size_t id = 0; id < store.slices().size(); ++id) {
+    const std::string& name = store.slice(static_cast<int>(id)).name;
+    double scale = 0;
+    if (name.size() > key_bias.size() &&
+        name.compare(name.size() - key_bias.size(), key_bias.size(), key_bias) == 0) {
+      scale = norm(file.read(group + "/grads/" + name.substr(0, name.size() - 4) + "weight"));
+    }
+    check_close(group + " gradient of " + name, store.get_slice(static_cast<int>(id), true),
+                file.read(group + "/grads/" + name), scale);
+  }
+}
+
 // The grid_triangle_mesh(nx, ny) adjacency of the file's /graph group (with or without
 // self loops), checked against the row_ptr and col_idx the script built on its own.
 inline graph::CsrGraph reference_grid_graph(const io::Hdf5Reader& file, bool self_loops = true) {

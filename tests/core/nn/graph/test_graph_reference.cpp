@@ -32,21 +32,7 @@ void compare_with_torch(const io::Hdf5Reader& file, const std::string& group,
   store.zero_grad();
   check_close(group + " input gradient", host_values(layer.backward(store, dy)),
               file.read(group + "/dx"));
-  for (std::size_t id = 0; id < store.slices().size(); ++id) {
-    const std::string& name = store.slice(static_cast<int>(id)).name;
-    // Adding a constant to every key shifts each softmax row by a constant: the key bias
-    // gradient is zero, up to round-off, in both codes. It is compared on the scale of
-    // the key weight gradient.
-    const std::string suffix = "wk.bias";
-    double scale = 0;
-    if (name.size() > suffix.size() &&
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      const std::string weight = name.substr(0, name.size() - 4) + "weight";
-      scale = norm(file.read(group + "/grads/" + weight));
-    }
-    check_close(group + " gradient of " + name, store.get_slice(static_cast<int>(id), true),
-                file.read(group + "/grads/" + name), scale);
-  }
+  check_parameter_gradients(file, group, store);
 }
 
 }  // namespace
