@@ -7,6 +7,8 @@
 //                   min_lr after it (torch: LambdaLR then CosineAnnealingLR in a
 //                   SequentialLR, which would rise again after `total`)
 //   step_decay      lr gamma^floor(step / step_size) (torch.optim.lr_scheduler.StepLR)
+//   exponential     lr gamma^(step / decay_steps) + min_lr, continuous (MeshGraphNets:
+//                   tf.train.exponential_decay(1e-4, step, 5e6, 0.1) + 1e-6)
 // Use: optimiser.set_lr(schedule.lr(optimiser.step_count())) before each step.
 #include <cmath>
 #include <string>
@@ -15,15 +17,17 @@
 
 namespace tessera::optim {
 
-enum class ScheduleKind { kConstant, kWarmupCosine, kStepDecay };
+enum class ScheduleKind { kConstant, kWarmupCosine, kStepDecay, kExponential };
 
-// "constant", "warmup_cosine", "step_decay"; InputError listing them otherwise.
+// "constant", "warmup_cosine", "step_decay", "exponential"; InputError listing them
+// otherwise.
 inline ScheduleKind schedule_kind_from_name(const std::string& name) {
   if (name == "constant") return ScheduleKind::kConstant;
   if (name == "warmup_cosine") return ScheduleKind::kWarmupCosine;
   if (name == "step_decay") return ScheduleKind::kStepDecay;
+  if (name == "exponential") return ScheduleKind::kExponential;
   throw InputError(str("unknown learning-rate schedule '", name,
-                       "' (expected constant, warmup_cosine or step_decay)"));
+                       "' (expected constant, warmup_cosine, step_decay or exponential)"));
 }
 
 inline std::string schedule_name(ScheduleKind kind) {
@@ -34,6 +38,8 @@ inline std::string schedule_name(ScheduleKind kind) {
       return "warmup_cosine";
     case ScheduleKind::kStepDecay:
       return "step_decay";
+    case ScheduleKind::kExponential:
+      return "exponential";
   }
   return "constant";
 }
@@ -82,6 +88,23 @@ class Schedule {
     return s;
   }
 
+  static Schedule exponential(double lr, long long decay_steps, double gamma, double min_lr = 0) {
+    check_lr("exponential schedule: lr", lr);
+    check_lr("exponential schedule: min_lr", min_lr);
+    if (decay_steps <= 0 || !(gamma > 0)) {
+      throw InputError(
+          str("exponential schedule: need decay_steps > 0 and gamma > 0, got decay_steps = ",
+              decay_steps, ", gamma = ", gamma));
+    }
+    Schedule s;
+    s.kind_ = ScheduleKind::kExponential;
+    s.lr_ = lr;
+    s.step_size_ = decay_steps;
+    s.gamma_ = gamma;
+    s.min_lr_ = min_lr;
+    return s;
+  }
+
   double lr(long long step) const {
     if (step < 0) throw std::invalid_argument(str("schedule: negative step ", step));
     switch (kind_) {
@@ -98,6 +121,9 @@ class Schedule {
       }
       case ScheduleKind::kStepDecay:
         return lr_ * std::pow(gamma_, static_cast<double>(step / step_size_));
+      case ScheduleKind::kExponential:
+        return lr_ * std::pow(gamma_, static_cast<double>(step) / static_cast<double>(step_size_)) +
+               min_lr_;
     }
     return lr_;
   }

@@ -41,10 +41,18 @@ void add_mesh_transformer_keys(config::Schema& s) {
   s.add_real("train.lr", 1e-3, greater_than(0), "transformer: peak learning rate (AdamW)");
   s.add_real("train.meshgraphnet_lr", 1e-4, greater_than(0),
              "meshgraphnet: peak learning rate (DeepMind's 1e-4)");
-  s.add_string("train.schedule", std::string("warmup_cosine"), {"warmup_cosine", "constant"},
-               "learning-rate schedule");
+  s.add_string("train.schedule", std::string("warmup_cosine"),
+               {"warmup_cosine", "constant", "exponential"},
+               "transformer: learning-rate schedule (graph-physics: warm-up then cosine)");
+  s.add_string("train.meshgraphnet_schedule", std::string("exponential"),
+               {"warmup_cosine", "constant", "exponential"},
+               "meshgraphnet: learning-rate schedule (DeepMind: exponential decay)");
   s.add_int("train.warmup", 1000, at_least(0), "warmup_cosine: linear warm-up steps");
-  s.add_real("train.min_lr", 1e-6, at_least(0), "warmup_cosine: final learning rate");
+  s.add_real("train.min_lr", 1e-6, at_least(0),
+             "warmup_cosine: final learning rate; exponential: added to the decay");
+  s.add_int("train.decay_steps", 5000000, at_least(1),
+            "exponential: steps over which the rate falls by train.decay_gamma");
+  s.add_real("train.decay_gamma", 0.1, greater_than(0), "exponential: factor per decay_steps");
   s.add_real("train.beta1", 0.9, between(0, 1), "AdamW beta1");
   s.add_real("train.beta2", 0.95, between(0, 1), "AdamW beta2");
   s.add_real("train.weight_decay", 1e-4, at_least(0), "AdamW decoupled weight decay");
@@ -116,7 +124,10 @@ MeshTransformerConfig from_config(const config::Config& c) {
   o.batch = c.get_int("train.batch");
   m.transformer_lr = c.get_real("train.lr");
   m.meshgraphnet_lr = c.get_real("train.meshgraphnet_lr");
-  o.schedule = c.get_string("train.schedule");
+  m.transformer_schedule = c.get_string("train.schedule");
+  m.meshgraphnet_schedule = c.get_string("train.meshgraphnet_schedule");
+  o.decay_steps = c.get_int("train.decay_steps");
+  o.decay_gamma = c.get_real("train.decay_gamma");
   o.warmup = c.get_int("train.warmup");
   o.min_lr = c.get_real("train.min_lr");
   o.beta1 = c.get_real("train.beta1");

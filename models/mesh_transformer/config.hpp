@@ -23,8 +23,9 @@ struct MeshTransformerConfig {
   Surrogate<float>::Options model;    // kind set per entry of `kinds`
   TrainingOptions training;           // lr set per kind
   double transformer_lr = 1e-3, meshgraphnet_lr = 1e-4;
-  std::size_t rollout_frames = 0;  // 0: whole trajectories
-  std::vector<double> horizons;    // RMSE horizons (frames); the whole rollout is added
+  std::string transformer_schedule, meshgraphnet_schedule;  // each model's own recipe
+  std::size_t rollout_frames = 0;                           // 0: whole trajectories
+  std::vector<double> horizons;  // RMSE horizons (frames); the whole rollout is added
   std::size_t vtk_trajectories = 1;
   bool vtk = true;
 };

@@ -79,12 +79,15 @@ ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext
   store.finalize();
   model.init(store, c.training.seed);
   TrainingOptions training = c.training;
-  training.lr = kind == ModelKind::kTransformer ? c.transformer_lr : c.meshgraphnet_lr;
+  const bool transformer = kind == ModelKind::kTransformer;
+  training.lr = transformer ? c.transformer_lr : c.meshgraphnet_lr;
+  training.schedule = transformer ? c.transformer_schedule : c.meshgraphnet_schedule;
   ModelResult result;
   result.kind = kind;
   result.parameters = store.size();
   runtime::log::info(str(name, ": ", store.size(), " parameters; ", training.steps,
-                         " steps of batch ", training.batch, ", lr ", training.lr));
+                         " steps of batch ", training.batch, ", lr ", training.lr, " (",
+                         training.schedule, ")"));
 
   io::ResultsFile& results = *ctx.results;
   Normalizers normalizers = make_normalizers(first);

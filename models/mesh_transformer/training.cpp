@@ -119,7 +119,10 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
   optim::Adam<T> adam(store, adam_options);
   const optim::Schedule schedule =
       o.schedule == "warmup_cosine"
-          ? optim::Schedule::warmup_cosine(o.lr, o.warmup, std::max(o.steps, 1LL), o.min_lr)
+          ? optim::Schedule::warmup_cosine(o.lr, std::min(o.warmup, std::max(o.steps, 1LL)),
+                                           std::max(o.steps, 1LL), o.min_lr)
+      : o.schedule == "exponential"
+          ? optim::Schedule::exponential(o.lr, o.decay_steps, o.decay_gamma, o.min_lr)
           : optim::Schedule::constant(o.lr);
   parallel::GradientAllreduce<T> allreduce(comm);
 

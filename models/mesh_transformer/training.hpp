@@ -30,9 +30,11 @@ struct TrainingOptions {
   long long steps = 1000;
   long long batch = 2;
   double lr = 1e-3;
-  std::string schedule = "warmup_cosine";  // or "constant"
-  long long warmup = 1000;
-  double min_lr = 1e-6;
+  std::string schedule = "warmup_cosine";  // or "constant", "exponential"
+  long long warmup = 1000;                 // warmup_cosine
+  double min_lr = 1e-6;                    // warmup_cosine: final; exponential: added
+  long long decay_steps = 5000000;         // exponential: lr x gamma^(step / decay_steps)
+  double decay_gamma = 0.1;
   double beta1 = 0.9, beta2 = 0.95, weight_decay = 1e-4;
   double clip = 1.0;  // global gradient norm; 0: off
   double noise = 0.02;

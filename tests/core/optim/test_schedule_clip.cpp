@@ -36,6 +36,14 @@ TEST_CASE("schedules follow their closed forms", "[schedule]") {
   CHECK(decay.lr(8) == 0.2);
   CHECK(decay.lr(9) == 0.1);
 
+  // MeshGraphNets': 1e-4 x 0.1^(step / 5e6) + 1e-6, continuous.
+  const Schedule exponential = Schedule::exponential(1e-4, 5000000, 0.1, 1e-6);
+  CHECK(exponential.lr(0) == Approx(1.01e-4).epsilon(1e-14));
+  CHECK(exponential.lr(2500000) == Approx(1e-4 * std::sqrt(0.1) + 1e-6).epsilon(1e-14));
+  CHECK(exponential.lr(5000000) == Approx(1.1e-5).epsilon(1e-14));
+  CHECK(schedule_kind_from_name("exponential") == ScheduleKind::kExponential);
+  CHECK_THROWS_AS(Schedule::exponential(1e-4, 0, 0.1), InputError);
+
   CHECK(schedule_kind_from_name("warmup_cosine") == ScheduleKind::kWarmupCosine);
   CHECK(schedule_name(ScheduleKind::kStepDecay) == "step_decay");
   CHECK_THROWS_WITH(schedule_kind_from_name("cosine"), Contains("warmup_cosine"));
