@@ -33,6 +33,9 @@ void add_mesh_transformer_keys(config::Schema& s) {
   s.add_int("model.mlp_factor", 3, at_least(1), "transformer: gated MLP width / d");
   s.add_int("model.hops", 1, between(1, 3), "transformer: attention over the K-hop union");
   s.add_bool("model.self_loops", false, "transformer: each node also attends to itself");
+  s.add_string("model.checkpoint", std::string(), {},
+               "run.h5 of an earlier mesh_transformer run: each model starts from its stored "
+               "parameters and normalisers (with train.steps = 0: evaluation only)");
   s.add_int("model.latent", 128, at_least(1), "meshgraphnet: latent width");
   s.add_int("model.blocks", 15, at_least(1), "meshgraphnet: message-passing blocks");
 
@@ -116,6 +119,7 @@ MeshTransformerConfig from_config(const config::Config& c) {
   t.mlp_factor = static_cast<std::size_t>(c.get_int("model.mlp_factor"));
   m.model.attention.hops = static_cast<int>(c.get_int("model.hops"));
   m.model.attention.self_loops = c.get_bool("model.self_loops");
+  m.checkpoint = c.get_string("model.checkpoint");
   m.model.meshgraphnet.latent = static_cast<std::size_t>(c.get_int("model.latent"));
   m.model.meshgraphnet.blocks = static_cast<std::size_t>(c.get_int("model.blocks"));
 
@@ -179,6 +183,31 @@ void validate(const MeshTransformerConfig& m, int /*ranks*/) {
       if (!reader.has("/0")) {
         throw InputError(str("key '", key, "': ", path,
                              " has no trajectory group /0 (a MeshGraphNets-layout file)"));
+      }
+    }
+    if (!m.checkpoint.empty()) {
+      // The models as configured, on the training file's dimension, must load the stored
+      // parameters: a checkpoint of another architecture is refused before the run.
+      const io::Hdf5Reader data(resolve_trajectory_file(m, m.train_file, "data.train"));
+      const std::vector<std::uint64_t> positions = data.shape("/0/mesh_pos");
+      const std::size_t dimension = positions.empty() ? 2 : positions.back();
+      const io::Hdf5Reader reader(resolve_trajectory_file(m, m.checkpoint, "model.checkpoint"));
+      for (ModelKind kind : m.kinds) {
+        const std::string group = str("/checkpoint/", model_kind_name(kind), "/parameters");
+        if (!reader.has(group)) {
+          throw InputError(str("key 'model.checkpoint': ", reader.path(), " has no ", group,
+                               " (was ", model_kind_name(kind), " trained in that run?)"));
+        }
+        Surrogate<float>::Options options = m.model;
+        options.kind = kind;
+        options.transformer.inputs = options.meshgraphnet.node_inputs = dimension + 9;
+        options.transformer.outputs = options.meshgraphnet.outputs = dimension;
+        options.meshgraphnet.edge_inputs = dimension + 1;
+        nn::ParameterStore<float> store;
+        Surrogate<float> model;
+        model.declare(store, options);
+        store.finalize();
+        store.load(reader, group);
       }
     }
   });

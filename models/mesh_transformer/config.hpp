@@ -20,6 +20,7 @@ struct MeshTransformerConfig {
   DataOptions data;
   std::size_t test_trajectories = 0;  // 0: all of the test file
   std::vector<ModelKind> kinds;       // trained in this order, each from scratch
+  std::string checkpoint;             // model.checkpoint: start from an earlier run's models
   Surrogate<float>::Options model;    // kind set per entry of `kinds`
   TrainingOptions training;           // lr set per kind
   double transformer_lr = 1e-3, meshgraphnet_lr = 1e-4;

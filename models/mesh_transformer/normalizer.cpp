@@ -56,6 +56,7 @@ void Normalizer::merge(MPI_Comm comm) {
 }
 
 std::vector<double> Normalizer::mean() const {
+  if (!fixed_mean_.empty()) return fixed_mean_;
   if (count_ <= 0) {
     throw InputError(str(name_, " normalizer: no statistics yet (nothing was accumulated)"));
   }
@@ -65,6 +66,7 @@ std::vector<double> Normalizer::mean() const {
 }
 
 std::vector<double> Normalizer::stddev() const {
+  if (!fixed_std_.empty()) return fixed_std_;
   const std::vector<double> m = mean();
   std::vector<double> s(features_);
   for (std::size_t j = 0; j < features_; ++j) {
@@ -97,11 +99,11 @@ void Normalizer::set(double count, const std::vector<double>& mean,
                          stddev.size(), " features (count ", count, ") for ", features_,
                          " features"));
   }
+  // Kept as given, so that a model evaluated from a checkpoint sees the very numbers it
+  // was trained with (rebuilding sums from them would round).
   count_ = count;
-  for (std::size_t j = 0; j < features_; ++j) {
-    sum_[j] = mean[j] * count;
-    sum_squares_[j] = (stddev[j] * stddev[j] + mean[j] * mean[j]) * count;
-  }
+  fixed_mean_ = mean;
+  fixed_std_ = stddev;
 }
 
 }  // namespace tessera::models::mesh_transformer

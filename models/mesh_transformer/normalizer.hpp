@@ -33,7 +33,8 @@ class Normalizer {
   // In place: (x - mean) / std and its inverse. InputError when nothing was accumulated.
   void normalise(std::vector<double>& rows) const;
   void denormalise(std::vector<double>& rows) const;
-  // Rebuilds from stored statistics (a checkpoint): count, mean and std.
+  // Freezes the statistics at stored ones (a checkpoint): count, mean and std; later
+  // accumulation does not change them.
   void set(double count, const std::vector<double>& mean, const std::vector<double>& stddev);
 
  private:
@@ -45,6 +46,7 @@ class Normalizer {
   std::vector<double> sum_, sum_squares_;
   double pending_count_ = 0;
   std::vector<double> pending_sum_, pending_squares_;
+  std::vector<double> fixed_mean_, fixed_std_;  // set(): frozen statistics
 };
 
 }  // namespace tessera::models::mesh_transformer

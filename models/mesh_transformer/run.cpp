@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/io/hdf5_reader.hpp"
 #include "core/io/vtk_series.hpp"
 #include "core/mesh/vtk_piece.hpp"
 #include "core/runtime/log.hpp"
@@ -54,6 +55,26 @@ void write_rollout_vtk(const MeshTransformerConfig& c, const io::RunContext& ctx
   (void)c;
 }
 
+// Parameters and normalisers of `name` from an earlier run's checkpoint. InputError
+// naming the file when it holds another architecture or other features.
+template <class T>
+void load_checkpoint(const MeshTransformerConfig& c, const std::string& name,
+                     nn::ParameterStore<T>& store, Normalizers& normalizers) {
+  const io::Hdf5Reader reader(resolve_trajectory_file(c, c.checkpoint, "model.checkpoint"));
+  store.load(reader, "/checkpoint/" + name + "/parameters");
+  const std::string group = "/checkpoint/" + name + "/normalizers/";
+  for (auto& [label, n] : {std::pair<const char*, Normalizer*>{"node", &normalizers.nodes},
+                           {"edge", &normalizers.edges},
+                           {"target", &normalizers.targets}}) {
+    try {
+      n->set(reader.read(group + label + "_count").at(0), reader.read(group + label + "_mean"),
+             reader.read(group + label + "_std"));
+    } catch (const InputError& e) {
+      throw InputError(str(reader.path(), ": ", e.what()));
+    }
+  }
+}
+
 template <class T>
 ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext& ctx,
                             ModelKind kind, const std::vector<Trajectory>& train_set,
@@ -91,6 +112,11 @@ ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext
 
   io::ResultsFile& results = *ctx.results;
   Normalizers normalizers = make_normalizers(first);
+  if (!c.checkpoint.empty()) {
+    load_checkpoint(c, name, store, normalizers);
+    training.normalizers_ready = true;
+    runtime::log::info(str(name, ": parameters and normalisers from ", c.checkpoint));
+  }
   runtime::Progress progress(name, static_cast<double>(std::max(training.steps, 1LL)), rank == 0,
                              "steps");
   auto observer = [&](const TrainingRecord& r) {
@@ -100,7 +126,7 @@ ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext
     results.append_metric(name + "_grad_norm", x, r.grad_norm);
     progress.update(x, str("loss ", r.loss));
   };
-  {
+  if (training.steps > 0 || c.checkpoint.empty()) {
     runtime::Timers::Scope scope(ctx.timers, name + ".train");
     result.training =
         train(ctx.comm, train_set, model, store, training, normalizers, observer, ctx.timers);
@@ -162,6 +188,7 @@ ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext
         {"target", &normalizers.targets}}) {
     results.write_root_array(norm + label + "_mean", {n->features()}, n->mean());
     results.write_root_array(norm + label + "_std", {n->features()}, n->stddev());
+    results.write_root_array(norm + label + "_count", {1}, {n->count()});
   }
   return result;
 }

@@ -102,7 +102,7 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
   if (o.batch < 1) throw InputError(str("train.batch = ", o.batch, ": expected at least 1"));
   const int rank = runtime::comm_rank(comm), ranks = runtime::comm_size(comm);
   const auto start = Clock::now();
-  if (o.exact_normalizer) accumulate_exact(normalizers, trajectories);
+  if (o.exact_normalizer && !o.normalizers_ready) accumulate_exact(normalizers, trajectories);
 
   // Samples: every (trajectory, frame) with a successor.
   std::vector<std::pair<std::size_t, std::size_t>> samples;
@@ -158,7 +158,8 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
       }
       local.push_back({k, f, node_features(t, velocity), velocity_change(t, f)});
     }
-    const bool accumulating = !o.exact_normalizer && step < o.normalizer_steps;
+    const bool accumulating =
+        !o.exact_normalizer && !o.normalizers_ready && step < o.normalizer_steps;
     if (accumulating) {
       for (const Local& s : local) {
         normalizers.nodes.accumulate(s.nodes);

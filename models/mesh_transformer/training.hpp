@@ -44,6 +44,8 @@ struct TrainingOptions {
   bool exact_normalizer = true;
   long long normalizer_steps = 1000;
   long long log_every = 100;
+  // The normalisers were loaded (a checkpoint): no statistics are accumulated.
+  bool normalizers_ready = false;
 };
 
 struct Normalizers {

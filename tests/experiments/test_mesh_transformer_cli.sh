@@ -56,6 +56,16 @@ case "$case_name" in
     grep -q "rollout RMSE of persistence (baseline)" "$work/run.log" && pass \
       || fail "the log lacks the baseline: $(cat "$work/run.log")"
     [ -s "$work/run/rollout_transformer_0.pvd" ] && pass || fail "no rollout VTK series"
+    # Evaluation from the checkpoint: the same rollout errors without training.
+    mpirun -np "$ranks" "$tessera" run "$work/exp.toml" --out "$work/again" \
+      --set "model.checkpoint=\"$work/run/run.h5\"" --set train.steps=0 >"$work/again.log" 2>&1 \
+      && pass || fail "evaluation from the checkpoint failed: $(cat "$work/again.log")"
+    h5diff "$work/run/run.h5" "$work/again/run.h5" /rollout/transformer/horizon_rmse >/dev/null \
+      && pass || fail "the checkpoint does not give the same rollout"
+    # A checkpoint of another architecture is refused, naming the file and the parameter.
+    expect_error "other architecture" "$ranks" 2 "checkpoint" -- run "$work/exp.toml" \
+      --out "$work/wrong" --set model.dim=32 --set "model.checkpoint=\"$work/run/run.h5\"" \
+      --set train.steps=0
     if /usr/bin/python3 -c "import h5py, matplotlib" 2>/dev/null; then
       /usr/bin/python3 "$source_dir/analysis/plot_mesh_transformer.py" "$work/run" >"$work/plot.log" 2>&1 \
         && pass || fail "plot_mesh_transformer.py failed: $(cat "$work/plot.log")"
