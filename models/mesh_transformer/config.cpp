@@ -33,6 +33,12 @@ void add_mesh_transformer_keys(config::Schema& s) {
   s.add_int("model.mlp_factor", 3, at_least(1), "transformer: gated MLP width / d");
   s.add_int("model.hops", 1, between(1, 3), "transformer: attention over the K-hop union");
   s.add_bool("model.self_loops", false, "transformer: each node also attends to itself");
+  s.add_int("model.dilated_layers", 0, at_least(0),
+            "transformer: the last blocks that attend to hop distances d and 2d instead");
+  s.add_int("model.dilation", 2, at_least(2), "transformer: d of the dilated blocks");
+  s.add_real("model.random_edges", 0.0, at_least(0),
+             "transformer: random node pairs added to the attention graph, as a fraction of "
+             "the mesh edges (the same on every rank)");
   s.add_string("model.checkpoint", std::string(), {},
                "run.h5 of an earlier mesh_transformer run: each model starts from its stored "
                "parameters and normalisers (with train.steps = 0: evaluation only)");
@@ -119,6 +125,10 @@ MeshTransformerConfig from_config(const config::Config& c) {
   t.mlp_factor = static_cast<std::size_t>(c.get_int("model.mlp_factor"));
   m.model.attention.hops = static_cast<int>(c.get_int("model.hops"));
   m.model.attention.self_loops = c.get_bool("model.self_loops");
+  m.model.attention.dilated_layers = static_cast<std::size_t>(c.get_int("model.dilated_layers"));
+  m.model.attention.dilation = static_cast<int>(c.get_int("model.dilation"));
+  m.model.attention.random_edges = c.get_real("model.random_edges");
+  m.model.attention.seed = static_cast<std::uint64_t>(c.get_int("run.seed"));
   m.checkpoint = c.get_string("model.checkpoint");
   m.model.meshgraphnet.latent = static_cast<std::size_t>(c.get_int("model.latent"));
   m.model.meshgraphnet.blocks = static_cast<std::size_t>(c.get_int("model.blocks"));
@@ -170,6 +180,10 @@ void validate(const MeshTransformerConfig& m, int /*ranks*/) {
     if (t.dim % t.heads != 0) {
       throw InputError(
           str("key 'model.dim' = ", t.dim, " is not a multiple of model.heads = ", t.heads));
+    }
+    if (m.model.attention.dilated_layers > t.layers) {
+      throw InputError(str("key 'model.dilated_layers' = ", m.model.attention.dilated_layers,
+                           " but model.layers = ", t.layers));
     }
     for (double h : m.horizons) {
       if (h != static_cast<double>(static_cast<long long>(h))) {

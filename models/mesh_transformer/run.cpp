@@ -144,7 +144,9 @@ ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext
   {
     runtime::Timers::Scope scope(ctx.timers, name + ".rollout");
     for (std::size_t k = static_cast<std::size_t>(rank); k < test_set.size(); k += ranks) {
-      const Rollout r = rollout(test_set[k], model, store, normalizers, c.rollout_frames);
+      // Random attention edges of test meshes come from another stream than training's.
+      const Rollout r =
+          rollout(test_set[k], model, store, normalizers, c.rollout_frames, 1000000 + k);
       std::copy(r.rmse.begin(), r.rmse.end(), table.model.begin() + k * table.frames);
       std::copy(r.persistence_rmse.begin(), r.persistence_rmse.end(),
                 table.persistence.begin() + k * table.frames);

@@ -3,12 +3,16 @@
 // written once: the mesh transformer (attention graphs per block) or MeshGraphNet (mesh
 // graph and edge features). A MeshSample holds what one mesh gives the model on the
 // device; node features change every step, the rest is made once per trajectory.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/graph/neighbourhoods.hpp"
 #include "core/runtime/error.hpp"
+#include "core/tensor/random.hpp"
 #include "models/mesh_transformer/mesh_graph_net.hpp"
 #include "models/mesh_transformer/transformer.hpp"
 
@@ -25,26 +29,82 @@ inline const char* model_kind_name(ModelKind kind) {
   return kind == ModelKind::kTransformer ? "transformer" : "meshgraphnet";
 }
 
-// The transformer's attention graph from the mesh edges: K-hop union (K = 1: the mesh
-// edges), with or without self loops.
+// The transformer's attention graphs from the mesh edges, one per block:
+//   base     the K-hop union (K = hops; 1: the mesh edges), with or without self loops,
+//            plus `random_edges` x (mesh edges) random node pairs (both directions), drawn
+//            from a counter RNG keyed by (seed, trajectory), so every rank builds the same;
+//   dilated  the last `dilated_layers` blocks attend to the nodes at hop distances d and
+//            2d (d = dilation) instead: a wider receptive field at the same cost.
 struct AttentionGraphOptions {
   int hops = 1;
   bool self_loops = false;
+  int dilation = 2;
+  std::size_t dilated_layers = 0;
+  double random_edges = 0;  // fraction of the mesh edge count
+  std::uint64_t seed = 1;
 };
 
-inline graph::HostCsr attention_graph(const graph::HostCsr& mesh_edges,
-                                      const AttentionGraphOptions& o) {
+// The distinct graphs and, per block, which of them it uses.
+struct AttentionGraphs {
+  std::vector<graph::HostCsr> graphs;
+  std::vector<std::size_t> block_graph;
+};
+
+inline graph::HostCsr with_random_edges(const graph::HostCsr& g, double fraction,
+                                        std::uint64_t seed, std::uint64_t stream) {
+  const std::size_t n = g.num_nodes();
+  const auto extra =
+      static_cast<std::size_t>(std::llround(fraction * static_cast<double>(g.num_edges()) / 2));
+  if (extra == 0 || n < 2) return g;
+  std::vector<std::vector<graph::Index>> rows(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    rows[i].assign(g.col_idx.begin() + g.row_ptr[i], g.col_idx.begin() + g.row_ptr[i + 1]);
+  }
+  for (std::size_t k = 0; k < extra; ++k) {
+    const auto a = static_cast<graph::Index>(tensor::counter_uniform(seed, stream, 2 * k) * n);
+    const auto b = static_cast<graph::Index>(tensor::counter_uniform(seed, stream, 2 * k + 1) * n);
+    if (a == b) continue;
+    rows[a].push_back(b);
+    rows[b].push_back(a);
+  }
+  graph::HostCsr out;
+  out.row_ptr.push_back(0);
+  for (auto& row : rows) {
+    std::sort(row.begin(), row.end());
+    row.erase(std::unique(row.begin(), row.end()), row.end());
+    out.col_idx.insert(out.col_idx.end(), row.begin(), row.end());
+    out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
+  }
+  return out;
+}
+
+inline AttentionGraphs attention_graphs(const graph::HostCsr& mesh_edges,
+                                        const AttentionGraphOptions& o, std::size_t blocks,
+                                        std::uint64_t trajectory) {
   if (o.hops < 1) throw InputError(str("model.hops = ", o.hops, ": expected at least 1"));
-  if (o.hops == 1 && !o.self_loops) return mesh_edges;
-  return graph::k_hop(mesh_edges, o.hops, o.self_loops);
+  if (o.dilated_layers > blocks) {
+    throw InputError(
+        str("model.dilated_layers = ", o.dilated_layers, " but the model has ", blocks, " blocks"));
+  }
+  AttentionGraphs out;
+  graph::HostCsr base =
+      o.hops == 1 && !o.self_loops ? mesh_edges : graph::k_hop(mesh_edges, o.hops, o.self_loops);
+  out.graphs.push_back(with_random_edges(base, o.random_edges, o.seed, 0x9a3f00 + trajectory));
+  out.block_graph.assign(blocks, 0);
+  if (o.dilated_layers > 0) {
+    out.graphs.push_back(graph::dilated(mesh_edges, o.dilation, 2, o.self_loops));
+    for (std::size_t b = blocks - o.dilated_layers; b < blocks; ++b) out.block_graph[b] = 1;
+  }
+  return out;
 }
 
 template <class T>
 struct MeshSample {
-  graph::CsrGraph mesh;       // mesh edges (MeshGraphNet's edges, CSR order)
-  graph::CsrGraph attention;  // the transformer's attention graph
-  Matrix<T> edges;            // normalised edge features (MeshGraphNet)
-  Matrix<T> nodes;            // normalised node features of the current frame
+  graph::CsrGraph mesh;                    // mesh edges (MeshGraphNet's edges, CSR order)
+  std::vector<graph::CsrGraph> attention;  // the transformer's distinct attention graphs
+  std::vector<std::size_t> block_graph;    // which of them each block uses
+  Matrix<T> edges;                         // normalised edge features (MeshGraphNet)
+  Matrix<T> nodes;                         // normalised node features of the current frame
 };
 
 template <class T>
@@ -78,7 +138,8 @@ class Surrogate {
     if (options_.kind == ModelKind::kMeshGraphNet) {
       return meshgraphnet_.forward(store, s.nodes, s.edges, s.mesh);
     }
-    graphs_.assign(options_.transformer.layers, &s.attention);
+    graphs_.clear();
+    for (std::size_t g : s.block_graph) graphs_.push_back(&s.attention.at(g));
     return transformer_.forward(store, s.nodes, graphs_);
   }
   void backward(nn::ParameterStore<T>& store, const Matrix<T>& dy) {

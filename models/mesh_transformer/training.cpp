@@ -44,12 +44,15 @@ struct PreparedTrajectory {
 };
 
 template <class T>
-PreparedTrajectory<T> prepare(const Trajectory& t, const Surrogate<T>& model,
+PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surrogate<T>& model,
                               const Normalizers& normalizers) {
   PreparedTrajectory<T> p;
   p.sample.mesh = graph::to_device(t.graph);
   if (model.options().kind == ModelKind::kTransformer) {
-    p.sample.attention = graph::to_device(attention_graph(t.graph, model.options().attention));
+    const AttentionGraphs graphs = attention_graphs(t.graph, model.options().attention,
+                                                    model.options().transformer.layers, index);
+    for (const auto& g : graphs.graphs) p.sample.attention.push_back(graph::to_device(g));
+    p.sample.block_graph = graphs.block_graph;
   }
   std::vector<double> edges = t.edge_features;
   normalizers.edges.normalise(edges);
@@ -180,7 +183,7 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
       const Trajectory& t = trajectories[s.trajectory];
       auto it = prepared.find(s.trajectory);
       if (it == prepared.end()) {
-        it = prepared.emplace(s.trajectory, prepare<T>(t, model, normalizers)).first;
+        it = prepared.emplace(s.trajectory, prepare<T>(t, s.trajectory, model, normalizers)).first;
       }
       PreparedTrajectory<T>& p = it->second;
       normalizers.nodes.normalise(s.nodes);
@@ -238,10 +241,10 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
 
 template <class T>
 Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterStore<T>& store,
-                const Normalizers& normalizers, std::size_t frames) {
+                const Normalizers& normalizers, std::size_t frames, std::size_t trajectory_index) {
   const auto start = Clock::now();
   if (frames == 0 || frames > t.frames()) frames = t.frames();
-  PreparedTrajectory<T> p = prepare<T>(t, model, normalizers);
+  PreparedTrajectory<T> p = prepare<T>(t, trajectory_index, model, normalizers);
   const std::vector<double> mask = loss_mask(t);
   const std::size_t n = t.num_nodes(), d = static_cast<std::size_t>(t.dimension);
   auto rmse = [&](const std::vector<double>& a, const std::vector<double>& b) {
@@ -290,7 +293,7 @@ double rmse_to_horizon(const std::vector<double>& per_frame, std::size_t horizon
                                     const std::function<void(const TrainingRecord&)>&,            \
                                     runtime::Timers*);                                            \
   template Rollout rollout<T>(const Trajectory&, Surrogate<T>&, const nn::ParameterStore<T>&,     \
-                              const Normalizers&, std::size_t);
+                              const Normalizers&, std::size_t, std::size_t);
 TESSERA_MESH_TRAINING(float)
 TESSERA_MESH_TRAINING(double)
 #undef TESSERA_MESH_TRAINING

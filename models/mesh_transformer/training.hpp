@@ -89,9 +89,11 @@ struct Rollout {
 };
 
 // Autoregressive rollout over `frames` frames (0: all of the trajectory's); on this rank.
+// `trajectory_index` keys the random attention edges (model.random_edges) of this mesh.
 template <class T>
 Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterStore<T>& store,
-                const Normalizers& normalizers, std::size_t frames = 0);
+                const Normalizers& normalizers, std::size_t frames = 0,
+                std::size_t trajectory_index = 0);
 
 // RMSE over all nodes and components of the frames 1..h (h = horizon, clamped to the
 // rollout), i.e. sqrt(mean of the squared errors); horizon 0: the whole rollout.

@@ -1,6 +1,8 @@
 // Training the mesh models: normalisers against a direct computation, the loss falling
 // on a learnable data set, a zero-change model keeping the state in a rollout, data
 // parallel training equal to one rank, and bad trajectory files.
+#include <algorithm>
+
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
 #include "core/tensor/host_copy.hpp"
@@ -173,4 +175,42 @@ TEST_CASE("bad trajectory files are refused with the file and what is wrong", "[
   CHECK_THROWS_WITH(read_trajectories(dir + "/short.h5", {}),
                     Contains("short.h5 trajectory 0") && Contains("1 velocity frame"));
   CHECK_THROWS_WITH(read_trajectories(dir + "/missing.h5", {}), Contains("missing.h5"));
+}
+
+TEST_CASE("attention graph augmentations: dilated blocks and random edges", "[training]") {
+  const auto grid = graph::grid_triangle_mesh(6, 5);
+  const graph::HostCsr mesh =
+      graph::to_host(graph::csr_from_triangles(grid.num_nodes(), grid.triangles, false));
+  AttentionGraphOptions o;
+  o.dilated_layers = 1;
+  o.dilation = 2;
+  const AttentionGraphs dilated = attention_graphs(mesh, o, 3, 0);
+  REQUIRE(dilated.graphs.size() == 2);
+  CHECK(dilated.block_graph == std::vector<std::size_t>{0, 0, 1});
+  CHECK(dilated.graphs[0].col_idx == mesh.col_idx);
+  CHECK(dilated.graphs[1].col_idx == graph::dilated(mesh, 2, 2, false).col_idx);
+
+  o = AttentionGraphOptions{};
+  o.random_edges = 0.5;
+  const AttentionGraphs random = attention_graphs(mesh, o, 2, 3);
+  const graph::HostCsr& g = random.graphs.at(0);
+  CHECK(graph::is_symmetric(g));
+  CHECK(g.num_edges() > mesh.num_edges());
+  CHECK(g.num_edges() <= mesh.num_edges() + mesh.num_edges() / 2);
+  for (std::size_t i = 0; i < mesh.num_nodes(); ++i) {  // every mesh edge stays, no self loop
+    for (graph::Index e = mesh.row_ptr[i]; e < mesh.row_ptr[i + 1]; ++e) {
+      CHECK(std::binary_search(g.col_idx.begin() + g.row_ptr[i],
+                               g.col_idx.begin() + g.row_ptr[i + 1], mesh.col_idx[e]));
+    }
+    CHECK_FALSE(std::binary_search(g.col_idx.begin() + g.row_ptr[i],
+                                   g.col_idx.begin() + g.row_ptr[i + 1],
+                                   static_cast<graph::Index>(i)));
+  }
+  // The same on every call (every rank), another trajectory another draw.
+  CHECK(attention_graphs(mesh, o, 2, 3).graphs[0].col_idx == g.col_idx);
+  CHECK(attention_graphs(mesh, o, 2, 4).graphs[0].col_idx != g.col_idx);
+
+  o = AttentionGraphOptions{};
+  o.dilated_layers = 3;
+  CHECK_THROWS_WITH(attention_graphs(mesh, o, 2, 0), Contains("model.dilated_layers = 3"));
 }
