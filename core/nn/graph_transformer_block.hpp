@@ -49,30 +49,28 @@ class GraphTransformerBlock {
       throw std::invalid_argument(
           str(name_, ": input has ", x.extent(1), " features, expected model_dim = ", dim_));
     }
-    const Matrix<T>& attended = attention_.forward(store, ln1_.forward(store, x), graph);
-    tensor::ensure_shape(hidden_, name_ + ".hidden", x.extent(0), dim_);
-    add(x, attended, hidden_, name_);
-    const Matrix<T>& mixed = mlp_.forward(store, ln2_.forward(store, hidden_));
-    tensor::ensure_shape(output_, name_ + ".output", x.extent(0), dim_);
-    add(hidden_, mixed, output_, name_);
-    return output_;
+    return prenorm_forward(
+        x,
+        [&](const Matrix<T>& in) -> const Matrix<T>& {
+          return attention_.forward(store, ln1_.forward(store, in), graph);
+        },
+        [&](const Matrix<T>& h) -> const Matrix<T>& {
+          return mlp_.forward(store, ln2_.forward(store, h));
+        },
+        hidden_, output_, name_);
   }
 
   // Adds every parameter gradient to store.grads(); returns dL/dx.
   const Matrix<T>& backward(ParameterStore<T>& store, const Matrix<T>& dy) {
-    if (dy.extent(0) != output_.extent(0) || dy.extent(1) != dim_) {
-      throw std::invalid_argument(str(name_, ": output gradient ", tensor::shape_text(dy),
-                                      " does not match the forward output ",
-                                      tensor::shape_text(output_)));
-    }
-    // The residual hands dy to both paths: dh = dy + LN2'(MLP'(dy)).
-    const Matrix<T>& d_norm2 = ln2_.backward(store, mlp_.backward(store, dy));
-    tensor::ensure_shape(d_hidden_, name_ + ".hidden_grad", dy.extent(0), dim_);
-    add(dy, d_norm2, d_hidden_, name_);
-    const Matrix<T>& d_norm1 = ln1_.backward(store, attention_.backward(store, d_hidden_));
-    tensor::ensure_shape(input_grad_, name_ + ".input_grad", dy.extent(0), dim_);
-    add(d_hidden_, d_norm1, input_grad_, name_);
-    return input_grad_;
+    return prenorm_backward(
+        dy, output_,
+        [&](const Matrix<T>& g) -> const Matrix<T>& {
+          return ln1_.backward(store, attention_.backward(store, g));
+        },
+        [&](const Matrix<T>& g) -> const Matrix<T>& {
+          return ln2_.backward(store, mlp_.backward(store, g));
+        },
+        d_hidden_, input_grad_, name_);
   }
 
   const std::string& name() const { return name_; }

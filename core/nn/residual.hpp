@@ -70,4 +70,38 @@ class Residual {
   Matrix<T> output_;
 };
 
+// The two residual branches of a pre-norm transformer block, shared by the dense, graph
+// and mesh blocks:
+//   h = x + branch1(x),   y = h + branch2(h)     (branch = norm then attention or MLP)
+// forward: `branch1(x)` and `branch2(h)` return their outputs; fills hidden and output.
+template <class T, class Branch1, class Branch2>
+const Matrix<T>& prenorm_forward(const Matrix<T>& x, Branch1&& branch1, Branch2&& branch2,
+                                 Matrix<T>& hidden, Matrix<T>& output, const std::string& name) {
+  tensor::ensure_shape(hidden, name + ".hidden", x.extent(0), x.extent(1));
+  tensor::ensure_shape(output, name + ".output", x.extent(0), x.extent(1));
+  add(x, branch1(x), hidden, name);
+  add(hidden, branch2(hidden), output, name);
+  return output;
+}
+
+// backward: both paths carry the gradient, dh = dy + branch2'(dy), dx = dh + branch1'(dh);
+// `branch(g)` returns the gradient of the branch input (through its norm). `output` is
+// the forward output, for the shape check.
+template <class T, class Branch1, class Branch2>
+const Matrix<T>& prenorm_backward(const Matrix<T>& dy, const Matrix<T>& output,
+                                  Branch1&& branch1_backward, Branch2&& branch2_backward,
+                                  Matrix<T>& hidden_grad, Matrix<T>& input_grad,
+                                  const std::string& name) {
+  if (dy.extent(0) != output.extent(0) || dy.extent(1) != output.extent(1)) {
+    throw std::invalid_argument(str(name, ": output gradient ", tensor::shape_text(dy),
+                                    " does not match the forward output ",
+                                    tensor::shape_text(output)));
+  }
+  tensor::ensure_shape(hidden_grad, name + ".hidden_grad", dy.extent(0), dy.extent(1));
+  tensor::ensure_shape(input_grad, name + ".input_grad", dy.extent(0), dy.extent(1));
+  add(dy, branch2_backward(dy), hidden_grad, name);
+  add(hidden_grad, branch1_backward(hidden_grad), input_grad, name);
+  return input_grad;
+}
+
 }  // namespace tessera::nn

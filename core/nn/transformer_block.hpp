@@ -42,27 +42,27 @@ class TransformerBlock {
                                       " does not match [batch * len x model_dim] = [", batch, " * ",
                                       len, " x ", model_dim_, "]"));
     }
-    tensor::ensure_shape(hidden_, name_ + ".hidden", x.extent(0), model_dim_);
-    tensor::ensure_shape(output_, name_ + ".output", x.extent(0), model_dim_);
-    const Matrix<T>& normed1 = ln1_.forward(store, x);
-    add(x, attention_.forward_self(store, normed1, batch, len, mask), hidden_, name_);
-    add(hidden_, mlp_.forward(store, ln2_.forward(store, hidden_)), output_, name_);
-    return output_;
+    return prenorm_forward(
+        x,
+        [&](const Matrix<T>& in) -> const Matrix<T>& {
+          return attention_.forward_self(store, ln1_.forward(store, in), batch, len, mask);
+        },
+        [&](const Matrix<T>& h) -> const Matrix<T>& {
+          return mlp_.forward(store, ln2_.forward(store, h));
+        },
+        hidden_, output_, name_);
   }
 
   const Matrix<T>& backward(ParameterStore<T>& store, const Matrix<T>& dy) {
-    if (dy.extent(0) != output_.extent(0) || dy.extent(1) != output_.extent(1)) {
-      throw std::invalid_argument(str(name_, ": output gradient ", tensor::shape_text(dy),
-                                      " does not match the forward output ",
-                                      tensor::shape_text(output_)));
-    }
-    tensor::ensure_shape(hidden_grad_, name_ + ".hidden_grad", dy.extent(0), model_dim_);
-    tensor::ensure_shape(input_grad_, name_ + ".input_grad", dy.extent(0), model_dim_);
-    // Both residual paths carry dy: dh = dy + LN2'(MLP'(dy)).
-    add(dy, ln2_.backward(store, mlp_.backward(store, dy)), hidden_grad_, name_);
-    add(hidden_grad_, ln1_.backward(store, attention_.backward_self(store, hidden_grad_)),
-        input_grad_, name_);
-    return input_grad_;
+    return prenorm_backward(
+        dy, output_,
+        [&](const Matrix<T>& g) -> const Matrix<T>& {
+          return ln1_.backward(store, attention_.backward_self(store, g));
+        },
+        [&](const Matrix<T>& g) -> const Matrix<T>& {
+          return ln2_.backward(store, mlp_.backward(store, g));
+        },
+        hidden_grad_, input_grad_, name_);
   }
 
   const std::string& name() const { return name_; }

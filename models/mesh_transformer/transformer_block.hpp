@@ -41,23 +41,28 @@ class TransformerBlock {
   // x: (nodes, dim); the graph stays alive and unchanged until backward.
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const Matrix<T>& x,
                            const graph::CsrGraph& graph) {
-    tensor::ensure_shape(hidden_, name_ + ".hidden", x.extent(0), dim_);
-    tensor::ensure_shape(output_, name_ + ".output", x.extent(0), dim_);
-    nn::add(x, attention_.forward(store, norm1_.forward(store, x), graph), hidden_, name_);
-    nn::add(hidden_, mlp_.forward(store, norm2_.forward(store, hidden_)), output_, name_);
-    return output_;
+    return nn::prenorm_forward(
+        x,
+        [&](const Matrix<T>& in) -> const Matrix<T>& {
+          return attention_.forward(store, norm1_.forward(store, in), graph);
+        },
+        [&](const Matrix<T>& h) -> const Matrix<T>& {
+          return mlp_.forward(store, norm2_.forward(store, h));
+        },
+        hidden_, output_, name_);
   }
 
-  // Adds every parameter gradient to store.grads(); returns dL/dx. Both residual paths
-  // carry the gradient: dh = dy + N2'(MLP'(dy)), dx = dh + N1'(MHA'(dh)).
+  // Adds every parameter gradient to store.grads(); returns dL/dx.
   const Matrix<T>& backward(nn::ParameterStore<T>& store, const Matrix<T>& dy) {
-    nn::detail::check_same_shape(name_ + ": output gradient", dy, output_);
-    tensor::ensure_shape(hidden_grad_, name_ + ".hidden_grad", dy.extent(0), dim_);
-    tensor::ensure_shape(input_grad_, name_ + ".input_grad", dy.extent(0), dim_);
-    nn::add(dy, norm2_.backward(store, mlp_.backward(store, dy)), hidden_grad_, name_);
-    nn::add(hidden_grad_, norm1_.backward(store, attention_.backward(store, hidden_grad_)),
-            input_grad_, name_);
-    return input_grad_;
+    return nn::prenorm_backward(
+        dy, output_,
+        [&](const Matrix<T>& g) -> const Matrix<T>& {
+          return norm1_.backward(store, attention_.backward(store, g));
+        },
+        [&](const Matrix<T>& g) -> const Matrix<T>& {
+          return norm2_.backward(store, mlp_.backward(store, g));
+        },
+        hidden_grad_, input_grad_, name_);
   }
 
   const std::string& name() const { return name_; }
