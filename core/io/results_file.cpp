@@ -269,11 +269,15 @@ void ResultsFile::write_root_array(const std::string& dataset_path,
                                     links.get(), H5P_DEFAULT, H5P_DEFAULT),
                          "H5Dcreate2", dataset_path),
                  H5Dclose);
-  Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
-  Handle memory_space(H5Scopy(space.get()), H5Sclose);
   std::uint64_t total = 1;
   for (auto d : dims) total *= d;
-  if (rank_ != 0 || total == 0) {
+  // An empty array (an LWR run without detectors) is the created dataset itself: HDF5
+  // refuses a write into a dataset without storage, even of no element. Every rank has
+  // the same dims, so every rank skips the collective write.
+  if (total == 0) return;
+  Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
+  Handle memory_space(H5Scopy(space.get()), H5Sclose);
+  if (rank_ != 0) {
     H5Sselect_none(file_space.get());
     H5Sselect_none(memory_space.get());
   } else if (data.size() != total) {

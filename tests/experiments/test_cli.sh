@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of the `tessera` command: usage: test_cli.sh TESSERA_BINARY CASE [RANKS]
-# CASE: info | bad_input | run (RANKS ranks against 1 rank) | analysis
+# CASE: info | bad_input | run (RANKS ranks against 1 rank) | analysis | compare_runs
 set -uo pipefail
 tessera="$1"
 case_name="$2"
@@ -117,6 +117,23 @@ case "$case_name" in
     for png in spacetime detectors riemann_error; do
       [ -s "$work/run/$png.png" ] && pass || fail "$png.png not written"
     done
+    ;;
+  compare_runs)
+    # analysis/compare_runs.py: the same run twice is bitwise equal, another one is not.
+    if ! /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+      echo "TESSERA_SKIP: /usr/bin/python3 lacks h5py"
+      exit 0
+    fi
+    write_experiment "$work/exp.toml" '[initial]' 'kind = "platoons"'
+    for out in a b; do
+      "$tessera" run "$work/exp.toml" --out "$work/$out" >/dev/null 2>&1 || fail "run $out failed"
+    done
+    "$tessera" run "$work/exp.toml" --out "$work/c" --set run.seed=2 >/dev/null 2>&1 || fail "run c failed"
+    /usr/bin/python3 "$source_dir/analysis/compare_runs.py" "$work/a" "$work/b" >"$work/ab.log" \
+      && grep -q "bitwise equal" "$work/ab.log" && pass || fail "equal runs differ: $(cat "$work/ab.log")"
+    /usr/bin/python3 "$source_dir/analysis/compare_runs.py" "$work/a" "$work/c" >"$work/ac.log"
+    [ $? -eq 1 ] && grep -q "/fields/density: values differ" "$work/ac.log" && pass \
+      || fail "runs with other seeds compare equal: $(cat "$work/ac.log")"
     ;;
   mesh_partition)
     # A small Gmsh channel partitioned over the ranks, written to VTK and read back.
