@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numeric>
 
 #include "core/optim/adam.hpp"
@@ -57,7 +58,7 @@ void run_capacity(const HopfieldConfig& c, const io::RunContext& ctx) {
   const double beta = c.hopfield.beta, threshold = c.hopfield.success_error;
   const Corruption corruption = corruption_from_name(c.hopfield.corruption);
   const double fraction = c.hopfield.fraction;
-  const auto seed = static_cast<std::uint64_t>(static_cast<std::int64_t>(c.seed));
+  const std::uint64_t seed = c.seed;
   const std::string& kinds = c.capacity.kinds;
   std::vector<PatternKind> kind_list;
   if (kinds != "gaussian") kind_list.push_back(PatternKind::kBinary);
@@ -116,7 +117,7 @@ void run_beta_sweep(const HopfieldConfig& c, const io::RunContext& ctx) {
   const auto n = static_cast<std::size_t>(c.beta_sweep.patterns);
   const auto d = static_cast<std::size_t>(c.beta_sweep.dim);
   const auto q = std::min<std::size_t>(n, static_cast<std::size_t>(c.beta_sweep.queries));
-  const auto seed = static_cast<std::uint64_t>(static_cast<std::int64_t>(c.seed));
+  const std::uint64_t seed = c.seed;
   const double mass = c.beta_sweep.mass;
   const PatternSet x = random_patterns(PatternKind::kGaussian, n, d, seed);
   PatternSet query = rows_of(x, 0, q);
@@ -321,7 +322,7 @@ void run_learning(const HopfieldConfig& c, const io::RunContext& ctx) {
   const ImageSet train =
       read_fashion_mnist(dir, "train", static_cast<std::size_t>(c.learning.train));
   const ImageSet test = read_fashion_mnist(dir, "t10k", static_cast<std::size_t>(c.learning.test));
-  const auto seed = static_cast<std::uint64_t>(static_cast<std::int64_t>(c.seed));
+  const std::uint64_t seed = c.seed;
   const auto hidden = static_cast<std::size_t>(c.learning.hidden);
   const auto heads = static_cast<std::size_t>(c.learning.heads);
   // Every rank trains the same model on the same data (the task is small); rank 0 writes.
