@@ -7,7 +7,8 @@ Every HDF5 file in RUN_A (run.h5 and, for data-set runs, train.h5 / valid.h5 / t
 must exist in RUN_B with the same datasets, the same dtype, shape and bytes, and the same
 attributes. Left out, because they measure the machine rather than the computation: the
 /timings group, the resolved /config text (a refactor may add keys with defaults), and
-every dataset or attribute whose name contains "seconds" (wall-clock times). Exit status
+every dataset or attribute whose name contains "seconds" or "per_second" (wall-clock
+times and rates). Exit status
 0 when everything else is bitwise equal, 1 otherwise, with one line per difference.
 
 Used to show that a change of structure changed no result (see docs/new_family.md).
@@ -26,7 +27,9 @@ SKIPPED_GROUPS = ("/timings", "/config")
 
 
 def measured_time(name):
-    return "seconds" in name.rsplit("/", 1)[-1]
+    """Wall-clock measurements: run_seconds, training_seconds, nodes_per_second, ..."""
+    last = name.rsplit("/", 1)[-1]
+    return "seconds" in last or "per_second" in last
 
 
 def collect(h5):

@@ -47,7 +47,7 @@ run experiments/dfg_2d3.toml "${coarse_channel[@]}" --set solver.t_end=0.025 \
   --set output.field_interval=0.01
 run experiments/dfg_convergence.toml --set solver.t_end=1.0
 run experiments/cylinder_dataset.toml "${coarse_channel[@]}" --set dataset.train=1 \
-  --set dataset.valid=1 --set dataset.test=0 --set dataset.frames=3 --set dataset.warmup=0.01
+  --set dataset.valid=1 --set dataset.test=1 --set dataset.frames=3 --set dataset.warmup=0.01
 # The old spellings (mesh_size, cylinder_mesh_size) still work, with a deprecation warning.
 run experiments/mesh_partition.toml --set mesh.mesh_size=0.04 --set mesh.cylinder_mesh_size=0.01
 run experiments/hopfield_beta.toml --set beta_sweep.patterns=64
@@ -61,4 +61,9 @@ run experiments/pinn_riemann.toml "${short_pinn[@]}" "${short_truth[@]}"
 run experiments/pinn_platoons.toml "${short_pinn[@]}" "${short_truth[@]}"
 run experiments/pinn_mto_study.toml "${short_pinn[@]}" "${short_truth[@]}"
 run experiments/pinn_ngsim.toml "${short_pinn[@]}"
+# The mesh models on the trajectories made above (both kinds, tiny, a few steps).
+run experiments/mesh_transformer_quick.toml --set "data.train=\"$out/cylinder_dataset/train.h5\"" \
+  --set "data.test=\"$out/cylinder_dataset/test.h5\"" --set model.dim=16 --set model.layers=2 \
+  --set model.latent=16 --set model.blocks=2 --set train.steps=6 --set train.warmup=2 \
+  --set train.log_every=2
 echo "short_runs: every experiment file ran; results in $out"
