@@ -5,6 +5,7 @@
 
 #include "core/io/data_root.hpp"
 #include "core/io/hdf5_reader.hpp"
+#include "core/mesh/read_mesh.hpp"
 #include "core/runtime/error.hpp"
 
 namespace tessera::models::mesh_transformer {
@@ -23,6 +24,9 @@ void add_mesh_transformer_keys(config::Schema& s) {
   s.add_int("data.max_frames", 0, at_least(0), "frames per trajectory read at most (0: all)");
   s.add_bool("data.obstacle_as_wall", false,
              "map OBSTACLE nodes to WALL_BOUNDARY (MeshGraphNets' convention for the cylinder)");
+  s.add_bool("data.derive_node_types", true,
+             "files without node types (CylinderFlow VTU/XDMF): derive them from the channel "
+             "geometry");
 
   s.add_string("model.kinds", std::string("transformer, meshgraphnet"), {},
                "models trained side by side in this run, comma-separated: transformer, "
@@ -115,6 +119,7 @@ MeshTransformerConfig from_config(const config::Config& c) {
   m.data.max_trajectories = static_cast<std::size_t>(c.get_int("data.max_trajectories"));
   m.data.max_frames = static_cast<std::size_t>(c.get_int("data.max_frames"));
   m.data.obstacle_as_wall = c.get_bool("data.obstacle_as_wall");
+  m.data.derive_node_types = c.get_bool("data.derive_node_types");
   m.test_trajectories = static_cast<std::size_t>(c.get_int("data.test_trajectories"));
   config::with_source(m.source, [&] { m.kinds = parse_kinds(c.get_string("model.kinds")); });
 
@@ -193,6 +198,8 @@ void validate(const MeshTransformerConfig& m, int /*ranks*/) {
     for (const auto& [file, key] : {std::pair<std::string, const char*>{m.train_file, "data.train"},
                                     {m.test_file, "data.test"}}) {
       const std::string path = resolve_trajectory_file(m, file, key);
+      const std::string extension = std::filesystem::path(path).extension().string();
+      if (extension != ".h5" && extension != ".hdf5") continue;  // a mesh time series
       io::Hdf5Reader reader(path);
       if (!reader.has("/0")) {
         throw InputError(str("key '", key, "': ", path,
@@ -202,9 +209,15 @@ void validate(const MeshTransformerConfig& m, int /*ranks*/) {
     if (!m.checkpoint.empty()) {
       // The models as configured, on the training file's dimension, must load the stored
       // parameters: a checkpoint of another architecture is refused before the run.
-      const io::Hdf5Reader data(resolve_trajectory_file(m, m.train_file, "data.train"));
-      const std::vector<std::uint64_t> positions = data.shape("/0/mesh_pos");
-      const std::size_t dimension = positions.empty() ? 2 : positions.back();
+      const std::string train = resolve_trajectory_file(m, m.train_file, "data.train");
+      std::size_t dimension = 2;
+      const std::string extension = std::filesystem::path(train).extension().string();
+      if (extension == ".h5" || extension == ".hdf5") {
+        const std::vector<std::uint64_t> positions = io::Hdf5Reader(train).shape("/0/mesh_pos");
+        if (!positions.empty()) dimension = positions.back();
+      } else {
+        dimension = static_cast<std::size_t>(mesh::read_mesh(train).dimension);
+      }
       const io::Hdf5Reader reader(resolve_trajectory_file(m, m.checkpoint, "model.checkpoint"));
       for (ModelKind kind : m.kinds) {
         const std::string group = str("/checkpoint/", model_kind_name(kind), "/parameters");

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 
 #include "core/graph/csr_graph.hpp"
 #include "core/io/hdf5_reader.hpp"
+#include "core/mesh/channel_node_types.hpp"
 #include "core/mesh/meshgraphnets_reader.hpp"
+#include "core/mesh/read_mesh.hpp"
 #include "core/runtime/error.hpp"
 
 namespace tessera::models::mesh_transformer {
@@ -16,15 +19,44 @@ bool is_number(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// The velocity of step k: a field "velocity" with one component per dimension, or one
+// field per component (velocity_x, velocity_y[, velocity_z]) as the CylinderFlow files have.
+std::vector<double> velocity_of(const mesh::Mesh& m, std::size_t k, const std::string& name) {
+  if (const mesh::Field* v = m.steps.at(k).find("velocity")) {
+    if (v->components != m.dimension) {
+      throw InputError(
+          str(name, ": velocity has ", v->components, " components, expected ", m.dimension));
+    }
+    return v->values;
+  }
+  const char* axes[] = {"velocity_x", "velocity_y", "velocity_z"};
+  const std::size_t n = m.num_points(), d = static_cast<std::size_t>(m.dimension);
+  std::vector<double> out(n * d);
+  for (std::size_t c = 0; c < d; ++c) {
+    const mesh::Field& f = m.field(k, axes[c]);  // InputError listing the fields there are
+    for (std::size_t i = 0; i < n; ++i) out[i * d + c] = f.values[i];
+  }
+  return out;
+}
+
 Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOptions& options) {
   if (m.cell_kind != mesh::CellKind::kTriangle) {
     throw InputError(str(name, ": ", mesh::to_string(m.cell_kind),
                          " meshes are not supported by the mesh models yet (triangles only)"));
   }
+  if (m.node_types.empty() && options.derive_node_types) {
+    mesh::ChannelGeometry geometry;
+    if (options.obstacle_as_wall) {  // MeshGraphNets' convention
+      geometry.obstacle_type = mesh::NodeType::kWallBoundary;
+      geometry.corners = mesh::CornerRule::kInflowOutflow;
+    }
+    mesh::derive_node_types(m, geometry);
+  }
   if (m.node_types.empty()) {
     throw InputError(str(name,
-                         ": the mesh has no node types (dataset node_type); the models "
-                         "need them to know which nodes are boundary conditions"));
+                         ": the mesh has no node types (dataset node_type) and "
+                         "data.derive_node_types is false; the models need them to know "
+                         "which nodes are boundary conditions"));
   }
   Trajectory t;
   t.name = name;
@@ -39,14 +71,7 @@ Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOption
   }
   std::size_t frames = m.steps.size();
   if (options.max_frames > 0) frames = std::min(frames, options.max_frames);
-  for (std::size_t k = 0; k < frames; ++k) {
-    const mesh::Field& v = m.field(k, "velocity");
-    if (v.components != t.dimension) {
-      throw InputError(
-          str(name, ": velocity has ", v.components, " components, expected ", t.dimension));
-    }
-    t.velocity.push_back(v.values);
-  }
+  for (std::size_t k = 0; k < frames; ++k) t.velocity.push_back(velocity_of(m, k, name));
   if (t.velocity.size() < 2) {
     throw InputError(str(name, ": ", t.velocity.size(),
                          " velocity frame(s): a sample needs a frame and its successor"));
@@ -64,6 +89,10 @@ Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOption
 }  // namespace
 
 std::vector<Trajectory> read_trajectories(const std::string& path, const DataOptions& options) {
+  const std::string extension = std::filesystem::path(path).extension().string();
+  if (extension != ".h5" && extension != ".hdf5") {
+    return {to_trajectory(mesh::read_mesh(path), path, options)};
+  }
   std::vector<int> indices;
   {
     io::Hdf5Reader file(path);

@@ -36,11 +36,16 @@ struct DataOptions {
   // The project's files tag the cylinder OBSTACLE, MeshGraphNets' WALL_BOUNDARY; a model
   // trained on one convention must see its inputs in it.
   bool obstacle_as_wall = false;
+  // A mesh file without node types (the CylinderFlow VTU/XDMF files) gets them from the
+  // channel geometry (core/mesh/channel_node_types.hpp), in the convention above.
+  bool derive_node_types = true;
 };
 
-// Every trajectory group "/0", "/1", ... of `path` (in numeric order). InputError naming
-// the file and trajectory: no trajectory, no node types, no velocity field, fewer than
-// two frames, a mesh that is not of triangles.
+// Every trajectory group "/0", "/1", ... of a MeshGraphNets-layout `path` (.h5, in
+// numeric order), or the one trajectory of a time series in any other mesh format
+// (.xdmf, .vtu, ...; velocity as "velocity" or velocity_x/velocity_y). InputError naming
+// the file and trajectory: no trajectory, no node types (and no derivation asked for), no
+// velocity field, fewer than two frames, a mesh that is not of triangles.
 std::vector<Trajectory> read_trajectories(const std::string& path, const DataOptions& options);
 
 // Node features of one frame: nodes x (dimension + 9), the velocity then the one-hot

@@ -9,6 +9,7 @@
 #include "models/mesh_transformer/training.hpp"
 #include "tests/models/mesh_transformer/synthetic_data.hpp"
 #include "tests/support/catch.hpp"
+#include "tests/support/shared_data.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace tessera;
@@ -213,4 +214,38 @@ TEST_CASE("attention graph augmentations: dilated blocks and random edges", "[tr
   o = AttentionGraphOptions{};
   o.dilated_layers = 3;
   CHECK_THROWS_WITH(attention_graphs(mesh, o, 2, 0), Contains("model.dilated_layers = 3"));
+}
+
+TEST_CASE("the real CylinderFlow mesh series trains and rolls out", "[cylinder_flow]") {
+  const auto xdmf = testing::shared_data_file("mesh/cylinder_xdmf/mock.xdmf");
+  if (!xdmf) return;
+  DataOptions data;
+  data.obstacle_as_wall = true;  // MeshGraphNets' convention: the cylinder is a wall
+  const auto trajectories = read_trajectories(*xdmf, data);
+  REQUIRE(trajectories.size() == 1);
+  const Trajectory& t = trajectories[0];
+  CHECK(t.num_nodes() == 1923);
+  CHECK(t.frames() == 6);
+  std::array<std::size_t, mesh::kNodeTypeClasses> counts{};
+  for (auto type : t.node_types) ++counts[static_cast<std::size_t>(type)];
+  // Derived from the channel geometry (as tests/core/mesh checks for the reader).
+  CHECK(counts[static_cast<std::size_t>(mesh::NodeType::kInflow)] == 19);
+  CHECK(counts[static_cast<std::size_t>(mesh::NodeType::kOutflow)] == 19);
+  CHECK(counts[static_cast<std::size_t>(mesh::NodeType::kWallBoundary)] == 196);
+  nn::ParameterStore<float> store;
+  Surrogate<float> model;
+  model.declare(store, small_model<float>(ModelKind::kTransformer));
+  store.finalize();
+  model.init(store, 1);
+  Normalizers normalizers = make_normalizers(t);
+  const TrainingSummary s =
+      train(MPI_COMM_SELF, trajectories, model, store, quick_training(20), normalizers);
+  CHECK(std::isfinite(s.final_loss));
+  CHECK(s.final_loss < s.first_loss);
+  const Rollout r = rollout(t, model, store, normalizers);
+  CHECK(r.rmse.size() == 6);
+  for (double e : r.rmse) CHECK(std::isfinite(e));
+
+  data.derive_node_types = false;
+  CHECK_THROWS_WITH(read_trajectories(*xdmf, data), Contains("no node types"));
 }
