@@ -15,9 +15,9 @@
 #include "experiments/bench/bench_dense.hpp"
 #include "experiments/bench/bench_flow.hpp"
 #include "experiments/bench/bench_graph.hpp"
-#include "experiments/bench/bench_mesh.hpp"
 #include "experiments/bench/bench_halo.hpp"
 #include "experiments/bench/bench_hopfield.hpp"
+#include "experiments/bench/bench_mesh.hpp"
 #include "experiments/bench/bench_pinn.hpp"
 #include "experiments/bench/bench_pinn_training.hpp"
 
@@ -45,7 +45,8 @@ std::vector<Suite> suites() {
   return {
       {"nn",
        "neural-network kernels on one process: Linear/MLP against sgemm, dense attention, "
-       "graph-attention block, mesh transformer and MeshGraphNet training steps, PINN training step, Hopfield retrieval (PyTorch side: "
+       "graph-attention block, mesh transformer and MeshGraphNet training steps, PINN training "
+       "step, Hopfield retrieval (PyTorch side: "
        "analysis/bench_report.py)",
        {{"dense", on_root(bench::bench_dense)},
         {"graph", on_root(bench::bench_graph)},
@@ -148,10 +149,9 @@ int command_bench(const runtime::Runtime& rt, const std::string& suite_name, boo
     std::map<std::string, std::string> attributes = {{"suite", suite_name},
                                                      {"quick", quick ? "true" : "false"}};
     for (const auto& [label, value] : info) attributes["build: " + label] = value;
-    results.write_config(
-        str("[bench]\nsuite = \"", suite_name, "\"\nonly = \"", only, "\"\nquick = ",
-            quick ? "true" : "false", "\n"),
-        attributes);
+    results.write_config(str("[bench]\nsuite = \"", suite_name, "\"\nonly = \"", only,
+                             "\"\nquick = ", quick ? "true" : "false", "\n"),
+                         attributes);
     int count = static_cast<int>(rows.size());
     MPI_Bcast(&count, 1, MPI_INT, 0, rt.comm());
     for (int i = 0; i < count; ++i) {

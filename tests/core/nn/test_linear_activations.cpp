@@ -120,11 +120,12 @@ TEST_CASE("the float GELU (erf form) agrees with the exact one", "[activations]"
     float value = 0, derivative = 0;
     activation_with_derivative<ActivationKind::kGeluErf>(static_cast<float>(x), value, derivative);
     const double xf = static_cast<float>(x);
-    worst_value = std::max(worst_value,
-                           std::abs(value - activation_value(ActivationKind::kGeluErf, xf)) /
-                               std::max(1.0, std::abs(xf)));
-    worst_derivative = std::max(
-        worst_derivative, std::abs(derivative - activation_derivative(ActivationKind::kGeluErf, xf)));
+    worst_value =
+        std::max(worst_value, std::abs(value - activation_value(ActivationKind::kGeluErf, xf)) /
+                                  std::max(1.0, std::abs(xf)));
+    worst_derivative =
+        std::max(worst_derivative,
+                 std::abs(derivative - activation_derivative(ActivationKind::kGeluErf, xf)));
   }
   INFO("value error " << worst_value << ", derivative error " << worst_derivative);
   CHECK(worst_value < 5e-7);
