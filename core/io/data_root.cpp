@@ -52,4 +52,16 @@ std::string resolve_data_file(const std::string& configured_root, const std::str
   return path.string();
 }
 
+std::string resolve_input_file(const std::string& configured_root, const std::string& file,
+                               const std::string& key) {
+  if (file.empty()) throw InputError(str("key '", key, "' is empty: expected a file"));
+  std::error_code ec;
+  if (fs::exists(file, ec)) return file;
+  try {
+    return resolve_data_file(configured_root, file);
+  } catch (const InputError& e) {
+    throw InputError(str("key '", key, "' = \"", file, "\": ", e.what()));
+  }
+}
+
 }  // namespace tessera::io

@@ -18,4 +18,10 @@ std::optional<std::string> find_data_root(const std::string& configured);
 // when there is no root or the file is missing.
 std::string resolve_data_file(const std::string& configured_root, const std::string& relative);
 
+// A file named in a configuration key: as written when it exists there (absolute, or
+// relative to the working directory), otherwise under the data root. InputError naming
+// `key` and the file when neither exists.
+std::string resolve_input_file(const std::string& configured_root, const std::string& file,
+                               const std::string& key);
+
 }  // namespace tessera::io

@@ -1,7 +1,5 @@
 #include "core/mesh/channel_config.hpp"
 
-#include <filesystem>
-
 #include "core/io/data_root.hpp"
 #include "core/mesh/read_mesh.hpp"
 #include "core/runtime/error.hpp"
@@ -50,16 +48,7 @@ ChannelMeshConfig channel_mesh_from_config(const config::Config& c) {
 }
 
 std::string resolve_mesh_file(const ChannelMeshConfig& m) {
-  if (m.file.empty()) {
-    throw InputError("key 'mesh.file' is empty but mesh.source = \"file\": expected a mesh file");
-  }
-  std::error_code ec;
-  if (std::filesystem::exists(m.file, ec)) return m.file;
-  try {
-    return io::resolve_data_file(m.data_root, m.file);
-  } catch (const InputError& e) {
-    throw InputError(str("key 'mesh.file' = \"", m.file, "\": ", e.what()));
-  }
+  return io::resolve_input_file(m.data_root, m.file, "mesh.file");
 }
 
 Mesh load_channel_mesh(const ChannelMeshConfig& m) {

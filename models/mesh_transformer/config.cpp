@@ -168,12 +168,10 @@ MeshTransformerConfig from_config(const config::Config& c) {
 
 std::string resolve_trajectory_file(const MeshTransformerConfig& m, const std::string& file,
                                     const char* key) {
-  std::error_code ec;
-  if (std::filesystem::exists(file, ec)) return file;
   try {
-    return io::resolve_data_file(m.data_root, file);
+    return io::resolve_input_file(m.data_root, file, key);
   } catch (const InputError& e) {
-    throw InputError(str("key '", key, "' = \"", file, "\": ", e.what(),
+    throw InputError(str(e.what(),
                          " (make one with a flow data-set run, e.g. experiments/"
                          "cylinder_dataset.toml)"));
   }
