@@ -38,10 +38,23 @@ std::vector<double> velocity_change(const Trajectory& t, std::size_t frame) {
 // What a trajectory gives the model that does not change between steps, on the device.
 template <class T>
 struct PreparedTrajectory {
-  MeshSample<T> sample;   // nodes filled per step
-  Matrix<T> mask;         // nodes x dimension: 1 on NORMAL and OUTFLOW nodes
-  double mask_count = 0;  // masked nodes
+  MeshSample<T> sample;              // nodes filled per step
+  Matrix<T> mask;                    // nodes x dimension: 1 on NORMAL and OUTFLOW nodes
+  double mask_count = 0;             // masked nodes
+  double edge_statistics_count = 0;  // of the edge normaliser the edges were scaled with
 };
+
+// The trajectory's edge features under the current edge statistics, on the device.
+template <class T>
+void normalise_edges(const Trajectory& t, const Normalizers& normalizers,
+                     PreparedTrajectory<T>& p) {
+  std::vector<double> edges = t.edge_features;
+  normalizers.edges.normalise(edges);
+  p.sample.edges =
+      tensor::from_host<T>(edges, t.graph.num_edges(), static_cast<std::size_t>(t.dimension) + 1,
+                           "mesh_transformer::edges");
+  p.edge_statistics_count = normalizers.edges.count();
+}
 
 template <class T>
 PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surrogate<T>& model,
@@ -54,11 +67,7 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
     for (const auto& g : graphs.graphs) p.sample.attention.push_back(graph::to_device(g));
     p.sample.block_graph = graphs.block_graph;
   }
-  std::vector<double> edges = t.edge_features;
-  normalizers.edges.normalise(edges);
-  p.sample.edges =
-      tensor::from_host<T>(edges, t.graph.num_edges(), static_cast<std::size_t>(t.dimension) + 1,
-                           "mesh_transformer::edges");
+  normalise_edges(t, normalizers, p);
   const std::vector<double> mask = loss_mask(t);
   const auto d = static_cast<std::size_t>(t.dimension);
   std::vector<double> entries(mask.size() * d);
@@ -172,7 +181,6 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
       normalizers.nodes.merge(comm);
       normalizers.targets.merge(comm);
       normalizers.edges.merge(comm);
-      prepared.clear();  // edge features are normalised anew while statistics change
     }
 
     store.zero_grad();
@@ -186,6 +194,8 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
         it = prepared.emplace(s.trajectory, prepare<T>(t, s.trajectory, model, normalizers)).first;
       }
       PreparedTrajectory<T>& p = it->second;
+      // While running statistics change, the edges are scaled anew; the graphs stay.
+      if (p.edge_statistics_count != normalizers.edges.count()) normalise_edges(t, normalizers, p);
       normalizers.nodes.normalise(s.nodes);
       normalizers.targets.normalise(s.target);
       p.sample.nodes =
