@@ -23,6 +23,20 @@ void log_summary(const pinn::PinnTrafficSummary& s) {
                                               : std::string())
                 : std::string(),
           ", ", s.seconds, " s"));
+  if (s.validation) {
+    runtime::log::info(str("PINN validation rows: relative L2 ", s.relative_l2_validation));
+  }
+  // The PINN beside the best classical estimator on the same cells.
+  const pinn::BaselineScore* best = nullptr;
+  for (const auto& b : s.baselines) {
+    if (!best || b.relative_l2 < best->relative_l2) best = &b;
+  }
+  if (best) {
+    runtime::log::info(
+        str("PINN against the best baseline (", best->name, ", relative L2 ", best->relative_l2,
+            "): ratio ", s.relative_l2 / best->relative_l2,
+            s.relative_l2 < best->relative_l2 ? " (the PINN wins)" : " (the baseline wins)"));
+  }
 }
 
 }  // namespace

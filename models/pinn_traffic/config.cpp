@@ -19,6 +19,9 @@ void add_pinn_traffic_keys(config::Schema& s) {
                "simulation: LWR solver truth; ngsim: a measured density grid (data.file)");
   s.add_string("data.file", std::string("traffic/NGSIM_US80_4pm_Density_Data.txt"), {},
                "ngsim: density grid under the data root (rows = space, columns = time)");
+  s.add_string("data.speed_file", std::string(""), {},
+               "ngsim: measured speeds in the density file's layout (NGSIM's velocity grid; "
+               "empty: none): the speed term and the classical estimators read them");
   s.add_real("data.cell_length", 20.0, greater_than(0), "ngsim: length of a space bin (row)");
   s.add_real("data.interval", 5.0, greater_than(0), "ngsim: duration of a time bin (column)");
   s.add_real("data.scale", 1.0, greater_than(0), "ngsim: factor from file values to density");
@@ -39,6 +42,9 @@ void add_pinn_traffic_keys(config::Schema& s) {
                   config::any_value(),
                   "loop detector positions; ngsim: the grid rows containing them are observed, "
                   "the others held out");
+  s.add_real_list("detectors.validation", std::vector<double>{}, config::any_value(),
+                  "ngsim: detector rows neither trained on nor scored (their error is reported "
+                  "as relative_l2_validation, for choosing settings without the test rows)");
   s.add_real("detectors.interval", 0.01, greater_than(0), "simulation: time between samples");
 
   s.add_bool("observations.initial", true,
@@ -106,6 +112,29 @@ void add_pinn_traffic_keys(config::Schema& s) {
   s.add_int("mto.validation_points", 2000, at_least(1),
             "collocation points of the main task's validation objective");
 
+  s.add_bool("baselines.enabled", true,
+             "classical estimators beside the PINN on the same detectors and cells: mean, "
+             "interpolation, adaptive smoothing, LWR from the outermost detectors");
+  s.add_string("baselines.diagram", std::string("fitted"), {"fitted", "configured"},
+               "Greenshields diagram of the LWR estimator and of speeds derived from density: "
+               "least squares of the detector speeds (fitted; needs speeds) or solver.*");
+  s.add_string("baselines.lwr_boundary", std::string("density"), {"density", "speed"},
+               "boundary data of the LWR estimator: the outermost detectors' density, or "
+               "their speed through the diagram");
+  s.add_real("baselines.asm_c_free", 0.0, at_least(0),
+             "adaptive smoothing: free-flow wave speed (0: v_max of the diagram)");
+  s.add_real("baselines.asm_c_congested", 0.0, config::any_value(),
+             "adaptive smoothing: congested wave speed, negative (0: -0.1875 c_free, "
+             "Treiber-Helbing's -15 of 80 km/h)");
+  s.add_real("baselines.asm_sigma", 0.0, at_least(0),
+             "adaptive smoothing: space width of the kernel (0: half the detector spacing)");
+  s.add_real("baselines.asm_tau", 0.0, at_least(0),
+             "adaptive smoothing: time width of the kernel (0: the detector sampling interval)");
+  s.add_real("baselines.asm_v_critical", 0.0, at_least(0),
+             "adaptive smoothing: crossover speed between free and congested (0: 0.75 c_free)");
+  s.add_real("baselines.asm_v_width", 0.0, at_least(0),
+             "adaptive smoothing: width of the crossover (0: 0.25 c_free)");
+
   s.add_real("output.field_interval", 0.01, greater_than(0),
              "simulation: time between rows of the truth (evaluation) grid");
 }
@@ -160,6 +189,7 @@ PinnTrafficConfig from_config(const config::Config& c) {
   p.ngsim = c.get_string("data.source") == "ngsim";
   p.grid.data_root = c.get_string("run.data_root");
   p.grid.file = c.get_string("data.file");
+  p.grid.speed_file = c.get_string("data.speed_file");
   p.grid.cell_length = c.get_real("data.cell_length");
   p.grid.interval = c.get_real("data.interval");
   p.grid.scale = c.get_real("data.scale");
@@ -175,6 +205,19 @@ PinnTrafficConfig from_config(const config::Config& c) {
 
   p.sensors.detector_positions = c.get_real_list("detectors.positions");
   p.sensors.detector_interval = c.get_real("detectors.interval");
+  p.validation_positions = c.get_real_list("detectors.validation");
+  p.baselines = c.get_bool("baselines.enabled");
+  p.fit_diagram = c.get_string("baselines.diagram") == "fitted";
+  p.baseline_options.lwr_boundary = c.get_string("baselines.lwr_boundary") == "speed"
+                                        ? LwrBoundaryData::kSpeed
+                                        : LwrBoundaryData::kDensity;
+  AsmOptions& a = p.baseline_options.asm_options;
+  a.c_free = c.get_real("baselines.asm_c_free");
+  a.c_congested = c.get_real("baselines.asm_c_congested");
+  a.sigma = c.get_real("baselines.asm_sigma");
+  a.tau = c.get_real("baselines.asm_tau");
+  a.v_critical = c.get_real("baselines.asm_v_critical");
+  a.v_width = c.get_real("baselines.asm_v_width");
   p.sensors.probes = c.get_int("observations.probes");
   p.sensors.probe_interval = c.get_real("observations.probe_interval");
   p.sensors.probe_seed = static_cast<std::uint64_t>(c.get_int("observations.seed"));
@@ -216,6 +259,11 @@ DensityGrid read_grid(const PinnTrafficConfig& p) {
                            p.setup.problem.rho_max);
 }
 
+std::vector<double> read_speeds(const PinnTrafficConfig& p, const DensityGrid& grid) {
+  if (p.grid.speed_file.empty()) return {};
+  return read_speed_grid(io::resolve_data_file(p.grid.data_root, p.grid.speed_file), grid);
+}
+
 void validate(const PinnTrafficConfig& p, int /*ranks*/) {
   config::with_source(p.source, [&] {
     if (p.flux != "greenshields") {
@@ -236,12 +284,24 @@ void validate(const PinnTrafficConfig& p, int /*ranks*/) {
             "empty observation set: detectors.positions is empty, so no row of the data "
             "grid is observed; list the positions of the detector rows to train on");
       }
+      read_speeds(p, grid);
       const auto rows = columns_at(grid, positions);
-      if (rows.size() >= grid.nx()) {
-        throw InputError(str("detectors.positions observe all ", grid.nx(),
+      const auto validation = validation_columns(grid, p.validation_positions, rows);
+      if (rows.size() + validation.size() >= grid.nx()) {
+        throw InputError(str("detectors.positions and detectors.validation take all ", grid.nx(),
                              " rows of the data grid: none is left to evaluate on"));
       }
     } else {
+      if (!p.validation_positions.empty()) {
+        throw InputError(
+            "detectors.validation applies to measured grids (data.source = \"ngsim\"): a "
+            "simulation is scored on its whole space-time grid");
+      }
+      if (!p.grid.speed_file.empty()) {
+        throw InputError(
+            "data.speed_file applies to measured grids (data.source = \"ngsim\"); a "
+            "simulation's speeds follow from its diagram");
+      }
       p.setup.problem.validate();
       lwr::validate_parameters(p.simulation.lwr);
       lwr::validate_initial_condition(p.simulation.initial, p.simulation.lwr);
@@ -261,6 +321,12 @@ void validate(const PinnTrafficConfig& p, int /*ranks*/) {
       throw InputError("mto.enabled = true but mto.tasks names no auxiliary task");
     }
     TransferController(m.alpha, m.alpha_min);
+    const AsmOptions& a = p.baseline_options.asm_options;
+    if (a.c_congested > 0) {
+      throw InputError(str("key 'baselines.asm_c_congested' = ", a.c_congested,
+                           ": congested waves travel upstream: expected a negative speed (or 0 "
+                           "for the default)"));
+    }
     p.setup.training.optimiser.make_schedule(1);
   });
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/config/config.hpp"
+#include "models/pinn_traffic/baselines.hpp"
 #include "models/pinn_traffic/ground_truth.hpp"
 #include "models/pinn_traffic/training.hpp"
 
@@ -14,8 +15,9 @@ namespace tessera::models::pinn_traffic {
 
 // data.source = "ngsim": a density grid under the data root.
 struct GridFileSpec {
-  std::string data_root;  // run.data_root
-  std::string file;       // relative to the data root
+  std::string data_root;   // run.data_root
+  std::string file;        // relative to the data root
+  std::string speed_file;  // measured speeds beside it (empty: none)
   double cell_length = 20.0;
   double interval = 5.0;
   double scale = 1.0;
@@ -28,6 +30,14 @@ struct PinnTrafficConfig {
   SimulationSpec simulation;  // simulation: the road, its initial density, the truth grid
   std::string flux;           // solver.flux as written (the PINN's PDE is Greenshields)
   SensorSpec sensors;
+  // ngsim: detector rows neither trained on nor scored, for choosing settings
+  // (detectors.validation).
+  std::vector<double> validation_positions;
+  // The classical estimators beside the PINN (baselines.*); the driver fills the
+  // viscosity, ring and initial density.
+  bool baselines = true;
+  bool fit_diagram = true;  // baselines.diagram = "fitted" (else "configured")
+  BaselineOptions baseline_options;
   double noise = 0.0;  // observations.noise, with observations.seed
   std::uint64_t noise_seed = 1;
   std::size_t initial_points = 0;  // 0: the initial density is not observed
@@ -48,5 +58,7 @@ void validate(const PinnTrafficConfig& config, int ranks);
 
 // The NGSIM grid of the configuration, read and checked.
 DensityGrid read_grid(const PinnTrafficConfig& config);
+// Its speeds (data.speed_file; empty when the key is empty), read and checked.
+std::vector<double> read_speeds(const PinnTrafficConfig& config, const DensityGrid& grid);
 
 }  // namespace tessera::models::pinn_traffic

@@ -193,15 +193,15 @@ DensityGrid read_density_grid(const std::string& path, double cell_length, doubl
   return grid;
 }
 
-std::vector<std::size_t> columns_at(const DensityGrid& grid, const std::vector<double>& positions) {
+std::vector<std::size_t> columns_at(const DensityGrid& grid, const std::vector<double>& positions,
+                                    const std::string& key) {
   std::vector<std::size_t> out;
   const double bin = grid.road_length / static_cast<double>(grid.nx());
   for (std::size_t d = 0; d < positions.size(); ++d) {
     const double x = positions[d];
     if (!(x >= 0.0 && x <= grid.road_length)) {
-      throw InputError(str("detectors.positions[", d, "] = ", x, " is outside the road [0, ",
-                           grid.road_length, "] of the data grid (", grid.nx(), " bins of ", bin,
-                           ")"));
+      throw InputError(str(key, "[", d, "] = ", x, " is outside the road [0, ", grid.road_length,
+                           "] of the data grid (", grid.nx(), " bins of ", bin, ")"));
     }
     const auto i = static_cast<std::size_t>(std::floor(x / bin));
     out.push_back(i < grid.nx() ? i : grid.nx() - 1);
@@ -211,12 +211,48 @@ std::vector<std::size_t> columns_at(const DensityGrid& grid, const std::vector<d
   return out;
 }
 
-ObservationSet column_observations(const DensityGrid& grid,
-                                   const std::vector<std::size_t>& columns) {
+std::vector<double> read_speed_grid(const std::string& path, const DensityGrid& like) {
+  const io::Grid raw = io::read_text_grid(path);
+  if (raw.rows != like.nx() || raw.cols != like.nt()) {
+    throw InputError(str(path, ": a speed grid of ", raw.rows, " x ", raw.cols,
+                         " (rows = space, columns = time); expected the density grid's ", like.nx(),
+                         " x ", like.nt()));
+  }
+  std::vector<double> speed(raw.rows * raw.cols);
+  for (std::size_t r = 0; r < raw.rows; ++r) {
+    for (std::size_t c = 0; c < raw.cols; ++c) {
+      const double v = raw.at(r, c);
+      if (!(v >= 0) || !std::isfinite(v)) {
+        throw InputError(str(path, ": row ", r + 1, ", column ", c + 1, ": speed ", v,
+                             " must be a finite number >= 0"));
+      }
+      speed[c * raw.rows + r] = v;
+    }
+  }
+  return speed;
+}
+
+std::vector<std::size_t> validation_columns(const DensityGrid& grid,
+                                            const std::vector<double>& positions,
+                                            const std::vector<std::size_t>& observed) {
+  const std::vector<std::size_t> out = columns_at(grid, positions, "detectors.validation");
+  for (std::size_t ix : out) {
+    if (std::binary_search(observed.begin(), observed.end(), ix)) {
+      throw InputError(str("detectors.validation: the row at x = ", grid.x[ix],
+                           " is also observed (detectors.positions); a validation detector must "
+                           "be neither trained on nor scored"));
+    }
+  }
+  return out;
+}
+
+ObservationSet column_observations(const DensityGrid& grid, const std::vector<std::size_t>& columns,
+                                   const std::vector<double>& speed) {
   ObservationSet set;
   for (std::size_t ix : columns) {
     for (std::size_t it = 0; it < grid.nt(); ++it) {
       set.add(grid.x.at(ix), grid.t[it], grid.at(it, ix), ObservationSource::kDetector);
+      if (!speed.empty()) set.speed.push_back(speed.at(it * grid.nx() + ix));
     }
   }
   return set;

@@ -77,11 +77,24 @@ DensityGrid read_density_grid(const std::string& path, double cell_length, doubl
                               double scale, double rho_max);
 
 // The grid columns (space bins) containing the given positions, sorted and without
-// repeats. InputError naming detectors.positions[i] when one is outside [0, road_length].
-std::vector<std::size_t> columns_at(const DensityGrid& grid, const std::vector<double>& positions);
+// repeats. InputError naming key[i] when one is outside [0, road_length].
+std::vector<std::size_t> columns_at(const DensityGrid& grid, const std::vector<double>& positions,
+                                    const std::string& key = "detectors.positions");
 
-// Every time of the given grid columns as detector samples.
-ObservationSet column_observations(const DensityGrid& grid,
-                                   const std::vector<std::size_t>& columns);
+// The columns of the validation detectors (detectors.validation); InputError when one of
+// them is also an observed column.
+std::vector<std::size_t> validation_columns(const DensityGrid& grid,
+                                            const std::vector<double>& positions,
+                                            const std::vector<std::size_t>& observed);
+
+// A grid of measured speeds in the layout of `like` (same rows and columns; NGSIM's
+// velocity file beside its density file). InputError naming the file for another shape
+// and for a negative or non-finite speed (row and column, 1-based).
+std::vector<double> read_speed_grid(const std::string& path, const DensityGrid& like);
+
+// Every time of the given grid columns as detector samples; with `speed` (time-major like
+// grid.density) the samples carry the measured speed too.
+ObservationSet column_observations(const DensityGrid& grid, const std::vector<std::size_t>& columns,
+                                   const std::vector<double>& speed = {});
 
 }  // namespace tessera::models::pinn_traffic

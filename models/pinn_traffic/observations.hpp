@@ -14,6 +14,9 @@ enum class ObservationSource : int { kDetector = 0, kProbe = 1 };
 struct ObservationSet {
   std::vector<double> x, t, density;
   std::vector<int> source;  // ObservationSource per sample
+  // Measured speed per sample, or empty when the data has none (simulations; NGSIM
+  // without data.speed_file).
+  std::vector<double> speed;
 
   std::size_t size() const { return x.size(); }
   bool empty() const { return x.empty(); }

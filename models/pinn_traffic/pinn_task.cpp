@@ -255,8 +255,9 @@ void PinnTask<T>::prepare_evaluation(const EvaluationSet& set) {
 template <class T>
 EvaluationMetrics PinnTask<T>::evaluate(const EvaluationSet& set) {
   prepare_evaluation(set);
-  // Sums of squared errors and of squared truths: over the counted cells, over all.
-  double sums[4] = {0, 0, 0, 0};
+  // Sums of squared errors and of squared truths: over the counted cells, over all, over
+  // the validation rows.
+  double sums[6] = {0, 0, 0, 0, 0, 0};
   const std::size_t n = evaluation_points_.extent(0);
   if (n > 0) {
     const Matrix<T>& out = net_.forward_values(store_, evaluation_points_);
@@ -272,12 +273,20 @@ EvaluationMetrics PinnTask<T>::evaluate(const EvaluationSet& set) {
       }
       sums[2] += error * error;
       sums[3] += truth * truth;
+      if (set.in_validation[k]) {
+        sums[4] += error * error;
+        sums[5] += truth * truth;
+      }
     }
   }
-  MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, comm_);
+  MPI_Allreduce(MPI_IN_PLACE, sums, 6, MPI_DOUBLE, MPI_SUM, comm_);
+  auto relative = [](double error, double norm) {
+    return norm > 0 ? std::sqrt(error / norm) : std::sqrt(error);
+  };
   EvaluationMetrics metrics;
-  metrics.relative_l2 = sums[1] > 0 ? std::sqrt(sums[0] / sums[1]) : std::sqrt(sums[0]);
-  metrics.relative_l2_all = sums[3] > 0 ? std::sqrt(sums[2] / sums[3]) : std::sqrt(sums[2]);
+  metrics.relative_l2 = relative(sums[0], sums[1]);
+  metrics.relative_l2_all = relative(sums[2], sums[3]);
+  metrics.relative_l2_validation = relative(sums[4], sums[5]);
   return metrics;
 }
 

@@ -53,8 +53,9 @@ struct OptimiserSpec {
 };
 
 struct EvaluationMetrics {
-  double relative_l2 = 0;      // over the cells that count (held out), density units
-  double relative_l2_all = 0;  // over every cell of the grid
+  double relative_l2 = 0;             // over the cells that count (held out), density units
+  double relative_l2_all = 0;         // over every cell of the grid
+  double relative_l2_validation = 0;  // over the validation rows (0 without them)
 };
 
 template <class T>

@@ -21,7 +21,8 @@ namespace {
 struct Truth {
   DensityGrid grid;
   ObservationSet observations;
-  std::vector<std::size_t> metric_columns;  // empty: all
+  std::vector<std::size_t> metric_columns;      // empty: all
+  std::vector<std::size_t> validation_columns;  // ngsim: detectors.validation
   std::vector<double> detector_positions;
   long long solver_steps = 0;
 };
@@ -31,9 +32,14 @@ Truth make_truth(const PinnTrafficConfig& c) {
   if (c.ngsim) {
     truth.grid = read_grid(c);
     const auto rows = columns_at(truth.grid, c.sensors.detector_positions);
-    truth.observations = column_observations(truth.grid, rows);
+    truth.validation_columns = validation_columns(truth.grid, c.validation_positions, rows);
+    truth.observations = column_observations(truth.grid, rows, read_speeds(c, truth.grid));
+    const auto& held = truth.validation_columns;
     for (std::size_t ix = 0; ix < truth.grid.nx(); ++ix) {
-      if (!std::binary_search(rows.begin(), rows.end(), ix)) truth.metric_columns.push_back(ix);
+      if (!std::binary_search(rows.begin(), rows.end(), ix) &&
+          !std::binary_search(held.begin(), held.end(), ix)) {
+        truth.metric_columns.push_back(ix);
+      }
     }
     for (std::size_t ix : rows) truth.detector_positions.push_back(truth.grid.x[ix]);
   } else {
@@ -92,6 +98,62 @@ void write_vtk(MPI_Comm comm, const std::string& directory, const DensityGrid& g
   series.write_step(0.0, piece);
 }
 
+// The classical estimators on the same detectors, scored on the same cells; each one's
+// prediction and errors go to /baselines/<name>, its error to /metrics and the log.
+std::vector<BaselineScore> run_baselines(const PinnTrafficConfig& c, const Truth& truth,
+                                         const PinnSetup& setup, io::ResultsFile& results) {
+  const std::vector<DetectorSeries> series = detector_series(truth.observations);
+  GreenshieldsFit configured;
+  configured.v_max = setup.problem.v_max;
+  configured.rho_max = setup.problem.rho_max;
+  const GreenshieldsFit diagram = c.fit_diagram ? fit_greenshields(series, configured) : configured;
+  if (c.fit_diagram) {
+    runtime::log::info(
+        diagram.fitted
+            ? str("baselines: Greenshields fit of ", diagram.samples,
+                  " detector speed-density pairs: v_max ", diagram.v_max, ", rho_max ",
+                  diagram.rho_max, " (speed RMSE ", diagram.speed_rmse, ")")
+            : str("baselines: no detector speeds to fit a diagram to (data.speed_file); the LWR "
+                  "estimator uses solver.v_max ",
+                  configured.v_max, " and solver.rho_max ", configured.rho_max));
+  }
+  BaselineOptions options = c.baseline_options;
+  options.viscosity = setup.problem.viscosity;
+  options.ring = setup.problem.ring;
+  if (!setup.data.initial_values.empty() || c.initial_points > 0) {
+    // The LWR estimator may start from the known initial density (the first row).
+    options.initial_density.assign(
+        truth.grid.density.begin(),
+        truth.grid.density.begin() + static_cast<std::ptrdiff_t>(truth.grid.nx()));
+  }
+  std::vector<BaselineScore> scores;
+  const std::uint64_t nx = truth.grid.nx(), nt = truth.grid.nt();
+  for (const BaselineEstimate& e : classical_estimates(series, truth.grid, diagram, options)) {
+    BaselineScore score;
+    score.name = e.name;
+    score.relative_l2 = relative_l2_on_columns(e.density, truth.grid, truth.metric_columns);
+    score.relative_l2_all = relative_l2_on_columns(e.density, truth.grid, {});
+    const std::string group = "/baselines/" + e.name;
+    results.write_root_array(group + "/density_pred", {nt, nx}, e.density);
+    results.set_attribute(group + "/density_pred", "description", e.description);
+    results.set_attribute(group + "/density_pred", "relative_l2", score.relative_l2);
+    results.set_attribute(group + "/density_pred", "relative_l2_all", score.relative_l2_all);
+    std::string validation;
+    if (!truth.validation_columns.empty()) {
+      score.relative_l2_validation =
+          relative_l2_on_columns(e.density, truth.grid, truth.validation_columns);
+      results.set_attribute(group + "/density_pred", "relative_l2_validation",
+                            score.relative_l2_validation);
+      validation = str(", validation rows ", score.relative_l2_validation);
+    }
+    results.append_metric("baseline_" + e.name + "_relative_l2", 0.0, score.relative_l2);
+    runtime::log::info(str("baseline ", e.name, ": relative L2 ", score.relative_l2, validation,
+                           " (", e.description, ")"));
+    scores.push_back(score);
+  }
+  return scores;
+}
+
 template <class T>
 PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& ctx) {
   const bool root = runtime::comm_rank(ctx.comm) == 0;
@@ -110,7 +172,8 @@ PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& c
   }
   setup.data = make_training_data(setup.problem, truth.observations, truth.grid, c.initial_points,
                                   c.boundary_points);
-  setup.evaluation = make_evaluation_set(setup.problem, truth.grid, truth.metric_columns);
+  setup.evaluation = make_evaluation_set(setup.problem, truth.grid, truth.metric_columns,
+                                         truth.validation_columns);
   const std::vector<TaskSpec> tasks = task_specs(setup);
 
   std::string task_text;
@@ -130,6 +193,12 @@ PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& c
                          c.precision));
 
   io::ResultsFile& results = *ctx.results;
+  std::vector<BaselineScore> baselines;
+  if (c.baselines) {
+    runtime::Timers::Scope scope(*ctx.timers, "pinn.baselines");
+    baselines = run_baselines(c, truth, setup, results);
+  }
+  const bool validation = !truth.validation_columns.empty();
   const double total_work =
       static_cast<double>(setup.training.adam_evaluations + setup.training.lbfgs_evaluations);
   runtime::Progress progress("pinn", total_work > 0 ? total_work : 1, root, "evaluations");
@@ -142,6 +211,9 @@ PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& c
     results.append_metric("loss_total", x, r.terms.total);
     results.append_metric("relative_l2", x, r.metrics.relative_l2);
     results.append_metric("relative_l2_all", x, r.metrics.relative_l2_all);
+    if (validation) {
+      results.append_metric("relative_l2_validation", x, r.metrics.relative_l2_validation);
+    }
     results.append_metric("wall_seconds", x, r.seconds);
     results.append_metric("phase_lbfgs", x, r.phase == "lbfgs" ? 1.0 : 0.0);
     if (!r.validation.empty()) {
@@ -202,6 +274,7 @@ PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& c
   };
   attribute("relative_l2", result.metrics.relative_l2);
   attribute("relative_l2_all", result.metrics.relative_l2_all);
+  if (validation) attribute("relative_l2_validation", result.metrics.relative_l2_validation);
   attribute("gradient_evaluations",
             static_cast<double>(result.adam_evaluations + result.lbfgs_evaluations));
   attribute("adam_evaluations", static_cast<double>(result.adam_evaluations));
@@ -221,6 +294,9 @@ PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& c
   summary.mto = setup.mto.enabled;
   summary.relative_l2 = result.metrics.relative_l2;
   summary.relative_l2_all = result.metrics.relative_l2_all;
+  summary.relative_l2_validation = result.metrics.relative_l2_validation;
+  summary.validation = validation;
+  summary.baselines = baselines;
   summary.adam_evaluations = result.adam_evaluations;
   summary.lbfgs_evaluations = result.lbfgs_evaluations;
   summary.transfers_tried = result.transfers_tried;

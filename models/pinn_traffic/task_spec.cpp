@@ -18,9 +18,8 @@ std::vector<std::size_t> NetworkSpec::sizes() const {
 }
 
 const std::vector<std::string>& auxiliary_task_kinds() {
-  static const std::vector<std::string> kinds = {"physics_heavy", "data_heavy", "resampled",
-                                                 "early_time", "other_collocation",
-                                                 "other_init"};
+  static const std::vector<std::string> kinds = {
+      "physics_heavy", "data_heavy", "resampled", "early_time", "other_collocation", "other_init"};
   return kinds;
 }
 

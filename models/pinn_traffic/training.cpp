@@ -56,11 +56,12 @@ std::vector<std::vector<double>> gather_parameters(
 
 // Loss terms and metrics of the main task (on the ranks of group 0) to every rank.
 void broadcast_main(MPI_Comm world, LossTerms& terms, EvaluationMetrics& metrics) {
-  double buffer[7] = {terms.data,  terms.residual,      terms.initial,          terms.boundary,
-                      terms.total, metrics.relative_l2, metrics.relative_l2_all};
-  MPI_Bcast(buffer, 7, MPI_DOUBLE, 0, world);
+  double buffer[8] = {
+      terms.data,  terms.residual,      terms.initial,           terms.boundary,
+      terms.total, metrics.relative_l2, metrics.relative_l2_all, metrics.relative_l2_validation};
+  MPI_Bcast(buffer, 8, MPI_DOUBLE, 0, world);
   terms = LossTerms{buffer[0], buffer[1], buffer[2], buffer[3], buffer[4]};
-  metrics = EvaluationMetrics{buffer[5], buffer[6]};
+  metrics = EvaluationMetrics{buffer[5], buffer[6], buffer[7]};
 }
 
 }  // namespace

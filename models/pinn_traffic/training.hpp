@@ -67,7 +67,7 @@ struct TrainingRecord {
   // Transfer points of MTO (validation empty otherwise).
   std::vector<double> validation;  // the main task's validation objective of each task
   int best_task = -1;              // auxiliary task that beat the main task, -1 none
-  int transfer = -1;  // 1 blended in, 0 rolled back, 2 adopted whole, -1 not attempted
+  int transfer = -1;               // 1 blended in, 0 rolled back, 2 adopted whole, -1 not attempted
   double alpha = 0;                // blending strength of this point
 };
 

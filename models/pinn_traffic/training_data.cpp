@@ -35,16 +35,20 @@ TrainingData make_training_data(const PinnProblem& problem, const ObservationSet
 }
 
 EvaluationSet make_evaluation_set(const PinnProblem& problem, const DensityGrid& truth,
-                                  const std::vector<std::size_t>& metric_columns) {
+                                  const std::vector<std::size_t>& metric_columns,
+                                  const std::vector<std::size_t>& validation_columns) {
   EvaluationSet set;
   std::vector<char> counted(truth.nx(), metric_columns.empty() ? 1 : 0);
   for (std::size_t ix : metric_columns) counted.at(ix) = 1;
+  std::vector<char> validation(truth.nx(), 0);
+  for (std::size_t ix : validation_columns) validation.at(ix) = 1;
   for (std::size_t it = 0; it < truth.nt(); ++it) {
     for (std::size_t ix = 0; ix < truth.nx(); ++ix) {
       set.points.push_back(problem.x_hat(truth.x[ix]));
       set.points.push_back(problem.t_hat(truth.t[it]));
       set.truth.push_back(truth.at(it, ix));
       set.in_metric.push_back(counted[ix]);
+      set.in_validation.push_back(validation[ix]);
     }
   }
   return set;

@@ -23,9 +23,11 @@ struct TrainingData {
 };
 
 struct EvaluationSet {
-  std::vector<double> points;   // n x 2 (x^, t^): the whole grid, time-major
-  std::vector<double> truth;    // n, density (physical units)
-  std::vector<char> in_metric;  // n, 1 where a cell counts in the relative L2 (held out)
+  std::vector<double> points;       // n x 2 (x^, t^): the whole grid, time-major
+  std::vector<double> truth;        // n, density (physical units)
+  std::vector<char> in_metric;      // n, 1 where a cell counts in the relative L2 (held out)
+  std::vector<char> in_validation;  // n, 1 on validation detector rows (neither trained on
+                                    // nor scored); all 0 without them
   std::size_t size() const { return truth.size(); }
 };
 
@@ -37,8 +39,10 @@ TrainingData make_training_data(const PinnProblem& problem, const ObservationSet
                                 std::size_t boundary_points);
 
 // The whole grid; only the cells of `metric_columns` (positions, as DensityGrid::x
-// indices) count in the metric, or every cell when it is empty.
+// indices) count in the metric, or every cell when it is empty; the cells of
+// `validation_columns` make the validation error.
 EvaluationSet make_evaluation_set(const PinnProblem& problem, const DensityGrid& truth,
-                                  const std::vector<std::size_t>& metric_columns = {});
+                                  const std::vector<std::size_t>& metric_columns = {},
+                                  const std::vector<std::size_t>& validation_columns = {});
 
 }  // namespace tessera::models::pinn_traffic

@@ -164,6 +164,18 @@ void LwrSolver::exchange_halo() {
   Kokkos::fence();
 }
 
+void LwrSolver::set_boundary_densities(double upstream, double downstream) {
+  const double rho_max = params_.diagram.rho_max;
+  for (const double rho : {upstream, downstream}) {
+    if (!(rho >= 0.0 && rho <= rho_max)) {
+      throw std::invalid_argument(str("LwrSolver::set_boundary_densities: density ", rho,
+                                      " is not in [0, rho_max = ", rho_max, "]"));
+    }
+  }
+  params_.upstream_density = upstream;
+  params_.downstream_density = downstream;
+}
+
 void LwrSolver::step(double dt) {
   const double limit = stable_dt();
   if (!(dt >= 0.0) || dt > limit * (1.0 + 1e-12)) {

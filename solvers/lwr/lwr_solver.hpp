@@ -96,6 +96,11 @@ class LwrSolver {
   // Collective. Throws std::logic_error when t_target < time().
   void advance_to(double t_target);
 
+  // Open road: the densities beyond x = 0 and x = L from now on (boundary data that
+  // changes in time, such as measured detector series). std::invalid_argument outside
+  // [0, rho_max].
+  void set_boundary_densities(double upstream, double downstream);
+
   // Fills the ghost cells from the neighbouring ranks (or the boundary densities).
   // Collective; step() calls it, exposed for tests and for callers reading ghosts.
   void exchange_halo();
