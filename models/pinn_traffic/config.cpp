@@ -61,6 +61,9 @@ void add_pinn_traffic_keys(config::Schema& s) {
   s.add_int("model.hidden_layers", 8, at_least(1), "hidden layers of the MLP rho(x, t)");
   s.add_int("model.width", 20, at_least(1), "neurons per hidden layer");
   s.add_string("model.activation", std::string("tanh"), {"tanh", "sine"}, "hidden activation");
+  s.add_bool("model.learn_diagram", false,
+             "learn the Greenshields diagram: v_max and rho_max become trainable parameters "
+             "(log ratios to solver.v_max and solver.rho_max, which are their start)");
   s.add_string("model.precision", std::string("float"), {"float", "double"},
                "floating-point type of the network and its training");
 
@@ -69,6 +72,12 @@ void add_pinn_traffic_keys(config::Schema& s) {
                "how collocation points are drawn");
   s.add_int("collocation.resample_every", 0, at_least(0),
             "Adam steps between new collocation sets (0: one set)");
+  s.add_int("collocation.refine_every", 0, at_least(0),
+            "residual-based adaptive refinement: Adam steps between additions of the "
+            "collocation.refine_points candidates of largest residual (0: off)");
+  s.add_int("collocation.refine_points", 500, at_least(1), "refinement: points added each time");
+  s.add_int("collocation.refine_candidates", 20000, at_least(1),
+            "refinement: Sobol candidates scored each time");
   s.add_int("collocation.boundary_points", 200, at_least(1),
             "ring roads: times of the periodic boundary pairs");
 
@@ -76,6 +85,19 @@ void add_pinn_traffic_keys(config::Schema& s) {
   s.add_real("loss.residual_weight", 1.0, at_least(0), "weight of the PDE residual");
   s.add_real("loss.initial_weight", 1.0, at_least(0), "weight of the initial-density misfit");
   s.add_real("loss.boundary_weight", 1.0, at_least(0), "weight of the periodic boundary term");
+  s.add_real("loss.speed_weight", 0.0, at_least(0),
+             "weight of the measured speeds against the diagram's speed of the predicted "
+             "density (in units of solver.v_max; needs data.speed_file)");
+  s.add_string("loss.residual_scale", std::string("characteristic"), {"characteristic", "none"},
+               "characteristic: divide the residual by max(1, v_max T / L), time in units of the "
+               "free-flow crossing time (the residual on the data's scale); none: as is");
+  s.add_string("loss.adaptive", std::string("none"), {"none", "grad_norm"},
+               "grad_norm: balance the loss weights by gradient norms (Wang, Teng & Perdikaris "
+               "2021): w_i <- (1 - a) w_i + a max|grad w_r L_r| / mean|grad L_i|");
+  s.add_int("loss.adaptive_every", 10, at_least(1),
+            "grad_norm: Adam steps between weight updates (each costs one gradient evaluation "
+            "per term)");
+  s.add_real("loss.adaptive_alpha", 0.9, open_closed(0, 1), "grad_norm: moving-average factor");
 
   s.add_int("train.adam_steps", 10000, at_least(0),
             "Adam gradient evaluations of all tasks together (MTO splits them over its tasks)");
@@ -93,6 +115,9 @@ void add_pinn_traffic_keys(config::Schema& s) {
   s.add_real("train.lbfgs_tolerance_change", 1e-9, at_least(0),
              "L-BFGS stops once the directional derivative, step or loss change is below it "
              "(absolute, torch's default; small PINN losses need a smaller one)");
+  s.add_string("train.select", std::string("last"), {"last", "validation"},
+               "final parameters: the last ones, or those of the record with the smallest error "
+               "on the validation rows (detectors.validation)");
   s.add_int("train.log_every", 100, at_least(1),
             "Adam steps (standard PINN) or L-BFGS evaluations between metric records");
 
@@ -150,6 +175,7 @@ PinnProblem problem_of(const config::Config& c, bool ngsim) {
   p.road_length = c.get_real("solver.road_length");
   p.t_end = c.get_real("solver.t_end");
   p.ring = !ngsim && c.get_string("solver.boundary") == "ring";
+  p.scale_residual = c.get_string("loss.residual_scale") == "characteristic";
   return p;
 }
 
@@ -236,6 +262,17 @@ PinnTrafficConfig from_config(const config::Config& c) {
   setup.network.hidden_layers = static_cast<std::size_t>(c.get_int("model.hidden_layers"));
   setup.network.width = static_cast<std::size_t>(c.get_int("model.width"));
   setup.network.activation = nn::activation_from_name(c.get_string("model.activation"));
+  setup.network.learn_diagram = c.get_bool("model.learn_diagram");
+  setup.main.weights.speed = c.get_real("loss.speed_weight");
+  if (c.get_string("loss.adaptive") == "grad_norm") {
+    setup.main.adaptive.every = c.get_int("loss.adaptive_every");
+    setup.main.adaptive.alpha = c.get_real("loss.adaptive_alpha");
+  }
+  ResidualRefinement& refine = setup.main.collocation.refinement;
+  refine.every = c.get_int("collocation.refine_every");
+  refine.points = static_cast<std::size_t>(c.get_int("collocation.refine_points"));
+  refine.candidates = static_cast<std::size_t>(c.get_int("collocation.refine_candidates"));
+  setup.training.select_on_validation = c.get_string("train.select") == "validation";
   setup.main.weights.data = c.get_real("loss.data_weight");
   setup.main.weights.residual = c.get_real("loss.residual_weight");
   setup.main.weights.initial = observe_initial ? c.get_real("loss.initial_weight") : 0.0;
@@ -315,6 +352,22 @@ void validate(const PinnTrafficConfig& p, int /*ranks*/) {
                              " rows of the truth grid for solver.t_end = ", p.simulation.t_end,
                              ": expected at most 100000"));
       }
+    }
+    if (p.setup.main.weights.speed > 0 && (!p.ngsim || p.grid.speed_file.empty())) {
+      throw InputError(str("loss.speed_weight = ", p.setup.main.weights.speed,
+                           " needs measured speeds: set data.speed_file (data.source = "
+                           "\"ngsim\"), or loss.speed_weight = 0"));
+    }
+    if (p.setup.training.select_on_validation && p.validation_positions.empty()) {
+      throw InputError(
+          "train.select = \"validation\" needs validation rows: list them in "
+          "detectors.validation (rows neither trained on nor scored)");
+    }
+    const ResidualRefinement& refine = p.setup.main.collocation.refinement;
+    if (refine.every > 0 && refine.points > refine.candidates) {
+      throw InputError(str("collocation.refine_points = ", refine.points,
+                           " is more than collocation.refine_candidates = ", refine.candidates,
+                           ": the points are chosen among the candidates"));
     }
     const MtoOptions& m = p.setup.mto;
     if (m.enabled && m.tasks.empty()) {

@@ -1,6 +1,7 @@
 #include "models/pinn_traffic/pinn_task.hpp"
 #include "core/tensor/host_copy.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -10,6 +11,7 @@
 #include "core/tensor/random.hpp"
 #include "models/pinn_traffic/collocation.hpp"
 #include "models/pinn_traffic/periodic_loss.hpp"
+#include "models/pinn_traffic/speed_loss.hpp"
 
 namespace tessera::models::pinn_traffic {
 
@@ -33,7 +35,40 @@ std::vector<double> boundary_pairs(const std::vector<double>& times, std::size_t
 
 double weighted_total(const LossTerms& terms, const LossWeights& w) {
   return w.data * terms.data + w.residual * terms.residual + w.initial * terms.initial +
-         w.boundary * terms.boundary;
+         w.boundary * terms.boundary + w.speed * terms.speed;
+}
+
+// Stream of the refinement candidates: apart from every task's collocation streams.
+constexpr std::uint64_t kRefinementStream = 0x4a4;
+
+// The residual coefficients of a learned diagram with ratios {a, b} to the configured one
+// (normalised: v_max' scales by a, rho_max' = b).
+LwrResidualCoefficients scaled(LwrResidualCoefficients lwr, const std::array<double, 2>& ratios) {
+  lwr.v_max *= ratios[0];
+  lwr.rho_max *= ratios[1];
+  return lwr;
+}
+
+template <class T>
+double max_abs(const tensor::Vector<T>& v, std::size_t n) {
+  double out = 0;
+  Kokkos::parallel_reduce(
+      "pinn::max_abs", Kokkos::RangePolicy<tensor::ExecSpace>(0, n),
+      KOKKOS_LAMBDA(const int i, double& acc) {
+        const double a = std::abs(static_cast<double>(v(i)));
+        if (a > acc) acc = a;
+      },
+      Kokkos::Max<double>(out));
+  return out;
+}
+
+template <class T>
+double mean_abs(const tensor::Vector<T>& v, std::size_t n) {
+  double out = 0;
+  Kokkos::parallel_reduce(
+      "pinn::mean_abs", Kokkos::RangePolicy<tensor::ExecSpace>(0, n),
+      KOKKOS_LAMBDA(const int i, double& acc) { acc += std::abs(static_cast<double>(v(i))); }, out);
+  return n > 0 ? out / static_cast<double>(n) : 0.0;
 }
 
 template <class T>
@@ -44,6 +79,22 @@ std::vector<double> host_copy(const tensor::Vector<T>& v) {
 }
 
 }  // namespace
+
+template <class T>
+int declare_pinn_model(nn::ParameterStore<T>& store, nn::JetMlp<T>& net,
+                       const NetworkSpec& network) {
+  net.declare(store, "pinn", network.sizes(), network.activation);
+  const int slice = network.learn_diagram ? store.add("pinn.diagram", {2}) : -1;
+  store.finalize();  // zero-initialised: the learned diagram starts at the configured one
+  return slice;
+}
+
+std::array<double, 2> diagram_ratios(const std::vector<double>& parameters,
+                                     const NetworkSpec& network) {
+  if (!network.learn_diagram) return {1.0, 1.0};
+  const std::size_t n = parameters.size();
+  return {std::exp(parameters.at(n - 2)), std::exp(parameters.at(n - 1))};
+}
 
 optim::Schedule OptimiserSpec::make_schedule(long long steps) const {
   if (schedule == "constant") return optim::Schedule::constant(lr);
@@ -80,8 +131,8 @@ PinnTask<T>::PinnTask(MPI_Comm comm, const PinnProblem& problem, const NetworkSp
                          " of the collocation sub-domain must be in (0, 1]"));
   }
   lwr_ = problem.residual_parameters();
-  net_.declare(store_, "pinn", network.sizes(), network.activation);
-  store_.finalize();
+  diagram_slice_ = declare_pinn_model(store_, net_, network);
+  weights_ = spec.weights;
   // Tasks with init_stream 0 start from the run's seed alike (blends stay in one basin).
   net_.init(store_, spec.init_stream == 0 ? seed : tensor::counter_hash(seed, spec.init_stream, 0));
   optim::AdamOptions adam;
@@ -95,11 +146,12 @@ PinnTask<T>::PinnTask(MPI_Comm comm, const PinnProblem& problem, const NetworkSp
   initial_total_ = data.initial_count();
   upload_shard(data.initial_points, data.initial_values, initial_total_, initial_points_,
                initial_values_);
+  speed_total_ = data.speed_count();
+  upload_shard(data.speed_points, data.speed_values, speed_total_, speed_points_, speed_values_);
   boundary_total_ = data.boundary_times.size();
   const Shard b = shard_of(boundary_total_, rank_, ranks_);
   boundary_points_ = tensor::from_host<T>(boundary_pairs(data.boundary_times, b.first, b.count), 2,
                                           0, 2 * b.count, "pinn::boundary_points");
-  collocation_total_ = spec.collocation.points;
   set_epoch(0);
 }
 
@@ -116,30 +168,63 @@ template <class T>
 void PinnTask<T>::set_epoch(std::uint64_t epoch) {
   Box box;
   box.t_high = -1.0 + 2.0 * spec_.collocation.time_fraction;
-  const std::vector<double> points =
-      sample_points(spec_.collocation.sampler, collocation_total_, box, seed_, spec_.stream, epoch);
+  std::vector<double> points = sample_points(spec_.collocation.sampler, spec_.collocation.points,
+                                             box, seed_, spec_.stream, epoch);
+  points.insert(points.end(), refined_.begin(), refined_.end());
+  collocation_total_ = points.size() / 2;
   const Shard s = shard_of(collocation_total_, rank_, ranks_);
   collocation_ = tensor::from_host<T>(points, 2, s.first, s.count, "pinn::collocation");
   epoch_ = epoch;
 }
 
 template <class T>
+std::array<double, 2> PinnTask<T>::ratios() const {
+  if (diagram_slice_ < 0) return {1.0, 1.0};
+  const std::vector<double> theta = host_copy(store_.param_vector(diagram_slice_));
+  return {std::exp(theta[0]), std::exp(theta[1])};
+}
+
+template <class T>
+LwrResidualCoefficients PinnTask<T>::coefficients() const {
+  return scaled(lwr_, ratios());
+}
+
+template <class T>
+std::array<double, 2> PinnTask<T>::diagram() const {
+  const std::array<double, 2> r = ratios();
+  return {problem_.v_max * r[0], problem_.rho_max * r[1]};
+}
+
+template <class T>
 LossTerms PinnTask<T>::gradient() {
+  return gradient_with(weights_);
+}
+
+template <class T>
+LossTerms PinnTask<T>::gradient_with(const LossWeights& w) {
   store_.zero_grad();
-  const LossWeights& w = spec_.weights;
   const double ranks = static_cast<double>(ranks_);
+  const std::array<double, 2> ratio = ratios();
+  const LwrResidualCoefficients lwr = scaled(lwr_, ratio);
+  const bool learning = diagram_slice_ >= 0;
+  std::array<double, 2> diagram_gradient{0.0, 0.0};
   // Per term: this rank's sum of squares over its points. The gradient of each term is
   // scaled by ranks x (local points / global points), so that the all-reduce average
   // (sum / ranks) is the gradient of the global mean.
-  double sums[4] = {0, 0, 0, 0};
+  double sums[5] = {0, 0, 0, 0, 0};  // data, residual, initial, boundary, speed
   const std::size_t n_colloc = collocation_.extent(0);
   if (w.residual > 0 && n_colloc > 0) {
     const double scale = w.residual * ranks * static_cast<double>(n_colloc) /
                          static_cast<double>(collocation_total_);
-    const LwrResidualCoefficients lwr = lwr_;
     const double mean = net_.forward_backward(
         store_, collocation_, [&](const Matrix<T>& jet, Matrix<T>& seed, double weight) {
-          return lwr_residual_loss(jet, lwr, seed, weight * scale);
+          const double loss = lwr_residual_loss(jet, lwr, seed, weight * scale);
+          if (learning) {
+            const std::array<double, 2> g = lwr_diagram_gradient(jet, seed, lwr);
+            diagram_gradient[0] += g[0];
+            diagram_gradient[1] += g[1];
+          }
+          return loss;
         });
     sums[1] = mean * static_cast<double>(n_colloc);
   }
@@ -162,8 +247,29 @@ LossTerms PinnTask<T>::gradient() {
     sums[3] = periodic_boundary_loss(jet, seed_buffer_, scale) * static_cast<double>(pairs);
     net_.backward(store_, seed_buffer_);
   }
+  const std::size_t n_speed = speed_points_.extent(0);
+  if (w.speed > 0 && n_speed > 0) {
+    const double scale =
+        w.speed * ranks * static_cast<double>(n_speed) / static_cast<double>(speed_total_);
+    std::array<double, 2> g{0.0, 0.0};
+    const Matrix<T>& out = net_.forward_values(store_, speed_points_);
+    sums[4] = speed_misfit_loss(out, speed_values_, ratio[0], ratio[1], seed_buffer_, scale, g) *
+              static_cast<double>(n_speed);
+    net_.backward(store_, seed_buffer_);
+    if (learning) {
+      diagram_gradient[0] += g[0];
+      diagram_gradient[1] += g[1];
+    }
+  }
+  if (learning) {
+    const tensor::Vector<T> grad = store_.grad_vector(diagram_slice_);
+    auto host = Kokkos::create_mirror_view(grad);
+    host(0) = static_cast<T>(diagram_gradient[0]);
+    host(1) = static_cast<T>(diagram_gradient[1]);
+    Kokkos::deep_copy(grad, host);
+  }
   allreduce_.average(store_);
-  MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_DOUBLE, MPI_SUM, comm_);
+  MPI_Allreduce(MPI_IN_PLACE, sums, 5, MPI_DOUBLE, MPI_SUM, comm_);
   auto mean_of = [](double sum, std::size_t total) {
     return total > 0 ? sum / static_cast<double>(total) : 0.0;
   };
@@ -172,10 +278,79 @@ LossTerms PinnTask<T>::gradient() {
   terms.residual = mean_of(sums[1], collocation_total_);
   terms.initial = mean_of(sums[2], initial_total_);
   terms.boundary = mean_of(sums[3], boundary_total_);
+  terms.speed = mean_of(sums[4], speed_total_);
   terms.total = weighted_total(terms, w);
   ++evaluations_;
   last_ = terms;
   return terms;
+}
+
+template <class T>
+void PinnTask<T>::adapt_weights() {
+  // Statistics over the network's parameters (the learned diagram's two are not weights
+  // of the layers whose gradient magnitudes the method balances).
+  const std::size_t n = store_.size() - (diagram_slice_ >= 0 ? 2 : 0);
+  LossWeights residual_only{0, weights_.residual, 0, 0, 0};
+  gradient_with(residual_only);
+  const double reference = max_abs(store_.grads(), n);
+  const auto adapt = [&](double LossWeights::*term, std::size_t points) {
+    if (!(spec_.weights.*term > 0) || points == 0) return;
+    LossWeights one{0, 0, 0, 0, 0};
+    one.*term = 1.0;
+    gradient_with(one);
+    const double mean = mean_abs(store_.grads(), n);
+    if (!(mean > 0) || !(reference > 0)) return;
+    const double alpha = spec_.adaptive.alpha;
+    weights_.*term = (1 - alpha) * weights_.*term + alpha * reference / mean;
+  };
+  adapt(&LossWeights::data, observation_total_);
+  adapt(&LossWeights::initial, initial_total_);
+  adapt(&LossWeights::boundary, boundary_total_);
+  adapt(&LossWeights::speed, speed_total_);
+}
+
+template <class T>
+void PinnTask<T>::refine_collocation() {
+  const ResidualRefinement& r = spec_.collocation.refinement;
+  Box box;
+  box.t_high = -1.0 + 2.0 * spec_.collocation.time_fraction;
+  // Every rank scores the whole candidate set alike, so all pick the same points.
+  const std::vector<double> candidates =
+      sample_points(SamplerKind::kSobol, r.candidates, box, seed_, kRefinementStream + spec_.stream,
+                    ++refinement_round_);
+  const Matrix<T> points = tensor::from_host<T>(candidates, 2, 0, r.candidates, "pinn::rar");
+  const std::vector<double> jet = [&] {
+    const Matrix<T>& out = net_.forward(store_, points);
+    auto host = Kokkos::create_mirror_view(out);
+    Kokkos::deep_copy(host, out);
+    return std::vector<double>(host.data(), host.data() + out.extent(0));
+  }();
+  const LwrResidualCoefficients lwr = coefficients();
+  const std::size_t n = r.candidates;
+  std::vector<double> residual(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double u = jet[i], u_x = jet[n + i], u_t = jet[2 * n + i], u_xx = jet[3 * n + i];
+    const double speed = lwr.v_max * (1.0 - 2.0 * u / lwr.rho_max);
+    residual[i] = std::abs(u_t + speed * u_x - lwr.viscosity * u_xx);
+  }
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  const std::size_t keep = std::min(r.points, n);
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
+                    [&](std::size_t a, std::size_t b) {
+                      return residual[a] > residual[b] || (residual[a] == residual[b] && a < b);
+                    });
+  for (std::size_t k = 0; k < keep; ++k) {
+    refined_.push_back(candidates[2 * order[k]]);
+    refined_.push_back(candidates[2 * order[k] + 1]);
+  }
+  set_epoch(epoch_);
+}
+
+template <class T>
+void PinnTask<T>::set_refined_points(const std::vector<double>& points) {
+  refined_ = points;
+  set_epoch(epoch_);
 }
 
 template <class T>
@@ -184,6 +359,10 @@ LossTerms PinnTask<T>::adam_step() {
   if (every > 0 && step_ > 0 && step_ % every == 0) {
     set_epoch(static_cast<std::uint64_t>(step_ / every));
   }
+  const long long refine = spec_.collocation.refinement.every;
+  if (refine > 0 && step_ > 0 && step_ % refine == 0) refine_collocation();
+  const long long adapt = spec_.adaptive.every;
+  if (adapt > 0 && step_ % adapt == 0) adapt_weights();
   adam_->set_lr(schedule_.lr(step_));
   const LossTerms terms = gradient();
   // After the all-reduce every rank holds the same gradient: clip without a communicator.
@@ -333,9 +512,8 @@ template <class T>
 Validator<T>::Validator(const PinnProblem& problem, const NetworkSpec& network,
                         const LossWeights& weights, const TrainingData& data,
                         const std::vector<double>& collocation)
-    : weights_(weights), lwr_(problem.residual_parameters()) {
-  net_.declare(store_, "pinn", network.sizes(), network.activation);
-  store_.finalize();
+    : network_(network), weights_(weights), lwr_(problem.residual_parameters()) {
+  declare_pinn_model(store_, net_, network);
   collocation_ =
       tensor::from_host<T>(collocation, 2, 0, collocation.size() / 2, "pinn::validation");
   observation_points_ = tensor::from_host<T>(
@@ -349,6 +527,10 @@ Validator<T>::Validator(const PinnProblem& problem, const NetworkSpec& network,
   const std::size_t m = data.boundary_times.size();
   boundary_points_ = tensor::from_host<T>(boundary_pairs(data.boundary_times, 0, m), 2, 0, 2 * m,
                                           "pinn::validation_boundary");
+  speed_points_ = tensor::from_host<T>(data.speed_points, 2, 0, data.speed_count(),
+                                       "pinn::validation_speed_points");
+  speed_values_ = tensor::from_host<T>(data.speed_values, 1, 0, data.speed_count(),
+                                       "pinn::validation_speed_values");
 }
 
 template <class T>
@@ -360,9 +542,16 @@ LossTerms Validator<T>::objective(const std::vector<double>& parameters) {
   auto mirror = Kokkos::create_mirror_view(store_.params());
   for (std::size_t i = 0; i < parameters.size(); ++i) mirror(i) = static_cast<T>(parameters[i]);
   Kokkos::deep_copy(store_.params(), mirror);
+  const std::array<double, 2> ratio = diagram_ratios(parameters, network_);
   LossTerms terms;
   if (weights_.residual > 0 && collocation_.extent(0) > 0) {
-    terms.residual = lwr_residual_loss(net_.forward(store_, collocation_), lwr_, seed_);
+    terms.residual =
+        lwr_residual_loss(net_.forward(store_, collocation_), scaled(lwr_, ratio), seed_);
+  }
+  if (weights_.speed > 0 && speed_points_.extent(0) > 0) {
+    std::array<double, 2> unused{0.0, 0.0};
+    terms.speed = speed_misfit_loss(net_.forward_values(store_, speed_points_), speed_values_,
+                                    ratio[0], ratio[1], seed_, 1.0, unused);
   }
   if (weights_.data > 0 && observation_points_.extent(0) > 0) {
     terms.data = nn::data_misfit_loss(net_.forward_values(store_, observation_points_),
@@ -379,6 +568,9 @@ LossTerms Validator<T>::objective(const std::vector<double>& parameters) {
   return terms;
 }
 
+template int declare_pinn_model(nn::ParameterStore<float>&, nn::JetMlp<float>&, const NetworkSpec&);
+template int declare_pinn_model(nn::ParameterStore<double>&, nn::JetMlp<double>&,
+                                const NetworkSpec&);
 template class PinnTask<float>;
 template class PinnTask<double>;
 template class Validator<float>;

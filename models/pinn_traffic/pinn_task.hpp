@@ -11,6 +11,7 @@
 // validation set without communication (multi-task optimisation compares tasks with it).
 #include <mpi.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,9 +31,20 @@ namespace tessera::models::pinn_traffic {
 
 // Unweighted means of the loss terms and the weighted total (the task's objective).
 struct LossTerms {
-  double data = 0, residual = 0, initial = 0, boundary = 0;
+  double data = 0, residual = 0, initial = 0, boundary = 0, speed = 0;
   double total = 0;
 };
+
+// Declares the PINN's parameters in `store` (the network, then the learned diagram when
+// network.learn_diagram) and finalises it. Returns the diagram's slice id, -1 without.
+template <class T>
+int declare_pinn_model(nn::ParameterStore<T>& store, nn::JetMlp<T>& net,
+                       const NetworkSpec& network);
+
+// The diagram of a parameter vector relative to the configured one: {v_max / v_max0,
+// rho_max / rho_max0} = exp of its last two entries with a learned diagram, {1, 1} without.
+std::array<double, 2> diagram_ratios(const std::vector<double>& parameters,
+                                     const NetworkSpec& network);
 
 struct OptimiserSpec {
   double lr = 1e-3;
@@ -70,8 +82,8 @@ class PinnTask {
   PinnTask(const PinnTask&) = delete;
   PinnTask& operator=(const PinnTask&) = delete;
 
-  // Loss and full-batch gradient (left in store().grads()) at the current parameters.
-  // Collective. Counts one gradient evaluation.
+  // Loss and full-batch gradient (left in store().grads()) at the current parameters and
+  // loss weights. Collective. Counts one gradient evaluation.
   LossTerms gradient();
   // One Adam step (new collocation points first when resampling is due). Collective.
   // Returns the loss terms at the parameters before the step.
@@ -92,6 +104,18 @@ class PinnTask {
 
   std::vector<double> parameters() const;
   void set_parameters(const std::vector<double>& values);
+
+  // The loss weights in use (the spec's, or adapted: AdaptiveWeights).
+  const LossWeights& weights() const { return weights_; }
+  void set_weights(const LossWeights& weights) { weights_ = weights; }
+  // Collocation points added by residual-based refinement (n x 2, normalised); the set in
+  // use is the epoch's points followed by these.
+  const std::vector<double>& refined_points() const { return refined_; }
+  void set_refined_points(const std::vector<double>& points);
+  // The residual's coefficients at the current parameters (the learned diagram's).
+  LwrResidualCoefficients coefficients() const;
+  // {v_max, rho_max} in physical units at the current parameters.
+  std::array<double, 2> diagram() const;
   nn::ParameterStore<T>& store() { return store_; }
   const nn::JetMlp<T>& network() const { return net_; }
 
@@ -109,15 +133,23 @@ class PinnTask {
                     std::size_t total, tensor::Matrix<T>& device_points,
                     tensor::Matrix<T>& device_values);
   void prepare_evaluation(const EvaluationSet& set);
+  LossTerms gradient_with(const LossWeights& weights);
+  void adapt_weights();
+  void refine_collocation();
+  std::array<double, 2> ratios() const;
 
   MPI_Comm comm_;
   int rank_ = 0, ranks_ = 1;
   PinnProblem problem_;
   TaskSpec spec_;
   std::uint64_t seed_;
-  LwrResidualCoefficients lwr_;
+  LwrResidualCoefficients lwr_;  // of the configured diagram
   nn::ParameterStore<T> store_;
   nn::JetMlp<T> net_;
+  int diagram_slice_ = -1;
+  LossWeights weights_;
+  std::vector<double> refined_;
+  std::uint64_t refinement_round_ = 0;
   std::unique_ptr<optim::Adam<T>> adam_;
   optim::Schedule schedule_;
   double clip_norm_ = 0;
@@ -127,9 +159,9 @@ class PinnTask {
 
   // Global counts and this rank's shards (device).
   std::size_t collocation_total_ = 0, observation_total_ = 0, initial_total_ = 0,
-              boundary_total_ = 0;
+              boundary_total_ = 0, speed_total_ = 0;
   tensor::Matrix<T> collocation_, observation_points_, observation_values_, initial_points_,
-      initial_values_, boundary_points_;
+      initial_values_, boundary_points_, speed_points_, speed_values_;
   tensor::Matrix<T> seed_buffer_;
 
   // Evaluation shard, prepared for the last set seen.
@@ -148,17 +180,20 @@ class Validator {
   // `collocation`: validation points (n x 2, normalised), independent of every task's.
   Validator(const PinnProblem& problem, const NetworkSpec& network, const LossWeights& weights,
             const TrainingData& data, const std::vector<double>& collocation);
+  Validator(const Validator&) = delete;
+  Validator& operator=(const Validator&) = delete;
   // The weighted objective of `parameters` over the whole validation set (no gradient,
   // no communication: every rank gets the same number).
   LossTerms objective(const std::vector<double>& parameters);
 
  private:
+  NetworkSpec network_;
   LossWeights weights_;
   LwrResidualCoefficients lwr_;
   nn::ParameterStore<T> store_;
   nn::JetMlp<T> net_;
   tensor::Matrix<T> collocation_, observation_points_, observation_values_, initial_points_,
-      initial_values_, boundary_points_;
+      initial_values_, boundary_points_, speed_points_, speed_values_;
   tensor::Matrix<T> seed_;
 };
 

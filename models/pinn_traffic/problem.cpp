@@ -32,6 +32,7 @@ LwrResidualCoefficients PinnProblem::residual_parameters() const {
   p.v_max = v_max * duration / length;
   p.rho_max = 1.0;
   p.viscosity = 2.0 * viscosity * duration / (length * length);
+  p.residual_scale = scale_residual && p.v_max > 1.0 ? 1.0 / p.v_max : 1.0;
   return p;
 }
 

@@ -20,6 +20,11 @@ struct PinnProblem {
   double v_max = 1.0;        // Greenshields free-flow speed
   double rho_max = 1.0;      // jam density
   double viscosity = 0.0;    // eps >= 0
+  // loss.residual_scale = "characteristic": the residual is divided by max(1, v_max'),
+  // i.e. time is measured in the time a free-flow wave takes to cross the road whenever
+  // the window is longer (NGSIM: v_max' = 25, so the residual stops outweighing the data
+  // 625-fold and a weight near 1 works).
+  bool scale_residual = true;
 
   // InputError naming the key (solver.viscosity, solver.v_max, ...) and the allowed range.
   void validate() const;

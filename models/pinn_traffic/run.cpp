@@ -208,6 +208,16 @@ PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& c
     results.append_metric("loss_residual", x, r.terms.residual);
     results.append_metric("loss_initial", x, r.terms.initial);
     results.append_metric("loss_boundary", x, r.terms.boundary);
+    if (setup.main.weights.speed > 0) results.append_metric("loss_speed", x, r.terms.speed);
+    if (setup.main.adaptive.every > 0) {
+      results.append_metric("weight_data", x, r.weights.data);
+      results.append_metric("weight_initial", x, r.weights.initial);
+      results.append_metric("weight_speed", x, r.weights.speed);
+    }
+    if (setup.network.learn_diagram) {
+      results.append_metric("diagram_v_max", x, r.diagram[0]);
+      results.append_metric("diagram_rho_max", x, r.diagram[1]);
+    }
     results.append_metric("loss_total", x, r.terms.total);
     results.append_metric("relative_l2", x, r.metrics.relative_l2);
     results.append_metric("relative_l2_all", x, r.metrics.relative_l2_all);
@@ -233,6 +243,15 @@ PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& c
     result = train_pinn<T>(ctx.comm, setup, observer, ctx.timers);
   }
   progress.finish(str("relative L2 ", result.metrics.relative_l2));
+  if (setup.network.learn_diagram) {
+    runtime::log::info(str("PINN: learned diagram v_max ", result.diagram[0], ", rho_max ",
+                           result.diagram[1], " (configured ", setup.problem.v_max, ", ",
+                           setup.problem.rho_max, ")"));
+  }
+  if (result.selected_at >= 0) {
+    runtime::log::info(str("PINN: parameters of evaluation ", result.selected_at,
+                           " kept (smallest validation error, train.select)"));
+  }
 
   runtime::Timers::Scope scope(*ctx.timers, "output");
   const std::uint64_t nx = truth.grid.nx(), nt = truth.grid.nt();
@@ -258,8 +277,7 @@ PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& c
   // The final parameters as a checkpoint (a store of the model's shape on every rank).
   nn::ParameterStore<T> store;
   nn::JetMlp<T> net;
-  net.declare(store, "pinn", setup.network.sizes(), setup.network.activation);
-  store.finalize();
+  declare_pinn_model(store, net, setup.network);
   {
     auto host = Kokkos::create_mirror_view(store.params());
     for (std::size_t i = 0; i < result.parameters.size(); ++i) {
@@ -285,6 +303,13 @@ PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& c
   attribute("training_seconds", result.seconds);
   attribute("parameters", static_cast<double>(store.size()));
   attribute("solver_steps", static_cast<double>(truth.solver_steps));
+  attribute("diagram_v_max", result.diagram[0]);
+  attribute("diagram_rho_max", result.diagram[1]);
+  attribute("refined_points", static_cast<double>(result.refined_points));
+  attribute("selected_at", static_cast<double>(result.selected_at));
+  attribute("weight_data", result.weights.data);
+  attribute("weight_residual", result.weights.residual);
+  attribute("weight_speed", result.weights.speed);
   results.set_attribute("/", "tasks", task_text);
   results.set_attribute("/", "method", setup.mto.enabled ? "mto" : "standard");
 

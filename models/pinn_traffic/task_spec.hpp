@@ -15,6 +15,9 @@ struct NetworkSpec {
   std::size_t hidden_layers = 8;
   std::size_t width = 20;
   nn::ActivationKind activation = nn::ActivationKind::kTanh;
+  // A learned fundamental diagram: log(v_max / v_max0) and log(rho_max / rho_max0) are two
+  // more parameters (slice "pinn.diagram", after the network's), trained with it.
+  bool learn_diagram = false;
   // {2, width x hidden_layers, 1}; InputError naming model.* keys when empty.
   std::vector<std::size_t> sizes() const;
 };
@@ -24,6 +27,25 @@ struct LossWeights {
   double residual = 1;  // PDE residual at collocation points
   double initial = 1;   // known initial density
   double boundary = 1;  // periodic boundary (ring roads)
+  double speed = 0;     // measured speeds against the diagram's speed of the density
+};
+
+// Gradient-norm balancing of the loss weights (Wang, Teng & Perdikaris 2021, learning-rate
+// annealing): every `every` Adam steps, each weighted term i other than the residual gets
+//   w_i <- (1 - alpha) w_i + alpha max|grad(w_r L_r)| / mean|grad L_i|
+// from one extra gradient evaluation per term (counted as evaluations).
+struct AdaptiveWeights {
+  long long every = 0;  // 0: fixed weights
+  double alpha = 0.9;
+};
+
+// Residual-based adaptive refinement (as DeepXDE's RAR): every `every` Adam steps the
+// `points` candidates of largest |residual| among `candidates` fresh Sobol points join the
+// collocation set for the rest of the run.
+struct ResidualRefinement {
+  long long every = 0;  // 0: off
+  std::size_t points = 500;
+  std::size_t candidates = 20000;
 };
 
 struct CollocationSpec {
@@ -31,11 +53,13 @@ struct CollocationSpec {
   std::size_t points = 10000;
   long long resample_every = 0;  // Adam steps between new sets; 0: one set for the run
   double time_fraction = 1.0;    // residual on t^ in [-1, -1 + 2 f] (a sub-domain when f < 1)
+  ResidualRefinement refinement;
 };
 
 struct TaskSpec {
   std::string name = "main";
   LossWeights weights;
+  AdaptiveWeights adaptive;
   CollocationSpec collocation;
   std::uint64_t stream = 0;  // collocation stream: different tasks draw different sets
   // Initial parameters: 0 draws them from the run's seed (every task alike); k > 0 from

@@ -1,6 +1,7 @@
 #include "models/pinn_traffic/training.hpp"
 
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -54,15 +55,54 @@ std::vector<std::vector<double>> gather_parameters(
   return out;
 }
 
-// Loss terms and metrics of the main task (on the ranks of group 0) to every rank.
-void broadcast_main(MPI_Comm world, LossTerms& terms, EvaluationMetrics& metrics) {
-  double buffer[8] = {
-      terms.data,  terms.residual,      terms.initial,           terms.boundary,
-      terms.total, metrics.relative_l2, metrics.relative_l2_all, metrics.relative_l2_validation};
-  MPI_Bcast(buffer, 8, MPI_DOUBLE, 0, world);
-  terms = LossTerms{buffer[0], buffer[1], buffer[2], buffer[3], buffer[4]};
-  metrics = EvaluationMetrics{buffer[5], buffer[6], buffer[7]};
+// What a record says about the main task (on the ranks of group 0), to every rank.
+void broadcast_main(MPI_Comm world, LossTerms& terms, EvaluationMetrics& metrics,
+                    LossWeights& weights, std::array<double, 2>& diagram) {
+  double buffer[16] = {terms.data,
+                       terms.residual,
+                       terms.initial,
+                       terms.boundary,
+                       terms.speed,
+                       terms.total,
+                       metrics.relative_l2,
+                       metrics.relative_l2_all,
+                       metrics.relative_l2_validation,
+                       weights.data,
+                       weights.residual,
+                       weights.initial,
+                       weights.boundary,
+                       weights.speed,
+                       diagram[0],
+                       diagram[1]};
+  MPI_Bcast(buffer, 16, MPI_DOUBLE, 0, world);
+  terms = LossTerms{buffer[0], buffer[1], buffer[2], buffer[3], buffer[4], buffer[5]};
+  metrics = EvaluationMetrics{buffer[6], buffer[7], buffer[8]};
+  weights = LossWeights{buffer[9], buffer[10], buffer[11], buffer[12], buffer[13]};
+  diagram = {buffer[14], buffer[15]};
 }
+
+// A vector of doubles from rank 0 to every rank (sizes may differ before).
+void broadcast_vector(MPI_Comm comm, std::vector<double>& values) {
+  unsigned long long n = values.size();
+  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, 0, comm);
+  values.resize(n);
+  if (n > 0) MPI_Bcast(values.data(), static_cast<int>(n), MPI_DOUBLE, 0, comm);
+}
+
+// The parameters with the smallest validation error seen so far (kept on rank 0).
+struct ValidationSelection {
+  bool enabled = false;
+  double best = std::numeric_limits<double>::infinity();
+  long long at = -1;
+  std::vector<double> parameters;
+  template <class Task>
+  void offer(int rank, const TrainingRecord& record, const Task* task) {
+    if (!enabled || !(record.metrics.relative_l2_validation < best)) return;
+    best = record.metrics.relative_l2_validation;
+    at = record.evaluations;
+    if (rank == 0) parameters = task->parameters();
+  }
+};
 
 }  // namespace
 
@@ -130,6 +170,16 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
     controller.emplace(mto.alpha, mto.alpha_min);
   }
 
+  ValidationSelection selection;
+  selection.enabled = options.select_on_validation;
+  if (selection.enabled &&
+      std::find(setup.evaluation.in_validation.begin(), setup.evaluation.in_validation.end(), 1) ==
+          setup.evaluation.in_validation.end()) {
+    throw InputError(
+        "train.select = \"validation\" needs validation rows (detectors.validation): without "
+        "them the selection would have to look at the scored rows");
+  }
+
   TrainingResult result;
   for (const auto& s : specs) result.task_names.push_back(s.name);
   long long done = 0;
@@ -189,10 +239,13 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
       if (main) {
         record.terms = main->last_terms();
         record.metrics = main->evaluate(setup.evaluation);
+        record.weights = main->weights();
+        record.diagram = main->diagram();
       }
-      broadcast_main(comm, record.terms, record.metrics);
+      broadcast_main(comm, record.terms, record.metrics, record.weights, record.diagram);
     }
     record.seconds = elapsed();
+    selection.offer(rank, record, main);
     if (observer) observer(record);
   }
   result.adam_evaluations = done * task_count;
@@ -203,24 +256,35 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
 
   // The main task's parameters and collocation set to every rank, then L-BFGS (and the
   // final prediction) on all ranks together.
+  // The adapted weights and refined collocation points go with them.
   std::vector<double> parameters(parameter_count);
+  std::vector<double> refined;
   unsigned long long epoch = 0;
   if (rank == 0) {
     parameters = main->parameters();
     epoch = main->epoch();
+    refined = main->refined_points();
   }
   MPI_Bcast(parameters.data(), static_cast<int>(parameter_count), MPI_DOUBLE, 0, comm);
   MPI_Bcast(&epoch, 1, MPI_UNSIGNED_LONG_LONG, 0, comm);
+  broadcast_vector(comm, refined);
   LossTerms last_terms;
   EvaluationMetrics unused;
-  if (main) last_terms = main->last_terms();
-  broadcast_main(comm, last_terms, unused);
+  LossWeights weights = setup.main.weights;
+  std::array<double, 2> diagram{0, 0};
+  if (main) {
+    last_terms = main->last_terms();
+    weights = main->weights();
+  }
+  broadcast_main(comm, last_terms, unused, weights, diagram);
   tasks.clear();
 
   PinnTask<T> final_task(comm, setup.problem, setup.network, setup.main, setup.data, options.seed,
                          options.optimiser, 1);
   final_task.set_parameters(parameters);
+  final_task.set_weights(weights);
   final_task.set_epoch(epoch);
+  final_task.set_refined_points(refined);
   // Adam steps that do not divide evenly over the tasks go to L-BFGS, so that every run
   // with the same settings has the same budget.
   const long long lbfgs_budget =
@@ -239,7 +303,10 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
             const runtime::Timers::Scope evaluation(timers, "pinn.evaluation");
             record.metrics = final_task.evaluate(setup.evaluation);
           }
+          record.weights = final_task.weights();
+          record.diagram = final_task.diagram();
           record.seconds = elapsed();
+          selection.offer(rank, record, &final_task);
           if (observer) observer(record);
         });
     last_terms = final_task.last_terms();
@@ -247,8 +314,17 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
   {
     const runtime::Timers::Scope timed(timers, "pinn.evaluation");
     result.metrics = final_task.evaluate(setup.evaluation);
+    if (selection.enabled && selection.best < result.metrics.relative_l2_validation) {
+      broadcast_vector(comm, selection.parameters);
+      final_task.set_parameters(selection.parameters);
+      result.metrics = final_task.evaluate(setup.evaluation);
+      result.selected_at = selection.at;
+    }
     result.prediction = final_task.predict(setup.evaluation);
   }
+  result.weights = final_task.weights();
+  result.diagram = final_task.diagram();
+  result.refined_points = final_task.refined_points().size() / 2;
   result.parameters = final_task.parameters();
   result.terms = last_terms;
   result.seconds = elapsed();

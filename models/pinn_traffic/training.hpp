@@ -33,6 +33,9 @@ struct TrainingOptions {
                                        // L-BFGS: evaluations between records
   OptimiserSpec optimiser;
   std::uint64_t seed = 1;  // initial parameters (the same for every task) and collocation
+  // Keep the parameters of the record with the smallest validation error (detector rows
+  // neither trained on nor scored) instead of the last ones; needs validation rows.
+  bool select_on_validation = false;
 };
 
 struct MtoOptions {
@@ -69,6 +72,8 @@ struct TrainingRecord {
   int best_task = -1;              // auxiliary task that beat the main task, -1 none
   int transfer = -1;               // 1 blended in, 0 rolled back, 2 adopted whole, -1 not attempted
   double alpha = 0;                // blending strength of this point
+  LossWeights weights;             // the main task's loss weights (adapted ones change)
+  std::array<double, 2> diagram{0, 0};  // the main task's {v_max, rho_max}, physical units
 };
 
 struct TrainingResult {
@@ -81,6 +86,11 @@ struct TrainingResult {
   long long transfers_tried = 0, transfers_helped = 0;  // blends
   long long transfers_adopted = 0;  // tasks from other initial parameters adopted whole
   double seconds = 0;
+  LossWeights weights;                  // final loss weights of the main task
+  std::array<double, 2> diagram{0, 0};  // final {v_max, rho_max} (the configured ones unless
+                                        // learned)
+  std::size_t refined_points = 0;       // collocation points added by refinement
+  long long selected_at = -1;  // select_on_validation: the record's evaluations; -1: the last
 };
 
 // Collective over `comm`. `observer` (optional) is called on every rank with each record;

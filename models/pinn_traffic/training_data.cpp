@@ -12,6 +12,11 @@ TrainingData make_training_data(const PinnProblem& problem, const ObservationSet
     data.observation_points.push_back(problem.x_hat(observations.x[i]));
     data.observation_points.push_back(problem.t_hat(observations.t[i]));
     data.observation_values.push_back(problem.u_of(observations.density[i]));
+    if (observations.speed.size() == observations.size()) {
+      data.speed_points.push_back(problem.x_hat(observations.x[i]));
+      data.speed_points.push_back(problem.t_hat(observations.t[i]));
+      data.speed_values.push_back(observations.speed[i] / problem.v_max);
+    }
   }
   const std::size_t nx = truth.nx();
   if (initial_samples > 0 && nx > 0 && truth.nt() > 0) {

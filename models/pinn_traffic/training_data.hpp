@@ -14,12 +14,15 @@ namespace tessera::models::pinn_traffic {
 struct TrainingData {
   std::vector<double> observation_points;  // n x 2 (x^, t^), row-major
   std::vector<double> observation_values;  // n, u
+  std::vector<double> speed_points;        // k x 2: observations with a measured speed
+  std::vector<double> speed_values;        // k, speed / v_max (the configured v_max)
   std::vector<double> initial_points;      // m x 2, all at the first time of the window
   std::vector<double> initial_values;      // m, u
   std::vector<double> boundary_times;      // t^ of the pairs (-1, t^), (1, t^); ring roads
 
   std::size_t observation_count() const { return observation_values.size(); }
   std::size_t initial_count() const { return initial_values.size(); }
+  std::size_t speed_count() const { return speed_values.size(); }
 };
 
 struct EvaluationSet {

@@ -2,6 +2,7 @@
 // A small ring-road PINN setup shared by the tests: 64 cells, t in [0, 0.5], a bell, three
 // detectors, a 3 x 12 network and a few hundred collocation points, so that a training run
 // takes a fraction of a second.
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,20 @@ inline pinn::PinnSetup small_setup(std::size_t collocation = 256, long long adam
   setup.mto.tasks = {"physics_heavy", "data_heavy"};
   setup.mto.interval = 10;
   setup.mto.validation_points = 128;
+  return setup;
+}
+
+// small_setup() whose detectors measure speed too: 0.9 of Greenshields' speed of the
+// density plus a ripple (so that a learned diagram has something to move to).
+inline pinn::PinnSetup small_setup_with_speeds(std::size_t collocation = 256, long long adam = 60,
+                                               long long lbfgs = 20) {
+  pinn::PinnSetup setup = small_setup(collocation, adam, lbfgs);
+  pinn::SimulatedData sim = small_simulation();
+  pinn::ObservationSet& obs = sim.observations;
+  for (std::size_t i = 0; i < obs.size(); ++i) {
+    obs.speed.push_back(0.9 * (1.0 - obs.density[i]) + 0.02 * std::sin(static_cast<double>(i)));
+  }
+  setup.data = pinn::make_training_data(setup.problem, obs, sim.truth, 32, 16);
   return setup;
 }
 

@@ -89,6 +89,83 @@ TEST_CASE("the task gradient of all four terms matches finite differences", "[lo
   CHECK(check.max_relative_error < 1e-6);
 }
 
+TEST_CASE("a learned diagram, the speed term and the scaled residual match finite differences",
+          "[losses]") {
+  PinnSetup setup = testing::small_setup_with_speeds(64);
+  setup.problem.v_max = 3.0;  // v_max' = v_max T / L = 1.5: the residual is divided by 1.5
+  setup.network.hidden_layers = 2;
+  setup.network.width = 6;
+  setup.network.learn_diagram = true;
+  setup.main.weights = LossWeights{1.3, 0.7, 2.0, 0.5, 0.8};
+  REQUIRE(setup.data.speed_count() == setup.data.observation_count());
+  PinnTask<double> task(MPI_COMM_SELF, setup.problem, setup.network, setup.main, setup.data, 3,
+                        setup.training.optimiser, 10);
+  CHECK(task.coefficients().residual_scale == Approx(1 / 1.5));
+  // Away from the configured diagram, so that both of its gradients are exercised.
+  std::vector<double> p = task.parameters();
+  p[p.size() - 2] = 0.15;
+  p[p.size() - 1] = -0.1;
+  task.set_parameters(p);
+  CHECK(task.diagram()[0] == Approx(3.0 * std::exp(0.15)));
+  CHECK(task.diagram()[1] == Approx(std::exp(-0.1)));
+  const LossTerms terms = task.gradient();
+  CHECK(terms.speed > 0);
+  CHECK(terms.total == Approx(1.3 * terms.data + 0.7 * terms.residual + 2.0 * terms.initial +
+                              0.5 * terms.boundary + 0.8 * terms.speed));
+  tensor::Vector<double> analytic("analytic", task.store().size());
+  Kokkos::deep_copy(analytic, task.store().grads());
+  auto loss = [&] { return task.gradient().total; };
+  const auto check = check_gradient(task.store().params(), analytic, loss, 1e-6, 400);
+  CHECK(check.max_relative_error < 1e-6);
+  // The validator computes the same objective on the same points.
+  const std::vector<double> points =
+      sample_points(setup.main.collocation.sampler, 64, Box{}, 3, setup.main.stream, 0);
+  Validator<double> validator(setup.problem, setup.network, setup.main.weights, setup.data, points);
+  CHECK(validator.objective(task.parameters()).total == Approx(task.gradient().total));
+}
+
+TEST_CASE("adaptive weights balance gradient norms; refinement adds the worst residual points",
+          "[losses]") {
+  PinnSetup setup = testing::small_setup_with_speeds(128);
+  setup.main.weights.speed = 1.0;
+  setup.main.adaptive.every = 5;
+  setup.main.collocation.refinement.every = 10;
+  setup.main.collocation.refinement.points = 16;
+  setup.main.collocation.refinement.candidates = 256;
+  PinnTask<double> task(MPI_COMM_SELF, setup.problem, setup.network, setup.main, setup.data, 3,
+                        setup.training.optimiser, 30);
+  task.adam_step();  // step 0 adapts the weights first
+  const LossWeights& w = task.weights();
+  CHECK(w.residual == setup.main.weights.residual);  // the reference term keeps its weight
+  CHECK(w.data != setup.main.weights.data);
+  CHECK(w.speed != setup.main.weights.speed);
+  CHECK(w.data > 0);
+  CHECK(w.boundary != 1.0);  // the periodic boundary term (weight 1) is adapted too
+  // One update from 1: w = 0.1 + 0.9 max|g_r| / mean|g_d|, so w > 0.1.
+  CHECK(w.data > 0.1);
+  // 5 steps: one weight update per 5 steps costs 1 + 4 evaluations (residual + 4 terms).
+  for (int s = 1; s < 5; ++s) task.adam_step();
+  CHECK(task.gradient_evaluations() == 5 + 5);
+  CHECK(task.refined_points().empty());
+  for (int s = 5; s < 11; ++s) task.adam_step();
+  REQUIRE(task.refined_points().size() == 2 * 16);
+  // The added points are inside the box and are the candidates of largest |residual|.
+  for (double v : task.refined_points()) CHECK(std::abs(v) <= 1.0);
+  // A task at the same parameters without refinement scores them higher than its own
+  // points on average.
+  setup.main.collocation.refinement.every = 0;
+  setup.main.adaptive.every = 0;
+  PinnTask<double> plain(MPI_COMM_SELF, setup.problem, setup.network, setup.main, setup.data, 3,
+                         setup.training.optimiser, 30);
+  plain.set_parameters(task.parameters());
+  plain.set_weights(LossWeights{0, 1, 0, 0, 0});
+  const double base = plain.gradient().residual;
+  plain.set_refined_points(task.refined_points());
+  const double with_refined = plain.gradient().residual;  // mean over 128 + 16 points
+  const double refined_mean = (with_refined * 144 - base * 128) / 16;
+  CHECK(refined_mean > 2 * base);
+}
+
 TEST_CASE("the validator scores a task's parameters with the main objective", "[losses]") {
   PinnSetup setup = testing::small_setup(100);
   // Validation points equal to the task's collocation set: the same objective.

@@ -24,9 +24,20 @@ struct Trajectory {
   std::vector<double> parameters;
 };
 
-// No auxiliary tasks: the standard PINN.
-Trajectory train(MPI_Comm comm, const std::vector<std::string>& tasks) {
-  PinnSetup setup = testing::small_setup(203, 60, 30);  // 203: shards of unequal size
+// No auxiliary tasks: the standard PINN. `extras`: a learned diagram, the speed term,
+// adaptive weights and residual-based refinement.
+Trajectory train(MPI_Comm comm, const std::vector<std::string>& tasks, bool extras = false) {
+  // 203: shards of unequal size
+  PinnSetup setup =
+      extras ? testing::small_setup_with_speeds(203, 60, 30) : testing::small_setup(203, 60, 30);
+  if (extras) {
+    setup.network.learn_diagram = true;
+    setup.main.weights.speed = 0.5;
+    setup.main.adaptive.every = 10;
+    setup.main.collocation.refinement.every = 20;
+    setup.main.collocation.refinement.points = 25;
+    setup.main.collocation.refinement.candidates = 300;
+  }
   setup.mto.enabled = !tasks.empty();
   if (!tasks.empty()) setup.mto.tasks = tasks;
   Trajectory t;
@@ -50,9 +61,9 @@ double relative_difference(const std::vector<double>& a, const std::vector<doubl
   return norm > 0 ? diff / norm : diff;
 }
 
-void compare(const std::vector<std::string>& tasks) {
-  const Trajectory many = train(MPI_COMM_WORLD, tasks);
-  const Trajectory one = train(MPI_COMM_SELF, tasks);  // every rank alone, for reference
+void compare(const std::vector<std::string>& tasks, bool extras = false) {
+  const Trajectory many = train(MPI_COMM_WORLD, tasks, extras);
+  const Trajectory one = train(MPI_COMM_SELF, tasks, extras);  // every rank alone
   CHECK(many.losses.size() == one.losses.size());
   CHECK(relative_difference(many.losses, one.losses) < 1e-10);
   CHECK(relative_difference(many.errors, one.errors) < 1e-10);
@@ -69,6 +80,12 @@ void compare(const std::vector<std::string>& tasks) {
 
 TEST_CASE("data-parallel PINN training follows the one-rank trajectory", "[parallel]") {
   compare({});
+}
+
+TEST_CASE("a learned diagram, speeds, adaptive weights and refinement follow the one-rank run",
+          "[parallel]") {
+  compare({}, true);
+  compare({"data_heavy"}, true);
 }
 
 TEST_CASE("multi-task optimisation on rank groups follows the one-rank run", "[parallel]") {
