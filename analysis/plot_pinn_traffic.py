@@ -7,6 +7,10 @@ Writes next to run.h5 (or into --out):
   pinn_error.png      predicted minus true density (held-out cells only for NGSIM runs)
   pinn_losses.png     loss terms and relative L2 error over training (gradient evaluations)
   pinn_transfers.png  MTO runs: each task's validation objective and the transfers
+  pinn_estimators.png runs with /baselines: measured density beside the PINN's and each
+                      classical estimator's, with their held-out relative L2
+  pinn_error_by_row.png  runs with /baselines: relative L2 error of each row (position)
+                      for the PINN and each estimator, detector and validation rows marked
 and prints a one-line summary.
 """
 import argparse
@@ -91,7 +95,7 @@ def plot_losses(run, out_dir):
     fig, axes = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
     for name, label in (("loss_total", "total (weighted)"), ("loss_data", "data"),
                         ("loss_residual", "PDE residual"), ("loss_initial", "initial"),
-                        ("loss_boundary", "periodic boundary")):
+                        ("loss_boundary", "periodic boundary"), ("loss_speed", "speed")):
         series = m.get(name)
         if series is None or len(series) == 0 or not np.any(series[:, 1] > 0):
             continue
@@ -153,6 +157,83 @@ def plot_transfers(run, out_dir):
     return path
 
 
+def read_baselines(run):
+    """{name: (estimate time x position, held-out relative L2)} from /baselines."""
+    import h5py
+
+    out = {}
+    with h5py.File(run.path, "r") as f:
+        if "baselines" not in f:
+            return out
+        for name in f["baselines"]:
+            d = f[f"baselines/{name}/density_pred"]
+            out[name] = (d[...], float(d.attrs["relative_l2"]))
+    return out
+
+
+def plot_estimators(run, baselines, out_dir):
+    p = run.groups["pinn"]
+    x, t = p["x"], p["t"]
+    fields = [("measured density", p["density_true"], None),
+              ("PINN", p["density_pred"], attribute(run, "relative_l2", float("nan")))]
+    fields += [(name, estimate, error) for name, (estimate, error) in sorted(baselines.items(),
+                                                                             key=lambda kv: kv[1][1])]
+    vmax = p["density_true"].max()
+    columns = 3
+    rows = (len(fields) + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), sharex=True,
+                             sharey=True, squeeze=False)
+    for ax, (title, field, error) in zip(axes.flat, fields):
+        image = ax.imshow(field.T, origin="lower", aspect="auto", cmap="viridis",
+                          extent=extent(x, t), vmin=0.0, vmax=vmax)
+        for position in run.groups.get("detectors", {}).get("position", []):
+            ax.axhline(position, color="white", lw=0.6, ls="--")
+        ax.set_title(title if error is None else f"{title}: rel. L2 {error:.3f}", fontsize="small")
+    for ax in axes.flat[len(fields):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel("time t")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("position x")
+    fig.colorbar(image, ax=axes, label="density")
+    fig.suptitle("estimates from the detector rows (dashed); errors on the held-out rows")
+    path = os.path.join(out_dir, "pinn_estimators.png")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_error_by_row(run, baselines, out_dir):
+    p = run.groups["pinn"]
+    x, truth = p["x"], p["density_true"]
+
+    def by_row(estimate):
+        return np.sqrt(((estimate - truth) ** 2).sum(axis=0) / (truth ** 2).sum(axis=0))
+
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    ax.plot(x, by_row(p["density_pred"]), color="black", lw=2, label="PINN")
+    for name, (estimate, _) in sorted(baselines.items()):
+        if name == "lwr" and by_row(estimate).mean() > 3 * by_row(p["density_pred"]).mean():
+            label = f"{name} (off the scale: {by_row(estimate).mean():.2f} on average)"
+            ax.plot([], [], label=label)
+            continue
+        ax.plot(x, by_row(estimate), lw=1, label=name)
+    detectors = run.groups.get("detectors", {})
+    for i, position in enumerate(detectors.get("position", [])):
+        ax.axvline(position, color="grey", ls="--", lw=0.8, label="detector rows" if i == 0 else None)
+    for i, position in enumerate(detectors.get("validation_position", [])):
+        ax.axvline(position, color="tab:red", ls=":", lw=1, label="validation rows" if i == 0 else None)
+    ax.set_ylim(0, min(1.0, ax.get_ylim()[1]))
+    ax.set_xlabel("position x")
+    ax.set_ylabel("relative L2 error of the row")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    path = os.path.join(out_dir, "pinn_error_by_row.png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="run directory or run.h5 of a pinn_traffic run")
@@ -165,6 +246,10 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     written = [plot_spacetime(run, out_dir), plot_error(run, out_dir), plot_losses(run, out_dir),
                plot_transfers(run, out_dir)]
+    baselines = read_baselines(run)
+    if baselines:
+        written += [plot_estimators(run, baselines, out_dir),
+                    plot_error_by_row(run, baselines, out_dir)]
     print(f"{run.path}: relative L2 {attribute(run, 'relative_l2', float('nan')):.4g}, "
           f"{int(attribute(run, 'gradient_evaluations', 0))} gradient evaluations, "
           f"{attribute(run, 'method', '?')}")

@@ -64,6 +64,11 @@ void add_pinn_traffic_keys(config::Schema& s) {
   s.add_bool("model.learn_diagram", false,
              "learn the Greenshields diagram: v_max and rho_max become trainable parameters "
              "(log ratios to solver.v_max and solver.rho_max, which are their start)");
+  s.add_real("model.space_frequency", 1.0, greater_than(0),
+             "factor on the first layer's initial weights of x (wider initial frequencies)");
+  s.add_real("model.time_frequency", 1.0, greater_than(0),
+             "factor on the first layer's initial weights of t (waves that repeat many times "
+             "in the window need more than 1)");
   s.add_string("model.precision", std::string("float"), {"float", "double"},
                "floating-point type of the network and its training");
 
@@ -263,6 +268,8 @@ PinnTrafficConfig from_config(const config::Config& c) {
   setup.network.width = static_cast<std::size_t>(c.get_int("model.width"));
   setup.network.activation = nn::activation_from_name(c.get_string("model.activation"));
   setup.network.learn_diagram = c.get_bool("model.learn_diagram");
+  setup.network.space_frequency = c.get_real("model.space_frequency");
+  setup.network.time_frequency = c.get_real("model.time_frequency");
   setup.main.weights.speed = c.get_real("loss.speed_weight");
   if (c.get_string("loss.adaptive") == "grad_norm") {
     setup.main.adaptive.every = c.get_int("loss.adaptive_every");

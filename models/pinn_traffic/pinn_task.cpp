@@ -135,6 +135,16 @@ PinnTask<T>::PinnTask(MPI_Comm comm, const PinnProblem& problem, const NetworkSp
   weights_ = spec.weights;
   // Tasks with init_stream 0 start from the run's seed alike (blends stay in one basin).
   net_.init(store_, spec.init_stream == 0 ? seed : tensor::counter_hash(seed, spec.init_stream, 0));
+  if (network.space_frequency != 1.0 || network.time_frequency != 1.0) {
+    const tensor::Matrix<T> first = store_.param_matrix(store_.find("pinn.linear0.weight"));
+    auto host = Kokkos::create_mirror_view(first);
+    Kokkos::deep_copy(host, first);
+    for (std::size_t j = 0; j < first.extent(0); ++j) {
+      host(j, 0) = static_cast<T>(host(j, 0) * network.space_frequency);
+      host(j, 1) = static_cast<T>(host(j, 1) * network.time_frequency);
+    }
+    Kokkos::deep_copy(first, host);
+  }
   optim::AdamOptions adam;
   adam.lr = optimiser.lr;
   adam_ = std::make_unique<optim::Adam<T>>(store_, adam);

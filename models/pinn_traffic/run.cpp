@@ -120,11 +120,18 @@ std::vector<BaselineScore> run_baselines(const PinnTrafficConfig& c, const Truth
   BaselineOptions options = c.baseline_options;
   options.viscosity = setup.problem.viscosity;
   options.ring = setup.problem.ring;
-  if (!setup.data.initial_values.empty() || c.initial_points > 0) {
-    // The LWR estimator may start from the known initial density (the first row).
-    options.initial_density.assign(
-        truth.grid.density.begin(),
-        truth.grid.density.begin() + static_cast<std::ptrdiff_t>(truth.grid.nx()));
+  if (!setup.data.initial_values.empty()) {
+    // The LWR estimator starts from what the PINN is told of the initial density: its
+    // samples, interpolated in space (as detectors at one time).
+    ObservationSet initial;
+    for (std::size_t k = 0; k < setup.data.initial_count(); ++k) {
+      initial.add(setup.problem.x_of(setup.data.initial_points[2 * k]), 0.0,
+                  setup.problem.rho_of(setup.data.initial_values[k]), ObservationSource::kDetector);
+    }
+    DensityGrid first_row = truth.grid;
+    first_row.t = {0.0};
+    options.initial_density =
+        interpolation_estimate(detector_series(initial), first_row, setup.problem.ring);
   }
   std::vector<BaselineScore> scores;
   const std::uint64_t nx = truth.grid.nx(), nt = truth.grid.nt();
@@ -273,6 +280,11 @@ PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& c
   results.set_attribute("/observations/source", "values", "0 loop detector, 1 probe vehicle");
   results.write_root_array("/detectors/position", {truth.detector_positions.size()},
                            truth.detector_positions);
+  if (validation) {
+    std::vector<double> positions;
+    for (std::size_t ix : truth.validation_columns) positions.push_back(truth.grid.x[ix]);
+    results.write_root_array("/detectors/validation_position", {positions.size()}, positions);
+  }
 
   // The final parameters as a checkpoint (a store of the model's shape on every rank).
   nn::ParameterStore<T> store;

@@ -18,6 +18,12 @@ struct NetworkSpec {
   // A learned fundamental diagram: log(v_max / v_max0) and log(rho_max / rho_max0) are two
   // more parameters (slice "pinn.diagram", after the network's), trained with it.
   bool learn_diagram = false;
+  // The first layer's initial weights of x^ and t^ are multiplied by these: a wider
+  // spread of initial frequencies (random-Fourier-feature-like with sine activations),
+  // against the spectral bias of an MLP on data whose waves repeat many times in the
+  // window (NGSIM: stop-and-go waves every minute or so over 15 minutes).
+  double space_frequency = 1.0;
+  double time_frequency = 1.0;
   // {2, width x hidden_layers, 1}; InputError naming model.* keys when empty.
   std::vector<std::size_t> sizes() const;
 };

@@ -80,6 +80,24 @@ case "$case_name" in
     write_experiment "$work/all_rows.toml" '[data]' 'source = "ngsim"' "file = \"$work/grid.txt\""
     sed -i 's/^positions = .*/positions = [5.0, 25.0]/' "$work/all_rows.toml"
     expect_error no_held_out_rows 1 2 "none is left to evaluate on" -- run "$work/all_rows.toml"
+    # Speeds, validation rows and the estimators' keys.
+    printf '0.1 0.2 0.3\n0.1 0.2 0.3\n0.1 0.2 0.3\n0.1 0.2 0.3\n' >"$work/grid4.txt"
+    printf '30 20 10\n30 20 10\n' >"$work/speed2.txt"
+    write_experiment "$work/grid4.toml" '[data]' 'source = "ngsim"' "file = \"$work/grid4.txt\""
+    sed -i 's/^positions = .*/positions = [10.0, 70.0]/' "$work/grid4.toml"
+    expect_error speed_shape 1 2 "speed2.txt: a speed grid of 2 x 3" -- \
+      run "$work/grid4.toml" --set "data.speed_file=\"$work/speed2.txt\""
+    expect_error validation_observed 1 2 "grid4.toml: detectors.validation" -- \
+      run "$work/grid4.toml" --set "detectors.validation=[15.0]"
+    expect_error select_without_rows 1 2 "train.select = \"validation\" needs validation rows" -- \
+      run "$work/grid4.toml" --set train.select=validation
+    expect_error speed_without_file 1 2 "loss.speed_weight = 1 needs measured speeds" -- \
+      run "$work/ok.toml" --set loss.speed_weight=1
+    expect_error refine_points 1 2 "collocation.refine_points = 50 is more than" -- \
+      run "$work/ok.toml" --set collocation.refine_every=10 --set collocation.refine_points=50 \
+      --set collocation.refine_candidates=20
+    expect_error asm_sign 1 2 "'baselines.asm_c_congested' = 5" -- \
+      run "$work/ok.toml" --set baselines.asm_c_congested=5
     expect_error unknown_task 1 2 "unknown auxiliary task 'bogus'" -- \
       run "$work/ok.toml" --set mto.enabled=true --set 'mto.tasks="data_heavy, bogus"'
     expect_error bad_sampler 1 2 "collocation.sampler" -- \
@@ -128,7 +146,7 @@ case "$case_name" in
       --set mto.enabled=true >/dev/null 2>&1 || fail "mto run failed"
     /usr/bin/python3 "$source_dir/analysis/plot_pinn_traffic.py" "$work/mto" >"$work/plot.log" 2>&1 \
       || fail "plot_pinn_traffic.py failed: $(cat "$work/plot.log")"
-    for png in pinn_spacetime pinn_error pinn_losses pinn_transfers; do
+    for png in pinn_spacetime pinn_error pinn_losses pinn_transfers pinn_estimators pinn_error_by_row; do
       [ -s "$work/mto/$png.png" ] && pass || fail "$png.png not written"
     done
     /usr/bin/python3 "$source_dir/analysis/pinn_mto_study.py" --standard "$work/standard" \
@@ -155,6 +173,14 @@ case "$case_name" in
       --set collocation.points=256 --set output.vtk=false 2>&1)" \
       && pass || fail "ngsim run failed: $out"
     grep -q "on held-out rows" <<<"$out" && pass || fail "ngsim: no held-out metric: $out"
+    # The classical estimators beside the PINN, scored on the same rows.
+    grep -q "PINN against the best baseline" <<<"$out" && pass || fail "ngsim: no baseline line: $out"
+    for name in mean interpolation adaptive_smoothing lwr; do
+      h5dump -a /baselines/$name/density_pred/relative_l2 "$work/ngsim/run.h5" >/dev/null 2>&1 \
+        && pass || fail "ngsim: /baselines/$name missing"
+    done
+    h5dump -a /relative_l2_validation "$work/ngsim/run.h5" >/dev/null 2>&1 && pass \
+      || fail "ngsim: no validation error"
     h5dump -d /pinn/in_metric "$work/ngsim/run.h5" >/dev/null 2>&1 && pass \
       || fail "ngsim: /pinn/in_metric missing"
     ;;
