@@ -61,6 +61,11 @@ void add_pinn_traffic_keys(config::Schema& s) {
   s.add_int("model.hidden_layers", 8, at_least(1), "hidden layers of the MLP rho(x, t)");
   s.add_int("model.width", 20, at_least(1), "neurons per hidden layer");
   s.add_string("model.activation", std::string("tanh"), {"tanh", "sine"}, "hidden activation");
+  s.add_string("model.pde", std::string("lwr"), {"lwr", "arz"},
+               "the PINN's physics: lwr (first order, density alone) or arz (Aw-Rascle-Zhang "
+               "with relaxation: density and speed as outputs; open roads)");
+  s.add_real("model.arz_relaxation_time", 30.0, greater_than(0),
+             "arz: time in which the speed relaxes to Greenshields' (data's time units)");
   s.add_bool("model.learn_diagram", false,
              "learn the Greenshields diagram: v_max and rho_max become trainable parameters "
              "(log ratios to solver.v_max and solver.rho_max, which are their start)");
@@ -181,6 +186,8 @@ PinnProblem problem_of(const config::Config& c, bool ngsim) {
   p.t_end = c.get_real("solver.t_end");
   p.ring = !ngsim && c.get_string("solver.boundary") == "ring";
   p.scale_residual = c.get_string("loss.residual_scale") == "characteristic";
+  p.arz = c.get_string("model.pde") == "arz";
+  p.relaxation_time = c.get_real("model.arz_relaxation_time");
   return p;
 }
 
@@ -268,6 +275,7 @@ PinnTrafficConfig from_config(const config::Config& c) {
   setup.network.width = static_cast<std::size_t>(c.get_int("model.width"));
   setup.network.activation = nn::activation_from_name(c.get_string("model.activation"));
   setup.network.learn_diagram = c.get_bool("model.learn_diagram");
+  setup.network.outputs = setup.problem.arz ? 2 : 1;
   setup.network.space_frequency = c.get_real("model.space_frequency");
   setup.network.time_frequency = c.get_real("model.time_frequency");
   setup.main.weights.speed = c.get_real("loss.speed_weight");
@@ -364,6 +372,11 @@ void validate(const PinnTrafficConfig& p, int /*ranks*/) {
       throw InputError(str("loss.speed_weight = ", p.setup.main.weights.speed,
                            " needs measured speeds: set data.speed_file (data.source = "
                            "\"ngsim\"), or loss.speed_weight = 0"));
+    }
+    if (p.setup.problem.arz && p.setup.network.learn_diagram) {
+      throw InputError(
+          "model.learn_diagram = true with model.pde = \"arz\": the learned diagram is for the "
+          "LWR residual (the ARZ model fits the speed as an output instead)");
     }
     if (p.setup.training.select_on_validation && p.validation_positions.empty()) {
       throw InputError(

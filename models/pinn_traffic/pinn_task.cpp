@@ -131,6 +131,16 @@ PinnTask<T>::PinnTask(MPI_Comm comm, const PinnProblem& problem, const NetworkSp
                          " of the collocation sub-domain must be in (0, 1]"));
   }
   lwr_ = problem.residual_parameters();
+  arz_ = problem.arz_parameters();
+  if (network.outputs != (problem.arz ? 2u : 1u)) {
+    throw std::invalid_argument(str("PinnTask: a network of ", network.outputs, " outputs for the ",
+                                    problem.arz ? "ARZ (2: u, w)" : "LWR (1: u)", " model"));
+  }
+  if (problem.arz && network.learn_diagram) {
+    throw InputError(
+        "model.learn_diagram is for the LWR residual; the ARZ model (model.pde = \"arz\") "
+        "fits the speed as an output instead");
+  }
   diagram_slice_ = declare_pinn_model(store_, net_, network);
   weights_ = spec.weights;
   // Tasks with init_stream 0 start from the run's seed alike (blends stay in one basin).
@@ -228,6 +238,7 @@ LossTerms PinnTask<T>::gradient_with(const LossWeights& w) {
                          static_cast<double>(collocation_total_);
     const double mean = net_.forward_backward(
         store_, collocation_, [&](const Matrix<T>& jet, Matrix<T>& seed, double weight) {
+          if (problem_.arz) return arz_residual_loss(jet, arz_, seed, weight * scale);
           const double loss = lwr_residual_loss(jet, lwr, seed, weight * scale);
           if (learning) {
             const std::array<double, 2> g = lwr_diagram_gradient(jet, seed, lwr);
@@ -244,7 +255,9 @@ LossTerms PinnTask<T>::gradient_with(const LossWeights& w) {
     if (!(weight > 0) || n == 0) return;
     const double scale = weight * ranks * static_cast<double>(n) / static_cast<double>(total);
     const Matrix<T>& out = net_.forward_values(store_, points);
-    sum = nn::data_misfit_loss(out, values, seed_buffer_, scale) * static_cast<double>(n);
+    sum = (problem_.arz ? column_misfit_loss(out, values, 0, seed_buffer_, scale)
+                        : nn::data_misfit_loss(out, values, seed_buffer_, scale)) *
+          static_cast<double>(n);
     net_.backward(store_, seed_buffer_);
   };
   misfit(w.data, observation_points_, observation_values_, observation_total_, sums[0]);
@@ -263,7 +276,9 @@ LossTerms PinnTask<T>::gradient_with(const LossWeights& w) {
         w.speed * ranks * static_cast<double>(n_speed) / static_cast<double>(speed_total_);
     std::array<double, 2> g{0.0, 0.0};
     const Matrix<T>& out = net_.forward_values(store_, speed_points_);
-    sums[4] = speed_misfit_loss(out, speed_values_, ratio[0], ratio[1], seed_buffer_, scale, g) *
+    sums[4] = (problem_.arz ? column_misfit_loss(out, speed_values_, 1, seed_buffer_, scale)
+                            : speed_misfit_loss(out, speed_values_, ratio[0], ratio[1],
+                                                seed_buffer_, scale, g)) *
               static_cast<double>(n_speed);
     net_.backward(store_, seed_buffer_);
     if (learning) {
@@ -329,17 +344,21 @@ void PinnTask<T>::refine_collocation() {
       sample_points(SamplerKind::kSobol, r.candidates, box, seed_, kRefinementStream + spec_.stream,
                     ++refinement_round_);
   const Matrix<T> points = tensor::from_host<T>(candidates, 2, 0, r.candidates, "pinn::rar");
-  const std::vector<double> jet = [&] {
-    const Matrix<T>& out = net_.forward(store_, points);
-    auto host = Kokkos::create_mirror_view(out);
-    Kokkos::deep_copy(host, out);
-    return std::vector<double>(host.data(), host.data() + out.extent(0));
-  }();
+  const Matrix<T>& jet_device = net_.forward(store_, points);
+  auto jet = Kokkos::create_mirror_view(jet_device);
+  Kokkos::deep_copy(jet, jet_device);
   const LwrResidualCoefficients lwr = coefficients();
   const std::size_t n = r.candidates;
   std::vector<double> residual(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const double u = jet[i], u_x = jet[n + i], u_t = jet[2 * n + i], u_xx = jet[3 * n + i];
+    if (problem_.arz) {
+      const ArzPoint p{jet(i, 0),         jet(i, 1),         jet(n + i, 0),    jet(n + i, 1),
+                       jet(2 * n + i, 0), jet(2 * n + i, 1), jet(3 * n + i, 0)};
+      residual[i] = std::hypot(p.r1(arz_), p.r2(arz_));
+      continue;
+    }
+    const double u = jet(i, 0), u_x = jet(n + i, 0), u_t = jet(2 * n + i, 0);
+    const double u_xx = jet(3 * n + i, 0);
     const double speed = lwr.v_max * (1.0 - 2.0 * u / lwr.rho_max);
     residual[i] = std::abs(u_t + speed * u_x - lwr.viscosity * u_xx);
   }
@@ -522,7 +541,11 @@ template <class T>
 Validator<T>::Validator(const PinnProblem& problem, const NetworkSpec& network,
                         const LossWeights& weights, const TrainingData& data,
                         const std::vector<double>& collocation)
-    : network_(network), weights_(weights), lwr_(problem.residual_parameters()) {
+    : network_(network),
+      weights_(weights),
+      arz_model_(problem.arz),
+      arz_(problem.arz_parameters()),
+      lwr_(problem.residual_parameters()) {
   declare_pinn_model(store_, net_, network);
   collocation_ =
       tensor::from_host<T>(collocation, 2, 0, collocation.size() / 2, "pinn::validation");
@@ -555,21 +578,26 @@ LossTerms Validator<T>::objective(const std::vector<double>& parameters) {
   const std::array<double, 2> ratio = diagram_ratios(parameters, network_);
   LossTerms terms;
   if (weights_.residual > 0 && collocation_.extent(0) > 0) {
-    terms.residual =
-        lwr_residual_loss(net_.forward(store_, collocation_), scaled(lwr_, ratio), seed_);
+    const Matrix<T>& jet = net_.forward(store_, collocation_);
+    terms.residual = arz_model_ ? arz_residual_loss(jet, arz_, seed_)
+                                : lwr_residual_loss(jet, scaled(lwr_, ratio), seed_);
   }
   if (weights_.speed > 0 && speed_points_.extent(0) > 0) {
     std::array<double, 2> unused{0.0, 0.0};
-    terms.speed = speed_misfit_loss(net_.forward_values(store_, speed_points_), speed_values_,
-                                    ratio[0], ratio[1], seed_, 1.0, unused);
+    const Matrix<T>& out = net_.forward_values(store_, speed_points_);
+    terms.speed =
+        arz_model_ ? column_misfit_loss(out, speed_values_, 1, seed_)
+                   : speed_misfit_loss(out, speed_values_, ratio[0], ratio[1], seed_, 1.0, unused);
   }
   if (weights_.data > 0 && observation_points_.extent(0) > 0) {
-    terms.data = nn::data_misfit_loss(net_.forward_values(store_, observation_points_),
-                                      observation_values_, seed_);
+    const Matrix<T>& out = net_.forward_values(store_, observation_points_);
+    terms.data = arz_model_ ? column_misfit_loss(out, observation_values_, 0, seed_)
+                            : nn::data_misfit_loss(out, observation_values_, seed_);
   }
   if (weights_.initial > 0 && initial_points_.extent(0) > 0) {
-    terms.initial =
-        nn::data_misfit_loss(net_.forward_values(store_, initial_points_), initial_values_, seed_);
+    const Matrix<T>& out = net_.forward_values(store_, initial_points_);
+    terms.initial = arz_model_ ? column_misfit_loss(out, initial_values_, 0, seed_)
+                               : nn::data_misfit_loss(out, initial_values_, seed_);
   }
   if (weights_.boundary > 0 && boundary_points_.extent(0) > 0) {
     terms.boundary = periodic_boundary_loss(net_.forward(store_, boundary_points_), seed_);

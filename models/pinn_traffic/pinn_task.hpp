@@ -144,6 +144,7 @@ class PinnTask {
   TaskSpec spec_;
   std::uint64_t seed_;
   LwrResidualCoefficients lwr_;  // of the configured diagram
+  ArzResidualCoefficients arz_;  // problem.arz
   nn::ParameterStore<T> store_;
   nn::JetMlp<T> net_;
   int diagram_slice_ = -1;
@@ -189,6 +190,8 @@ class Validator {
  private:
   NetworkSpec network_;
   LossWeights weights_;
+  bool arz_model_ = false;
+  ArzResidualCoefficients arz_;
   LwrResidualCoefficients lwr_;
   nn::ParameterStore<T> store_;
   nn::JetMlp<T> net_;

@@ -8,6 +8,7 @@
 //   u_t^ + (v_max T / L) (1 - 2 u) u_x^ - (2 eps T / L^2) u_x^x^ = 0,
 // which is lwr_residual_loss with v_max' = v_max T / L, rho_max' = 1 and
 // eps' = 2 eps T / L^2 (residual_parameters()).
+#include "models/pinn_traffic/arz_residual.hpp"
 #include "models/pinn_traffic/lwr_residual.hpp"
 
 namespace tessera::models::pinn_traffic {
@@ -25,6 +26,10 @@ struct PinnProblem {
   // the window is longer (NGSIM: v_max' = 25, so the residual stops outweighing the data
   // 625-fold and a weight near 1 works).
   bool scale_residual = true;
+  // model.pde = "arz": the second-order ARZ model (arz_residual.hpp) with density and
+  // speed both network outputs, relaxing to Greenshields' speed in `relaxation_time`.
+  bool arz = false;
+  double relaxation_time = 30.0;
 
   // InputError naming the key (solver.viscosity, solver.v_max, ...) and the allowed range.
   void validate() const;
@@ -39,6 +44,7 @@ struct PinnProblem {
 
   // The coefficients of the residual in normalised variables (see above).
   LwrResidualCoefficients residual_parameters() const;
+  ArzResidualCoefficients arz_parameters() const;
 };
 
 }  // namespace tessera::models::pinn_traffic

@@ -13,7 +13,7 @@ std::vector<std::size_t> NetworkSpec::sizes() const {
   }
   std::vector<std::size_t> out{2};
   for (std::size_t l = 0; l < hidden_layers; ++l) out.push_back(width);
-  out.push_back(1);
+  out.push_back(outputs);
   return out;
 }
 

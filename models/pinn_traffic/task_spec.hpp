@@ -18,6 +18,7 @@ struct NetworkSpec {
   // A learned fundamental diagram: log(v_max / v_max0) and log(rho_max / rho_max0) are two
   // more parameters (slice "pinn.diagram", after the network's), trained with it.
   bool learn_diagram = false;
+  std::size_t outputs = 1;  // 1: u (LWR); 2: u and w = v / v_max (ARZ)
   // The first layer's initial weights of x^ and t^ are multiplied by these: a wider
   // spread of initial frequencies (random-Fourier-feature-like with sine activations),
   // against the spectral bias of an MLP on data whose waves repeat many times in the

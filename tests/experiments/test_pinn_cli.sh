@@ -98,6 +98,10 @@ case "$case_name" in
       --set collocation.refine_candidates=20
     expect_error asm_sign 1 2 "'baselines.asm_c_congested' = 5" -- \
       run "$work/ok.toml" --set baselines.asm_c_congested=5
+    expect_error arz_ring 1 2 "model.pde = \"arz\" is for open roads" -- \
+      run "$work/ok.toml" --set model.pde=arz
+    expect_error arz_learned 1 2 "model.learn_diagram = true with model.pde = \"arz\"" -- \
+      run "$work/grid4.toml" --set model.pde=arz --set model.learn_diagram=true
     expect_error unknown_task 1 2 "unknown auxiliary task 'bogus'" -- \
       run "$work/ok.toml" --set mto.enabled=true --set 'mto.tasks="data_heavy, bogus"'
     expect_error bad_sampler 1 2 "collocation.sampler" -- \

@@ -124,6 +124,52 @@ TEST_CASE("a learned diagram, the speed term and the scaled residual match finit
   CHECK(validator.objective(task.parameters()).total == Approx(task.gradient().total));
 }
 
+TEST_CASE("the ARZ residual: equilibrium states and the task gradient against finite differences",
+          "[losses]") {
+  ArzResidualCoefficients c;
+  c.v_max = 2.0;
+  c.viscosity = 0.01;
+  c.relaxation = 3.0;
+  c.residual_scale = 0.5;
+  // A uniform state at Greenshields' speed (w = 1 - u) is a solution; off it the speed
+  // relaxes: r2 = -s k (1 - u - w).
+  CHECK(ArzPoint{0.3, 0.7, 0, 0, 0, 0, 0}.r1(c) == 0.0);
+  CHECK(ArzPoint{0.3, 0.7, 0, 0, 0, 0, 0}.r2(c) == Approx(0.0).margin(1e-15));
+  CHECK(ArzPoint{0.3, 0.5, 0, 0, 0, 0, 0}.r2(c) == Approx(-0.5 * 3.0 * 0.2));
+  // r1 term by term: s (u_t + v' (u_x w + u w_x) - eps' u_xx).
+  CHECK(ArzPoint{0.2, 0.5, 1.0, 2.0, 0.3, 0, 0}.r1(c) ==
+        Approx(0.5 * (0.3 + 2.0 * (1.0 * 0.5 + 0.2 * 2.0))));
+
+  PinnSetup setup = testing::small_setup_with_speeds(64);
+  setup.problem.ring = false;
+  setup.problem.arz = true;
+  setup.problem.relaxation_time = 0.2;
+  setup.problem.v_max = 3.0;
+  setup.network.hidden_layers = 2;
+  setup.network.width = 6;
+  setup.network.outputs = 2;
+  setup.data.boundary_times.clear();
+  setup.main.weights = LossWeights{1.3, 0.7, 2.0, 0.0, 0.8};
+  PinnTask<double> task(MPI_COMM_SELF, setup.problem, setup.network, setup.main, setup.data, 3,
+                        setup.training.optimiser, 10);
+  const LossTerms terms = task.gradient();
+  CHECK(terms.residual > 0);
+  CHECK(terms.speed > 0);
+  tensor::Vector<double> analytic("analytic", task.store().size());
+  Kokkos::deep_copy(analytic, task.store().grads());
+  auto loss = [&] { return task.gradient().total; };
+  CHECK(check_gradient(task.store().params(), analytic, loss, 1e-6, 400).max_relative_error < 1e-6);
+  // The validator computes the same objective; a one-output network is refused.
+  const std::vector<double> points =
+      sample_points(setup.main.collocation.sampler, 64, Box{}, 3, setup.main.stream, 0);
+  Validator<double> validator(setup.problem, setup.network, setup.main.weights, setup.data, points);
+  CHECK(validator.objective(task.parameters()).total == Approx(task.gradient().total));
+  setup.network.outputs = 1;
+  CHECK_THROWS_AS(PinnTask<double>(MPI_COMM_SELF, setup.problem, setup.network, setup.main,
+                                   setup.data, 3, setup.training.optimiser, 10),
+                  std::invalid_argument);
+}
+
 TEST_CASE("adaptive weights balance gradient norms; refinement adds the worst residual points",
           "[losses]") {
   PinnSetup setup = testing::small_setup_with_speeds(128);

@@ -26,7 +26,8 @@ struct Trajectory {
 
 // No auxiliary tasks: the standard PINN. `extras`: a learned diagram, the speed term,
 // adaptive weights and residual-based refinement.
-Trajectory train(MPI_Comm comm, const std::vector<std::string>& tasks, bool extras = false) {
+Trajectory train(MPI_Comm comm, const std::vector<std::string>& tasks, bool extras = false,
+                 bool arz = false) {
   // 203: shards of unequal size
   PinnSetup setup =
       extras ? testing::small_setup_with_speeds(203, 60, 30) : testing::small_setup(203, 60, 30);
@@ -37,6 +38,14 @@ Trajectory train(MPI_Comm comm, const std::vector<std::string>& tasks, bool extr
     setup.main.collocation.refinement.every = 20;
     setup.main.collocation.refinement.points = 25;
     setup.main.collocation.refinement.candidates = 300;
+  }
+  if (arz) {  // the second-order model on an open road: two outputs, speeds as data
+    setup.problem.ring = false;
+    setup.problem.arz = true;
+    setup.problem.relaxation_time = 0.2;
+    setup.network.outputs = 2;
+    setup.network.learn_diagram = false;
+    setup.data.boundary_times.clear();
   }
   setup.mto.enabled = !tasks.empty();
   if (!tasks.empty()) setup.mto.tasks = tasks;
@@ -61,9 +70,9 @@ double relative_difference(const std::vector<double>& a, const std::vector<doubl
   return norm > 0 ? diff / norm : diff;
 }
 
-void compare(const std::vector<std::string>& tasks, bool extras = false) {
-  const Trajectory many = train(MPI_COMM_WORLD, tasks, extras);
-  const Trajectory one = train(MPI_COMM_SELF, tasks, extras);  // every rank alone
+void compare(const std::vector<std::string>& tasks, bool extras = false, bool arz = false) {
+  const Trajectory many = train(MPI_COMM_WORLD, tasks, extras, arz);
+  const Trajectory one = train(MPI_COMM_SELF, tasks, extras, arz);  // every rank alone
   CHECK(many.losses.size() == one.losses.size());
   CHECK(relative_difference(many.losses, one.losses) < 1e-10);
   CHECK(relative_difference(many.errors, one.errors) < 1e-10);
@@ -86,6 +95,7 @@ TEST_CASE("a learned diagram, speeds, adaptive weights and refinement follow the
           "[parallel]") {
   compare({}, true);
   compare({"data_heavy"}, true);
+  compare({}, true, true);  // ARZ
 }
 
 TEST_CASE("multi-task optimisation on rank groups follows the one-rank run", "[parallel]") {
