@@ -10,7 +10,8 @@ detectors.validation neither trained on nor scored) in two stages:
      weight and the speed term / learned diagram, seed 1, scored on the validation rows
      only (the held-out rows are not looked at to choose);
   2. seeds: the chosen standard PINN and its variants (speed term and learned diagram,
-     gradient-norm adaptive weights, residual-based refinement, multi-task optimisation),
+     gradient-norm adaptive weights, residual-based refinement, multi-task optimisation,
+     the ARZ model with the speeds as data),
      each with --seeds seeds, at equal compute (gradient evaluations), with paired
      differences against the standard PINN (mean and 95 % t interval).
 
@@ -123,6 +124,8 @@ def main():
         "adaptive_weights": {"loss.adaptive": "grad_norm"},
         "refinement": {"collocation.refine_every": 250, "collocation.refine_points": 500},
         "mto": {"mto.enabled": "true"},
+        # The second-order model: density and speed as outputs, the speeds as data.
+        "arz": {"model.pde": "arz", "loss.speed_weight": 1.0, "model.learn_diagram": "false"},
     }
     if "loss.speed_weight" not in chosen:
         variants["speed_learned_diagram"] = speed

@@ -35,7 +35,7 @@ def main():
     parser.add_argument("--adam", type=int, default=2000)
     parser.add_argument("--lbfgs", type=int, default=500)
     parser.add_argument("--points", type=int, default=5000)
-    parser.add_argument("--residual-weight", type=float, default=2.0)
+    parser.add_argument("--residual-weight", type=float, default=0.625)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(1)
