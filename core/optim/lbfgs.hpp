@@ -57,7 +57,7 @@ class Lbfgs {
     int current_evals = 1;
     func_evals_ += 1;
     last_loss_ = loss;
-    if (max_abs(flat_grad) <= options_.tolerance_grad) return orig_loss;
+    if (tensor::max_abs(flat_grad) <= options_.tolerance_grad) return orig_loss;
 
     int n_iter = 0;
     in_iteration_ = true;
@@ -80,7 +80,7 @@ class Lbfgs {
       prev_loss_ = loss;
 
       if (n_iter_ == 1) {
-        t_ = math::min(1.0, 1.0 / abs_sum(flat_grad)) * options_.lr;
+        t_ = math::min(1.0, 1.0 / tensor::abs_sum(flat_grad)) * options_.lr;
       } else {
         t_ = options_.lr;
       }
@@ -97,12 +97,12 @@ class Lbfgs {
         t_ = found.t;
         ls_func_evals = found.evals;
         set_point(store.params(), x_init, t_, d_);
-        opt_cond = max_abs(flat_grad) <= options_.tolerance_grad;
+        opt_cond = tensor::max_abs(flat_grad) <= options_.tolerance_grad;
       } else {
         set_point(store.params(), store.params(), t_, d_);
         if (n_iter != options_.max_iter) {
           loss = evaluate(store, closure, flat_grad);
-          opt_cond = max_abs(flat_grad) <= options_.tolerance_grad;
+          opt_cond = tensor::max_abs(flat_grad) <= options_.tolerance_grad;
           ls_func_evals = 1;
         }
       }
@@ -113,7 +113,7 @@ class Lbfgs {
       if (n_iter == options_.max_iter) break;
       if (current_evals >= options_.max_eval) break;
       if (opt_cond) break;
-      if (max_abs(d_) * math::abs(t_) <= options_.tolerance_change) break;
+      if (tensor::max_abs(d_) * math::abs(t_) <= options_.tolerance_change) break;
       if (math::abs(loss - prev_loss_) < options_.tolerance_change) break;
     }
     in_iteration_ = false;
@@ -263,7 +263,7 @@ class Lbfgs {
                           double t, const Vector<T>& d, double f, const Vector<T>& g, double gtd) {
     constexpr double c1 = 1e-4, c2 = 0.9, tolerance_change = 1e-9;
     constexpr int max_ls = 25;
-    const double d_norm = max_abs(d);
+    const double d_norm = tensor::max_abs(d);
     Vector<T> g_new;
     double f_new = directional_evaluate(store, closure, x, t, d, g_new);
     int evals = 1;
@@ -397,27 +397,6 @@ class Lbfgs {
     Kokkos::parallel_for(
         "optim::lbfgs_set_point", Kokkos::RangePolicy<tensor::ExecSpace>(0, p.extent(0)),
         KOKKOS_LAMBDA(const int i) { p(i) = x(i) + step * d(i); });
-  }
-
-  static double max_abs(const Vector<T>& v) {
-    double result = 0;
-    Kokkos::parallel_reduce(
-        "optim::lbfgs_max_abs", Kokkos::RangePolicy<tensor::ExecSpace>(0, v.extent(0)),
-        KOKKOS_LAMBDA(const int i, double& acc) {
-          const double a = math::abs(static_cast<double>(v(i)));
-          if (a > acc) acc = a;
-        },
-        Kokkos::Max<double>(result));
-    return result;
-  }
-
-  static double abs_sum(const Vector<T>& v) {
-    double result = 0;
-    Kokkos::parallel_reduce(
-        "optim::lbfgs_abs_sum", Kokkos::RangePolicy<tensor::ExecSpace>(0, v.extent(0)),
-        KOKKOS_LAMBDA(const int i, double& acc) { acc += math::abs(static_cast<double>(v(i))); },
-        result);
-    return result;
   }
 
   std::vector<double> stack(const std::vector<Vector<T>>& vectors) const {

@@ -58,6 +58,31 @@ double squared_norm(const Vector<T>& x) {
   return dot(x, x);
 }
 
+// max_i |x_i| (0 for an empty view).
+template <class T>
+double max_abs(const Vector<T>& x) {
+  double result = 0;
+  Kokkos::parallel_reduce(
+      "tensor::max_abs", Kokkos::RangePolicy<ExecSpace>(0, x.extent(0)),
+      KOKKOS_LAMBDA(const int i, double& acc) {
+        const double a = math::abs(static_cast<double>(x(i)));
+        if (a > acc) acc = a;
+      },
+      Kokkos::Max<double>(result));
+  return x.extent(0) > 0 ? result : 0.0;
+}
+
+// sum_i |x_i|.
+template <class T>
+double abs_sum(const Vector<T>& x) {
+  double total = 0;
+  Kokkos::parallel_reduce(
+      "tensor::abs_sum", Kokkos::RangePolicy<ExecSpace>(0, x.extent(0)),
+      KOKKOS_LAMBDA(const int i, double& acc) { acc += math::abs(static_cast<double>(x(i))); },
+      total);
+  return total;
+}
+
 // Index of the first non-finite entry, or -1.
 template <class T>
 long long first_non_finite(const Vector<T>& x) {

@@ -160,37 +160,46 @@ std::vector<double> mean_estimate(const std::vector<DetectorSeries>& series,
   return std::vector<double>(grid.nx() * grid.nt(), count > 0 ? sum / count : 0.0);
 }
 
-std::vector<double> interpolation_estimate(const std::vector<DetectorSeries>& series,
-                                           const DensityGrid& grid, bool ring) {
-  const std::size_t nx = grid.nx(), nt = grid.nt(), m = series.size();
-  std::vector<double> out(nx * nt, 0.0);
+std::vector<double> interpolation_at(const std::vector<DetectorSeries>& series,
+                                     const DensityGrid& grid, double time, bool ring) {
+  const std::size_t nx = grid.nx(), m = series.size();
+  std::vector<double> out(nx, 0.0);
   if (m == 0) return out;
   std::vector<double> positions(m), values(m);
-  for (std::size_t d = 0; d < m; ++d) positions[d] = series[d].position;
+  for (std::size_t d = 0; d < m; ++d) {
+    positions[d] = series[d].position;
+    values[d] = series[d].density_at(time);
+  }
   const double length = grid.road_length;
-  for (std::size_t it = 0; it < nt; ++it) {
-    for (std::size_t d = 0; d < m; ++d) values[d] = series[d].density_at(grid.t[it]);
-    for (std::size_t ix = 0; ix < nx; ++ix) {
-      const double x = grid.x[ix];
-      double value;
-      if (m == 1) {
-        value = values[0];
-      } else if (x <= positions.front() || x >= positions.back()) {
-        if (ring) {
-          // Between the last detector and the first one across x = L.
-          const double gap = positions.front() + length - positions.back();
-          const double offset =
-              x >= positions.back() ? x - positions.back() : x + length - positions.back();
-          const double w = gap > 0 ? offset / gap : 0.0;
-          value = (1 - w) * values.back() + w * values.front();
-        } else {
-          value = x <= positions.front() ? values.front() : values.back();
-        }
+  for (std::size_t ix = 0; ix < nx; ++ix) {
+    const double x = grid.x[ix];
+    if (m == 1) {
+      out[ix] = values[0];
+    } else if (x <= positions.front() || x >= positions.back()) {
+      if (ring) {
+        // Between the last detector and the first one across x = L.
+        const double gap = positions.front() + length - positions.back();
+        const double offset =
+            x >= positions.back() ? x - positions.back() : x + length - positions.back();
+        const double w = gap > 0 ? offset / gap : 0.0;
+        out[ix] = (1 - w) * values.back() + w * values.front();
       } else {
-        value = interpolate_in_time(positions, values, x);  // linear in x, same rule
+        out[ix] = x <= positions.front() ? values.front() : values.back();
       }
-      out[it * nx + ix] = value;
+    } else {
+      out[ix] = interpolate_in_time(positions, values, x);  // linear in x, same rule
     }
+  }
+  return out;
+}
+
+std::vector<double> interpolation_estimate(const std::vector<DetectorSeries>& series,
+                                           const DensityGrid& grid, bool ring) {
+  std::vector<double> out;
+  out.reserve(grid.nx() * grid.nt());
+  for (const double time : grid.t) {
+    const std::vector<double> row = interpolation_at(series, grid, time, ring);
+    out.insert(out.end(), row.begin(), row.end());
   }
   return out;
 }
@@ -271,7 +280,7 @@ std::vector<double> lwr_estimate(const std::vector<DetectorSeries>& series, cons
     }
     return clip(s.density_at(time));
   };
-  const std::vector<double> interpolated = interpolation_estimate(series, grid, options.ring);
+  const std::vector<double> start_row = interpolation_at(series, grid, grid.t[0], options.ring);
 
   std::size_t first = 0, last = nx - 1;  // simulated cells [first, last]
   const DetectorSeries* upstream = nullptr;
@@ -294,7 +303,7 @@ std::vector<double> lwr_estimate(const std::vector<DetectorSeries>& series, cons
   for (std::size_t i = 0; i < start.size(); ++i) {
     const std::size_t ix = first + i;
     start[i] =
-        clip(options.initial_density.size() == nx ? options.initial_density[ix] : interpolated[ix]);
+        clip(options.initial_density.size() == nx ? options.initial_density[ix] : start_row[ix]);
   }
   solver.set_density(start);
   const double t0 = grid.t[0];

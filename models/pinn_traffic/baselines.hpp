@@ -81,6 +81,9 @@ struct BaselineEstimate {
 
 std::vector<double> mean_estimate(const std::vector<DetectorSeries>& series,
                                   const DensityGrid& grid);
+// The interpolation at one time, at the grid's positions.
+std::vector<double> interpolation_at(const std::vector<DetectorSeries>& series,
+                                     const DensityGrid& grid, double time, bool ring);
 std::vector<double> interpolation_estimate(const std::vector<DetectorSeries>& series,
                                            const DensityGrid& grid, bool ring);
 // `diagram` converts densities to speeds for series without speeds.

@@ -9,6 +9,7 @@
 #include "core/optim/lbfgs.hpp"
 #include "core/runtime/error.hpp"
 #include "core/tensor/random.hpp"
+#include "core/tensor/reduce.hpp"
 #include "models/pinn_traffic/collocation.hpp"
 #include "models/pinn_traffic/periodic_loss.hpp"
 #include "models/pinn_traffic/speed_loss.hpp"
@@ -49,33 +50,22 @@ LwrResidualCoefficients scaled(LwrResidualCoefficients lwr, const std::array<dou
   return lwr;
 }
 
+// The density misfit (the network's first output) and the speed term of either model, for
+// the task's gradient and the validator alike. `g` gets the learned diagram's gradient
+// (LWR; the ARZ model fits its second output instead and leaves g alone).
 template <class T>
-double max_abs(const tensor::Vector<T>& v, std::size_t n) {
-  double out = 0;
-  Kokkos::parallel_reduce(
-      "pinn::max_abs", Kokkos::RangePolicy<tensor::ExecSpace>(0, n),
-      KOKKOS_LAMBDA(const int i, double& acc) {
-        const double a = std::abs(static_cast<double>(v(i)));
-        if (a > acc) acc = a;
-      },
-      Kokkos::Max<double>(out));
-  return out;
+double density_misfit(const Matrix<T>& out, const Matrix<T>& values, Matrix<T>& seed,
+                      double weight) {
+  return out.extent(1) == 1 ? nn::data_misfit_loss(out, values, seed, weight)
+                            : column_misfit_loss(out, values, 0, seed, weight);
 }
 
 template <class T>
-double mean_abs(const tensor::Vector<T>& v, std::size_t n) {
-  double out = 0;
-  Kokkos::parallel_reduce(
-      "pinn::mean_abs", Kokkos::RangePolicy<tensor::ExecSpace>(0, n),
-      KOKKOS_LAMBDA(const int i, double& acc) { acc += std::abs(static_cast<double>(v(i))); }, out);
-  return n > 0 ? out / static_cast<double>(n) : 0.0;
-}
-
-template <class T>
-std::vector<double> host_copy(const tensor::Vector<T>& v) {
-  auto mirror = Kokkos::create_mirror_view(v);
-  Kokkos::deep_copy(mirror, v);
-  return std::vector<double>(mirror.data(), mirror.data() + mirror.extent(0));
+double speed_term(bool arz, const Matrix<T>& out, const Matrix<T>& values,
+                  const std::array<double, 2>& ratio, Matrix<T>& seed, double weight,
+                  std::array<double, 2>& g) {
+  return arz ? column_misfit_loss(out, values, 1, seed, weight)
+             : speed_misfit_loss(out, values, ratio[0], ratio[1], seed, weight, g);
 }
 
 }  // namespace
@@ -200,7 +190,7 @@ void PinnTask<T>::set_epoch(std::uint64_t epoch) {
 template <class T>
 std::array<double, 2> PinnTask<T>::ratios() const {
   if (diagram_slice_ < 0) return {1.0, 1.0};
-  const std::vector<double> theta = host_copy(store_.param_vector(diagram_slice_));
+  const std::vector<double> theta = tensor::to_host(store_.param_vector(diagram_slice_));
   return {std::exp(theta[0]), std::exp(theta[1])};
 }
 
@@ -255,9 +245,7 @@ LossTerms PinnTask<T>::gradient_with(const LossWeights& w) {
     if (!(weight > 0) || n == 0) return;
     const double scale = weight * ranks * static_cast<double>(n) / static_cast<double>(total);
     const Matrix<T>& out = net_.forward_values(store_, points);
-    sum = (problem_.arz ? column_misfit_loss(out, values, 0, seed_buffer_, scale)
-                        : nn::data_misfit_loss(out, values, seed_buffer_, scale)) *
-          static_cast<double>(n);
+    sum = density_misfit(out, values, seed_buffer_, scale) * static_cast<double>(n);
     net_.backward(store_, seed_buffer_);
   };
   misfit(w.data, observation_points_, observation_values_, observation_total_, sums[0]);
@@ -276,9 +264,7 @@ LossTerms PinnTask<T>::gradient_with(const LossWeights& w) {
         w.speed * ranks * static_cast<double>(n_speed) / static_cast<double>(speed_total_);
     std::array<double, 2> g{0.0, 0.0};
     const Matrix<T>& out = net_.forward_values(store_, speed_points_);
-    sums[4] = (problem_.arz ? column_misfit_loss(out, speed_values_, 1, seed_buffer_, scale)
-                            : speed_misfit_loss(out, speed_values_, ratio[0], ratio[1],
-                                                seed_buffer_, scale, g)) *
+    sums[4] = speed_term(problem_.arz, out, speed_values_, ratio, seed_buffer_, scale, g) *
               static_cast<double>(n_speed);
     net_.backward(store_, seed_buffer_);
     if (learning) {
@@ -315,15 +301,17 @@ void PinnTask<T>::adapt_weights() {
   // Statistics over the network's parameters (the learned diagram's two are not weights
   // of the layers whose gradient magnitudes the method balances).
   const std::size_t n = store_.size() - (diagram_slice_ >= 0 ? 2 : 0);
+  const tensor::Vector<T> network_grads =
+      Kokkos::subview(store_.grads(), std::make_pair(std::size_t(0), n));
   LossWeights residual_only{0, weights_.residual, 0, 0, 0};
   gradient_with(residual_only);
-  const double reference = max_abs(store_.grads(), n);
+  const double reference = tensor::max_abs(network_grads);
   const auto adapt = [&](double LossWeights::*term, std::size_t points) {
     if (!(spec_.weights.*term > 0) || points == 0) return;
     LossWeights one{0, 0, 0, 0, 0};
     one.*term = 1.0;
     gradient_with(one);
-    const double mean = mean_abs(store_.grads(), n);
+    const double mean = tensor::abs_sum(network_grads) / static_cast<double>(n);
     if (!(mean > 0) || !(reference > 0)) return;
     const double alpha = spec_.adaptive.alpha;
     weights_.*term = (1 - alpha) * weights_.*term + alpha * reference / mean;
@@ -523,7 +511,7 @@ std::vector<double> PinnTask<T>::predict(const EvaluationSet& set) {
 
 template <class T>
 std::vector<double> PinnTask<T>::parameters() const {
-  return host_copy(store_.params());
+  return tensor::to_host(store_.params());
 }
 
 template <class T>
@@ -585,19 +573,15 @@ LossTerms Validator<T>::objective(const std::vector<double>& parameters) {
   if (weights_.speed > 0 && speed_points_.extent(0) > 0) {
     std::array<double, 2> unused{0.0, 0.0};
     const Matrix<T>& out = net_.forward_values(store_, speed_points_);
-    terms.speed =
-        arz_model_ ? column_misfit_loss(out, speed_values_, 1, seed_)
-                   : speed_misfit_loss(out, speed_values_, ratio[0], ratio[1], seed_, 1.0, unused);
+    terms.speed = speed_term(arz_model_, out, speed_values_, ratio, seed_, 1.0, unused);
   }
   if (weights_.data > 0 && observation_points_.extent(0) > 0) {
     const Matrix<T>& out = net_.forward_values(store_, observation_points_);
-    terms.data = arz_model_ ? column_misfit_loss(out, observation_values_, 0, seed_)
-                            : nn::data_misfit_loss(out, observation_values_, seed_);
+    terms.data = density_misfit(out, observation_values_, seed_, 1.0);
   }
   if (weights_.initial > 0 && initial_points_.extent(0) > 0) {
     const Matrix<T>& out = net_.forward_values(store_, initial_points_);
-    terms.initial = arz_model_ ? column_misfit_loss(out, initial_values_, 0, seed_)
-                               : nn::data_misfit_loss(out, initial_values_, seed_);
+    terms.initial = density_misfit(out, initial_values_, seed_, 1.0);
   }
   if (weights_.boundary > 0 && boundary_points_.extent(0) > 0) {
     terms.boundary = periodic_boundary_loss(net_.forward(store_, boundary_points_), seed_);

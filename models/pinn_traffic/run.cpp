@@ -128,10 +128,8 @@ std::vector<BaselineScore> run_baselines(const PinnTrafficConfig& c, const Truth
       initial.add(setup.problem.x_of(setup.data.initial_points[2 * k]), 0.0,
                   setup.problem.rho_of(setup.data.initial_values[k]), ObservationSource::kDetector);
     }
-    DensityGrid first_row = truth.grid;
-    first_row.t = {0.0};
     options.initial_density =
-        interpolation_estimate(detector_series(initial), first_row, setup.problem.ring);
+        interpolation_at(detector_series(initial), truth.grid, 0.0, setup.problem.ring);
   }
   std::vector<BaselineScore> scores;
   const std::uint64_t nx = truth.grid.nx(), nt = truth.grid.nt();
