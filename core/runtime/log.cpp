@@ -48,16 +48,22 @@ void info(const std::string& message) {
 
 void warn(const std::string& message) {
   if (g_rank != 0) return;
-  std::cerr << "tessera: warning: " << message << std::endl;
+  stderr_line("tessera: warning: " + message);
   to_file("WARN", message);
 }
 
 void rank_message(const std::string& message) {
   if (g_size > 1) {
-    std::cerr << "[rank " << g_rank << "] " << message << std::endl;
+    stderr_line("[rank " + std::to_string(g_rank) + "] " + message);
   } else {
-    std::cerr << message << std::endl;
+    stderr_line(message);
   }
+}
+
+void stderr_line(const std::string& line) {
+  // One insertion of the whole line: std::cerr (synchronised with stdio, unbuffered
+  // stderr) hands it to the system in one write. Through std::cerr so tests can capture it.
+  std::cerr << (line + "\n") << std::flush;
 }
 
 }  // namespace tessera::runtime::log

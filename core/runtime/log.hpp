@@ -16,5 +16,9 @@ void info(const std::string& message);
 void warn(const std::string& message);
 // Any rank, prefixed with "[rank r]" when there is more than one.
 void rank_message(const std::string& message);
+// One whole line to stderr in a single write, flushed: mpirun forwards stdout and
+// stderr through separate pipes, and a line written in pieces can be split by the
+// other stream's output (a test matching "tessera: error: ..." then fails).
+void stderr_line(const std::string& line);
 
 }  // namespace tessera::runtime::log

@@ -6,10 +6,10 @@
 #include <Kokkos_Core.hpp>
 #include <cstdio>
 #include <exception>
-#include <iostream>
 #include <thread>
 
 #include "core/runtime/error.hpp"
+#include "core/runtime/log.hpp"
 
 namespace tessera::runtime {
 
@@ -60,9 +60,8 @@ int run_collectively(MPI_Comm comm, const std::function<void()>& work) {
   MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, comm);
   if (first_failing == size) return kExitOk;
   if (rank == first_failing) {
-    std::cerr << "tessera: error: ";
-    if (rank != 0) std::cerr << "(rank " << rank << ") ";
-    std::cerr << message << std::endl;
+    const std::string where = rank != 0 ? "(rank " + std::to_string(rank) + ") " : "";
+    log::stderr_line("tessera: error: " + where + message);
   }
   return worst;
 }
@@ -76,7 +75,7 @@ int run_or_abort(MPI_Comm comm, const std::function<void()>& work) {
     return kExitOk;
   } catch (const CollectiveError& e) {
     // Every rank threw this together: no abort needed, one message.
-    if (comm_rank(comm) == 0) std::cerr << "tessera: error: " << e.what() << std::endl;
+    if (comm_rank(comm) == 0) log::stderr_line(std::string("tessera: error: ") + e.what());
     return kExitFailure;
   } catch (const InputError& e) {
     kind = "error";
@@ -90,10 +89,8 @@ int run_or_abort(MPI_Comm comm, const std::function<void()>& work) {
     message = "unknown exception";
   }
   const int size = comm_size(comm);
-  std::cerr << "tessera: " << kind << ": ";
-  if (size > 1) std::cerr << "(rank " << comm_rank(comm) << ") ";
-  std::cerr << message << std::endl;
-  std::cerr.flush();
+  const std::string where = size > 1 ? "(rank " + std::to_string(comm_rank(comm)) + ") " : "";
+  log::stderr_line(std::string("tessera: ") + kind + ": " + where + message);
   if (size > 1) MPI_Abort(comm, code);
   // One rank: return normally so that destructors (files, Kokkos) run.
   return code;
