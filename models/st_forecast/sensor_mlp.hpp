@@ -1,0 +1,51 @@
+#pragma once
+// The per-sensor MLP baseline: one MLP shared by all sensors maps a sensor's window
+// (its T z-scored readings and the time of day of the last one) to its horizons,
+//   (T + 1) -> hidden (ReLU) -> hidden (ReLU) -> horizons   (slices mlp.0, mlp.1, mlp.2),
+// so it sees neither the graph nor the other sensors: what a forecaster gains from
+// them is measured against it.
+#include "core/nn/mlp.hpp"
+#include "models/st_forecast/batch.hpp"
+
+namespace tessera::models::st_forecast {
+
+template <class T>
+class SensorMlp {
+ public:
+  void declare(nn::ParameterStore<T>& store, std::size_t input_steps, std::size_t horizons,
+               std::size_t hidden) {
+    steps_ = input_steps;
+    mlp_.declare(store, "mlp", {input_steps + 1, hidden, hidden, horizons},
+                 nn::ActivationKind::kRelu);
+  }
+
+  void init(nn::ParameterStore<T>& store, std::uint64_t seed) const { mlp_.init(store, seed); }
+
+  const Matrix<T>& forward(const nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
+    if (batch.steps != steps_) {
+      throw std::invalid_argument(
+          str("sensor MLP: a batch of ", batch.steps, " steps for a model of ", steps_));
+    }
+    const std::size_t rows = batch.windows * batch.sensors, steps = steps_;
+    tensor::ensure_shape(features_, "sensor_mlp.features", rows, steps + 1);
+    const Matrix<T> f = features_, in = batch.inputs;
+    Kokkos::parallel_for(
+        "sensor_mlp::features", Kokkos::RangePolicy<tensor::ExecSpace>(0, rows),
+        KOKKOS_LAMBDA(const int r) {
+          for (std::size_t t = 0; t < steps; ++t) f(r, t) = in(r * steps + t, 0);
+          f(r, steps) = in(r * steps + steps - 1, 1);
+        });
+    return mlp_.forward(store, features_);
+  }
+
+  void backward(nn::ParameterStore<T>& store, const Matrix<T>& dy) {
+    mlp_.backward(store, dy, false);
+  }
+
+ private:
+  std::size_t steps_ = 0;
+  nn::Mlp<T> mlp_;
+  Matrix<T> features_;
+};
+
+}  // namespace tessera::models::st_forecast

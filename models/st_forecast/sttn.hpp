@@ -1,0 +1,215 @@
+#pragma once
+// The spatial-temporal transformer (STTN, Xu et al. 2020) in pre-norm form:
+//   x0 = input(reading, time of day) + tod[slot] + dow[weekday] + pos[t] + spatial[n]
+//        with spatial = eig(32 Laplacian eigenvectors) -> d, a learned node table, or both;
+//   per block l, spatial part (per time step, over sensors):
+//        h = LN(x);  U = TransformerBlock(h) (attention over sensors + FFN d-2d-d, GELU);
+//        G = ChebConv_K(h);  x = x + g U + (1 - g) G,  g = sigmoid(U Wa + G Wb + b);
+//   temporal part (per sensor, over the input steps): x = TransformerBlock(x);
+//   head (per sensor): the steps' features side by side, T d -> 256 (ReLU) -> horizons.
+// The output is the z-scored forecast (windows * sensors, horizons). Parameter names:
+// input, tod, dow, pos, eig, node, block<l>.{norm, spatial, cheb, fusion, temporal}, head
+// (the PyTorch twin in analysis/reference/reference_st_forecast.py uses the same).
+#include <string>
+#include <vector>
+
+#include "core/graph/sparse_matrix.hpp"
+#include "core/nn/chebyshev_conv.hpp"
+#include "core/nn/embedding.hpp"
+#include "core/nn/gated_fusion.hpp"
+#include "core/nn/layer_norm.hpp"
+#include "core/nn/mlp.hpp"
+#include "core/nn/transformer_block.hpp"
+#include "core/tensor/transpose_rows.hpp"
+#include "models/st_forecast/batch.hpp"
+
+namespace tessera::models::st_forecast {
+
+using tensor::Matrix;
+
+enum class SpatialEmbedding { kLaplacian, kLearned, kBoth };
+
+struct SttnOptions {
+  std::size_t sensors = 0, input_steps = 12, horizons = 12, steps_per_day = 288;
+  std::size_t dim = 64, heads = 4, blocks = 2, ffn_hidden = 128, cheb_order = 3;
+  std::size_t head_hidden = 256, eigenvectors = 32;
+  SpatialEmbedding spatial = SpatialEmbedding::kBoth;
+};
+
+template <class T>
+class Sttn {
+ public:
+  void declare(nn::ParameterStore<T>& store, const SttnOptions& o) {
+    options_ = o;
+    const std::size_t d = o.dim;
+    input_.declare(store, "input", 2, d);
+    tod_.declare(store, "tod", o.steps_per_day, d);
+    dow_.declare(store, "dow", 7, d);
+    pos_.declare(store, "pos", o.input_steps, d);
+    if (uses_eigenvectors()) eig_.declare(store, "eig", o.eigenvectors, d);
+    if (uses_node_table()) node_.declare(store, "node", o.sensors, d);
+    blocks_.assign(o.blocks, Block());
+    for (std::size_t l = 0; l < o.blocks; ++l) {
+      const std::string name = "block" + std::to_string(l);
+      Block& b = blocks_[l];
+      b.norm.declare(store, name + ".norm", d);
+      b.spatial.declare(store, name + ".spatial", d, o.heads, o.ffn_hidden);
+      b.cheb.declare(store, name + ".cheb", d, d, o.cheb_order);
+      b.fusion.declare(store, name + ".fusion", d);
+      b.temporal.declare(store, name + ".temporal", d, o.heads, o.ffn_hidden);
+    }
+    head_.declare(store, "head", {o.input_steps * d, o.head_hidden, o.horizons},
+                  nn::ActivationKind::kRelu);
+  }
+
+  void init(nn::ParameterStore<T>& store, std::uint64_t seed) const {
+    input_.init(store, seed);
+    tod_.init(store, seed);
+    dow_.init(store, seed);
+    pos_.init(store, seed);
+    if (uses_eigenvectors()) eig_.init(store, seed);
+    if (uses_node_table()) node_.init(store, seed);
+    for (const Block& b : blocks_) {
+      b.norm.init(store, seed);
+      b.spatial.init(store, seed);
+      b.cheb.init(store, seed);
+      b.fusion.init(store, seed);
+      b.temporal.init(store, seed);
+    }
+    head_.init(store, seed);
+  }
+
+  // The graph: its scaled Laplacian and (sensors x eigenvectors) Laplacian eigenvectors
+  // (empty unless the spatial embedding uses them).
+  void set_graph(const graph::SparseMatrix<T>& laplacian, const Matrix<T>& eigenvectors) {
+    laplacian_ = laplacian;
+    eigenvectors_ = eigenvectors;
+    node_ids_ = tensor::Vector<int>("sttn.node_ids", options_.sensors);
+    auto host = Kokkos::create_mirror_view(node_ids_);
+    for (std::size_t n = 0; n < options_.sensors; ++n) host(n) = static_cast<int>(n);
+    Kokkos::deep_copy(node_ids_, host);
+  }
+
+  const Matrix<T>& forward(const nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
+    const SttnOptions& o = options_;
+    if (batch.sensors != o.sensors || batch.steps != o.input_steps) {
+      throw std::invalid_argument(str("sttn: a batch of ", batch.sensors, " sensors x ",
+                                      batch.steps, " steps for a model of ", o.sensors, " x ",
+                                      o.input_steps));
+    }
+    windows_ = batch.windows;
+    const std::size_t rows = windows_ * o.sensors * o.input_steps, d = o.dim;
+    tensor::ensure_shape(x0_, "sttn.x0", rows, d);
+    Kokkos::deep_copy(x0_, input_.forward(store, batch.inputs));
+    nn::add_in_place(x0_, tod_.forward(store, batch.slot), "sttn.tod");
+    nn::add_in_place(x0_, dow_.forward(store, batch.weekday), "sttn.dow");
+    nn::add_in_place(x0_, pos_.forward(store, batch.position), "sttn.pos");
+    tensor::ensure_shape(spatial_, "sttn.spatial", o.sensors, d);
+    Kokkos::deep_copy(spatial_, T(0));
+    if (uses_eigenvectors()) nn::add_in_place(spatial_, eig_.forward(store, eigenvectors_));
+    if (uses_node_table()) nn::add_in_place(spatial_, node_.forward(store, node_ids_));
+    broadcast_sensors(spatial_, x0_);
+
+    const Matrix<T>* x = &x0_;
+    for (Block& b : blocks_) {
+      // (window, sensor, step) -> (window, step, sensor): attention over sensors.
+      tensor::transpose_rows(*x, windows_, o.sensors, o.input_steps, b.xs, "sttn.xs");
+      const Matrix<T>& h = b.norm.forward(store, b.xs);
+      const Matrix<T>& u = b.spatial.forward(store, h, windows_ * o.input_steps, o.sensors);
+      const Matrix<T>& g = b.cheb.forward(store, h, laplacian_);
+      tensor::ensure_shape(b.ys, "sttn.ys", b.xs.extent(0), d);
+      nn::add(b.xs, b.fusion.forward(store, u, g), b.ys, "sttn.spatial_residual");
+      tensor::transpose_rows(b.ys, windows_, o.input_steps, o.sensors, b.xt, "sttn.xt");
+      x = &b.temporal.forward(store, b.xt, windows_ * o.sensors, o.input_steps);
+    }
+    // Each sensor's steps side by side: the same memory seen as (windows * sensors, T d).
+    const Matrix<T> features =
+        tensor::matrix_view(x->data(), windows_ * o.sensors, o.input_steps * d);
+    return head_.forward(store, features);
+  }
+
+  // dy: (windows * sensors, horizons). Adds every parameter gradient to the store.
+  void backward(nn::ParameterStore<T>& store, const Matrix<T>& dy) {
+    const SttnOptions& o = options_;
+    const std::size_t d = o.dim;
+    const Matrix<T>& d_features = head_.backward(store, dy);
+    Matrix<T> dx = tensor::matrix_view(d_features.data(), windows_ * o.sensors * o.input_steps, d);
+    for (std::size_t l = blocks_.size(); l-- > 0;) {
+      Block& b = blocks_[l];
+      const Matrix<T>& d_xt = b.temporal.backward(store, dx);
+      tensor::transpose_rows(d_xt, windows_, o.sensors, o.input_steps, b.d_ys, "sttn.d_ys");
+      const nn::FusionInputGrads<T> fused = b.fusion.backward(store, b.d_ys);
+      tensor::ensure_shape(b.d_h, "sttn.d_h", b.d_ys.extent(0), d);
+      Kokkos::deep_copy(b.d_h, b.spatial.backward(store, fused.a));
+      nn::add_in_place(b.d_h, b.cheb.backward(store, fused.b), "sttn.d_h");
+      tensor::ensure_shape(b.d_xs, "sttn.d_xs", b.d_ys.extent(0), d);
+      nn::add(b.d_ys, b.norm.backward(store, b.d_h), b.d_xs, "sttn.d_xs");
+      tensor::transpose_rows(b.d_xs, windows_, o.input_steps, o.sensors, b.d_x, "sttn.d_x");
+      dx = b.d_x;
+    }
+    input_.backward(store, dx, false);
+    tod_.backward(store, dx);
+    dow_.backward(store, dx);
+    pos_.backward(store, dx);
+    sum_over_sensor_rows(dx, d_spatial_);
+    if (uses_eigenvectors()) eig_.backward(store, d_spatial_, false);
+    if (uses_node_table()) node_.backward(store, d_spatial_);
+  }
+
+  const SttnOptions& options() const { return options_; }
+
+ private:
+  struct Block {
+    nn::LayerNorm<T> norm;
+    nn::TransformerBlock<T> spatial, temporal;
+    nn::ChebyshevConv<T> cheb;
+    nn::GatedFusion<T> fusion;
+    Matrix<T> xs, ys, xt, d_ys, d_h, d_xs, d_x;
+  };
+
+  bool uses_eigenvectors() const { return options_.spatial != SpatialEmbedding::kLearned; }
+  bool uses_node_table() const { return options_.spatial != SpatialEmbedding::kLaplacian; }
+
+  // x(row of sensor n, :) += s(n, :) for rows in (window, sensor, step) order.
+  void broadcast_sensors(const Matrix<T>& s, const Matrix<T>& x) const {
+    const std::size_t sensors = options_.sensors, steps = options_.input_steps, d = options_.dim;
+    Kokkos::parallel_for(
+        "sttn::broadcast_sensors", Kokkos::RangePolicy<tensor::ExecSpace>(0, x.extent(0)),
+        KOKKOS_LAMBDA(const int r) {
+          const std::size_t n = (static_cast<std::size_t>(r) / steps) % sensors;
+          for (std::size_t j = 0; j < d; ++j) x(r, j) += s(n, j);
+        });
+  }
+
+  // out(n, :) = sum over windows and steps of dx(row of sensor n, :).
+  void sum_over_sensor_rows(const Matrix<T>& dx, Matrix<T>& out) const {
+    const std::size_t sensors = options_.sensors, steps = options_.input_steps, d = options_.dim;
+    const std::size_t windows = windows_;
+    tensor::ensure_shape(out, "sttn.d_spatial", sensors, d);
+    const Matrix<T> o = out;
+    Kokkos::parallel_for(
+        "sttn::sum_over_sensor_rows", Kokkos::RangePolicy<tensor::ExecSpace>(0, sensors),
+        KOKKOS_LAMBDA(const int n) {
+          for (std::size_t j = 0; j < d; ++j) o(n, j) = 0;
+          for (std::size_t w = 0; w < windows; ++w) {
+            for (std::size_t t = 0; t < steps; ++t) {
+              const std::size_t r = (w * sensors + static_cast<std::size_t>(n)) * steps + t;
+              for (std::size_t j = 0; j < d; ++j) o(n, j) += dx(r, j);
+            }
+          }
+        });
+  }
+
+  SttnOptions options_;
+  nn::Linear<T> input_, eig_;
+  nn::Embedding<T> tod_, dow_, pos_, node_;
+  std::vector<Block> blocks_;
+  nn::Mlp<T> head_;
+  graph::SparseMatrix<T> laplacian_;
+  Matrix<T> eigenvectors_;
+  tensor::Vector<int> node_ids_;
+  std::size_t windows_ = 0;
+  Matrix<T> x0_, spatial_, d_spatial_;
+};
+
+}  // namespace tessera::models::st_forecast

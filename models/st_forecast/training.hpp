@@ -1,0 +1,70 @@
+#pragma once
+// Training a forecaster on the training windows and scoring it on any part:
+//   loss     masked MAE in data units (the forecast de-normalised with the training
+//            z-score; missing targets, 0, left out), averaged over the global batch;
+//   step     AdamW, global gradient-norm clipping, learning rate lr x gamma^(number of
+//            milestones passed) per epoch (MultiStepLR);
+//   epochs   the training windows in an order shuffled per epoch (the same on every
+//            rank), batches split over the ranks by position, gradients combined;
+//   stopping the validation MAE after each epoch; training stops after `patience`
+//            epochs without improvement, and the best epoch's parameters are kept.
+#include <mpi.h>
+
+#include <functional>
+#include <vector>
+
+#include "core/nn/parameter_store.hpp"
+#include "core/runtime/timers.hpp"
+#include "models/st_forecast/forecaster.hpp"
+#include "models/st_forecast/metrics.hpp"
+
+namespace tessera::models::st_forecast {
+
+struct TrainOptions {
+  std::size_t epochs = 100, batch = 64, patience = 10;
+  double lr = 1e-3, weight_decay = 1e-4, beta1 = 0.9, beta2 = 0.999, clip = 5.0;
+  std::vector<double> milestones;  // epochs at which lr is multiplied by gamma
+  double gamma = 0.1;
+  std::size_t max_train_windows = 0;  // 0: all (a subset, evenly spaced, for quick runs)
+  std::uint64_t seed = 1;
+};
+
+struct EpochRecord {
+  std::size_t epoch = 0;  // 1-based
+  double train_mae = 0, validation_mae = 0, lr = 0, seconds = 0;
+};
+
+struct TrainResult {
+  std::size_t epochs = 0, best_epoch = 0, steps = 0;
+  double best_validation_mae = 0;
+  double seconds = 0, seconds_per_step = 0;
+  std::vector<EpochRecord> history;
+};
+
+// The data every model of a run shares.
+struct ForecastData {
+  const SensorSeries* series = nullptr;
+  WindowSplit split;
+  ZScore z;
+};
+
+template <class T>
+TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterStore<T>& store,
+                             const ForecastData& data, const TrainOptions& options,
+                             const std::function<void(const EpochRecord&)>& observer = {},
+                             runtime::Timers* timers = nullptr);
+
+// Masked metrics of the model's forecasts over `starts` (collective: windows split over
+// the ranks, sums combined). `predictions`, when given, receives this rank's forecasts
+// in data units for windows rank, rank + ranks, ... (windows x sensors x horizons each).
+template <class T>
+HorizonMetrics evaluate_forecaster(MPI_Comm comm, Forecaster<T>& model,
+                                   const nn::ParameterStore<T>& store, const ForecastData& data,
+                                   const std::vector<std::size_t>& starts, std::size_t batch = 64);
+
+// The loss of a batch and its gradient with respect to the z-scored output:
+// sum |y - target| over valid entries / denominator, with y = z.inverse(output).
+double masked_mae_loss(const std::vector<double>& output, const std::vector<double>& target,
+                       const ZScore& z, double denominator, std::vector<double>& grad);
+
+}  // namespace tessera::models::st_forecast

@@ -1,0 +1,136 @@
+// The forecasting models: finite-difference gradients of the whole STTN (every
+// spatial-embedding choice) and the per-sensor MLP in double, and the Chebyshev
+// convolution against dense Chebyshev polynomials of the Laplacian.
+#include "core/nn/chebyshev_conv.hpp"
+#include "models/st_forecast/forecaster.hpp"
+#include "tests/models/st_forecast/synthetic.hpp"
+#include "tests/support/catch.hpp"
+#include "tests/support/gradient_check.hpp"
+
+using namespace tessera;
+using namespace tessera::models::st_forecast;
+using tessera::testing::check_gradient;
+using tessera::testing::random_matrix;
+using tessera::testing::weighted_sum;
+
+namespace {
+
+SensorGraphOptions chain() {
+  SensorGraphOptions o;
+  o.source = "chain";
+  return o;
+}
+
+// Gradient check of a forecaster on 3 windows of a 5-sensor chain.
+double forecaster_gradient_error(ForecasterOptions o) {
+  const SensorSeries s = testing::synthetic_series(60, 5);
+  const SensorGraph g = load_sensor_graph(chain(), s.sensors);
+  o.sttn.sensors = s.sensors;
+  o.sttn.input_steps = 4;
+  o.sttn.horizons = 3;
+  o.sttn.steps_per_day = s.steps_per_day;
+  o.sttn.dim = 8;
+  o.sttn.heads = 2;
+  o.sttn.blocks = 2;
+  o.sttn.ffn_hidden = 12;
+  o.sttn.head_hidden = 10;
+  o.sttn.eigenvectors = 3;
+  o.mlp_hidden = 9;
+  nn::ParameterStore<double> store;
+  Forecaster<double> model;
+  model.declare(store, o);
+  store.finalize();
+  model.init(store, 5);
+  model.set_graph(testing::device_laplacian<double>(g),
+                  tensor::from_host<double>(laplacian_eigenvectors(g, 3), s.sensors, 3, "eig"));
+  const ZScore z{50, 7};
+  const ForecastBatch<double> batch = make_batch<double>(s, z, {0, 9, 30}, 4, 3);
+  const Matrix<double> r = random_matrix(3 * s.sensors, 3, 17);
+  store.zero_grad();
+  model.forward(store, batch);
+  model.backward(store, r);
+  auto loss = [&] { return weighted_sum(model.forward(store, batch), r); };
+  const auto check = check_gradient(store.params(), store.grads(), loss, 1e-5, 500);
+  UNSCOPED_INFO("worst parameter " << check.worst_index << " of " << store.size()
+                                   << ", largest absolute error " << check.max_abs_error);
+  return check.max_relative_error;
+}
+
+}  // namespace
+
+TEST_CASE("STTN parameter gradients match finite differences", "[model_fd]") {
+  for (SpatialEmbedding spatial :
+       {SpatialEmbedding::kBoth, SpatialEmbedding::kLaplacian, SpatialEmbedding::kLearned}) {
+    ForecasterOptions o;
+    o.kind = ForecasterKind::kSttn;
+    o.sttn.spatial = spatial;
+    CHECK(forecaster_gradient_error(o) < 1e-6);
+  }
+}
+
+TEST_CASE("per-sensor MLP gradients match finite differences", "[model_fd]") {
+  ForecasterOptions o;
+  o.kind = ForecasterKind::kMlp;
+  CHECK(forecaster_gradient_error(o) < 1e-6);
+}
+
+TEST_CASE("Chebyshev convolution equals dense Chebyshev polynomials of the Laplacian",
+          "[model_fd]") {
+  const std::size_t n = 6, groups = 2, in = 3, out = 2, order = 4;
+  SensorGraph g;
+  g.nodes = n;
+  g.weights.assign(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {  // a ring with one chord
+    const std::size_t j = (i + 1) % n;
+    g.weights[i * n + j] = g.weights[j * n + i] = 1.0 + 0.1 * static_cast<double>(i);
+  }
+  g.weights[0 * n + 3] = g.weights[3 * n + 0] = 0.5;
+  const ScaledLaplacian l = scaled_laplacian(g);
+  std::vector<double> dense(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (auto k = l.row_ptr[i]; k < l.row_ptr[i + 1]; ++k) {
+      dense[i * n + static_cast<std::size_t>(l.col_idx[static_cast<std::size_t>(k)])] =
+          l.values[static_cast<std::size_t>(k)];
+    }
+  }
+  nn::ParameterStore<double> store;
+  nn::ChebyshevConv<double> conv;
+  conv.declare(store, "cheb", in, out, order);
+  store.finalize();
+  conv.init(store, 3);
+  const Matrix<double> x = random_matrix(groups * n, in, 4);
+  const std::vector<double> y =
+      tensor::to_host(conv.forward(store, x, testing::device_laplacian<double>(g)));
+  const std::vector<double> xh = tensor::to_host(x);
+  const std::vector<double> w = tensor::to_host(store.param_matrix(conv.linear().weight_id()));
+  const std::vector<double> b = tensor::to_host(store.param_vector(conv.linear().bias_id()));
+  double worst = 0;
+  for (std::size_t grp = 0; grp < groups; ++grp) {
+    // T_k x by the dense recurrence, then the weights.
+    std::vector<std::vector<double>> terms(order, std::vector<double>(n * in, 0.0));
+    for (std::size_t i = 0; i < n * in; ++i) terms[0][i] = xh[grp * n * in + i];
+    for (std::size_t k = 1; k < order; ++k) {
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t c = 0; c < in; ++c) {
+          double acc = 0;
+          for (std::size_t j = 0; j < n; ++j) acc += dense[i * n + j] * terms[k - 1][j * in + c];
+          terms[k][i * in + c] = k == 1 ? acc : 2 * acc - terms[k - 2][i * in + c];
+        }
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t o = 0; o < out; ++o) {
+        double expected = b[o];
+        for (std::size_t k = 0; k < order; ++k) {
+          for (std::size_t c = 0; c < in; ++c) {
+            expected += w[o * order * in + k * in + c] * terms[k][i * in + c];
+          }
+        }
+        worst = std::max(worst, std::abs(expected - y[(grp * n + i) * out + o]));
+      }
+    }
+  }
+  CHECK(worst < 1e-12);
+  CHECK(l.lambda_max > 1.0);
+  CHECK(l.lambda_max <= 2.0 + 1e-9);
+}
