@@ -10,7 +10,8 @@ const std::vector<ExperimentKind>& experiment_kinds() {
   static const std::vector<ExperimentKind> kinds = {
       lwr_experiment_kind(),          flow_experiment_kind(),
       pinn_traffic_experiment_kind(), mesh_partition_experiment_kind(),
-      hopfield_experiment_kind(),     mesh_transformer_experiment_kind()};
+      hopfield_experiment_kind(),     mesh_transformer_experiment_kind(),
+      st_forecast_experiment_kind()};
   return kinds;
 }
 

@@ -60,5 +60,7 @@ ExperimentKind hopfield_experiment_kind();
 
 // The mesh transformer and MeshGraphNet on flow trajectories (models/mesh_transformer).
 ExperimentKind mesh_transformer_experiment_kind();
+// Traffic forecasting on sensor graphs: STTN and its baselines (models/st_forecast).
+ExperimentKind st_forecast_experiment_kind();
 
 }  // namespace tessera::experiments

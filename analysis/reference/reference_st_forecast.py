@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""Reference values for the forecasting family (tests/reference/st_forecast.h5).
+
+/protocol: a small synthetic sensor series (4 sensors, 80 steps, 24 steps a day, some
+readings 0 = missing) and, computed here with numpy on their own: the window starts of
+the training, validation and test parts (DCRNN's generator: every window of 5 + 3 steps,
+test = round(0.2 n), train = round(0.7 n), validation the rest), the z-score of the
+training part's non-missing readings, the persistence, historical-average (time of day)
+and previous-day forecasts of the test windows, and the masked MAE / RMSE / MAPE of the
+historical average per horizon and overall.
+
+/graph: a 6-sensor weight matrix, its scaled Laplacian 2 L / lambda_max - I of
+L = I - D^-1/2 W D^-1/2 (numpy eigvalsh for lambda_max) and the 3 eigenvectors after the
+first, each with its largest entry positive (numpy eigh).
+
+/sttn: plain PyTorch of models/st_forecast/sttn.hpp on that graph (float32): input
+embeddings (Linear of reading and time of day, tod/dow/pos tables, Linear of the
+eigenvectors plus a node table), 2 blocks of [LayerNorm, spatial pre-norm transformer
+block over sensors, Chebyshev convolution K = 3 of the normed input, gated fusion,
+residual; temporal pre-norm transformer block over steps], head Linear-ReLU-Linear on
+each sensor's steps side by side. Stored: the batch, every weight (named like the C++
+slices), dy, y and every parameter gradient of L = sum(y * dy).
+
+Run with Debian's python (torch 1.13): /usr/bin/python3 analysis/reference/reference_st_forecast.py
+"""
+import math
+import os
+
+import h5py
+import numpy as np
+import torch
+from torch import nn
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "reference",
+                   "st_forecast.h5")
+
+# ---------------------------------------------------------------- protocol
+STEPS, SENSORS, PER_DAY, FIRST_SLOT, FIRST_WEEKDAY = 80, 4, 24, 3, 2
+IN, OUTS = 5, 3
+
+
+def synthetic_series():
+    t = np.arange(STEPS)[:, None]
+    n = np.arange(SENSORS)[None, :]
+    v = 50 + 10 * np.sin(2 * np.pi * (t + 2 * n) / PER_DAY) + 0.5 * n + 0.3 * np.cos(1.7 * t * (n + 1))
+    v[5, 1] = 0
+    v[17, 0] = 0
+    v[60, 2] = 0  # a missing target in the test part
+    v[70, 3] = 0
+    return v
+
+
+def protocol(f):
+    v = synthetic_series()
+    starts = np.arange(STEPS - IN - OUTS + 1)
+    n = len(starts)
+    test, train = round(0.2 * n), round(0.7 * n)
+    parts = {"train": starts[:train], "validation": starts[train:n - test], "test": starts[n - test:]}
+    train_end = parts["train"][-1] + IN
+    seen = v[:train_end]
+    seen = seen[seen != 0]
+    mean, std = seen.mean(), seen.std()
+    slot = (FIRST_SLOT + np.arange(STEPS)) % PER_DAY
+    ha = np.zeros((PER_DAY, SENSORS))
+    for s in range(PER_DAY):
+        for k in range(SENSORS):
+            values = v[:train_end, k][(slot[:train_end] == s) & (v[:train_end, k] != 0)]
+            sensor = v[:train_end, k][v[:train_end, k] != 0]
+            ha[s, k] = values.mean() if len(values) else sensor.mean()
+    test_starts = parts["test"]
+    truth = np.zeros((len(test_starts), SENSORS, OUTS))
+    persistence, average, previous = (np.zeros_like(truth) for _ in range(3))
+    for w, s0 in enumerate(test_starts):
+        for k in range(SENSORS):
+            window = v[s0:s0 + IN, k]
+            nonzero = window[window != 0]
+            for h in range(OUTS):
+                t = s0 + IN + h
+                truth[w, k, h] = v[t, k]
+                persistence[w, k, h] = nonzero[-1] if len(nonzero) else 0
+                average[w, k, h] = ha[slot[t], k]
+                day_before = v[t - PER_DAY, k] if t >= PER_DAY else 0
+                previous[w, k, h] = day_before if day_before != 0 else ha[slot[t], k]
+    mask = truth != 0
+    err = np.abs(average - truth)
+    g = f.create_group("protocol")
+    g.create_dataset("series", data=v)
+    for name, part in parts.items():
+        g.create_dataset(name, data=part.astype(np.float64))
+    g.attrs.update(dict(steps_per_day=PER_DAY, first_slot=FIRST_SLOT, first_weekday=FIRST_WEEKDAY,
+                        input_steps=IN, output_steps=OUTS, train_end=train_end, mean=mean, std=std))
+    g.create_dataset("truth", data=truth)
+    g.create_dataset("persistence", data=persistence)
+    g.create_dataset("historical_average", data=average)
+    g.create_dataset("previous_day", data=previous)
+    g.create_dataset("mae", data=np.array([err[..., h][mask[..., h]].mean() for h in range(OUTS)]))
+    g.create_dataset("rmse", data=np.array([np.sqrt((err[..., h][mask[..., h]] ** 2).mean())
+                                            for h in range(OUTS)]))
+    g.create_dataset("mape", data=np.array([100 * (err[..., h][mask[..., h]] / truth[..., h][mask[..., h]]).mean()
+                                            for h in range(OUTS)]))
+    g.attrs.update(dict(mae_mean=err[mask].mean(), rmse_mean=np.sqrt((err[mask] ** 2).mean()),
+                        mape_mean=100 * (err[mask] / truth[mask]).mean()))
+
+
+# ---------------------------------------------------------------- graph
+NODES, EIGS = 6, 3
+
+
+def graph_weights():
+    w = np.zeros((NODES, NODES))
+    for i in range(NODES):
+        j = (i + 1) % NODES
+        w[i, j] = w[j, i] = 1.0 + 0.1 * i
+    w[0, 3] = w[3, 0] = 0.5
+    w[1, 4] = 0.7  # one direction only: symmetrised by max(W, W^T)
+    return w
+
+
+def graph(f):
+    w = graph_weights()
+    w = np.maximum(w, w.T)
+    np.fill_diagonal(w, 0)
+    degree = w.sum(1)
+    scale = np.where(degree > 0, 1 / np.sqrt(np.where(degree > 0, degree, 1)), 0)
+    lap = np.eye(NODES) - scale[:, None] * w * scale[None, :]
+    lam = np.linalg.eigvalsh(lap)[-1]
+    scaled = 2 * lap / lam - np.eye(NODES)
+    values, vectors = np.linalg.eigh(lap)
+    eig = vectors[:, 1:EIGS + 1].copy()
+    for k in range(EIGS):
+        largest = np.argmax(np.abs(eig[:, k]))
+        if eig[largest, k] < 0:
+            eig[:, k] *= -1
+    g = f.create_group("graph")
+    g.create_dataset("weights", data=graph_weights())
+    g.create_dataset("scaled_laplacian", data=scaled)
+    g.create_dataset("eigenvectors", data=eig)
+    g.attrs["lambda_max"] = lam
+    return scaled, eig
+
+
+# ---------------------------------------------------------------- STTN
+DIM, HEADS, BLOCKS, FFN, K, HEAD_HIDDEN, T_IN, HORIZONS, PER_DAY_M, WINDOWS = 8, 2, 2, 12, 3, 10, 4, 3, 24, 3
+
+
+class Mha(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.wq, self.wk, self.wv, self.wo = (nn.Linear(DIM, DIM) for _ in range(4))
+
+    def forward(self, x):  # (B, L, d)
+        b, length, _ = x.shape
+        dh = DIM // HEADS
+
+        def heads(t):
+            return t.view(b, length, HEADS, dh).transpose(1, 2)
+
+        q, k, v = heads(self.wq(x)), heads(self.wk(x)), heads(self.wv(x))
+        p = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(dh), dim=-1)
+        return self.wo((p @ v).transpose(1, 2).reshape(b, length, DIM))
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ln1, self.attn, self.ln2 = nn.LayerNorm(DIM), Mha(), nn.LayerNorm(DIM)
+        self.mlp = nn.ModuleDict({"0": nn.Linear(DIM, FFN), "1": nn.Linear(FFN, DIM)})
+
+    def forward(self, x):
+        h = x + self.attn(self.ln1(x))
+        return h + self.mlp["1"](nn.functional.gelu(self.mlp["0"](self.ln2(h))))
+
+
+class Cheb(nn.Module):
+    def __init__(self, lap):
+        super().__init__()
+        self.linear = nn.Linear(K * DIM, DIM)
+        self.lap = lap
+
+    def forward(self, x):  # (G, N, d)
+        terms = [x, self.lap @ x]
+        for _ in range(2, K):
+            terms.append(2 * self.lap @ terms[-1] - terms[-2])
+        return self.linear(torch.cat(terms[:K], dim=-1))
+
+
+class Fusion(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(DIM, DIM), nn.Linear(DIM, DIM, bias=False)
+
+    def forward(self, u, g):
+        gate = torch.sigmoid(self.a(u) + self.b(g))
+        return gate * u + (1 - gate) * g
+
+
+class Block(nn.Module):
+    def __init__(self, lap):
+        super().__init__()
+        self.norm, self.spatial, self.cheb = nn.LayerNorm(DIM), TransformerBlock(), Cheb(lap)
+        self.fusion, self.temporal = Fusion(), TransformerBlock()
+
+
+class Sttn(nn.Module):
+    def __init__(self, lap, eig):
+        super().__init__()
+        self.input = nn.Linear(2, DIM)
+        self.tod, self.dow, self.pos = nn.Embedding(PER_DAY_M, DIM), nn.Embedding(7, DIM), nn.Embedding(T_IN, DIM)
+        self.eig, self.node = nn.Linear(EIGS, DIM), nn.Embedding(NODES, DIM)
+        self.eigvecs = eig
+        for l in range(BLOCKS):
+            setattr(self, f"block{l}", Block(lap))
+        self.head = nn.ModuleDict({"0": nn.Linear(T_IN * DIM, HEAD_HIDDEN), "1": nn.Linear(HEAD_HIDDEN, HORIZONS)})
+
+    def forward(self, inputs, slot, weekday, position):
+        w = inputs.shape[0] // (NODES * T_IN)
+        x = self.input(inputs) + self.tod(slot) + self.dow(weekday) + self.pos(position)
+        x = x.view(w, NODES, T_IN, DIM) + (self.eig(self.eigvecs) + self.node.weight)[None, :, None, :]
+        for l in range(BLOCKS):
+            b = getattr(self, f"block{l}")
+            xs = x.permute(0, 2, 1, 3)  # (W, T, N, d)
+            h = b.norm(xs).reshape(w * T_IN, NODES, DIM)
+            u = b.spatial(h)
+            g = b.cheb(h)
+            xs = xs + b.fusion(u, g).view(w, T_IN, NODES, DIM)
+            x = b.temporal(xs.permute(0, 2, 1, 3).reshape(w * NODES, T_IN, DIM)).view(w, NODES, T_IN, DIM)
+        y = self.head["0"](x.reshape(w * NODES, T_IN * DIM))
+        return self.head["1"](torch.relu(y))
+
+
+def sttn(f, lap, eig):
+    torch.manual_seed(3)
+    model = Sttn(torch.tensor(lap, dtype=torch.float32), torch.tensor(eig, dtype=torch.float32))
+    with torch.no_grad():
+        for p in model.parameters():  # away from torch's init: every path carries weight
+            p.add_(0.1 * torch.randn_like(p))
+    rows = WINDOWS * NODES * T_IN
+    gen = np.random.default_rng(5)
+    inputs = torch.tensor(gen.normal(size=(rows, 2)), dtype=torch.float32)
+    slot = torch.tensor(gen.integers(0, PER_DAY_M, rows))
+    weekday = torch.tensor(gen.integers(0, 7, rows))
+    position = torch.tensor(np.tile(np.arange(T_IN), WINDOWS * NODES))
+    y = model(inputs, slot, weekday, position)
+    dy = torch.tensor(gen.normal(size=tuple(y.shape)), dtype=torch.float32)
+    (y * dy).sum().backward()
+    g = f.create_group("sttn")
+    g.attrs.update(dict(dim=DIM, heads=HEADS, blocks=BLOCKS, ffn_hidden=FFN, cheb_order=K,
+                        head_hidden=HEAD_HIDDEN, input_steps=T_IN, horizons=HORIZONS,
+                        steps_per_day=PER_DAY_M, eigenvectors=EIGS, sensors=NODES, windows=WINDOWS))
+    g.create_dataset("inputs", data=inputs.double().numpy())
+    for name, ids in (("slot", slot), ("weekday", weekday), ("position", position)):
+        g.create_dataset(name, data=ids.double().numpy())
+    g.create_dataset("y", data=y.detach().double().numpy())
+    g.create_dataset("dy", data=dy.double().numpy())
+    for name, p in model.named_parameters():
+        g.create_dataset("params/" + name, data=p.detach().double().numpy().ravel())
+        g.create_dataset("grads/" + name, data=p.grad.double().numpy().ravel())
+
+
+def main():
+    with h5py.File(OUT, "w") as f:
+        protocol(f)
+        lap, eig = graph(f)
+        sttn(f, lap, eig)
+    print("wrote", os.path.normpath(OUT))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+#pragma once
+// Configuration of the st_forecast experiment: the sensor series and its calendar
+// ([data]), the sensor graph ([graph]), the models trained side by side ([model]) and
+// the training recipe ([train]).
+#include <string>
+#include <vector>
+
+#include "core/config/config.hpp"
+#include "models/st_forecast/forecaster.hpp"
+#include "models/st_forecast/sensor_graph.hpp"
+#include "models/st_forecast/series.hpp"
+#include "models/st_forecast/training.hpp"
+
+namespace tessera::models::st_forecast {
+
+struct StForecastConfig {
+  std::string source;  // the experiment file, for messages
+  std::string data_root;
+  std::string series_file;  // as written
+  SeriesFileOptions file;
+  std::size_t steps_per_day = 288, first_slot = 0, segment_steps = 0;
+  int first_weekday = 0;
+  std::size_t input_steps = 12, output_steps = 12;
+  SplitFractions split;
+  SensorGraphOptions graph;  // graph.file as written; resolved by resolve_graph_file
+  std::vector<ForecasterKind> kinds;
+  ForecasterOptions model;  // kind and sensors set per run
+  TrainOptions training;
+  std::vector<double> report_horizons;  // steps (1-based) named in the log and summary
+};
+
+void add_st_forecast_keys(config::Schema& schema);
+StForecastConfig from_config(const config::Config& c);
+// Reads the series and the graph and checks them against each other and the keys:
+// InputError naming the experiment file and the key.
+void validate(const StForecastConfig& config, int ranks);
+
+// The series (calendar keys applied) and the graph, as a run uses them.
+SensorSeries load_series(const StForecastConfig& config);
+SensorGraph load_graph(const StForecastConfig& config, std::size_t sensors);
+
+}  // namespace tessera::models::st_forecast

@@ -1,0 +1,157 @@
+#include "models/st_forecast/run.hpp"
+
+#include "core/runtime/log.hpp"
+#include "core/runtime/progress.hpp"
+#include "core/runtime/runtime.hpp"
+#include "models/st_forecast/baselines.hpp"
+
+namespace tessera::models::st_forecast {
+
+namespace {
+
+void write_metrics(io::ResultsFile& results, const ForecastResult& r) {
+  const std::string group = "/test/" + r.name;
+  const std::uint64_t h = r.test.mae.size();
+  results.write_root_array(group + "/mae", {h}, r.test.mae);
+  results.write_root_array(group + "/rmse", {h}, r.test.rmse);
+  results.write_root_array(group + "/mape", {h}, r.test.mape);
+  results.set_attribute(group + "/mae", "mean", r.test.mae_mean);
+  results.set_attribute(group + "/rmse", "mean", r.test.rmse_mean);
+  results.set_attribute(group + "/mape", "mean", r.test.mape_mean);
+}
+
+template <class T>
+ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& ctx,
+                               ForecasterKind kind, const ForecastData& data,
+                               const ScaledLaplacian& laplacian,
+                               const std::vector<double>& eigenvectors) {
+  const int rank = runtime::comm_rank(ctx.comm);
+  ForecasterOptions options = c.model;
+  options.kind = kind;
+  options.sttn.sensors = data.series->sensors;
+  nn::ParameterStore<T> store;
+  Forecaster<T> model;
+  model.declare(store, options);
+  store.finalize();
+  model.init(store, c.training.seed);
+  const std::size_t count = eigenvectors.size() / data.series->sensors;
+  model.set_graph(
+      graph::sparse_from_host<T>(laplacian.row_ptr, laplacian.col_idx, laplacian.values),
+      tensor::from_host<T>(eigenvectors, data.series->sensors, count, "st_forecast::eigenvectors"));
+  ForecastResult r;
+  r.name = forecaster_name(kind);
+  r.learned = true;
+  r.parameters = store.size();
+  runtime::log::info(str(r.name, ": ", store.size(), " parameters; up to ", c.training.epochs,
+                         " epochs of batch ", c.training.batch, ", lr ", c.training.lr));
+  io::ResultsFile& results = *ctx.results;
+  runtime::Progress progress(r.name,
+                             static_cast<double>(std::max<std::size_t>(1, c.training.epochs)),
+                             rank == 0, "epochs");
+  auto observer = [&](const EpochRecord& e) {
+    const double x = static_cast<double>(e.epoch);
+    results.append_metric(r.name + "_train_mae", x, e.train_mae);
+    results.append_metric(r.name + "_validation_mae", x, e.validation_mae);
+    results.append_metric(r.name + "_lr", x, e.lr);
+    progress.update(x, str("train MAE ", e.train_mae, ", validation MAE ", e.validation_mae));
+  };
+  {
+    runtime::Timers::Scope scope(ctx.timers, r.name + ".train");
+    r.training = train_forecaster(ctx.comm, model, store, data, c.training, observer, ctx.timers);
+  }
+  progress.finish(str("best validation MAE ", r.training.best_validation_mae, " at epoch ",
+                      r.training.best_epoch));
+  {
+    runtime::Timers::Scope scope(ctx.timers, r.name + ".test");
+    r.test = evaluate_forecaster(ctx.comm, model, store, data, data.split.test, c.training.batch);
+  }
+  results.set_attribute("/", r.name + "_parameters", static_cast<double>(r.parameters));
+  results.set_attribute("/", r.name + "_epochs", static_cast<double>(r.training.epochs));
+  results.set_attribute("/", r.name + "_best_epoch", static_cast<double>(r.training.best_epoch));
+  results.set_attribute("/", r.name + "_seconds_per_step", r.training.seconds_per_step);
+  results.set_attribute("/", r.name + "_train_seconds", r.training.seconds);
+  store.save(results, "/checkpoint/" + r.name + "/parameters");
+  return r;
+}
+
+}  // namespace
+
+StForecastSummary run_st_forecast(const StForecastConfig& c, const io::RunContext& ctx) {
+  StForecastSummary summary;
+  SensorSeries series;
+  SensorGraph graph;
+  ForecastData data;
+  {
+    runtime::Timers::Scope scope(ctx.timers, "st_forecast.read");
+    config::with_source(c.source, [&] {
+      series = load_series(c);
+      data.split = make_windows(series, c.input_steps, c.output_steps, c.split);
+      graph = load_graph(c, series.sensors);
+    });
+  }
+  data.series = &series;
+  data.z = fit_zscore(series, data.split.train_end_step);
+  summary.sensors = series.sensors;
+  summary.steps = series.steps;
+  summary.graph_edges = graph.edges();
+  summary.train_windows = data.split.train.size();
+  summary.validation_windows = data.split.validation.size();
+  summary.test_windows = data.split.test.size();
+  summary.minutes_per_step = 1440.0 / static_cast<double>(series.steps_per_day);
+  summary.report_horizons = c.report_horizons;
+  runtime::log::info(
+      str("st_forecast: ", series.sensors, " sensors x ", series.steps, " steps, graph of ",
+          summary.graph_edges, " directed edges; windows ", c.input_steps, " -> ", c.output_steps,
+          ": ", summary.train_windows, " training, ", summary.validation_windows, " validation, ",
+          summary.test_windows, " test; z-score mean ", data.z.mean, ", std ", data.z.std));
+
+  // The baselines, on the test windows.
+  const std::vector<double> truth =
+      window_targets(series, data.split.test, c.input_steps, c.output_steps);
+  const HistoricalAverage ha(series, data.split.train_end_step);
+  const auto baseline = [&](const std::string& name, const std::vector<double>& forecast) {
+    ForecastResult r;
+    r.name = name;
+    r.test = masked_metrics(forecast, truth, c.output_steps);
+    summary.results.push_back(r);
+    write_metrics(*ctx.results, r);
+  };
+  baseline("persistence",
+           persistence_forecast(series, data.split.test, c.input_steps, c.output_steps));
+  baseline("historical_average",
+           historical_average_forecast(ha, series, data.split.test, c.input_steps, c.output_steps));
+  baseline("previous_day",
+           previous_day_forecast(ha, series, data.split.test, c.input_steps, c.output_steps));
+  ctx.results->set_attribute("/test/historical_average/mae", "slots",
+                             ha.weekly() ? "time of week" : "time of day");
+
+  if (!c.kinds.empty()) {
+    ScaledLaplacian laplacian;
+    std::vector<double> eigenvectors;
+    {
+      runtime::Timers::Scope scope(ctx.timers, "st_forecast.graph");
+      laplacian = scaled_laplacian(graph);
+      const bool need_eigenvectors = c.model.sttn.spatial != SpatialEmbedding::kLearned;
+      for (ForecasterKind kind : c.kinds) {
+        if (kind == ForecasterKind::kSttn && need_eigenvectors && eigenvectors.empty()) {
+          eigenvectors = laplacian_eigenvectors(graph, c.model.sttn.eigenvectors);
+        }
+      }
+    }
+    for (ForecasterKind kind : c.kinds) {
+      summary.results.push_back(
+          train_and_score<float>(c, ctx, kind, data, laplacian, eigenvectors));
+      write_metrics(*ctx.results, summary.results.back());
+    }
+  }
+  ctx.results->write_root_array("/test/horizon_minutes", {c.output_steps}, [&] {
+    std::vector<double> minutes(c.output_steps);
+    for (std::size_t h = 0; h < c.output_steps; ++h) {
+      minutes[h] = static_cast<double>(h + 1) * summary.minutes_per_step;
+    }
+    return minutes;
+  }());
+  return summary;
+}
+
+}  // namespace tessera::models::st_forecast
