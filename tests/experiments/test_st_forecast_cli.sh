@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# End-to-end tests of the st_forecast experiment on a small generated sensor series
+# (6 sensors, 4 days of 48 steps, a chain graph file): baselines, both models trained a
+# few epochs, the results file, the plot script; bad input.
+# Usage: test_st_forecast_cli.sh TESSERA_BINARY CASE [RANKS]   CASE: run | bad_input
+set -uo pipefail
+tessera="$1"
+case_name="$2"
+ranks="${3:-1}"
+# shellcheck source=SCRIPTDIR/cli_helpers.sh
+source "$(dirname "$0")/cli_helpers.sh"
+make_work_dir tessera_st_forecast_cli
+
+make_data() {  # series.csv (header of sensor ids, 192 rows), graph.csv (6 x 6 chain)
+  awk 'BEGIN {
+    printf "101,102,103,104,105,106\n";
+    for (t = 0; t < 192; t++) {
+      for (n = 0; n < 6; n++) {
+        v = 55 + 10 * sin(2 * 3.14159265 * (t + 3 * n) / 48) + 0.3 * cos(1.3 * t * (n + 1));
+        if (t == 20 && n == 2) v = 0;
+        printf "%s%.4f", (n ? "," : ""), v;
+      }
+      printf "\n";
+    }
+  }' >"$work/series.csv"
+  awk 'BEGIN { for (i = 0; i < 6; i++) { for (j = 0; j < 6; j++)
+    printf "%s%d", (j ? "," : ""), (i - j == 1 || j - i == 1); printf "\n" } }' >"$work/graph.csv"
+}
+
+write_experiment() {  # write_experiment FILE [extra TOML lines...]
+  local file="$1"
+  shift
+  {
+    echo '[run]'
+    echo 'experiment = "st_forecast"'
+    echo '[data]'
+    echo "series = \"$work/series.csv\""
+    echo 'header = true'
+    echo 'steps_per_day = 48'
+    echo 'input_steps = 6'
+    echo 'output_steps = 4'
+    echo '[graph]'
+    echo "file = \"$work/graph.csv\""
+    echo '[model]'
+    echo 'dim = 8'
+    echo 'heads = 2'
+    echo 'blocks = 1'
+    echo 'ffn_hidden = 16'
+    echo 'head_hidden = 16'
+    echo 'eigenvectors = 2'
+    echo 'mlp_hidden = 16'
+    echo '[train]'
+    echo 'epochs = 3'
+    echo 'batch = 16'
+    echo '[report]'
+    echo 'horizons = [1, 2, 4]'
+    printf '%s\n' "$@"
+  } >"$file"
+}
+
+make_data
+case "$case_name" in
+  run)
+    write_experiment "$work/exp.toml"
+    mpirun -np "$ranks" "$tessera" run "$work/exp.toml" --out "$work/run" >"$work/run.log" 2>&1 \
+      && pass || fail "st_forecast run on $ranks ranks failed: $(cat "$work/run.log")"
+    for object in /test/persistence/mae /test/historical_average/rmse /test/previous_day/mape \
+                  /test/sttn/mae /test/mlp/mae /test/horizon_minutes /metrics/sttn_validation_mae \
+                  /metrics/mlp_train_mae /checkpoint/sttn/parameters; do
+      h5ls "$work/run/run.h5$object" >/dev/null 2>&1 && pass || fail "run.h5 lacks $object"
+    done
+    for text in "test MAE / RMSE / MAPE at" "persistence" "sttn against the best baseline"; do
+      grep -q "$text" "$work/run.log" && pass || fail "the log lacks '$text': $(cat "$work/run.log")"
+    done
+    if /usr/bin/python3 -c "import h5py, matplotlib" 2>/dev/null; then
+      /usr/bin/python3 "$source_dir/analysis/plot_st_forecast.py" "$work/run" >"$work/plot.log" 2>&1 \
+        && pass || fail "plot_st_forecast.py failed: $(cat "$work/plot.log")"
+      for file in st_forecast_horizons.png st_forecast_curves.png st_forecast_table.md; do
+        [ -s "$work/run/$file" ] && pass || fail "$file not written"
+      done
+      grep -q "persistence (baseline)" "$work/run/st_forecast_table.md" && pass \
+        || fail "the table lacks the baseline"
+    fi
+    ;;
+  bad_input)
+    write_experiment "$work/size.toml"
+    head -5 "$work/graph.csv" | cut -d, -f1-5 >"$work/graph5.csv"
+    sed -i "s|graph.csv|graph5.csv|" "$work/size.toml"
+    expect_error "graph of another size" "$ranks" 2 "5 x 5 matrix, expected 6 x 6" -- \
+      run "$work/size.toml" --out "$work/size"
+    write_experiment "$work/long.toml"
+    sed -i 's/^input_steps = 6/input_steps = 190/' "$work/long.toml"
+    expect_error "window longer than the series" 1 2 "longer than the series (192 steps)" -- \
+      validate "$work/long.toml"
+    write_experiment "$work/kinds.toml"
+    sed -i 's/^\[model\]/[model]\nkinds = "sttn, lstm"/' "$work/kinds.toml"
+    expect_error "unknown model" 1 2 "key 'model.kinds': unknown forecaster 'lstm'" -- \
+      validate "$work/kinds.toml"
+    write_experiment "$work/nan.toml"
+    sed -i '5s/^[^,]*,/nan,/' "$work/series.csv"
+    expect_error "NaN reading" "$ranks" 2 "series.csv:line 5, column 1" -- \
+      run "$work/nan.toml" --out "$work/nan"
+    [ ! -e "$work/nan/run.h5" ] && pass || fail "a refused run left run.h5"
+    ;;
+  *)
+    echo "unknown case $case_name"
+    exit 2
+    ;;
+esac
+
+finish_checks
