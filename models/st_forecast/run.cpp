@@ -45,19 +45,28 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
   runtime::log::info(str(r.name, ": ", store.size(), " parameters; up to ", c.training.epochs,
                          " epochs of batch ", c.training.batch, ", lr ", c.training.lr));
   io::ResultsFile& results = *ctx.results;
-  runtime::Progress progress(r.name,
-                             static_cast<double>(std::max<std::size_t>(1, c.training.epochs)),
-                             rank == 0, "epochs");
+  const std::size_t windows = c.training.max_train_windows > 0
+                                  ? std::min(c.training.max_train_windows, data.split.train.size())
+                                  : data.split.train.size();
+  const std::size_t steps_per_epoch = (windows + c.training.batch - 1) / c.training.batch;
+  runtime::Progress progress(
+      r.name, static_cast<double>(std::max<std::size_t>(1, c.training.epochs * steps_per_epoch)),
+      rank == 0, "steps");
+  std::string last_epoch = "epoch 1";
   auto observer = [&](const EpochRecord& e) {
     const double x = static_cast<double>(e.epoch);
     results.append_metric(r.name + "_train_mae", x, e.train_mae);
     results.append_metric(r.name + "_validation_mae", x, e.validation_mae);
     results.append_metric(r.name + "_lr", x, e.lr);
-    progress.update(x, str("train MAE ", e.train_mae, ", validation MAE ", e.validation_mae));
+    last_epoch = str("epoch ", e.epoch + 1, "; epoch ", e.epoch, ": train MAE ", e.train_mae,
+                     ", validation MAE ", e.validation_mae);
+    progress.update(x * static_cast<double>(steps_per_epoch), last_epoch);
   };
+  auto on_step = [&](double done, double) { progress.update(done, last_epoch); };
   {
     runtime::Timers::Scope scope(ctx.timers, r.name + ".train");
-    r.training = train_forecaster(ctx.comm, model, store, data, c.training, observer, ctx.timers);
+    r.training =
+        train_forecaster(ctx.comm, model, store, data, c.training, observer, ctx.timers, on_step);
   }
   progress.finish(str("best validation MAE ", r.training.best_validation_mae, " at epoch ",
                       r.training.best_epoch));

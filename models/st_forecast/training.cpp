@@ -79,7 +79,8 @@ template <class T>
 TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterStore<T>& store,
                              const ForecastData& data, const TrainOptions& o,
                              const std::function<void(const EpochRecord&)>& observer,
-                             runtime::Timers* timers) {
+                             runtime::Timers* timers,
+                             const std::function<void(double, double)>& on_step) {
   const int rank = runtime::comm_rank(comm), ranks = runtime::comm_size(comm);
   const auto start = Clock::now();
   std::vector<std::size_t> windows = data.split.train;
@@ -104,6 +105,8 @@ TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterS
   std::vector<double> best_params = tensor::to_host(store.params());
   std::vector<double> grad;
   std::size_t since_best = 0;
+  const std::size_t steps_per_epoch = (windows.size() + o.batch - 1) / o.batch;
+  const double total_steps = static_cast<double>(steps_per_epoch * o.epochs);
   for (std::size_t epoch = 0; epoch < o.epochs; ++epoch) {
     std::vector<std::size_t> order = windows;
     std::mt19937_64 shuffle_rng(o.seed * 1000003ULL + epoch);
@@ -151,6 +154,9 @@ TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterS
       runtime::Timers::Scope scope(timers, "st_forecast.optimizer");
       adam.step(store);
       ++result.steps;
+      if (on_step) {
+        on_step(static_cast<double>(epoch * steps_per_epoch + first / o.batch + 1), total_steps);
+      }
     }
     EpochRecord record;
     record.epoch = epoch + 1;
@@ -181,7 +187,8 @@ TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterS
 #define TESSERA_ST_TRAINING(T)                                                                    \
   template TrainResult train_forecaster<T>(                                                       \
       MPI_Comm, Forecaster<T>&, nn::ParameterStore<T>&, const ForecastData&, const TrainOptions&, \
-      const std::function<void(const EpochRecord&)>&, runtime::Timers*);                          \
+      const std::function<void(const EpochRecord&)>&, runtime::Timers*,                           \
+      const std::function<void(double, double)>&);                                                \
   template HorizonMetrics evaluate_forecaster<T>(                                                 \
       MPI_Comm, Forecaster<T>&, const nn::ParameterStore<T>&, const ForecastData&,                \
       const std::vector<std::size_t>&, std::size_t);

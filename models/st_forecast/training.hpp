@@ -48,11 +48,14 @@ struct ForecastData {
   ZScore z;
 };
 
+// `observer` gets a record after every epoch; `on_step(done, total)` after every
+// optimiser step (total: steps of all epochs at most), for a progress display.
 template <class T>
 TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterStore<T>& store,
                              const ForecastData& data, const TrainOptions& options,
                              const std::function<void(const EpochRecord&)>& observer = {},
-                             runtime::Timers* timers = nullptr);
+                             runtime::Timers* timers = nullptr,
+                             const std::function<void(double, double)>& on_step = {});
 
 // Masked metrics of the model's forecasts over `starts` (collective: windows split over
 // the ranks, sums combined). `predictions`, when given, receives this rank's forecasts
