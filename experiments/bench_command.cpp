@@ -20,6 +20,7 @@
 #include "experiments/bench/bench_mesh.hpp"
 #include "experiments/bench/bench_pinn.hpp"
 #include "experiments/bench/bench_pinn_training.hpp"
+#include "experiments/bench/bench_st_forecast.hpp"
 
 namespace tessera::experiments {
 namespace {
@@ -45,12 +46,14 @@ std::vector<Suite> suites() {
   return {
       {"nn",
        "neural-network kernels on one process: Linear/MLP against sgemm, dense attention, "
-       "graph-attention block, mesh transformer and MeshGraphNet training steps, PINN training "
+       "graph-attention block, mesh transformer and MeshGraphNet training steps, STTN training "
+       "step, PINN training "
        "step, Hopfield retrieval (PyTorch side: "
        "analysis/bench_report.py)",
        {{"dense", on_root(bench::bench_dense)},
         {"graph", on_root(bench::bench_graph)},
         {"mesh", on_root(bench::bench_mesh)},
+        {"st_forecast", on_root(bench::bench_st_forecast)},
         {"pinn", on_root(bench::bench_pinn)},
         {"pinn_training", on_root(bench::bench_pinn_training)},
         {"hopfield", bench::bench_hopfield}}},

@@ -140,31 +140,39 @@ def graph(f):
 
 
 # ---------------------------------------------------------------- STTN
-DIM, HEADS, BLOCKS, FFN, K, HEAD_HIDDEN, T_IN, HORIZONS, PER_DAY_M, WINDOWS = 8, 2, 2, 12, 3, 10, 4, 3, 24, 3
+class Sizes:
+    """The STTN's sizes (SttnOptions in models/st_forecast/sttn.hpp)."""
+
+    def __init__(self, dim=8, heads=2, blocks=2, ffn=12, cheb=3, head_hidden=10, steps=4, horizons=3,
+                 per_day=24, sensors=NODES, eigenvectors=EIGS):
+        self.dim, self.heads, self.blocks, self.ffn, self.cheb = dim, heads, blocks, ffn, cheb
+        self.head_hidden, self.steps, self.horizons, self.per_day = head_hidden, steps, horizons, per_day
+        self.sensors, self.eigenvectors = sensors, eigenvectors
 
 
 class Mha(nn.Module):
-    def __init__(self):
+    def __init__(self, c):
         super().__init__()
-        self.wq, self.wk, self.wv, self.wo = (nn.Linear(DIM, DIM) for _ in range(4))
+        self.c = c
+        self.wq, self.wk, self.wv, self.wo = (nn.Linear(c.dim, c.dim) for _ in range(4))
 
     def forward(self, x):  # (B, L, d)
-        b, length, _ = x.shape
-        dh = DIM // HEADS
+        b, length, d = x.shape
+        dh = d // self.c.heads
 
         def heads(t):
-            return t.view(b, length, HEADS, dh).transpose(1, 2)
+            return t.view(b, length, self.c.heads, dh).transpose(1, 2)
 
         q, k, v = heads(self.wq(x)), heads(self.wk(x)), heads(self.wv(x))
         p = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(dh), dim=-1)
-        return self.wo((p @ v).transpose(1, 2).reshape(b, length, DIM))
+        return self.wo((p @ v).transpose(1, 2).reshape(b, length, d))
 
 
 class TransformerBlock(nn.Module):
-    def __init__(self):
+    def __init__(self, c):
         super().__init__()
-        self.ln1, self.attn, self.ln2 = nn.LayerNorm(DIM), Mha(), nn.LayerNorm(DIM)
-        self.mlp = nn.ModuleDict({"0": nn.Linear(DIM, FFN), "1": nn.Linear(FFN, DIM)})
+        self.ln1, self.attn, self.ln2 = nn.LayerNorm(c.dim), Mha(c), nn.LayerNorm(c.dim)
+        self.mlp = nn.ModuleDict({"0": nn.Linear(c.dim, c.ffn), "1": nn.Linear(c.ffn, c.dim)})
 
     def forward(self, x):
         h = x + self.attn(self.ln1(x))
@@ -172,22 +180,25 @@ class TransformerBlock(nn.Module):
 
 
 class Cheb(nn.Module):
-    def __init__(self, lap):
+    """Chebyshev convolution with the scaled Laplacian `lap` (dense, N x N)."""
+
+    def __init__(self, c, lap):
         super().__init__()
-        self.linear = nn.Linear(K * DIM, DIM)
+        self.order = c.cheb
+        self.linear = nn.Linear(c.cheb * c.dim, c.dim)
         self.lap = lap
 
     def forward(self, x):  # (G, N, d)
         terms = [x, self.lap @ x]
-        for _ in range(2, K):
+        for _ in range(2, self.order):
             terms.append(2 * self.lap @ terms[-1] - terms[-2])
-        return self.linear(torch.cat(terms[:K], dim=-1))
+        return self.linear(torch.cat(terms[:self.order], dim=-1))
 
 
 class Fusion(nn.Module):
-    def __init__(self):
+    def __init__(self, c):
         super().__init__()
-        self.a, self.b = nn.Linear(DIM, DIM), nn.Linear(DIM, DIM, bias=False)
+        self.a, self.b = nn.Linear(c.dim, c.dim), nn.Linear(c.dim, c.dim, bias=False)
 
     def forward(self, u, g):
         gate = torch.sigmoid(self.a(u) + self.b(g))
@@ -195,58 +206,67 @@ class Fusion(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, lap):
+    def __init__(self, c, lap):
         super().__init__()
-        self.norm, self.spatial, self.cheb = nn.LayerNorm(DIM), TransformerBlock(), Cheb(lap)
-        self.fusion, self.temporal = Fusion(), TransformerBlock()
+        self.norm, self.spatial, self.cheb = nn.LayerNorm(c.dim), TransformerBlock(c), Cheb(c, lap)
+        self.fusion, self.temporal = Fusion(c), TransformerBlock(c)
 
 
 class Sttn(nn.Module):
-    def __init__(self, lap, eig):
+    def __init__(self, c, lap, eig):
         super().__init__()
-        self.input = nn.Linear(2, DIM)
-        self.tod, self.dow, self.pos = nn.Embedding(PER_DAY_M, DIM), nn.Embedding(7, DIM), nn.Embedding(T_IN, DIM)
-        self.eig, self.node = nn.Linear(EIGS, DIM), nn.Embedding(NODES, DIM)
+        self.c = c
+        self.input = nn.Linear(2, c.dim)
+        self.tod, self.dow, self.pos = nn.Embedding(c.per_day, c.dim), nn.Embedding(7, c.dim), nn.Embedding(c.steps, c.dim)
+        self.eig, self.node = nn.Linear(c.eigenvectors, c.dim), nn.Embedding(c.sensors, c.dim)
         self.eigvecs = eig
-        for l in range(BLOCKS):
-            setattr(self, f"block{l}", Block(lap))
-        self.head = nn.ModuleDict({"0": nn.Linear(T_IN * DIM, HEAD_HIDDEN), "1": nn.Linear(HEAD_HIDDEN, HORIZONS)})
+        for l in range(c.blocks):
+            setattr(self, f"block{l}", Block(c, lap))
+        self.head = nn.ModuleDict({"0": nn.Linear(c.steps * c.dim, c.head_hidden),
+                                   "1": nn.Linear(c.head_hidden, c.horizons)})
 
     def forward(self, inputs, slot, weekday, position):
-        w = inputs.shape[0] // (NODES * T_IN)
+        c = self.c
+        n, t, d = c.sensors, c.steps, c.dim
+        w = inputs.shape[0] // (n * t)
         x = self.input(inputs) + self.tod(slot) + self.dow(weekday) + self.pos(position)
-        x = x.view(w, NODES, T_IN, DIM) + (self.eig(self.eigvecs) + self.node.weight)[None, :, None, :]
-        for l in range(BLOCKS):
+        x = x.view(w, n, t, d) + (self.eig(self.eigvecs) + self.node.weight)[None, :, None, :]
+        for l in range(c.blocks):
             b = getattr(self, f"block{l}")
             xs = x.permute(0, 2, 1, 3)  # (W, T, N, d)
-            h = b.norm(xs).reshape(w * T_IN, NODES, DIM)
+            h = b.norm(xs).reshape(w * t, n, d)
             u = b.spatial(h)
             g = b.cheb(h)
-            xs = xs + b.fusion(u, g).view(w, T_IN, NODES, DIM)
-            x = b.temporal(xs.permute(0, 2, 1, 3).reshape(w * NODES, T_IN, DIM)).view(w, NODES, T_IN, DIM)
-        y = self.head["0"](x.reshape(w * NODES, T_IN * DIM))
+            xs = xs + b.fusion(u, g).view(w, t, n, d)
+            x = b.temporal(xs.permute(0, 2, 1, 3).reshape(w * n, t, d)).view(w, n, t, d)
+        y = self.head["0"](x.reshape(w * n, t * d))
         return self.head["1"](torch.relu(y))
 
 
+WINDOWS = 3
+
+
 def sttn(f, lap, eig):
+    c = Sizes()
     torch.manual_seed(3)
-    model = Sttn(torch.tensor(lap, dtype=torch.float32), torch.tensor(eig, dtype=torch.float32))
+    model = Sttn(c, torch.tensor(lap, dtype=torch.float32), torch.tensor(eig, dtype=torch.float32))
     with torch.no_grad():
         for p in model.parameters():  # away from torch's init: every path carries weight
             p.add_(0.1 * torch.randn_like(p))
-    rows = WINDOWS * NODES * T_IN
+    rows = WINDOWS * NODES * c.steps
     gen = np.random.default_rng(5)
     inputs = torch.tensor(gen.normal(size=(rows, 2)), dtype=torch.float32)
-    slot = torch.tensor(gen.integers(0, PER_DAY_M, rows))
+    slot = torch.tensor(gen.integers(0, c.per_day, rows))
     weekday = torch.tensor(gen.integers(0, 7, rows))
-    position = torch.tensor(np.tile(np.arange(T_IN), WINDOWS * NODES))
+    position = torch.tensor(np.tile(np.arange(c.steps), WINDOWS * NODES))
     y = model(inputs, slot, weekday, position)
     dy = torch.tensor(gen.normal(size=tuple(y.shape)), dtype=torch.float32)
     (y * dy).sum().backward()
     g = f.create_group("sttn")
-    g.attrs.update(dict(dim=DIM, heads=HEADS, blocks=BLOCKS, ffn_hidden=FFN, cheb_order=K,
-                        head_hidden=HEAD_HIDDEN, input_steps=T_IN, horizons=HORIZONS,
-                        steps_per_day=PER_DAY_M, eigenvectors=EIGS, sensors=NODES, windows=WINDOWS))
+    g.attrs.update(dict(dim=c.dim, heads=c.heads, blocks=c.blocks, ffn_hidden=c.ffn, cheb_order=c.cheb,
+                        head_hidden=c.head_hidden, input_steps=c.steps, horizons=c.horizons,
+                        steps_per_day=c.per_day, eigenvectors=c.eigenvectors, sensors=c.sensors,
+                        windows=WINDOWS))
     g.create_dataset("inputs", data=inputs.double().numpy())
     for name, ids in (("slot", slot), ("weekday", weekday), ("position", position)):
         g.create_dataset(name, data=ids.double().numpy())

@@ -1,0 +1,108 @@
+#include "experiments/bench/bench_st_forecast.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/optim/adam.hpp"
+#include "core/tensor/random.hpp"
+#include "models/st_forecast/sensor_graph.hpp"
+#include "models/st_forecast/sttn.hpp"
+
+namespace tessera::bench {
+
+namespace {
+
+namespace sf = models::st_forecast;
+
+struct Case {
+  std::size_t sensors, windows, dim;
+};
+
+// The chain with links i -> i + 5, as the PyTorch twin builds it.
+sf::SensorGraph bench_graph(std::size_t n) {
+  sf::SensorGraph g;
+  g.nodes = n;
+  g.weights.assign(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t step : {std::size_t{1}, std::size_t{5}}) {
+      if (i + step < n) g.weights[i * n + i + step] = g.weights[(i + step) * n + i] = 1.0;
+    }
+  }
+  return g;
+}
+
+double sttn_flops(const sf::SttnOptions& o, double windows) {
+  const double n = static_cast<double>(o.sensors), t = static_cast<double>(o.input_steps);
+  const double d = static_cast<double>(o.dim), f = static_cast<double>(o.ffn_hidden);
+  const double rows = windows * n * t;
+  const double block_mac =
+      rows * (2 * (4 * d * d + 2 * d * f) + static_cast<double>(o.cheb_order) * d * d + 2 * d * d) +
+      2 * windows * t * n * n * d + 2 * windows * n * t * t * d;
+  const double head_mac = windows * n *
+                          (t * d * static_cast<double>(o.head_hidden) +
+                           static_cast<double>(o.head_hidden * o.horizons));
+  return 6 * (rows * 2 * d + static_cast<double>(o.blocks) * block_mac + head_mac);
+}
+
+}  // namespace
+
+std::vector<BenchRow> bench_st_forecast(const BenchOptions& options) {
+  const std::vector<Case> cases = options.quick ? std::vector<Case>{{20, 4, 16}}
+                                                : std::vector<Case>{{207, 8, 64}, {207, 32, 64}};
+  std::vector<BenchRow> rows;
+  for (const Case& c : cases) {
+    sf::SttnOptions o;
+    o.sensors = c.sensors;
+    o.dim = c.dim;
+    o.ffn_hidden = 2 * c.dim;
+    o.eigenvectors = std::min<std::size_t>(32, c.sensors - 1);
+    nn::ParameterStore<float> store;
+    sf::Sttn<float> model;
+    model.declare(store, o);
+    store.finalize();
+    model.init(store, 7);
+    const sf::SensorGraph g = bench_graph(c.sensors);
+    const sf::ScaledLaplacian l = sf::scaled_laplacian(g);
+    model.set_graph(graph::sparse_from_host<float>(l.row_ptr, l.col_idx, l.values),
+                    tensor::from_host<float>(sf::laplacian_eigenvectors(g, o.eigenvectors),
+                                             c.sensors, o.eigenvectors, "bench::eigenvectors"));
+    // A synthetic series with a daily wave: windows at every 7th step.
+    sf::SensorSeries series;
+    series.steps = c.windows * 7 + 24;
+    series.sensors = c.sensors;
+    series.values.resize(series.steps * series.sensors);
+    for (std::size_t k = 0; k < series.values.size(); ++k) {
+      series.values[k] = 50 + 10 * std::sin(0.02 * static_cast<double>(k));
+    }
+    std::vector<std::size_t> starts;
+    for (std::size_t w = 0; w < c.windows; ++w) starts.push_back(7 * w);
+    const sf::ForecastBatch<float> batch = sf::make_batch<float>(series, {50, 10}, starts, 12, 12);
+    tensor::Matrix<float> dy("bench::dy", c.windows * c.sensors, o.horizons);
+    tensor::fill_normal(tensor::Vector<float>(dy.data(), dy.size()), 0.0f, 1.0f, 3, 0);
+    optim::AdamOptions adam_options;
+    adam_options.decoupled_weight_decay = true;
+    adam_options.weight_decay = 1e-4;
+    optim::Adam<float> adam(store, adam_options);
+    const double flops = sttn_flops(o, static_cast<double>(c.windows));
+    const int repeats = flops > 1e11 ? std::min(options.repeats, 3) : options.repeats;
+    const double seconds = time_median(
+        [&] {
+          store.zero_grad();
+          model.forward(store, batch);
+          model.backward(store, dy);
+          adam.step(store);
+        },
+        repeats, std::min(options.warmup, repeats));
+    BenchRow row;
+    row.benchmark = "sttn_step";
+    row.shape = str("sensors=", c.sensors, " windows=", c.windows, " d=", c.dim);
+    row.seconds = seconds;
+    row.gflops = flops / seconds * 1e-9;
+    row.extra = static_cast<double>(store.size());
+    row.note = "forward + backward + AdamW, float; extra = parameters";
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace tessera::bench
