@@ -256,6 +256,19 @@ TomlValue checked(const KeySpec& spec, TomlValue value, const std::string& place
 
 }  // namespace
 
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto first = item.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    const auto last = item.find_last_not_of(" \t");
+    items.push_back(item.substr(first, last - first + 1));
+  }
+  return items;
+}
+
 std::string suggest_key(const Schema& schema, const std::string& key) {
   std::string best;
   std::size_t best_distance = 4;  // suggest only close matches

@@ -112,6 +112,10 @@ void with_source(const std::string& source, F&& f) {
   }
 }
 
+// The items of a comma-separated string key ("sttn, mlp"), spaces and tabs around each
+// trimmed, empty items dropped.
+std::vector<std::string> split_list(const std::string& text);
+
 // "did you mean 'solver.cfl'?" or empty, by edit distance over the schema's keys.
 std::string suggest_key(const Schema& schema, const std::string& key);
 

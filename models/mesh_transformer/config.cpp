@@ -1,7 +1,6 @@
 #include "models/mesh_transformer/config.hpp"
 
 #include <filesystem>
-#include <sstream>
 
 #include "core/io/data_root.hpp"
 #include "core/io/hdf5_reader.hpp"
@@ -89,13 +88,7 @@ namespace {
 
 std::vector<ModelKind> parse_kinds(const std::string& text) {
   std::vector<ModelKind> kinds;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    const auto first = item.find_first_not_of(" \t");
-    if (first == std::string::npos) continue;
-    const auto last = item.find_last_not_of(" \t");
-    const std::string name = item.substr(first, last - first + 1);
+  for (const std::string& name : config::split_list(text)) {
     try {
       kinds.push_back(model_kind_from_name(name));
     } catch (const InputError& e) {

@@ -1,7 +1,5 @@
 #include "models/st_forecast/config.hpp"
 
-#include <sstream>
-
 #include "core/io/data_root.hpp"
 #include "core/runtime/error.hpp"
 
@@ -79,14 +77,9 @@ namespace {
 
 std::vector<ForecasterKind> parse_kinds(const std::string& text) {
   std::vector<ForecasterKind> kinds;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    const auto first = item.find_first_not_of(" \t");
-    if (first == std::string::npos) continue;
-    const auto last = item.find_last_not_of(" \t");
+  for (const std::string& name : config::split_list(text)) {
     try {
-      kinds.push_back(forecaster_from_name(item.substr(first, last - first + 1)));
+      kinds.push_back(forecaster_from_name(name));
     } catch (const InputError& e) {
       throw InputError(str("key 'model.kinds': ", e.what()));
     }

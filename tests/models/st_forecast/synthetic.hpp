@@ -38,4 +38,17 @@ graph::SparseMatrix<T> device_laplacian(const models::st_forecast::SensorGraph& 
   return graph::sparse_from_host<T>(l.row_ptr, l.col_idx, l.values);
 }
 
+// The scaled Laplacian as a dense row-major matrix (for comparisons).
+inline std::vector<double> dense_laplacian(const models::st_forecast::ScaledLaplacian& l,
+                                           std::size_t n) {
+  std::vector<double> dense(n * n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (auto k = l.row_ptr[i]; k < l.row_ptr[i + 1]; ++k) {
+      dense[i * n + static_cast<std::size_t>(l.col_idx[static_cast<std::size_t>(k)])] =
+          l.values[static_cast<std::size_t>(k)];
+    }
+  }
+  return dense;
+}
+
 }  // namespace tessera::testing

@@ -86,13 +86,7 @@ TEST_CASE("Chebyshev convolution equals dense Chebyshev polynomials of the Lapla
   }
   g.weights[0 * n + 3] = g.weights[3 * n + 0] = 0.5;
   const ScaledLaplacian l = scaled_laplacian(g);
-  std::vector<double> dense(n * n, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (auto k = l.row_ptr[i]; k < l.row_ptr[i + 1]; ++k) {
-      dense[i * n + static_cast<std::size_t>(l.col_idx[static_cast<std::size_t>(k)])] =
-          l.values[static_cast<std::size_t>(k)];
-    }
-  }
+  const std::vector<double> dense = testing::dense_laplacian(l, n);
   nn::ParameterStore<double> store;
   nn::ChebyshevConv<double> conv;
   conv.declare(store, "cheb", in, out, order);

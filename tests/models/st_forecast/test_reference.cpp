@@ -11,6 +11,7 @@
 #include "models/st_forecast/forecaster.hpp"
 #include "models/st_forecast/metrics.hpp"
 #include "models/st_forecast/sensor_graph.hpp"
+#include "tests/models/st_forecast/synthetic.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/torch_reference.hpp"
@@ -107,13 +108,7 @@ TEST_CASE("scaled Laplacian and eigenvectors match numpy", "[reference]") {
   o.file = path;
   const SensorGraph g = load_sensor_graph(o, n);
   const ScaledLaplacian l = scaled_laplacian(g);
-  std::vector<double> dense(n * n, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (auto k = l.row_ptr[i]; k < l.row_ptr[i + 1]; ++k) {
-      dense[i * n + static_cast<std::size_t>(l.col_idx[static_cast<std::size_t>(k)])] =
-          l.values[static_cast<std::size_t>(k)];
-    }
-  }
+  const std::vector<double> dense = testing::dense_laplacian(l, n);
   check_equal("scaled Laplacian", dense, file.read("/graph/scaled_laplacian"), 1e-9);
   CHECK(std::abs(l.lambda_max - file.read_attribute("/graph", "lambda_max")) < 1e-9);
   const std::vector<double> eig = file.read("/graph/eigenvectors", &dims);
