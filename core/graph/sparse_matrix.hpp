@@ -6,7 +6,8 @@
 //   dst[g*n + i, dst_col + c] = alpha * sum_j A(i, j) src[g*n + j, src_col + c]
 //                               + beta * other[g*n + i, other_col + c]
 // for c < width, so that column slices of a wider matrix (the stacked Chebyshev terms)
-// are used in place. `other` may be `dst` itself (accumulation).
+// are used in place. `other` may be `dst` itself (accumulation); `src` must be another
+// column block than `dst`.
 #include <cstddef>
 #include <vector>
 
@@ -67,12 +68,15 @@ void sparse_block_product(const SparseMatrix<T>& a, std::size_t groups, ColumnBl
       KOKKOS_LAMBDA(const int r) {
         const std::size_t base = (static_cast<std::size_t>(r) / n) * n;
         const std::size_t i = static_cast<std::size_t>(r) % n;
+        // The row's entries in the outer loop, the contiguous columns inner: each source
+        // row is read once, in order.
         for (std::size_t c = 0; c < width; ++c) {
-          T acc = 0;
-          for (Index k = row_ptr(i); k < row_ptr(i + 1); ++k) {
-            acc += values(k) * x(base + static_cast<std::size_t>(col_idx(k)), xc + c);
-          }
-          y(r, yc + c) = alpha * acc + (use_other ? beta * o(r, oc + c) : T(0));
+          y(r, yc + c) = use_other ? beta * o(r, oc + c) : T(0);
+        }
+        for (Index k = row_ptr(i); k < row_ptr(i + 1); ++k) {
+          const T weight = alpha * values(k);
+          const std::size_t j = base + static_cast<std::size_t>(col_idx(k));
+          for (std::size_t c = 0; c < width; ++c) y(r, yc + c) += weight * x(j, xc + c);
         }
       });
 }
