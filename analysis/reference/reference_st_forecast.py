@@ -21,6 +21,11 @@ residual; temporal pre-norm transformer block over steps], head Linear-ReLU-Line
 each sensor's steps side by side. Stored: the batch, every weight (named like the C++
 slices), dy, y and every parameter gradient of L = sum(y * dy).
 
+/stgcn: plain PyTorch of models/st_forecast/stgcn.hpp on the same graph: one ST-Conv
+block (temporal convolution kt = 3 with GLU, Chebyshev convolution K = 3 + ReLU, temporal
+convolution with ReLU, LayerNorm over the channels) on 8 steps of the readings, MLP head;
+the batch, weights, dy, y and every parameter gradient as for /sttn.
+
 Run with Debian's python (torch 1.13): /usr/bin/python3 analysis/reference/reference_st_forecast.py
 """
 import math
@@ -180,12 +185,12 @@ class TransformerBlock(nn.Module):
 
 
 class Cheb(nn.Module):
-    """Chebyshev convolution with the scaled Laplacian `lap` (dense, N x N)."""
+    """Chebyshev convolution of `order` terms with the scaled Laplacian `lap` (dense, N x N)."""
 
-    def __init__(self, c, lap):
+    def __init__(self, order, channels_in, channels_out, lap):
         super().__init__()
-        self.order = c.cheb
-        self.linear = nn.Linear(c.cheb * c.dim, c.dim)
+        self.order = order
+        self.linear = nn.Linear(order * channels_in, channels_out)
         self.lap = lap
 
     def forward(self, x):  # (G, N, d)
@@ -208,7 +213,8 @@ class Fusion(nn.Module):
 class Block(nn.Module):
     def __init__(self, c, lap):
         super().__init__()
-        self.norm, self.spatial, self.cheb = nn.LayerNorm(c.dim), TransformerBlock(c), Cheb(c, lap)
+        self.norm, self.spatial = nn.LayerNorm(c.dim), TransformerBlock(c)
+        self.cheb = Cheb(c.cheb, c.dim, c.dim, lap)
         self.fusion, self.temporal = Fusion(c), TransformerBlock(c)
 
 
@@ -243,7 +249,83 @@ class Sttn(nn.Module):
         return self.head["1"](torch.relu(y))
 
 
+class TemporalConv(nn.Module):
+    """STGCN's temporal convolution (models/st_forecast/temporal_conv.hpp) on (S, T, C)."""
+
+    def __init__(self, channels_in, channels_out, kt, glu):
+        super().__init__()
+        self.kt, self.cin, self.cout, self.glu = kt, channels_in, channels_out, glu
+        self.linear = nn.Linear(kt * channels_in, (2 if glu else 1) * channels_out)
+
+    def forward(self, x):
+        steps = x.shape[1] - self.kt + 1
+        z = self.linear(torch.cat([x[:, j:j + steps, :] for j in range(self.kt)], dim=-1))
+        residual = nn.functional.pad(x[:, self.kt - 1:, :], (0, self.cout - self.cin))
+        if self.glu:
+            return (z[..., :self.cout] + residual) * torch.sigmoid(z[..., self.cout:])
+        return torch.relu(z + residual)
+
+
+class StgcnBlock(nn.Module):
+    def __init__(self, cin, channels, spatial, kt, order, lap):
+        super().__init__()
+        self.t1 = TemporalConv(cin, channels, kt, True)
+        self.cheb = Cheb(order, channels, spatial, lap)
+        self.t2 = TemporalConv(spatial, channels, kt, False)
+        self.norm = nn.LayerNorm(channels)
+
+
+class Stgcn(nn.Module):
+    """models/st_forecast/stgcn.hpp: readings only, ST-Conv blocks, MLP head."""
+
+    def __init__(self, sensors, steps, horizons, blocks, kt, order, channels, spatial, head_hidden, lap):
+        super().__init__()
+        self.sensors, self.steps, self.kt, self.blocks = sensors, steps, kt, blocks
+        for l in range(blocks):
+            setattr(self, f"block{l}", StgcnBlock(1 if l == 0 else channels, channels, spatial, kt, order, lap))
+        self.out_steps = steps - blocks * 2 * (kt - 1)
+        self.head = nn.ModuleDict({"0": nn.Linear(self.out_steps * channels, head_hidden),
+                                   "1": nn.Linear(head_hidden, horizons)})
+
+    def forward(self, inputs):
+        n = self.sensors
+        w = inputs.shape[0] // (n * self.steps)
+        x = inputs[:, :1].reshape(w * n, self.steps, 1)
+        for l in range(self.blocks):
+            b = getattr(self, f"block{l}")
+            a = b.t1(x)
+            t = a.shape[1]
+            s = torch.relu(b.cheb(a.view(w, n, t, -1).permute(0, 2, 1, 3).reshape(w * t, n, -1)))
+            s = s.view(w, t, n, -1).permute(0, 2, 1, 3).reshape(w * n, t, -1)
+            x = b.norm(b.t2(s))
+        y = self.head["0"](x.reshape(w * n, -1))
+        return self.head["1"](torch.relu(y))
+
+
 WINDOWS = 3
+
+
+def stgcn(f, lap):
+    torch.manual_seed(4)
+    sizes = dict(sensors=NODES, steps=8, horizons=3, blocks=1, kt=3, order=3, channels=6, spatial=4,
+                 head_hidden=7)
+    model = Stgcn(lap=torch.tensor(lap, dtype=torch.float32), **sizes)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    gen = np.random.default_rng(6)
+    inputs = torch.tensor(gen.normal(size=(WINDOWS * NODES * sizes["steps"], 2)), dtype=torch.float32)
+    y = model(inputs)
+    dy = torch.tensor(gen.normal(size=tuple(y.shape)), dtype=torch.float32)
+    (y * dy).sum().backward()
+    g = f.create_group("stgcn")
+    g.attrs.update(dict(sizes, windows=WINDOWS))
+    g.create_dataset("inputs", data=inputs.double().numpy())
+    g.create_dataset("y", data=y.detach().double().numpy())
+    g.create_dataset("dy", data=dy.double().numpy())
+    for name, p in model.named_parameters():
+        g.create_dataset("params/" + name, data=p.detach().double().numpy().ravel())
+        g.create_dataset("grads/" + name, data=p.grad.double().numpy().ravel())
 
 
 def sttn(f, lap, eig):
@@ -282,6 +364,7 @@ def main():
         protocol(f)
         lap, eig = graph(f)
         sttn(f, lap, eig)
+        stgcn(f, lap)
     print("wrote", os.path.normpath(OUT))
 
 

@@ -42,8 +42,8 @@ void add_st_forecast_keys(config::Schema& s) {
   s.add_real("graph.threshold", 0.1, at_least(0),
              "kernel weights below it are dropped (DCRNN 0.1, STGCN 0.5)");
 
-  s.add_string("model.kinds", std::string("sttn, mlp"), {},
-               "models trained side by side, comma-separated: sttn, mlp");
+  s.add_string("model.kinds", std::string("sttn, stgcn, mlp"), {},
+               "models trained side by side, comma-separated: sttn, stgcn, mlp");
   s.add_int("model.dim", 64, at_least(1), "sttn: width d");
   s.add_int("model.heads", 4, at_least(1), "sttn: attention heads (divides d)");
   s.add_int("model.blocks", 2, at_least(1), "sttn: spatial-temporal blocks");
@@ -54,6 +54,10 @@ void add_st_forecast_keys(config::Schema& s) {
   s.add_string("model.spatial_embedding", std::string("both"), {"laplacian", "learned", "both"},
                "sttn: Laplacian eigenvectors, a learned table per sensor, or both");
   s.add_int("model.mlp_hidden", 256, at_least(1), "mlp: hidden width");
+  s.add_int("model.stgcn_blocks", 2, at_least(1), "stgcn: ST-Conv blocks (each takes 4 steps)");
+  s.add_int("model.stgcn_channels", 64, at_least(1), "stgcn: temporal convolution channels");
+  s.add_int("model.stgcn_spatial_channels", 16, at_least(1),
+            "stgcn: Chebyshev convolution channels");
 
   s.add_int("train.epochs", 100, at_least(0), "epochs at most");
   s.add_int("train.batch", 64, at_least(1), "windows per step (split over the ranks)");
@@ -138,6 +142,11 @@ StForecastConfig from_config(const config::Config& c) {
   t.eigenvectors = static_cast<std::size_t>(c.get_int("model.eigenvectors"));
   t.spatial = spatial_from_name(c.get_string("model.spatial_embedding"));
   m.model.mlp_hidden = static_cast<std::size_t>(c.get_int("model.mlp_hidden"));
+  m.model.stgcn.blocks = static_cast<std::size_t>(c.get_int("model.stgcn_blocks"));
+  m.model.stgcn.channels = static_cast<std::size_t>(c.get_int("model.stgcn_channels"));
+  m.model.stgcn.spatial_channels =
+      static_cast<std::size_t>(c.get_int("model.stgcn_spatial_channels"));
+  m.model.stgcn.cheb_order = m.model.sttn.cheb_order;
 
   TrainOptions& o = m.training;
   o.epochs = static_cast<std::size_t>(c.get_int("train.epochs"));
@@ -186,6 +195,14 @@ void validate(const StForecastConfig& m, int /*ranks*/) {
     if (m.model.sttn.dim % m.model.sttn.heads != 0) {
       throw InputError(str("key 'model.dim' = ", m.model.sttn.dim,
                            " is not a multiple of model.heads = ", m.model.sttn.heads));
+    }
+    const std::size_t stgcn_steps = m.model.stgcn.blocks * 2 * (m.model.stgcn.kt - 1);
+    for (ForecasterKind kind : m.kinds) {
+      if (kind == ForecasterKind::kStgcn && m.input_steps <= stgcn_steps) {
+        throw InputError(str("key 'model.stgcn_blocks' = ", m.model.stgcn.blocks, ": each block ",
+                             "takes 4 steps, so data.input_steps = ", m.input_steps,
+                             " must be above ", stgcn_steps));
+      }
     }
     for (double h : m.report_horizons) {
       if (h != static_cast<double>(static_cast<long long>(h)) ||

@@ -1,31 +1,34 @@
 #pragma once
-// The models a forecasting run trains side by side, behind one interface: the STTN and
-// the per-sensor MLP baseline (the classical STGCN comes next).
+// The models a forecasting run trains side by side, behind one interface: the STTN, the
+// per-sensor MLP baseline and the classic graph baseline STGCN.
 #include <memory>
 #include <string>
 
 #include "core/runtime/error.hpp"
 #include "models/st_forecast/sensor_mlp.hpp"
+#include "models/st_forecast/stgcn.hpp"
 #include "models/st_forecast/sttn.hpp"
 
 namespace tessera::models::st_forecast {
 
-enum class ForecasterKind { kSttn, kMlp };
+enum class ForecasterKind { kSttn, kMlp, kStgcn };
 
 inline std::string forecaster_name(ForecasterKind kind) {
-  return kind == ForecasterKind::kSttn ? "sttn" : "mlp";
+  return kind == ForecasterKind::kSttn ? "sttn" : kind == ForecasterKind::kMlp ? "mlp" : "stgcn";
 }
 
 inline ForecasterKind forecaster_from_name(const std::string& name) {
   if (name == "sttn") return ForecasterKind::kSttn;
   if (name == "mlp") return ForecasterKind::kMlp;
-  throw InputError(str("unknown forecaster '", name, "' (expected sttn or mlp)"));
+  if (name == "stgcn") return ForecasterKind::kStgcn;
+  throw InputError(str("unknown forecaster '", name, "' (expected sttn, mlp or stgcn)"));
 }
 
 struct ForecasterOptions {
   ForecasterKind kind = ForecasterKind::kSttn;
-  SttnOptions sttn;
+  SttnOptions sttn;  // sensors, steps and horizons are shared by all kinds
   std::size_t mlp_hidden = 256;
+  StgcnOptions stgcn;  // its own channels; sensors, steps and horizons from sttn
 };
 
 template <class T>
@@ -35,30 +38,48 @@ class Forecaster {
     options_ = o;
     if (o.kind == ForecasterKind::kSttn) {
       sttn_.declare(store, o.sttn);
-    } else {
+    } else if (o.kind == ForecasterKind::kMlp) {
       mlp_.declare(store, o.sttn.input_steps, o.sttn.horizons, o.mlp_hidden);
+    } else {
+      StgcnOptions g = o.stgcn;
+      g.sensors = o.sttn.sensors;
+      g.input_steps = o.sttn.input_steps;
+      g.horizons = o.sttn.horizons;
+      stgcn_.declare(store, g);
     }
   }
   void init(nn::ParameterStore<T>& store, std::uint64_t seed) const {
     if (options_.kind == ForecasterKind::kSttn) {
       sttn_.init(store, seed);
-    } else {
+    } else if (options_.kind == ForecasterKind::kMlp) {
       mlp_.init(store, seed);
+    } else {
+      stgcn_.init(store, seed);
     }
   }
   void set_graph(const graph::SparseMatrix<T>& laplacian, const Matrix<T>& eigenvectors) {
     if (options_.kind == ForecasterKind::kSttn) sttn_.set_graph(laplacian, eigenvectors);
+    if (options_.kind == ForecasterKind::kStgcn) stgcn_.set_graph(laplacian);
   }
   // z-scored forecasts (windows * sensors, horizons).
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
-    return options_.kind == ForecasterKind::kSttn ? sttn_.forward(store, batch)
-                                                  : mlp_.forward(store, batch);
+    switch (options_.kind) {
+      case ForecasterKind::kSttn:
+        return sttn_.forward(store, batch);
+      case ForecasterKind::kMlp:
+        return mlp_.forward(store, batch);
+      case ForecasterKind::kStgcn:
+        break;
+    }
+    return stgcn_.forward(store, batch);
   }
   void backward(nn::ParameterStore<T>& store, const Matrix<T>& dy) {
     if (options_.kind == ForecasterKind::kSttn) {
       sttn_.backward(store, dy);
-    } else {
+    } else if (options_.kind == ForecasterKind::kMlp) {
       mlp_.backward(store, dy);
+    } else {
+      stgcn_.backward(store, dy);
     }
   }
   const ForecasterOptions& options() const { return options_; }
@@ -67,6 +88,7 @@ class Forecaster {
   ForecasterOptions options_;
   Sttn<T> sttn_;
   SensorMlp<T> mlp_;
+  Stgcn<T> stgcn_;
 };
 
 }  // namespace tessera::models::st_forecast

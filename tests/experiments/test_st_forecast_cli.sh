@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of the st_forecast experiment on a small generated sensor series
 # (6 sensors, 4 days of 48 steps, a chain graph file): baselines, both models trained a
-# few epochs, the results file, the plot script; bad input.
+# few epochs (STTN, STGCN, MLP), the results file, the plot script; bad input.
 # Usage: test_st_forecast_cli.sh TESSERA_BINARY CASE [RANKS]   CASE: run | bad_input
 set -uo pipefail
 tessera="$1"
@@ -49,6 +49,9 @@ write_experiment() {  # write_experiment FILE [extra TOML lines...]
     echo 'head_hidden = 16'
     echo 'eigenvectors = 2'
     echo 'mlp_hidden = 16'
+    echo 'stgcn_blocks = 1'
+    echo 'stgcn_channels = 8'
+    echo 'stgcn_spatial_channels = 4'
     echo '[train]'
     echo 'epochs = 3'
     echo 'batch = 16'
@@ -65,7 +68,7 @@ case "$case_name" in
     mpirun -np "$ranks" "$tessera" run "$work/exp.toml" --out "$work/run" >"$work/run.log" 2>&1 \
       && pass || fail "st_forecast run on $ranks ranks failed: $(cat "$work/run.log")"
     for object in /test/persistence/mae /test/historical_average/rmse /test/previous_day/mape \
-                  /test/sttn/mae /test/mlp/mae /test/horizon_minutes /metrics/sttn_validation_mae \
+                  /test/sttn/mae /test/stgcn/mae /test/mlp/mae /test/horizon_minutes /metrics/sttn_validation_mae \
                   /metrics/mlp_train_mae /checkpoint/sttn/parameters; do
       h5ls "$work/run/run.h5$object" >/dev/null 2>&1 && pass || fail "run.h5 lacks $object"
     done
@@ -96,6 +99,10 @@ case "$case_name" in
     sed -i 's/^\[model\]/[model]\nkinds = "sttn, lstm"/' "$work/kinds.toml"
     expect_error "unknown model" 1 2 "key 'model.kinds': unknown forecaster 'lstm'" -- \
       validate "$work/kinds.toml"
+    write_experiment "$work/stgcn.toml"
+    sed -i 's/^stgcn_blocks = 1/stgcn_blocks = 2/' "$work/stgcn.toml"
+    expect_error "STGCN blocks for a short window" 1 2 "key 'model.stgcn_blocks' = 2" -- \
+      validate "$work/stgcn.toml"
     write_experiment "$work/nan.toml"
     sed -i '5s/^[^,]*,/nan,/' "$work/series.csv"
     expect_error "NaN reading" "$ranks" 2 "series.csv:line 5, column 1" -- \

@@ -1,5 +1,5 @@
 // The forecasting models: finite-difference gradients of the whole STTN (every
-// spatial-embedding choice) and the per-sensor MLP in double, and the Chebyshev
+// spatial-embedding choice), the per-sensor MLP and the STGCN in double, and the Chebyshev
 // convolution against dense Chebyshev polynomials of the Laplacian.
 #include "core/nn/chebyshev_conv.hpp"
 #include "models/st_forecast/forecaster.hpp"
@@ -36,6 +36,11 @@ double forecaster_gradient_error(ForecasterOptions o) {
   o.sttn.head_hidden = 10;
   o.sttn.eigenvectors = 3;
   o.mlp_hidden = 9;
+  o.stgcn.blocks = 1;  // 4 steps: one block of two kt = 2 temporal convolutions
+  o.stgcn.kt = 2;
+  o.stgcn.channels = 6;
+  o.stgcn.spatial_channels = 4;
+  o.stgcn.head_hidden = 7;
   nn::ParameterStore<double> store;
   Forecaster<double> model;
   model.declare(store, o);
@@ -71,6 +76,12 @@ TEST_CASE("STTN parameter gradients match finite differences", "[model_fd]") {
 TEST_CASE("per-sensor MLP gradients match finite differences", "[model_fd]") {
   ForecasterOptions o;
   o.kind = ForecasterKind::kMlp;
+  CHECK(forecaster_gradient_error(o) < 1e-6);
+}
+
+TEST_CASE("STGCN gradients match finite differences", "[model_fd]") {
+  ForecasterOptions o;
+  o.kind = ForecasterKind::kStgcn;
   CHECK(forecaster_gradient_error(o) < 1e-6);
 }
 

@@ -1,8 +1,8 @@
 // The forecasting family against independent computations
 // (analysis/reference/reference_st_forecast.py -> tests/reference/st_forecast.h5):
 // the windows, split, z-score, baselines and masked metrics against numpy; the scaled
-// Laplacian and its eigenvectors against numpy; the STTN's output and every parameter
-// gradient against plain PyTorch on the same weights.
+// Laplacian and its eigenvectors against numpy; the STTN's and the STGCN's output and
+// every parameter gradient against plain PyTorch on the same weights.
 #include <fstream>
 #include <iomanip>
 
@@ -50,6 +50,21 @@ SensorSeries reference_series(const io::Hdf5Reader& file) {
   s.first_slot = static_cast<std::size_t>(file.read_attribute("/protocol", "first_slot"));
   s.first_weekday = static_cast<int>(file.read_attribute("/protocol", "first_weekday"));
   return s;
+}
+
+// The reference graph symmetrised as load_sensor_graph does (max(W, W^T)).
+SensorGraph reference_graph(const io::Hdf5Reader& file) {
+  std::vector<std::uint64_t> dims;
+  const std::vector<double> weights = file.read("/graph/weights", &dims);
+  SensorGraph g;
+  g.nodes = dims[0];
+  g.weights.assign(weights.size(), 0.0);
+  for (std::size_t i = 0; i < g.nodes; ++i) {
+    for (std::size_t j = 0; j < g.nodes; ++j) {
+      g.weights[i * g.nodes + j] = std::max(weights[i * g.nodes + j], weights[j * g.nodes + i]);
+    }
+  }
+  return g;
 }
 
 }  // namespace
@@ -141,16 +156,7 @@ TEST_CASE("STTN agrees with PyTorch", "[torch_reference]") {
   store.finalize();
   testing::load_weights(file, "/sttn", store);
 
-  std::vector<std::uint64_t> dims;
-  const std::vector<double> weights = file.read("/graph/weights", &dims);
-  SensorGraph g;
-  g.nodes = dims[0];
-  g.weights = weights;
-  for (std::size_t i = 0; i < g.nodes; ++i) {  // max(W, W^T) as load_sensor_graph
-    for (std::size_t j = 0; j < g.nodes; ++j) {
-      g.weights[i * g.nodes + j] = std::max(weights[i * g.nodes + j], weights[j * g.nodes + i]);
-    }
-  }
+  const SensorGraph g = reference_graph(file);
   const ScaledLaplacian l = scaled_laplacian(g);
   model.set_graph(graph::sparse_from_host<float>(l.row_ptr, l.col_idx, l.values),
                   tensor::from_host<float>(file.read("/graph/eigenvectors"), g.nodes,
@@ -177,4 +183,41 @@ TEST_CASE("STTN agrees with PyTorch", "[torch_reference]") {
   store.zero_grad();
   model.backward(store, testing::read_matrix(file, "/sttn/dy"));
   testing::check_parameter_gradients(file, "/sttn", store);
+}
+
+TEST_CASE("STGCN agrees with PyTorch", "[torch_reference]") {
+  const io::Hdf5Reader file(kReference);
+  const auto attribute = [&](const char* name) {
+    return static_cast<std::size_t>(file.read_attribute("/stgcn", name));
+  };
+  ForecasterOptions o;
+  o.kind = ForecasterKind::kStgcn;
+  o.sttn.sensors = attribute("sensors");
+  o.sttn.input_steps = attribute("steps");
+  o.sttn.horizons = attribute("horizons");
+  o.stgcn.blocks = attribute("blocks");
+  o.stgcn.kt = attribute("kt");
+  o.stgcn.cheb_order = attribute("order");
+  o.stgcn.channels = attribute("channels");
+  o.stgcn.spatial_channels = attribute("spatial");
+  o.stgcn.head_hidden = attribute("head_hidden");
+  nn::ParameterStore<float> store;
+  Forecaster<float> model;
+  model.declare(store, o);
+  store.finalize();
+  testing::load_weights(file, "/stgcn", store);
+  const SensorGraph g = reference_graph(file);
+  const ScaledLaplacian l = scaled_laplacian(g);
+  model.set_graph(graph::sparse_from_host<float>(l.row_ptr, l.col_idx, l.values), Matrix<float>());
+  ForecastBatch<float> batch;
+  batch.windows = attribute("windows");
+  batch.sensors = o.sttn.sensors;
+  batch.steps = o.sttn.input_steps;
+  batch.horizons = o.sttn.horizons;
+  batch.inputs = testing::read_matrix(file, "/stgcn/inputs");
+  testing::check_close("output", testing::host_values(model.forward(store, batch)),
+                       file.read("/stgcn/y"));
+  store.zero_grad();
+  model.backward(store, testing::read_matrix(file, "/stgcn/dy"));
+  testing::check_parameter_gradients(file, "/stgcn", store);
 }

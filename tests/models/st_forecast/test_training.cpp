@@ -32,6 +32,10 @@ ForecasterOptions small_model(ForecasterKind kind, std::size_t sensors, std::siz
   t.head_hidden = 32;
   t.eigenvectors = 2;
   o.mlp_hidden = 32;
+  o.stgcn.blocks = 1;
+  o.stgcn.channels = 16;
+  o.stgcn.spatial_channels = 8;
+  o.stgcn.head_hidden = 32;
   return o;
 }
 
@@ -98,7 +102,8 @@ TEST_CASE("forecasters learn a daily wave and beat persistence", "[training]") {
       window_targets(s.series, s.data.split.test, s.data.split.input_steps, 3);
   const double persistence =
       masked_metrics(persistence_forecast(s.series, s.data.split.test, 6, 3), truth, 3).mae_mean;
-  for (ForecasterKind kind : {ForecasterKind::kSttn, ForecasterKind::kMlp}) {
+  for (ForecasterKind kind :
+       {ForecasterKind::kSttn, ForecasterKind::kMlp, ForecasterKind::kStgcn}) {
     TrainOptions o;
     o.epochs = 25;
     o.batch = 16;
@@ -133,7 +138,8 @@ TEST_CASE("early stopping ends training after `patience` epochs without improvem
 
 TEST_CASE("data-parallel training equals one rank", "[training_mpi]") {
   Setup s = make_setup();
-  for (ForecasterKind kind : {ForecasterKind::kSttn, ForecasterKind::kMlp}) {
+  for (ForecasterKind kind :
+       {ForecasterKind::kSttn, ForecasterKind::kMlp, ForecasterKind::kStgcn}) {
     TrainOptions o;
     o.epochs = 2;
     o.batch = 7;  // uneven shares on 2 and 4 ranks
