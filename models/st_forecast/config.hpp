@@ -24,7 +24,8 @@ struct StForecastConfig {
   SplitFractions split;
   SensorGraphOptions graph;  // graph.file as written; resolved by resolve_graph_file
   std::vector<ForecasterKind> kinds;
-  ForecasterOptions model;  // kind and sensors set per run
+  ForecasterOptions model;                 // kind and sensors set per run
+  std::string weekday_embedding = "auto";  // "auto", "on", "off": sets model.sttn
   TrainOptions training;
   std::vector<double> report_horizons;  // steps (1-based) named in the log and summary
 };

@@ -1,5 +1,7 @@
 #include "models/st_forecast/run.hpp"
 
+#include <algorithm>
+
 #include "core/runtime/log.hpp"
 #include "core/runtime/progress.hpp"
 #include "core/runtime/runtime.hpp"
@@ -20,6 +22,15 @@ void write_metrics(io::ResultsFile& results, const ForecastResult& r) {
   results.set_attribute(group + "/mape", "mean", r.test.mape_mean);
 }
 
+// The weekday embedding: as configured, or (auto) on when the steps the training windows
+// read cover all seven weekdays.
+bool weekday_embedding(const StForecastConfig& c, const ForecastData& data) {
+  if (c.weekday_embedding != "auto") return c.weekday_embedding == "on";
+  std::vector<bool> seen(7, false);
+  for (std::size_t t = 0; t < data.split.train_end_step; ++t) seen[data.series->weekday(t)] = true;
+  return std::count(seen.begin(), seen.end(), true) == 7;
+}
+
 template <class T>
 ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& ctx,
                                ForecasterKind kind, const ForecastData& data,
@@ -29,6 +40,7 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
   ForecasterOptions options = c.model;
   options.kind = kind;
   options.sttn.sensors = data.series->sensors;
+  options.sttn.weekday_embedding = weekday_embedding(c, data);
   nn::ParameterStore<T> store;
   Forecaster<T> model;
   model.declare(store, options);
@@ -42,8 +54,13 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
   r.name = forecaster_name(kind);
   r.learned = true;
   r.parameters = store.size();
-  runtime::log::info(str(r.name, ": ", store.size(), " parameters; up to ", c.training.epochs,
-                         " epochs of batch ", c.training.batch, ", lr ", c.training.lr));
+  runtime::log::info(
+      str(r.name, ": ", store.size(), " parameters; up to ", c.training.epochs, " epochs of batch ",
+          c.training.batch, ", lr ", c.training.lr,
+          kind == ForecasterKind::kSttn && !options.sttn.weekday_embedding
+              ? "; no weekday embedding (model.weekday_embedding = " + c.weekday_embedding +
+                    (c.weekday_embedding == "auto" ? ": the training part lacks a weekday)" : ")")
+              : ""));
   io::ResultsFile& results = *ctx.results;
   const std::size_t windows = c.training.max_train_windows > 0
                                   ? std::min(c.training.max_train_windows, data.split.train.size())

@@ -1,6 +1,9 @@
 #pragma once
 // The spatial-temporal transformer (STTN, Xu et al. 2020) in pre-norm form:
 //   x0 = input(reading, time of day) + tod[slot] + dow[weekday] + pos[t] + spatial[n]
+//        (dow only with weekday_embedding: a table row of a weekday the training part
+//        never shows stays at its random initial value and corrupts every forecast of
+//        that day, so a run turns it off when the training part lacks a weekday);
 //        with spatial = eig(32 Laplacian eigenvectors) -> d, a learned node table, or both;
 //   per block l, spatial part (per time step, over sensors):
 //        h = LN(x);  U = TransformerBlock(h) (attention over sensors + FFN d-2d-d, GELU);
@@ -34,6 +37,7 @@ struct SttnOptions {
   std::size_t dim = 64, heads = 4, blocks = 2, ffn_hidden = 128, cheb_order = 3;
   std::size_t head_hidden = 256, eigenvectors = 32;
   SpatialEmbedding spatial = SpatialEmbedding::kBoth;
+  bool weekday_embedding = true;
 };
 
 template <class T>
@@ -44,7 +48,7 @@ class Sttn {
     const std::size_t d = o.dim;
     input_.declare(store, "input", 2, d);
     tod_.declare(store, "tod", o.steps_per_day, d);
-    dow_.declare(store, "dow", 7, d);
+    if (o.weekday_embedding) dow_.declare(store, "dow", 7, d);
     pos_.declare(store, "pos", o.input_steps, d);
     if (uses_eigenvectors()) eig_.declare(store, "eig", o.eigenvectors, d);
     if (uses_node_table()) node_.declare(store, "node", o.sensors, d);
@@ -65,7 +69,7 @@ class Sttn {
   void init(nn::ParameterStore<T>& store, std::uint64_t seed) const {
     input_.init(store, seed);
     tod_.init(store, seed);
-    dow_.init(store, seed);
+    if (options_.weekday_embedding) dow_.init(store, seed);
     pos_.init(store, seed);
     if (uses_eigenvectors()) eig_.init(store, seed);
     if (uses_node_table()) node_.init(store, seed);
@@ -102,7 +106,7 @@ class Sttn {
     tensor::ensure_shape(x0_, "sttn.x0", rows, d);
     Kokkos::deep_copy(x0_, input_.forward(store, batch.inputs));
     nn::add_in_place(x0_, tod_.forward(store, batch.slot), "sttn.tod");
-    nn::add_in_place(x0_, dow_.forward(store, batch.weekday), "sttn.dow");
+    if (o.weekday_embedding) nn::add_in_place(x0_, dow_.forward(store, batch.weekday), "sttn.dow");
     nn::add_in_place(x0_, pos_.forward(store, batch.position), "sttn.pos");
     tensor::ensure_shape(spatial_, "sttn.spatial", o.sensors, d);
     Kokkos::deep_copy(spatial_, T(0));
@@ -149,7 +153,7 @@ class Sttn {
     }
     input_.backward(store, dx, false);
     tod_.backward(store, dx);
-    dow_.backward(store, dx);
+    if (o.weekday_embedding) dow_.backward(store, dx);
     pos_.backward(store, dx);
     sum_over_sensor_rows(dx, d_spatial_);
     if (uses_eigenvectors()) eig_.backward(store, d_spatial_, false);

@@ -69,6 +69,7 @@ TEST_CASE("STTN parameter gradients match finite differences", "[model_fd]") {
     ForecasterOptions o;
     o.kind = ForecasterKind::kSttn;
     o.sttn.spatial = spatial;
+    o.sttn.weekday_embedding = spatial != SpatialEmbedding::kLearned;  // both ways covered
     CHECK(forecaster_gradient_error(o) < 1e-6);
   }
 }
