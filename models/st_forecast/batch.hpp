@@ -5,8 +5,10 @@
 //   slot      time-of-day slot, weekday (0 = Monday), position in the window (0..steps-1)
 //   target    (windows * sensors, horizons), in data units (0: missing, masked)
 #include <cstddef>
+#include <stdexcept>
 #include <vector>
 
+#include "core/runtime/error.hpp"
 #include "core/tensor/host_copy.hpp"
 #include "models/st_forecast/series.hpp"
 
@@ -21,6 +23,16 @@ struct ForecastBatch {
   tensor::Vector<int> slot, weekday, position;
   std::vector<double> target;  // host: the loss and the metrics read it there
 };
+
+// std::invalid_argument naming the model when a batch does not fit it (a caller's bug).
+template <class T>
+void check_batch(const char* model, const ForecastBatch<T>& b, std::size_t sensors,
+                 std::size_t steps) {
+  if (b.sensors != sensors || b.steps != steps) {
+    throw std::invalid_argument(str(model, ": a batch of ", b.sensors, " sensors x ", b.steps,
+                                    " steps for a model of ", sensors, " x ", steps));
+  }
+}
 
 template <class T>
 ForecastBatch<T> make_batch(const SensorSeries& s, const ZScore& z,

@@ -1,5 +1,7 @@
 #include "models/st_forecast/config.hpp"
 
+#include <algorithm>
+
 #include "core/io/data_root.hpp"
 #include "core/runtime/error.hpp"
 
@@ -217,6 +219,15 @@ void validate(const StForecastConfig& m, int /*ranks*/) {
     }
     const SensorSeries s = load_series(m);
     make_windows(s, m.input_steps, m.output_steps, m.split);
+    const bool eigenvectors =
+        m.model.sttn.spatial != SpatialEmbedding::kLearned &&
+        std::find(m.kinds.begin(), m.kinds.end(), ForecasterKind::kSttn) != m.kinds.end();
+    if (eigenvectors && m.model.sttn.eigenvectors + 1 > s.sensors) {
+      throw InputError(str("key 'model.eigenvectors' = ", m.model.sttn.eigenvectors, ": the ",
+                           s.sensors, " sensors have at most ", s.sensors - 1,
+                           " non-trivial Laplacian eigenvectors (or set model.spatial_embedding "
+                           "= \"learned\")"));
+    }
     try {
       load_graph(m, s.sensors);
     } catch (const InputError& e) {

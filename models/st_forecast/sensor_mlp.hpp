@@ -22,10 +22,7 @@ class SensorMlp {
   void init(nn::ParameterStore<T>& store, std::uint64_t seed) const { mlp_.init(store, seed); }
 
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
-    if (batch.steps != steps_) {
-      throw std::invalid_argument(
-          str("sensor MLP: a batch of ", batch.steps, " steps for a model of ", steps_));
-    }
+    check_batch("sensor MLP", batch, batch.sensors, steps_);
     const std::size_t rows = batch.windows * batch.sensors, steps = steps_;
     tensor::ensure_shape(features_, "sensor_mlp.features", rows, steps + 1);
     const Matrix<T> f = features_, in = batch.inputs;

@@ -70,11 +70,7 @@ class Stgcn {
 
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
     const StgcnOptions& o = options_;
-    if (batch.sensors != o.sensors || batch.steps != o.input_steps) {
-      throw std::invalid_argument(str("stgcn: a batch of ", batch.sensors, " sensors x ",
-                                      batch.steps, " steps for a model of ", o.sensors, " x ",
-                                      o.input_steps));
-    }
+    check_batch("stgcn", batch, o.sensors, o.input_steps);
     windows_ = batch.windows;
     const std::size_t series = windows_ * o.sensors;
     tensor::ensure_shape(readings_, "stgcn.readings", batch.inputs.extent(0), 1);

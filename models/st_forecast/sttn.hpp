@@ -96,11 +96,7 @@ class Sttn {
 
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
     const SttnOptions& o = options_;
-    if (batch.sensors != o.sensors || batch.steps != o.input_steps) {
-      throw std::invalid_argument(str("sttn: a batch of ", batch.sensors, " sensors x ",
-                                      batch.steps, " steps for a model of ", o.sensors, " x ",
-                                      o.input_steps));
-    }
+    check_batch("sttn", batch, o.sensors, o.input_steps);
     windows_ = batch.windows;
     const std::size_t rows = windows_ * o.sensors * o.input_steps, d = o.dim;
     tensor::ensure_shape(x0_, "sttn.x0", rows, d);

@@ -103,6 +103,10 @@ case "$case_name" in
     sed -i 's/^stgcn_blocks = 1/stgcn_blocks = 2/' "$work/stgcn.toml"
     expect_error "STGCN blocks for a short window" 1 2 "key 'model.stgcn_blocks' = 2" -- \
       validate "$work/stgcn.toml"
+    write_experiment "$work/eig.toml"
+    sed -i 's/^eigenvectors = 2/eigenvectors = 6/' "$work/eig.toml"
+    expect_error "too many eigenvectors" 1 2 "key 'model.eigenvectors' = 6: the 6 sensors" -- \
+      validate "$work/eig.toml"
     write_experiment "$work/nan.toml"
     sed -i '5s/^[^,]*,/nan,/' "$work/series.csv"
     expect_error "NaN reading" "$ranks" 2 "series.csv:line 5, column 1" -- \
