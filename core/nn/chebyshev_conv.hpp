@@ -37,13 +37,7 @@ class ChebyshevConv {
     laplacian_ = laplacian;
     groups_ = x.extent(0) / n;
     tensor::ensure_shape(terms_, name_ + ".terms", x.extent(0), order_ * in_);
-    const Matrix<T> terms = terms_;
-    const std::size_t in = in_;
-    Kokkos::parallel_for(
-        "nn::chebyshev_copy_input", Kokkos::RangePolicy<tensor::ExecSpace>(0, x.extent(0)),
-        KOKKOS_LAMBDA(const int r) {
-          for (std::size_t c = 0; c < in; ++c) terms(r, c) = x(r, c);
-        });
+    Kokkos::deep_copy(Kokkos::subview(terms_, Kokkos::ALL, std::make_pair(std::size_t{0}, in_)), x);
     for (std::size_t k = 1; k < order_; ++k) {
       // T_1 = L T_0;  T_k = 2 L T_{k-1} - T_{k-2}.
       const T alpha = k == 1 ? T(1) : T(2);
@@ -66,13 +60,8 @@ class ChebyshevConv {
       if (k >= 2) subtract_block(d_terms, k * in_, (k - 2) * in_);
     }
     tensor::ensure_shape(input_grad_, name_ + ".input_grad", dy.extent(0), in_);
-    const Matrix<T> g = input_grad_;
-    const std::size_t in = in_;
-    Kokkos::parallel_for(
-        "nn::chebyshev_input_grad", Kokkos::RangePolicy<tensor::ExecSpace>(0, dy.extent(0)),
-        KOKKOS_LAMBDA(const int r) {
-          for (std::size_t c = 0; c < in; ++c) g(r, c) = d_terms(r, c);
-        });
+    Kokkos::deep_copy(input_grad_,
+                      Kokkos::subview(d_terms, Kokkos::ALL, std::make_pair(std::size_t{0}, in_)));
     return input_grad_;
   }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/nn/linear.hpp"
+#include "core/nn/residual.hpp"
 #include "core/tensor/math.hpp"
 
 namespace tessera::nn {
@@ -78,23 +79,14 @@ class GatedFusion {
             gb(i, j) = (T(1) - gij) * dy(i, j);
           }
         });
-    add_to(grad_a_, gate_a_.backward(store, d_pre_));
-    add_to(grad_b_, gate_b_.backward(store, d_pre_));
+    add_in_place(grad_a_, gate_a_.backward(store, d_pre_), name_);
+    add_in_place(grad_b_, gate_b_.backward(store, d_pre_), name_);
     return {grad_a_, grad_b_};
   }
 
   const std::string& name() const { return name_; }
 
  private:
-  static void add_to(const Matrix<T>& y, const Matrix<T>& x) {
-    const std::size_t cols = y.extent(1);
-    Kokkos::parallel_for(
-        "nn::gated_fusion_add", Kokkos::RangePolicy<tensor::ExecSpace>(0, y.extent(0)),
-        KOKKOS_LAMBDA(const int i) {
-          for (std::size_t j = 0; j < cols; ++j) y(i, j) += x(i, j);
-        });
-  }
-
   std::string name_;
   std::size_t features_ = 0;
   Linear<T> gate_a_, gate_b_;

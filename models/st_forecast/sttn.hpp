@@ -140,8 +140,8 @@ class Sttn {
       tensor::transpose_rows(d_xt, windows_, o.sensors, o.input_steps, b.d_ys, "sttn.d_ys");
       const nn::FusionInputGrads<T> fused = b.fusion.backward(store, b.d_ys);
       tensor::ensure_shape(b.d_h, "sttn.d_h", b.d_ys.extent(0), d);
-      Kokkos::deep_copy(b.d_h, b.spatial.backward(store, fused.a));
-      nn::add_in_place(b.d_h, b.cheb.backward(store, fused.b), "sttn.d_h");
+      nn::add(b.spatial.backward(store, fused.a), b.cheb.backward(store, fused.b), b.d_h,
+              "sttn.d_h");
       tensor::ensure_shape(b.d_xs, "sttn.d_xs", b.d_ys.extent(0), d);
       nn::add(b.d_ys, b.norm.backward(store, b.d_h), b.d_xs, "sttn.d_xs");
       tensor::transpose_rows(b.d_xs, windows_, o.input_steps, o.sensors, b.d_x, "sttn.d_x");
