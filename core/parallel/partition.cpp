@@ -10,7 +10,8 @@
 
 namespace tessera::parallel {
 
-Partition partition_metis(const graph::HostCsr& graph, int parts, int seed) {
+Partition partition_metis(const graph::HostCsr& graph, int parts, int seed,
+                          const std::vector<long long>& node_weights) {
   const std::size_t n = graph.num_nodes();
   if (parts < 1 || static_cast<std::size_t>(parts) > std::max<std::size_t>(n, 1)) {
     throw InputError(str("partition: ", parts, " parts for a graph of ", n,
@@ -30,6 +31,14 @@ Partition partition_metis(const graph::HostCsr& graph, int parts, int seed) {
     }
     xadj[i + 1] = static_cast<idx_t>(adjncy.size());
   }
+  std::vector<idx_t> vwgt;
+  if (!node_weights.empty()) {
+    if (node_weights.size() != n) {
+      throw std::invalid_argument(
+          str("partition_metis: ", node_weights.size(), " node weights for ", n, " nodes"));
+    }
+    for (const long long w : node_weights) vwgt.push_back(static_cast<idx_t>(std::max(1LL, w)));
+  }
   idx_t nvtxs = static_cast<idx_t>(n);
   idx_t ncon = 1;
   idx_t nparts = parts;
@@ -39,9 +48,9 @@ Partition partition_metis(const graph::HostCsr& graph, int parts, int seed) {
   options[METIS_OPTION_SEED] = seed;
   options[METIS_OPTION_NUMBERING] = 0;
   std::vector<idx_t> part(n, 0);
-  const int status =
-      METIS_PartGraphKway(&nvtxs, &ncon, xadj.data(), adjncy.data(), nullptr, nullptr, nullptr,
-                          &nparts, nullptr, nullptr, options, &objval, part.data());
+  const int status = METIS_PartGraphKway(&nvtxs, &ncon, xadj.data(), adjncy.data(),
+                                         vwgt.empty() ? nullptr : vwgt.data(), nullptr, nullptr,
+                                         &nparts, nullptr, nullptr, options, &objval, part.data());
   if (status != METIS_OK) {
     throw std::runtime_error(str("METIS_PartGraphKway failed with status ", status, " for ", parts,
                                  " parts of ", n, " nodes"));

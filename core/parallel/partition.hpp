@@ -16,8 +16,10 @@ struct Partition {
 
 // METIS_PartGraphKway on the symmetric graph (self-loops ignored). Deterministic for a
 // given seed. One part: everything in part 0 (METIS is not called). InputError when
-// parts < 1 or parts > nodes.
-Partition partition_metis(const graph::HostCsr& graph, int parts, int seed = 1);
+// parts < 1 or parts > nodes. `node_weights` (optional, one per node, >= 1) balances the
+// parts by weight instead of node count (cells per road link, say).
+Partition partition_metis(const graph::HostCsr& graph, int parts, int seed = 1,
+                          const std::vector<long long>& node_weights = {});
 
 // Contiguous blocks of node ids (the naive partition, for comparison).
 Partition partition_blocks(std::size_t num_nodes, int parts);
