@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/graph/distance_kernel.hpp"
 #include "core/io/text_readers.hpp"
 #include "core/runtime/error.hpp"
 
@@ -30,25 +31,20 @@ void apply_kernel(std::vector<double>& w, const std::vector<bool>& listed,
   if (o.weighting == GraphWeighting::kAsIs) return;
   double sigma = 1;
   if (o.weighting == GraphWeighting::kGaussian) {
-    double sum = 0, squares = 0;
-    std::size_t count = 0;
+    std::vector<double> distances;
     for (std::size_t k = 0; k < w.size(); ++k) {
-      if (!listed[k]) continue;
-      sum += w[k];
-      squares += w[k] * w[k];
-      ++count;
+      if (listed[k]) distances.push_back(w[k]);
     }
-    const double mean = count ? sum / static_cast<double>(count) : 0;
-    sigma =
-        count ? std::sqrt(std::max(0.0, squares / static_cast<double>(count) - mean * mean)) : 1;
-    if (sigma == 0) sigma = 1;
+    sigma = graph::distance_sigma(distances);
   }
   for (std::size_t k = 0; k < w.size(); ++k) {
     if (!listed[k]) continue;
-    const double value = o.weighting == GraphWeighting::kGaussian
-                             ? std::exp(-(w[k] / sigma) * (w[k] / sigma))
-                             : std::exp(-(w[k] / 1e4) * (w[k] / 1e4) / 0.1);
-    w[k] = value >= o.threshold ? value : 0;
+    if (o.weighting == GraphWeighting::kGaussian) {
+      w[k] = graph::gaussian_kernel_weight(w[k], sigma, o.threshold);
+    } else {
+      const double value = std::exp(-(w[k] / 1e4) * (w[k] / 1e4) / 0.1);
+      w[k] = value >= o.threshold ? value : 0;
+    }
   }
 }
 
