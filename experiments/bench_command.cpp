@@ -17,6 +17,7 @@
 #include "experiments/bench/bench_graph.hpp"
 #include "experiments/bench/bench_halo.hpp"
 #include "experiments/bench/bench_hopfield.hpp"
+#include "experiments/bench/bench_lwr_network.hpp"
 #include "experiments/bench/bench_mesh.hpp"
 #include "experiments/bench/bench_pinn.hpp"
 #include "experiments/bench/bench_pinn_training.hpp"
@@ -66,6 +67,11 @@ std::vector<Suite> suites() {
        "quality (2-1024 parts of 1M nodes)",
        {{"halo_exchange", bench::bench_halo_exchange},
         {"partition_quality", bench::bench_partition_quality}}},
+      {"traffic",
+       "road networks (cell transmission model): time per step and cell-updates per second "
+       "of the 8,448-detector grid and the freeway network at peak demand; run on 1 and 2 "
+       "ranks for strong scaling",
+       {{"lwr_network", bench::bench_lwr_network}}},
   };
 }
 

@@ -11,7 +11,7 @@ const std::vector<ExperimentKind>& experiment_kinds() {
       lwr_experiment_kind(),          flow_experiment_kind(),
       pinn_traffic_experiment_kind(), mesh_partition_experiment_kind(),
       hopfield_experiment_kind(),     mesh_transformer_experiment_kind(),
-      st_forecast_experiment_kind()};
+      st_forecast_experiment_kind(),  lwr_network_experiment_kind()};
   return kinds;
 }
 

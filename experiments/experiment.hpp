@@ -46,6 +46,9 @@ LoadedExperiment load_experiment(const std::string& path,
 // The LWR traffic simulation (solvers/lwr).
 ExperimentKind lwr_experiment_kind();
 
+// Traffic on road networks with junctions, demand, incidents and detectors (solvers/lwr/network).
+ExperimentKind lwr_network_experiment_kind();
+
 // Incompressible flow past a cylinder (solvers/flow): DFG benchmarks and trajectory data sets.
 ExperimentKind flow_experiment_kind();
 

@@ -20,8 +20,8 @@ double bump(double hour, double centre, double width) {
 
 double daily_profile(double hour, bool weekend, double morning, double evening) {
   if (weekend) return std::min(1.0, 0.10 + 0.65 * bump(hour, 13.5, 3.0));
-  const double value = 0.08 + 0.92 * morning * bump(hour, 7.75, 1.0) +
-                       0.95 * evening * bump(hour, 17.25, 1.3) + 0.45 * bump(hour, 12.5, 2.2);
+  const double value = 0.08 + 0.92 * morning * bump(hour, 7.75, 1.2) +
+                       0.95 * evening * bump(hour, 17.25, 1.5) + 0.45 * bump(hour, 12.5, 2.2);
   return std::min(1.0, value);
 }
 
@@ -64,8 +64,8 @@ DemandModel::DemandModel(const RoadNetwork& network, std::vector<double> peak_de
     }
     // Commuting is directional: some origins load the morning, others the evening.
     const auto id = static_cast<std::uint64_t>(origins_[o]);
-    morning_.push_back(0.55 + 0.45 * tensor::counter_uniform(options_.seed, kShape, 2 * id));
-    evening_.push_back(0.55 + 0.45 * tensor::counter_uniform(options_.seed, kShape, 2 * id + 1));
+    morning_.push_back(0.8 + 0.2 * tensor::counter_uniform(options_.seed, kShape, 2 * id));
+    evening_.push_back(0.8 + 0.2 * tensor::counter_uniform(options_.seed, kShape, 2 * id + 1));
   }
   noise_.assign(origins_.size(), 0.0);
   demand_.assign(origins_.size(), 0.0);

@@ -1,0 +1,86 @@
+#include "experiments/bench/bench_lwr_network.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/runtime/error.hpp"
+#include "core/runtime/log.hpp"
+#include "core/runtime/runtime.hpp"
+#include "solvers/lwr/network/detectors.hpp"
+#include "solvers/lwr/network/network_solver.hpp"
+#include "solvers/lwr/network/scenarios.hpp"
+
+namespace tessera::bench {
+namespace {
+
+namespace net = solvers::lwr::network;
+
+// Steps at constant peak demand: first an hour of simulated time to load the network,
+// then `blocks` timed blocks of `block_steps` steps (with the detectors accumulating, as
+// in a run); the median block gives the time per step.
+BenchRow time_network(MPI_Comm comm, const std::string& name, net::Scenario scenario,
+                      const BenchOptions& options) {
+  const double dt = 5.0;
+  scenario.network.finalize(dt, "network.dt");
+  const int ranks = runtime::comm_size(comm);
+  net::NetworkSolver solver(comm, scenario.network, dt,
+                            net::partition_links(scenario.network, ranks, "metis"));
+  net::NetworkDetectors detectors(solver, scenario.detectors);
+  for (const int o : scenario.network.origins()) {
+    solver.set_origin_demand(o, scenario.peak_demand[static_cast<std::size_t>(o)]);
+  }
+  for (const int d : scenario.network.destinations()) {
+    solver.set_exit_supply(d, scenario.exit_capacity[static_cast<std::size_t>(d)]);
+  }
+  const int warmup_steps = options.quick ? 20 : 720;
+  for (int k = 0; k < warmup_steps; ++k) solver.step();
+  const int block_steps = options.quick ? 5 : 100;
+  const int blocks = std::max(3, std::min(options.repeats, options.quick ? 3 : 9));
+  std::vector<double> seconds;
+  for (int b = 0; b < blocks; ++b) {
+    MPI_Barrier(comm);
+    const auto start = std::chrono::steady_clock::now();
+    for (int k = 0; k < block_steps; ++k) {
+      solver.step();
+      detectors.accumulate(solver);
+    }
+    Kokkos::fence();
+    double local = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double slowest = local;
+    MPI_Allreduce(&local, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
+    seconds.push_back(slowest / block_steps);
+  }
+  std::sort(seconds.begin(), seconds.end());
+  const double per_step = seconds[seconds.size() / 2];
+  const double cells = static_cast<double>(scenario.network.total_cells());
+  BenchRow row;
+  row.benchmark = "network_step";
+  row.shape =
+      str(name, " links=", scenario.network.link_count(), " cells=", scenario.network.total_cells(),
+          " detectors=", detectors.count(), " ranks=", ranks);
+  row.seconds = per_step;
+  row.extra = cells / per_step / 1e6;
+  row.note = "extra = million cell-updates per second (dt = 5 s, peak demand, detectors on)";
+  row.more = {{"cells", cells},
+              {"links", static_cast<double>(scenario.network.link_count())},
+              {"ranks", static_cast<double>(ranks)},
+              {"simulated_day_seconds", per_step * 86400.0 / dt}};
+  runtime::log::info(str("bench lwr_network: ", row.shape, ": ", per_step * 1e3, " ms/step, ",
+                         row.extra, " M cell-updates/s, one simulated day in ",
+                         per_step * 86400.0 / dt, " s"));
+  return row;
+}
+
+}  // namespace
+
+std::vector<BenchRow> bench_lwr_network(MPI_Comm comm, const BenchOptions& options) {
+  std::vector<BenchRow> rows;
+  net::GridOptions grid;
+  if (options.quick) grid.rows = grid.columns = 6;
+  rows.push_back(
+      time_network(comm, str("grid ", grid.rows, "x", grid.columns), net::grid(grid), options));
+  rows.push_back(time_network(comm, "freeways", net::freeway_network({}), options));
+  return rows;
+}
+
+}  // namespace tessera::bench
