@@ -26,7 +26,8 @@ ExperimentKind lwr_network_experiment_kind() {
                            " M cell-updates/s); ", s.readings, " readings of ", s.detectors,
                            " detectors, mean speed ", s.mean_speed, " km/h, ",
                            100.0 * s.congested_fraction, " % of readings below 60 km/h; ",
-                           s.incidents, " incidents; mass balance error ", s.mass_balance_error));
+                           s.incidents, " incidents; mass balance error ", s.mass_balance_error,
+                           s.gridlock_day >= 0 ? str("; GRIDLOCK from day ", s.gridlock_day) : ""));
   };
   return kind;
 }

@@ -6,6 +6,7 @@
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
 #include "core/runtime/runtime.hpp"
+#include "solvers/lwr/lwr_solver.hpp"
 #include "solvers/lwr/network/detectors.hpp"
 #include "solvers/lwr/network/network_solver.hpp"
 #include "solvers/lwr/network/scenarios.hpp"
@@ -71,6 +72,48 @@ BenchRow time_network(MPI_Comm comm, const std::string& name, net::Scenario scen
   return row;
 }
 
+// The single-road Godunov solver on as many cells (one open road, a congested half),
+// timed the same way: the reference cost of a cell update without junctions.
+BenchRow time_single_road(MPI_Comm comm, long long cells, const BenchOptions& options) {
+  solvers::lwr::LwrParameters p;
+  p.cells = cells;
+  p.road_length = static_cast<double>(cells) * 150.0;
+  p.diagram.kind = solvers::lwr::FluxKind::kTriangular;
+  p.diagram.v_max = 105.0 / 3.6;
+  p.diagram.wave_speed = 20.0 / 3.6;
+  p.diagram.rho_max = 0.3;
+  p.cfl = 1.0;
+  p.boundary = solvers::lwr::Boundary::kOpen;
+  p.upstream_density = 0.03;
+  p.downstream_density = 0.2;
+  solvers::lwr::LwrSolver road(comm, p);
+  const double dt = road.stable_dt();
+  const int block_steps = options.quick ? 5 : 100;
+  const int blocks = std::max(3, std::min(options.repeats, options.quick ? 3 : 9));
+  for (int k = 0; k < block_steps; ++k) road.step(dt);
+  std::vector<double> seconds;
+  for (int b = 0; b < blocks; ++b) {
+    MPI_Barrier(comm);
+    const auto start = std::chrono::steady_clock::now();
+    for (int k = 0; k < block_steps; ++k) road.step(dt);
+    Kokkos::fence();
+    double local = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double slowest = local;
+    MPI_Allreduce(&local, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
+    seconds.push_back(slowest / block_steps);
+  }
+  std::sort(seconds.begin(), seconds.end());
+  BenchRow row;
+  row.benchmark = "single_road_step";
+  row.shape = str("cells=", cells, " ranks=", runtime::comm_size(comm));
+  row.seconds = seconds[seconds.size() / 2];
+  row.extra = static_cast<double>(cells) / row.seconds / 1e6;
+  row.note = "extra = million cell-updates per second (solvers/lwr, the reference)";
+  runtime::log::info(
+      str("bench lwr_network: single road ", row.shape, ": ", row.extra, " M cell-updates/s"));
+  return row;
+}
+
 }  // namespace
 
 std::vector<BenchRow> bench_lwr_network(MPI_Comm comm, const BenchOptions& options) {
@@ -80,6 +123,8 @@ std::vector<BenchRow> bench_lwr_network(MPI_Comm comm, const BenchOptions& optio
   rows.push_back(
       time_network(comm, str("grid ", grid.rows, "x", grid.columns), net::grid(grid), options));
   rows.push_back(time_network(comm, "freeways", net::freeway_network({}), options));
+  rows.push_back(
+      time_single_road(comm, static_cast<long long>(rows.front().more[0].second), options));
   return rows;
 }
 

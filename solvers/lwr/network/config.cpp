@@ -88,6 +88,7 @@ NetworkConfig network_from_config(const config::Config& c) {
   n.days = c.get_int("network.days");
   n.partition = c.get_string("network.partition");
   const double scale = c.get_real("network.demand_scale");
+  n.demand_scale = scale;
   n.lane.free_speed = c.get_real("network.free_speed") / 3.6;
   n.lane.wave_speed = c.get_real("network.wave_speed") / 3.6;
   n.lane.jam_density = c.get_real("network.jam_density") / 1000.0;

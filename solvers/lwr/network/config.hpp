@@ -21,6 +21,7 @@ struct NetworkConfig {
   GridOptions grid;
   LaneDiagram lane;
   double dt = 5.0;
+  double demand_scale = 1.0;  // also inside the scenario's options; kept for messages
   std::string partition = "metis";
   long long days = 1;
   DemandOptions demand;

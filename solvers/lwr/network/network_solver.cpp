@@ -227,6 +227,7 @@ NetworkSolver::NetworkSolver(MPI_Comm comm, RoadNetwork network, double dt,
   node_kind_ = Kokkos::View<int*>("network::node_kind", nodes);
   node_in_count_ = Kokkos::View<int*>("network::node_in_count", nodes);
   node_out_count_ = Kokkos::View<int*>("network::node_out_count", nodes);
+  node_fifo_ = Kokkos::View<int*>("network::node_fifo", nodes);
   node_in_ = Kokkos::View<int**>("network::node_in", nodes, kMaxNodeDegree);
   node_out_ = Kokkos::View<int**>("network::node_out", nodes, kMaxNodeDegree);
   node_priority_ = Kokkos::View<double**>("network::node_priority", nodes, kMaxNodeDegree);
@@ -242,6 +243,7 @@ NetworkSolver::NetworkSolver(MPI_Comm comm, RoadNetwork network, double dt,
     auto kind = Kokkos::create_mirror_view(node_kind_);
     auto in_count = Kokkos::create_mirror_view(node_in_count_);
     auto out_count = Kokkos::create_mirror_view(node_out_count_);
+    auto fifo = Kokkos::create_mirror_view(node_fifo_);
     auto in = Kokkos::create_mirror_view(node_in_);
     auto out = Kokkos::create_mirror_view(node_out_);
     auto priority = Kokkos::create_mirror_view(node_priority_);
@@ -253,6 +255,7 @@ NetworkSolver::NetworkSolver(MPI_Comm comm, RoadNetwork network, double dt,
       kind(p) = kind_code(network_.node(n).kind);
       in_count(p) = static_cast<int>(ins.size());
       out_count(p) = static_cast<int>(outs.size());
+      fifo(p) = network_.node(n).fifo ? 1 : 0;
       for (std::size_t i = 0; i < ins.size(); ++i) {
         in(p, i) = ins[i];
         priority(p, i) = network_.capacity(ins[i]);
@@ -263,6 +266,7 @@ NetworkSolver::NetworkSolver(MPI_Comm comm, RoadNetwork network, double dt,
     Kokkos::deep_copy(node_kind_, kind);
     Kokkos::deep_copy(node_in_count_, in_count);
     Kokkos::deep_copy(node_out_count_, out_count);
+    Kokkos::deep_copy(node_fifo_, fifo);
     Kokkos::deep_copy(node_in_, in);
     Kokkos::deep_copy(node_out_, out);
     Kokkos::deep_copy(node_priority_, priority);
@@ -482,6 +486,7 @@ void NetworkSolver::step() {
   const auto kind = node_kind_;
   const auto in_count = node_in_count_;
   const auto out_count = node_out_count_;
+  const auto fifo = node_fifo_;
   const auto in_links = node_in_;
   const auto out_links = node_out_;
   const auto priority = node_priority_;
@@ -527,7 +532,11 @@ void NetworkSolver::step() {
             }
           }
           for (int j = 0; j < n_out; ++j) supply[j] = start_supply(out_links(p, j));
-          node_model(n_in, n_out, demand, prio, b, supply, in_flow, out_flow);
+          if (fifo(p)) {
+            node_model(n_in, n_out, demand, prio, b, supply, in_flow, out_flow);
+          } else {
+            node_model_without_fifo(n_in, n_out, demand, prio, b, supply, in_flow, out_flow);
+          }
           for (int i = 0; i < n_in; ++i) link_outflow(in_links(p, i)) = in_flow[i];
           for (int j = 0; j < n_out; ++j) link_inflow(out_links(p, j)) = out_flow[j];
         }
@@ -627,6 +636,23 @@ MassBalance NetworkSolver::mass_balance() const {
   m.exited = total[4];
   m.initial = initial_recorded_ ? initial_stored_ : total[3];
   return m;
+}
+
+double NetworkSolver::queued_cell_fraction() const {
+  const auto rho = rho_;
+  const auto diagram = diagram_;
+  const auto cell_link = cell_link_;
+  long long local = 0;
+  Kokkos::parallel_reduce(
+      "network::queued_cells", Kokkos::RangePolicy<>(0, local_cells_),
+      KOKKOS_LAMBDA(const long long c, long long& count) {
+        const FundamentalDiagram& d = diagram(cell_link(c));
+        if (d.speed(rho(c)) < 0.5 * d.v_max) ++count;
+      },
+      local);
+  long long total = 0;
+  MPI_Allreduce(&local, &total, 1, MPI_LONG_LONG, MPI_SUM, comm_);
+  return static_cast<double>(total) / static_cast<double>(network_.total_cells());
 }
 
 void NetworkSolver::check_finite() const {

@@ -87,6 +87,8 @@ class NetworkSolver {
   // Queue (vehicles) at every origin, in network.origins() order. Collective.
   std::vector<double> origin_queues() const;
   MassBalance mass_balance() const;  // collective
+  // Share of all cells moving at less than half their free speed (queued). Collective.
+  double queued_cell_fraction() const;
   // Collective: std::runtime_error naming the step, link and cell when a density is NaN or
   // outside [0, jam density] (a monotone scheme never leaves it: a bug or a broken setup).
   void check_finite() const;
@@ -127,7 +129,7 @@ class NetworkSolver {
   // Nodes this rank evaluates (every node touching one of its links), by position.
   std::vector<int> node_ids_;
   std::vector<int> node_position_;  // per network node: position, or -1
-  Kokkos::View<int*> node_kind_, node_in_count_, node_out_count_;
+  Kokkos::View<int*> node_kind_, node_in_count_, node_out_count_, node_fifo_;
   Kokkos::View<int**> node_in_, node_out_;  // [position][k] global link ids
   Kokkos::View<double**> node_priority_;    // [position][i] in-link capacity
   Kokkos::View<double**> node_beta_;        // [position][i * kMax + j]

@@ -78,4 +78,28 @@ KOKKOS_INLINE_FUNCTION void node_model(int n_in, int n_out, const double* demand
   }
 }
 
+// The same junction without FIFO: each out-link j shares its supply among the movements
+// into it (demand S_i beta_ij, priority C_i beta_ij) by the rule above for one out-link,
+// and a blocked movement does not hold back the others of its in-link.
+KOKKOS_INLINE_FUNCTION void node_model_without_fifo(int n_in, int n_out, const double* demand,
+                                                    const double* priority, const double* beta,
+                                                    const double* supply, double* in_flow,
+                                                    double* out_flow) {
+  double movement_demand[kMaxNodeDegree], movement_priority[kMaxNodeDegree];
+  double movement_flow[kMaxNodeDegree], one[kMaxNodeDegree * kMaxNodeDegree];
+  for (int i = 0; i < n_in; ++i) {
+    in_flow[i] = 0.0;
+    one[i * kMaxNodeDegree] = 1.0;
+  }
+  for (int j = 0; j < n_out; ++j) {
+    for (int i = 0; i < n_in; ++i) {
+      movement_demand[i] = demand[i] * beta[i * kMaxNodeDegree + j];
+      movement_priority[i] = priority[i] * beta[i * kMaxNodeDegree + j];
+    }
+    node_model(n_in, 1, movement_demand, movement_priority, one, supply + j, movement_flow,
+               out_flow + j);
+    for (int i = 0; i < n_in; ++i) in_flow[i] += movement_flow[i];
+  }
+}
+
 }  // namespace tessera::solvers::lwr::network

@@ -42,6 +42,11 @@ struct Node {
   // order of RoadNetwork::in_links(node)), one column per out-link (order of
   // out_links(node)); each row sums to 1. Empty with one out-link (everything goes there).
   std::vector<std::vector<double>> turning;
+  // Junctions: true (the default) for a first-in-first-out node, where a blocked turn
+  // holds back the whole in-link (one queue for all movements); false where every movement
+  // has lanes of its own (a freeway-to-freeway interchange, whose ramps leave before the
+  // crossing), so each out-link's supply is shared among the movements into it alone.
+  bool fifo = true;
 };
 
 // Largest in- or out-degree of a junction: node models work on fixed-size arrays.

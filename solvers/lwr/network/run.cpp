@@ -320,6 +320,22 @@ NetworkSummary run_lwr_network(const NetworkConfig& c, const io::RunContext& ctx
         results.append_metric("vehicles_exited", solver.time(), m.exited);
         results.append_metric("mass_balance_relative_error", solver.time(), m.relative_error());
         results.append_metric("active_incidents", solver.time(), incidents.active());
+        const double queued = solver.queued_cell_fraction();
+        results.append_metric("queued_cell_fraction", solver.time(), queued);
+        // At 03:00 demand is at its lowest: queues still standing then have locked up
+        // (gridlock: spill-back around a loop of junctions, which FIFO node models allow).
+        const long long hour_of_day = std::llround(static_cast<double>(in_day + 1) * c.dt / 3600.0);
+        if (hour_of_day == 3 && queued > 0.02 && summary.gridlock_day < 0) {
+          summary.gridlock_day = day;
+          runtime::log::warn(str("gridlock: ", 100.0 * queued,
+                                 " % of the cells are still queued at "
+                                 "03:00 on day ",
+                                 day,
+                                 ", when demand is lowest; the network has "
+                                 "locked up and its readings are no longer a daily pattern. "
+                                 "Lower network.demand_scale (now ",
+                                 c.demand_scale, ")"));
+        }
       }
     }
     if (field_steps > 0 && day < c.field_days && done % field_steps == 0) write_fields();

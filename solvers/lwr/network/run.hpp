@@ -27,6 +27,7 @@ struct NetworkSummary {
   double seconds = 0;  // wall time of the simulation loop
   double cell_updates_per_second = 0;
   double mean_speed = 0, congested_fraction = 0;  // over all readings: km/h, share < 60 km/h
+  long long gridlock_day = -1;  // first day with queues standing at 03:00 (-1: none)
 };
 
 NetworkSummary run_lwr_network(const NetworkConfig& config, const io::RunContext& context);

@@ -576,6 +576,10 @@ Scenario freeway_network(const FreewayNetworkOptions& o) {
         rows.push_back(row);
       }
       s.network.node(node).turning = rows;
+      // Freeway-to-freeway ramps leave before the crossing: a full ramp does not stop the
+      // through traffic (with one FIFO queue per carriageway the network gridlocks a little
+      // above the default demand).
+      s.network.node(node).fifo = false;
     }
   }
   return s;

@@ -131,3 +131,32 @@ TEST_CASE("random junctions keep the node-model invariants", "[node_model]") {
     }
   }
 }
+
+TEST_CASE("without FIFO a blocked movement holds back only itself", "[node_model]") {
+  // Two in-links split 50/50 over two out-links; out-link 1 takes nothing.
+  const std::vector<double> demand = {1000, 600}, priority = {2000, 2000}, supply = {5000, 0};
+  const std::vector<std::vector<double>> beta = {{0.5, 0.5}, {0.5, 0.5}};
+  const Result fifo = evaluate(demand, priority, beta, supply);
+  CHECK(fifo.in[0] == 0.0);  // FIFO: the blocked half stops the whole in-link
+  CHECK(fifo.in[1] == 0.0);
+  std::vector<double> b(kMaxNodeDegree * kMaxNodeDegree, 0.0);
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 2; ++j) b[i * kMaxNodeDegree + j] = beta[i][j];
+  }
+  Result free{std::vector<double>(2), std::vector<double>(2)};
+  node_model_without_fifo(2, 2, demand.data(), priority.data(), b.data(), supply.data(),
+                          free.in.data(), free.out.data());
+  CHECK(free.in[0] == 500.0);  // the through half passes
+  CHECK(free.in[1] == 300.0);
+  CHECK(free.out[0] == 800.0);
+  CHECK(free.out[1] == 0.0);
+  // With enough supply both models pass everything; with a tight out-link 0 (400) its
+  // movements share it by capacity (equal here), out-link 1 unaffected.
+  const std::vector<double> tight = {400, 5000};
+  node_model_without_fifo(2, 2, demand.data(), priority.data(), b.data(), tight.data(),
+                          free.in.data(), free.out.data());
+  CHECK(free.out[0] == Approx(400.0).epsilon(1e-14));
+  CHECK(free.out[1] == Approx(800.0).epsilon(1e-14));
+  CHECK(free.in[0] == Approx(200.0 + 500.0).epsilon(1e-14));
+  CHECK(free.in[1] == Approx(200.0 + 300.0).epsilon(1e-14));
+}

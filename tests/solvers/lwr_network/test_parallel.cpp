@@ -82,6 +82,7 @@ std::vector<double> drive(NetworkSolver& solver, int steps) {
 TEST_CASE("a partitioned network reproduces one rank bitwise", "[parallel]") {
   const double dt = 2.0;
   RoadNetwork net = grid(4);
+  net.node(6).fifo = false;  // one junction of each kind of node model
   net.finalize(dt, "network.dt");
   const int ranks = tessera::runtime::comm_size(MPI_COMM_WORLD);
 
