@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
@@ -15,6 +16,24 @@ namespace tessera::bench {
 namespace {
 
 namespace net = solvers::lwr::network;
+
+// Median over `blocks` of the slowest rank's time per step in a block of `block_steps`.
+double median_step_seconds(MPI_Comm comm, int block_steps, int blocks,
+                           const std::function<void()>& step) {
+  std::vector<double> seconds;
+  for (int b = 0; b < blocks; ++b) {
+    MPI_Barrier(comm);
+    const auto start = std::chrono::steady_clock::now();
+    for (int k = 0; k < block_steps; ++k) step();
+    Kokkos::fence();
+    double local = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double slowest = local;
+    MPI_Allreduce(&local, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
+    seconds.push_back(slowest / block_steps);
+  }
+  std::sort(seconds.begin(), seconds.end());
+  return seconds[seconds.size() / 2];
+}
 
 // Steps at constant peak demand: first an hour of simulated time to load the network,
 // then `blocks` timed blocks of `block_steps` steps (with the detectors accumulating, as
@@ -37,22 +56,10 @@ BenchRow time_network(MPI_Comm comm, const std::string& name, net::Scenario scen
   for (int k = 0; k < warmup_steps; ++k) solver.step();
   const int block_steps = options.quick ? 5 : 100;
   const int blocks = std::max(3, std::min(options.repeats, options.quick ? 3 : 9));
-  std::vector<double> seconds;
-  for (int b = 0; b < blocks; ++b) {
-    MPI_Barrier(comm);
-    const auto start = std::chrono::steady_clock::now();
-    for (int k = 0; k < block_steps; ++k) {
-      solver.step();
-      detectors.accumulate(solver);
-    }
-    Kokkos::fence();
-    double local = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    double slowest = local;
-    MPI_Allreduce(&local, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
-    seconds.push_back(slowest / block_steps);
-  }
-  std::sort(seconds.begin(), seconds.end());
-  const double per_step = seconds[seconds.size() / 2];
+  const double per_step = median_step_seconds(comm, block_steps, blocks, [&] {
+    solver.step();
+    detectors.accumulate(solver);
+  });
   const double cells = static_cast<double>(scenario.network.total_cells());
   BenchRow row;
   row.benchmark = "network_step";
@@ -91,22 +98,11 @@ BenchRow time_single_road(MPI_Comm comm, long long cells, const BenchOptions& op
   const int block_steps = options.quick ? 5 : 100;
   const int blocks = std::max(3, std::min(options.repeats, options.quick ? 3 : 9));
   for (int k = 0; k < block_steps; ++k) road.step(dt);
-  std::vector<double> seconds;
-  for (int b = 0; b < blocks; ++b) {
-    MPI_Barrier(comm);
-    const auto start = std::chrono::steady_clock::now();
-    for (int k = 0; k < block_steps; ++k) road.step(dt);
-    Kokkos::fence();
-    double local = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    double slowest = local;
-    MPI_Allreduce(&local, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
-    seconds.push_back(slowest / block_steps);
-  }
-  std::sort(seconds.begin(), seconds.end());
+  const double per_step = median_step_seconds(comm, block_steps, blocks, [&] { road.step(dt); });
   BenchRow row;
   row.benchmark = "single_road_step";
   row.shape = str("cells=", cells, " ranks=", runtime::comm_size(comm));
-  row.seconds = seconds[seconds.size() / 2];
+  row.seconds = per_step;
   row.extra = static_cast<double>(cells) / row.seconds / 1e6;
   row.note = "extra = million cell-updates per second (solvers/lwr, the reference)";
   runtime::log::info(

@@ -10,6 +10,9 @@
 #include "models/pinn_traffic/training.hpp"
 #include "tests/models/pinn_traffic/small_problem.hpp"
 #include "tests/support/catch.hpp"
+#include "tests/support/input_error.hpp"
+
+using tessera::testing::input_error_of;
 #include "tests/support/temp_dir.hpp"
 
 using namespace tessera;
@@ -17,16 +20,6 @@ using namespace tessera::models::pinn_traffic;
 using Catch::Contains;
 
 namespace {
-
-template <typename Function>
-std::string input_error_of(Function&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "<no InputError>";
-}
 
 std::string write_file(const std::string& name, const std::string& text) {
   static const testing::ScopedTempDir dir("pinn_bad_input");

@@ -7,21 +7,14 @@
 #include "solvers/lwr/initial_conditions.hpp"
 #include "solvers/lwr/lwr_solver.hpp"
 #include "tests/support/catch.hpp"
+#include "tests/support/input_error.hpp"
+
+using tessera::testing::input_error_of;
 
 using namespace tessera::solvers::lwr;
 using tessera::InputError;
 
 namespace {
-
-template <typename Function>
-std::string input_error_of(Function&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "<no InputError>";
-}
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

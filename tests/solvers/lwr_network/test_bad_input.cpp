@@ -5,24 +5,13 @@
 #include "solvers/lwr/network/network_solver.hpp"
 #include "tests/solvers/lwr_network/small_networks.hpp"
 #include "tests/support/catch.hpp"
+#include "tests/support/input_error.hpp"
+
+using tessera::testing::input_error_of;
 
 using namespace tessera::solvers::lwr::network;
 using namespace tessera::solvers::lwr::network::testing;
 using Catch::Matchers::Contains;
-
-namespace {
-
-template <typename Function>
-std::string input_error_of(Function&& f) {
-  try {
-    f();
-  } catch (const tessera::InputError& e) {
-    return e.what();
-  }
-  return "<no InputError>";
-}
-
-}  // namespace
 
 TEST_CASE("bad road networks are refused with a clear message", "[bad_input]") {
   SECTION("turning fractions that do not sum to 1") {

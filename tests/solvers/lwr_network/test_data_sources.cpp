@@ -12,22 +12,15 @@
 #include "solvers/lwr/network/sensor_graph.hpp"
 #include "tests/solvers/lwr_network/small_networks.hpp"
 #include "tests/support/catch.hpp"
+#include "tests/support/input_error.hpp"
+
+using tessera::testing::input_error_of;
 
 using namespace tessera::solvers::lwr::network;
 using namespace tessera::solvers::lwr::network::testing;
 using Catch::Matchers::Contains;
 
 namespace {
-
-template <typename Function>
-std::string input_error_of(Function&& f) {
-  try {
-    f();
-  } catch (const tessera::InputError& e) {
-    return e.what();
-  }
-  return "<no InputError>";
-}
 
 std::vector<double> peaks_for(const RoadNetwork& net, double flow) {
   std::vector<double> peaks(static_cast<std::size_t>(net.node_count()), 0.0);

@@ -14,21 +14,14 @@
 #include "solvers/lwr/network/network_solver.hpp"
 #include "solvers/lwr/network/scenarios.hpp"
 #include "tests/support/catch.hpp"
+#include "tests/support/input_error.hpp"
+
+using tessera::testing::input_error_of;
 
 using namespace tessera::solvers::lwr::network;
 using Catch::Matchers::Contains;
 
 namespace {
-
-template <typename Function>
-std::string input_error_of(Function&& f) {
-  try {
-    f();
-  } catch (const tessera::InputError& e) {
-    return e.what();
-  }
-  return "<no InputError>";
-}
 
 int count_junctions(const RoadNetwork& net, std::size_t ins, std::size_t outs) {
   int count = 0;
