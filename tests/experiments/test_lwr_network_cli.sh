@@ -97,6 +97,11 @@ case "$case_name" in
     expect_error "detector interval off the step" 1 2 \
       "key 'detectors.interval' = 7 s: expected a whole multiple of network.dt = 5 s" -- \
       validate "$work/interval.toml"
+    write_experiment "$work/dropout.toml"
+    sed -i 's/^dropout_rate = 0.5/dropout_rate = 0.5\nmin_dropout = 400/' "$work/dropout.toml"
+    expect_error "longest dropout below the shortest" 1 2 \
+      "keys 'detectors.min_dropout' and 'detectors.max_dropout' = 400 and 360 min" -- \
+      validate "$work/dropout.toml"
     write_experiment "$work/graph.toml" '[graph]' 'max_distance_km = 0.2'
     expect_error "disconnected detectors" "$ranks" 2 "is disconnected from the sensor graph" -- \
       run "$work/graph.toml" --out "$work/graph"

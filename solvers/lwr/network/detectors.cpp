@@ -93,11 +93,18 @@ DetectorReadings NetworkDetectors::close_interval(const NetworkSolver& solver) {
 
 ReadingCorruptor::ReadingCorruptor(DetectorNoise noise, std::size_t detectors, double interval)
     : noise_(noise), interval_(interval), missing_until_(detectors, 0) {
-  if (!(noise_.speed_sigma >= 0) || !(noise_.dropout_rate >= 0) ||
-      !(noise_.min_dropout > 0 && noise_.max_dropout >= noise_.min_dropout)) {
-    throw InputError(str("detector noise: speed sigma ", noise_.speed_sigma, " km/h, dropout rate ",
-                         noise_.dropout_rate, " per day, dropouts ", noise_.min_dropout, " to ",
-                         noise_.max_dropout, " s: expected >= 0, >= 0 and 0 < min <= max"));
+  if (!(noise_.speed_sigma >= 0)) {
+    throw InputError(
+        str("key 'detectors.speed_noise' = ", noise_.speed_sigma, " km/h: expected a value >= 0"));
+  }
+  if (!(noise_.dropout_rate >= 0)) {
+    throw InputError(str("key 'detectors.dropout_rate' = ", noise_.dropout_rate,
+                         " per detector per day: expected a value >= 0"));
+  }
+  if (!(noise_.min_dropout > 0 && noise_.max_dropout >= noise_.min_dropout)) {
+    throw InputError(
+        str("keys 'detectors.min_dropout' and 'detectors.max_dropout' = ", noise_.min_dropout / 60,
+            " and ", noise_.max_dropout / 60, " min: expected 0 < min <= max"));
   }
 }
 
