@@ -48,6 +48,9 @@ void add_lwr_network_keys(config::Schema& s) {
   s.add_real("grid.spacing_km", 1.0, greater_than(0), "grid: distance between junctions");
   s.add_int("grid.lanes", 2, at_least(1), "grid: lanes per direction");
   s.add_int("grid.detectors_per_link", 2, at_least(1), "grid: detectors on each road link");
+  s.add_bool("grid.turn_lanes", true,
+             "grid: a lane per movement at junctions (no FIFO); false: one FIFO queue per "
+             "approach, which gridlocks above about 1.1 x the peak demand");
 
   s.add_real("demand.day_sigma", 0.08, between(0, 1), "std of the log day factor (lognormal)");
   s.add_real("demand.noise_sigma", 0.10, between(0, 1), "stationary std of the AR(1) log noise");
@@ -112,6 +115,7 @@ NetworkConfig network_from_config(const config::Config& c) {
   n.grid.lanes = static_cast<int>(c.get_int("grid.lanes"));
   n.grid.detectors_per_link = static_cast<int>(c.get_int("grid.detectors_per_link"));
   n.grid.demand_scale = scale;
+  n.grid.turn_lanes = c.get_bool("grid.turn_lanes");
 
   const auto seed = static_cast<std::uint64_t>(c.get_int("run.seed"));
   n.demand.seed = seed;

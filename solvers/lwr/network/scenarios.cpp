@@ -685,6 +685,7 @@ Scenario grid(const GridOptions& o) {
       rows.push_back(row);
     }
     net.node(here).turning = rows;
+    net.node(here).fifo = !o.turn_lanes;
   }
   return s;
 }

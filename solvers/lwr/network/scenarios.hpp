@@ -91,6 +91,10 @@ struct GridOptions {
   int lanes = 2;
   int detectors_per_link = 2;  // evenly spaced on every road link (not on the connectors)
   double demand_scale = 1.0;
+  // Junctions with a lane (and a queue) per movement, so a blocked turn does not hold back
+  // the traffic going straight (node fifo = false); false: one FIFO queue per approach,
+  // which locks the grid up within days above about 1.1 x the peak demand.
+  bool turn_lanes = true;
 };
 Scenario grid(const GridOptions& options);
 
