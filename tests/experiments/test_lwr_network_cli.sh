@@ -102,6 +102,13 @@ case "$case_name" in
     expect_error "longest dropout below the shortest" 1 2 \
       "keys 'detectors.min_dropout' and 'detectors.max_dropout' = 400 and 360 min" -- \
       validate "$work/dropout.toml"
+    write_experiment "$work/hour.toml"
+    sed -i 's/^days = 1/days = 1\ndt = 7/' "$work/hour.toml"
+    expect_error "a time step that does not divide an hour" 1 2 \
+      "key 'network.dt' = 7 s: expected a divisor of an hour" -- validate "$work/hour.toml"
+    write_experiment "$work/short.toml" '[corridor]' 'length_km = 3'
+    expect_error "a corridor too short" 1 2 "network.scenario = \"corridor\"" -- \
+      validate "$work/short.toml"
     write_experiment "$work/graph.toml" '[graph]' 'max_distance_km = 0.2'
     expect_error "disconnected detectors" "$ranks" 2 "is disconnected from the sensor graph" -- \
       run "$work/graph.toml" --out "$work/graph"

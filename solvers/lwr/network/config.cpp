@@ -18,7 +18,7 @@ void add_lwr_network_keys(config::Schema& s) {
                "with interchanges and ramps; grid: a LargeST-scale grid of junctions");
   s.add_real("network.dt", 5.0, greater_than(0),
              "time step in s (cells are at least free speed x dt long)");
-  s.add_int("network.days", 1, at_least(1), "days simulated, from midnight of day 0");
+  s.add_int("network.days", 1, between(1, 3650), "days simulated, from midnight of day 0");
   s.add_int("network.first_weekday", 0, between(0, 6), "weekday of day 0 (0 = Monday)");
   s.add_string("network.partition", std::string("metis"), {"metis", "blocks"},
                "how whole links are given to ranks: METIS on the link graph weighted by cells, "
@@ -36,15 +36,16 @@ void add_lwr_network_keys(config::Schema& s) {
   s.add_int("corridor.off_ramps", 8, at_least(0), "corridor: off-ramps");
   s.add_real("corridor.detector_spacing_km", 0.5, greater_than(0), "corridor: detector spacing");
 
-  s.add_int("freeways.count", 4, at_least(2), "freeways: number of freeways (crossing pairwise)");
+  s.add_int("freeways.count", 4, between(2, 12),
+            "freeways: number of freeways (crossing pairwise)");
   s.add_real("freeways.extent_km", 40.0, greater_than(0),
              "freeways: side of the square they cross");
   s.add_int("freeways.lanes", 3, at_least(1), "freeways: lanes per carriageway");
   s.add_real("freeways.ramp_spacing_km", 4.0, greater_than(0), "freeways: distance between ramps");
   s.add_real("freeways.detector_spacing_km", 1.6, greater_than(0), "freeways: detector spacing");
 
-  s.add_int("grid.rows", 33, at_least(2), "grid: junction rows");
-  s.add_int("grid.columns", 33, at_least(2), "grid: junction columns");
+  s.add_int("grid.rows", 33, between(2, 1000), "grid: junction rows");
+  s.add_int("grid.columns", 33, between(2, 1000), "grid: junction columns");
   s.add_real("grid.spacing_km", 1.0, greater_than(0), "grid: distance between junctions");
   s.add_int("grid.lanes", 2, at_least(1), "grid: lanes per direction");
   s.add_int("grid.detectors_per_link", 2, at_least(1), "grid: detectors on each road link");
@@ -147,9 +148,22 @@ NetworkConfig network_from_config(const config::Config& c) {
 }
 
 Scenario build_scenario(const NetworkConfig& c) {
-  Scenario s = c.scenario == "corridor"   ? corridor(c.corridor)
-               : c.scenario == "freeways" ? freeway_network(c.freeways)
-                                          : grid(c.grid);
+  Scenario s;
+  try {
+    s = c.scenario == "corridor"   ? corridor(c.corridor)
+        : c.scenario == "freeways" ? freeway_network(c.freeways)
+                                   : grid(c.grid);
+  } catch (const InputError& e) {
+    // The builders speak of their options in metres; the keys are [<scenario>] ones in km.
+    throw InputError(str("network.scenario = \"", c.scenario, "\": ", e.what(), " (set by the [",
+                         c.scenario, "] keys, lengths in km there)"));
+  }
+  // The builders size peak demands and exit supplies for the default lane capacity: scale
+  // them with the configured one, so that a different capacity moves every bottleneck
+  // alike instead of leaving the exits at the default's.
+  const double scale = c.lane.capacity / LaneDiagram{}.capacity;
+  for (double& d : s.peak_demand) d *= scale;
+  for (double& e : s.exit_capacity) e *= scale;
   for (int l = 0; l < s.network.link_count(); ++l) s.network.link(l).lane = c.lane;
   return s;
 }
@@ -169,6 +183,11 @@ void require_steps(double interval, double dt, const char* key) {
 
 void validate(const NetworkConfig& c, int ranks) {
   config::with_source(c.source, [&] {
+    const double per_hour = 3600.0 / c.dt;
+    if (std::abs(per_hour - std::round(per_hour)) > 1e-9 * per_hour) {
+      throw InputError(str("key 'network.dt' = ", c.dt,
+                           " s: expected a divisor of an hour (3600 s), e.g. 2, 2.5 or 5"));
+    }
     require_steps(c.detector_interval, c.dt, "detectors.interval");
     require_steps(c.demand.interval, c.dt, "demand.interval");
     if (c.field_interval > 0) require_steps(c.field_interval, c.dt, "output.field_interval");

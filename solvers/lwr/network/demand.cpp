@@ -10,6 +10,7 @@ namespace {
 
 // Stream tags: each kind of random number has its own streams.
 constexpr std::uint64_t kDayFactor = 1, kNoise = 2, kShape = 3, kTurning = 4;
+constexpr double kPi = 3.14159265358979323846;
 
 double bump(double hour, double centre, double width) {
   const double z = (hour - centre) / width;
@@ -123,7 +124,7 @@ std::vector<std::vector<double>> DemandModel::turning(int node, int interval) co
       const double phase =
           24.0 * tensor::counter_uniform(options_.seed, kTurning, 2 * movement + 1);
       rows[i][j] *=
-          1.0 + options_.turning_amplitude * swing * std::sin(2.0 * M_PI * (hour - phase) / 24.0);
+          1.0 + options_.turning_amplitude * swing * std::sin(2.0 * kPi * (hour - phase) / 24.0);
       sum += rows[i][j];
     }
     for (double& b : rows[i]) b /= sum;

@@ -82,7 +82,8 @@ DetectorReadings NetworkDetectors::close_interval(const NetworkSolver& solver) {
       const double q = all[2 * d], rho = all[2 * d + 1];
       r.flow.push_back(q / span * 3600.0);
       r.density.push_back(rho / span * 1000.0);
-      r.speed.push_back(rho > 0 ? q / rho * 3.6 : free_speed_[d]);
+      // A standstill reads 1 km/h, not 0: 0 marks a missing reading.
+      r.speed.push_back(rho > 0 ? std::max(1.0, q / rho * 3.6) : free_speed_[d]);
     }
   }
   Kokkos::deep_copy(flux_sum_, 0.0);

@@ -29,6 +29,11 @@ std::vector<Incident> generate_incidents(const RoadNetwork& network, const Incid
   for (int l = 0; l < network.link_count(); ++l) {
     const Link& link = network.link(l);
     const double mean = o.rate * link.lanes * link.length / 1000.0;
+    if (mean > 50.0) {  // the inversion below is exact for small means only
+      throw InputError(str("key '", key("rate"), "' = ", o.rate, " incidents per lane-km per day ",
+                           "gives ", mean, " a day on link '", link.name,
+                           "': expected at most 50 per link and day"));
+    }
     for (long long day = 0; day < days; ++day) {
       const std::uint64_t stream = tensor::counter_hash(static_cast<std::uint64_t>(l),
                                                         static_cast<std::uint64_t>(day), 0x1c1d);

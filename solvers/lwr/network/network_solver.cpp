@@ -206,6 +206,8 @@ NetworkSolver::NetworkSolver(MPI_Comm comm, RoadNetwork network, double dt,
   start_supply_ = Kokkos::View<double*>("network::start_supply", static_cast<std::size_t>(links));
   link_inflow_ = Kokkos::View<double*>("network::link_inflow", static_cast<std::size_t>(links));
   link_outflow_ = Kokkos::View<double*>("network::link_outflow", static_cast<std::size_t>(links));
+  end_demand_host_ = Kokkos::create_mirror_view(end_demand_);
+  start_supply_host_ = Kokkos::create_mirror_view(start_supply_);
 
   // Nodes this rank evaluates: every node touching one of its links.
   auto touches = [&](int node, int rank) {
@@ -418,8 +420,8 @@ void NetworkSolver::set_capacity_factor(int link, long long cell, double factor)
 void NetworkSolver::exchange_link_ends() {
   if (peers_.empty()) return;
   // Debian's Kokkos is Serial; with device memory these copies stage through the host.
-  auto demand = Kokkos::create_mirror_view(end_demand_);
-  auto supply = Kokkos::create_mirror_view(start_supply_);
+  const auto demand = end_demand_host_;
+  const auto supply = start_supply_host_;
   Kokkos::deep_copy(demand, end_demand_);
   Kokkos::deep_copy(supply, start_supply_);
   std::vector<std::vector<double>> send(peers_.size()), recv(peers_.size());
@@ -642,12 +644,14 @@ double NetworkSolver::queued_cell_fraction() const {
   const auto rho = rho_;
   const auto diagram = diagram_;
   const auto cell_link = cell_link_;
+  const auto capacity = capacity_;
   long long local = 0;
   Kokkos::parallel_reduce(
       "network::queued_cells", Kokkos::RangePolicy<>(0, local_cells_),
       KOKKOS_LAMBDA(const long long c, long long& count) {
         const FundamentalDiagram& d = diagram(cell_link(c));
-        if (d.speed(rho(c)) < 0.5 * d.v_max) ++count;
+        const double flow = d.flux(rho(c)) < capacity(c) ? d.flux(rho(c)) : capacity(c);
+        if (flow < 0.5 * d.v_max * rho(c)) ++count;  // speed = flow / rho below v / 2
       },
       local);
   long long total = 0;

@@ -81,13 +81,16 @@ class NetworkSolver {
   Kokkos::View<double*> density() const { return rho_; }
   // Flow (veh/s) through each local cell's upstream boundary during the last step.
   Kokkos::View<double*> inflow() const { return in_flux_; }
+  // Each local cell's current capacity (veh/s): the link's, lowered by an incident.
+  Kokkos::View<double*> cell_capacity() const { return capacity_; }
   std::vector<double> density_host() const;
   std::vector<double> link_density(int link) const;  // the owner only (std::logic_error)
 
   // Queue (vehicles) at every origin, in network.origins() order. Collective.
   std::vector<double> origin_queues() const;
   MassBalance mass_balance() const;  // collective
-  // Share of all cells moving at less than half their free speed (queued). Collective.
+  // Share of all cells moving at less than half their free speed (queued), by the flow
+  // the cell can carry (its capacity included). Collective.
   double queued_cell_fraction() const;
   // Collective: std::runtime_error naming the step, link and cell when a density is NaN or
   // outside [0, jam density] (a monotone scheme never leaves it: a bug or a broken setup).
@@ -125,6 +128,7 @@ class NetworkSolver {
   std::vector<double> nominal_capacity_;  // per local link, host
   // Per global link (only entries this rank touches are meaningful).
   Kokkos::View<double*> end_demand_, start_supply_, link_inflow_, link_outflow_;
+  Kokkos::View<double*>::HostMirror end_demand_host_, start_supply_host_;  // for the exchange
 
   // Nodes this rank evaluates (every node touching one of its links), by position.
   std::vector<int> node_ids_;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iomanip>
 #include <memory>
+#include <sstream>
 
 #include "core/graph/distance_kernel.hpp"
 #include "core/io/vtk_series.hpp"
@@ -104,6 +105,9 @@ NetworkSummary run_lwr_network(const NetworkConfig& c, const io::RunContext& ctx
   const RoadNetwork& net = scenario.network;
   std::vector<int> owner;
   config::with_source(c.source, [&] { owner = partition_links(net, ranks, c.partition); });
+  // Every rank must hold the same owner map (the exchange plan is derived from it): take
+  // rank 0's rather than trust METIS to give identical bits everywhere.
+  MPI_Bcast(owner.data(), static_cast<int>(owner.size()), MPI_INT, 0, ctx.comm);
   NetworkSolver solver(ctx.comm, net, c.dt, owner);
   NetworkDetectors detectors(solver, scenario.detectors);
   std::vector<DetectorDistance> distances;
@@ -225,13 +229,16 @@ NetworkSummary run_lwr_network(const NetworkConfig& c, const io::RunContext& ctx
     runtime::Timers::Scope scope(*ctx.timers, "output");
     solver.check_finite();
     const std::vector<double> rho = solver.density_host();
+    auto capacity = Kokkos::create_mirror_view(solver.cell_capacity());
+    Kokkos::deep_copy(capacity, solver.cell_capacity());
     std::vector<double> per_lane(rho.size()), speed(rho.size()), flow(rho.size());
     for (std::size_t i = 0; i < rho.size(); ++i) {
-      const auto l = static_cast<int>(cell_link_id[i]);
-      const FundamentalDiagram d = net.diagram(l);
+      const FundamentalDiagram d = net.diagram(static_cast<int>(cell_link_id[i]));
+      // The trapezoid the solver runs: the triangle cut at the cell's current capacity.
+      const double q = std::min(d.flux(rho[i]), capacity(i));
       per_lane[i] = rho[i] * 1000.0 / cell_lanes[i];
-      speed[i] = d.speed(rho[i]) * 3.6;
-      flow[i] = std::min(d.flux(rho[i]), net.capacity(l)) * 3600.0;
+      flow[i] = q * 3600.0;
+      speed[i] = (rho[i] > 0 ? q / rho[i] : d.v_max) * 3.6;
     }
     results.begin_field_step(solver.time());
     results.write_field_rows("density", summary.cells, global_rows, per_lane);
@@ -251,6 +258,7 @@ NetworkSummary run_lwr_network(const NetworkConfig& c, const io::RunContext& ctx
   const long long field_steps =
       c.field_interval > 0 ? static_cast<long long>(std::llround(c.field_interval / c.dt)) : 0;
   const long long total_steps = steps_per_day * c.days;
+  const auto steps_per_hour = static_cast<long long>(std::llround(3600.0 / c.dt));
   const long long readings_per_day = steps_per_day / detector_steps;
 
   TextOutput speed_csv(ctx.directory, "speed.csv", root);
@@ -325,31 +333,27 @@ NetworkSummary run_lwr_network(const NetworkConfig& c, const io::RunContext& ctx
           valid += 1;
         }
       }
-      // Once an hour (of simulated time): the state's checks and the network's metrics.
-      if (done % (detector_steps * std::max(1LL, readings_per_day / 24)) == 0) {
-        solver.check_finite();
-        const MassBalance m = solver.mass_balance();
-        results.append_metric("vehicles_on_network", solver.time(), m.stored);
-        results.append_metric("vehicles_queued_at_origins", solver.time(), m.queued);
-        results.append_metric("vehicles_exited", solver.time(), m.exited);
-        results.append_metric("mass_balance_relative_error", solver.time(), m.relative_error());
-        results.append_metric("active_incidents", solver.time(), incidents.active());
-        const double queued = solver.queued_cell_fraction();
-        results.append_metric("queued_cell_fraction", solver.time(), queued);
-        // At 03:00 demand is at its lowest: queues still standing then have locked up
-        // (gridlock: spill-back around a loop of junctions, which FIFO node models allow).
-        const long long hour_of_day = std::llround(static_cast<double>(in_day + 1) * c.dt / 3600.0);
-        if (hour_of_day == 3 && queued > 0.02 && summary.gridlock_day < 0) {
-          summary.gridlock_day = day;
-          runtime::log::warn(str("gridlock: ", 100.0 * queued,
-                                 " % of the cells are still queued at "
-                                 "03:00 on day ",
-                                 day,
-                                 ", when demand is lowest; the network has "
-                                 "locked up and its readings are no longer a daily pattern. "
-                                 "Lower network.demand_scale (now ",
-                                 c.demand_scale, ")"));
-        }
+    }
+    // Every hour of simulated time (dt divides an hour: validate): the state's checks and
+    // the network's metrics.
+    if (done % steps_per_hour == 0) {
+      solver.check_finite();
+      const MassBalance m = solver.mass_balance();
+      results.append_metric("vehicles_on_network", solver.time(), m.stored);
+      results.append_metric("vehicles_queued_at_origins", solver.time(), m.queued);
+      results.append_metric("vehicles_exited", solver.time(), m.exited);
+      results.append_metric("mass_balance_relative_error", solver.time(), m.relative_error());
+      results.append_metric("active_incidents", solver.time(), incidents.active());
+      const double queued = solver.queued_cell_fraction();
+      results.append_metric("queued_cell_fraction", solver.time(), queued);
+      // At 03:00 demand is at its lowest: queues still standing then have locked up
+      // (gridlock: spill-back around a loop of junctions, which FIFO node models allow).
+      if (in_day + 1 == 3 * steps_per_hour && queued > 0.02 && summary.gridlock_day < 0) {
+        summary.gridlock_day = day;
+        runtime::log::warn(str("gridlock: ", 100.0 * queued, " % of the cells are still queued at ",
+                               "03:00 on day ", day, ", when demand is lowest; the network has ",
+                               "locked up and its readings are no longer a daily pattern. Lower ",
+                               "network.demand_scale (now ", c.demand_scale, ")"));
       }
     }
     if (field_steps > 0 && day < c.field_days && done % field_steps == 0) write_fields();

@@ -3,7 +3,8 @@
 // demand, incidents and loop detectors, and write what a forecasting data set ships:
 //   speed.csv, flow.csv, density.csv   (time x detectors, header = detector names;
 //                                        missing readings are 0)
-//   timestamps.csv                      (per row: step, seconds, day, weekday, slot, clock)
+//   timestamps.csv                      (per row: reading index, end time in s, day, weekday,
+//                                        slot, clock time)
 //   sensors.csv                         (index, name, link, position, x, y)
 //   sensor_distances.csv                (from,to,cost: road distance in m, DCRNN's layout)
 //   sensor_weights.csv                  (from,to,weight: Gaussian kernel of the distances)

@@ -79,12 +79,13 @@ Scenario freeway_network(const FreewayNetworkOptions& options);
 // (renormalised where a movement is missing, no U-turns); traffic from the zone splits
 // evenly over the roads. Zone demand falls from 1,700 veh/h in the middle (a business
 // district, 0.3 of the grid's width across) to 200 at the edges; a zone's local streets
-// take 1,200 veh/h, so at the peak the district's connectors fill and the junctions
-// around them queue (FIFO). Defaults (LargeST-sized): 3267 nodes, 6402 links of which
-// 4224 roads, 8448 detectors; one hour at the peak congests about 57 km of road, clear
-// within 30 minutes at 40 %. Small grids have a small district and hardly congest; well
-// above the peak (demand_scale 1.4 for 33 x 33) the district's queues lock junctions for
-// hours.
+// take 1,200 veh/h, so at the peak the district's connectors fill. Defaults
+// (LargeST-sized): 3267 nodes, 6402 links of which 4224 roads, 8448 detectors. With turn
+// lanes (the default) the roads rarely queue; with one FIFO queue per approach
+// (turn_lanes = false) one hour at the peak congests about 57 km of road around the
+// district, clear within 30 minutes at 40 %, and a day profile at 1.2-1.3 x the peak
+// locks the grid up within two or three nights. Small grids have a small district and
+// hardly congest.
 struct GridOptions {
   int rows = 33, columns = 33;
   double spacing = 1000;  // m

@@ -137,9 +137,9 @@ TEST_CASE("a blocked off-ramp spills back onto the mainline and clears when it o
   solver.set_origin_demand(1, 500.0 / 3600.0);
   const int mid = 2, ramp_off = 4;
   const double critical = net.diagram(mid).critical_density();
-  // The off-ramp's exit lets 300 veh/h out for 10 minutes: FIFO holds the diverge to
+  // The off-ramp's exit lets 300 veh/h out for 20 minutes: FIFO holds the diverge to
   // 300 / 0.2 = 1500 veh/h once the ramp is full (about 8 minutes), so the mainline
-  // upstream of it congests. 20 minutes of it.
+  // upstream of it congests.
   solver.set_exit_supply(5, 300.0 / 3600.0);
   for (int s = 0; s < 600; ++s) solver.step();
   std::vector<double> rho = solver.link_density(mid);
