@@ -117,6 +117,7 @@ NetworkConfig network_from_config(const config::Config& c) {
   n.grid.detectors_per_link = static_cast<int>(c.get_int("grid.detectors_per_link"));
   n.grid.demand_scale = scale;
   n.grid.turn_lanes = c.get_bool("grid.turn_lanes");
+  n.corridor.lane = n.freeways.lane = n.grid.lane = n.lane;
 
   const auto seed = static_cast<std::uint64_t>(c.get_int("run.seed"));
   n.demand.seed = seed;
@@ -158,13 +159,6 @@ Scenario build_scenario(const NetworkConfig& c) {
     throw InputError(str("network.scenario = \"", c.scenario, "\": ", e.what(), " (set by the [",
                          c.scenario, "] keys, lengths in km there)"));
   }
-  // The builders size peak demands and exit supplies for the default lane capacity: scale
-  // them with the configured one, so that a different capacity moves every bottleneck
-  // alike instead of leaving the exits at the default's.
-  const double scale = c.lane.capacity / LaneDiagram{}.capacity;
-  for (double& d : s.peak_demand) d *= scale;
-  for (double& e : s.exit_capacity) e *= scale;
-  for (int l = 0; l < s.network.link_count(); ++l) s.network.link(l).lane = c.lane;
   return s;
 }
 

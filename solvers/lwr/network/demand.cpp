@@ -117,7 +117,6 @@ std::vector<std::vector<double>> DemandModel::turning(int node, int interval) co
   const double hour = (interval + 0.5) * options_.interval / 3600.0;
   std::vector<std::vector<double>> rows = n.turning;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    double sum = 0;
     for (std::size_t j = 0; j < rows[i].size(); ++j) {
       const std::uint64_t movement = (static_cast<std::uint64_t>(node) * 64 + i) * 64 + j;
       const double swing = 2.0 * tensor::counter_uniform(options_.seed, kTurning, 2 * movement) - 1;
@@ -125,11 +124,9 @@ std::vector<std::vector<double>> DemandModel::turning(int node, int interval) co
           24.0 * tensor::counter_uniform(options_.seed, kTurning, 2 * movement + 1);
       rows[i][j] *=
           1.0 + options_.turning_amplitude * swing * std::sin(2.0 * kPi * (hour - phase) / 24.0);
-      sum += rows[i][j];
     }
-    for (double& b : rows[i]) b /= sum;
   }
-  return rows;
+  return normalised_turning(std::move(rows));
 }
 
 }  // namespace tessera::solvers::lwr::network

@@ -16,19 +16,9 @@ namespace tessera::solvers::lwr::network {
 namespace {
 
 constexpr int kTagLinkEnds = 7201;
-constexpr int kOrigin = 0, kDestination = 1, kJunction = 2;
-
-int kind_code(NodeKind kind) {
-  switch (kind) {
-    case NodeKind::kOrigin:
-      return kOrigin;
-    case NodeKind::kDestination:
-      return kDestination;
-    case NodeKind::kJunction:
-      return kJunction;
-  }
-  return kJunction;
-}
+// Node kinds as the device arrays hold them.
+constexpr int kOrigin = static_cast<int>(NodeKind::kOrigin);
+constexpr int kDestination = static_cast<int>(NodeKind::kDestination);
 
 // Demand and supply of a cell, capped by the cell's current capacity (Daganzo's CTM: the
 // trapezoid min(v rho, capacity, w (rho_jam - rho)); an incident lowers the cap).
@@ -54,16 +44,6 @@ std::vector<typename View::non_const_value_type> copy_to_host(const View& view) 
   Kokkos::deep_copy(host, view);
   return std::vector<typename View::non_const_value_type>(host.data(),
                                                           host.data() + host.extent(0));
-}
-
-// Scales each row to sum to exactly 1 up to rounding: mass balance depends on it.
-std::vector<std::vector<double>> normalised_rows(std::vector<std::vector<double>> rows) {
-  for (auto& row : rows) {
-    double sum = 0.0;
-    for (const double b : row) sum += b;
-    for (double& b : row) b /= sum;
-  }
-  return rows;
 }
 
 }  // namespace
@@ -254,7 +234,7 @@ NetworkSolver::NetworkSolver(MPI_Comm comm, RoadNetwork network, double dt,
       const int n = node_ids_[p];
       const auto& ins = network_.in_links(n);
       const auto& outs = network_.out_links(n);
-      kind(p) = kind_code(network_.node(n).kind);
+      kind(p) = static_cast<int>(network_.node(n).kind);
       in_count(p) = static_cast<int>(ins.size());
       out_count(p) = static_cast<int>(outs.size());
       fifo(p) = network_.node(n).fifo ? 1 : 0;
@@ -277,7 +257,7 @@ NetworkSolver::NetworkSolver(MPI_Comm comm, RoadNetwork network, double dt,
   for (std::size_t p = 0; p < nodes; ++p) {
     const int n = node_ids_[p];
     if (network_.node(n).kind == NodeKind::kJunction) {
-      network_.node(n).turning = normalised_rows(network_.node(n).turning);
+      network_.node(n).turning = normalised_turning(network_.node(n).turning);
       upload_turning(n);
     }
   }
@@ -310,8 +290,11 @@ NetworkSolver::NetworkSolver(MPI_Comm comm, RoadNetwork network, double dt,
     if (!send_links_[static_cast<std::size_t>(r)].empty() ||
         !recv_links_[static_cast<std::size_t>(r)].empty()) {
       peers_.push_back(r);
+      exchange_send_.emplace_back(2 * send_links_[static_cast<std::size_t>(r)].size());
+      exchange_recv_.emplace_back(2 * recv_links_[static_cast<std::size_t>(r)].size());
     }
   }
+  exchange_requests_.resize(2 * peers_.size());
 }
 
 long long NetworkSolver::local_cell(int link, long long cell) const {
@@ -389,7 +372,7 @@ void NetworkSolver::set_turning(int node, const std::vector<std::vector<double>>
     throw std::invalid_argument(str("set_turning: node '", n.name, "' is not a junction"));
   }
   network_.check_turning(node, fractions);
-  n.turning = normalised_rows(fractions);
+  n.turning = normalised_turning(fractions);
   if (node_position_[static_cast<std::size_t>(node)] >= 0) upload_turning(node);
 }
 
@@ -424,25 +407,22 @@ void NetworkSolver::exchange_link_ends() {
   const auto supply = start_supply_host_;
   Kokkos::deep_copy(demand, end_demand_);
   Kokkos::deep_copy(supply, start_supply_);
-  std::vector<std::vector<double>> send(peers_.size()), recv(peers_.size());
-  std::vector<MPI_Request> requests;
-  requests.reserve(2 * peers_.size());
+  // Buffers sized once (exchange_send_/recv_, one per peer); only their contents change.
+  std::vector<std::vector<double>>& send = exchange_send_;
+  std::vector<std::vector<double>>& recv = exchange_recv_;
+  std::vector<MPI_Request>& requests = exchange_requests_;
   for (std::size_t k = 0; k < peers_.size(); ++k) {
-    const int peer = peers_[k];
-    recv[k].resize(2 * recv_links_[static_cast<std::size_t>(peer)].size());
-    requests.emplace_back();
-    MPI_Irecv(recv[k].data(), static_cast<int>(recv[k].size()), MPI_DOUBLE, peer, kTagLinkEnds,
-              comm_, &requests.back());
+    MPI_Irecv(recv[k].data(), static_cast<int>(recv[k].size()), MPI_DOUBLE, peers_[k], kTagLinkEnds,
+              comm_, &requests[k]);
   }
   for (std::size_t k = 0; k < peers_.size(); ++k) {
-    const int peer = peers_[k];
-    for (const int l : send_links_[static_cast<std::size_t>(peer)]) {
-      send[k].push_back(demand(l));
-      send[k].push_back(supply(l));
+    const auto& links = send_links_[static_cast<std::size_t>(peers_[k])];
+    for (std::size_t i = 0; i < links.size(); ++i) {
+      send[k][2 * i] = demand(links[i]);
+      send[k][2 * i + 1] = supply(links[i]);
     }
-    requests.emplace_back();
-    MPI_Isend(send[k].data(), static_cast<int>(send[k].size()), MPI_DOUBLE, peer, kTagLinkEnds,
-              comm_, &requests.back());
+    MPI_Isend(send[k].data(), static_cast<int>(send[k].size()), MPI_DOUBLE, peers_[k], kTagLinkEnds,
+              comm_, &requests[peers_.size() + k]);
   }
   MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE);
   for (std::size_t k = 0; k < peers_.size(); ++k) {

@@ -144,6 +144,9 @@ class NetworkSolver {
   // Exchange plan: for each peer rank, the link ids sent to it and received from it.
   std::vector<int> peers_;
   std::vector<std::vector<int>> send_links_, recv_links_;
+  // Message buffers per peer (2 values a link) and the requests of one exchange.
+  std::vector<std::vector<double>> exchange_send_, exchange_recv_;
+  std::vector<MPI_Request> exchange_requests_;
 };
 
 // Ranks for the links: METIS on the link graph (links meeting at a node are adjacent),

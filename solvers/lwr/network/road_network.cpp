@@ -19,6 +19,15 @@ const char* node_kind_name(NodeKind kind) {
   return "?";
 }
 
+std::vector<std::vector<double>> normalised_turning(std::vector<std::vector<double>> rows) {
+  for (auto& row : rows) {
+    double sum = 0.0;
+    for (const double b : row) sum += b;
+    for (double& b : row) b /= sum;
+  }
+  return rows;
+}
+
 int RoadNetwork::add_node(Node node) {
   nodes_.push_back(std::move(node));
   in_.emplace_back();

@@ -105,4 +105,8 @@ class RoadNetwork {
 
 const char* node_kind_name(NodeKind kind);
 
+// Turning fractions with each row scaled to sum to 1 up to rounding (mass balance at
+// junctions depends on it). Rows must have a positive sum.
+std::vector<std::vector<double>> normalised_turning(std::vector<std::vector<double>> rows);
+
 }  // namespace tessera::solvers::lwr::network

@@ -79,10 +79,6 @@ void require_demand_scale(double value, const char* builder) {
               ": expected a factor >= 0 on the peak demands"));
 }
 
-double lane_capacity() {
-  return LaneDiagram{}.capacity;
-}
-
 // The network grows with its per-node vectors.
 int add_node(Scenario& s, const std::string& name, NodeKind kind, Point at) {
   Node n;
@@ -102,6 +98,7 @@ int add_link(Scenario& s, const std::string& name, int from, int to, double leng
   l.to = to;
   l.length = length;
   l.lanes = lanes;
+  l.lane = s.lane;
   return s.network.add_link(std::move(l));
 }
 
@@ -156,7 +153,7 @@ std::vector<int> build_carriageway(Scenario& s, const std::string& road, const G
       case StopKind::kEnd:
         node = add_node(s, road + "_destination", NodeKind::kDestination, here);
         s.exit_capacity[static_cast<std::size_t>(node)] =
-            stops[i - 1].lanes_after * lane_capacity();
+            stops[i - 1].lanes_after * s.lane.capacity;
         break;
       case StopKind::kDiverge:
       case StopKind::kMerge:
@@ -209,9 +206,9 @@ std::vector<int> build_carriageway(Scenario& s, const std::string& road, const G
 }
 
 // Diverge and merge stops of one local interchange centred at `centre`.
-void add_interchange_ramps(std::vector<Stop>& stops, double centre, int lanes, bool off, bool on,
-                           const std::string& label, double off_fraction, double on_demand,
-                           double off_ramp_length, double on_ramp_length) {
+void add_interchange_ramps(std::vector<Stop>& stops, double centre, int lanes, double lane_capacity,
+                           bool off, bool on, const std::string& label, double off_fraction,
+                           double on_demand, double off_ramp_length, double on_ramp_length) {
   if (off) {
     Stop d;
     d.station = centre - kRampOffset;
@@ -222,8 +219,8 @@ void add_interchange_ramps(std::vector<Stop>& stops, double centre, int lanes, b
     d.off_fraction = off_fraction;
     // The arterial's signal is timed for the ramp's design flow: never the bottleneck of an
     // ordinary peak, but a heavy one spills back.
-    d.exit_supply = std::min(lane_capacity(),
-                             std::max(kArterialExit, 1.3 * off_fraction * lanes * lane_capacity()));
+    d.exit_supply = std::min(lane_capacity,
+                             std::max(kArterialExit, 1.3 * off_fraction * lanes * lane_capacity));
     stops.push_back(d);
   }
   if (on) {
@@ -291,8 +288,9 @@ Scenario corridor(const CorridorOptions& o) {
   require_demand_scale(o.demand_scale, who);
 
   Scenario s;
+  s.lane = o.lane;
   s.name = "corridor";
-  const double mainline_capacity = o.lanes * lane_capacity();
+  const double mainline_capacity = o.lanes * o.lane.capacity;
   std::vector<Stop> stops;
   stops.push_back(
       end_stop(StopKind::kStart, 0.0, o.lanes, 0.8 * mainline_capacity * o.demand_scale));
@@ -309,7 +307,7 @@ Scenario corridor(const CorridorOptions& o) {
     const CommuterRamps ramps = commuter_ramps(urban, unit_hash(1, i), unit_hash(2, i));
     // More lanes carry proportionally busier ramps.
     const double on_demand = ramps.on_veh_h * kPerHour * o.lanes / 3.0 * o.demand_scale;
-    add_interchange_ramps(stops, spacing * (i + 1), o.lanes, has(o.off_ramps, i),
+    add_interchange_ramps(stops, spacing * (i + 1), o.lanes, o.lane.capacity, has(o.off_ramps, i),
                           has(o.on_ramps, i), std::to_string(i), ramps.off_fraction, on_demand,
                           300.0 + 100.0 * unit_hash(3, i), 300.0 + 100.0 * unit_hash(4, i));
   }
@@ -457,6 +455,7 @@ Scenario freeway_network(const FreewayNetworkOptions& o) {
               std::max(0.0, layout.separation), " m); fewer freeways or a larger extent"));
 
   Scenario s;
+  s.lane = o.lane;
   s.name = "freeway_network";
   const Point centre{half, half};
   const int n = o.freeways;
@@ -474,7 +473,7 @@ Scenario freeway_network(const FreewayNetworkOptions& o) {
     }
   }
 
-  const double capacity = o.lanes * lane_capacity();
+  const double capacity = o.lanes * o.lane.capacity;
   struct Carriageway {
     int freeway;
     Point direction;
@@ -534,7 +533,7 @@ Scenario freeway_network(const FreewayNetworkOptions& o) {
         const CommuterRamps ramps = commuter_ramps(urban, key(1), key(2));
         const double on_demand = ramps.on_veh_h * kPerHour * o.lanes / 3.0 * o.demand_scale;
         const int number = forward ? static_cast<int>(j) : static_cast<int>(centres.size() - 1 - j);
-        add_interchange_ramps(stops, station_of(centres[j]), o.lanes, true, true,
+        add_interchange_ramps(stops, station_of(centres[j]), o.lanes, o.lane.capacity, true, true,
                               std::to_string(number), ramps.off_fraction, on_demand,
                               300.0 + 100.0 * key(3), 300.0 + 100.0 * key(4));
       }
@@ -600,6 +599,7 @@ Scenario grid(const GridOptions& o) {
 
   constexpr double kConnectorLength = 300.0;
   Scenario s;
+  s.lane = o.lane;
   s.name = "grid";
   auto junction = [&](int r, int c) { return r * o.columns + c; };
   auto label = [](int r, int c) { return std::to_string(r) + "_" + std::to_string(c); };

@@ -28,6 +28,10 @@ struct Scenario {
   // The roads themselves (freeway carriageways, grid roads; not ramps or zone
   // connectors), in driving order road by road: where queues are looked for.
   std::vector<int> mainline_links;
+  // The per-lane diagram of every link. Capacities derived from it (a mainline origin's
+  // 80 % of capacity, exits at the link capacity) follow it; demands given in veh/h (ramps,
+  // zones, the arterials behind off-ramps) do not.
+  LaneDiagram lane;
 };
 
 // One direction of a freeway from an origin to a destination (nodes along x, ramps on
@@ -47,6 +51,7 @@ struct CorridorOptions {
   int off_ramps = 8;
   double detector_spacing = 500;  // m, along the mainline
   double demand_scale = 1.0;      // multiplies every peak demand
+  LaneDiagram lane;               // of every link
 };
 Scenario corridor(const CorridorOptions& options);
 
@@ -69,6 +74,7 @@ struct FreewayNetworkOptions {
   double ramp_spacing = 4000;
   double detector_spacing = 1600;  // m, along each carriageway
   double demand_scale = 1.0;
+  LaneDiagram lane;  // of every link
 };
 Scenario freeway_network(const FreewayNetworkOptions& options);
 
@@ -92,6 +98,7 @@ struct GridOptions {
   int lanes = 2;
   int detectors_per_link = 2;  // evenly spaced on every road link (not on the connectors)
   double demand_scale = 1.0;
+  LaneDiagram lane;  // of every link
   // Junctions with a lane (and a queue) per movement, so a blocked turn does not hold back
   // the traffic going straight (node fifo = false); false: one FIFO queue per approach,
   // which locks the grid up within days above about 1.1 x the peak demand.

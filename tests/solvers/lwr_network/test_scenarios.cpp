@@ -496,3 +496,14 @@ TEST_CASE("a small grid's peak hour queues around the centre and clears off-peak
   o.turn_lanes = false;
   CHECK_FALSE(check_peak_then_off_peak(grid(o)).empty());
 }
+
+TEST_CASE("a scenario's links and capacity-derived exits follow its lane diagram", "[scenarios]") {
+  CorridorOptions o;
+  o.lane.capacity = 2520.0 / 3600.0;  // the triangle's own peak: no cap
+  const Scenario s = corridor(o);
+  for (const Link& l : s.network.links()) CHECK(l.lane.capacity == o.lane.capacity);
+  // The mainline's destination lets out what its last link carries.
+  const int end = s.network.link(s.mainline_links.back()).to;
+  CHECK(s.exit_capacity[static_cast<std::size_t>(end)] ==
+        Approx(o.lanes * o.lane.capacity).epsilon(1e-15));
+}
