@@ -10,6 +10,9 @@ attributes. Left out, because they measure the machine rather than the computati
 every dataset or attribute whose name contains "seconds" or "per_second" (wall-clock
 times and rates). Exit status
 0 when everything else is bitwise equal, 1 otherwise, with one line per difference.
+With --tolerance REL, floating-point datasets and attributes may differ by REL times the
+larger of 1 and their largest magnitude (for runs on different rank counts, whose sums are
+ordered differently); everything else must still be bitwise equal.
 
 Used to show that a change of structure changed no result (see docs/new_family.md).
 """
@@ -62,7 +65,19 @@ def same_value(a, b):
     return a.tobytes() == b.tobytes()
 
 
-def compare_file(path_a, path_b, label):
+def close_enough(a, b, tolerance):
+    a, b = np.asarray(a), np.asarray(b)
+    if tolerance <= 0 or a.dtype.kind != "f" or a.shape != b.shape:
+        return False
+    # Relative to the largest magnitude, absolute below 1: round-off measures such as a
+    # mass-balance error (1e-14) differ in their own leading digits between rank counts.
+    scale = max(np.nanmax(np.abs(a)) if a.size else 0.0, 1.0)
+    return bool(np.array_equal(np.isnan(a), np.isnan(b))
+                and np.nanmax(np.abs(a.astype(float) - b.astype(float)), initial=0.0)
+                <= tolerance * scale)
+
+
+def compare_file(path_a, path_b, label, tolerance=0.0):
     problems = []
     with h5py.File(path_a, "r") as fa, h5py.File(path_b, "r") as fb:
         da, db = collect(fa), collect(fb)
@@ -74,7 +89,7 @@ def compare_file(path_a, path_b, label):
             a, b = da[path], db[path]
             if a.dtype != b.dtype or a.shape != b.shape:
                 problems.append(f"{label}{path}: {a.dtype}{a.shape} against {b.dtype}{b.shape}")
-            elif not same_value(a[()], b[()]):
+            elif not same_value(a[()], b[()]) and not close_enough(a[()], b[()], tolerance):
                 va, vb = np.asarray(a[()]), np.asarray(b[()])
                 if va.dtype.kind == "f":
                     diff = np.nanmax(np.abs(va.astype(float) - vb.astype(float)))
@@ -83,12 +98,15 @@ def compare_file(path_a, path_b, label):
                     problems.append(f"{label}{path}: values differ")
             aa, ab = attributes(a), attributes(b)
             for key in sorted(set(aa) | set(ab)):
-                if key not in aa or key not in ab or not same_value(aa[key], ab[key]):
+                if key not in aa or key not in ab or not (
+                        same_value(aa[key], ab[key])
+                        or close_enough(aa[key], ab[key], tolerance)):
                     problems.append(f"{label}{path} attribute {key}: "
                                     f"{aa.get(key)!r} against {ab.get(key)!r}")
         ra, rb = attributes(fa), attributes(fb)
         for key in sorted(set(ra) | set(rb)):
-            if key not in ra or key not in rb or not same_value(ra[key], rb[key]):
+            if key not in ra or key not in rb or not (
+                    same_value(ra[key], rb[key]) or close_enough(ra[key], rb[key], tolerance)):
                 problems.append(f"{label}/ attribute {key}: {ra.get(key)!r} against {rb.get(key)!r}")
         count = len(set(da) & set(db))
     return problems, count
@@ -98,6 +116,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("first", help="run directory (results/<name>/<run-id>)")
     parser.add_argument("second", help="run directory to compare with")
+    parser.add_argument("--tolerance", type=float, default=0.0,
+                        help="relative tolerance of floating-point datasets (default 0: bitwise)")
     args = parser.parse_args()
     for directory in (args.first, args.second):
         if not os.path.isdir(directory):
@@ -111,12 +131,14 @@ def main():
         if not os.path.exists(other):
             problems.append(f"{name}: missing in {args.second}")
             continue
-        found, count = compare_file(os.path.join(args.first, name), other, name + ":")
+        found, count = compare_file(os.path.join(args.first, name), other, name + ":",
+                                    args.tolerance)
         problems += found
         datasets += count
     for line in problems:
         print(line)
-    verdict = "bitwise equal" if not problems else f"{len(problems)} difference(s)"
+    equal = "bitwise equal" if args.tolerance <= 0 else f"equal to {args.tolerance:g} relative"
+    verdict = equal if not problems else f"{len(problems)} difference(s)"
     print(f"compare_runs: {len(files)} file(s), {datasets} dataset(s): {verdict}")
     return 0 if not problems else 1
 

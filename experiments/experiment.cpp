@@ -38,9 +38,30 @@ void add_common_keys(config::Schema& schema, const std::string& default_name) {
   schema.add_bool("output.vtk", true, "write fields as a VTK time series for ParaView");
 }
 
-LoadedExperiment load_experiment(const std::string& path,
-                                 const std::vector<std::string>& overrides) {
-  const config::TomlDocument document = config::parse_toml_file(path);
+void add_checkpoint_keys(config::Schema& schema) {
+  schema.add_int("output.checkpoint_every", 0, config::at_least(0),
+                 "write a checkpoint every this many steps (solver or training steps of the "
+                 "kind; 0: not by steps); `tessera run --resume RUN_DIR` continues from it");
+  schema.add_real("output.checkpoint_seconds", 0.0, config::at_least(0),
+                  "also write a checkpoint when this much wall time has passed since the "
+                  "last (0: not by time)");
+  schema.add_int("output.checkpoint_keep", 2, config::at_least(1),
+                 "checkpoints kept in RUN_DIR/checkpoints (the newest ones)");
+}
+
+io::CheckpointPolicy checkpoint_policy(const config::Config& config) {
+  io::CheckpointPolicy policy;
+  policy.every_steps = config.get_int("output.checkpoint_every");
+  policy.every_seconds = config.get_real("output.checkpoint_seconds");
+  policy.keep = static_cast<int>(config.get_int("output.checkpoint_keep"));
+  return policy;
+}
+
+namespace {
+
+LoadedExperiment load_document(const config::TomlDocument& document, const std::string& path,
+                               const std::string& default_name,
+                               const std::vector<std::string>& overrides) {
   std::string kind_name;
   std::string where = path;
   if (auto it = document.values.find("run.experiment"); it != document.values.end()) {
@@ -70,10 +91,24 @@ LoadedExperiment load_experiment(const std::string& path,
   }
   LoadedExperiment loaded;
   loaded.kind = &find_experiment_kind(kind_name, where);
-  add_common_keys(loaded.schema, std::filesystem::path(path).stem().string());
+  add_common_keys(loaded.schema, default_name);
+  if (loaded.kind->resumable) add_checkpoint_keys(loaded.schema);
   loaded.kind->add_keys(loaded.schema);
   loaded.config = config::resolve(loaded.schema, document, overrides);
   return loaded;
+}
+
+}  // namespace
+
+LoadedExperiment load_experiment(const std::string& path,
+                                 const std::vector<std::string>& overrides) {
+  return load_document(config::parse_toml_file(path), path,
+                       std::filesystem::path(path).stem().string(), overrides);
+}
+
+LoadedExperiment load_experiment_text(const std::string& text, const std::string& source_name,
+                                      const std::string& default_name) {
+  return load_document(config::parse_toml(text, source_name), source_name, default_name, {});
 }
 
 }  // namespace tessera::experiments

@@ -23,6 +23,9 @@ struct ExperimentKind {
   std::function<void(config::Schema&)> add_keys;
   std::function<void(const config::Config&, int ranks)> check;  // throws InputError
   std::function<void(const config::Config&, RunContext&)> run;
+  // Whether the driver writes checkpoints (context.checkpoints) and can continue from
+  // one: `tessera run --resume`, the output.checkpoint_* keys and the stop signals.
+  bool resumable = false;
 };
 
 const std::vector<ExperimentKind>& experiment_kinds();
@@ -33,6 +36,10 @@ const ExperimentKind& find_experiment_kind(const std::string& name, const std::s
 // vtk, hdf5. `default_name` is the experiment file's stem.
 void add_common_keys(config::Schema& schema, const std::string& default_name);
 
+// The keys of a resumable kind: output.checkpoint_every, checkpoint_seconds, checkpoint_keep.
+void add_checkpoint_keys(config::Schema& schema);
+io::CheckpointPolicy checkpoint_policy(const config::Config& config);
+
 // Reads the file, finds run.experiment (first in the file, then in --set), builds that
 // kind's schema and resolves the configuration. InputErrors name the file and key.
 struct LoadedExperiment {
@@ -42,6 +49,9 @@ struct LoadedExperiment {
 };
 LoadedExperiment load_experiment(const std::string& path,
                                  const std::vector<std::string>& overrides);
+// The same from TOML text (a checkpoint's config.toml); `source_name` names it in errors.
+LoadedExperiment load_experiment_text(const std::string& text, const std::string& source_name,
+                                      const std::string& default_name);
 
 // The LWR traffic simulation (solvers/lwr).
 ExperimentKind lwr_experiment_kind();

@@ -13,6 +13,7 @@ ExperimentKind lwr_experiment_kind() {
   kind.name = "lwr";
   kind.description = "LWR traffic flow on a ring or open road with virtual loop detectors";
   kind.add_keys = lwr::add_lwr_keys;
+  kind.resumable = true;
   kind.check = [](const config::Config& c, int ranks) {
     lwr::validate(lwr::from_config(c), ranks);
   };

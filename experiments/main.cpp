@@ -2,13 +2,18 @@
 // Every rank parses the same command line; messages are printed once, by rank 0.
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <sstream>
 
+#include "core/io/checkpoints.hpp"
 #include "core/io/run_directory.hpp"
 #include "core/runtime/build_info.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
 #include "core/runtime/runtime.hpp"
+#include "core/runtime/stop_signal.hpp"
 #include "experiments/bench_command.hpp"
 #include "experiments/experiment.hpp"
 #include "solvers/flow/pressure_amg.hpp"
@@ -64,51 +69,126 @@ int command_keys(const runtime::Runtime& rt, const std::string& kind_name) {
   });
 }
 
-int command_run(const runtime::Runtime& rt, const std::string& path,
-                const std::vector<std::string>& overrides, const std::string& out, bool overwrite) {
+// Where `tessera run --resume DIR` starts: the newest complete checkpoint of DIR and the
+// configuration stored with it.
+struct ResumePoint {
+  io::CheckpointFolder folder;
   experiments::LoadedExperiment loaded;
+};
+
+ResumePoint find_resume_point(const std::string& directory) {
+  if (!fs::is_directory(directory)) {
+    throw InputError(str("--resume ", directory, ": no such run directory"));
+  }
+  if (fs::exists(fs::path(directory) / "run.h5")) {
+    throw InputError(str("--resume ", directory, ": the run is finished already (",
+                         (fs::path(directory) / "run.h5").string(),
+                         " exists); nothing to continue"));
+  }
+  const auto folders = io::list_checkpoints(directory);
+  if (folders.empty()) {
+    throw InputError(str("--resume ", directory, ": no complete checkpoint in ",
+                         (fs::path(directory) / "checkpoints").string(),
+                         " (a run writes them with output.checkpoint_every or "
+                         "output.checkpoint_seconds, or when it gets SIGTERM/SIGUSR1)"));
+  }
+  ResumePoint point;
+  point.folder = folders.back();
+  const std::string config_path = (fs::path(point.folder.path) / "config.toml").string();
+  std::ifstream in(config_path);
+  if (!in) throw InputError(str(config_path, ": cannot read the checkpoint's configuration"));
+  std::stringstream text;
+  text << in.rdbuf();
+  point.loaded = experiments::load_experiment_text(text.str(), config_path, "resumed");
+  if (!point.loaded.kind->resumable) {
+    throw InputError(str(config_path, ": experiment '", point.loaded.kind->name,
+                         "' cannot resume from checkpoints"));
+  }
+  return point;
+}
+
+int command_run(const runtime::Runtime& rt, const std::string& path,
+                const std::vector<std::string>& overrides, const std::string& out, bool overwrite,
+                const std::string& resume) {
+  experiments::LoadedExperiment loaded;
+  io::CheckpointFolder resume_folder;
   int code = runtime::run_collectively(rt.comm(), [&] {
-    loaded = experiments::load_experiment(path, overrides);
+    if (!resume.empty()) {
+      if (!path.empty() || !overrides.empty() || !out.empty()) {
+        throw InputError(
+            "--resume RUN_DIR takes the experiment and its keys from the run's checkpoint: "
+            "give no experiment file, --set or --out with it");
+      }
+      ResumePoint point = find_resume_point(resume);
+      loaded = std::move(point.loaded);
+      resume_folder = point.folder;
+    } else {
+      if (path.empty())
+        throw InputError("tessera run: give an experiment file or --resume RUN_DIR");
+      loaded = experiments::load_experiment(path, overrides);
+    }
     loaded.kind->check(loaded.config, rt.size());
   });
   if (code != runtime::kExitOk) return code;
 
   const config::Config& config = loaded.config;
-  std::string directory;
-  code = runtime::run_collectively(rt.comm(), [&] {
-    io::RunDirectoryRequest request;
-    request.results_root = config.get_string("output.dir");
-    request.experiment_name = config.get_string("run.name");
-    request.explicit_directory = out;
-    request.overwrite = overwrite;
-    directory = io::prepare_run_directory(rt.comm(), request);
-  });
-  if (code != runtime::kExitOk) return code;
+  std::string directory = resume;
+  if (resume.empty()) {
+    code = runtime::run_collectively(rt.comm(), [&] {
+      io::RunDirectoryRequest request;
+      request.results_root = config.get_string("output.dir");
+      request.experiment_name = config.get_string("run.name");
+      request.explicit_directory = out;
+      request.overwrite = overwrite;
+      directory = io::prepare_run_directory(rt.comm(), request);
+    });
+    if (code != runtime::kExitOk) return code;
+  }
+  const std::string source = resume.empty() ? path : config.source();
 
   runtime::log::set_file((fs::path(directory) / "log.txt").string());
-  runtime::log::info(str("tessera ", TESSERA_VERSION, ": ", loaded.kind->name, " experiment '",
-                         config.get_string("run.name"), "' from ", path, " on ", rt.size(),
-                         " rank(s)"));
+  if (resume.empty()) {
+    runtime::log::info(str("tessera ", TESSERA_VERSION, ": ", loaded.kind->name, " experiment '",
+                           config.get_string("run.name"), "' from ", path, " on ", rt.size(),
+                           " rank(s)"));
+  } else {
+    runtime::log::info(str("tessera ", TESSERA_VERSION, ": resuming ", loaded.kind->name,
+                           " experiment '", config.get_string("run.name"), "' from step ",
+                           resume_folder.step, " (", resume_folder.path, ") on ", rt.size(),
+                           " rank(s)"));
+  }
   runtime::log::info(str("output: ", directory));
   for (const auto& note : config.deprecations()) runtime::log::warn(note);
   const std::string warning = runtime::oversubscription_warning(rt.comm());
   if (!warning.empty()) runtime::log::warn(warning);
   const auto info = runtime::build_info(rt.comm());
 
+  std::unique_ptr<io::Checkpoints> checkpoints;
+  if (loaded.kind->resumable) {
+    checkpoints = std::make_unique<io::Checkpoints>(
+        rt.comm(), directory, experiments::checkpoint_policy(config), config.to_toml());
+    if (!resume.empty()) checkpoints->resume_from(resume_folder.path, resume_folder.step);
+    // From here SIGTERM/SIGUSR1 mean "checkpoint and stop" rather than "die".
+    runtime::install_stop_handlers();
+  }
+
   return runtime::run_or_abort(rt.comm(), [&] {
     runtime::Timers timers;
-    io::ResultsFile results(rt.comm(), (fs::path(directory) / "run.h5").string());
+    const std::string snapshot =
+        resume.empty() ? std::string() : (fs::path(resume_folder.path) / "run.h5").string();
+    io::ResultsFile results(rt.comm(), (fs::path(directory) / "run.h5").string(), snapshot);
     std::map<std::string, std::string> attributes = {
         {"experiment", loaded.kind->name},
         {"name", config.get_string("run.name")},
-        {"source", path},
+        {"source", source},
         {"ranks", std::to_string(rt.size())},
         {"run_id", fs::path(directory).filename().string()}};
+    if (!resume.empty()) attributes["resumed_from"] = resume_folder.path;
     for (const auto& [label, value] : info) attributes["build: " + label] = value;
     results.write_config(config.to_toml(), attributes);
 
-    experiments::RunContext context{rt.comm(), directory, config.get_string("run.name"), &results,
-                                    &timers};
+    experiments::RunContext context{rt.comm(), directory, config.get_string("run.name"),
+                                    &results,  &timers,   checkpoints.get()};
     timers.start("total");
     loaded.kind->run(config, context);
     timers.stop("total");
@@ -145,10 +225,15 @@ int main(int argc, char** argv) {
   bool overwrite = false;
   auto* run =
       app.add_subcommand("run", "Run an experiment (under MPI: mpirun -np N tessera run FILE)");
-  run->add_option("experiment", path, "experiment TOML file")->required();
+  run->add_option("experiment", path, "experiment TOML file");
   run->add_option("--set", overrides, "override a key: section.key=value (repeatable)");
   run->add_option("--out", out, "output directory (default: <output.dir>/<run.name>/<run-id>)");
   run->add_flag("--overwrite", overwrite, "allow --out to replace an earlier run there");
+  std::string resume;
+  run->add_option("--resume", resume,
+                  "continue the run in this directory from its newest checkpoint (exit code " +
+                      std::to_string(runtime::kExitPreempted) +
+                      " means a run stopped on SIGTERM/SIGUSR1 after writing one)");
 
   std::string kind_name;
   auto* keys = app.add_subcommand("keys", "List the keys of an experiment kind with defaults");
@@ -180,7 +265,7 @@ int main(int argc, char** argv) {
   if (*info) return command_info(rt);
   if (*validate) return command_validate(rt, path, overrides);
   if (*keys) return command_keys(rt, kind_name);
-  if (*run) return command_run(rt, path, overrides, out, overwrite);
+  if (*run) return command_run(rt, path, overrides, out, overwrite, resume);
   if (*bench) return experiments::command_bench(rt, suite, quick, out, only);
   return runtime::kExitFailure;
 }

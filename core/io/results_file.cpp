@@ -140,6 +140,48 @@ void write_extendible_row(hid_t file, const std::string& path, const std::vector
                  "H5Dwrite", path);
 }
 
+// Writes replace: a resumed run writes again what it wrote before its checkpoint.
+void remove_dataset_if_present(hid_t file, const std::string& path) {
+  if (hdf5_path_exists(file, path))
+    checked_status(H5Ldelete(file, path.c_str(), H5P_DEFAULT), "H5Ldelete", path);
+}
+
+void remove_attribute_if_present(hid_t file, const std::string& object_path,
+                                 const std::string& name) {
+  if (H5Aexists_by_name(file, object_path.c_str(), name.c_str(), H5P_DEFAULT) > 0) {
+    checked_status(H5Adelete_by_name(file, object_path.c_str(), name.c_str(), H5P_DEFAULT),
+                   "H5Adelete_by_name", object_path + "@" + name);
+  }
+}
+
+hid_t parallel_access(MPI_Comm comm, const std::string& path) {
+  hid_t access = H5Pcreate(H5P_FILE_ACCESS);
+  checked_status(H5Pset_fapl_mpio(access, comm, MPI_INFO_NULL), "H5Pset_fapl_mpio", path);
+  // Collective metadata operations: every rank makes the same calls anyway.
+  H5Pset_all_coll_metadata_ops(access, 1);
+  H5Pset_coll_metadata_write(access, 1);
+  return access;
+}
+
+// Rank 0 copies `from` to `to`; every rank learns whether it worked.
+void copy_on_root(MPI_Comm comm, const std::string& from, const std::string& to) {
+  int ok = 1;
+  std::string reason;
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) {
+    std::error_code ec;
+    std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
+    ok = ec ? 0 : 1;
+    reason = ec.message();
+  }
+  MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
+  if (!ok) {
+    throw std::runtime_error(
+        str("cannot copy ", from, " to ", to, reason.empty() ? "" : ": " + reason));
+  }
+}
+
 }  // namespace
 
 std::string hdf5_version() {
@@ -156,15 +198,19 @@ bool hdf5_is_parallel() {
 #endif
 }
 
-ResultsFile::ResultsFile(MPI_Comm comm, const std::string& path) : comm_(comm), path_(path) {
+ResultsFile::ResultsFile(MPI_Comm comm, const std::string& path, const std::string& resume_from)
+    : comm_(comm), path_(path) {
   MPI_Comm_rank(comm_, &rank_);
   H5Eset_auto(H5E_DEFAULT, nullptr, nullptr);
-  Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  checked_status(H5Pset_fapl_mpio(access.get(), comm_, MPI_INFO_NULL), "H5Pset_fapl_mpio", path);
-  // Collective metadata operations: every rank makes the same calls anyway.
-  H5Pset_all_coll_metadata_ops(access.get(), 1);
-  H5Pset_coll_metadata_write(access.get(), 1);
   const std::string partial = partial_path();
+  if (!resume_from.empty()) {
+    copy_on_root(comm_, resume_from, partial);
+    MPI_Barrier(comm_);
+    open_existing(partial);
+    count_existing_rows();
+    return;
+  }
+  Handle access(parallel_access(comm_, partial), H5Pclose);
   file_ = H5Fcreate(partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
   int ok = file_ >= 0 ? 1 : 0;
   int all_ok = 0;
@@ -174,6 +220,67 @@ ResultsFile::ResultsFile(MPI_Comm comm, const std::string& path) : comm_(comm), 
     file_ = -1;
     throw InputError(str(partial, ": cannot create the results file (is the directory writable?)"));
   }
+}
+
+void ResultsFile::open_existing(const std::string& file_path) {
+  Handle access(parallel_access(comm_, file_path), H5Pclose);
+  file_ = H5Fopen(file_path.c_str(), H5F_ACC_RDWR, access.get());
+  int ok = file_ >= 0 ? 1 : 0;
+  int all_ok = 0;
+  MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm_);
+  if (!all_ok) {
+    if (file_ >= 0) H5Fclose(file_);
+    file_ = -1;
+    throw InputError(str(file_path, ": cannot open the results file to continue it"));
+  }
+}
+
+void ResultsFile::count_existing_rows() {
+  metric_rows_.clear();
+  if (hdf5_path_exists(file_, "/metrics")) {
+    Handle group(checked(H5Gopen2(file_, "/metrics", H5P_DEFAULT), "H5Gopen2", "/metrics"),
+                 H5Gclose);
+    H5G_info_t info;
+    checked_status(H5Gget_info(group.get(), &info), "H5Gget_info", "/metrics");
+    for (hsize_t i = 0; i < info.nlinks; ++i) {
+      char name[512];
+      H5Lget_name_by_idx(group.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof(name),
+                         H5P_DEFAULT);
+      const std::string metric_path = std::string("/metrics/") + name;
+      Handle dataset(
+          checked(H5Dopen2(file_, metric_path.c_str(), H5P_DEFAULT), "H5Dopen2", metric_path),
+          H5Dclose);
+      Handle space(H5Dget_space(dataset.get()), H5Sclose);
+      hsize_t dims[2] = {0, 0};
+      H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+      metric_rows_[metric_path] = static_cast<std::int64_t>(dims[0]);
+    }
+  }
+  field_step_ = -1;
+  if (hdf5_path_exists(file_, "/fields/time")) {
+    Handle dataset(
+        checked(H5Dopen2(file_, "/fields/time", H5P_DEFAULT), "H5Dopen2", "/fields/time"),
+        H5Dclose);
+    Handle space(H5Dget_space(dataset.get()), H5Sclose);
+    hsize_t dims[1] = {0};
+    H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+    field_step_ = static_cast<std::int64_t>(dims[0]) - 1;
+  }
+}
+
+std::int64_t ResultsFile::metric_rows(const std::string& name) const {
+  const auto it = metric_rows_.find("/metrics/" + sanitized(name));
+  return it == metric_rows_.end() ? 0 : it->second;
+}
+
+void ResultsFile::snapshot(const std::string& destination) {
+  H5Fflush(file_, H5F_SCOPE_GLOBAL);
+  const herr_t status = H5Fclose(file_);
+  file_ = -1;
+  checked_status(status, "H5Fclose", partial_path());
+  MPI_Barrier(comm_);
+  copy_on_root(comm_, partial_path(), destination);
+  open_existing(partial_path());
 }
 
 ResultsFile::~ResultsFile() {
@@ -190,6 +297,7 @@ void ResultsFile::write_config(const std::string& toml_text,
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(type.get(), std::max<std::size_t>(1, toml_text.size()));
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  remove_dataset_if_present(file_, "/config");
   Handle dataset(checked(H5Dcreate2(file_, "/config", type.get(), space.get(), H5P_DEFAULT,
                                     H5P_DEFAULT, H5P_DEFAULT),
                          "H5Dcreate2", "/config"),
@@ -265,6 +373,7 @@ void ResultsFile::write_root_array(const std::string& dataset_path,
   std::vector<hsize_t> shape(dims.begin(), dims.end());
   Handle space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose);
   Handle links(intermediate_groups(), H5Pclose);
+  remove_dataset_if_present(file_, dataset_path);
   Handle dataset(checked(H5Dcreate2(file_, dataset_path.c_str(), H5T_NATIVE_DOUBLE, space.get(),
                                     links.get(), H5P_DEFAULT, H5P_DEFAULT),
                          "H5Dcreate2", dataset_path),
@@ -290,6 +399,56 @@ void ResultsFile::write_root_array(const std::string& dataset_path,
                  "H5Dwrite", dataset_path);
 }
 
+void ResultsFile::append_rows(const std::string& dataset_path, std::uint64_t columns,
+                              const std::vector<double>& values) {
+  const hsize_t width = std::max<std::uint64_t>(columns, 1);
+  unsigned long long new_rows = rank_ == 0 ? values.size() / width : 0;
+  if (rank_ == 0 && new_rows * width != values.size()) {
+    throw std::logic_error(str("append_rows ", dataset_path, ": ", values.size(),
+                               " values are not whole rows of ", width));
+  }
+  MPI_Bcast(&new_rows, 1, MPI_UNSIGNED_LONG_LONG, 0, comm_);
+  const int rank = columns > 0 ? 2 : 1;
+  hid_t dataset = -1;
+  if (!hdf5_path_exists(file_, dataset_path)) {
+    hsize_t dims[2] = {0, width};
+    hsize_t max_dims[2] = {H5S_UNLIMITED, width};
+    hsize_t chunk[2] = {std::max<hsize_t>(1, std::min<hsize_t>(1024, (1 << 17) / width)), width};
+    Handle space(H5Screate_simple(rank, dims, max_dims), H5Sclose);
+    Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_chunk(create.get(), rank, chunk);
+    Handle links(intermediate_groups(), H5Pclose);
+    dataset = checked(H5Dcreate2(file_, dataset_path.c_str(), H5T_NATIVE_DOUBLE, space.get(),
+                                 links.get(), create.get(), H5P_DEFAULT),
+                      "H5Dcreate2", dataset_path);
+  } else {
+    dataset = checked(H5Dopen2(file_, dataset_path.c_str(), H5P_DEFAULT), "H5Dopen2", dataset_path);
+  }
+  Handle guard(dataset, H5Dclose);
+  if (new_rows == 0) return;
+  hsize_t old_dims[2] = {0, width};
+  {
+    Handle space(H5Dget_space(dataset), H5Sclose);
+    H5Sget_simple_extent_dims(space.get(), old_dims, nullptr);
+  }
+  hsize_t new_dims[2] = {old_dims[0] + new_rows, width};
+  checked_status(H5Dset_extent(dataset, new_dims), "H5Dset_extent", dataset_path);
+  Handle file_space(H5Dget_space(dataset), H5Sclose);
+  hsize_t start[2] = {old_dims[0], 0};
+  hsize_t count[2] = {new_rows, width};
+  Handle memory_space(H5Screate_simple(rank, count, nullptr), H5Sclose);
+  if (rank_ == 0) {
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+  } else {
+    H5Sselect_none(file_space.get());
+    H5Sselect_none(memory_space.get());
+  }
+  Handle transfer(collective_transfer(), H5Pclose);
+  checked_status(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                          transfer.get(), buffer_or_dummy(values)),
+                 "H5Dwrite", dataset_path);
+}
+
 void ResultsFile::write_distributed_array(const std::string& dataset_path, std::int64_t global_size,
                                           std::int64_t offset, const std::vector<double>& local,
                                           int components) {
@@ -298,6 +457,7 @@ void ResultsFile::write_distributed_array(const std::string& dataset_path, std::
   hsize_t dims[2] = {static_cast<hsize_t>(global_size), static_cast<hsize_t>(components)};
   Handle space(H5Screate_simple(rank, dims, nullptr), H5Sclose);
   Handle links(intermediate_groups(), H5Pclose);
+  remove_dataset_if_present(file_, dataset_path);
   Handle dataset(checked(H5Dcreate2(file_, dataset_path.c_str(), H5T_NATIVE_DOUBLE, space.get(),
                                     links.get(), H5P_DEFAULT, H5P_DEFAULT),
                          "H5Dcreate2", dataset_path),
@@ -323,6 +483,7 @@ void ResultsFile::set_attribute(const std::string& object_path, const std::strin
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(type.get(), std::max<std::size_t>(1, value.size()));
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  remove_attribute_if_present(file_, object_path, name);
   Handle attribute(checked(H5Acreate_by_name(file_, object_path.c_str(), name.c_str(), type.get(),
                                              space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                            "H5Acreate_by_name", object_path + "@" + name),
@@ -334,6 +495,7 @@ void ResultsFile::set_attribute(const std::string& object_path, const std::strin
 void ResultsFile::set_attribute(const std::string& object_path, const std::string& name,
                                 double value) {
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  remove_attribute_if_present(file_, object_path, name);
   Handle attribute(
       checked(H5Acreate_by_name(file_, object_path.c_str(), name.c_str(), H5T_NATIVE_DOUBLE,
                                 space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),

@@ -8,6 +8,10 @@
 //   any other path     through write_root_array / write_distributed_array
 // The file is created as <path>.partial and renamed to <path> by close(), so a crash
 // never leaves a file that looks finished. Every member function is collective.
+// Writing an object or attribute that exists replaces it (a resumed run writes again what
+// it wrote before its checkpoint, such as coordinates and attributes).
+// Checkpoints: snapshot() copies the file as it stands; a ResultsFile made with
+// `resume_from` continues from such a copy (metric rows and field steps counted from it).
 #include <mpi.h>
 
 #include <cstdint>
@@ -21,7 +25,9 @@ namespace tessera::io {
 
 class ResultsFile {
  public:
-  ResultsFile(MPI_Comm comm, const std::string& path);
+  // Creates <path>.partial; with `resume_from` (a snapshot() copy), <path>.partial starts
+  // as that copy and the run appends to it.
+  ResultsFile(MPI_Comm comm, const std::string& path, const std::string& resume_from = "");
   ~ResultsFile();
   ResultsFile(const ResultsFile&) = delete;
   ResultsFile& operator=(const ResultsFile&) = delete;
@@ -53,6 +59,12 @@ class ResultsFile {
   // is written, other ranks' `data` is ignored.
   void write_root_array(const std::string& dataset_path, const std::vector<std::uint64_t>& dims,
                         const std::vector<double>& data);
+  // Appends rows to the extendible dataset `dataset_path`, (rows x columns), or 1-D when
+  // `columns` is 0, creating it on first use; rank 0's `values` (whole rows) are written,
+  // other ranks' are ignored. A resumed file continues after the rows it holds. For series
+  // written as they are produced (detector readings), in blocks of rows.
+  void append_rows(const std::string& dataset_path, std::uint64_t columns,
+                   const std::vector<double>& values);
   // A 1-D (x components) dataset assembled from every rank's slice of a global ordering.
   void write_distributed_array(const std::string& dataset_path, std::int64_t global_size,
                                std::int64_t offset, const std::vector<double>& local,
@@ -63,6 +75,14 @@ class ResultsFile {
                      const std::string& value);
   void set_attribute(const std::string& object_path, const std::string& name, double value);
 
+  // Copies the file as written so far to `destination` (closed and reopened around the
+  // copy, so the copy is a complete HDF5 file). Rank 0 copies.
+  void snapshot(const std::string& destination);
+
+  // Rows of /metrics/<name> and output steps written so far (tests, resumed runs).
+  std::int64_t metric_rows(const std::string& name) const;
+  std::int64_t field_steps() const { return field_step_ + 1; }
+
   // Flushes, closes and renames <path>.partial to <path>.
   void close();
   bool is_open() const { return file_ >= 0; }
@@ -71,6 +91,9 @@ class ResultsFile {
   MPI_Comm comm_;
   int rank_ = 0;
   std::string path_;
+  void open_existing(const std::string& file_path);
+  void count_existing_rows();
+
   std::int64_t file_ = -1;  // hid_t, kept as int64 so this header needs no hdf5.h
   std::int64_t field_step_ = -1;
   std::map<std::string, std::int64_t> metric_rows_;

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "core/io/checkpoints.hpp"
 #include "core/io/results_file.hpp"
 #include "core/runtime/timers.hpp"
 
@@ -17,6 +18,9 @@ struct RunContext {
   std::string name;                // run.name
   ResultsFile* results = nullptr;  // open; closed by the caller after the run
   runtime::Timers* timers = nullptr;
+  // Kinds that can resume: where to write checkpoints and, for `tessera run --resume`,
+  // the one to start from. Null for the others (and in tests that need none).
+  Checkpoints* checkpoints = nullptr;
 };
 
 }  // namespace tessera::io

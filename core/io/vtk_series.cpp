@@ -87,6 +87,13 @@ vtkSmartPointer<vtkDoubleArray> to_vtk(const NamedArray& array) {
   return out;
 }
 
+// <basename>_NNNNNN.pvtu, step k counted from 0.
+std::string step_file_name(const std::string& basename, int step) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "_%06d.pvtu", step);
+  return basename + name;
+}
+
 }  // namespace
 
 void VtkSeries::write_step(double time, const UnstructuredPiece& piece) {
@@ -121,9 +128,7 @@ void VtkSeries::write_step(double time, const UnstructuredPiece& piece) {
   for (const auto& array : piece.point_data) grid->GetPointData()->AddArray(to_vtk(array));
   for (const auto& array : piece.cell_data) grid->GetCellData()->AddArray(to_vtk(array));
 
-  char name[64];
-  std::snprintf(name, sizeof(name), "_%06d.pvtu", steps_written());
-  const std::string file_name = basename_ + name;
+  const std::string file_name = step_file_name(basename_, steps_written());
   vtkNew<vtkXMLPUnstructuredGridWriter> writer;
   writer->SetController(impl_->controller);
   writer->SetFileName((fs::path(directory_) / file_name).string().c_str());
@@ -141,6 +146,15 @@ void VtkSeries::write_step(double time, const UnstructuredPiece& piece) {
   }
   times_.push_back(time);
   step_files_.push_back(file_name);
+  if (rank_ == 0) write_pvd();
+}
+
+void VtkSeries::restore(const std::vector<double>& times) {
+  times_ = times;
+  step_files_.clear();
+  for (std::size_t k = 0; k < times_.size(); ++k) {
+    step_files_.push_back(step_file_name(basename_, static_cast<int>(k)));
+  }
   if (rank_ == 0) write_pvd();
 }
 

@@ -50,6 +50,10 @@ class VtkSeries {
   void write_step(double time, const UnstructuredPiece& piece);
   std::string pvd_path() const;
   int steps_written() const { return static_cast<int>(times_.size()); }
+  const std::vector<double>& times() const { return times_; }
+  // A resumed run: the steps written before its checkpoint (their files are on disk),
+  // so that the .pvd lists them and the next step continues the numbering. Collective.
+  void restore(const std::vector<double>& times);
 
  private:
   void write_pvd() const;

@@ -21,6 +21,14 @@ class CollectiveError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown on every rank together after a run wrote a checkpoint because a stop signal
+// (SIGTERM, SIGUSR1) arrived: the command ends with kExitPreempted and the run can
+// continue with `tessera run --resume`. The message says where the checkpoint is.
+class Preempted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Builds a message from any streamable pieces: str("cells = ", n, " is negative").
 template <typename... Parts>
 std::string str(const Parts&... parts) {

@@ -10,6 +10,7 @@
 
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
+#include "core/runtime/stop_signal.hpp"
 
 namespace tessera::runtime {
 
@@ -77,6 +78,10 @@ int run_or_abort(MPI_Comm comm, const std::function<void()>& work) {
     // Every rank threw this together: no abort needed, one message.
     if (comm_rank(comm) == 0) log::stderr_line(std::string("tessera: error: ") + e.what());
     return kExitFailure;
+  } catch (const Preempted& e) {
+    // Also collective: the checkpoint is written, the run can resume.
+    if (comm_rank(comm) == 0) log::stderr_line(std::string("tessera: stopped: ") + e.what());
+    return kExitPreempted;
   } catch (const InputError& e) {
     kind = "error";
     message = e.what();

@@ -44,8 +44,9 @@ int run_collectively(MPI_Comm comm, const std::function<void()>& work);
 
 // Runs `work`; an exception ends the whole job with MPI_Abort after printing the
 // message with the rank that raised it. For the main loop of a run, where ranks
-// may be inside collectives when one of them fails. On one rank nothing is aborted:
-// the exit code is returned so that destructors run. A CollectiveError (thrown by every
+// may be inside collectives when one of them fails. A Preempted (thrown by every rank
+// together after a checkpoint) returns kExitPreempted without abort. On one rank nothing is
+// aborted: the exit code is returned so that destructors run. A CollectiveError (thrown by every
 // rank together) is printed once by rank 0 and returned without abort.
 int run_or_abort(MPI_Comm comm, const std::function<void()>& work);
 

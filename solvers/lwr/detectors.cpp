@@ -70,4 +70,28 @@ DetectorArray::Series DetectorArray::gather(MPI_Comm comm) const {
   return series;
 }
 
+void DetectorArray::restore(const LwrSolver& solver, const Series& series) {
+  const std::size_t detectors = positions_.size();
+  const std::size_t total = detectors * series.time.size();
+  if (series.density.size() != total || series.speed.size() != total ||
+      series.flow.size() != total) {
+    throw std::invalid_argument(str("DetectorArray::restore: ", series.density.size(),
+                                    " values for ", detectors, " detectors x ", series.time.size(),
+                                    " samples"));
+  }
+  times_ = series.time;
+  const std::size_t samples = times_.size();
+  density_.assign(total, 0.0);
+  speed_.assign(total, 0.0);
+  flow_.assign(total, 0.0);
+  for (std::size_t d = 0; d < detectors; ++d) {
+    if (!solver.owns_position(positions_[d])) continue;
+    for (std::size_t s = 0; s < samples; ++s) {
+      density_[s * detectors + d] = series.density[d * samples + s];
+      speed_[s * detectors + d] = series.speed[d * samples + s];
+      flow_[s * detectors + d] = series.flow[d * samples + s];
+    }
+  }
+}
+
 }  // namespace tessera::solvers::lwr

@@ -43,6 +43,11 @@ class DetectorArray {
   // the time and position arrays and empty data arrays.
   Series gather(MPI_Comm comm) const;
 
+  // A resumed run: the samples recorded before its checkpoint, as gather() returned them
+  // (complete, on every rank); each rank keeps its own detectors' values. Throws
+  // std::invalid_argument when the sizes do not match this array.
+  void restore(const LwrSolver& solver, const Series& series);
+
  private:
   std::vector<double> positions_;
   double road_length_;

@@ -102,6 +102,11 @@ void LwrSolver::set_density(const std::vector<double>& owned) {
   Kokkos::deep_copy(Kokkos::subview(rho_, owned_range), Kokkos::subview(rho_host_, owned_range));
 }
 
+void LwrSolver::restore_clock(double time, long long steps) {
+  time_ = time;
+  steps_ = steps;
+}
+
 std::vector<double> LwrSolver::density_host() const {
   const auto owned_range = std::make_pair(1LL, local_ + 1);
   Kokkos::deep_copy(Kokkos::subview(rho_host_, owned_range), Kokkos::subview(rho_, owned_range));

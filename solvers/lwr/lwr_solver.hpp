@@ -82,6 +82,9 @@ class LwrSolver {
 
   double time() const { return time_; }
   long long steps_taken() const { return steps_; }
+  // A run resumed from a checkpoint: the time and step count it had reached (with
+  // set_density, the whole state of the solver).
+  void restore_clock(double time, long long steps);
 
   // Largest dt of a monotone step: dt (a/dx + 2 eps/dx^2) <= cfl with a the maximal
   // characteristic speed. This is at most cfl dx/a and at most cfl dx^2/(2 eps); the

@@ -6,6 +6,7 @@
 
 #include "core/config/config.hpp"
 #include "core/io/data_root.hpp"
+#include "core/io/hdf5_reader.hpp"
 #include "core/io/text_readers.hpp"
 #include "core/io/vtk_series.hpp"
 #include "core/runtime/error.hpp"
@@ -158,8 +159,56 @@ LwrSummary run_lwr(const LwrConfig& c, const io::RunContext& ctx) {
                          " flux, ", detectors.detector_count(), " detector(s)"));
   EventClock field_clock{c.field_interval};
   EventClock detector_clock{c.detector_interval};
-  write_fields();
-  detectors.sample(solver, solver.time());
+
+  // Checkpoints (output.checkpoint_every counts solver steps) hold the density in global
+  // order and every counter of the loop, so a run resumes on any number of ranks.
+  auto write_state = [&](io::ResultsFile& state) {
+    state.write_distributed_array("/density", n, solver.first_cell(), solver.density_host());
+    const DetectorArray::Series s = detectors.gather(ctx.comm);
+    const std::uint64_t values = s.detectors * s.samples;
+    state.write_root_array("/detectors/time", {s.samples}, s.time);
+    state.write_root_array("/detectors/density", {values}, s.density);
+    state.write_root_array("/detectors/speed", {values}, s.speed);
+    state.write_root_array("/detectors/flow", {values}, s.flow);
+    state.write_root_array(
+        "/loop", {6},
+        {solver.time(), static_cast<double>(solver.steps_taken()),
+         static_cast<double>(field_clock.next), static_cast<double>(detector_clock.next),
+         static_cast<double>(fields_written), summary.initial_mass});
+    const std::vector<double> vtk_times = series ? series->times() : std::vector<double>();
+    state.write_root_array("/vtk_times", {vtk_times.size()}, vtk_times);
+  };
+  auto restore_state = [&](const std::string& path) {
+    const io::Hdf5Reader state(path);
+    const std::vector<double> rho = state.read("/density");
+    if (static_cast<long long>(rho.size()) != n) {
+      throw InputError(str(path, ": /density has ", rho.size(), " cells, the road has ", n));
+    }
+    solver.set_density(
+        std::vector<double>(rho.begin() + solver.first_cell(),
+                            rho.begin() + solver.first_cell() + solver.local_cells()));
+    const std::vector<double> loop = state.read("/loop");
+    solver.restore_clock(loop.at(0), static_cast<long long>(loop.at(1)));
+    field_clock.next = static_cast<long long>(loop.at(2));
+    detector_clock.next = static_cast<long long>(loop.at(3));
+    fields_written = static_cast<long long>(loop.at(4));
+    summary.initial_mass = loop.at(5);
+    DetectorArray::Series s;
+    s.time = state.read("/detectors/time");
+    s.density = state.read("/detectors/density");
+    s.speed = state.read("/detectors/speed");
+    s.flow = state.read("/detectors/flow");
+    detectors.restore(solver, s);
+    if (series) series->restore(state.read("/vtk_times"));
+  };
+
+  if (ctx.checkpoints && ctx.checkpoints->resuming()) {
+    restore_state(ctx.checkpoints->resume_state_path());
+    runtime::log::info(str("LWR: resumed at t = ", solver.time(), ", step ", solver.steps_taken()));
+  } else {
+    write_fields();
+    detectors.sample(solver, solver.time());
+  }
 
   // Output times shorten some steps: count them in the estimate.
   const double estimated_steps = std::ceil(t_end / solver.stable_dt()) +
@@ -182,6 +231,9 @@ LwrSummary run_lwr(const LwrConfig& c, const io::RunContext& ctx) {
       while (field_clock.due(t)) ++field_clock.next;
     }
     progress.update(static_cast<double>(solver.steps_taken()), str("t = ", t));
+    if (ctx.checkpoints && t < t_end) {
+      ctx.checkpoints->at_boundary(solver.steps_taken(), results, write_state);
+    }
   }
   progress.finish(str(solver.steps_taken(), " steps"));
 

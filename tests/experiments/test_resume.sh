@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Restart after failures (docs/reliability.md): a run killed with SIGKILL at random
+# moments and resumed with `tessera run --resume` ends bitwise equal to an uninterrupted
+# run on the same rank count; SIGTERM / SIGUSR1 make a run write a checkpoint and exit
+# with code 75, and it resumes on another rank count (equal to the parallel path's
+# rounding); bad uses of --resume give one clear error.
+# Usage: test_resume.sh TESSERA_BINARY CASE [RANKS] [KIND]
+#   CASE: kill (RANKS, KIND) | signal (KIND) | bad_input
+#   KIND: lwr | lwr_network
+# Kill moments are random; TESSERA_FAULT_SEED fixes them (the seed is printed).
+set -uo pipefail
+tessera="$1"
+case_name="$2"
+ranks="${3:-1}"
+kind="${4:-lwr}"
+# shellcheck source=SCRIPTDIR/cli_helpers.sh
+source "$(dirname "$0")/cli_helpers.sh"
+make_work_dir tessera_resume
+
+if ! /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+  echo "TESSERA_SKIP: /usr/bin/python3 lacks h5py (analysis/compare_runs.py needs it)"
+  exit 0
+fi
+seed="${TESSERA_FAULT_SEED:-$$}"
+RANDOM="$seed"
+echo "kill moments from TESSERA_FAULT_SEED=$seed"
+
+# An experiment of a few seconds with checkpoints every few hundred steps.
+write_experiment() {  # write_experiment FILE
+  case "$kind" in
+    lwr)
+      cat >"$1" <<'EOF'
+[run]
+experiment = "lwr"
+[solver]
+cells = 20000
+flux = "greenshields"
+boundary = "open"
+upstream_density = 0.2
+downstream_density = 0.8
+t_end = 0.6
+[initial]
+kind = "riemann"
+rho_left = 0.2
+rho_right = 0.8
+x0 = 0.5
+[detectors]
+positions = [0.25, 0.45, 0.55, 0.75]
+interval = 0.002
+[output]
+field_interval = 0.02
+vtk_every = 5
+checkpoint_every = 700
+EOF
+      ;;
+    lwr_network)
+      cat >"$1" <<'EOF'
+[run]
+experiment = "lwr_network"
+[network]
+scenario = "corridor"
+days = 14
+[incidents]
+rate = 0.05
+[detectors]
+speed_noise = 1.5
+dropout_rate = 0.5
+[output]
+field_interval = 3600
+field_days = 2
+checkpoint_every = 10000
+EOF
+      ;;
+    *)
+      echo "unknown kind $kind" >&2
+      exit 2
+      ;;
+  esac
+}
+
+launch() {  # launch NP ARGS... : tessera in the background, $! its pid (mpirun's for NP > 1)
+  local np="$1"
+  shift
+  if [ "$np" -eq 1 ]; then
+    "$tessera" "$@" &
+  else
+    mpirun -np "$np" "$tessera" "$@" &
+  fi
+}
+
+run_to_end() {  # run_to_end NP LOG ARGS...
+  local np="$1" log="$2"
+  shift 2
+  launch "$np" "$@" >"$log" 2>&1
+  wait $!
+}
+
+# The process to kill: tessera itself on one rank, one of mpirun's ranks otherwise (a
+# node failure), so that the job dies without a chance to write anything.
+victim_of() {  # victim_of PID NP
+  if [ "$2" -eq 1 ]; then
+    echo "$1"
+  else
+    pgrep -P "$1" -f "$tessera" | head -n 1
+  fi
+}
+
+wait_for_checkpoint() {  # wait_for_checkpoint DIR PID: until a complete checkpoint exists
+  local dir="$1" pid="$2"
+  for _ in $(seq 1 600); do
+    if compgen -G "$dir/checkpoints/step_*[0-9]" >/dev/null; then return 0; fi
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+write_experiment "$work/exp.toml"
+
+case "$case_name" in
+  kill)
+    start=$(date +%s.%N)
+    run_to_end "$ranks" "$work/reference.log" run "$work/exp.toml" --out "$work/reference" \
+      || { fail "uninterrupted run failed: $(cat "$work/reference.log")"; finish_checks; }
+    duration=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+    echo "uninterrupted run: $duration s on $ranks rank(s)"
+    killed=0
+    for moment in 1 2 3; do
+      dir="$work/killed_$moment"
+      # A moment in [0, 0.6] of the run's length after its first checkpoint.
+      delay=$(awk -v d="$duration" -v r="$((RANDOM % 1000))" 'BEGIN { printf "%.3f", d * 0.6 * r / 1000 }')
+      launch "$ranks" run "$work/exp.toml" --out "$dir" >"$work/killed_$moment.log" 2>&1
+      pid=$!
+      if ! wait_for_checkpoint "$dir" "$pid"; then
+        wait "$pid"
+        fail "moment $moment: no checkpoint before the run ended: $(cat "$work/killed_$moment.log")"
+        continue
+      fi
+      sleep "$delay"
+      victim=$(victim_of "$pid" "$ranks")
+      if [ -n "$victim" ] && kill -9 "$victim" 2>/dev/null; then
+        killed=$((killed + 1))
+        echo "moment $moment: SIGKILL ${delay} s after the first checkpoint"
+      else
+        echo "moment $moment: the run ended before the kill (${delay} s); resumes nothing"
+      fi
+      wait "$pid" 2>/dev/null
+      # Resume until the run is finished (a resumed run is not killed again).
+      if [ ! -e "$dir/run.h5" ]; then
+        run_to_end "$ranks" "$work/resumed_$moment.log" run --resume "$dir" \
+          || fail "moment $moment: resume failed: $(cat "$work/resumed_$moment.log")"
+      fi
+      grep -q "resuming" "$dir/log.txt" || [ ! -e "$work/resumed_$moment.log" ] \
+        || fail "moment $moment: the resumed run does not say so in log.txt"
+      /usr/bin/python3 "$source_dir/analysis/compare_runs.py" "$work/reference" "$dir" \
+        >"$work/compare_$moment.log" 2>&1 \
+        && pass || fail "moment $moment: resumed run differs: $(cat "$work/compare_$moment.log")"
+      for file in "$work"/reference/*.csv; do
+        [ -e "$file" ] || continue
+        cmp -s "$file" "$dir/$(basename "$file")" \
+          || fail "moment $moment: $(basename "$file") differs from the uninterrupted run's"
+      done
+      if compgen -G "$dir/checkpoints/*.partial" >/dev/null; then
+        fail "moment $moment: a half-written checkpoint folder was left behind"
+      fi
+    done
+    [ "$killed" -ge 1 ] && pass || fail "no kill landed inside a run: the runs are too short"
+    ;;
+
+  signal)
+    # SIGTERM to a 1-rank run: checkpoint, exit 75, one message; resume on 2 ranks.
+    run_to_end 1 "$work/reference.log" run "$work/exp.toml" --out "$work/reference" \
+      || { fail "uninterrupted run failed: $(cat "$work/reference.log")"; finish_checks; }
+    launch 1 run "$work/exp.toml" --out "$work/term" >"$work/term.log" 2>&1
+    pid=$!
+    if wait_for_checkpoint "$work/term" "$pid"; then
+      kill -TERM "$pid"
+      wait "$pid"
+      status=$?
+      if [ "$status" -eq 75 ]; then pass; else fail "SIGTERM: exit code $status, expected 75"; fi
+      count=$(grep -c "tessera: stopped: SIGTERM received" "$work/term.log")
+      [ "$count" -eq 1 ] && pass || fail "SIGTERM: message printed $count times: $(cat "$work/term.log")"
+      [ -e "$work/term/run.h5" ] && fail "SIGTERM: run.h5 looks finished" || pass
+      mpirun -np 2 "$tessera" run --resume "$work/term" >"$work/term_resume.log" 2>&1 \
+        && pass || fail "resume on 2 ranks failed: $(cat "$work/term_resume.log")"
+      # Another rank count sums in another order: equal to rounding, not bitwise.
+      /usr/bin/python3 "$source_dir/analysis/compare_runs.py" --tolerance 1e-12 \
+        "$work/reference" "$work/term" >"$work/term_compare.log" 2>&1 \
+        && pass || fail "1 -> 2 ranks resumed run differs: $(cat "$work/term_compare.log")"
+    else
+      wait "$pid"
+      fail "SIGTERM: the run wrote no checkpoint: $(cat "$work/term.log")"
+    fi
+    # SIGUSR1 to mpirun (Slurm's warning signal, forwarded to the ranks): exit 75 too.
+    launch 2 run "$work/exp.toml" --out "$work/usr1" >"$work/usr1.log" 2>&1
+    pid=$!
+    if wait_for_checkpoint "$work/usr1" "$pid"; then
+      kill -USR1 "$pid"
+      wait "$pid"
+      status=$?
+      if [ "$status" -eq 75 ]; then pass; else fail "SIGUSR1: exit code $status, expected 75"; fi
+      grep -q "tessera: stopped: SIGUSR1 received" "$work/usr1.log" \
+        && pass || fail "SIGUSR1: no message: $(cat "$work/usr1.log")"
+    else
+      wait "$pid"
+      fail "SIGUSR1: the run wrote no checkpoint: $(cat "$work/usr1.log")"
+    fi
+    ;;
+
+  bad_input)
+    expect_error "resume a missing folder" 1 2 "--resume $work/nothing: no such run directory" \
+      -- run --resume "$work/nothing"
+    mkdir -p "$work/empty"
+    expect_error "resume without checkpoints" 1 2 "no complete checkpoint in $work/empty/checkpoints" \
+      -- run --resume "$work/empty"
+    expect_error "resume with a file" 1 2 "give no experiment file, --set or --out with it" \
+      -- run "$work/exp.toml" --resume "$work/empty"
+    expect_error "no file, no resume" 1 2 "give an experiment file or --resume RUN_DIR" -- run
+    "$tessera" run "$work/exp.toml" --out "$work/done" --set output.checkpoint_every=100 \
+      >"$work/done.log" 2>&1 || fail "a short run failed: $(cat "$work/done.log")"
+    expect_error "resume a finished run" 1 2 "the run is finished already" \
+      -- run --resume "$work/done"
+    expect_error "checkpoint keys on a kind without checkpoints" 1 2 "output.checkpoint_every" \
+      -- run "$source_dir/experiments/hopfield_capacity.toml" --set output.checkpoint_every=10
+    # A half-written checkpoint folder (a run killed while writing it) is never read.
+    rm "$work/done/run.h5"
+    newest=$(find "$work/done/checkpoints" -maxdepth 1 -name 'step_*' | sort | tail -n 1)
+    mkdir -p "$work/done/checkpoints/step_999999999999.partial"
+    "$tessera" run --resume "$work/done" >"$work/done_resume.log" 2>&1 \
+      && grep -q "from step .* ($newest)" "$work/done_resume.log" \
+      && pass || fail "resume did not start from the newest complete checkpoint: $(cat "$work/done_resume.log")"
+    ;;
+
+  *)
+    echo "unknown case $case_name" >&2
+    exit 2
+    ;;
+esac
+finish_checks
