@@ -16,6 +16,7 @@ ExperimentKind lwr_network_experiment_kind() {
       "LWR traffic on a road network (junctions, daily demand, incidents, loop detectors): a "
       "sensor data set for forecasting";
   kind.add_keys = net::add_lwr_network_keys;
+  kind.resumable = true;
   kind.check = [](const config::Config& c, int ranks) {
     net::validate(net::network_from_config(c), ranks);
   };

@@ -137,4 +137,12 @@ std::size_t ReadingCorruptor::apply(long long k, DetectorReadings& r) {
   return missing;
 }
 
+void ReadingCorruptor::restore(std::vector<long long> missing_until) {
+  if (missing_until.size() != missing_until_.size()) {
+    throw std::invalid_argument(str("ReadingCorruptor::restore: ", missing_until.size(),
+                                    " detectors, expected ", missing_until_.size()));
+  }
+  missing_until_ = std::move(missing_until);
+}
+
 }  // namespace tessera::solvers::lwr::network

@@ -67,6 +67,9 @@ class ReadingCorruptor {
   ReadingCorruptor(DetectorNoise noise, std::size_t detectors, double interval);
   // Modifies the readings of interval k in place; returns how many detectors are missing.
   std::size_t apply(long long k, DetectorReadings& readings);
+  // Checkpoints: the dropouts in progress (interval index each detector is missing until).
+  const std::vector<long long>& missing_until() const { return missing_until_; }
+  void restore(std::vector<long long> missing_until);
 
  private:
   DetectorNoise noise_;

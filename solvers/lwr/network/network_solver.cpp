@@ -571,6 +571,77 @@ std::vector<double> NetworkSolver::link_density(int link) const {
   return std::vector<double>(all.begin() + first, all.begin() + first + network_.link(link).cells);
 }
 
+NetworkSolver::State NetworkSolver::state() const {
+  State out;
+  out.time = time_;
+  out.steps = steps_;
+  out.initial_stored = initial_stored_;
+  out.initial_recorded = initial_recorded_;
+  // Each value has one owner and zeros elsewhere: the sum over ranks is exact.
+  const std::vector<double> rho = density_host();
+  const std::vector<long long> rows = global_cell_rows();
+  std::vector<double> density(static_cast<std::size_t>(network_.total_cells()), 0.0);
+  for (std::size_t i = 0; i < rows.size(); ++i) density[static_cast<std::size_t>(rows[i])] = rho[i];
+  out.density.assign(density.size(), 0.0);
+  MPI_Allreduce(density.data(), out.density.data(), static_cast<int>(density.size()), MPI_DOUBLE,
+                MPI_SUM, comm_);
+  const std::vector<double> queue = copy_to_host(origin_queue_);
+  const std::vector<double> demanded = copy_to_host(cumulative_demand_);
+  const std::vector<double> entered = copy_to_host(cumulative_entered_);
+  const std::vector<double> exited = copy_to_host(cumulative_exited_);
+  std::vector<double> counters(static_cast<std::size_t>(network_.node_count()) * kNodeCounters,
+                               0.0);
+  for (std::size_t p = 0; p < node_ids_.size(); ++p) {
+    const NodeKind kind = network_.node(node_ids_[p]).kind;
+    if (kind != NodeKind::kOrigin && kind != NodeKind::kDestination) continue;  // one owner
+    double* row = &counters[static_cast<std::size_t>(node_ids_[p]) * kNodeCounters];
+    row[0] = queue[p];
+    row[1] = demanded[p];
+    row[2] = entered[p];
+    row[3] = exited[p];
+  }
+  out.node_counters.assign(counters.size(), 0.0);
+  MPI_Allreduce(counters.data(), out.node_counters.data(), static_cast<int>(counters.size()),
+                MPI_DOUBLE, MPI_SUM, comm_);
+  return out;
+}
+
+void NetworkSolver::restore(const State& state) {
+  if (static_cast<long long>(state.density.size()) != network_.total_cells() ||
+      state.node_counters.size() !=
+          static_cast<std::size_t>(network_.node_count()) * kNodeCounters) {
+    throw std::invalid_argument(str("NetworkSolver::restore: ", state.density.size(), " cells and ",
+                                    state.node_counters.size() / kNodeCounters,
+                                    " nodes for a network of ", network_.total_cells(), " and ",
+                                    network_.node_count()));
+  }
+  time_ = state.time;
+  steps_ = state.steps;
+  initial_stored_ = state.initial_stored;
+  initial_recorded_ = state.initial_recorded;
+  const std::vector<long long> rows = global_cell_rows();
+  auto rho = Kokkos::create_mirror_view(rho_);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    rho(i) = state.density[static_cast<std::size_t>(rows[i])];
+  Kokkos::deep_copy(rho_, rho);
+  auto queue = Kokkos::create_mirror_view(origin_queue_);
+  auto demanded = Kokkos::create_mirror_view(cumulative_demand_);
+  auto entered = Kokkos::create_mirror_view(cumulative_entered_);
+  auto exited = Kokkos::create_mirror_view(cumulative_exited_);
+  for (std::size_t p = 0; p < node_ids_.size(); ++p) {
+    const double* row =
+        &state.node_counters[static_cast<std::size_t>(node_ids_[p]) * kNodeCounters];
+    queue(p) = row[0];
+    demanded(p) = row[1];
+    entered(p) = row[2];
+    exited(p) = row[3];
+  }
+  Kokkos::deep_copy(origin_queue_, queue);
+  Kokkos::deep_copy(cumulative_demand_, demanded);
+  Kokkos::deep_copy(cumulative_entered_, entered);
+  Kokkos::deep_copy(cumulative_exited_, exited);
+}
+
 std::vector<double> NetworkSolver::origin_queues() const {
   const std::vector<int> origins = network_.origins();
   const std::vector<double> queue = copy_to_host(origin_queue_);

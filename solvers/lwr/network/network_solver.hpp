@@ -86,6 +86,24 @@ class NetworkSolver {
   std::vector<double> density_host() const;
   std::vector<double> link_density(int link) const;  // the owner only (std::logic_error)
 
+  // What step() carries from one step to the next besides what the caller sets (demand,
+  // turning, exit supplies, incident capacities): for checkpoints, in global order so
+  // that a run resumes on any number of ranks.
+  struct State {
+    double time = 0;
+    long long steps = 0;
+    double initial_stored = 0;
+    bool initial_recorded = false;
+    std::vector<double> density;  // per global cell (global_first_cell order)
+    // Per network node: origin queue, cumulative demand, entered, exited (zero where a
+    // node has no such quantity).
+    std::vector<double> node_counters;
+  };
+  static constexpr int kNodeCounters = 4;
+  State state() const;  // collective; complete on every rank
+  // Every rank, the same State; std::invalid_argument when its sizes do not fit.
+  void restore(const State& state);
+
   // Queue (vehicles) at every origin, in network.origins() order. Collective.
   std::vector<double> origin_queues() const;
   MassBalance mass_balance() const;  // collective

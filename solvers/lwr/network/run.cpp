@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/graph/distance_kernel.hpp"
+#include "core/io/hdf5_reader.hpp"
 #include "core/io/vtk_series.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
@@ -274,9 +275,105 @@ NetworkSummary run_lwr_network(const NetworkConfig& c, const io::RunContext& ctx
     }
     time_csv.stream() << "row,end_s,day,weekday,slot,clock\n";
   }
-  std::vector<double> all_speed, all_flow, all_density, times;
+  // Readings go to the text files as they come and to run.h5 in blocks (at the end of
+  // each day and before a checkpoint), so memory does not grow with the days simulated.
+  std::vector<double> pending_speed, pending_flow, pending_density, pending_time;
   std::string row_buffer;
   double speed_sum = 0, congested = 0, valid = 0;
+  // Rank 0: reading k (ending at `time`) to the text files and the pending rows.
+  auto record_reading = [&](long long k, double time, const std::vector<double>& speed,
+                            const std::vector<double>& flow, const std::vector<double>& density) {
+    const std::vector<double>* values[3] = {&speed, &flow, &density};
+    TextOutput* files[3] = {&speed_csv, &flow_csv, &density_csv};
+    for (int q = 0; q < 3; ++q) write_csv_row(files[q]->stream(), *values[q], row_buffer);
+    const long long day = k / readings_per_day;
+    const long long slot = k % readings_per_day;
+    time_csv.stream() << k << "," << time << "," << day << "," << demand.weekday(day) << "," << slot
+                      << "," << clock_time(static_cast<double>(slot + 1) * c.detector_interval)
+                      << "\n";
+    pending_speed.insert(pending_speed.end(), speed.begin(), speed.end());
+    pending_flow.insert(pending_flow.end(), flow.begin(), flow.end());
+    pending_density.insert(pending_density.end(), density.begin(), density.end());
+    pending_time.push_back(time);
+    for (const double v : speed) {
+      if (v <= 0) continue;
+      speed_sum += v;
+      congested += v < 60.0;
+      valid += 1;
+    }
+  };
+  auto flush_readings = [&] {  // collective
+    results.append_rows("/detectors/time", 0, pending_time);
+    results.append_rows("/detectors/speed", n_det, pending_speed);
+    results.append_rows("/detectors/flow", n_det, pending_flow);
+    results.append_rows("/detectors/density", n_det, pending_density);
+    for (auto* v : {&pending_time, &pending_speed, &pending_flow, &pending_density}) v->clear();
+  };
+  // Sets what the solver takes from the demand model for the interval holding `step`.
+  auto apply_demand = [&](long long step) {
+    const long long day = step / steps_per_day;
+    const int interval = static_cast<int>((step % steps_per_day) / demand_steps);
+    const std::vector<double>& flows = demand.origin_demand(day, interval);
+    for (std::size_t o = 0; o < origins.size(); ++o) solver.set_origin_demand(origins[o], flows[o]);
+    for (const int n : varying_junctions) solver.set_turning(n, demand.turning(n, interval));
+  };
+
+  // Checkpoints (output.checkpoint_every counts steps of network.dt) are taken at the end
+  // of a detector interval, where the detectors hold no partial sums: the solver's state
+  // in global order, the dropouts in progress and the loop's flags. Demand, turning and
+  // incident capacities are functions of the time and are set again on resume.
+  auto write_state = [&](io::ResultsFile& state) {
+    const NetworkSolver::State s = solver.state();
+    state.write_root_array("/solver/density", {s.density.size()}, s.density);
+    state.write_root_array("/solver/node_counters", {s.node_counters.size()}, s.node_counters);
+    state.write_root_array(
+        "/solver/clock", {4},
+        {s.time, static_cast<double>(s.steps), s.initial_stored, s.initial_recorded ? 1.0 : 0.0});
+    const std::vector<long long>& missing = corruptor.missing_until();  // rank 0's counts
+    state.write_root_array("/detectors/missing_until", {missing.size()},
+                           std::vector<double>(missing.begin(), missing.end()));
+    state.write_root_array("/loop", {1}, {static_cast<double>(summary.gridlock_day)});
+    const std::vector<double> vtk_times = vtk ? vtk->times() : std::vector<double>();
+    state.write_root_array("/vtk_times", {vtk_times.size()}, vtk_times);
+  };
+  auto restore_state = [&](const io::Checkpoints& checkpoints) {
+    const io::Hdf5Reader state(checkpoints.resume_state_path());
+    NetworkSolver::State s;
+    s.density = state.read("/solver/density");
+    s.node_counters = state.read("/solver/node_counters");
+    const std::vector<double> clock = state.read("/solver/clock");
+    s.time = clock.at(0);
+    s.steps = static_cast<long long>(clock.at(1));
+    s.initial_stored = clock.at(2);
+    s.initial_recorded = clock.at(3) != 0;
+    solver.restore(s);
+    const std::vector<double> missing = state.read("/detectors/missing_until");
+    corruptor.restore(std::vector<long long>(missing.begin(), missing.end()));
+    summary.gridlock_day = static_cast<long long>(state.read("/loop").at(0));
+    if (vtk) vtk->restore(state.read("/vtk_times"));
+    for (const IncidentSchedule::Change& change : incidents.advance(solver.time())) {
+      solver.set_capacity_factor(change.link, change.cell, change.factor);
+    }
+    apply_demand(s.steps);
+    // The readings so far back into the text files, from the checkpoint's results file.
+    if (root) {
+      const io::Hdf5Reader written(
+          (std::filesystem::path(checkpoints.resume_folder()) / "run.h5").string());
+      const std::vector<double> time = written.read("/detectors/time");
+      const std::vector<double> speed = written.read("/detectors/speed");
+      const std::vector<double> flow = written.read("/detectors/flow");
+      const std::vector<double> density = written.read("/detectors/density");
+      for (std::size_t k = 0; k < time.size(); ++k) {
+        const auto row = [&](const std::vector<double>& all) {
+          return std::vector<double>(all.begin() + static_cast<long>(k * n_det),
+                                     all.begin() + static_cast<long>((k + 1) * n_det));
+        };
+        record_reading(static_cast<long long>(k), time[k], row(speed), row(flow), row(density));
+      }
+      for (auto* v : {&pending_time, &pending_speed, &pending_flow, &pending_density}) v->clear();
+    }
+    return s.steps;
+  };
 
   runtime::log::info(str("LWR network '", c.scenario, "': ", summary.nodes, " nodes, ",
                          summary.links, " links, ", summary.cells, " cells (dt = ", c.dt, " s), ",
@@ -284,19 +381,20 @@ NetworkSummary run_lwr_network(const NetworkConfig& c, const io::RunContext& ctx
                          " sensor-graph edges, ", summary.incidents, " incidents over ", c.days,
                          " day(s), ", ranks, " rank(s)"));
   runtime::Progress progress("lwr_network", static_cast<double>(total_steps), root);
-  if (field_steps > 0 && c.field_days > 0) write_fields();
+  long long first_step = 0;
+  if (ctx.checkpoints && ctx.checkpoints->resuming()) {
+    first_step = restore_state(*ctx.checkpoints);
+    runtime::log::info(str("LWR network: resumed at step ", first_step, " (day ",
+                           first_step / steps_per_day, ")"));
+  } else if (field_steps > 0 && c.field_days > 0) {
+    write_fields();
+  }
   const auto started = std::chrono::steady_clock::now();
   double loop_seconds = 0;
-  for (long long step = 0; step < total_steps; ++step) {
+  for (long long step = first_step; step < total_steps; ++step) {
     const long long day = step / steps_per_day;
     const long long in_day = step % steps_per_day;
-    if (in_day % demand_steps == 0) {
-      const int interval = static_cast<int>(in_day / demand_steps);
-      const std::vector<double>& flows = demand.origin_demand(day, interval);
-      for (std::size_t o = 0; o < origins.size(); ++o)
-        solver.set_origin_demand(origins[o], flows[o]);
-      for (const int n : varying_junctions) solver.set_turning(n, demand.turning(n, interval));
-    }
+    if (in_day % demand_steps == 0) apply_demand(step);
     for (const IncidentSchedule::Change& change : incidents.advance(solver.time())) {
       solver.set_capacity_factor(change.link, change.cell, change.factor);
     }
@@ -312,26 +410,7 @@ NetworkSummary run_lwr_network(const NetworkConfig& c, const io::RunContext& ctx
       const long long k = done / detector_steps - 1;
       if (root) {
         corruptor.apply(k, r);
-        const std::vector<double>* values[3] = {&r.speed, &r.flow, &r.density};
-        TextOutput* files[3] = {&speed_csv, &flow_csv, &density_csv};
-        for (int q = 0; q < 3; ++q) {
-          write_csv_row(files[q]->stream(), *values[q], row_buffer);
-        }
-        const long long slot = k % readings_per_day;
-        time_csv.stream() << k << "," << solver.time() << "," << day << "," << demand.weekday(day)
-                          << "," << slot << ","
-                          << clock_time(static_cast<double>(slot + 1) * c.detector_interval)
-                          << "\n";
-        all_speed.insert(all_speed.end(), r.speed.begin(), r.speed.end());
-        all_flow.insert(all_flow.end(), r.flow.begin(), r.flow.end());
-        all_density.insert(all_density.end(), r.density.begin(), r.density.end());
-        times.push_back(solver.time());
-        for (const double v : r.speed) {
-          if (v <= 0) continue;
-          speed_sum += v;
-          congested += v < 60.0;
-          valid += 1;
-        }
+        record_reading(k, solver.time(), r.speed, r.flow, r.density);
       }
     }
     // Every hour of simulated time (dt divides an hour: validate): the state's checks and
@@ -357,9 +436,15 @@ NetworkSummary run_lwr_network(const NetworkConfig& c, const io::RunContext& ctx
       }
     }
     if (field_steps > 0 && day < c.field_days && done % field_steps == 0) write_fields();
+    if (done % steps_per_day == 0) flush_readings();
     if (done % 512 == 0 || done == total_steps) {
       progress.update(static_cast<double>(done),
                       str("day ", day, " ", clock_time(static_cast<double>(in_day + 1) * c.dt)));
+    }
+    if (ctx.checkpoints && done % detector_steps == 0 && done < total_steps &&
+        ctx.checkpoints->due(done)) {
+      flush_readings();
+      ctx.checkpoints->write(done, results, write_state);
     }
   }
   loop_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -368,11 +453,7 @@ NetworkSummary run_lwr_network(const NetworkConfig& c, const io::RunContext& ctx
   {
     runtime::Timers::Scope scope(*ctx.timers, "output");
     for (TextOutput* f : {&speed_csv, &flow_csv, &density_csv, &time_csv}) f->close();
-    const auto samples = static_cast<std::uint64_t>(total_steps / detector_steps);  // every rank
-    results.write_root_array("/detectors/time", {samples}, times);
-    results.write_root_array("/detectors/speed", {samples, n_det}, all_speed);
-    results.write_root_array("/detectors/flow", {samples, n_det}, all_flow);
-    results.write_root_array("/detectors/density", {samples, n_det}, all_density);
+    flush_readings();
     results.set_attribute("/detectors/speed", "layout", "time x detector; km/h, 0 = missing");
     results.set_attribute("/detectors/flow", "units", "veh/h over all lanes");
     results.set_attribute("/detectors/density", "units", "veh/km over all lanes");
@@ -384,7 +465,9 @@ NetworkSummary run_lwr_network(const NetworkConfig& c, const io::RunContext& ctx
   summary.vehicles_exited = m.exited;
   summary.seconds = loop_seconds;
   summary.cell_updates_per_second =
-      loop_seconds > 0 ? static_cast<double>(summary.cells) * total_steps / loop_seconds : 0;
+      loop_seconds > 0 ? static_cast<double>(summary.cells) *
+                             static_cast<double>(total_steps - first_step) / loop_seconds
+                       : 0;
   double totals[3] = {speed_sum, congested, valid};
   MPI_Bcast(totals, 3, MPI_DOUBLE, 0, ctx.comm);
   summary.mean_speed = totals[2] > 0 ? totals[0] / totals[2] : 0;
