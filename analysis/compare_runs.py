@@ -12,7 +12,8 @@ times and rates). Exit status
 0 when everything else is bitwise equal, 1 otherwise, with one line per difference.
 With --tolerance REL, floating-point datasets and attributes may differ by REL times the
 larger of 1 and their largest magnitude (for runs on different rank counts, whose sums are
-ordered differently); everything else must still be bitwise equal.
+ordered differently); everything else must still be bitwise equal. --ignore NAME leaves
+out a dataset path or attribute name (iteration counts on another rank count).
 
 Used to show that a change of structure changed no result (see docs/new_family.md).
 """
@@ -35,6 +36,9 @@ def measured_time(name):
     return "seconds" in last or "per_second" in last
 
 
+IGNORED = set()  # --ignore: dataset paths and attribute names left out
+
+
 def collect(h5):
     """path -> dataset for every dataset outside the skipped groups."""
     found = {}
@@ -42,7 +46,7 @@ def collect(h5):
     def visit(name, obj):
         path = "/" + name
         if isinstance(obj, h5py.Dataset) and not path.startswith(SKIPPED_GROUPS):
-            if not measured_time(path):
+            if not measured_time(path) and path not in IGNORED:
                 found[path] = obj
 
     h5.visititems(visit)
@@ -52,7 +56,7 @@ def collect(h5):
 def attributes(obj):
     out = {}
     for key, value in obj.attrs.items():
-        if measured_time(key):
+        if measured_time(key) or key in IGNORED:
             continue
         out[key] = value
     return out
@@ -118,7 +122,12 @@ def main():
     parser.add_argument("second", help="run directory to compare with")
     parser.add_argument("--tolerance", type=float, default=0.0,
                         help="relative tolerance of floating-point datasets (default 0: bitwise)")
+    parser.add_argument("--ignore", action="append", default=[], metavar="NAME",
+                        help="leave out this dataset path or attribute name (repeatable): "
+                             "counts such as solver iterations, which another rank count "
+                             "may change by one")
     args = parser.parse_args()
+    IGNORED.update(args.ignore)
     for directory in (args.first, args.second):
         if not os.path.isdir(directory):
             sys.exit(f"compare_runs: {directory} is not a directory")

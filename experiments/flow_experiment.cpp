@@ -42,6 +42,9 @@ ExperimentKind flow_experiment_kind() {
     const flow::FlowConfig config = flow::from_config(c);
     log_summary(config, flow::run_flow(config, context));
   };
+  // Both modes checkpoint: the benchmark run at solver steps, the data sets between
+  // trajectories (solvers/flow/run.cpp).
+  kind.resumable = true;
   return kind;
 }
 

@@ -44,8 +44,9 @@ class Checkpoints {
   // Collective (one small all-reduce): whether a checkpoint is due at this boundary.
   bool due(long long step);
   // Collective: writes the checkpoint of `step`: `write_state` fills state.h5 (a
-  // ResultsFile: write_root_array / write_distributed_array / set_attribute), then the
-  // results file is copied beside it. Throws Preempted afterwards when a stop signal
+  // ResultsFile: write_root_array / write_distributed_array / set_attribute; a driver may
+  // put files of its own beside it, in parent_path(state.path())), then the results file
+  // is copied there too. Throws Preempted afterwards when a stop signal
   // made it due.
   void write(long long step, ResultsFile& results,
              const std::function<void(ResultsFile& state)>& write_state);

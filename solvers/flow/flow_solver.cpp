@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "core/graph/csr_graph.hpp"
 #include "core/runtime/error.hpp"
@@ -149,11 +150,13 @@ FlowSolver::FlowSolver(MPI_Comm comm, const mesh::Mesh& mesh, FlowParameters par
   assemble_constant_matrices();
   if (parameters_.pressure_solver == PressureSolver::kAmg) {
     std::vector<char> vertex(local, 0);
-    for (std::size_t i = 0; i < local; ++i) vertex[i] = static_cast<std::size_t>(global[i]) < p2_.num_vertices;
-    pressure_amg_ = std::make_unique<AmgPressureSolver>(comm_, *plan_, laplace_, vertex,
-                                                        parameters_.pressure);
+    for (std::size_t i = 0; i < local; ++i)
+      vertex[i] = static_cast<std::size_t>(global[i]) < p2_.num_vertices;
+    pressure_amg_ =
+        std::make_unique<AmgPressureSolver>(comm_, *plan_, laplace_, vertex, parameters_.pressure);
   }
-  for (Vec* v : {&ux_, &uy_, &ux_old_, &uy_old_, &p_, &dux_dt_, &duy_dt_}) {
+  for (Vec* v : {&ux_, &uy_, &ux_old_, &uy_old_, &p_, &dux_dt_, &duy_dt_, &convection_ux_,
+                 &convection_uy_}) {
     *v = Vec("flow::state", local, 1);
   }
   auto hp = host(p_);
@@ -382,9 +385,9 @@ StepReport FlowSolver::step() {
     }
     Kokkos::deep_copy(rhs, hr);
   }
-  report.pressure = pressure_amg_ ? pressure_amg_->solve(rhs, phi)
-                                  : conjugate_gradient(comm_, *plan_, laplace_, rhs, phi,
-                                                       parameters_.pressure);
+  report.pressure =
+      pressure_amg_ ? pressure_amg_->solve(rhs, phi)
+                    : conjugate_gradient(comm_, *plan_, laplace_, rhs, phi, parameters_.pressure);
   Vec p_new("flow::p_new", local, 1);
   combine(1.0, p_, 1.0, phi, p_new);
 
@@ -471,6 +474,8 @@ StepReport FlowSolver::step() {
   // du/dt by the same BDF formula, for the forces.
   combine(gamma, ux_new, -1.0, wx, dux_dt_);
   combine(gamma, uy_new, -1.0, wy, duy_dt_);
+  Kokkos::deep_copy(convection_ux_, ex);
+  Kokkos::deep_copy(convection_uy_, ey);
   Kokkos::deep_copy(ux_old_, ux_);
   Kokkos::deep_copy(uy_old_, uy_);
   Kokkos::deep_copy(ux_, ux_new);
@@ -479,6 +484,86 @@ StepReport FlowSolver::step() {
   time_ = t_new;
   ++steps_;
   return report;
+}
+
+FlowSolver::State FlowSolver::state() const {
+  int ranks = 1, rank = 0;
+  MPI_Comm_size(comm_, &ranks);
+  MPI_Comm_rank(comm_, &rank);
+  const std::size_t owned = plan_->owned_count();
+  const int count = static_cast<int>(owned);
+  std::vector<int> counts(ranks), offsets(ranks + 1, 0);
+  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm_);
+  for (int r = 0; r < ranks; ++r) offsets[r + 1] = offsets[r] + counts[r];
+  const std::vector<long long> mine(plan_->global_ids().begin(),
+                                    plan_->global_ids().begin() + static_cast<long>(owned));
+  std::vector<long long> ids(rank == 0 ? offsets[ranks] : 0);
+  MPI_Gatherv(mine.data(), count, MPI_LONG_LONG, ids.data(), counts.data(), offsets.data(),
+              MPI_LONG_LONG, 0, comm_);
+  // Owned rows of every rank to rank 0, placed by global node id.
+  auto gather = [&](const Vec& v) {
+    auto h = host(v);
+    std::vector<double> values(owned);
+    for (std::size_t i = 0; i < owned; ++i) values[i] = h(i, 0);
+    std::vector<double> all(rank == 0 ? offsets[ranks] : 0);
+    MPI_Gatherv(values.data(), count, MPI_DOUBLE, all.data(), counts.data(), offsets.data(),
+                MPI_DOUBLE, 0, comm_);
+    std::vector<double> out;
+    if (rank == 0) {
+      out.resize(p2_.num_nodes());
+      for (std::size_t k = 0; k < ids.size(); ++k) out[static_cast<std::size_t>(ids[k])] = all[k];
+    }
+    return out;
+  };
+  State s;
+  s.ux = gather(ux_);
+  s.uy = gather(uy_);
+  s.ux_old = gather(ux_old_);
+  s.uy_old = gather(uy_old_);
+  s.p = gather(p_);
+  s.dux_dt = gather(dux_dt_);
+  s.duy_dt = gather(duy_dt_);
+  s.convection_ux = gather(convection_ux_);
+  s.convection_uy = gather(convection_uy_);
+  s.time = time_;
+  s.steps = steps_;
+  return s;
+}
+
+void FlowSolver::restore(const State& s) {
+  const std::size_t n = p2_.num_nodes();
+  const auto& global = plan_->global_ids();
+  const std::pair<const std::vector<double>*, Vec*> fields[] = {
+      {&s.ux, &ux_},
+      {&s.uy, &uy_},
+      {&s.ux_old, &ux_old_},
+      {&s.uy_old, &uy_old_},
+      {&s.p, &p_},
+      {&s.dux_dt, &dux_dt_},
+      {&s.duy_dt, &duy_dt_},
+      {&s.convection_ux, &convection_ux_},
+      {&s.convection_uy, &convection_uy_}};
+  for (const auto& [values, vec] : fields) {
+    if (values->size() != n) {
+      throw InputError(str("flow solver state: a field has ", values->size(),
+                           " values, this mesh has ", n,
+                           " P2 nodes (a checkpoint of another mesh?)"));
+    }
+  }
+  // Owned rows and ghosts alike: a ghost holds its owner's value, as after a step.
+  for (const auto& [values, vec] : fields) {
+    auto h = Kokkos::create_mirror_view(*vec);
+    for (std::size_t i = 0; i < global.size(); ++i) {
+      h(i, 0) = (*values)[static_cast<std::size_t>(global[i])];
+    }
+    Kokkos::deep_copy(*vec, h);
+  }
+  // The convection matrix is a function of the velocity it was assembled with, so it is
+  // rebuilt rather than stored (the next step reassembles it anyway; only forces taken
+  // before that step see it).
+  assemble_convection(convection_ux_, convection_uy_);
+  time_ = s.time;
+  steps_ = s.steps;
 }
 
 Forces FlowSolver::obstacle_forces() const {

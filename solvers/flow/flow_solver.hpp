@@ -138,6 +138,29 @@ class FlowSolver {
   std::vector<double> global_vertex_velocity() const;
   std::vector<double> global_vertex_pressure() const;
 
+  // Everything step() carries from one step to the next, over all P2 nodes in global
+  // order (vertices, then edge midpoints: the P2Mesh numbering, which does not depend on
+  // the partition), so that a checkpoint resumes on any rank count. Restoring it into a
+  // solver on the same mesh and rank count continues bitwise as if never interrupted:
+  //   velocity, u^n and u^{n-1} (BDF2 and the convection extrapolation); pressure p^n
+  //   (incremental scheme); du/dt and the extrapolated velocity the convection matrix
+  //   was last assembled with (both only enter obstacle_forces() before the next step);
+  //   the time and the step count (BDF2 starts with one backward Euler step).
+  // The Krylov solvers start from guesses made inside step() (the extrapolated velocity,
+  // zero increments), so they carry nothing.
+  struct State {
+    std::vector<double> ux, uy, ux_old, uy_old, p, dux_dt, duy_dt, convection_ux, convection_uy;
+    double time = 0;
+    long long steps = 0;
+  };
+  // Collective. Complete on rank 0 only (the one that writes checkpoints); other ranks
+  // get the time and step count with empty fields, which keeps the memory of a large run
+  // off every rank.
+  State state() const;
+  // Not collective: every rank passes the complete state (read from a checkpoint).
+  // InputError when the field sizes are not this mesh's node count.
+  void restore(const State& state);
+
   // L2 norms of (u_h - u) and (p_h - p) over the domain for an exact (u, v, p).
   std::array<double, 2> l2_errors(
       const std::function<std::array<double, 3>(double x, double y)>& exact) const;
@@ -167,6 +190,7 @@ class FlowSolver {
   DistributedCsr div_x_, div_y_, grad_x_, grad_y_;
   std::unique_ptr<AmgPressureSolver> pressure_amg_;  // when pressure_solver is kAmg
   Vec ux_, uy_, ux_old_, uy_old_, p_, dux_dt_, duy_dt_;
+  Vec convection_ux_, convection_uy_;  // what convection_ was last assembled with
   double time_ = 0;
   long long steps_ = 0;
 };

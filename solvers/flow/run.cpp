@@ -7,6 +7,7 @@
 #include <memory>
 #include <random>
 
+#include "core/io/hdf5_reader.hpp"
 #include "core/io/vtk_series.hpp"
 #include "core/mesh/submesh.hpp"
 #include "core/mesh/vtk_piece.hpp"
@@ -105,7 +106,15 @@ FlowSummary run_single(const FlowConfig& f, const io::RunContext& ctx) {
   const double steady_tolerance = f.steady_tolerance;
   const double x0 = f.mesh.channel.cylinder_x, y0 = f.mesh.channel.cylinder_y,
                r = f.mesh.channel.cylinder_radius;
+  // Loop state beside the solver's: output counters, the force samples that
+  // periodic_stats reads at the end, the latest coefficients and iteration totals.
   long long outputs = 0;
+  long long next_field = 1;
+  std::vector<double> times, drags, lifts;
+  Coefficients coefficients;
+  double delta_p = 0;
+  long long iterations = 0, pressure_iterations = 0;
+  StepReport report;
   auto output = [&] {
     runtime::Timers::Scope scope(*ctx.timers, "output");
     write_fields(results, solver);
@@ -121,17 +130,75 @@ FlowSummary run_single(const FlowConfig& f, const io::RunContext& ctx) {
                          ", U_m = ", cf.max_inflow,
                          ", Re = ", cf.mean_inflow() * cf.diameter / f.parameters.viscosity,
                          ", dt = ", dt, ", t_end = ", t_end));
-  output();
+
+  // Checkpoints (output.checkpoint_every counts solver steps) hold the solver's state over
+  // all P2 nodes in global order and every counter of the loop, so a run resumes on any
+  // number of ranks. The results file up to the checkpoint travels with it (Checkpoints).
+  auto write_state = [&](io::ResultsFile& state) {
+    const FlowSolver::State s = solver.state();  // fields on rank 0 only, as written
+    const std::vector<std::uint64_t> nodes = {solver.global_nodes()};
+    state.write_root_array("/solver/ux", nodes, s.ux);
+    state.write_root_array("/solver/uy", nodes, s.uy);
+    state.write_root_array("/solver/ux_old", nodes, s.ux_old);
+    state.write_root_array("/solver/uy_old", nodes, s.uy_old);
+    state.write_root_array("/solver/p", nodes, s.p);
+    state.write_root_array("/solver/dux_dt", nodes, s.dux_dt);
+    state.write_root_array("/solver/duy_dt", nodes, s.duy_dt);
+    state.write_root_array("/solver/convection_ux", nodes, s.convection_ux);
+    state.write_root_array("/solver/convection_uy", nodes, s.convection_uy);
+    state.write_root_array("/solver/clock", {2}, {s.time, static_cast<double>(s.steps)});
+    state.write_root_array(
+        "/loop", {7},
+        {static_cast<double>(outputs), static_cast<double>(next_field), coefficients.drag,
+         coefficients.lift, delta_p, static_cast<double>(iterations),
+         static_cast<double>(pressure_iterations)});
+    state.write_root_array("/samples/time", {times.size()}, times);
+    state.write_root_array("/samples/drag", {drags.size()}, drags);
+    state.write_root_array("/samples/lift", {lifts.size()}, lifts);
+    const std::vector<double> vtk_times = series ? series->times() : std::vector<double>();
+    state.write_root_array("/vtk_times", {vtk_times.size()}, vtk_times);
+  };
+  auto restore_state = [&](const std::string& path) {
+    const io::Hdf5Reader state(path);
+    FlowSolver::State s;
+    s.ux = state.read("/solver/ux");
+    s.uy = state.read("/solver/uy");
+    s.ux_old = state.read("/solver/ux_old");
+    s.uy_old = state.read("/solver/uy_old");
+    s.p = state.read("/solver/p");
+    s.dux_dt = state.read("/solver/dux_dt");
+    s.duy_dt = state.read("/solver/duy_dt");
+    s.convection_ux = state.read("/solver/convection_ux");
+    s.convection_uy = state.read("/solver/convection_uy");
+    const std::vector<double> clock = state.read("/solver/clock");
+    s.time = clock.at(0);
+    s.steps = static_cast<long long>(clock.at(1));
+    solver.restore(s);
+    const std::vector<double> loop = state.read("/loop");
+    outputs = static_cast<long long>(loop.at(0));
+    next_field = static_cast<long long>(loop.at(1));
+    coefficients.drag = loop.at(2);
+    coefficients.lift = loop.at(3);
+    delta_p = loop.at(4);
+    iterations = static_cast<long long>(loop.at(5));
+    pressure_iterations = static_cast<long long>(loop.at(6));
+    times = state.read("/samples/time");
+    drags = state.read("/samples/drag");
+    lifts = state.read("/samples/lift");
+    if (series) series->restore(state.read("/vtk_times"));
+  };
+
+  if (ctx.checkpoints && ctx.checkpoints->resuming()) {
+    restore_state(ctx.checkpoints->resume_state_path());
+    runtime::log::info(
+        str("flow: resumed at t = ", solver.time(), ", step ", solver.steps_taken()));
+  } else {
+    output();
+  }
   const long long total_steps = static_cast<long long>(std::ceil(t_end / dt - 1e-9));
   runtime::Progress progress("flow", static_cast<double>(total_steps),
                              runtime::comm_rank(ctx.comm) == 0);
-  std::vector<double> times, drags, lifts;
-  Coefficients coefficients;
-  double delta_p = 0;
-  long long iterations = 0, pressure_iterations = 0;
-  StepReport report;
-  long long next_field = 1;
-  for (long long k = 1; k <= total_steps; ++k) {
+  for (long long k = solver.steps_taken() + 1; k <= total_steps; ++k) {
     try {
       runtime::Timers::Scope scope(*ctx.timers, "solver");
       report = solver.step();
@@ -182,6 +249,7 @@ FlowSummary run_single(const FlowConfig& f, const io::RunContext& ctx) {
     progress.update(static_cast<double>(k),
                     str("t = ", solver.time(), " c_D = ", coefficients.drag));
     if (last) break;
+    if (ctx.checkpoints) ctx.checkpoints->at_boundary(k, results, write_state);
   }
   progress.finish(str(solver.steps_taken(), " steps"));
   const double seconds =
@@ -242,17 +310,67 @@ FlowSummary run_dataset(const FlowConfig& f, const io::RunContext& ctx) {
   runtime::Progress progress(
       "dataset", static_cast<double>(total * (warmup_steps + frames * per_frame)), rank == 0);
   long long done_steps = 0;
-  for (const auto& [split, count] : splits) {
+
+  // Checkpoints are taken between trajectories (output.checkpoint_every counts solver
+  // steps, checked when a trajectory is done): the position (split, next trajectory), the
+  // step count, and the split's file as written so far, copied beside state.h5. A
+  // resumed run draws the cases of the trajectories before that position again (the
+  // random sequence is the same) and solves from the next one; a trajectory cut off
+  // midway is solved again from its start, so kills cost at most one trajectory.
+  std::size_t resume_split = 0;
+  long long resume_next = 0;
+  if (ctx.checkpoints && ctx.checkpoints->resuming()) {
+    const std::vector<double> loop =
+        io::Hdf5Reader(ctx.checkpoints->resume_state_path()).read("/loop");
+    resume_split = static_cast<std::size_t>(loop.at(0));
+    resume_next = static_cast<long long>(loop.at(1));
+    done_steps = static_cast<long long>(loop.at(2));
+    runtime::log::info(str("dataset: resumed before ", splits.at(resume_split).first,
+                           " trajectory ", resume_next, " (", done_steps, " solver steps done)"));
+  }
+  for (std::size_t split_index = 0; split_index < splits.size(); ++split_index) {
+    const std::string& split = splits[split_index].first;
+    const long long count = splits[split_index].second;
     if (count == 0) continue;
+    // Splits before the resume position are finished: their files are in place.
+    const bool finished = split_index < resume_split;
+    const long long first = split_index == resume_split ? resume_next : 0;
     const std::string path = (std::filesystem::path(ctx.directory) / (split + ".h5")).string();
     std::unique_ptr<TrajectoryFile> file;
-    if (rank == 0) file = std::make_unique<TrajectoryFile>(path);
+    if (rank == 0 && !finished) {
+      const bool resumed = ctx.checkpoints && ctx.checkpoints->resuming() && first > 0;
+      file = std::make_unique<TrajectoryFile>(
+          path,
+          resumed
+              ? (std::filesystem::path(ctx.checkpoints->resume_folder()) / (split + ".h5")).string()
+              : std::string());
+    }
+    // Collective: the split's file and position go into the checkpoint's folder.
+    auto write_state = [&](io::ResultsFile& state, long long next) {
+      int failed = 0;
+      std::string error;
+      if (rank == 0) {
+        try {
+          file->copy_to(
+              (std::filesystem::path(state.path()).parent_path() / (split + ".h5")).string());
+        } catch (const std::exception& e) {
+          failed = 1;
+          error = e.what();
+        }
+      }
+      MPI_Bcast(&failed, 1, MPI_INT, 0, ctx.comm);
+      if (failed) throw std::runtime_error(rank == 0 ? error : "checkpoint failed on rank 0");
+      state.write_root_array("/loop", {3},
+                             {static_cast<double>(split_index), static_cast<double>(next),
+                              static_cast<double>(done_steps)});
+    };
     for (long long k = 0; k < count; ++k) {
       mesh::ChannelSpec spec = f.mesh.channel;
       spec.cylinder_x = draw(rng, f.dataset.cylinder_x_range);
       spec.cylinder_y = draw(rng, f.dataset.cylinder_y_range);
       spec.cylinder_radius = draw(rng, f.dataset.radius_range);
       const double um = draw(rng, f.dataset.inflow_range);
+      if (finished || k < first) continue;  // written before the checkpoint resumed from
       mesh::Mesh m;
       {
         runtime::Timers::Scope scope(*ctx.timers, "mesh");
@@ -309,8 +427,14 @@ FlowSummary run_dataset(const FlowConfig& f, const io::RunContext& ctx) {
                              spec.cylinder_x, ", ", spec.cylinder_y, ") r = ", spec.cylinder_radius,
                              ", Re = ", re, ", ", m.num_points(), " nodes, ", velocity.size(),
                              " frames"));
+      const bool more = k + 1 < count || std::any_of(splits.begin() + split_index + 1, splits.end(),
+                                                     [](const auto& s) { return s.second > 0; });
+      if (ctx.checkpoints && more) {
+        ctx.checkpoints->at_boundary(done_steps, *ctx.results,
+                                     [&](io::ResultsFile& state) { write_state(state, k + 1); });
+      }
     }
-    if (rank == 0) file->close();
+    if (rank == 0 && file) file->close();
     MPI_Barrier(ctx.comm);
     ctx.results->set_attribute("/", split + "_trajectories", static_cast<double>(count));
   }

@@ -43,8 +43,27 @@ void write_string_attribute(hid_t object, const std::string& name, const std::st
 
 }  // namespace
 
-TrajectoryFile::TrajectoryFile(std::string path) : path_(std::move(path)) {
+TrajectoryFile::TrajectoryFile(std::string path, const std::string& resume_from)
+    : path_(std::move(path)) {
   const std::string partial = path_ + ".partial";
+  if (!resume_from.empty()) {
+    std::error_code error;
+    std::filesystem::copy_file(resume_from, partial,
+                               std::filesystem::copy_options::overwrite_existing, error);
+    if (error) {
+      throw InputError(str("cannot copy the checkpoint's data set file ", resume_from, " to ",
+                           partial, ": ", error.message()));
+    }
+    file_ = H5Fopen(partial.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    if (file_ < 0) throw InputError(str(partial, ": cannot open the data set file to continue it"));
+    // The file-level dt is written with the first trajectory; a continued file has it.
+    if (H5Aexists(file_, "dt") > 0) {
+      const hid_t attr = H5Aopen(file_, "dt", H5P_DEFAULT);
+      H5Aread(attr, H5T_NATIVE_DOUBLE, &dt_);
+      H5Aclose(attr);
+    }
+    return;
+  }
   file_ = H5Fcreate(partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (file_ < 0) {
     throw InputError(str("cannot create the data set file ", partial,
@@ -90,6 +109,21 @@ void TrajectoryFile::write_trajectory(int index, const mesh::Mesh& mesh,
     dt_ = dt;
     write_attribute(file_, "dt", dt);
   }
+}
+
+void TrajectoryFile::copy_to(const std::string& destination) {
+  const std::string partial = path_ + ".partial";
+  H5Fclose(file_);
+  file_ = -1;
+  std::error_code error;
+  std::filesystem::copy_file(partial, destination,
+                             std::filesystem::copy_options::overwrite_existing, error);
+  file_ = H5Fopen(partial.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  if (error) {
+    throw std::runtime_error(
+        str("cannot copy the data set file ", partial, " to ", destination, ": ", error.message()));
+  }
+  if (file_ < 0) throw std::runtime_error(str(partial, ": cannot reopen the data set file"));
 }
 
 void TrajectoryFile::close() {

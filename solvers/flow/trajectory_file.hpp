@@ -10,7 +10,8 @@
 // and attributes on the group: dt, and the case parameters (inflow speed, cylinder
 // position and radius, viscosity, Reynolds number). The file carries "format" and "dt".
 // Written by one rank (the fields are gathered first) under <path>.partial, renamed by
-// close(), like the results file.
+// close(), like the results file. A data-set run that resumes from a checkpoint continues
+// from the copy made at that checkpoint (copy_to).
 #include <cstdint>
 #include <map>
 #include <string>
@@ -22,7 +23,9 @@ namespace tessera::solvers::flow {
 
 class TrajectoryFile {
  public:
-  explicit TrajectoryFile(std::string path);
+  // Creates <path>.partial; with `resume_from` (a copy_to() copy), <path>.partial starts
+  // as that copy and further trajectories are added to it.
+  explicit TrajectoryFile(std::string path, const std::string& resume_from = "");
   ~TrajectoryFile();
   TrajectoryFile(const TrajectoryFile&) = delete;
   TrajectoryFile& operator=(const TrajectoryFile&) = delete;
@@ -32,6 +35,9 @@ class TrajectoryFile {
                         const std::vector<std::vector<double>>& velocity,
                         const std::vector<std::vector<double>>& pressure, double dt,
                         const std::map<std::string, double>& attributes);
+  // Copies the file as written so far to `destination` (closed and reopened around the
+  // copy, so that the copy is a complete HDF5 file): a checkpoint of a data-set run.
+  void copy_to(const std::string& destination);
   void close();
   const std::string& path() const { return path_; }
 
