@@ -75,6 +75,20 @@ std::vector<Suite> suites() {
   };
 }
 
+}  // namespace
+
+std::string bench_parts_text() {
+  std::string text;
+  for (const auto& suite : suites()) {
+    std::string parts;
+    for (const auto& part : suite.parts) parts += (parts.empty() ? "" : ", ") + part.first;
+    text += (text.empty() ? "" : "; ") + suite.name + ": " + parts;
+  }
+  return text;
+}
+
+namespace {
+
 std::string markdown_table(const std::vector<BenchRow>& rows) {
   std::ostringstream out;
   out << "| benchmark | shape | time (s) | GFLOP/s | extra | note |\n|---|---|---|---|---|---|\n";

@@ -15,5 +15,7 @@ int command_bench(const runtime::Runtime& rt, const std::string& suite, bool qui
                   const std::string& out, const std::string& only = "");
 
 std::string bench_suites_text();
+// The parts each suite's --only accepts: "nn: dense, graph, ...; flow: flow; ...".
+std::string bench_parts_text();
 
 }  // namespace tessera::experiments

@@ -206,12 +206,22 @@ int command_run(const runtime::Runtime& rt, const std::string& path,
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Kokkos prints its options on --kokkos-help (in Runtime); nothing else to do then.
+  bool kokkos_help = false;
+  for (int i = 1; i < argc; ++i)
+    kokkos_help = kokkos_help || std::string(argv[i]) == "--kokkos-help";
   runtime::Runtime rt(argc, argv);
+  if (kokkos_help) return runtime::kExitOk;
   runtime::log::set_rank(rt.rank(), rt.size());
 
   CLI::App app{"Tessera: simulations, neural surrogates and benchmarks for scientific ML"};
   app.set_version_flag("--version", std::string("tessera ") + TESSERA_VERSION);
   app.require_subcommand(1);
+  app.footer(
+      "Kokkos runtime options go before or after the command, e.g. --kokkos-threads=2 on an "
+      "OpenMP build; --kokkos-help lists them. Exit codes: 0 done, 1 failure, 2 bad input, " +
+      std::to_string(runtime::kExitPreempted) +
+      " stopped on SIGTERM/SIGUSR1 after a checkpoint (resume with tessera run --resume).");
 
   auto* info = app.add_subcommand("info", "Show Kokkos, MPI, HDF5, VTK and BLAS of this build");
 
@@ -252,7 +262,8 @@ int main(int argc, char** argv) {
   bench->add_flag("--quick", quick, "small shapes and few repeats (checks the benchmark code)");
   bench->add_option("--out", out, "output directory (default: results/bench_<suite>/<run-id>)");
   std::string only;
-  bench->add_option("--only", only, "run one part of the suite (e.g. 'hopfield' of 'nn')");
+  bench->add_option("--only", only,
+                    "run one part of the suite: " + experiments::bench_parts_text());
 
   try {
     app.parse(argc, argv);

@@ -47,9 +47,10 @@ void validate(const MeshPartitionConfig& c, int ranks) {
 
 namespace {
 
-graph::HostCsr node_graph(const Mesh& m) {
+graph::HostCsr node_graph(const Mesh& m, const std::string& where) {
   if (m.cell_kind != CellKind::kTriangle) {
-    throw InputError("mesh partition: only triangle meshes are supported so far");
+    throw InputError(str(where, ": a mesh of ", m.num_cells(),
+                         " tetrahedra: mesh_partition takes triangle meshes only so far"));
   }
   std::vector<std::array<graph::Index, 3>> triangles(m.num_cells());
   for (std::size_t c = 0; c < m.num_cells(); ++c) {
@@ -72,8 +73,10 @@ PartitionSummary run_mesh_partition(const MeshPartitionConfig& c, const io::RunC
     }
     broadcast_mesh(ctx.comm, m);
   }
-  runtime::log::info(str("mesh: ", m.num_points(), " nodes, ", m.num_cells(), " triangles"));
-  const graph::HostCsr graph = node_graph(m);
+  runtime::log::info(str("mesh: ", m.num_points(), " nodes, ", m.num_cells(),
+                         m.cell_kind == CellKind::kTriangle ? " triangles" : " tetrahedra"));
+  const graph::HostCsr graph = node_graph(
+      m, c.mesh.from_file ? c.source + ": key 'mesh.file' = \"" + c.mesh.file + "\"" : c.source);
   const std::int64_t parts_key = c.parts;
   const int parts = parts_key == 0 ? ranks : static_cast<int>(parts_key);
   const int hops = static_cast<int>(c.halo_hops);

@@ -72,7 +72,8 @@ std::vector<std::pair<std::string, std::string>> build_info(MPI_Comm comm) {
   int length = 0;
   MPI_Get_library_version(library, &length);
   std::string mpi(library, static_cast<std::size_t>(length));
-  const auto line_end = mpi.find_first_of("\r\n");
+  // Open MPI counts the terminating NUL in `length`: text only, so that grep reads it.
+  const auto line_end = mpi.find_first_of(std::string("\r\n\0", 3));
   if (line_end != std::string::npos) mpi.resize(line_end);
   int major = 0, minor = 0;
   MPI_Get_version(&major, &minor);

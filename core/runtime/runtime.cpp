@@ -4,9 +4,12 @@
 #include <sched.h>
 
 #include <Kokkos_Core.hpp>
+#include <chrono>
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
@@ -19,7 +22,23 @@ Runtime::Runtime(int& argc, char**& argv) {
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
-  Kokkos::initialize(argc, argv);
+  // Kokkos takes --help (and -h) as its own and prints its options before ours: it sees
+  // only --kokkos-* arguments, and --kokkos-help shows its options.
+  std::vector<char*> kokkos_args;
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i == 0 || arg.rfind("--kokkos-", 0) == 0) kokkos_args.push_back(argv[i]);
+  }
+  int kokkos_argc = static_cast<int>(kokkos_args.size());
+  kokkos_args.push_back(nullptr);
+  char** kokkos_argv = kokkos_args.data();
+  Kokkos::initialize(kokkos_argc, kokkos_argv);
+  // Remove the --kokkos-* arguments from argv, so the command line parser never sees them.
+  int kept = 0;
+  for (int i = 0; i < argc; ++i) {
+    if (i == 0 || std::string(argv[i]).rfind("--kokkos-", 0) != 0) argv[kept++] = argv[i];
+  }
+  argc = kept;
 }
 
 Runtime::~Runtime() {
@@ -67,20 +86,49 @@ int run_collectively(MPI_Comm comm, const std::function<void()>& work) {
   return worst;
 }
 
+namespace {
+
+// Whether every rank of `failure_comm` reached this call within `seconds`: failing ranks
+// meet in a non-blocking barrier on a communicator of their own, which ranks that are
+// still computing (or blocked in a collective with a failed rank) never join.
+bool all_ranks_failed(MPI_Comm failure_comm, double seconds) {
+  MPI_Request request;
+  MPI_Ibarrier(failure_comm, &request);
+  const double start = MPI_Wtime();
+  int done = 0;
+  while (true) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return true;
+    if (MPI_Wtime() - start > seconds) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+}  // namespace
+
 int run_or_abort(MPI_Comm comm, const std::function<void()>& work) {
+  const int size = comm_size(comm);
+  MPI_Comm failure_comm = MPI_COMM_NULL;
+  if (size > 1) MPI_Comm_dup(comm, &failure_comm);
+  auto release = [&] {
+    if (failure_comm != MPI_COMM_NULL) MPI_Comm_free(&failure_comm);
+  };
   const char* kind = nullptr;
   std::string message;
   int code = kExitFailure;
   try {
     work();
+    release();
     return kExitOk;
   } catch (const CollectiveError& e) {
     // Every rank threw this together: no abort needed, one message.
     if (comm_rank(comm) == 0) log::stderr_line(std::string("tessera: error: ") + e.what());
+    release();
     return kExitFailure;
   } catch (const Preempted& e) {
     // Also collective: the checkpoint is written, the run can resume.
     if (comm_rank(comm) == 0) log::stderr_line(std::string("tessera: stopped: ") + e.what());
+    release();
     return kExitPreempted;
   } catch (const InputError& e) {
     kind = "error";
@@ -93,11 +141,20 @@ int run_or_abort(MPI_Comm comm, const std::function<void()>& work) {
     kind = "error";
     message = "unknown exception";
   }
-  const int size = comm_size(comm);
+  if (size > 1 && all_ranks_failed(failure_comm, 3.0)) {
+    // The same failure everywhere (a bad input found by every rank): one message, from
+    // rank 0, the worst exit code, and no MPI_Abort with its runtime noise.
+    int worst = code;
+    MPI_Allreduce(&code, &worst, 1, MPI_INT, MPI_MAX, failure_comm);
+    if (comm_rank(comm) == 0) log::stderr_line(std::string("tessera: ") + kind + ": " + message);
+    release();
+    return worst;
+  }
   const std::string where = size > 1 ? "(rank " + std::to_string(comm_rank(comm)) + ") " : "";
   log::stderr_line(std::string("tessera: ") + kind + ": " + where + message);
   if (size > 1) MPI_Abort(comm, code);
   // One rank: return normally so that destructors (files, Kokkos) run.
+  release();
   return code;
 }
 

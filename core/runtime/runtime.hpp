@@ -43,7 +43,9 @@ constexpr int kExitInputError = 2;
 int run_collectively(MPI_Comm comm, const std::function<void()>& work);
 
 // Runs `work`; an exception ends the whole job with MPI_Abort after printing the
-// message with the rank that raised it. For the main loop of a run, where ranks
+// message with the rank that raised it. When every rank raises an error within a few
+// seconds of each other (the same bad input seen everywhere), rank 0 prints its message
+// once and every rank returns the worst exit code, without MPI_Abort. For the main loop of a run, where ranks
 // may be inside collectives when one of them fails. A Preempted (thrown by every rank
 // together after a checkpoint) returns kExitPreempted without abort. On one rank nothing is
 // aborted: the exit code is returned so that destructors run. A CollectiveError (thrown by every

@@ -37,6 +37,17 @@ case "$case_name" in
       "$tessera" $sub --help >/dev/null 2>&1 && pass || fail "--help of '$sub'"
     done
     "$tessera" keys lwr | grep -q "^cfl = 0.9" && pass || fail "keys lwr lists solver.cfl"
+    # Our help only (Kokkos' options under --kokkos-help); info is text (no NUL byte).
+    for sub in "" run bench; do
+      help="$("$tessera" $sub --help 2>&1)"
+      grep -q "Kokkos command line arguments" <<<"$help" \
+        && fail "'$sub --help' prints Kokkos' own help" || pass
+    done
+    "$tessera" --kokkos-help 2>&1 | grep -q "Kokkos command line arguments" \
+      && pass || fail "--kokkos-help does not show Kokkos' options"
+    "$tessera" bench --help | grep -q "nn: dense, graph" && pass || fail "bench --help lacks the parts"
+    "$tessera" info | grep -q "MPI library" && pass || fail "tessera info | grep sees binary data"
+    [ "$("$tessera" info | tr -d -c '\000' | wc -c)" -eq 0 ] && pass || fail "tessera info writes NUL bytes"
     ;;
 
   bad_input)
@@ -78,6 +89,28 @@ case "$case_name" in
     mkdir -p "$work/kept" && echo "old" >"$work/kept/run.h5"
     expect_error kept_run 1 2 "already holds a run" -- run "$work/ok.toml" --out "$work/kept"
     grep -q old "$work/kept/run.h5" && pass || fail "an earlier run.h5 was overwritten"
+    # An error every rank meets inside the run (a tetrahedral mesh for mesh_partition):
+    # one message, exit code 2, no MPI_Abort (no runtime noise after it).
+    cat >"$work/tet.vtu" <<'EOF'
+<?xml version="1.0"?>
+<VTKFile type="UnstructuredGrid" version="0.1" byte_order="LittleEndian">
+  <UnstructuredGrid>
+    <Piece NumberOfPoints="5" NumberOfCells="2">
+      <Points>
+        <DataArray type="Float64" NumberOfComponents="3" format="ascii">0 0 0 1 0 0 0 1 0 0 0 1 1 1 1</DataArray>
+      </Points>
+      <Cells>
+        <DataArray type="Int64" Name="connectivity" format="ascii">0 1 2 3 1 2 3 4</DataArray>
+        <DataArray type="Int64" Name="offsets" format="ascii">4 8</DataArray>
+        <DataArray type="UInt8" Name="types" format="ascii">10 10</DataArray>
+      </Cells>
+    </Piece>
+  </UnstructuredGrid>
+</VTKFile>
+EOF
+    expect_error tetrahedral_mesh "$ranks" 2 "a mesh of 2 tetrahedra: mesh_partition takes triangle meshes only" -- \
+      run "$source_dir/experiments/mesh_partition.toml" --out "$work/tet" \
+      --set mesh.source=file --set mesh.file="$work/tet.vtu"
     ;;
 
   run)
