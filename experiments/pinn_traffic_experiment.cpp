@@ -2,6 +2,7 @@
 // detectors (and probe vehicles) with a physics-informed network, standard or with
 // multi-task optimisation, on an LWR simulation or a measured NGSIM grid
 // (models/pinn_traffic owns the keys, the configuration and the driver).
+#include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
 #include "experiments/experiment.hpp"
 #include "models/pinn_traffic/run.hpp"
@@ -49,8 +50,20 @@ ExperimentKind pinn_traffic_experiment_kind() {
       "multi-task optimisation), on LWR simulations or NGSIM data";
   kind.add_keys = pinn::add_pinn_traffic_keys;
   kind.check = [](const config::Config& c, int ranks) {
-    pinn::validate(pinn::from_config(c), ranks);
+    const pinn::PinnTrafficConfig p = pinn::from_config(c);
+    pinn::validate(p, ranks);
+    // Checkpoints hold the standard PINN's training state; MTO's tasks on rank groups
+    // are not saved.
+    if (p.setup.mto.enabled &&
+        (c.get_int("output.checkpoint_every") > 0 || c.get_real("output.checkpoint_seconds") > 0)) {
+      throw InputError(str(c.source(),
+                           ": output.checkpoint_every / output.checkpoint_seconds: multi-task "
+                           "optimisation (mto.enabled = true) cannot write checkpoints or resume; "
+                           "set mto.enabled = false or leave the checkpoint keys at 0"));
+    }
   };
+  // The standard PINN (mto.enabled = false): checkpoints of the training state.
+  kind.resumable = true;
   kind.run = [](const config::Config& c, RunContext& context) {
     log_summary(pinn::run_pinn_traffic(pinn::from_config(c), context));
   };

@@ -391,48 +391,142 @@ LossTerms PinnTask<T>::adam_step() {
 
 template <class T>
 long long PinnTask<T>::lbfgs(long long budget, long long chunk,
-                             const std::function<void(long long, const LossTerms&)>& after_chunk) {
+                             const std::function<void(long long, const LossTerms&)>& after_chunk,
+                             const std::function<void(long long)>& boundary) {
   if (budget <= 0) return 0;
   optim::LbfgsOptions options;
   options.max_iter = static_cast<int>(chunk > 0 ? chunk : budget);
   options.max_eval = options.max_iter;
   options.history_size = lbfgs_history_;
   options.tolerance_change = lbfgs_tolerance_change_;
-  optim::Lbfgs<T> lbfgs(store_, options);
+  if (lbfgs_resumed_) {
+    // A checkpoint of this run: the same chunks (the configuration is the checkpoint's).
+    if (lbfgs_->options().max_iter != options.max_iter ||
+        lbfgs_->options().max_eval != options.max_eval) {
+      throw InputError(str("resumed L-BFGS: the checkpoint's chunks of ",
+                           lbfgs_->options().max_iter,
+                           " evaluations differ from train.log_every = ", options.max_iter));
+    }
+    lbfgs_resumed_ = false;
+  } else {
+    lbfgs_ = std::make_unique<optim::Lbfgs<T>>(store_, options);
+    lbfgs_run_ = LbfgsRun{};
+  }
+  optim::Lbfgs<T>& lbfgs = *lbfgs_;
+  LbfgsRun& run = lbfgs_run_;
   // The budget is exact: once it is spent, the next closure call leaves the step (a line
   // search cannot be cut short otherwise) and the task keeps the best point it evaluated.
   struct BudgetSpent {};
-  long long used = 0;
-  double best = std::numeric_limits<double>::infinity();
-  std::vector<double> best_parameters;
-  LossTerms best_terms;
   auto closure = [&](nn::ParameterStore<T>&) {
-    if (used >= budget) throw BudgetSpent{};
-    ++used;
+    if (run.used >= budget) throw BudgetSpent{};
+    ++run.used;
     const LossTerms terms = gradient();
-    if (terms.total < best) {
-      best = terms.total;
-      best_parameters = parameters();
-      best_terms = terms;
+    if (terms.total < run.best) {
+      run.best = terms.total;
+      run.best_parameters = parameters();
+      run.best_terms = terms;
     }
     return terms.total;
   };
   try {
-    while (used < budget) {
-      const long long before = used;
+    while (run.used < budget) {
+      const long long before = run.used;
       const long long iterations = lbfgs.iterations();
       lbfgs.step(store_, closure);
-      if (after_chunk) after_chunk(used, last_);
+      if (after_chunk) after_chunk(run.used, last_);
       // Converged (torch's tests on the gradient, the step or the loss change): a call
       // that takes no step, or evaluates once and stops, would only repeat itself.
-      if (lbfgs.iterations() == iterations || used - before <= 1) break;
+      if (lbfgs.iterations() == iterations || run.used - before <= 1) break;
+      // Between step() calls the state is whole: the next call starts by evaluating the
+      // closure at the parameters the last one left.
+      if (boundary && run.used < budget) boundary(run.used);
     }
   } catch (const BudgetSpent&) {
-    set_parameters(best_parameters);
-    last_ = best_terms;
-    if (after_chunk) after_chunk(used, last_);
+    set_parameters(run.best_parameters);
+    last_ = run.best_terms;
+    if (after_chunk) after_chunk(run.used, last_);
   }
-  return used;
+  return run.used;
+}
+
+namespace {
+std::vector<double> terms_vector(const LossTerms& t) {
+  return {t.data, t.residual, t.initial, t.boundary, t.speed, t.total};
+}
+LossTerms terms_of(const std::vector<double>& v, std::size_t at) {
+  return LossTerms{v.at(at), v.at(at + 1), v.at(at + 2), v.at(at + 3), v.at(at + 4), v.at(at + 5)};
+}
+}  // namespace
+
+template <class T>
+void PinnTask<T>::save_state(io::ResultsFile& file, const std::string& group) const {
+  store_.save(file, group + "/parameters");
+  adam_->save(file, group + "/adam");
+  // Counters, loss weights and last terms: 4 + 5 + 6 values.
+  std::vector<double> scalars = {static_cast<double>(step_),
+                                 static_cast<double>(evaluations_),
+                                 static_cast<double>(epoch_),
+                                 static_cast<double>(refinement_round_),
+                                 weights_.data,
+                                 weights_.residual,
+                                 weights_.initial,
+                                 weights_.boundary,
+                                 weights_.speed};
+  const std::vector<double> last = terms_vector(last_);
+  scalars.insert(scalars.end(), last.begin(), last.end());
+  file.write_root_array(group + "/scalars", {scalars.size()}, scalars);
+  file.write_root_array(group + "/refined", {refined_.size()}, refined_);
+  if (lbfgs_) {
+    lbfgs_->save(file, group + "/lbfgs");
+    // [used, best, max_iter, max_eval] and the best point's loss terms.
+    std::vector<double> run = {static_cast<double>(lbfgs_run_.used), lbfgs_run_.best,
+                               static_cast<double>(lbfgs_->options().max_iter),
+                               static_cast<double>(lbfgs_->options().max_eval)};
+    const std::vector<double> best = terms_vector(lbfgs_run_.best_terms);
+    run.insert(run.end(), best.begin(), best.end());
+    file.write_root_array(group + "/lbfgs_run", {run.size()}, run);
+    file.write_root_array(group + "/lbfgs_best_parameters", {lbfgs_run_.best_parameters.size()},
+                          lbfgs_run_.best_parameters);
+  }
+}
+
+template <class T>
+void PinnTask<T>::load_state(const io::Hdf5Reader& file, const std::string& group) {
+  store_.load(file, group + "/parameters");
+  adam_->load(file, group + "/adam");
+  const std::vector<double> scalars = file.read(group + "/scalars");
+  if (scalars.size() != 15) {
+    throw InputError(str(file.path(), ": ", group, "/scalars holds ", scalars.size(),
+                         " values, expected 15 (a checkpoint of another version)"));
+  }
+  step_ = static_cast<long long>(scalars[0]);
+  evaluations_ = static_cast<long long>(scalars[1]);
+  refinement_round_ = static_cast<std::uint64_t>(scalars[3]);
+  weights_ = LossWeights{scalars[4], scalars[5], scalars[6], scalars[7], scalars[8]};
+  last_ = terms_of(scalars, 9);
+  refined_ = file.read(group + "/refined");
+  set_epoch(static_cast<std::uint64_t>(scalars[2]));  // the epoch's points, then refined_
+  lbfgs_.reset();
+  lbfgs_resumed_ = false;
+  if (file.has(group + "/lbfgs_run")) {
+    const std::vector<double> run = file.read(group + "/lbfgs_run");
+    if (run.size() != 10) {
+      throw InputError(str(file.path(), ": ", group, "/lbfgs_run holds ", run.size(),
+                           " values, expected 10 (a checkpoint of another version)"));
+    }
+    optim::LbfgsOptions options;
+    options.max_iter = static_cast<int>(run[2]);
+    options.max_eval = static_cast<int>(run[3]);
+    options.history_size = lbfgs_history_;
+    options.tolerance_change = lbfgs_tolerance_change_;
+    lbfgs_ = std::make_unique<optim::Lbfgs<T>>(store_, options);
+    lbfgs_->load(file, group + "/lbfgs");
+    lbfgs_run_.used = static_cast<long long>(run[0]);
+    lbfgs_run_.best = run[1];
+    lbfgs_run_.best_terms = terms_of(run, 4);
+    lbfgs_run_.best_parameters = file.read(group + "/lbfgs_best_parameters");
+    lbfgs_resumed_ = true;
+  }
 }
 
 template <class T>

@@ -14,13 +14,17 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/io/hdf5_reader.hpp"
+#include "core/io/results_file.hpp"
 #include "core/nn/jet_mlp.hpp"
 #include "core/nn/parameter_store.hpp"
 #include "core/optim/adam.hpp"
+#include "core/optim/lbfgs.hpp"
 #include "core/optim/schedule.hpp"
 #include "core/parallel/gradient_allreduce.hpp"
 #include "models/pinn_traffic/problem.hpp"
@@ -92,9 +96,26 @@ class PinnTask {
   // `budget` closure evaluations are spent (then the parameters are the best point
   // evaluated) or it converges (then they are its last iterate); `after_chunk` is called
   // on every rank after each `chunk` evaluations with the evaluations so far and the last
-  // terms. Returns the evaluations used (at most `budget`). Collective.
+  // terms. `boundary` (optional) is called on every rank after `after_chunk` when another
+  // chunk follows, with the evaluations so far: there the L-BFGS state is whole (a
+  // checkpoint boundary, see save_state). After load_state of a state saved inside
+  // lbfgs(), the call continues that run (same budget and chunk). Returns the evaluations
+  // used (at most `budget`). Collective.
   long long lbfgs(long long budget, long long chunk,
-                  const std::function<void(long long, const LossTerms&)>& after_chunk = {});
+                  const std::function<void(long long, const LossTerms&)>& after_chunk = {},
+                  const std::function<void(long long)>& boundary = {});
+
+  // Checkpoints: everything the task carries between Adam steps and between L-BFGS
+  // chunks: the parameters, Adam's moments and step, the step and evaluation counters,
+  // the loss weights (adapted ones), the collocation epoch, the refined points and the
+  // refinement round, the last loss terms, and once lbfgs() has run, the L-BFGS state
+  // (direction, curvature pairs, ...) with its budget bookkeeping (evaluations used, best
+  // point). Replicated state: rank 0 writes it under `group`. Collective over the file's
+  // communicator.
+  void save_state(io::ResultsFile& file, const std::string& group) const;
+  // Restores what save_state wrote (every rank reads the file). InputError naming the
+  // file when it holds another model.
+  void load_state(const io::Hdf5Reader& file, const std::string& group);
 
   // Relative L2 errors of the density over the evaluation set. Collective.
   EvaluationMetrics evaluate(const EvaluationSet& set);
@@ -173,6 +194,18 @@ class PinnTask {
   long long step_ = 0, evaluations_ = 0;
   std::uint64_t epoch_ = 0;
   LossTerms last_;
+
+  // The L-BFGS run of lbfgs(), kept for save_state; `lbfgs_resumed_`: load_state
+  // restored one, which the next lbfgs() call continues.
+  struct LbfgsRun {
+    long long used = 0;  // closure evaluations so far
+    double best = std::numeric_limits<double>::infinity();
+    std::vector<double> best_parameters;
+    LossTerms best_terms;
+  };
+  std::unique_ptr<optim::Lbfgs<T>> lbfgs_;
+  LbfgsRun lbfgs_run_;
+  bool lbfgs_resumed_ = false;
 };
 
 template <class T>

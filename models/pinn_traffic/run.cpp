@@ -11,6 +11,7 @@
 #include "core/runtime/log.hpp"
 #include "core/runtime/progress.hpp"
 #include "core/runtime/runtime.hpp"
+#include "core/runtime/stop_signal.hpp"
 #include "models/pinn_traffic/collocation.hpp"
 #include "models/pinn_traffic/transfer.hpp"
 
@@ -99,9 +100,11 @@ void write_vtk(MPI_Comm comm, const std::string& directory, const DensityGrid& g
 }
 
 // The classical estimators on the same detectors, scored on the same cells; each one's
-// prediction and errors go to /baselines/<name>, its error to /metrics and the log.
+// prediction and errors go to /baselines/<name>, its error to /metrics and the log. A
+// resumed run (`resumed`) has the metrics in its results file already.
 std::vector<BaselineScore> run_baselines(const PinnTrafficConfig& c, const Truth& truth,
-                                         const PinnSetup& setup, io::ResultsFile& results) {
+                                         const PinnSetup& setup, io::ResultsFile& results,
+                                         bool resumed) {
   const std::vector<DetectorSeries> series = detector_series(truth.observations);
   GreenshieldsFit configured;
   configured.v_max = setup.problem.v_max;
@@ -151,7 +154,9 @@ std::vector<BaselineScore> run_baselines(const PinnTrafficConfig& c, const Truth
                             score.relative_l2_validation);
       validation = str(", validation rows ", score.relative_l2_validation);
     }
-    results.append_metric("baseline_" + e.name + "_relative_l2", 0.0, score.relative_l2);
+    if (!resumed) {
+      results.append_metric("baseline_" + e.name + "_relative_l2", 0.0, score.relative_l2);
+    }
     runtime::log::info(str("baseline ", e.name, ": relative L2 ", score.relative_l2, validation,
                            " (", e.description, ")"));
     scores.push_back(score);
@@ -198,10 +203,11 @@ PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& c
                          c.precision));
 
   io::ResultsFile& results = *ctx.results;
+  const bool resuming = ctx.checkpoints && ctx.checkpoints->resuming();
   std::vector<BaselineScore> baselines;
   if (c.baselines) {
     runtime::Timers::Scope scope(*ctx.timers, "pinn.baselines");
-    baselines = run_baselines(c, truth, setup, results);
+    baselines = run_baselines(c, truth, setup, results, resuming);
   }
   const bool validation = !truth.validation_columns.empty();
   const double total_work =
@@ -242,10 +248,32 @@ PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& c
     progress.update(x, str(r.phase, " loss ", r.terms.total, " rel L2 ", r.metrics.relative_l2));
   };
 
+  // Checkpoints (output.checkpoint_every counts gradient evaluations): the training
+  // state (training.hpp); the metrics so far are in the results file the checkpoint keeps.
+  TrainingCheckpoints checkpoints;
+  if (ctx.checkpoints) {
+    checkpoints.boundary = [&](long long step,
+                               const std::function<void(io::ResultsFile&)>& write_state) {
+      if (write_state) {
+        ctx.checkpoints->at_boundary(step, results, write_state);
+      } else if (ctx.checkpoints->due(step)) {
+        // MTO (refused with the checkpoint keys by validate): only a stop signal gets here.
+        throw std::runtime_error(
+            str("stopped by ", runtime::stop_signal_name(),
+                " without a checkpoint: multi-task optimisation (mto.enabled = true) cannot "
+                "write checkpoints"));
+      }
+    };
+    if (resuming) {
+      checkpoints.resume_from = ctx.checkpoints->resume_state_path();
+      runtime::log::info(str("PINN: resuming training from ", checkpoints.resume_from));
+    }
+  }
   TrainingResult result;
   {
     runtime::Timers::Scope scope(*ctx.timers, "pinn.train");
-    result = train_pinn<T>(ctx.comm, setup, observer, ctx.timers);
+    result = train_pinn<T>(ctx.comm, setup, observer, ctx.timers,
+                           ctx.checkpoints ? &checkpoints : nullptr);
   }
   progress.finish(str("relative L2 ", result.metrics.relative_l2));
   if (setup.network.learn_diagram) {

@@ -1,10 +1,12 @@
 #include "models/pinn_traffic/training.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <memory>
 #include <optional>
 
+#include "core/io/hdf5_reader.hpp"
 #include "core/runtime/error.hpp"
 #include "models/pinn_traffic/collocation.hpp"
 #include "models/pinn_traffic/transfer.hpp"
@@ -120,10 +122,12 @@ std::vector<TaskSpec> task_specs(const PinnSetup& setup) {
 template <class T>
 TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
                           const std::function<void(const TrainingRecord&)>& observer,
-                          runtime::Timers* timers) {
+                          runtime::Timers* timers, const TrainingCheckpoints* checkpoints) {
   const auto start = std::chrono::steady_clock::now();
+  double seconds_before = 0;  // a resumed run: the training seconds of the runs before
   auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return seconds_before +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   int rank = 0, ranks = 1;
   MPI_Comm_rank(comm, &rank);
@@ -145,6 +149,19 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
   }
   const long long per_task = options.adam_evaluations / task_count;
   const long long interval = mto.enabled ? mto.interval : options.log_every;
+  // Adam steps that do not divide evenly over the tasks go to L-BFGS, so that every run
+  // with the same settings has the same budget.
+  const long long lbfgs_budget =
+      options.lbfgs_evaluations > 0
+          ? options.lbfgs_evaluations + options.adam_evaluations - per_task * task_count
+          : 0;
+  const bool checkpointing = checkpoints && checkpoints->boundary;
+  const bool resuming = checkpoints && !checkpoints->resume_from.empty();
+  if (resuming && task_count > 1) {
+    throw InputError(str(checkpoints->resume_from,
+                         ": multi-task optimisation (mto.enabled = true) cannot resume from a "
+                         "checkpoint; only the standard PINN (mto.enabled = false) can"));
+  }
 
   const TaskLayout layout = task_layout(ranks, task_count);
   const int group = layout.group_of_rank(rank);
@@ -183,15 +200,60 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
   TrainingResult result;
   for (const auto& s : specs) result.task_names.push_back(s.name);
   long long done = 0;
+
+  // Checkpoints (standard PINN): the loop's counters and the selection, then the state of
+  // the task in training (the Adam task, or the L-BFGS one of phase 1).
+  auto write_loop = [&](io::ResultsFile& state, int phase) {
+    state.write_root_array("/training/loop", {5},
+                           {static_cast<double>(phase), static_cast<double>(done), selection.best,
+                            static_cast<double>(selection.at), elapsed()});
+    // Rank 0 keeps the selected parameters; all ranks agree on their count.
+    const std::size_t selected = selection.at >= 0 ? parameter_count : 0;
+    state.write_root_array("/training/selection", {selected},
+                           rank == 0 ? selection.parameters : std::vector<double>(selected));
+  };
+  const std::function<void(io::ResultsFile&)> write_adam = [&](io::ResultsFile& state) {
+    write_loop(state, 0);
+    tasks.front()->save_state(state, "/training/task");
+  };
+  std::unique_ptr<io::Hdf5Reader> resume;
+  int resumed_phase = -1;
+  if (resuming) {
+    resume = std::make_unique<io::Hdf5Reader>(checkpoints->resume_from);
+    const std::vector<double> loop = resume->read("/training/loop");
+    if (loop.size() != 5) {
+      throw InputError(str(checkpoints->resume_from, ": /training/loop holds ", loop.size(),
+                           " values, expected 5"));
+    }
+    resumed_phase = static_cast<int>(loop[0]);
+    done = static_cast<long long>(loop[1]);
+    selection.best = loop[2];
+    selection.at = static_cast<long long>(loop[3]);
+    seconds_before = loop[4];
+    selection.parameters = resume->read("/training/selection");
+    if (resumed_phase == 0) tasks.front()->load_state(*resume, "/training/task");
+  }
+
   while (done < per_task) {
-    const long long steps = interval < per_task - done ? interval : per_task - done;
+    // A resumed run may start inside a record's interval: finish that one first.
+    const long long steps = std::min(interval - done % interval, per_task - done);
     {
       const runtime::Timers::Scope timed(timers, "pinn.adam");
-      for (auto& task : tasks) {
-        for (long long s = 0; s < steps; ++s) task->adam_step();
+      if (checkpointing && task_count == 1) {
+        // One task: a boundary after every Adam step (but the last of a record's, which
+        // comes after the record).
+        for (long long s = 0; s < steps; ++s) {
+          tasks.front()->adam_step();
+          ++done;
+          if (s + 1 < steps) checkpoints->boundary(done, write_adam);
+        }
+      } else {
+        for (auto& task : tasks) {
+          for (long long s = 0; s < steps; ++s) task->adam_step();
+        }
+        done += steps;
       }
     }
-    done += steps;
     TrainingRecord record;
     record.phase = "adam";
     record.evaluations = done * task_count;
@@ -247,6 +309,11 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
     record.seconds = elapsed();
     selection.offer(rank, record, main);
     if (observer) observer(record);
+    if (checkpointing && (done < per_task || lbfgs_budget > 0)) {
+      // MTO: no state to write (a stop signal ends the run without a checkpoint).
+      checkpoints->boundary(done * task_count,
+                            task_count == 1 ? write_adam : std::function<void(io::ResultsFile&)>());
+    }
   }
   result.adam_evaluations = done * task_count;
   if (controller) {
@@ -285,16 +352,22 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
   final_task.set_weights(weights);
   final_task.set_epoch(epoch);
   final_task.set_refined_points(refined);
-  // Adam steps that do not divide evenly over the tasks go to L-BFGS, so that every run
-  // with the same settings has the same budget.
-  const long long lbfgs_budget =
-      options.lbfgs_evaluations > 0
-          ? options.lbfgs_evaluations + options.adam_evaluations - result.adam_evaluations
-          : 0;
+  if (resumed_phase == 1) final_task.load_state(*resume, "/training/final");
+  const std::function<void(io::ResultsFile&)> write_lbfgs = [&](io::ResultsFile& state) {
+    write_loop(state, 1);
+    final_task.save_state(state, "/training/final");
+  };
+  std::function<void(long long)> lbfgs_boundary;
+  if (checkpointing) {
+    lbfgs_boundary = [&](long long used) {
+      checkpoints->boundary(result.adam_evaluations + used, write_lbfgs);
+    };
+  }
   if (lbfgs_budget > 0) {
     const runtime::Timers::Scope timed(timers, "pinn.lbfgs");
     result.lbfgs_evaluations = final_task.lbfgs(
-        lbfgs_budget, options.log_every, [&](long long used, const LossTerms& terms) {
+        lbfgs_budget, options.log_every,
+        [&](long long used, const LossTerms& terms) {
           TrainingRecord record;
           record.phase = "lbfgs";
           record.evaluations = result.adam_evaluations + used;
@@ -308,7 +381,8 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
           record.seconds = elapsed();
           selection.offer(rank, record, &final_task);
           if (observer) observer(record);
-        });
+        },
+        lbfgs_boundary);
     last_terms = final_task.last_terms();
   }
   {
@@ -333,9 +407,9 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
 
 template TrainingResult train_pinn<float>(MPI_Comm, const PinnSetup&,
                                           const std::function<void(const TrainingRecord&)>&,
-                                          runtime::Timers*);
+                                          runtime::Timers*, const TrainingCheckpoints*);
 template TrainingResult train_pinn<double>(MPI_Comm, const PinnSetup&,
                                            const std::function<void(const TrainingRecord&)>&,
-                                           runtime::Timers*);
+                                           runtime::Timers*, const TrainingCheckpoints*);
 
 }  // namespace tessera::models::pinn_traffic

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/io/results_file.hpp"
 #include "core/runtime/timers.hpp"
 #include "models/pinn_traffic/pinn_task.hpp"
 #include "models/pinn_traffic/task_spec.hpp"
@@ -93,13 +94,28 @@ struct TrainingResult {
   long long selected_at = -1;  // select_on_validation: the record's evaluations; -1: the last
 };
 
+// Checkpoints of training (`tessera run --resume`). `boundary` is called on every rank
+// where the training state is whole, with the gradient evaluations so far (the checkpoint's
+// step) and a function that writes that state into a checkpoint's state file (a
+// ResultsFile, collective): the standard PINN after every Adam step and after every
+// L-BFGS chunk (train.log_every evaluations) that another follows; MTO at its transfer
+// points with an empty function (its tasks on rank groups are not saved: MTO runs cannot
+// resume). `resume_from`: a state file written so; training continues from it (the same
+// configuration and rank count give the uninterrupted run's numbers bit for bit).
+struct TrainingCheckpoints {
+  std::function<void(long long step, const std::function<void(io::ResultsFile&)>& write_state)>
+      boundary;
+  std::string resume_from;  // empty: a fresh run
+};
+
 // Collective over `comm`. `observer` (optional) is called on every rank with each record;
 // `timers` (optional) gets the regions pinn.adam, pinn.transfer, pinn.lbfgs,
-// pinn.evaluation.
+// pinn.evaluation; `checkpoints` (optional) as above.
 template <class T>
 TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
                           const std::function<void(const TrainingRecord&)>& observer = {},
-                          runtime::Timers* timers = nullptr);
+                          runtime::Timers* timers = nullptr,
+                          const TrainingCheckpoints* checkpoints = nullptr);
 
 // The task list of a setup: the main task, then one per mto.tasks entry (when enabled).
 std::vector<TaskSpec> task_specs(const PinnSetup& setup);
