@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -67,6 +68,26 @@ int command_keys(const runtime::Runtime& rt, const std::string& kind_name) {
                 << schema.describe_as_toml();
     }
   });
+}
+
+// A write that fails because the output's file system is full says so (an input error:
+// the user's to fix), instead of the HDF5 or stream call that happened to fail.
+void run_with_disk_check(const std::string& directory, const std::function<void()>& work) {
+  try {
+    work();
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    std::error_code ec;
+    const auto space = fs::space(directory, ec);
+    constexpr std::uintmax_t kFull = 1 << 20;  // less than 1 MiB left: that is why
+    if (!ec && space.available < kFull) {
+      throw InputError(str(directory, ": no space left on its file system (", space.available,
+                           " bytes free) while writing the run's output (", e.what(),
+                           "); free some space or write elsewhere (output.dir, --out)"));
+    }
+    throw;
+  }
 }
 
 // Where `tessera run --resume DIR` starts: the newest complete checkpoint of DIR and the
@@ -190,7 +211,7 @@ int command_run(const runtime::Runtime& rt, const std::string& path,
     experiments::RunContext context{rt.comm(), directory, config.get_string("run.name"),
                                     &results,  &timers,   checkpoints.get()};
     timers.start("total");
-    loaded.kind->run(config, context);
+    run_with_disk_check(directory, [&] { loaded.kind->run(config, context); });
     timers.stop("total");
     const auto stats = timers.reduce(rt.comm());
     results.write_timings(stats);

@@ -14,14 +14,51 @@ namespace tessera::io {
 namespace {
 
 // Throws with the HDF5 call that failed; HDF5's own error stack is silenced in
-// the constructor so that users see one message.
-hid_t checked(hid_t id, const char* what, const std::string& target) {
-  if (id < 0) throw std::runtime_error(str("HDF5: ", what, " failed for ", target));
+// the constructor so that users see one message. Every call of this file is made by all
+// ranks of the file's communicator, and a call can fail on some ranks only (a full disk
+// is seen by the rank that writes metadata): the ranks agree on the outcome, so that all
+// throw together instead of the others going on into the next collective and hanging.
+// Set once a collective HDF5 call failed in this process (a full disk): HDF5's own
+// collectives inside a later close can then deadlock between ranks, so failed runs leave
+// their .partial file unclosed (runtime::Runtime turns HDF5's exit-time close off).
+bool g_collective_io_failed = false;
+
+void agree(MPI_Comm comm, bool ok, const char* what, const std::string& target) {
+  if (!ok) g_collective_io_failed = true;
+  int failed = ok ? 0 : 1;
+  int any = 0;
+  // Non-blocking on every rank (blocking and non-blocking collectives do not match): a
+  // rank whose call failed waits a while only, since the others may be stuck inside the
+  // same HDF5 call (in its own collectives, which this rank left): then it throws alone
+  // and the job is aborted (runtime::run_or_abort) rather than left hanging.
+  MPI_Request request;
+  MPI_Iallreduce(&failed, &any, 1, MPI_INT, MPI_MAX, comm, &request);
+  if (ok) {
+    MPI_Wait(&request, MPI_STATUS_IGNORE);
+  } else {
+    const double start = MPI_Wtime();
+    int done = 0;
+    while (!done) {
+      MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+      if (!done && MPI_Wtime() - start > 10.0) {
+        throw std::runtime_error(str("HDF5: ", what, " failed for ", target,
+                                     " on this rank, while the others are still inside it"));
+      }
+    }
+  }
+  if (!any) return;
+  g_collective_io_failed = true;
+  throw std::runtime_error(
+      str("HDF5: ", what, " failed for ", target, ok ? " (on another rank)" : ""));
+}
+
+hid_t checked(MPI_Comm comm, hid_t id, const char* what, const std::string& target) {
+  agree(comm, id >= 0, what, target);
   return id;
 }
 
-void checked_status(herr_t status, const char* what, const std::string& target) {
-  if (status < 0) throw std::runtime_error(str("HDF5: ", what, " failed for ", target));
+void checked_status(MPI_Comm comm, herr_t status, const char* what, const std::string& target) {
+  agree(comm, status >= 0, what, target);
 }
 
 // Closes an HDF5 handle at scope exit.
@@ -74,9 +111,10 @@ std::string sanitized(const std::string& name) {
 // With `scattered_rows`, the block is instead one entry (of row_dims[1] components) per
 // listed index of the row's first dimension, in that order: ranks that own scattered
 // nodes of a partitioned mesh write them in the global ordering.
-void write_extendible_row(hid_t file, const std::string& path, const std::vector<hsize_t>& row_dims,
-                          std::int64_t row, const std::vector<hsize_t>& start,
-                          const std::vector<hsize_t>& block, bool participate, const double* data,
+void write_extendible_row(MPI_Comm comm, hid_t file, const std::string& path,
+                          const std::vector<hsize_t>& row_dims, std::int64_t row,
+                          const std::vector<hsize_t>& start, const std::vector<hsize_t>& block,
+                          bool participate, const double* data,
                           const std::vector<std::int64_t>* scattered_rows = nullptr) {
   const int rank = 1 + static_cast<int>(row_dims.size());
   std::vector<hsize_t> dims = {0};
@@ -98,16 +136,17 @@ void write_extendible_row(hid_t file, const std::string& path, const std::vector
     Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
     H5Pset_chunk(create.get(), rank, chunk.data());
     Handle links(intermediate_groups(), H5Pclose);
-    dataset = checked(H5Dcreate2(file, path.c_str(), H5T_NATIVE_DOUBLE, space.get(), links.get(),
+    dataset = checked(comm,
+                      H5Dcreate2(file, path.c_str(), H5T_NATIVE_DOUBLE, space.get(), links.get(),
                                  create.get(), H5P_DEFAULT),
                       "H5Dcreate2", path);
   } else {
-    dataset = checked(H5Dopen2(file, path.c_str(), H5P_DEFAULT), "H5Dopen2", path);
+    dataset = checked(comm, H5Dopen2(file, path.c_str(), H5P_DEFAULT), "H5Dopen2", path);
   }
   Handle guard(dataset, H5Dclose);
   std::vector<hsize_t> new_dims = dims;
   new_dims[0] = static_cast<hsize_t>(row + 1);
-  checked_status(H5Dset_extent(dataset, new_dims.data()), "H5Dset_extent", path);
+  checked_status(comm, H5Dset_extent(dataset, new_dims.data()), "H5Dset_extent", path);
   Handle file_space(H5Dget_space(dataset), H5Sclose);
   std::vector<hsize_t> file_start = {static_cast<hsize_t>(row)};
   std::vector<hsize_t> count = {1};
@@ -135,28 +174,29 @@ void write_extendible_row(hid_t file, const std::string& path, const std::vector
     H5Sselect_none(memory_space.get());
   }
   Handle transfer(collective_transfer(), H5Pclose);
-  checked_status(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+  checked_status(comm,
+                 H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
                           transfer.get(), data),
                  "H5Dwrite", path);
 }
 
 // Writes replace: a resumed run writes again what it wrote before its checkpoint.
-void remove_dataset_if_present(hid_t file, const std::string& path) {
+void remove_dataset_if_present(MPI_Comm comm, hid_t file, const std::string& path) {
   if (hdf5_path_exists(file, path))
-    checked_status(H5Ldelete(file, path.c_str(), H5P_DEFAULT), "H5Ldelete", path);
+    checked_status(comm, H5Ldelete(file, path.c_str(), H5P_DEFAULT), "H5Ldelete", path);
 }
 
-void remove_attribute_if_present(hid_t file, const std::string& object_path,
+void remove_attribute_if_present(MPI_Comm comm, hid_t file, const std::string& object_path,
                                  const std::string& name) {
   if (H5Aexists_by_name(file, object_path.c_str(), name.c_str(), H5P_DEFAULT) > 0) {
-    checked_status(H5Adelete_by_name(file, object_path.c_str(), name.c_str(), H5P_DEFAULT),
+    checked_status(comm, H5Adelete_by_name(file, object_path.c_str(), name.c_str(), H5P_DEFAULT),
                    "H5Adelete_by_name", object_path + "@" + name);
   }
 }
 
 hid_t parallel_access(MPI_Comm comm, const std::string& path) {
   hid_t access = H5Pcreate(H5P_FILE_ACCESS);
-  checked_status(H5Pset_fapl_mpio(access, comm, MPI_INFO_NULL), "H5Pset_fapl_mpio", path);
+  checked_status(comm, H5Pset_fapl_mpio(access, comm, MPI_INFO_NULL), "H5Pset_fapl_mpio", path);
   // Collective metadata operations: every rank makes the same calls anyway.
   H5Pset_all_coll_metadata_ops(access, 1);
   H5Pset_coll_metadata_write(access, 1);
@@ -238,18 +278,18 @@ void ResultsFile::open_existing(const std::string& file_path) {
 void ResultsFile::count_existing_rows() {
   metric_rows_.clear();
   if (hdf5_path_exists(file_, "/metrics")) {
-    Handle group(checked(H5Gopen2(file_, "/metrics", H5P_DEFAULT), "H5Gopen2", "/metrics"),
+    Handle group(checked(comm_, H5Gopen2(file_, "/metrics", H5P_DEFAULT), "H5Gopen2", "/metrics"),
                  H5Gclose);
     H5G_info_t info;
-    checked_status(H5Gget_info(group.get(), &info), "H5Gget_info", "/metrics");
+    checked_status(comm_, H5Gget_info(group.get(), &info), "H5Gget_info", "/metrics");
     for (hsize_t i = 0; i < info.nlinks; ++i) {
       char name[512];
       H5Lget_name_by_idx(group.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof(name),
                          H5P_DEFAULT);
       const std::string metric_path = std::string("/metrics/") + name;
-      Handle dataset(
-          checked(H5Dopen2(file_, metric_path.c_str(), H5P_DEFAULT), "H5Dopen2", metric_path),
-          H5Dclose);
+      Handle dataset(checked(comm_, H5Dopen2(file_, metric_path.c_str(), H5P_DEFAULT), "H5Dopen2",
+                             metric_path),
+                     H5Dclose);
       Handle space(H5Dget_space(dataset.get()), H5Sclose);
       hsize_t dims[2] = {0, 0};
       H5Sget_simple_extent_dims(space.get(), dims, nullptr);
@@ -259,7 +299,7 @@ void ResultsFile::count_existing_rows() {
   field_step_ = -1;
   if (hdf5_path_exists(file_, "/fields/time")) {
     Handle dataset(
-        checked(H5Dopen2(file_, "/fields/time", H5P_DEFAULT), "H5Dopen2", "/fields/time"),
+        checked(comm_, H5Dopen2(file_, "/fields/time", H5P_DEFAULT), "H5Dopen2", "/fields/time"),
         H5Dclose);
     Handle space(H5Dget_space(dataset.get()), H5Sclose);
     hsize_t dims[1] = {0};
@@ -277,19 +317,19 @@ void ResultsFile::snapshot(const std::string& destination) {
   H5Fflush(file_, H5F_SCOPE_GLOBAL);
   const herr_t status = H5Fclose(file_);
   file_ = -1;
-  checked_status(status, "H5Fclose", partial_path());
+  checked_status(comm_, status, "H5Fclose", partial_path());
   MPI_Barrier(comm_);
   copy_on_root(comm_, partial_path(), destination);
   open_existing(partial_path());
 }
 
 ResultsFile::~ResultsFile() {
-  if (file_ >= 0) {
+  if (file_ >= 0 && !g_collective_io_failed) {
     // Not closed by close(): the run failed. Keep the .partial name so that nobody
     // takes it for a finished run, but release the handle.
     H5Fclose(file_);
-    file_ = -1;
   }
+  file_ = -1;
 }
 
 void ResultsFile::write_config(const std::string& toml_text,
@@ -297,15 +337,16 @@ void ResultsFile::write_config(const std::string& toml_text,
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(type.get(), std::max<std::size_t>(1, toml_text.size()));
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  remove_dataset_if_present(file_, "/config");
-  Handle dataset(checked(H5Dcreate2(file_, "/config", type.get(), space.get(), H5P_DEFAULT,
+  remove_dataset_if_present(comm_, file_, "/config");
+  Handle dataset(checked(comm_,
+                         H5Dcreate2(file_, "/config", type.get(), space.get(), H5P_DEFAULT,
                                     H5P_DEFAULT, H5P_DEFAULT),
                          "H5Dcreate2", "/config"),
                  H5Dclose);
   Handle transfer(collective_transfer(), H5Pclose);
   std::string padded = toml_text.empty() ? std::string(" ") : toml_text;
   checked_status(
-      H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, transfer.get(), padded.data()),
+      comm_, H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, transfer.get(), padded.data()),
       "H5Dwrite", "/config");
   for (const auto& [name, value] : attributes) set_attribute("/config", name, value);
 }
@@ -314,7 +355,7 @@ void ResultsFile::append_metric(const std::string& name, double x, double value)
   const std::string path = "/metrics/" + sanitized(name);
   std::int64_t& rows = metric_rows_[path];
   const double row[2] = {x, value};
-  write_extendible_row(file_, path, {2}, rows, {0}, {2}, rank_ == 0, row);
+  write_extendible_row(comm_, file_, path, {2}, rows, {0}, {2}, rank_ == 0, row);
   rows += 1;
 }
 
@@ -329,7 +370,7 @@ void ResultsFile::write_timings(const std::vector<runtime::RegionStats>& regions
 
 void ResultsFile::begin_field_step(double time) {
   field_step_ += 1;
-  write_extendible_row(file_, "/fields/time", {}, field_step_, {}, {}, rank_ == 0, &time);
+  write_extendible_row(comm_, file_, "/fields/time", {}, field_step_, {}, {}, rank_ == 0, &time);
 }
 
 void ResultsFile::write_field(const std::string& name, std::int64_t global_size,
@@ -345,8 +386,8 @@ void ResultsFile::write_field(const std::string& name, std::int64_t global_size,
     start.push_back(0);
     block.push_back(static_cast<hsize_t>(components));
   }
-  write_extendible_row(file_, "/fields/" + sanitized(name), row_dims, field_step_, start, block,
-                       count > 0, buffer_or_dummy(local));
+  write_extendible_row(comm_, file_, "/fields/" + sanitized(name), row_dims, field_step_, start,
+                       block, count > 0, buffer_or_dummy(local));
 }
 
 void ResultsFile::write_field_rows(const std::string& name, std::int64_t global_size,
@@ -363,7 +404,7 @@ void ResultsFile::write_field_rows(const std::string& name, std::int64_t global_
     row_dims.push_back(static_cast<hsize_t>(components));
     block.push_back(static_cast<hsize_t>(components));
   }
-  write_extendible_row(file_, "/fields/" + sanitized(name), row_dims, field_step_, {}, block,
+  write_extendible_row(comm_, file_, "/fields/" + sanitized(name), row_dims, field_step_, {}, block,
                        !global_rows.empty(), buffer_or_dummy(local), &global_rows);
 }
 
@@ -373,8 +414,9 @@ void ResultsFile::write_root_array(const std::string& dataset_path,
   std::vector<hsize_t> shape(dims.begin(), dims.end());
   Handle space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose);
   Handle links(intermediate_groups(), H5Pclose);
-  remove_dataset_if_present(file_, dataset_path);
-  Handle dataset(checked(H5Dcreate2(file_, dataset_path.c_str(), H5T_NATIVE_DOUBLE, space.get(),
+  remove_dataset_if_present(comm_, file_, dataset_path);
+  Handle dataset(checked(comm_,
+                         H5Dcreate2(file_, dataset_path.c_str(), H5T_NATIVE_DOUBLE, space.get(),
                                     links.get(), H5P_DEFAULT, H5P_DEFAULT),
                          "H5Dcreate2", dataset_path),
                  H5Dclose);
@@ -394,7 +436,8 @@ void ResultsFile::write_root_array(const std::string& dataset_path,
                                total, " entries"));
   }
   Handle transfer(collective_transfer(), H5Pclose);
-  checked_status(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+  checked_status(comm_,
+                 H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
                           transfer.get(), buffer_or_dummy(data)),
                  "H5Dwrite", dataset_path);
 }
@@ -418,11 +461,13 @@ void ResultsFile::append_rows(const std::string& dataset_path, std::uint64_t col
     Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
     H5Pset_chunk(create.get(), rank, chunk);
     Handle links(intermediate_groups(), H5Pclose);
-    dataset = checked(H5Dcreate2(file_, dataset_path.c_str(), H5T_NATIVE_DOUBLE, space.get(),
+    dataset = checked(comm_,
+                      H5Dcreate2(file_, dataset_path.c_str(), H5T_NATIVE_DOUBLE, space.get(),
                                  links.get(), create.get(), H5P_DEFAULT),
                       "H5Dcreate2", dataset_path);
   } else {
-    dataset = checked(H5Dopen2(file_, dataset_path.c_str(), H5P_DEFAULT), "H5Dopen2", dataset_path);
+    dataset = checked(comm_, H5Dopen2(file_, dataset_path.c_str(), H5P_DEFAULT), "H5Dopen2",
+                      dataset_path);
   }
   Handle guard(dataset, H5Dclose);
   if (new_rows == 0) return;
@@ -432,7 +477,7 @@ void ResultsFile::append_rows(const std::string& dataset_path, std::uint64_t col
     H5Sget_simple_extent_dims(space.get(), old_dims, nullptr);
   }
   hsize_t new_dims[2] = {old_dims[0] + new_rows, width};
-  checked_status(H5Dset_extent(dataset, new_dims), "H5Dset_extent", dataset_path);
+  checked_status(comm_, H5Dset_extent(dataset, new_dims), "H5Dset_extent", dataset_path);
   Handle file_space(H5Dget_space(dataset), H5Sclose);
   hsize_t start[2] = {old_dims[0], 0};
   hsize_t count[2] = {new_rows, width};
@@ -444,7 +489,8 @@ void ResultsFile::append_rows(const std::string& dataset_path, std::uint64_t col
     H5Sselect_none(memory_space.get());
   }
   Handle transfer(collective_transfer(), H5Pclose);
-  checked_status(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+  checked_status(comm_,
+                 H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
                           transfer.get(), buffer_or_dummy(values)),
                  "H5Dwrite", dataset_path);
 }
@@ -457,8 +503,9 @@ void ResultsFile::write_distributed_array(const std::string& dataset_path, std::
   hsize_t dims[2] = {static_cast<hsize_t>(global_size), static_cast<hsize_t>(components)};
   Handle space(H5Screate_simple(rank, dims, nullptr), H5Sclose);
   Handle links(intermediate_groups(), H5Pclose);
-  remove_dataset_if_present(file_, dataset_path);
-  Handle dataset(checked(H5Dcreate2(file_, dataset_path.c_str(), H5T_NATIVE_DOUBLE, space.get(),
+  remove_dataset_if_present(comm_, file_, dataset_path);
+  Handle dataset(checked(comm_,
+                         H5Dcreate2(file_, dataset_path.c_str(), H5T_NATIVE_DOUBLE, space.get(),
                                     links.get(), H5P_DEFAULT, H5P_DEFAULT),
                          "H5Dcreate2", dataset_path),
                  H5Dclose);
@@ -473,7 +520,8 @@ void ResultsFile::write_distributed_array(const std::string& dataset_path, std::
     H5Sselect_none(memory_space.get());
   }
   Handle transfer(collective_transfer(), H5Pclose);
-  checked_status(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+  checked_status(comm_,
+                 H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
                           transfer.get(), buffer_or_dummy(local)),
                  "H5Dwrite", dataset_path);
 }
@@ -483,25 +531,27 @@ void ResultsFile::set_attribute(const std::string& object_path, const std::strin
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(type.get(), std::max<std::size_t>(1, value.size()));
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  remove_attribute_if_present(file_, object_path, name);
-  Handle attribute(checked(H5Acreate_by_name(file_, object_path.c_str(), name.c_str(), type.get(),
+  remove_attribute_if_present(comm_, file_, object_path, name);
+  Handle attribute(checked(comm_,
+                           H5Acreate_by_name(file_, object_path.c_str(), name.c_str(), type.get(),
                                              space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                            "H5Acreate_by_name", object_path + "@" + name),
                    H5Aclose);
   const std::string padded = value.empty() ? std::string(" ") : value;
-  checked_status(H5Awrite(attribute.get(), type.get(), padded.data()), "H5Awrite", name);
+  checked_status(comm_, H5Awrite(attribute.get(), type.get(), padded.data()), "H5Awrite", name);
 }
 
 void ResultsFile::set_attribute(const std::string& object_path, const std::string& name,
                                 double value) {
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  remove_attribute_if_present(file_, object_path, name);
+  remove_attribute_if_present(comm_, file_, object_path, name);
   Handle attribute(
-      checked(H5Acreate_by_name(file_, object_path.c_str(), name.c_str(), H5T_NATIVE_DOUBLE,
+      checked(comm_,
+              H5Acreate_by_name(file_, object_path.c_str(), name.c_str(), H5T_NATIVE_DOUBLE,
                                 space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
               "H5Acreate_by_name", object_path + "@" + name),
       H5Aclose);
-  checked_status(H5Awrite(attribute.get(), H5T_NATIVE_DOUBLE, &value), "H5Awrite", name);
+  checked_status(comm_, H5Awrite(attribute.get(), H5T_NATIVE_DOUBLE, &value), "H5Awrite", name);
 }
 
 void ResultsFile::close() {
@@ -509,7 +559,7 @@ void ResultsFile::close() {
   H5Fflush(file_, H5F_SCOPE_GLOBAL);
   const herr_t status = H5Fclose(file_);
   file_ = -1;
-  checked_status(status, "H5Fclose", partial_path());
+  checked_status(comm_, status, "H5Fclose", partial_path());
   MPI_Barrier(comm_);
   int ok = 1;
   if (rank_ == 0) {

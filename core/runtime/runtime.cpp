@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <sched.h>
 
+#include <hdf5.h>
 #include <Kokkos_Core.hpp>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +20,9 @@ namespace tessera::runtime {
 
 Runtime::Runtime(int& argc, char**& argv) {
   int provided = 0;
+  // Every HDF5 file is closed by its owner: HDF5's exit-time clean-up would try to close
+  // a file that a failed run left open (after MPI_Finalize, and collectively).
+  H5dont_atexit();
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);

@@ -111,6 +111,17 @@ EOF
     expect_error tetrahedral_mesh "$ranks" 2 "a mesh of 2 tetrahedra: mesh_partition takes triangle meshes only" -- \
       run "$source_dir/experiments/mesh_partition.toml" --out "$work/tet" \
       --set mesh.source=file --set mesh.file="$work/tet.vtu"
+    # A full disk: a 300 KiB tmpfs (where this user may mount one) fills while the run
+    # writes; one line saying so, exit code 2, only the .partial file left.
+    mkdir -p "$work/small"
+    if mount -t tmpfs -o size=300k tmpfs "$work/small" 2>/dev/null; then
+      expect_error full_disk 1 2 "no space left on its file system" -- \
+        run "$work/ok.toml" --out "$work/small/run" --set solver.cells=20000
+      [ -e "$work/small/run/run.h5" ] && fail "a run on a full disk left run.h5" || pass
+      umount "$work/small"
+    else
+      echo "full-disk case skipped: cannot mount a tmpfs here (needs root)"
+    fi
     ;;
 
   run)
