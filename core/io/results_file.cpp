@@ -252,27 +252,24 @@ ResultsFile::ResultsFile(MPI_Comm comm, const std::string& path, const std::stri
   }
   Handle access(parallel_access(comm_, partial), H5Pclose);
   file_ = H5Fcreate(partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
-  int ok = file_ >= 0 ? 1 : 0;
-  int all_ok = 0;
-  MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm_);
-  if (!all_ok) {
-    if (file_ >= 0) H5Fclose(file_);
-    file_ = -1;
-    throw InputError(str(partial, ": cannot create the results file (is the directory writable?)"));
-  }
+  require_open_everywhere(
+      str(partial, ": cannot create the results file (is the directory writable?)"));
 }
 
 void ResultsFile::open_existing(const std::string& file_path) {
   Handle access(parallel_access(comm_, file_path), H5Pclose);
   file_ = H5Fopen(file_path.c_str(), H5F_ACC_RDWR, access.get());
+  require_open_everywhere(str(file_path, ": cannot open the results file to continue it"));
+}
+
+void ResultsFile::require_open_everywhere(const std::string& message) {
   int ok = file_ >= 0 ? 1 : 0;
   int all_ok = 0;
   MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm_);
-  if (!all_ok) {
-    if (file_ >= 0) H5Fclose(file_);
-    file_ = -1;
-    throw InputError(str(file_path, ": cannot open the results file to continue it"));
-  }
+  if (all_ok) return;
+  if (file_ >= 0) H5Fclose(file_);
+  file_ = -1;
+  throw InputError(message);
 }
 
 void ResultsFile::count_existing_rows() {
@@ -287,25 +284,21 @@ void ResultsFile::count_existing_rows() {
       H5Lget_name_by_idx(group.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof(name),
                          H5P_DEFAULT);
       const std::string metric_path = std::string("/metrics/") + name;
-      Handle dataset(checked(comm_, H5Dopen2(file_, metric_path.c_str(), H5P_DEFAULT), "H5Dopen2",
-                             metric_path),
-                     H5Dclose);
-      Handle space(H5Dget_space(dataset.get()), H5Sclose);
-      hsize_t dims[2] = {0, 0};
-      H5Sget_simple_extent_dims(space.get(), dims, nullptr);
-      metric_rows_[metric_path] = static_cast<std::int64_t>(dims[0]);
+      metric_rows_[metric_path] = rows_of(metric_path);
     }
   }
   field_step_ = -1;
-  if (hdf5_path_exists(file_, "/fields/time")) {
-    Handle dataset(
-        checked(comm_, H5Dopen2(file_, "/fields/time", H5P_DEFAULT), "H5Dopen2", "/fields/time"),
-        H5Dclose);
-    Handle space(H5Dget_space(dataset.get()), H5Sclose);
-    hsize_t dims[1] = {0};
-    H5Sget_simple_extent_dims(space.get(), dims, nullptr);
-    field_step_ = static_cast<std::int64_t>(dims[0]) - 1;
-  }
+  if (hdf5_path_exists(file_, "/fields/time")) field_step_ = rows_of("/fields/time") - 1;
+}
+
+std::int64_t ResultsFile::rows_of(const std::string& dataset_path) const {
+  Handle dataset(
+      checked(comm_, H5Dopen2(file_, dataset_path.c_str(), H5P_DEFAULT), "H5Dopen2", dataset_path),
+      H5Dclose);
+  Handle space(H5Dget_space(dataset.get()), H5Sclose);
+  hsize_t dims[2] = {0, 0};
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  return static_cast<std::int64_t>(dims[0]);
 }
 
 std::int64_t ResultsFile::metric_rows(const std::string& name) const {

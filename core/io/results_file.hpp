@@ -92,7 +92,10 @@ class ResultsFile {
   int rank_ = 0;
   std::string path_;
   void open_existing(const std::string& file_path);
+  // After H5Fcreate/H5Fopen: InputError(message) on every rank unless all opened it.
+  void require_open_everywhere(const std::string& message);
   void count_existing_rows();
+  std::int64_t rows_of(const std::string& dataset_path) const;  // first dimension
 
   std::int64_t file_ = -1;  // hid_t, kept as int64 so this header needs no hdf5.h
   std::int64_t field_step_ = -1;
