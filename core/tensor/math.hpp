@@ -107,7 +107,9 @@ KOKKOS_INLINE_FUNCTION float fast_exp(float a) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float y = p * r * r + r + 1.0f;
-  const std::int32_t scale_bits = (exponent + 127) << 23;
+  // In unsigned arithmetic: for a NaN argument the exponent is garbage, and a signed
+  // shift past the sign bit is undefined (UBSan); the result is NaN either way.
+  const std::uint32_t scale_bits = (static_cast<std::uint32_t>(exponent) + 127u) << 23;
   float scale;
   std::memcpy(&scale, &scale_bits, sizeof scale);
   float result = y * scale;

@@ -79,11 +79,12 @@ inline RoadNetwork grid(int n) {
     for (int j = 0; j < n; ++j) {
       if (i != 0 && j != 0 && i != n - 1 && j != n - 1) continue;
       const int here = junction(i, j);
-      const Node& h = net.node(here);
+      // Copies: add_node may move the nodes (a reference would dangle).
+      const double hx = net.node(here).x, hy = net.node(here).y;
       const int o = net.add_node(
-          make_node("o" + std::to_string(here), NodeKind::kOrigin, h.x - 300, h.y - 300));
+          make_node("o" + std::to_string(here), NodeKind::kOrigin, hx - 300, hy - 300));
       const int d = net.add_node(
-          make_node("d" + std::to_string(here), NodeKind::kDestination, h.x + 300, h.y + 300));
+          make_node("d" + std::to_string(here), NodeKind::kDestination, hx + 300, hy + 300));
       net.add_link(make_link("in" + std::to_string(here), o, here, 600, 1));
       net.add_link(make_link("out" + std::to_string(here), here, d, 600, 1));
     }
