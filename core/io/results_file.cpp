@@ -104,6 +104,29 @@ std::string sanitized(const std::string& name) {
   return out;
 }
 
+// The collective write every writer ends with: from ranks that `participate`, the block
+// of shape `count` at `start` in the dataset (row-major `data`), or, given `elements`, the
+// listed points (`rank` coordinates each); nothing from the other ranks.
+void write_block(MPI_Comm comm, hid_t dataset, const std::string& path, int rank,
+                 const hsize_t* start, const hsize_t* count, bool participate, const double* data,
+                 const std::vector<hsize_t>* elements = nullptr) {
+  Handle file_space(H5Dget_space(dataset), H5Sclose);
+  Handle memory_space(H5Screate_simple(rank, count, nullptr), H5Sclose);
+  if (participate && elements != nullptr) {
+    H5Sselect_elements(file_space.get(), H5S_SELECT_SET, elements->size() / rank, elements->data());
+  } else if (participate) {
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
+  } else {
+    H5Sselect_none(file_space.get());
+    H5Sselect_none(memory_space.get());
+  }
+  Handle transfer(collective_transfer(), H5Pclose);
+  checked_status(comm,
+                 H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                          transfer.get(), data),
+                 "H5Dwrite", path);
+}
+
 // Writes one row (or this rank's block of it) of an extendible dataset whose first
 // dimension counts rows (output steps, metric samples): creates the dataset on first use,
 // grows it to `row` + 1 rows, and writes the block of shape `block` at `start` within
@@ -147,12 +170,10 @@ void write_extendible_row(MPI_Comm comm, hid_t file, const std::string& path,
   std::vector<hsize_t> new_dims = dims;
   new_dims[0] = static_cast<hsize_t>(row + 1);
   checked_status(comm, H5Dset_extent(dataset, new_dims.data()), "H5Dset_extent", path);
-  Handle file_space(H5Dget_space(dataset), H5Sclose);
   std::vector<hsize_t> file_start = {static_cast<hsize_t>(row)};
   std::vector<hsize_t> count = {1};
   file_start.insert(file_start.end(), start.begin(), start.end());
   count.insert(count.end(), block.begin(), block.end());
-  Handle memory_space(H5Screate_simple(rank, count.data(), nullptr), H5Sclose);
   if (participate && scattered_rows != nullptr) {
     const hsize_t components = row_dims.size() > 1 ? row_dims[1] : 1;
     std::vector<hsize_t> coordinates;
@@ -164,20 +185,11 @@ void write_extendible_row(MPI_Comm comm, hid_t file, const std::string& path,
         if (rank == 3) coordinates.push_back(c);
       }
     }
-    H5Sselect_elements(file_space.get(), H5S_SELECT_SET, scattered_rows->size() * components,
-                       coordinates.data());
-  } else if (participate) {
-    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, file_start.data(), nullptr, count.data(),
-                        nullptr);
-  } else {
-    H5Sselect_none(file_space.get());
-    H5Sselect_none(memory_space.get());
+    write_block(comm, dataset, path, rank, file_start.data(), count.data(), true, data,
+                &coordinates);
+    return;
   }
-  Handle transfer(collective_transfer(), H5Pclose);
-  checked_status(comm,
-                 H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
-                          transfer.get(), data),
-                 "H5Dwrite", path);
+  write_block(comm, dataset, path, rank, file_start.data(), count.data(), participate, data);
 }
 
 // Writes replace: a resumed run writes again what it wrote before its checkpoint.
@@ -419,20 +431,13 @@ void ResultsFile::write_root_array(const std::string& dataset_path,
   // refuses a write into a dataset without storage, even of no element. Every rank has
   // the same dims, so every rank skips the collective write.
   if (total == 0) return;
-  Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
-  Handle memory_space(H5Scopy(space.get()), H5Sclose);
-  if (rank_ != 0) {
-    H5Sselect_none(file_space.get());
-    H5Sselect_none(memory_space.get());
-  } else if (data.size() != total) {
+  if (rank_ == 0 && data.size() != total) {
     throw std::logic_error(str("write_root_array ", dataset_path, ": ", data.size(), " values for ",
                                total, " entries"));
   }
-  Handle transfer(collective_transfer(), H5Pclose);
-  checked_status(comm_,
-                 H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
-                          transfer.get(), buffer_or_dummy(data)),
-                 "H5Dwrite", dataset_path);
+  const std::vector<hsize_t> origin(shape.size(), 0);
+  write_block(comm_, dataset.get(), dataset_path, static_cast<int>(shape.size()), origin.data(),
+              shape.data(), rank_ == 0, buffer_or_dummy(data));
 }
 
 void ResultsFile::append_rows(const std::string& dataset_path, std::uint64_t columns,
@@ -471,21 +476,10 @@ void ResultsFile::append_rows(const std::string& dataset_path, std::uint64_t col
   }
   hsize_t new_dims[2] = {old_dims[0] + new_rows, width};
   checked_status(comm_, H5Dset_extent(dataset, new_dims), "H5Dset_extent", dataset_path);
-  Handle file_space(H5Dget_space(dataset), H5Sclose);
   hsize_t start[2] = {old_dims[0], 0};
   hsize_t count[2] = {new_rows, width};
-  Handle memory_space(H5Screate_simple(rank, count, nullptr), H5Sclose);
-  if (rank_ == 0) {
-    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
-  } else {
-    H5Sselect_none(file_space.get());
-    H5Sselect_none(memory_space.get());
-  }
-  Handle transfer(collective_transfer(), H5Pclose);
-  checked_status(comm_,
-                 H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
-                          transfer.get(), buffer_or_dummy(values)),
-                 "H5Dwrite", dataset_path);
+  write_block(comm_, dataset, dataset_path, rank, start, count, rank_ == 0,
+              buffer_or_dummy(values));
 }
 
 void ResultsFile::write_distributed_array(const std::string& dataset_path, std::int64_t global_size,
@@ -502,21 +496,10 @@ void ResultsFile::write_distributed_array(const std::string& dataset_path, std::
                                     links.get(), H5P_DEFAULT, H5P_DEFAULT),
                          "H5Dcreate2", dataset_path),
                  H5Dclose);
-  Handle file_space(H5Dget_space(dataset.get()), H5Sclose);
   hsize_t start[2] = {static_cast<hsize_t>(offset), 0};
   hsize_t block[2] = {static_cast<hsize_t>(count), static_cast<hsize_t>(components)};
-  Handle memory_space(H5Screate_simple(rank, block, nullptr), H5Sclose);
-  if (count > 0) {
-    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, block, nullptr);
-  } else {
-    H5Sselect_none(file_space.get());
-    H5Sselect_none(memory_space.get());
-  }
-  Handle transfer(collective_transfer(), H5Pclose);
-  checked_status(comm_,
-                 H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
-                          transfer.get(), buffer_or_dummy(local)),
-                 "H5Dwrite", dataset_path);
+  write_block(comm_, dataset.get(), dataset_path, rank, start, block, count > 0,
+              buffer_or_dummy(local));
 }
 
 void ResultsFile::set_attribute(const std::string& object_path, const std::string& name,

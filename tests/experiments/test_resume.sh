@@ -230,6 +230,30 @@ wait_for_checkpoint() {  # wait_for_checkpoint DIR PID: until a complete checkpo
   return 1
 }
 
+# stop_with SIGNAL NP DIR: starts the experiment into DIR, sends SIG<SIGNAL> (to mpirun
+# when NP > 1) once a checkpoint exists, and checks exit code 75 and one "stopped"
+# message. Returns non-zero when the run did not stop that way.
+stop_with() {
+  local signal="$1" np="$2" dir="$3" pid status count
+  launch "$np" run "$work/exp.toml" --out "$dir" >"$dir.log" 2>&1
+  pid=$!
+  if ! wait_for_checkpoint "$dir" "$pid"; then
+    wait "$pid"
+    fail "SIG$signal: the run wrote no checkpoint: $(cat "$dir.log")"
+    return 1
+  fi
+  kill "-$signal" "$pid"
+  wait "$pid"
+  status=$?
+  if [ "$status" -ne 75 ]; then
+    fail "SIG$signal: exit code $status, expected 75"
+    return 1
+  fi
+  pass
+  count=$(grep -c "tessera: stopped: SIG$signal received" "$dir.log")
+  [ "$count" -eq 1 ] && pass || fail "SIG$signal: message printed $count times: $(cat "$dir.log")"
+}
+
 write_experiment "$work/exp.toml"
 
 case "$case_name" in
@@ -286,15 +310,7 @@ case "$case_name" in
     # SIGTERM to a 1-rank run: checkpoint, exit 75, one message; resume on 2 ranks.
     run_to_end 1 "$work/reference.log" run "$work/exp.toml" --out "$work/reference" \
       || { fail "uninterrupted run failed: $(cat "$work/reference.log")"; finish_checks; }
-    launch 1 run "$work/exp.toml" --out "$work/term" >"$work/term.log" 2>&1
-    pid=$!
-    if wait_for_checkpoint "$work/term" "$pid"; then
-      kill -TERM "$pid"
-      wait "$pid"
-      status=$?
-      if [ "$status" -eq 75 ]; then pass; else fail "SIGTERM: exit code $status, expected 75"; fi
-      count=$(grep -c "tessera: stopped: SIGTERM received" "$work/term.log")
-      [ "$count" -eq 1 ] && pass || fail "SIGTERM: message printed $count times: $(cat "$work/term.log")"
+    if stop_with TERM 1 "$work/term"; then
       [ -e "$work/term/run.h5" ] && fail "SIGTERM: run.h5 looks finished" || pass
       mpirun -np 2 "$tessera" run --resume "$work/term" >"$work/term_resume.log" 2>&1 \
         && pass || fail "resume on 2 ranks failed: $(cat "$work/term_resume.log")"
@@ -304,24 +320,9 @@ case "$case_name" in
       /usr/bin/python3 "$source_dir/analysis/compare_runs.py" --tolerance "$ranks_tolerance" \
         "${ignore[@]}" "$work/reference" "$work/term" >"$work/term_compare.log" 2>&1 \
         && pass || fail "1 -> 2 ranks resumed run differs: $(cat "$work/term_compare.log")"
-    else
-      wait "$pid"
-      fail "SIGTERM: the run wrote no checkpoint: $(cat "$work/term.log")"
     fi
     # SIGUSR1 to mpirun (Slurm's warning signal, forwarded to the ranks): exit 75 too.
-    launch 2 run "$work/exp.toml" --out "$work/usr1" >"$work/usr1.log" 2>&1
-    pid=$!
-    if wait_for_checkpoint "$work/usr1" "$pid"; then
-      kill -USR1 "$pid"
-      wait "$pid"
-      status=$?
-      if [ "$status" -eq 75 ]; then pass; else fail "SIGUSR1: exit code $status, expected 75"; fi
-      grep -q "tessera: stopped: SIGUSR1 received" "$work/usr1.log" \
-        && pass || fail "SIGUSR1: no message: $(cat "$work/usr1.log")"
-    else
-      wait "$pid"
-      fail "SIGUSR1: the run wrote no checkpoint: $(cat "$work/usr1.log")"
-    fi
+    stop_with USR1 2 "$work/usr1"
     ;;
 
   bad_input)
