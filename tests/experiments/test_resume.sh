@@ -31,6 +31,9 @@ echo "kill moments from TESSERA_FAULT_SEED=$seed"
 # (iteration counts, which another summation order may change by one). A kind whose
 # parallel path differs by more than rounding sets its own in write_experiment.
 ranks_tolerance=1e-12
+# The rank count the signal case resumes on (a kind whose parallel path is not close to
+# its 1-rank result resumes on 1 rank and is compared bitwise instead).
+signal_resume_ranks=2
 ranks_ignored=""
 
 # An experiment of a few seconds with checkpoints every few hundred steps.
@@ -144,8 +147,11 @@ EOF
       # Another rank count sums the gradients in another order, and 1500 steps of Adam,
       # grad_norm weights, refinement (a ranking of residuals) and L-BFGS line searches
       # amplify that: uninterrupted 1- and 2-rank runs end 1.5e-2 apart in density_pred
-      # (2.6e-2 for a 1 -> 2 ranks resume from step 140), so this is a loose check.
-      ranks_tolerance=1e-1
+      # and a 1 -> 2 ranks resume landed up to 0.16 away in a weight, depending on the
+      # moment: no tolerance makes that a test. The signal case resumes on 1 rank and
+      # compares bitwise; the 2-rank resume is the kill case's (bitwise on 2 ranks).
+      signal_resume_ranks=1
+      ranks_tolerance=0
       # The standard PINN: 1200 Adam steps (warm-up cosine schedule, grad_norm weights,
       # resampled collocation sets, residual-based refinement), then 300 L-BFGS
       # evaluations; checkpoints every 140 gradient evaluations, inside records too.
@@ -312,14 +318,15 @@ case "$case_name" in
       || { fail "uninterrupted run failed: $(cat "$work/reference.log")"; finish_checks; }
     if stop_with TERM 1 "$work/term"; then
       [ -e "$work/term/run.h5" ] && fail "SIGTERM: run.h5 looks finished" || pass
-      mpirun -np 2 "$tessera" run --resume "$work/term" >"$work/term_resume.log" 2>&1 \
-        && pass || fail "resume on 2 ranks failed: $(cat "$work/term_resume.log")"
+      mpirun -np "$signal_resume_ranks" "$tessera" run --resume "$work/term" \
+        >"$work/term_resume.log" 2>&1 \
+        && pass || fail "resume on $signal_resume_ranks rank(s) failed: $(cat "$work/term_resume.log")"
       # Another rank count sums in another order: equal to rounding, not bitwise.
       ignore=()
       for name in $ranks_ignored; do ignore+=(--ignore "$name"); done
       /usr/bin/python3 "$source_dir/analysis/compare_runs.py" --tolerance "$ranks_tolerance" \
         "${ignore[@]}" "$work/reference" "$work/term" >"$work/term_compare.log" 2>&1 \
-        && pass || fail "1 -> 2 ranks resumed run differs: $(cat "$work/term_compare.log")"
+        && pass || fail "1 -> $signal_resume_ranks rank(s) resumed run differs: $(cat "$work/term_compare.log")"
     fi
     # SIGUSR1 to mpirun (Slurm's warning signal, forwarded to the ranks): exit 75 too.
     stop_with USR1 2 "$work/usr1"
