@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
@@ -164,13 +165,20 @@ class Parser {
       const char c = text_[pos_++];
       if (c == quote) break;
       if (c == '\\' && quote == '"') {
+        if (at_end() || peek() == '\n' || peek() == '\r') fail("unterminated string");
         const char e = text_[pos_++];
         switch (e) {
-          case 'n':
-            out += '\n';
+          case 'b':
+            out += '\b';
             break;
           case 't':
             out += '\t';
+            break;
+          case 'n':
+            out += '\n';
+            break;
+          case 'f':
+            out += '\f';
             break;
           case 'r':
             out += '\r';
@@ -181,6 +189,12 @@ class Parser {
           case '\\':
             out += '\\';
             break;
+          case 'u':
+            append_utf8(out, parse_code_point(4));
+            break;
+          case 'U':
+            append_utf8(out, parse_code_point(8));
+            break;
           default:
             fail(str("unknown escape '\\", e, "' in a string"));
         }
@@ -189,6 +203,44 @@ class Parser {
       }
     }
     return out;
+  }
+
+  // The hex digits of a \\uXXXX or \\UXXXXXXXX escape: a Unicode scalar value.
+  std::uint32_t parse_code_point(int digits) {
+    std::uint32_t code = 0;
+    for (int i = 0; i < digits; ++i) {
+      const char h = peek();
+      if (!std::isxdigit(static_cast<unsigned char>(h))) {
+        fail(str("escape \\", digits == 4 ? 'u' : 'U', " needs ", digits, " hex digits"));
+      }
+      code = code * 16 + static_cast<std::uint32_t>(
+                             std::isdigit(static_cast<unsigned char>(h))
+                                 ? h - '0'
+                                 : std::tolower(static_cast<unsigned char>(h)) - 'a' + 10);
+      ++pos_;
+    }
+    if (code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+      fail(str("escape for code point ", code, " is not a Unicode scalar value"));
+    }
+    return code;
+  }
+
+  static void append_utf8(std::string& out, std::uint32_t code) {
+    if (code < 0x80) {
+      out += static_cast<char>(code);
+    } else if (code < 0x800) {
+      out += static_cast<char>(0xC0 | (code >> 6));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else if (code < 0x10000) {
+      out += static_cast<char>(0xE0 | (code >> 12));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (code >> 18));
+      out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    }
   }
 
   TomlValue parse_value() {
@@ -312,7 +364,14 @@ std::string quote(const std::string& s) {
         out += "\\r";
         break;
       default:
-        out += c;
+        // Other control characters as \\u escapes, so the text reads back the same.
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04X", static_cast<unsigned>(c));
+          out += escaped;
+        } else {
+          out += c;
+        }
     }
   }
   return out + "\"";

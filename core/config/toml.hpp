@@ -1,7 +1,8 @@
 #pragma once
 // A small TOML reader for experiment files: tables ([section], [a.b]), key = value
-// with bare, quoted and dotted keys, strings (basic and literal), integers, floats
-// (including inf/nan), booleans and arrays (possibly over several lines), comments.
+// with bare, quoted and dotted keys, strings (basic, with TOML 1.0's escapes, and
+// literal), integers, floats (including inf/nan), booleans and arrays (possibly over
+// several lines), comments.
 // Not supported (and reported as such): inline tables, arrays of tables, dates,
 // multi-line strings. Errors name the file and line.
 #include <cstdint>

@@ -86,6 +86,13 @@ void check_sizes(const Mesh& mesh, const std::string& source) {
                              " points x ", field.components, " components need ",
                              n * static_cast<std::size_t>(std::max(field.components, 0))));
       }
+      for (std::size_t i = 0; i < field.values.size(); ++i) {
+        if (!std::isfinite(field.values[i])) {
+          throw InputError(str(source, ": field '", field.name, "' at step ", s, " (time ",
+                               mesh.steps[s].time, ") is ", field.values[i], " at point ",
+                               i / field.components, "; fields must be finite"));
+        }
+      }
     }
   }
 }
@@ -277,6 +284,15 @@ void finish_mesh(Mesh& mesh, const std::string& source_name) {
   orient_if_all_inverted(mesh);
   check_mesh(mesh, source_name);
   compute_boundary_facets(mesh, source_name);
+}
+
+Index point_index(double value, const std::string& source_name) {
+  constexpr double kLargestExact = 9007199254740992.0;  // 2^53
+  if (!(value >= 0 && value < kLargestExact) || value != std::floor(value)) {
+    throw InputError(
+        str(source_name, ": ", value, " is not a point index (a whole number from 0)"));
+  }
+  return static_cast<Index>(value);
 }
 
 void check_mesh(const Mesh& mesh, const std::string& source_name,

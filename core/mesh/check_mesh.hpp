@@ -29,6 +29,11 @@ struct CheckTolerances {
 void check_mesh(const Mesh& mesh, const std::string& source_name,
                 const CheckTolerances& tolerances = {});
 
+// A point index stored as a number (XDMF and HDF5 files convert to double): InputError,
+// prefixed by `source_name`, unless it is a whole number in [0, 2^53); whether it names a
+// point of the mesh is check_mesh's to say.
+Index point_index(double value, const std::string& source_name);
+
 // Signed area of a triangle (positive when counter-clockwise) or signed volume of a
 // tetrahedron (positive when (p1-p0, p2-p0, p3-p0) is right-handed). Indices must be valid.
 double signed_measure(const Mesh& mesh, std::size_t cell);

@@ -116,9 +116,9 @@ void collect_boundary(Mesh& mesh, const std::string& source_name) {
       if (end - it == 1) {
         for (Index id : facet_points(it->code)) mesh.boundary_facets.push_back(id);
       } else if (end - it > 2) {
-        throw InputError(str(source_name, ": a ", kFacetSize == 2 ? "edge" : "face", " of point ",
-                             p, " is shared by ", end - it, " cells (cells ", it->code / per_cell,
-                             " and ", (it + 2)->code / per_cell,
+        throw InputError(str(source_name, ": ", kFacetSize == 2 ? "an edge" : "a face",
+                             " of point ", p, " is shared by ", end - it, " cells (cells ",
+                             it->code / per_cell, " and ", (it + 2)->code / per_cell,
                              " among them); a mesh where more than two cells meet at a ",
                              "facet has no well-defined boundary"));
       }

@@ -119,10 +119,7 @@ Mesh read_meshgraphnets_h5(const std::string& path, int trajectory) {
                          mesh.nodes_per_cell(), ")"));
   }
   for (double id : static_frame(file, group + "/cells", cells)) {
-    if (id != std::floor(id)) {
-      throw InputError(str(path, ": ", group, "/cells holds ", id, ", not a point index"));
-    }
-    mesh.cells.push_back(static_cast<Index>(id));
+    mesh.cells.push_back(point_index(id, str(path, ": ", group, "/cells")));
   }
 
   const std::string node_type_path = group + "/node_type";

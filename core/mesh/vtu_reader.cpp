@@ -11,6 +11,7 @@
 #include <vtkPointData.h>
 #include <vtkPoints.h>
 #include <vtkUnstructuredGrid.h>
+#include <vtkXMLDataElement.h>
 #include <vtkXMLPUnstructuredGridReader.h>
 #include <vtkXMLUnstructuredGridReader.h>
 
@@ -18,9 +19,11 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <new>
 
 #include "core/mesh/check_mesh.hpp"
 #include "core/mesh/vtk_error_capture.hpp"
+#include "core/mesh/xml_document.hpp"
 #include "core/runtime/error.hpp"
 
 namespace tessera::mesh {
@@ -32,6 +35,102 @@ std::string cell_type_name(int type) {
   return name != nullptr ? name : str("VTK cell type ", type);
 }
 
+// How a VTK XML file declares an array: its value type and components per point.
+struct ArrayDeclaration {
+  std::string type;
+  int components = 1;
+};
+using ArrayDeclarations = std::map<std::string, ArrayDeclaration>;  // by Name
+
+ArrayDeclaration declaration_of(detail::XmlElement* array, const std::string& where) {
+  const std::string text = detail::attribute(array, "NumberOfComponents", "1");
+  char* end = nullptr;
+  const long components = std::strtol(text.c_str(), &end, 10);
+  if (end == text.c_str() || *end != '\0' || components < 1 || components > 64) {
+    throw InputError(str(where, ": NumberOfComponents=\"", text, "\" is not a count from 1 to 64"));
+  }
+  return {detail::attribute(array, "type"), static_cast<int>(components)};
+}
+
+// The arrays declared in `section` (<PointData>, <PPointData>, ...).
+ArrayDeclarations declarations_in(detail::XmlElement* section, const std::string& where) {
+  ArrayDeclarations found;
+  if (section == nullptr) return found;
+  // Every nested element, whatever its name: VTK's readers take them all as arrays.
+  for (int i = 0; i < section->GetNumberOfNestedElements(); ++i) {
+    detail::XmlElement* array = section->GetNestedElement(i);
+    const std::string name = detail::attribute(array, "Name");
+    found[name] = declaration_of(array, str(where, ": array '", name, "'"));
+  }
+  return found;
+}
+
+detail::XmlElement* only_child(detail::XmlElement* element, const std::string& name) {
+  if (element == nullptr) return nullptr;
+  const auto found = detail::children(element, name);
+  return found.empty() ? nullptr : found.front();
+}
+
+// VTK's parallel reader sizes its arrays from the summary file and copies each piece's
+// arrays into them without comparing the two: a summary declaring other types or
+// component counts than a piece holds makes it write out of bounds (found by fuzzing,
+// tests/fuzz). So the declarations of the summary and of every piece are compared first.
+void check_pvtu_declarations(const std::string& path) {
+  const detail::XmlDocument summary(path, false);
+  detail::XmlElement* grid = only_child(summary.root(), "PUnstructuredGrid");
+  if (detail::local_name(summary.root()) != "VTKFile" || grid == nullptr) {
+    throw InputError(str(path, ": not a VTK XML parallel UnstructuredGrid (.pvtu) file"));
+  }
+  detail::XmlElement* points = only_child(only_child(grid, "PPoints"), "PDataArray");
+  if (points == nullptr) throw InputError(str(path, ": no <PPoints> with a <PDataArray>"));
+  const ArrayDeclaration point_type = declaration_of(points, str(path, ": PPoints"));
+  if (point_type.components != 3) {
+    throw InputError(
+        str(path, ": PPoints declare ", point_type.components, " components; VTK points have 3"));
+  }
+  const ArrayDeclarations point_data = declarations_in(only_child(grid, "PPointData"), path);
+  const ArrayDeclarations cell_data = declarations_in(only_child(grid, "PCellData"), path);
+  const auto pieces = detail::children(grid, "Piece");
+  if (pieces.empty()) throw InputError(str(path, ": no <Piece> in the file"));
+  const std::filesystem::path directory = std::filesystem::path(path).parent_path();
+  for (detail::XmlElement* piece_element : pieces) {
+    const std::string source = detail::attribute(piece_element, "Source");
+    const std::string piece_path = (directory / source).string();
+    if (source.empty() || !std::filesystem::is_regular_file(piece_path)) {
+      throw InputError(str(path, ": piece '", source, "' is not a file"));
+    }
+    const detail::XmlDocument document(piece_path, false);
+    detail::XmlElement* piece =
+        only_child(only_child(document.root(), "UnstructuredGrid"), "Piece");
+    if (piece == nullptr) {
+      throw InputError(
+          str(piece_path, ": not a VTK XML UnstructuredGrid piece (named by ", path, ")"));
+    }
+    const auto compare = [&](const ArrayDeclarations& declared, const ArrayDeclarations& held,
+                             const char* what) {
+      for (const auto& [name, expected] : declared) {
+        const auto found = held.find(name);
+        if (found == held.end() || found->second.type != expected.type ||
+            found->second.components != expected.components) {
+          throw InputError(
+              str(piece_path, ": ", what, " array '", name, "' is ",
+                  found == held.end() ? std::string("missing")
+                                      : str(found->second.type, " x ", found->second.components),
+                  "; ", path, " declares ", expected.type, " x ", expected.components));
+        }
+      }
+    };
+    detail::XmlElement* piece_points = only_child(only_child(piece, "Points"), "DataArray");
+    if (piece_points == nullptr) {
+      throw InputError(str(piece_path, ": no <Points> with a <DataArray>"));
+    }
+    compare({{"(coordinates)", point_type}},
+            {{"(coordinates)", declaration_of(piece_points, str(piece_path, ": Points"))}},
+            "point");
+    compare(point_data, declarations_in(only_child(piece, "PointData"), piece_path), "point");
+    compare(cell_data, declarations_in(only_child(piece, "CellData"), piece_path), "cell");
+  }
+}
 
 // Reads a serial (.vtu) or parallel (.pvtu) file with the VTK reader class Reader and
 // turns the grid into a Mesh. A .pvtu's pieces repeat the points on the cuts between
@@ -56,7 +155,13 @@ Mesh read_unstructured_grid(const std::string& path, const char* what, bool merg
     throw InputError(str(path, ": not a VTK XML ", what, " file"));
   }
   reader->SetFileName(path.c_str());
-  reader->Update();
+  try {
+    reader->Update();
+  } catch (const std::bad_alloc&) {
+    // VTK allocates what a compressed block's header declares before it decompresses.
+    throw InputError(str(path, ": VTK cannot read it: the file declares more data than memory ",
+                         "holds (a damaged header?)"));
+  }
   vtkUnstructuredGrid* grid = reader->GetOutput();
   if (!error.empty() || grid == nullptr) {
     throw InputError(str(path, ": VTK cannot read it: ", error.empty() ? "no output" : error));
@@ -86,7 +191,18 @@ Mesh read_unstructured_grid(const std::string& path, const char* what, bool merg
     vtkIdType count = 0;
     const vtkIdType* ids = nullptr;
     grid->GetCellPoints(c, count, ids);
-    for (vtkIdType k = 0; k < count; ++k) mesh.cells.push_back(ids[k]);
+    // VTK takes a file's connectivity as written: check it before indexing with it.
+    if (count != per_cell) {
+      throw InputError(str(path, ": cell ", c, " (a ", cell_type_name(type), ") lists ", count,
+                           " points, expected ", per_cell));
+    }
+    for (vtkIdType k = 0; k < count; ++k) {
+      if (ids[k] < 0 || ids[k] >= num_points) {
+        throw InputError(str(path, ": cell ", c, " refers to point ", ids[k], "; the file has ",
+                             num_points, " points"));
+      }
+      mesh.cells.push_back(ids[k]);
+    }
   }
 
   bool flat = true;
@@ -168,6 +284,8 @@ Mesh read_vtu(const std::string& path) {
 }
 
 Mesh read_pvtu(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw InputError(str(path, ": no such file"));
+  check_pvtu_declarations(path);
   return read_unstructured_grid<vtkXMLPUnstructuredGridReader>(
       path, "parallel UnstructuredGrid (.pvtu)", true);
 }

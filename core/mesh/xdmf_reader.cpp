@@ -1,10 +1,6 @@
 #include "core/mesh/xdmf_reader.hpp"
 
-#include <vtkCallbackCommand.h>
-#include <vtkCommand.h>
-#include <vtkNew.h>
 #include <vtkXMLDataElement.h>
-#include <vtkXMLDataParser.h>
 
 #include <algorithm>
 #include <cctype>
@@ -16,7 +12,7 @@
 
 #include "core/io/hdf5_reader.hpp"
 #include "core/mesh/check_mesh.hpp"
-#include "core/mesh/vtk_error_capture.hpp"
+#include "core/mesh/xml_document.hpp"
 #include "core/runtime/error.hpp"
 
 namespace tessera::mesh {
@@ -24,7 +20,10 @@ namespace tessera::mesh {
 namespace {
 
 namespace fs = std::filesystem;
-using Element = vtkXMLDataElement;
+using Element = detail::XmlElement;
+using detail::attribute;
+using detail::children;
+using detail::local_name;
 
 std::string trim(const std::string& text) {
   const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
@@ -38,27 +37,6 @@ bool same_word(const std::string& a, const std::string& b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-// Element names without a namespace prefix: meshio writes <ns0:include>, others <xi:include>.
-std::string local_name(Element* element) {
-  const std::string name = element->GetName() != nullptr ? element->GetName() : "";
-  const auto colon = name.find(':');
-  return colon == std::string::npos ? name : name.substr(colon + 1);
-}
-
-std::string attribute(Element* element, const char* name, const std::string& fallback = "") {
-  const char* value = element->GetAttribute(name);
-  return value != nullptr ? value : fallback;
-}
-
-std::vector<Element*> children(Element* element, const std::string& name) {
-  std::vector<Element*> found;
-  for (int i = 0; i < element->GetNumberOfNestedElements(); ++i) {
-    Element* child = element->GetNestedElement(i);
-    if (local_name(child) == name) found.push_back(child);
-  }
-  return found;
 }
 
 Element* find_grid_named(Element* element, const std::string& name) {
@@ -105,22 +83,6 @@ class XdmfFile {
  public:
   explicit XdmfFile(std::string path)
       : path_(std::move(path)), directory_(fs::path(path_).parent_path()) {}
-
-  // `parser` must not outlive this object: its observer writes to parse_error_.
-  Element* parse(vtkXMLDataParser* parser) {
-    vtkNew<vtkCallbackCommand> on_error;
-    on_error->SetCallback(detail::keep_first_vtk_error);
-    on_error->SetClientData(&parse_error_);
-    parser->AddObserver(vtkCommand::ErrorEvent, on_error);
-    parser->AddObserver(vtkCommand::WarningEvent, on_error);
-    parser->SetFileName(path_.c_str());
-    parser->SetIgnoreCharacterData(0);
-    if (!parser->Parse() || parser->GetRootElement() == nullptr) {
-      throw InputError(str(
-          path_, ": not readable as XML: ", parse_error_.empty() ? "parse error" : parse_error_));
-    }
-    return parser->GetRootElement();
-  }
 
   [[noreturn]] void fail(const std::string& what) const {
     throw InputError(str(path_, ": ", what));
@@ -293,10 +255,7 @@ class XdmfFile {
     }
     mesh.cells.resize(cells.size());
     for (std::size_t i = 0; i < cells.size(); ++i) {
-      if (cells[i] != std::floor(cells[i])) {
-        fail(str(context, ": Topology index ", cells[i], " (entry ", i, ") is not an integer"));
-      }
-      mesh.cells[i] = static_cast<Index>(cells[i]);
+      mesh.cells[i] = point_index(cells[i], str(path_, ": ", context, ": Topology entry ", i));
     }
 
     // Geometry.
@@ -374,7 +333,6 @@ class XdmfFile {
  private:
   std::string path_;
   fs::path directory_;
-  std::string parse_error_;
   std::map<std::string, std::unique_ptr<io::Hdf5Reader>> readers_;
 };
 
@@ -383,8 +341,8 @@ class XdmfFile {
 Mesh read_xdmf(const std::string& path) {
   if (!fs::is_regular_file(path)) throw InputError(str(path, ": no such file"));
   XdmfFile file(path);
-  vtkNew<vtkXMLDataParser> parser;
-  Element* root = file.parse(parser);
+  const detail::XmlDocument document(path);
+  Element* root = document.root();
   if (local_name(root) != "Xdmf") {
     file.fail(str("the root element is <", local_name(root), ">, not <Xdmf>"));
   }

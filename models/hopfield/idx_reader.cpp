@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -37,25 +38,44 @@ class GzFile {
 
   // Reads exactly n bytes; InputError saying what was being read otherwise.
   void read(void* out, std::size_t n, const std::string& what) {
-    std::size_t done = 0;
     auto* bytes = static_cast<unsigned char*>(out);
-    while (done < n) {
-      const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(n - done, 1u << 30));
-      const int got = gzread(file_, bytes + done, chunk);
-      if (got < 0) {
-        int code = 0;
-        throw InputError(str(path_, ": cannot read ", what, " (", gzerror(file_, &code),
-                             "): the file is damaged or not gzip/IDX"));
-      }
-      if (got == 0) {
-        throw InputError(str(path_, ": file ends early while reading ", what, " (", done, " of ", n,
-                             " bytes): the file is truncated"));
-      }
-      done += static_cast<std::size_t>(got);
+    for (std::size_t done = 0; done < n;) {
+      const std::size_t got = read_some(bytes + done, n - done, what);
+      if (got == 0) truncated(what, done, n);
+      done += got;
     }
   }
 
+  // The same into a vector that grows as the bytes arrive, so that a header declaring
+  // more data than the file holds fails at the file's end, not by allocating it first.
+  std::vector<unsigned char> read_vector(std::size_t n, const std::string& what) {
+    std::vector<unsigned char> bytes;
+    while (bytes.size() < n) {
+      const std::size_t done = bytes.size();
+      bytes.resize(done + std::min<std::size_t>(n - done, std::size_t(1) << 24));
+      const std::size_t got = read_some(bytes.data() + done, bytes.size() - done, what);
+      if (got == 0) truncated(what, done, n);
+      bytes.resize(done + got);
+    }
+    return bytes;
+  }
+
  private:
+  std::size_t read_some(unsigned char* out, std::size_t n, const std::string& what) {
+    const int got = gzread(file_, out, static_cast<unsigned>(std::min<std::size_t>(n, 1u << 30)));
+    if (got < 0) {
+      int code = 0;
+      throw InputError(str(path_, ": cannot read ", what, " (", gzerror(file_, &code),
+                           "): the file is damaged or not gzip/IDX"));
+    }
+    return static_cast<std::size_t>(got);
+  }
+
+  [[noreturn]] void truncated(const std::string& what, std::size_t done, std::size_t n) const {
+    throw InputError(str(path_, ": file ends early while reading ", what, " (", done, " of ", n,
+                         " bytes): the file is truncated"));
+  }
+
   std::string path_;
   gzFile file_ = nullptr;
 };
@@ -106,9 +126,20 @@ IdxArray read_idx(const std::string& path, std::size_t max_items) {
     out.dims.push_back(big_endian32(b));
   }
   if (max_items > 0 && max_items < out.dims[0]) out.dims[0] = max_items;
-  const std::size_t count = out.items() * out.item_size();
-  std::vector<unsigned char> raw(count * element);
-  file.read(raw.data(), raw.size(), str(out.items(), " items of ", out.item_size(), " values"));
+  // Four 32-bit sizes can name 2^128 values: refuse what no memory holds before multiplying.
+  constexpr std::size_t kMostValues = std::size_t(1) << 36;
+  std::size_t count = 1;
+  for (const std::size_t size : out.dims) {
+    if (size != 0 && count > kMostValues / size) {
+      std::string shape;
+      for (const std::size_t d : out.dims)
+        shape += (shape.empty() ? "" : " x ") + std::to_string(d);
+      throw InputError(str(path, ": the header declares ", shape, " values, more than 2^36"));
+    }
+    count *= size;
+  }
+  const std::vector<unsigned char> raw =
+      file.read_vector(count * element, str(out.items(), " items of ", out.item_size(), " values"));
   out.values.resize(count);
   for (std::size_t i = 0; i < count; ++i) {
     const unsigned char* b = &raw[i * element];
@@ -138,6 +169,11 @@ IdxArray read_idx(const std::string& path, std::size_t max_items) {
         std::memcpy(&v, &bits, 8);
         out.values[i] = v;
       }
+    }
+    if (!std::isfinite(out.values[i])) {
+      throw InputError(str(path, ": value ", i, " (item ",
+                           i / std::max<std::size_t>(out.item_size(), 1), ") is ", out.values[i],
+                           "; IDX data must be finite"));
     }
   }
   return out;

@@ -55,6 +55,28 @@ TEST_CASE("TOML values round-trip through to_toml", "[toml]") {
   CHECK(parse_toml_value("3.0", "t").to_toml() == "3.0");
 }
 
+TEST_CASE("TOML string escapes: TOML 1.0's set, written back so they read the same", "[toml]") {
+  const auto string_of = [](const std::string& text) {
+    return std::get<std::string>(parse_toml_value(text, "test").data);
+  };
+  CHECK(string_of(R"("a\tb\nc\rd\be\ff\"g\\")") == "a\tb\nc\rd\be\ff\"g\\");
+  CHECK(string_of(R"("caf\u00e9")") == "caf\xC3\xA9");
+  CHECK(string_of(R"("\U0001F600")") == "\xF0\x9F\x98\x80");
+  CHECK(string_of(R"("\u0041\u07FF\uFFFD")") == "A\xDF\xBF\xEF\xBF\xBD");
+  using tessera::InputError;
+  CHECK_THROWS_WITH(parse_toml("x = \"\\uD800\"\n", "bad.toml"),
+                    Contains("bad.toml:1") && Contains("not a Unicode scalar value"));
+  CHECK_THROWS_WITH(parse_toml("x = \"\\u12\"\n", "bad.toml"), Contains("4 hex digits"));
+  CHECK_THROWS_WITH(parse_toml("x = \"\\q\"\n", "bad.toml"), Contains("unknown escape"));
+  CHECK_THROWS_WITH(parse_toml("x = \"ab\\", "bad.toml"), Contains("unterminated string"));
+  // Control characters go out as \u escapes and come back unchanged.
+  const std::string controls = std::string("a\x01") + "b\x1F" + '\0' + "c\x7F\b\f";
+  TomlValue value;
+  value.data = controls;
+  CHECK(value.to_toml() == R"("a\u0001b\u001F\u0000c\u007F\u0008\u000C")");
+  CHECK(string_of(value.to_toml()) == controls);
+}
+
 TEST_CASE("malformed TOML is reported with file and line", "[toml]") {
   using tessera::InputError;
   CHECK_THROWS_WITH(parse_toml("[run]\nname = \"ring\n", "bad.toml"),

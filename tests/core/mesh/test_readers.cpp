@@ -245,6 +245,32 @@ TEST_CASE("broken VTU files name the file", "[vtu]") {
   CHECK_THROWS_WITH(mesh::read_vtu(path.string()),
                     Contains(path.string()) && Contains("cell 0 is a vtkQuad"));
   CHECK_THROWS_WITH(mesh::read_vtu(dir + "/absent.vtu"), Contains("no such file"));
+  // Connectivity VTK takes as written (found by fuzzing: read past the points).
+  const auto triangles = [](const std::string& connectivity, const std::string& velocity) {
+    return R"(<?xml version="1.0"?>
+<VTKFile type="UnstructuredGrid" version="0.1" byte_order="LittleEndian">
+<UnstructuredGrid><Piece NumberOfPoints="4" NumberOfCells="2">
+<Points><DataArray type="Float64" NumberOfComponents="3" format="ascii">
+0 0 0 1 0 0 1 1 0 0 1 0</DataArray></Points>
+<Cells><DataArray type="Int64" Name="connectivity" format="ascii">)" +
+           connectivity + R"(</DataArray>
+<DataArray type="Int64" Name="offsets" format="ascii">3 6</DataArray>
+<DataArray type="UInt8" Name="types" format="ascii">5 5</DataArray></Cells>
+<PointData><DataArray type="Float64" Name="velocity" NumberOfComponents="2" format="ascii">)" +
+           velocity + R"(</DataArray></PointData>
+</Piece></UnstructuredGrid></VTKFile>)";
+  };
+  const std::string still = "1 0 1 0 1 0 1 0";
+  write_text(path, triangles("0 1 2 0 2 3", still));
+  CHECK(mesh::read_vtu(path.string()).num_cells() == 2);
+  write_text(path, triangles("0 1 2 0 2 7", still));
+  CHECK_THROWS_WITH(mesh::read_vtu(path.string()),
+                    Contains("cell 1 refers to point 7; the file has 4 points"));
+  // NaN in a field is refused where it is read, not found later as a NaN loss.
+  write_text(path, triangles("0 1 2 0 2 3", "1 0 1 0 nan 0 1 0"));
+  CHECK_THROWS_WITH(mesh::read_vtu(path.string()), Contains("field 'velocity' at step 0") &&
+                                                       Contains("at point 2") &&
+                                                       Contains("fields must be finite"));
   // A file cut short: VTK's own complaint, without its source-file preamble.
   if (const auto vtu = testing::shared_data_file("mesh/cylinder_vtu/cylinder_0.vtu")) {
     const std::string whole = read_text(*vtu);
@@ -253,5 +279,59 @@ TEST_CASE("broken VTU files name the file", "[vtu]") {
                       Contains(path.string() + ": VTK cannot read it: ") &&
                           !Contains("vtkXMLUnstructuredGridReader.cxx"));
   }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a .pvtu whose summary disagrees with a piece is refused before VTK reads it", "[vtu]") {
+  // VTK's parallel reader sizes arrays from the summary and copies the pieces' arrays
+  // into them unchecked: these files made it write out of bounds (found by fuzzing).
+  const std::string dir = testing::shared_temp_dir("pvtu_errors");
+  write_text(fs::path(dir) / "piece_0.vtu", R"(<?xml version="1.0"?>
+<VTKFile type="UnstructuredGrid" version="0.1" byte_order="LittleEndian">
+<UnstructuredGrid><Piece NumberOfPoints="3" NumberOfCells="1">
+<Points><DataArray type="Float64" NumberOfComponents="3" format="ascii">
+0 0 0 1 0 0 0 1 0</DataArray></Points>
+<Cells><DataArray type="Int64" Name="connectivity" format="ascii">0 1 2</DataArray>
+<DataArray type="Int64" Name="offsets" format="ascii">3</DataArray>
+<DataArray type="UInt8" Name="types" format="ascii">5</DataArray></Cells>
+<PointData><DataArray type="Float64" Name="velocity" NumberOfComponents="2" format="ascii">
+1 0 1 0 1 0</DataArray></PointData>
+</Piece></UnstructuredGrid></VTKFile>)");
+  const fs::path path = fs::path(dir) / "mesh.pvtu";
+  const auto summary = [](const std::string& points, const std::string& arrays,
+                          const std::string& source) {
+    return R"(<?xml version="1.0"?>
+<VTKFile type="PUnstructuredGrid" version="0.1" byte_order="LittleEndian">
+<PUnstructuredGrid GhostLevel="0"><PPoints>)" +
+           points + "</PPoints><PPointData>" + arrays + R"(</PPointData>
+<Piece Source=")" +
+           source + R"("/></PUnstructuredGrid></VTKFile>)";
+  };
+  const std::string points = R"(<PDataArray type="Float64" NumberOfComponents="3"/>)";
+  const std::string velocity =
+      R"(<PDataArray type="Float64" Name="velocity" NumberOfComponents="2"/>)";
+  write_text(path, summary(points, velocity, "piece_0.vtu"));
+  CHECK(mesh::read_pvtu(path.string()).num_points() == 3);
+  const auto fails_with = [&](const std::string& text, const std::string& message) {
+    write_text(path, text);
+    INFO(message);
+    CHECK_THROWS_WITH(mesh::read_pvtu(path.string()), Contains(message));
+  };
+  fails_with(summary(R"(<PDataArray type="Float64"/>)", velocity, "piece_0.vtu"),
+             "PPoints declare 1 components; VTK points have 3");
+  fails_with(
+      summary(points, R"(<PDataArray type="Float64" Name="velocity" NumberOfComponents="8"/>)",
+              "piece_0.vtu"),
+      "piece_0.vtu: point array 'velocity' is Float64 x 2; " + path.string() +
+          " declares Float64 x 8");
+  fails_with(
+      summary(points, R"(<PDataArrIy type="Float32" Name="velocity" NumberOfComponents="2"/>)",
+              "piece_0.vtu"),
+      "point array 'velocity' is Float64 x 2");
+  fails_with(summary(points, R"(<PDataArray type="Float64" Name="pressure"/>)", "piece_0.vtu"),
+             "point array 'pressure' is missing");
+  fails_with(summary(points, velocity, "piece_9.vtu"), "piece 'piece_9.vtu' is not a file");
+  fails_with(summary(points, R"(<PDataArray Name="v" NumberOfComponents="x"/>)", "piece_0.vtu"),
+             "NumberOfComponents=\"x\" is not a count from 1 to 64");
   fs::remove_all(dir);
 }

@@ -81,6 +81,21 @@ TEST_CASE("IDX reader: good, wrong magic, truncated, missing", "[idx]") {
   CHECK_THROWS_WITH(read_idx(write_file("short.idx", good.substr(0, 20))),
                     Contains("short.idx") && Contains("truncated"));
   CHECK_THROWS_WITH(read_idx("missing.idx"), Contains("missing.idx") && Contains("no such file"));
+  // A header naming billions of values in a 14-byte file (found by fuzzing: it was
+  // allocated before reading) and one naming more than any memory holds.
+  CHECK_THROWS_WITH(
+      read_idx(write_file("huge.idx", std::string("\x00\x00\x08\x01\xFC\x00\x00\x00xy", 10))),
+      Contains("huge.idx") && Contains("truncated"));
+  CHECK_THROWS_WITH(
+      read_idx(write_file("huger.idx",
+                          std::string("\x00\x00\x08\x02\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", 12))),
+      Contains("huger.idx") && Contains("4294967295 x 4294967295 values, more than 2^36"));
+  // NaN in float data.
+  CHECK_THROWS_WITH(
+      read_idx(write_file(
+          "nan.idx",
+          std::string("\x00\x00\x0D\x01\x00\x00\x00\x02\x3F\x80\x00\x00\x7F\xC0\x00\x00", 16))),
+      Contains("nan.idx: value 1 (item 1) is nan") && Contains("must be finite"));
   CHECK_THROWS_WITH(read_fashion_mnist("no_such_dir", "train"), Contains("dataset-fashion-mnist"));
   CHECK_THROWS_WITH(read_fashion_mnist("no_such_dir", "validation"), Contains("t10k"));
 }
