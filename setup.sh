@@ -7,6 +7,8 @@
 #   ./setup.sh bench        set-up plus python3-torch, then the benchmark report against
 #                           PyTorch (analysis/bench_report.py; extra arguments go to it,
 #                           e.g. ./setup.sh bench --quick)
+#   ./setup.sh fuzz [S]     set-up plus clang, then every libFuzzer target for S seconds
+#                           (default 30; analysis/fuzz_study.sh, build-fuzz/)
 # Environment: TESSERA_BUILD_DIR (default build), TESSERA_JOBS (default: cores),
 # TESSERA_RANKS (quickstart ranks, default min(2, cores)).
 set -euo pipefail
@@ -14,9 +16,9 @@ cd "$(dirname "$0")"
 
 mode="${1:-setup}"
 case "$mode" in
-  setup|quickstart|test|bench) ;;
-  -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-  *) echo "setup.sh: unknown mode '$mode' (expected: quickstart, test, bench, or nothing)" >&2
+  setup|quickstart|test|bench|fuzz) ;;
+  -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+  *) echo "setup.sh: unknown mode '$mode' (expected: quickstart, test, bench, fuzz, or nothing)" >&2
      exit 2 ;;
 esac
 shift $(( $# > 0 ? 1 : 0 ))
@@ -35,6 +37,8 @@ packages=(
 )
 # The benchmark report times PyTorch beside Tessera (Debian's torch, CPU).
 if [ "$mode" = bench ]; then packages+=(python3-torch); fi
+# The fuzz targets need clang and its libFuzzer runtime.
+if [ "$mode" = fuzz ]; then packages+=(clang libclang-rt-14-dev); fi
 
 missing=()
 for package in "${packages[@]}"; do
@@ -79,5 +83,8 @@ case "$mode" in
     ;;
   bench)
     /usr/bin/python3 analysis/bench_report.py --tessera "$build_dir/bin/tessera" "$@"
+    ;;
+  fuzz)
+    JOBS="$jobs" analysis/fuzz_study.sh "${1:-30}"
     ;;
 esac

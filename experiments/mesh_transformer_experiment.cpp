@@ -40,6 +40,8 @@ ExperimentKind mesh_transformer_experiment_kind() {
       "beside persistence";
   kind.add_keys = mt::add_mesh_transformer_keys;
   kind.check = [](const config::Config& c, int ranks) { mt::validate(mt::from_config(c), ranks); };
+  // Checkpoints of the models' training (models/mesh_transformer/run.cpp).
+  kind.resumable = true;
   kind.run = [](const config::Config& c, RunContext& context) {
     log_summary(mt::run_mesh_transformer(mt::from_config(c), context));
   };

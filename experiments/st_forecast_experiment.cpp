@@ -64,6 +64,8 @@ ExperimentKind st_forecast_experiment_kind() {
       "historical average and the previous day";
   kind.add_keys = sf::add_st_forecast_keys;
   kind.check = [](const config::Config& c, int ranks) { sf::validate(sf::from_config(c), ranks); };
+  // Checkpoints of the models' training (models/st_forecast/run.cpp).
+  kind.resumable = true;
   kind.run = [](const config::Config& c, RunContext& context) {
     log_summary(sf::run_st_forecast(sf::from_config(c), context));
   };

@@ -4,9 +4,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
+#include "core/io/hdf5_reader.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
+#include "core/runtime/runtime.hpp"
 #include "core/runtime/stop_signal.hpp"
 
 namespace tessera::io {
@@ -14,6 +17,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kPrefix = "step_";
+// The attribute of state.h5 that holds the configuration it was written with.
+constexpr const char* kConfigAttribute = "config";
 
 std::string folder_name(long long step) {
   char name[64];
@@ -21,21 +26,22 @@ std::string folder_name(long long step) {
   return name;
 }
 
-// Rank 0 runs `work`; every rank learns whether it threw, and all throw together.
-template <typename F>
-void on_root(MPI_Comm comm, int rank, const F& work) {
-  std::string error;
-  if (rank == 0) {
-    try {
-      work();
-    } catch (const std::exception& e) {
-      error = e.what();
-      if (error.empty()) error = "unknown error";
+// Where two configuration texts first differ, as "[section] line" of each (for a message).
+std::pair<std::string, std::string> first_difference(const std::string& a, const std::string& b) {
+  std::istringstream in_a(a), in_b(b);
+  std::string line_a, line_b, section;
+  while (true) {
+    const bool more_a = static_cast<bool>(std::getline(in_a, line_a));
+    const bool more_b = static_cast<bool>(std::getline(in_b, line_b));
+    if (!more_a) line_a = "(no line)";
+    if (!more_b) line_b = "(no line)";
+    if (!more_a && !more_b) return {"", ""};
+    if (line_a != line_b) {
+      const std::string where = section.empty() ? "" : section + " ";
+      return {where + line_a, where + line_b};
     }
+    if (!line_a.empty() && line_a.front() == '[') section = line_a;
   }
-  int failed = error.empty() ? 0 : 1;
-  MPI_Bcast(&failed, 1, MPI_INT, 0, comm);
-  if (failed) throw std::runtime_error(rank == 0 ? error : "checkpoint failed on rank 0");
 }
 
 }  // namespace
@@ -75,7 +81,29 @@ void Checkpoints::resume_from(const std::string& folder, long long step) {
 }
 
 std::string Checkpoints::resume_state_path() const {
-  return (fs::path(resume_folder_) / "state.h5").string();
+  const std::string state_path = (fs::path(resume_folder_) / "state.h5").string();
+  const std::string config_path = (fs::path(resume_folder_) / "config.toml").string();
+  const Hdf5Reader state(state_path);
+  std::string written_with;
+  try {
+    written_with = state.read_string_attribute("/", kConfigAttribute);
+  } catch (const InputError&) {
+    // Checkpoints of earlier versions do not say; their drivers check shapes.
+    return state_path;
+  }
+  std::ifstream in(config_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (text.str() != written_with) {
+    const auto [there, here] = first_difference(text.str(), written_with);
+    throw InputError(str(state_path,
+                         ": belongs to another run: it was written with another "
+                         "configuration than ",
+                         config_path, " (", there, " in config.toml, ", here,
+                         " in the configuration of state.h5); put the checkpoint's own "
+                         "config.toml back, or start a new run"));
+  }
+  return state_path;
 }
 
 bool Checkpoints::due(long long step) {
@@ -97,7 +125,7 @@ void Checkpoints::write(long long step, ResultsFile& results,
                         const std::function<void(ResultsFile& state)>& write_state) {
   const fs::path final_folder = fs::path(checkpoint_directory_) / folder_name(step);
   const fs::path partial_folder = final_folder.string() + ".partial";
-  on_root(comm_, rank_, [&] {
+  runtime::on_root(comm_, [&] {
     fs::create_directories(checkpoint_directory_);
     fs::remove_all(partial_folder);
     fs::create_directories(partial_folder);
@@ -109,11 +137,13 @@ void Checkpoints::write(long long step, ResultsFile& results,
   {
     ResultsFile state(comm_, (partial_folder / "state.h5").string());
     state.set_attribute("/", "step", static_cast<double>(step));
+    // So that a resume notices a config.toml edited or a state.h5 copied from another run.
+    state.set_attribute("/", kConfigAttribute, config_toml_);
     write_state(state);
     state.close();
   }
   results.snapshot((partial_folder / "run.h5").string());
-  on_root(comm_, rank_, [&] {
+  runtime::on_root(comm_, [&] {
     // A folder of this step from an earlier attempt (a run resumed from an older
     // checkpoint reaches the same step again) is replaced.
     fs::remove_all(final_folder);

@@ -38,6 +38,9 @@ class Checkpoints {
   void resume_from(const std::string& folder, long long step);
   bool resuming() const { return !resume_folder_.empty(); }
   const std::string& resume_folder() const { return resume_folder_; }
+  // The checkpoint's state.h5. InputError naming it and config.toml beside it when it
+  // was written with another configuration than that file holds (an edited config.toml,
+  // a state.h5 of another run): continuing would mix two runs.
   std::string resume_state_path() const;
   long long resume_step() const { return resume_step_; }
 

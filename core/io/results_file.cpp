@@ -9,6 +9,7 @@
 #include "core/io/hdf5_path.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
+#include "core/runtime/runtime.hpp"
 
 namespace tessera::io {
 namespace {
@@ -217,21 +218,11 @@ hid_t parallel_access(MPI_Comm comm, const std::string& path) {
 
 // Rank 0 copies `from` to `to`; every rank learns whether it worked.
 void copy_on_root(MPI_Comm comm, const std::string& from, const std::string& to) {
-  int ok = 1;
-  std::string reason;
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  if (rank == 0) {
+  runtime::on_root(comm, [&] {
     std::error_code ec;
     std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
-    ok = ec ? 0 : 1;
-    reason = ec.message();
-  }
-  MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
-  if (!ok) {
-    throw std::runtime_error(
-        str("cannot copy ", from, " to ", to, reason.empty() ? "" : ": " + reason));
-  }
+    if (ec) throw std::runtime_error(str("cannot copy ", from, " to ", to, ": ", ec.message()));
+  });
 }
 
 }  // namespace
@@ -253,6 +244,7 @@ bool hdf5_is_parallel() {
 ResultsFile::ResultsFile(MPI_Comm comm, const std::string& path, const std::string& resume_from)
     : comm_(comm), path_(path) {
   MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_dup(comm_, &arrival_comm_);
   H5Eset_auto(H5E_DEFAULT, nullptr, nullptr);
   const std::string partial = partial_path();
   if (!resume_from.empty()) {
@@ -331,10 +323,18 @@ void ResultsFile::snapshot(const std::string& destination) {
 ResultsFile::~ResultsFile() {
   if (file_ >= 0 && !g_collective_io_failed) {
     // Not closed by close(): the run failed. Keep the .partial name so that nobody
-    // takes it for a finished run, but release the handle.
-    H5Fclose(file_);
+    // takes it for a finished run, but release the handle. H5Fclose is collective, so
+    // only when every rank is here too: a rank that failed alone (rank 0 refusing a mesh
+    // file while the others wait in its broadcast) would wait in H5Fclose for ever; it
+    // leaves the file open instead and runtime::run_or_abort ends the job.
+    if (runtime::all_ranks_within(arrival_comm_, 3.0)) {
+      H5Fclose(file_);
+    } else {
+      g_collective_io_failed = true;
+    }
   }
   file_ = -1;
+  if (!g_collective_io_failed) MPI_Comm_free(&arrival_comm_);
 }
 
 void ResultsFile::write_config(const std::string& toml_text,

@@ -89,6 +89,9 @@ class ResultsFile {
 
  private:
   MPI_Comm comm_;
+  // A duplicate of comm_ on which the destructor of a file left open (a failed run) asks
+  // whether every rank is there to close it.
+  MPI_Comm arrival_comm_ = MPI_COMM_NULL;
   int rank_ = 0;
   std::string path_;
   void open_existing(const std::string& file_path);

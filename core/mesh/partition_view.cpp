@@ -68,9 +68,8 @@ PartitionSummary run_mesh_partition(const MeshPartitionConfig& c, const io::RunC
   {
     runtime::Timers::Scope scope(*ctx.timers, "mesh");
     // Gmsh is serial and files are read once: rank 0 makes the mesh, everyone gets it.
-    if (rank == 0) {
-      config::with_source(c.source, [&] { m = load_channel_mesh(c.mesh); });
-    }
+    runtime::on_root(
+        ctx.comm, [&] { config::with_source(c.source, [&] { m = load_channel_mesh(c.mesh); }); });
     broadcast_mesh(ctx.comm, m);
   }
   runtime::log::info(str("mesh: ", m.num_points(), " nodes, ", m.num_cells(),
@@ -84,11 +83,11 @@ PartitionSummary run_mesh_partition(const MeshPartitionConfig& c, const io::RunC
   parallel::Partition partition;
   {
     runtime::Timers::Scope scope(*ctx.timers, "partition");
-    if (rank == 0) {
+    runtime::on_root(ctx.comm, [&] {
       partition = c.method == "metis"
                       ? parallel::partition_metis(graph, parts, static_cast<int>(c.seed))
                       : parallel::partition_blocks(graph.num_nodes(), parts);
-    }
+    });
     partition.parts = parts;
     partition.owner.resize(graph.num_nodes());
     MPI_Bcast(partition.owner.data(), static_cast<int>(partition.owner.size()), MPI_INT, 0,

@@ -90,14 +90,33 @@ int run_collectively(MPI_Comm comm, const std::function<void()>& work) {
   return worst;
 }
 
-namespace {
+void on_root(MPI_Comm comm, const std::function<void()>& work) {
+  enum Outcome : int { kDone, kInputError, kOtherError };
+  int header[2] = {kDone, 0};  // outcome, message length
+  std::string message;
+  if (comm_rank(comm) == 0) {
+    try {
+      work();
+    } catch (const InputError& e) {
+      header[0] = kInputError;
+      message = e.what();
+    } catch (const std::exception& e) {
+      header[0] = kOtherError;
+      message = e.what();
+    }
+    header[1] = static_cast<int>(message.size());
+  }
+  MPI_Bcast(header, 2, MPI_INT, 0, comm);
+  if (header[0] == kDone) return;
+  message.resize(static_cast<std::size_t>(header[1]));
+  MPI_Bcast(message.data(), header[1], MPI_CHAR, 0, comm);
+  if (header[0] == kInputError) throw InputError(message);
+  throw std::runtime_error(message);
+}
 
-// Whether every rank of `failure_comm` reached this call within `seconds`: failing ranks
-// meet in a non-blocking barrier on a communicator of their own, which ranks that are
-// still computing (or blocked in a collective with a failed rank) never join.
-bool all_ranks_failed(MPI_Comm failure_comm, double seconds) {
+bool all_ranks_within(MPI_Comm comm, double seconds) {
   MPI_Request request;
-  MPI_Ibarrier(failure_comm, &request);
+  MPI_Ibarrier(comm, &request);
   const double start = MPI_Wtime();
   int done = 0;
   while (true) {
@@ -107,8 +126,6 @@ bool all_ranks_failed(MPI_Comm failure_comm, double seconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
-
-}  // namespace
 
 int run_or_abort(MPI_Comm comm, const std::function<void()>& work) {
   const int size = comm_size(comm);
@@ -145,7 +162,7 @@ int run_or_abort(MPI_Comm comm, const std::function<void()>& work) {
     kind = "error";
     message = "unknown exception";
   }
-  if (size > 1 && all_ranks_failed(failure_comm, 3.0)) {
+  if (size > 1 && all_ranks_within(failure_comm, 3.0)) {
     // The same failure everywhere (a bad input found by every rank): one message, from
     // rank 0, the worst exit code, and no MPI_Abort with its runtime noise.
     int worst = code;

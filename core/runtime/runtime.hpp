@@ -42,11 +42,23 @@ constexpr int kExitInputError = 2;
 // returns the same non-zero exit code; otherwise every rank returns kExitOk.
 int run_collectively(MPI_Comm comm, const std::function<void()>& work);
 
+// Rank 0 runs `work` (a serial library, a file read once) while the others wait; when it
+// throws, every rank throws the same error (an InputError stays an InputError, with rank
+// 0's message), so that run_or_abort prints it once and ends the job without MPI_Abort.
+// Collective over comm.
+void on_root(MPI_Comm comm, const std::function<void()>& work);
+
+// Whether every rank of `comm` reaches this call within `seconds` (a non-blocking barrier,
+// waited for that long): how a failed rank finds out whether the others failed too or are
+// still computing, or blocked in a collective it will never join. Give it a communicator
+// of its own (MPI_Comm_dup): after a timeout the barrier stays pending on it.
+bool all_ranks_within(MPI_Comm comm, double seconds);
+
 // Runs `work`; an exception ends the whole job with MPI_Abort after printing the
 // message with the rank that raised it. When every rank raises an error within a few
 // seconds of each other (the same bad input seen everywhere), rank 0 prints its message
-// once and every rank returns the worst exit code, without MPI_Abort. For the main loop of a run, where ranks
-// may be inside collectives when one of them fails. A Preempted (thrown by every rank
+// once and every rank returns the worst exit code, without MPI_Abort. For the main loop of a run,
+// where ranks may be inside collectives when one of them fails. A Preempted (thrown by every rank
 // together after a checkpoint) returns kExitPreempted without abort. On one rank nothing is
 // aborted: the exit code is returned so that destructors run. A CollectiveError (thrown by every
 // rank together) is printed once by rank 0 and returned without abort.

@@ -196,7 +196,7 @@ ImageSet read_fashion_mnist(const std::string& directory, const std::string& spl
     }
     throw InputError(str(directory, ": no ", stem, "[.gz]: install Debian's dataset-fashion-mnist ",
                          "(apt-get install dataset-fashion-mnist, or ./setup.sh) or point ",
-                         "TESSERA_FASHION_MNIST / hopfield.images_dir at the IDX files"));
+                         "TESSERA_FASHION_MNIST or the key images.dir at the IDX files"));
   };
   const IdxArray images = read_idx(find(split + "-images-idx3-ubyte"), max_items);
   const IdxArray labels = read_idx(find(split + "-labels-idx1-ubyte"), max_items);

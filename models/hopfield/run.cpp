@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <numeric>
 
+#include "core/io/hdf5_reader.hpp"
 #include "core/optim/adam.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
 #include "core/runtime/progress.hpp"
 #include "core/runtime/runtime.hpp"
+#include "core/runtime/stop_signal.hpp"
 #include "models/hopfield/classical.hpp"
 #include "models/hopfield/classifier.hpp"
 #include "models/hopfield/idx_reader.hpp"
@@ -52,6 +55,18 @@ PatternSet sign_of(const PatternSet& p) {
   PatternSet s = p;
   for (double& v : s.values) v = v < 0 ? -1.0 : 1.0;
   return s;
+}
+
+// The tasks other than learning have no training loop and write no checkpoints (their
+// checkpoint keys are refused), but the kind installs the stop handlers: a stop signal
+// ends them here, between two points of their loops. Collective.
+void stop_point(const io::RunContext& ctx, const std::string& task) {
+  if (ctx.checkpoints && ctx.checkpoints->due(0)) {
+    const std::string signal = runtime::stop_signal_name();
+    throw std::runtime_error(str("stopped by ", signal.empty() ? "a stop signal" : signal,
+                                 " without a checkpoint: hopfield.task = \"", task,
+                                 "\" writes none (only \"learning\" does); run it again"));
+  }
 }
 
 void run_capacity(const HopfieldConfig& c, const io::RunContext& ctx) {
@@ -103,6 +118,7 @@ void run_capacity(const HopfieldConfig& c, const io::RunContext& ctx) {
                                    modern.second, classical.first, classical.second});
         progress.update(
             ++done, str(kind == PatternKind::kBinary ? "binary" : "gaussian", " d=", d, " N=", n));
+        stop_point(ctx, c.hopfield.task);
       }
     }
   }
@@ -188,6 +204,7 @@ void run_beta_sweep(const HopfieldConfig& c, const io::RunContext& ctx) {
                  {betas[bi], mean, sorted[q / 2], single, global, eff, double(r.steps), error});
     ctx.results->append_metric("patterns_carrying_mass", betas[bi], mean);
     progress.update(static_cast<double>(bi + 1), str("beta = ", betas[bi]));
+    stop_point(ctx, c.hopfield.task);
   }
   progress.finish();
   ctx.results->write_root_array("/hopfield/beta_sweep", {table.size() / 8, 8}, table);
@@ -251,25 +268,87 @@ void run_images(const HopfieldConfig& c, const io::RunContext& ctx) {
                                   rows_of(modern_out, 0, g).values);
     ctx.results->write_root_array(base + "/classical", {g, images.rows, images.cols},
                                   rows_of(classical_out, 0, g).values);
+    stop_point(ctx, c.hopfield.task);
   }
   ctx.results->write_root_array("/hopfield/images", {table.size() / 5, 5}, table);
   ctx.results->set_attribute("/hopfield/images", "columns",
                              "K, modern_error, modern_success, classical_error, classical_success");
 }
 
+// Where the learning task stands, for its checkpoints: the model in training (0:
+// HopfieldPooling, 1: the MLP, trained one after the other), its epochs and the steps of
+// the current epoch done, that epoch's training loss so far, and each model's last test
+// accuracy. With the parameters and Adam state of the model in training this is the whole
+// state: batches are taken in order (no shuffling), and every rank trains the same model
+// on the same data, so the state is the same on every rank and any rank count resumes it.
+struct LearningLoop {
+  int model = 0;
+  long long epoch = 0, step = 0;
+  double loss_sum = 0;
+  double accuracy[2] = {0, 0};
+};
+
+constexpr std::size_t kLoopValues = 6;
+
+void write_loop(io::ResultsFile& state, const LearningLoop& loop) {
+  state.write_root_array(
+      "/learning/loop", {kLoopValues},
+      {static_cast<double>(loop.model), static_cast<double>(loop.epoch),
+       static_cast<double>(loop.step), loop.loss_sum, loop.accuracy[0], loop.accuracy[1]});
+}
+
+LearningLoop read_loop(const io::Hdf5Reader& state) {
+  const std::vector<double> v = state.read("/learning/loop");
+  if (v.size() != kLoopValues) {
+    throw InputError(str(state.path(), ": /learning/loop holds ", v.size(), " values, expected ",
+                         kLoopValues, " (a checkpoint of another version)"));
+  }
+  LearningLoop loop;
+  loop.model = static_cast<int>(v[0]);
+  loop.epoch = static_cast<long long>(v[1]);
+  loop.step = static_cast<long long>(v[2]);
+  loop.loss_sum = v[3];
+  loop.accuracy[0] = v[4];
+  loop.accuracy[1] = v[5];
+  return loop;
+}
+
+// Trains model `index` (see LearningLoop) from where `loop` stands, with a checkpoint
+// boundary after every Adam step and after every epoch's scores (the step number counts
+// the Adam steps of both models). `resume`: the state file the loop was read from.
 template <class Model>
 std::pair<double, std::size_t> train_classifier(const HopfieldConfig& c, const io::RunContext& ctx,
-                                                const std::string& label, Model& model,
+                                                const std::string& label, int index, Model& model,
                                                 nn::ParameterStore<float>& store,
-                                                const ImageSet& train, const ImageSet& test) {
+                                                const ImageSet& train, const ImageSet& test,
+                                                LearningLoop& loop, const io::Hdf5Reader* resume) {
+  if (loop.model > index) return {loop.accuracy[index], store.size()};  // done before
   const auto batch = static_cast<std::size_t>(c.learning.batch);
-  const auto epochs = static_cast<int>(c.learning.epochs);
+  const auto epochs = static_cast<long long>(c.learning.epochs);
   const std::size_t d = train.rows * train.cols;
   optim::AdamOptions adam_options;
   adam_options.lr = c.learning.lr;
   optim::Adam<float> adam(store, adam_options);
+  if (loop.model == index && resume) {
+    store.load(*resume, "/learning/parameters");
+    adam.load(*resume, "/learning/adam");
+  } else {
+    loop = LearningLoop{index, 0, 0, 0, {loop.accuracy[0], loop.accuracy[1]}};
+  }
   Matrix<float> grad;
-  const std::size_t steps_per_epoch = (train.count + batch - 1) / batch;
+  const auto steps_per_epoch = static_cast<long long>((train.count + batch - 1) / batch);
+  const long long first_step = index * epochs * steps_per_epoch;
+  const auto write_state = [&](io::ResultsFile& state) {
+    write_loop(state, loop);
+    store.save(state, "/learning/parameters");
+    adam.save(state, "/learning/adam");
+  };
+  const auto boundary = [&] {
+    if (ctx.checkpoints) {
+      ctx.checkpoints->at_boundary(first_step + loop.epoch * steps_per_epoch + loop.step,
+                                   *ctx.results, write_state);
+    }
+  };
   runtime::Progress progress(label, static_cast<double>(epochs * steps_per_epoch),
                              runtime::comm_rank(ctx.comm) == 0);
   auto batch_of = [&](const ImageSet& set, std::size_t first, std::size_t count,
@@ -280,20 +359,22 @@ std::pair<double, std::size_t> train_classifier(const HopfieldConfig& c, const i
     labels.assign(set.labels.begin() + first, set.labels.begin() + first + count);
     return to_device<float>(p);
   };
-  double accuracy = 0;
-  for (int epoch = 0; epoch < epochs; ++epoch) {
-    double loss_sum = 0;
+  while (loop.epoch < epochs) {
     std::vector<int> labels;
     {
       runtime::Timers::Scope scope(*ctx.timers, label + "_train");
-      for (std::size_t s = 0; s < steps_per_epoch; ++s) {
-        const std::size_t first = s * batch, count = std::min(batch, train.count - first);
+      while (loop.step < steps_per_epoch) {
+        const std::size_t first = static_cast<std::size_t>(loop.step) * batch;
+        const std::size_t count = std::min(batch, train.count - first);
         const Matrix<float> x = batch_of(train, first, count, labels);
         store.zero_grad();
-        loss_sum += nn::softmax_cross_entropy(model.forward(store, x), labels, grad, nullptr);
+        loop.loss_sum += nn::softmax_cross_entropy(model.forward(store, x), labels, grad, nullptr);
         model.backward(store, grad);
         adam.step(store);
-        progress.update(static_cast<double>(epoch * steps_per_epoch + s + 1));
+        ++loop.step;
+        progress.update(static_cast<double>(loop.epoch * steps_per_epoch + loop.step));
+        // The epoch's last step is followed by its scores, then by the epoch's boundary.
+        if (loop.step < steps_per_epoch) boundary();
       }
     }
     std::size_t right = 0;
@@ -307,14 +388,21 @@ std::pair<double, std::size_t> train_classifier(const HopfieldConfig& c, const i
         right += correct;
       }
     }
-    accuracy = static_cast<double>(right) / test.count;
-    ctx.results->append_metric(label + "_train_loss", epoch + 1, loss_sum / steps_per_epoch);
-    ctx.results->append_metric(label + "_test_accuracy", epoch + 1, accuracy);
-    runtime::log::info(str(label, " epoch ", epoch + 1, ": train loss ", loss_sum / steps_per_epoch,
-                           ", test accuracy ", accuracy));
+    const double accuracy = static_cast<double>(right) / test.count;
+    const double loss = loop.loss_sum / static_cast<double>(steps_per_epoch);
+    ctx.results->append_metric(label + "_train_loss", static_cast<double>(loop.epoch + 1), loss);
+    ctx.results->append_metric(label + "_test_accuracy", static_cast<double>(loop.epoch + 1),
+                               accuracy);
+    runtime::log::info(
+        str(label, " epoch ", loop.epoch + 1, ": train loss ", loss, ", test accuracy ", accuracy));
+    loop.accuracy[index] = accuracy;
+    ++loop.epoch;
+    loop.step = 0;
+    loop.loss_sum = 0;
+    boundary();
   }
   progress.finish();
-  return {accuracy, store.size()};
+  return {loop.accuracy[index], store.size()};
 }
 
 void run_learning(const HopfieldConfig& c, const io::RunContext& ctx) {
@@ -342,8 +430,19 @@ void run_learning(const HopfieldConfig& c, const io::RunContext& ctx) {
   runtime::log::info(str("learning: HopfieldPooling classifier ", pool_store.size(),
                          " parameters, MLP 784-", mlp_hidden, "-10 ", mlp_store.size(),
                          " parameters; ", train.count, " training, ", test.count, " test images"));
-  const auto hp = train_classifier(c, ctx, "hopfield_pooling", pooling, pool_store, train, test);
-  const auto ml = train_classifier(c, ctx, "mlp", mlp, mlp_store, train, test);
+  LearningLoop loop;
+  std::unique_ptr<io::Hdf5Reader> resume;
+  if (ctx.checkpoints && ctx.checkpoints->resuming()) {
+    resume = std::make_unique<io::Hdf5Reader>(ctx.checkpoints->resume_state_path());
+    loop = read_loop(*resume);
+    runtime::log::info(str("learning: resuming ", loop.model == 0 ? "hopfield_pooling" : "mlp",
+                           " at epoch ", loop.epoch + 1, ", step ", loop.step, " from ",
+                           resume->path()));
+  }
+  const auto hp = train_classifier(c, ctx, "hopfield_pooling", 0, pooling, pool_store, train, test,
+                                   loop, resume.get());
+  const auto ml =
+      train_classifier(c, ctx, "mlp", 1, mlp, mlp_store, train, test, loop, resume.get());
   ctx.results->write_root_array("/hopfield/learning", {2, 2},
                                 {hp.first, double(hp.second), ml.first, double(ml.second)});
   ctx.results->set_attribute("/hopfield/learning", "columns",

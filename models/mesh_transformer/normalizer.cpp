@@ -106,4 +106,32 @@ void Normalizer::set(double count, const std::vector<double>& mean,
   fixed_std_ = stddev;
 }
 
+void Normalizer::save(io::ResultsFile& file, const std::string& group) const {
+  if (pending_count_ != 0) {
+    throw std::logic_error(str(name_, " normalizer: saved with unmerged samples"));
+  }
+  file.write_root_array(group + "/count", {1}, {count_});
+  file.write_root_array(group + "/sum", {features_}, sum_);
+  file.write_root_array(group + "/sum_squares", {features_}, sum_squares_);
+  file.write_root_array(group + "/fixed_mean", {fixed_mean_.size()}, fixed_mean_);
+  file.write_root_array(group + "/fixed_std", {fixed_std_.size()}, fixed_std_);
+}
+
+void Normalizer::load(const io::Hdf5Reader& file, const std::string& group) {
+  const auto read = [&](const char* name, bool may_be_empty) {
+    std::vector<double> v = file.read(group + "/" + name);
+    if (v.size() != features_ && !(may_be_empty && v.empty())) {
+      throw InputError(str(file.path(), ": ", group, "/", name, " holds ", v.size(),
+                           " values, the ", name_, " normalizer has ", features_,
+                           " features (a checkpoint of another model or data)"));
+    }
+    return v;
+  };
+  sum_ = read("sum", false);
+  sum_squares_ = read("sum_squares", false);
+  fixed_mean_ = read("fixed_mean", true);
+  fixed_std_ = read("fixed_std", true);
+  count_ = file.read(group + "/count").at(0);
+}
+
 }  // namespace tessera::models::mesh_transformer

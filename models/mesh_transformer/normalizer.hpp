@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "core/io/hdf5_reader.hpp"
+#include "core/io/results_file.hpp"
+
 namespace tessera::models::mesh_transformer {
 
 class Normalizer {
@@ -36,6 +39,13 @@ class Normalizer {
   // Freezes the statistics at stored ones (a checkpoint): count, mean and std; later
   // accumulation does not change them.
   void set(double count, const std::vector<double>& mean, const std::vector<double>& stddev);
+
+  // Checkpoints of a training: the statistics as they stand (sums and count, or the frozen
+  // ones of set()), exactly, so that accumulation continues as it would have. Nothing
+  // may be pending (merge() first). load(): InputError naming the file when the group
+  // holds statistics of another number of features.
+  void save(io::ResultsFile& file, const std::string& group) const;
+  void load(const io::Hdf5Reader& file, const std::string& group);
 
  private:
   void check_rows(const std::vector<double>& rows, const char* what) const;

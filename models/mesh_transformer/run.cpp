@@ -75,12 +75,55 @@ void load_checkpoint(const MeshTransformerConfig& c, const std::string& name,
   }
 }
 
+// Checkpoints (`tessera run --resume`): the models are trained one after the other, so a
+// checkpoint holds where the run stands ([model in training, optimiser steps of the
+// models before it] in /mesh/loop), the results of the models done (for the final
+// summary: their datasets are in the results file already) and the training state of the
+// current model (training.hpp). Its rollouts, and the persistence baseline's, follow its
+// training and are made again after a resume.
+constexpr std::size_t kResultScalars = 8;
+
+std::string done_group(std::size_t model) {
+  return str("/mesh/done/", model);
+}
+
+void write_result(io::ResultsFile& state, const std::string& group, const ModelResult& r) {
+  const TrainingSummary& t = r.training;
+  state.write_root_array(
+      group + "/scalars", {kResultScalars},
+      {static_cast<double>(r.parameters), static_cast<double>(t.steps), t.first_loss, t.final_loss,
+       t.seconds, t.seconds_per_step, r.rollout_seconds, r.nodes_per_second});
+  state.write_root_array(group + "/rmse", {r.rmse.size()}, r.rmse);
+}
+
+ModelResult read_result(const io::Hdf5Reader& state, const std::string& group, ModelKind kind,
+                        const std::vector<double>& horizons) {
+  const std::vector<double> v = state.read(group + "/scalars");
+  ModelResult r;
+  r.rmse = state.read(group + "/rmse");
+  if (v.size() != kResultScalars || r.rmse.size() != horizons.size()) {
+    throw InputError(str(state.path(), ": ", group, " holds ", v.size(), " values and ",
+                         r.rmse.size(), " horizons, expected ", kResultScalars, " and ",
+                         horizons.size(), " (a checkpoint of another run)"));
+  }
+  r.kind = kind;
+  r.parameters = static_cast<std::size_t>(v[0]);
+  r.training.steps = static_cast<long long>(v[1]);
+  r.training.first_loss = v[2];
+  r.training.final_loss = v[3];
+  r.training.seconds = v[4];
+  r.training.seconds_per_step = v[5];
+  r.rollout_seconds = v[6];
+  r.nodes_per_second = v[7];
+  return r;
+}
+
 template <class T>
 ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext& ctx,
                             ModelKind kind, const std::vector<Trajectory>& train_set,
                             const std::vector<Trajectory>& test_set,
                             std::vector<double>& persistence, const std::vector<double>& horizons,
-                            bool first_model) {
+                            bool first_model, const TrainingCheckpoints* checkpoints) {
   const int rank = runtime::comm_rank(ctx.comm), ranks = runtime::comm_size(ctx.comm);
   const std::string name = model_kind_name(kind);
   typename Surrogate<T>::Options options;
@@ -127,9 +170,12 @@ ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext
     progress.update(x, str("loss ", r.loss));
   };
   if (training.steps > 0 || c.checkpoint.empty()) {
+    if (checkpoints && checkpoints->resume) {
+      runtime::log::info(str(name, ": resuming training from ", checkpoints->resume->path()));
+    }
     runtime::Timers::Scope scope(ctx.timers, name + ".train");
-    result.training =
-        train(ctx.comm, train_set, model, store, training, normalizers, observer, ctx.timers);
+    result.training = train(ctx.comm, train_set, model, store, training, normalizers, observer,
+                            ctx.timers, checkpoints);
   }
   progress.finish(str("loss ", result.training.first_loss, " -> ", result.training.final_loss));
 
@@ -225,10 +271,21 @@ MeshTransformerSummary run_mesh_transformer(const MeshTransformerConfig& c,
   runtime::log::info(str("mesh models: ", train_set.size(), " training trajectories (",
                          train_set.front().frames(), " frames, ", train_set.front().num_nodes(),
                          " nodes in the first), ", test_set.size(), " test trajectories"));
-  for (ModelKind kind : c.kinds) {
-    summary.models.push_back(train_and_score<float>(c, ctx, kind, train_set, test_set,
+  // Checkpoints: see write_result.
+  io::TrainingSequence sequence(ctx.checkpoints, *ctx.results, "/mesh", c.kinds.size());
+  for (std::size_t k = 0; k < sequence.first(); ++k) {
+    summary.models.push_back(
+        read_result(*sequence.resume_state(), done_group(k), c.kinds[k], summary.horizons));
+  }
+  for (std::size_t k = sequence.first(); k < c.kinds.size(); ++k) {
+    const TrainingCheckpoints* checkpoints =
+        sequence.for_model(k, [&](io::ResultsFile& state, std::size_t j) {
+          write_result(state, done_group(j), summary.models[j]);
+        });
+    summary.models.push_back(train_and_score<float>(c, ctx, c.kinds[k], train_set, test_set,
                                                     summary.persistence, summary.horizons,
-                                                    summary.models.empty()));
+                                                    summary.models.empty(), checkpoints));
+    sequence.finished(summary.models.back().training.steps);
   }
   ctx.results->write_root_array("/rollout/horizons", {summary.horizons.size()}, summary.horizons);
   ctx.results->set_attribute("/rollout/horizons", "note", "frames; 0 = the whole rollout");

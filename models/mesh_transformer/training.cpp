@@ -1,5 +1,6 @@
 #include "models/mesh_transformer/training.hpp"
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -109,12 +110,17 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
                       Surrogate<T>& model, nn::ParameterStore<T>& store, const TrainingOptions& o,
                       Normalizers& normalizers,
                       const std::function<void(const TrainingRecord&)>& observer,
-                      runtime::Timers* timers) {
+                      runtime::Timers* timers, const TrainingCheckpoints* checkpoints) {
   if (trajectories.empty()) throw InputError("mesh models: no training trajectory");
   if (o.batch < 1) throw InputError(str("train.batch = ", o.batch, ": expected at least 1"));
   const int rank = runtime::comm_rank(comm), ranks = runtime::comm_size(comm);
   const auto start = Clock::now();
-  if (o.exact_normalizer && !o.normalizers_ready) accumulate_exact(normalizers, trajectories);
+  double seconds_before = 0;  // a resumed training: the seconds of the runs before
+  const auto elapsed = [&] { return seconds_before + seconds_since(start); };
+  const bool resuming = checkpoints && checkpoints->resume;
+  if (o.exact_normalizer && !o.normalizers_ready && !resuming) {
+    accumulate_exact(normalizers, trajectories);
+  }
 
   // Samples: every (trajectory, frame) with a successor.
   std::vector<std::pair<std::size_t, std::size_t>> samples;
@@ -138,14 +144,53 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
           : optim::Schedule::constant(o.lr);
   parallel::GradientAllreduce<T> allreduce(comm);
 
-  std::map<std::size_t, PreparedTrajectory<T>> prepared;  // exact mode: kept for the run
+  // Kept for the run; made again from the normalisers' statistics (and the trajectory
+  // index, for random attention edges) after a resume.
+  std::map<std::size_t, PreparedTrajectory<T>> prepared;
   Matrix<T> target, grad;
   TrainingSummary summary;
+  long long step = 0;
   double window_loss = 0;
   long long window_steps = 0;
   bool first_window = true;
   TrainingRecord record;
-  for (long long step = 0; step < o.steps; ++step) {
+
+  const std::string group = checkpoints ? checkpoints->group : std::string();
+  const auto normalizer_groups = [&] {
+    return std::array<std::pair<std::string, Normalizer*>, 3>{
+        {{group + "/normalizers/node", &normalizers.nodes},
+         {group + "/normalizers/edge", &normalizers.edges},
+         {group + "/normalizers/target", &normalizers.targets}}};
+  };
+  if (resuming) {
+    const io::Hdf5Reader& state = *checkpoints->resume;
+    store.load(state, group + "/parameters");
+    adam.load(state, group + "/adam");
+    for (const auto& [path, n] : normalizer_groups()) n->load(state, path);
+    const std::vector<double> loop = state.read(group + "/loop");
+    if (loop.size() != 7) {
+      throw InputError(str(state.path(), ": ", group, "/loop holds ", loop.size(),
+                           " values, expected 7 (a checkpoint of another version)"));
+    }
+    step = static_cast<long long>(loop[0]);
+    window_loss = loop[1];
+    window_steps = static_cast<long long>(loop[2]);
+    first_window = loop[3] != 0;
+    summary.first_loss = loop[4];
+    summary.final_loss = loop[5];
+    seconds_before = loop[6];
+  }
+  const auto write_state = [&](io::ResultsFile& state) {
+    store.save(state, group + "/parameters");
+    adam.save(state, group + "/adam");
+    for (const auto& [path, n] : normalizer_groups()) n->save(state, path);
+    state.write_root_array(
+        group + "/loop", {7},
+        {static_cast<double>(step), window_loss, static_cast<double>(window_steps),
+         first_window ? 1.0 : 0.0, summary.first_loss, summary.final_loss, elapsed()});
+  };
+
+  while (step < o.steps) {
     // This rank's share of the global batch: positions b = rank, rank + ranks, ...
     struct Local {
       std::size_t trajectory, frame;
@@ -234,7 +279,7 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
     if (log) {
       record.step = step + 1;
       record.loss = window_loss / static_cast<double>(window_steps);
-      record.seconds = seconds_since(start);
+      record.seconds = elapsed();
       if (first_window) summary.first_loss = record.loss;
       first_window = false;
       summary.final_loss = record.loss;
@@ -242,9 +287,11 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
       window_loss = 0;
       window_steps = 0;
     }
+    ++step;
+    if (checkpoints && checkpoints->boundary) checkpoints->boundary(step, write_state);
   }
   summary.steps = o.steps;
-  summary.seconds = seconds_since(start);
+  summary.seconds = elapsed();
   summary.seconds_per_step = o.steps > 0 ? summary.seconds / static_cast<double>(o.steps) : 0;
   return summary;
 }
@@ -301,7 +348,7 @@ double rmse_to_horizon(const std::vector<double>& per_frame, std::size_t horizon
   template TrainingSummary train<T>(MPI_Comm, const std::vector<Trajectory>&, Surrogate<T>&,      \
                                     nn::ParameterStore<T>&, const TrainingOptions&, Normalizers&, \
                                     const std::function<void(const TrainingRecord&)>&,            \
-                                    runtime::Timers*);                                            \
+                                    runtime::Timers*, const TrainingCheckpoints*);                \
   template Rollout rollout<T>(const Trajectory&, Surrogate<T>&, const nn::ParameterStore<T>&,     \
                               const Normalizers&, std::size_t, std::size_t);
 TESSERA_MESH_TRAINING(float)

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/io/training_checkpoints.hpp"
 #include "core/nn/parameter_store.hpp"
 #include "core/runtime/timers.hpp"
 #include "models/mesh_transformer/dataset.hpp"
@@ -72,6 +73,18 @@ struct TrainingSummary {
   double seconds_per_step = 0;
 };
 
+// Checkpoints of a training (`tessera run --resume`). `boundary(step, write_state)` is
+// called on every rank after every optimiser step (`step`: the steps done), where the
+// state is whole; `write_state` writes it into a checkpoint's state file (collective),
+// under `group`: the parameters, AdamW's moments and step, the normalisers' statistics so
+// far (running ones keep accumulating after a resume), the loss of the log window so far
+// and of the first one, and the training seconds. The samples and their noise are drawn
+// from a counter RNG keyed by the step and the learning rate follows from it, so there is
+// no generator state to keep. `resume`: a state file written so; training continues from
+// it and, with the same options and rank count, ends bitwise equal to a training never
+// interrupted.
+using TrainingCheckpoints = io::TrainingCheckpoints;
+
 // Collective over comm. `normalizers` are filled (exact: before the first step; running:
 // during the first steps). `observer` gets a record every log_every steps and at the end.
 template <class T>
@@ -79,7 +92,8 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
                       Surrogate<T>& model, nn::ParameterStore<T>& store,
                       const TrainingOptions& options, Normalizers& normalizers,
                       const std::function<void(const TrainingRecord&)>& observer = {},
-                      runtime::Timers* timers = nullptr);
+                      runtime::Timers* timers = nullptr,
+                      const TrainingCheckpoints* checkpoints = nullptr);
 
 struct Rollout {
   std::vector<std::vector<double>> prediction;  // frames (frame 0 = the truth)

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/io/hdf5_reader.hpp"
+#include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
 #include "core/runtime/progress.hpp"
 #include "core/runtime/runtime.hpp"
@@ -22,6 +24,59 @@ void write_metrics(io::ResultsFile& results, const ForecastResult& r) {
   results.set_attribute(group + "/mape", "mean", r.test.mape_mean);
 }
 
+// Checkpoints (`tessera run --resume`): the models are trained one after the other, so a
+// checkpoint holds where the run stands ([model in training, optimiser steps of the
+// models before it] in /st_forecast/loop), the results of the models done (their test
+// metrics and training summaries, for the final summary: their datasets are in the
+// results file already) and the training state of the current model (training.hpp).
+// The baselines are recomputed on resume: they are deterministic and write no metric rows.
+constexpr std::size_t kResultScalars = 10;
+
+std::string done_group(std::size_t model) {
+  return str("/st_forecast/done/", model);
+}
+
+void write_result(io::ResultsFile& state, const std::string& group, const ForecastResult& r) {
+  const HorizonMetrics& m = r.test;
+  std::vector<double> test = m.mae;
+  test.insert(test.end(), m.rmse.begin(), m.rmse.end());
+  test.insert(test.end(), m.mape.begin(), m.mape.end());
+  state.write_root_array(group + "/test", {3, m.mae.size()}, test);
+  const TrainResult& t = r.training;
+  state.write_root_array(
+      group + "/scalars", {kResultScalars},
+      {static_cast<double>(r.parameters), m.mae_mean, m.rmse_mean, m.mape_mean,
+       static_cast<double>(t.epochs), static_cast<double>(t.best_epoch),
+       static_cast<double>(t.steps), t.best_validation_mae, t.seconds, t.seconds_per_step});
+}
+
+ForecastResult read_result(const io::Hdf5Reader& state, const std::string& group,
+                           const std::string& name, std::size_t horizons) {
+  const std::vector<double> test = state.read(group + "/test");
+  const std::vector<double> v = state.read(group + "/scalars");
+  if (test.size() != 3 * horizons || v.size() != kResultScalars) {
+    throw InputError(str(state.path(), ": ", group, " holds ", test.size(), " test metrics and ",
+                         v.size(), " values, expected ", 3 * horizons, " and ", kResultScalars,
+                         " (a checkpoint of another run)"));
+  }
+  ForecastResult r;
+  r.name = name;
+  r.learned = true;
+  const auto part = [&](std::size_t k) {
+    return std::vector<double>(test.begin() + static_cast<std::ptrdiff_t>(k * horizons),
+                               test.begin() + static_cast<std::ptrdiff_t>((k + 1) * horizons));
+  };
+  r.test = HorizonMetrics{part(0), part(1), part(2), v[1], v[2], v[3]};
+  r.parameters = static_cast<std::size_t>(v[0]);
+  r.training.epochs = static_cast<std::size_t>(v[4]);
+  r.training.best_epoch = static_cast<std::size_t>(v[5]);
+  r.training.steps = static_cast<std::size_t>(v[6]);
+  r.training.best_validation_mae = v[7];
+  r.training.seconds = v[8];
+  r.training.seconds_per_step = v[9];
+  return r;
+}
+
 // The weekday embedding: as configured, or (auto) on when the steps the training windows
 // read cover all seven weekdays.
 bool weekday_embedding(const StForecastConfig& c, const ForecastData& data) {
@@ -35,7 +90,8 @@ template <class T>
 ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& ctx,
                                ForecasterKind kind, const ForecastData& data,
                                const ScaledLaplacian& laplacian,
-                               const std::vector<double>& eigenvectors) {
+                               const std::vector<double>& eigenvectors,
+                               const TrainingCheckpoints* checkpoints) {
   const int rank = runtime::comm_rank(ctx.comm);
   ForecasterOptions options = c.model;
   options.kind = kind;
@@ -82,8 +138,11 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
   auto on_step = [&](double done, double) { progress.update(done, last_epoch); };
   {
     runtime::Timers::Scope scope(ctx.timers, r.name + ".train");
-    r.training =
-        train_forecaster(ctx.comm, model, store, data, c.training, observer, ctx.timers, on_step);
+    if (checkpoints && checkpoints->resume) {
+      runtime::log::info(str(r.name, ": resuming training from ", checkpoints->resume->path()));
+    }
+    r.training = train_forecaster(ctx.comm, model, store, data, c.training, observer, ctx.timers,
+                                  on_step, checkpoints);
   }
   progress.finish(str("best validation MAE ", r.training.best_validation_mae, " at epoch ",
                       r.training.best_epoch));
@@ -164,9 +223,23 @@ StForecastSummary run_st_forecast(const StForecastConfig& c, const io::RunContex
         }
       }
     }
-    for (ForecasterKind kind : c.kinds) {
-      summary.results.push_back(
-          train_and_score<float>(c, ctx, kind, data, laplacian, eigenvectors));
+    // Checkpoints: see write_result.
+    io::TrainingSequence sequence(ctx.checkpoints, *ctx.results, "/st_forecast", c.kinds.size());
+    std::vector<ForecastResult> learned;  // the models done, in order
+    for (std::size_t k = 0; k < sequence.first(); ++k) {
+      learned.push_back(read_result(*sequence.resume_state(), done_group(k),
+                                    forecaster_name(c.kinds[k]), c.output_steps));
+      summary.results.push_back(learned.back());
+    }
+    for (std::size_t k = sequence.first(); k < c.kinds.size(); ++k) {
+      const TrainingCheckpoints* checkpoints =
+          sequence.for_model(k, [&](io::ResultsFile& state, std::size_t j) {
+            write_result(state, done_group(j), learned[j]);
+          });
+      learned.push_back(
+          train_and_score<float>(c, ctx, c.kinds[k], data, laplacian, eigenvectors, checkpoints));
+      sequence.finished(static_cast<long long>(learned.back().training.steps));
+      summary.results.push_back(learned.back());
       write_metrics(*ctx.results, summary.results.back());
     }
   }

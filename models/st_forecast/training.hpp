@@ -11,8 +11,10 @@
 #include <mpi.h>
 
 #include <functional>
+#include <string>
 #include <vector>
 
+#include "core/io/training_checkpoints.hpp"
 #include "core/nn/parameter_store.hpp"
 #include "core/runtime/timers.hpp"
 #include "models/st_forecast/forecaster.hpp"
@@ -48,6 +50,18 @@ struct ForecastData {
   ZScore z;
 };
 
+// Checkpoints of a training (`tessera run --resume`). `boundary(step, write_state)` is
+// called on every rank where the training state is whole: after every batch but an
+// epoch's last, and after every epoch's record and early-stopping decision; `step` counts
+// the optimiser steps so far, and `write_state` writes the state into a checkpoint's
+// state file (collective), under `group`: the parameters, AdamW's moments and step, the
+// position in the epoch (the batch order follows from the seed and the epoch) and its
+// loss sums so far, the early-stopping state (best validation MAE, its epoch and
+// parameters, epochs since), the epoch records and the training seconds. `resume`: a
+// state file written so; training continues from it, and with the same options and rank
+// count ends bitwise equal to a training never interrupted.
+using TrainingCheckpoints = io::TrainingCheckpoints;
+
 // `observer` gets a record after every epoch; `on_step(done, total)` after every
 // optimiser step (total: steps of all epochs at most), for a progress display.
 template <class T>
@@ -55,7 +69,8 @@ TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterS
                              const ForecastData& data, const TrainOptions& options,
                              const std::function<void(const EpochRecord&)>& observer = {},
                              runtime::Timers* timers = nullptr,
-                             const std::function<void(double, double)>& on_step = {});
+                             const std::function<void(double, double)>& on_step = {},
+                             const TrainingCheckpoints* checkpoints = nullptr);
 
 // Masked metrics of the model's forecasts over `starts` (collective: windows split over
 // the ranks, sums combined). `predictions`, when given, receives this rank's forecasts

@@ -122,6 +122,59 @@ EOF
     else
       echo "full-disk case skipped: cannot mount a tmpfs here (needs root)"
     fi
+    # The output folder is a file.
+    touch "$work/a_file"
+    expect_error out_is_file 1 2 "cannot create the output directory $work/a_file: Not a directory" -- \
+      run "$work/ok.toml" --out "$work/a_file"
+    # --set values and keys are checked like the file's.
+    expect_error set_malformed 1 2 "--set solver.cells:1: 'abc' is not a valid value" -- \
+      run "$work/ok.toml" --set solver.cells=abc
+    expect_error set_unknown_key 1 2 "unknown key 'solver.cellz'; did you mean 'solver.cells'?" -- \
+      run "$work/ok.toml" --set solver.cellz=3
+    # A string escape that is no character.
+    write_experiment "$work/escape.toml" 'name = "bad \uD800 escape"'
+    expect_error toml_escape 1 2 "escape.toml:9: escape for code point 55296 is not a Unicode scalar value" -- \
+      validate "$work/escape.toml"
+    # NaN in a data file: refused by the reader with its line and column.
+    printf '0.1 0.2\n0.1 nan\n' >"$work/nan.txt"
+    write_experiment "$work/nan.toml" '[initial]' 'kind = "data"' "file = \"$work/nan.txt\""
+    expect_error nan_in_data "$ranks" 2 "nan.txt:line 2, column 2" -- run "$work/nan.toml"
+    # Meshes read from files (mesh_partition, mesh.source = "file"): two triangles, with
+    # the connectivity and the velocity field given.
+    two_triangles() {  # two_triangles FILE CONNECTIVITY VELOCITY
+      cat >"$1" <<EOF
+<?xml version="1.0"?>
+<VTKFile type="UnstructuredGrid" version="0.1" byte_order="LittleEndian">
+<UnstructuredGrid><Piece NumberOfPoints="4" NumberOfCells="2">
+<Points><DataArray type="Float64" NumberOfComponents="3" format="ascii">0 0 0 1 0 0 1 1 0 0 1 0</DataArray></Points>
+<Cells><DataArray type="Int64" Name="connectivity" format="ascii">$2</DataArray>
+<DataArray type="Int64" Name="offsets" format="ascii">3 6</DataArray>
+<DataArray type="UInt8" Name="types" format="ascii">5 5</DataArray></Cells>
+<PointData><DataArray type="Float64" Name="velocity" NumberOfComponents="2" format="ascii">$3</DataArray></PointData>
+</Piece></UnstructuredGrid></VTKFile>
+EOF
+    }
+    mesh_case() {  # mesh_case NAME RANKS MESH_FILE "expected text"
+      expect_error "$1" "$2" 2 "$4" -- run "$source_dir/experiments/mesh_partition.toml" \
+        --out "$work/$1" --set mesh.source=file --set mesh.file="$3"
+    }
+    two_triangles "$work/nan_field.vtu" "0 1 2 0 2 3" "1 0 1 0 nan 0 1 0"
+    mesh_case mesh_nan_field "$ranks" "$work/nan_field.vtu" \
+      "field 'velocity' at step 0 (time 0) is nan at point 2; fields must be finite"
+    two_triangles "$work/past_points.vtu" "0 1 2 0 2 7" "1 0 1 0 1 0 1 0"
+    mesh_case mesh_point_past_the_end 1 "$work/past_points.vtu" \
+      "cell 1 refers to point 7; the file has 4 points"
+    mesh_case mesh_missing 1 "$work/absent.vtu" "key 'mesh.file' = \"$work/absent.vtu\": data file $work/absent.vtu does not exist"
+    two_triangles "$work/piece_0.vtu" "0 1 2 0 2 3" "1 0 1 0 1 0 1 0"
+    cat >"$work/summary.pvtu" <<'EOF'
+<?xml version="1.0"?>
+<VTKFile type="PUnstructuredGrid" version="0.1" byte_order="LittleEndian">
+<PUnstructuredGrid GhostLevel="0"><PPoints><PDataArray type="Float64" NumberOfComponents="3"/></PPoints>
+<PPointData><PDataArray type="Float64" Name="velocity" NumberOfComponents="3"/></PPointData>
+<Piece Source="piece_0.vtu"/></PUnstructuredGrid></VTKFile>
+EOF
+    mesh_case pvtu_disagrees_with_piece "$ranks" "$work/summary.pvtu" \
+      "point array 'velocity' is Float64 x 2; $work/summary.pvtu declares Float64 x 3"
     ;;
 
   run)

@@ -6,7 +6,11 @@
 # rounding); bad uses of --resume give one clear error.
 # Usage: test_resume.sh TESSERA_BINARY CASE [RANKS] [KIND]
 #   CASE: kill (RANKS, KIND) | signal (KIND) | bad_input
-#   KIND: lwr | lwr_network | flow | flow_dataset | pinn_traffic
+#   KIND: lwr | lwr_network | flow | flow_dataset | pinn_traffic | hopfield (learning) |
+#         st_forecast | mesh_transformer
+#   bad_input: --resume of a missing folder, one without checkpoints, with an experiment
+#   file, of a finished run, of a checkpoint of another run (an edited config.toml, a
+#   copied state.h5); checkpoint keys refused; a .partial folder ignored.
 # Kill moments are random; TESSERA_FAULT_SEED fixes them (the seed is printed) and
 # TESSERA_FAULT_MOMENTS sets how many (3; analysis/fault_study.sh runs 20 per kind).
 set -uo pipefail
@@ -192,6 +196,115 @@ field_interval = 0.025
 checkpoint_every = 140
 EOF
       ;;
+    hopfield)
+      # The learning task: HopfieldPooling, then the MLP, 3 epochs each of 63 Adam steps,
+      # checkpoints every 20 steps (inside epochs and across the change of model). Every
+      # rank trains the same model, so another rank count is bitwise equal too.
+      ranks_tolerance=0
+      if ! compgen -G "${TESSERA_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}/t10k-images*" >/dev/null; then
+        echo "TESSERA_SKIP: no Fashion-MNIST (Debian's dataset-fashion-mnist or \$TESSERA_FASHION_MNIST)"
+        exit 0
+      fi
+      cat >"$1" <<'EOF'
+[run]
+experiment = "hopfield"
+[hopfield]
+task = "learning"
+[learning]
+train = 2000
+test = 500
+epochs = 3
+batch = 32
+[output]
+checkpoint_every = 20
+EOF
+      ;;
+    st_forecast)
+      # STTN, STGCN and the MLP one after the other on a generated series (8 sensors, 8
+      # days of 48 steps, a chain graph), batches of 8 in a shuffled order, AdamW, a
+      # milestone, early stopping (patience 3: each model stops after 9-19 of 40 epochs);
+      # checkpoints every 10 steps. Another rank count sums the gradients in another order
+      # and float training with early stopping amplifies that (fresh 1- and 2-rank runs
+      # stop STGCN at other epochs): the signal case resumes on 1 rank, bitwise.
+      signal_resume_ranks=1
+      ranks_tolerance=0
+      local data
+      data="$(dirname "$1")"
+      make_sensor_data "$data" 8 384
+      cat >"$1" <<EOF
+[run]
+experiment = "st_forecast"
+[data]
+series = "$data/series.csv"
+header = true
+steps_per_day = 48
+input_steps = 6
+output_steps = 4
+[graph]
+file = "$data/graph.csv"
+[model]
+kinds = "sttn, stgcn, mlp"
+dim = 8
+heads = 2
+blocks = 1
+ffn_hidden = 16
+head_hidden = 16
+eigenvectors = 2
+mlp_hidden = 16
+stgcn_blocks = 1
+stgcn_channels = 8
+stgcn_spatial_channels = 4
+[train]
+epochs = 40
+batch = 8
+patience = 3
+lr = 0.01
+milestones = [15]
+[report]
+horizons = [1, 2, 4]
+[output]
+checkpoint_every = 10
+EOF
+      ;;
+    mesh_transformer)
+      # The mesh transformer, then MeshGraphNet, 40 AdamW steps each (warm-up cosine
+      # schedule, noise, running normalisers over the first 15 steps) on a tiny trajectory
+      # data set made by the flow kind; checkpoints every 3 steps. Another rank count sums
+      # the gradients in another order, and Adam turns the round-off gradient of the
+      # attention key biases (zero in exact arithmetic) into steps of either sign: fresh 1-
+      # and 2-rank runs end 1.9e-5 apart there. The signal case resumes on 1 rank, bitwise.
+      signal_resume_ranks=1
+      ranks_tolerance=0
+      local data
+      data="$(dirname "$1")/data"
+      "$tessera" run "$source_dir/experiments/cylinder_dataset.toml" --out "$data" \
+        --set mesh.size=0.08 --set mesh.cylinder_size=0.02 --set dataset.train=2 \
+        --set dataset.valid=0 --set dataset.test=1 --set dataset.frames=6 \
+        --set dataset.warmup=0.05 --set output.vtk=false >"$data.log" 2>&1 \
+        || { fail "data set run failed: $(cat "$data.log")"; finish_checks; }
+      cat >"$1" <<EOF
+[run]
+experiment = "mesh_transformer"
+[data]
+train = "$data/train.h5"
+test = "$data/test.h5"
+[model]
+dim = 16
+layers = 2
+latent = 16
+blocks = 2
+[train]
+steps = 40
+warmup = 5
+log_every = 5
+normalizer = "running"
+normalizer_steps = 15
+[rollout]
+horizons = [1, 3]
+[output]
+checkpoint_every = 3
+EOF
+      ;;
     *)
       echo "unknown kind $kind" >&2
       exit 2
@@ -346,7 +459,36 @@ case "$case_name" in
     expect_error "resume a finished run" 1 2 "the run is finished already" \
       -- run --resume "$work/done"
     expect_error "checkpoint keys on a kind without checkpoints" 1 2 "output.checkpoint_every" \
+      -- run "$source_dir/experiments/mesh_partition.toml" --set output.checkpoint_every=10
+    expect_error "checkpoint keys on a hopfield task without a training loop" 1 2 \
+      "hopfield.task = \"capacity\" has no training loop" \
       -- run "$source_dir/experiments/hopfield_capacity.toml" --set output.checkpoint_every=10
+    # A checkpoint of another run: its config.toml edited, or a state.h5 of another run
+    # copied in. One error naming state.h5 and what it was written with; the run's
+    # checkpoints untouched, and it resumes once its own files are back.
+    cp -r "$work/done" "$work/mixed"
+    rm "$work/mixed/run.h5"
+    mixed=$(find "$work/mixed/checkpoints" -maxdepth 1 -name 'step_*' | sort | tail -n 1)
+    cp "$mixed/config.toml" "$work/config.toml.orig"
+    cp "$mixed/state.h5" "$work/state.h5.orig"
+    sums=$(cd "$work/mixed/checkpoints" && find . -type f | sort | xargs md5sum)
+    sed -i 's/^cells = 20000$/cells = 20001/' "$mixed/config.toml"
+    expect_error "resume with an edited config.toml" 1 2 \
+      "$mixed/state.h5: belongs to another run: it was written with another configuration than $mixed/config.toml ([solver] cells = 20001 in config.toml, [solver] cells = 20000" \
+      -- run --resume "$work/mixed"
+    cp "$work/config.toml.orig" "$mixed/config.toml"
+    "$tessera" run "$work/exp.toml" --out "$work/other" --set output.checkpoint_every=100 \
+      --set solver.cells=500 >"$work/other.log" 2>&1 || fail "a short run failed: $(cat "$work/other.log")"
+    cp "$(find "$work/other/checkpoints" -maxdepth 1 -name 'step_*' | sort | tail -n 1)/state.h5" "$mixed/state.h5"
+    expect_error "resume with a state.h5 of another run" 2 2 \
+      "$mixed/state.h5: belongs to another run" -- run --resume "$work/mixed"
+    cp "$work/state.h5.orig" "$mixed/state.h5"
+    [ "$(cd "$work/mixed/checkpoints" && find . -type f | sort | xargs md5sum)" = "$sums" ] \
+      && pass || fail "a refused resume changed the run's checkpoints"
+    "$tessera" run --resume "$work/mixed" >"$work/mixed_resume.log" 2>&1 \
+      && /usr/bin/python3 "$source_dir/analysis/compare_runs.py" "$work/done" "$work/mixed" \
+        >"$work/mixed_compare.log" 2>&1 \
+      && pass || fail "the run did not resume after the refusals: $(cat "$work/mixed_resume.log" "$work/mixed_compare.log")"
     # A half-written checkpoint folder (a run killed while writing it) is never read.
     rm "$work/done/run.h5"
     newest=$(find "$work/done/checkpoints" -maxdepth 1 -name 'step_*' | sort | tail -n 1)

@@ -12,19 +12,7 @@ source "$(dirname "$0")/cli_helpers.sh"
 make_work_dir tessera_st_forecast_cli
 
 make_data() {  # series.csv (header of sensor ids, 192 rows), graph.csv (6 x 6 chain)
-  awk 'BEGIN {
-    printf "101,102,103,104,105,106\n";
-    for (t = 0; t < 192; t++) {
-      for (n = 0; n < 6; n++) {
-        v = 55 + 10 * sin(2 * 3.14159265 * (t + 3 * n) / 48) + 0.3 * cos(1.3 * t * (n + 1));
-        if (t == 20 && n == 2) v = 0;
-        printf "%s%.4f", (n ? "," : ""), v;
-      }
-      printf "\n";
-    }
-  }' >"$work/series.csv"
-  awk 'BEGIN { for (i = 0; i < 6; i++) { for (j = 0; j < 6; j++)
-    printf "%s%d", (j ? "," : ""), (i - j == 1 || j - i == 1); printf "\n" } }' >"$work/graph.csv"
+  make_sensor_data "$work" 6 192
 }
 
 write_experiment() {  # write_experiment FILE [extra TOML lines...]

@@ -1,7 +1,9 @@
 // Training the mesh models: normalisers against a direct computation, the loss falling
-// on a learnable data set, a zero-change model keeping the state in a rollout, data
-// parallel training equal to one rank, and bad trajectory files.
+// on a learnable data set, a zero-change model keeping the state in a rollout, a training
+// resumed from a checkpoint's state ending bitwise equal, data parallel training equal
+// to one rank, and bad trajectory files.
 #include <algorithm>
+#include <functional>
 
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
@@ -123,6 +125,91 @@ TEST_CASE("a model that predicts no change keeps the state in a rollout", "[trai
     CHECK(r.rmse[f] <= r.persistence_rmse[f] + 1e-15);
     CHECK(r.rmse[f] > 0);
   }
+}
+
+TEST_CASE("a training resumed from a checkpoint's state ends bitwise equal", "[training]") {
+  const testing::ScopedTempDir dir("mt_resume");
+  const std::string path = synthetic_file(dir, 2, 6);
+  const auto trajectories = read_trajectories(path, {});
+  const auto state_path = [&](long long step) {
+    return dir.path() + "/state_" + std::to_string(step) + ".h5";
+  };
+  for (ModelKind kind : {ModelKind::kTransformer, ModelKind::kMeshGraphNet}) {
+    for (bool running : {false, true}) {
+      INFO(model_kind_name(kind) << (running ? ", running" : ", exact") << " normaliser");
+      TrainingOptions o = quick_training(12);
+      o.schedule = "warmup_cosine";
+      o.warmup = 4;
+      o.noise = 0.02;
+      o.log_every = 5;
+      o.exact_normalizer = !running;
+      o.normalizer_steps = 6;
+      struct Trained {
+        std::vector<double> params, node_mean, target_std;
+        TrainingSummary summary;
+        std::vector<double> losses;  // the records' from the start (or the resume)
+      };
+      const auto train_with = [&](const TrainingCheckpoints& checkpoints) {
+        nn::ParameterStore<float> store;
+        Surrogate<float> model;
+        model.declare(store, small_model<float>(kind));
+        store.finalize();
+        model.init(store, 5);
+        Normalizers normalizers = make_normalizers(trajectories[0]);
+        Trained out;
+        out.summary = train(
+            MPI_COMM_SELF, trajectories, model, store, o, normalizers,
+            [&](const TrainingRecord& r) { out.losses.push_back(r.loss); }, nullptr, &checkpoints);
+        out.params = tensor::to_host(store.params());
+        out.node_mean = normalizers.nodes.mean();
+        out.target_std = normalizers.targets.stddev();
+        return out;
+      };
+      // The uninterrupted training writes its state inside the normalisers' accumulation
+      // and a log window (step 4) and after both (step 10).
+      const std::vector<long long> at = {4, 10};
+      TrainingCheckpoints writing;
+      writing.boundary = [&](long long step, const std::function<void(io::ResultsFile&)>& write) {
+        if (std::find(at.begin(), at.end(), step) == at.end()) return;
+        io::ResultsFile file(MPI_COMM_SELF, state_path(step));
+        write(file);
+        file.close();
+      };
+      const Trained full = train_with(writing);
+      for (long long step : at) {
+        INFO("resumed at step " << step);
+        const io::Hdf5Reader reader(state_path(step));
+        TrainingCheckpoints resuming;
+        resuming.resume = &reader;
+        long long first_boundary = -1;  // where the resumed training starts
+        resuming.boundary = [&](long long now, const std::function<void(io::ResultsFile&)>&) {
+          if (first_boundary < 0) first_boundary = now;
+        };
+        const Trained resumed = train_with(resuming);
+        CHECK(first_boundary == step + 1);
+        CHECK(resumed.params == full.params);
+        CHECK(resumed.node_mean == full.node_mean);
+        CHECK(resumed.target_std == full.target_std);
+        CHECK(resumed.summary.first_loss == full.summary.first_loss);
+        CHECK(resumed.summary.final_loss == full.summary.final_loss);
+        const std::vector<double> after(full.losses.end() - resumed.losses.size(),
+                                        full.losses.end());
+        CHECK(resumed.losses == after);
+      }
+    }
+  }
+  // The state of the other architecture is refused, naming the file.
+  Normalizers normalizers = make_normalizers(trajectories[0]);
+  const io::Hdf5Reader reader(state_path(4));  // the last written: MeshGraphNet's
+  TrainingCheckpoints other;
+  other.resume = &reader;
+  nn::ParameterStore<float> transformer_store;
+  Surrogate<float> transformer;
+  transformer.declare(transformer_store, small_model<float>(ModelKind::kTransformer));
+  transformer_store.finalize();
+  CHECK_THROWS_WITH(train(MPI_COMM_SELF, trajectories, transformer, transformer_store,
+                          quick_training(12), normalizers, {}, nullptr, &other),
+                    Contains(state_path(4)) && Contains("different model"));
 }
 
 TEST_CASE("data-parallel training equals one rank", "[training_mpi]") {

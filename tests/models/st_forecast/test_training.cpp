@@ -1,7 +1,9 @@
 // Training the forecasters: the loss falls and the models beat persistence on a
-// learnable synthetic series, early stopping keeps the best epoch, data-parallel
-// training on 1, 2 and 4 ranks equals one rank, the masked loss and its gradient, and
-// bad input (series, graphs, windows) gives one clear error.
+// learnable synthetic series, early stopping keeps the best epoch, a training resumed
+// from a checkpoint's state ends bitwise equal, data-parallel training on 1, 2 and 4
+// ranks equals one rank, the masked loss and its gradient, and bad input (series,
+// graphs, windows) gives one clear error.
+#include <algorithm>
 #include <fstream>
 
 #include "core/runtime/runtime.hpp"
@@ -69,7 +71,8 @@ struct Trained {
 };
 
 template <class T>
-Trained<T> train_on(MPI_Comm comm, Setup& s, ForecasterKind kind, const TrainOptions& o) {
+Trained<T> train_on(MPI_Comm comm, Setup& s, ForecasterKind kind, const TrainOptions& o,
+                    const TrainingCheckpoints* checkpoints = nullptr) {
   nn::ParameterStore<T> store;
   Forecaster<T> model;
   model.declare(store, small_model(kind, s.series.sensors, s.series.steps_per_day));
@@ -79,7 +82,7 @@ Trained<T> train_on(MPI_Comm comm, Setup& s, ForecasterKind kind, const TrainOpt
       graph::sparse_from_host<T>(s.laplacian.row_ptr, s.laplacian.col_idx, s.laplacian.values),
       tensor::from_host<T>(s.eigenvectors, s.series.sensors, 2, "eig"));
   Trained<T> out;
-  out.result = train_forecaster(comm, model, store, s.data, o);
+  out.result = train_forecaster(comm, model, store, s.data, o, {}, nullptr, {}, checkpoints);
   out.test = evaluate_forecaster(comm, model, store, s.data, s.data.split.test, 16);
   out.params = tensor::to_host(store.params());
   return out;
@@ -134,6 +137,62 @@ TEST_CASE("early stopping ends training after `patience` epochs without improvem
   const Trained<float> t = train_on<float>(MPI_COMM_SELF, s, ForecasterKind::kMlp, o);
   CHECK(t.result.epochs < 40);
   CHECK(t.result.epochs == t.result.best_epoch + 2);
+}
+
+TEST_CASE("a training resumed from a checkpoint's state ends bitwise equal", "[training]") {
+  Setup s = make_setup();
+  TrainOptions o;
+  o.epochs = 40;
+  o.batch = 8;  // 4 steps per epoch
+  o.patience = 2;
+  o.lr = 0.3;  // stops early
+  o.max_train_windows = 32;
+  o.milestones = {2};
+  const testing::ScopedTempDir dir("st_resume");
+  const auto path = [&](long long step) { return dir.path() + "/state_" + str(step) + ".h5"; };
+  // The uninterrupted training writes its state at a boundary inside epoch 2 and at the
+  // one after it (early-stopping state, best parameters and the milestone included).
+  const std::vector<long long> at = {6, 8};
+  TrainingCheckpoints writing;
+  writing.boundary = [&](long long step, const std::function<void(io::ResultsFile&)>& write) {
+    if (std::find(at.begin(), at.end(), step) == at.end()) return;
+    io::ResultsFile file(MPI_COMM_SELF, path(step));
+    write(file);
+    file.close();
+  };
+  const Trained<float> full = train_on<float>(MPI_COMM_SELF, s, ForecasterKind::kMlp, o, &writing);
+  REQUIRE(full.result.epochs < o.epochs);
+  for (long long step : at) {
+    INFO("resumed at step " << step);
+    const io::Hdf5Reader reader(path(step));
+    TrainingCheckpoints resuming;
+    resuming.resume = &reader;
+    long long first_boundary = -1;  // where the resumed training starts
+    resuming.boundary = [&](long long now, const std::function<void(io::ResultsFile&)>&) {
+      if (first_boundary < 0) first_boundary = now;
+    };
+    const Trained<float> resumed =
+        train_on<float>(MPI_COMM_SELF, s, ForecasterKind::kMlp, o, &resuming);
+    CHECK(first_boundary == step + 1);
+    CHECK(resumed.params == full.params);
+    CHECK(resumed.test.mae == full.test.mae);
+    CHECK(resumed.result.steps == full.result.steps);
+    CHECK(resumed.result.epochs == full.result.epochs);
+    CHECK(resumed.result.best_epoch == full.result.best_epoch);
+    CHECK(resumed.result.best_validation_mae == full.result.best_validation_mae);
+    REQUIRE(resumed.result.history.size() == full.result.history.size());
+    for (std::size_t e = 0; e < full.result.history.size(); ++e) {
+      CHECK(resumed.result.history[e].train_mae == full.result.history[e].train_mae);
+      CHECK(resumed.result.history[e].validation_mae == full.result.history[e].validation_mae);
+      CHECK(resumed.result.history[e].lr == full.result.history[e].lr);
+    }
+  }
+  // The state of another model is refused, naming the file.
+  const io::Hdf5Reader reader(path(at.front()));
+  TrainingCheckpoints other;
+  other.resume = &reader;
+  CHECK_THROWS_WITH(train_on<float>(MPI_COMM_SELF, s, ForecasterKind::kStgcn, o, &other),
+                    Contains(path(at.front())) && Contains("different model"));
 }
 
 TEST_CASE("data-parallel training equals one rank", "[training_mpi]") {
