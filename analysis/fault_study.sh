@@ -12,7 +12,7 @@ moments="${2:-20}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1 OPENBLAS_NUM_THREADS=1 TESSERA_PROGRESS=off
 export TESSERA_FAULT_MOMENTS="$moments"
-kinds="${TESSERA_FAULT_KINDS:-lwr lwr_network flow flow_dataset pinn_traffic hopfield st_forecast mesh_transformer}"
+kinds="${TESSERA_FAULT_KINDS:-lwr lwr_network flow flow_dataset pinn_traffic pinn_mto hopfield st_forecast mesh_transformer}"
 echo "| kind | ranks | moments | killed inside the run | resumed runs equal | failures |"
 echo "|---|---|---|---|---|---|"
 for kind in $kinds; do

@@ -52,17 +52,8 @@ ExperimentKind pinn_traffic_experiment_kind() {
   kind.check = [](const config::Config& c, int ranks) {
     const pinn::PinnTrafficConfig p = pinn::from_config(c);
     pinn::validate(p, ranks);
-    // Checkpoints hold the standard PINN's training state; MTO's tasks on rank groups
-    // are not saved.
-    if (p.setup.mto.enabled &&
-        (c.get_int("output.checkpoint_every") > 0 || c.get_real("output.checkpoint_seconds") > 0)) {
-      throw InputError(str(c.source(),
-                           ": output.checkpoint_every / output.checkpoint_seconds: multi-task "
-                           "optimisation (mto.enabled = true) cannot write checkpoints or resume; "
-                           "set mto.enabled = false or leave the checkpoint keys at 0"));
-    }
   };
-  // The standard PINN (mto.enabled = false): checkpoints of the training state.
+  // Checkpoints of the training state (standard PINN and MTO alike).
   kind.resumable = true;
   kind.run = [](const config::Config& c, RunContext& context) {
     log_summary(pinn::run_pinn_traffic(pinn::from_config(c), context));

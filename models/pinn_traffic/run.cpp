@@ -11,7 +11,6 @@
 #include "core/runtime/log.hpp"
 #include "core/runtime/progress.hpp"
 #include "core/runtime/runtime.hpp"
-#include "core/runtime/stop_signal.hpp"
 #include "models/pinn_traffic/collocation.hpp"
 #include "models/pinn_traffic/transfer.hpp"
 
@@ -254,15 +253,7 @@ PinnTrafficSummary run_typed(const PinnTrafficConfig& c, const io::RunContext& c
   if (ctx.checkpoints) {
     checkpoints.boundary = [&](long long step,
                                const std::function<void(io::ResultsFile&)>& write_state) {
-      if (write_state) {
-        ctx.checkpoints->at_boundary(step, results, write_state);
-      } else if (ctx.checkpoints->due(step)) {
-        // MTO (refused with the checkpoint keys by validate): only a stop signal gets here.
-        throw std::runtime_error(
-            str("stopped by ", runtime::stop_signal_name(),
-                " without a checkpoint: multi-task optimisation (mto.enabled = true) cannot "
-                "write checkpoints"));
-      }
+      ctx.checkpoints->at_boundary(step, results, write_state);
     };
     if (resuming) {
       checkpoints.resume_from = ctx.checkpoints->resume_state_path();

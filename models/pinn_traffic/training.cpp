@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -106,6 +107,14 @@ struct ValidationSelection {
   }
 };
 
+// MTO checkpoints: the state file of task k, beside the checkpoint's state.h5. A task
+// lives on its group's communicator only, and state.h5 (on all ranks) takes rank 0's
+// data, so the group writes its tasks into files of their own. Named by task, not by
+// group, so that a checkpoint does not depend on the layout.
+std::string task_state_path(const std::string& state_path, int task) {
+  return (std::filesystem::path(state_path).parent_path() / str("task_", task, ".h5")).string();
+}
+
 }  // namespace
 
 std::vector<TaskSpec> task_specs(const PinnSetup& setup) {
@@ -157,11 +166,6 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
           : 0;
   const bool checkpointing = checkpoints && checkpoints->boundary;
   const bool resuming = checkpoints && !checkpoints->resume_from.empty();
-  if (resuming && task_count > 1) {
-    throw InputError(str(checkpoints->resume_from,
-                         ": multi-task optimisation (mto.enabled = true) cannot resume from a "
-                         "checkpoint; only the standard PINN (mto.enabled = false) can"));
-  }
 
   const TaskLayout layout = task_layout(ranks, task_count);
   const int group = layout.group_of_rank(rank);
@@ -201,8 +205,8 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
   for (const auto& s : specs) result.task_names.push_back(s.name);
   long long done = 0;
 
-  // Checkpoints (standard PINN): the loop's counters and the selection, then the state of
-  // the task in training (the Adam task, or the L-BFGS one of phase 1).
+  // Checkpoints: the loop's counters, the selection and MTO's transfer counts, then the
+  // state of the tasks in training (the Adam tasks, or the L-BFGS one of phase 1).
   auto write_loop = [&](io::ResultsFile& state, int phase) {
     state.write_root_array("/training/loop", {5},
                            {static_cast<double>(phase), static_cast<double>(done), selection.best,
@@ -211,10 +215,27 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
     const std::size_t selected = selection.at >= 0 ? parameter_count : 0;
     state.write_root_array("/training/selection", {selected},
                            rank == 0 ? selection.parameters : std::vector<double>(selected));
+    if (controller) {
+      // The same on every rank (every rank takes the transfer decisions).
+      state.write_root_array(
+          "/training/transfers", {3},
+          {static_cast<double>(controller->tried()), static_cast<double>(controller->helped()),
+           static_cast<double>(result.transfers_adopted)});
+    }
   };
+  // Standard PINN: the one task in state.h5. MTO (at transfer points only): each task in
+  // its own file, written by its group (task_state_path).
   const std::function<void(io::ResultsFile&)> write_adam = [&](io::ResultsFile& state) {
     write_loop(state, 0);
-    tasks.front()->save_state(state, "/training/task");
+    if (task_count == 1) {
+      tasks.front()->save_state(state, "/training/task");
+      return;
+    }
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      io::ResultsFile file(group_comm.get(), task_state_path(state.path(), ids[i]));
+      tasks[i]->save_state(file, "/training/task");
+      file.close();
+    }
   };
   std::unique_ptr<io::Hdf5Reader> resume;
   int resumed_phase = -1;
@@ -231,7 +252,25 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
     selection.at = static_cast<long long>(loop[3]);
     seconds_before = loop[4];
     selection.parameters = resume->read("/training/selection");
-    if (resumed_phase == 0) tasks.front()->load_state(*resume, "/training/task");
+    if (controller) {
+      const std::vector<double> transfers = resume->read("/training/transfers");
+      if (transfers.size() != 3 || !(transfers[1] >= 0 && transfers[1] <= transfers[0])) {
+        throw InputError(str(checkpoints->resume_from,
+                             ": /training/transfers is not 3 counts (tried, helped <= tried, "
+                             "adopted): a checkpoint of another version"));
+      }
+      controller->restore(static_cast<long long>(transfers[0]),
+                          static_cast<long long>(transfers[1]));
+      result.transfers_adopted = static_cast<long long>(transfers[2]);
+    }
+    if (resumed_phase == 0 && task_count == 1) {
+      tasks.front()->load_state(*resume, "/training/task");
+    } else if (resumed_phase == 0) {
+      for (std::size_t i = 0; i < tasks.size(); ++i) {
+        const io::Hdf5Reader file(task_state_path(checkpoints->resume_from, ids[i]));
+        tasks[i]->load_state(file, "/training/task");
+      }
+    }
   }
 
   while (done < per_task) {
@@ -310,9 +349,7 @@ TrainingResult train_pinn(MPI_Comm comm, const PinnSetup& setup,
     selection.offer(rank, record, main);
     if (observer) observer(record);
     if (checkpointing && (done < per_task || lbfgs_budget > 0)) {
-      // MTO: no state to write (a stop signal ends the run without a checkpoint).
-      checkpoints->boundary(done * task_count,
-                            task_count == 1 ? write_adam : std::function<void(io::ResultsFile&)>());
+      checkpoints->boundary(done * task_count, write_adam);
     }
   }
   result.adam_evaluations = done * task_count;

@@ -99,9 +99,10 @@ struct TrainingResult {
 // step) and a function that writes that state into a checkpoint's state file (a
 // ResultsFile, collective): the standard PINN after every Adam step and after every
 // L-BFGS chunk (train.log_every evaluations) that another follows; MTO at its transfer
-// points with an empty function (its tasks on rank groups are not saved: MTO runs cannot
-// resume). `resume_from`: a state file written so; training continues from it (the same
-// configuration and rank count give the uninterrupted run's numbers bit for bit).
+// points (each task's state goes into task_<k>.h5 beside the state file, written by the
+// ranks of its group) and in its L-BFGS phase as the standard PINN. `resume_from`: a
+// state file written so; training continues from it (the same configuration and rank
+// count give the uninterrupted run's numbers bit for bit).
 struct TrainingCheckpoints {
   std::function<void(long long step, const std::function<void(io::ResultsFile&)>& write_state)>
       boundary;

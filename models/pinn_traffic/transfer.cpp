@@ -46,6 +46,11 @@ void TransferController::record(bool helped) {
   if (helped) ++helped_;
 }
 
+void TransferController::restore(long long tried, long long helped) {
+  tried_ = tried;
+  helped_ = helped;
+}
+
 std::vector<double> blend(const std::vector<double>& main, const std::vector<double>& other,
                           double alpha) {
   if (main.size() != other.size()) {

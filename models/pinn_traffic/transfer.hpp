@@ -28,6 +28,8 @@ class TransferController {
   void record(bool helped);
   long long tried() const { return tried_; }
   long long helped() const { return helped_; }
+  // The counts of a checkpoint (a resumed run continues with the same alpha).
+  void restore(long long tried, long long helped);
 
  private:
   double alpha_max_, alpha_min_;

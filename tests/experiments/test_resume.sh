@@ -6,8 +6,8 @@
 # rounding); bad uses of --resume give one clear error.
 # Usage: test_resume.sh TESSERA_BINARY CASE [RANKS] [KIND]
 #   CASE: kill (RANKS, KIND) | signal (KIND) | bad_input
-#   KIND: lwr | lwr_network | flow | flow_dataset | pinn_traffic | hopfield (learning) |
-#         st_forecast | mesh_transformer
+#   KIND: lwr | lwr_network | flow | flow_dataset | pinn_traffic | pinn_mto (multi-task
+#         optimisation) | hopfield (learning) | st_forecast | mesh_transformer
 #   bad_input: --resume of a missing folder, one without checkpoints, with an experiment
 #   file, of a finished run, of a checkpoint of another run (an edited config.toml, a
 #   copied state.h5); checkpoint keys refused; a .partial folder ignored.
@@ -194,6 +194,55 @@ log_every = 25
 [output]
 field_interval = 0.025
 checkpoint_every = 140
+EOF
+      ;;
+    pinn_mto)
+      # Multi-task optimisation: the main task and two auxiliary tasks (resampled
+      # collocation, other initial parameters), 500 Adam steps each with a transfer every
+      # 20, then 200 L-BFGS evaluations; checkpoints at transfers and between L-BFGS chunks
+      # (every 180 gradient evaluations). On 2 ranks the tasks train on two rank groups
+      # (tasks 0 and 2 on rank 0, task 1 on rank 1), each task's state written by its
+      # group. Another rank count changes the trajectory as for pinn_traffic: the signal
+      # case resumes on 1 rank, bitwise.
+      signal_resume_ranks=1
+      ranks_tolerance=0
+      cat >"$1" <<'EOF'
+[run]
+experiment = "pinn_traffic"
+[solver]
+cells = 64
+t_end = 0.5
+[detectors]
+positions = [0.2, 0.5, 0.8]
+interval = 0.025
+[observations]
+initial_points = 32
+[model]
+hidden_layers = 3
+width = 12
+precision = "double"
+[collocation]
+points = 300
+boundary_points = 16
+refine_every = 100
+refine_points = 20
+refine_candidates = 200
+[loss]
+adaptive = "grad_norm"
+adaptive_every = 50
+[train]
+adam_steps = 1500
+lr = 3e-3
+lbfgs_evaluations = 200
+log_every = 25
+[mto]
+enabled = true
+tasks = "resampled, other_init"
+interval = 20
+validation_points = 128
+[output]
+field_interval = 0.025
+checkpoint_every = 180
 EOF
       ;;
     hopfield)
