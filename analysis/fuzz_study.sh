@@ -48,8 +48,9 @@ seed_corpus() {
         { printf '\x02'; head -n 8 "$data/graphs/PeMSD7M_W_228.csv" | cut -d, -f1-8; } >"$dir/matrix_W_228.csv"
         { printf '\x03'; head -n 20 "$data/graphs/PEMS04_distance.csv"; } >"$dir/edges_PEMS04.csv"
       fi ;;
-    vtu) [[ -d "$data" ]] && cp "$data"/mesh/cylinder_vtu/cylinder_0.vtu "$dir"/ ;;
-    xdmf) [[ -d "$data" ]] && cp "$data"/mesh/cylinder_xdmf/mock.xdmf "$dir"/ ;;
+    # (if, not &&: without a data root the function must still succeed under set -e)
+    vtu) if [[ -d "$data" ]]; then cp "$data"/mesh/cylinder_vtu/cylinder_0.vtu "$dir"/; fi ;;
+    xdmf) if [[ -d "$data" ]]; then cp "$data"/mesh/cylinder_xdmf/mock.xdmf "$dir"/; fi ;;
     idx)
       local mnist="${TESSERA_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}"
       if [[ -f "$mnist/t10k-images-idx3-ubyte.gz" ]]; then
