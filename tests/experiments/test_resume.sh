@@ -40,6 +40,26 @@ ranks_tolerance=1e-12
 signal_resume_ranks=2
 ranks_ignored=""
 
+# The problem both PINN experiments below learn: a 64-cell road, three detectors.
+pinn_problem() {
+  cat <<'EOF'
+[run]
+experiment = "pinn_traffic"
+[solver]
+cells = 64
+t_end = 0.5
+[detectors]
+positions = [0.2, 0.5, 0.8]
+interval = 0.025
+[observations]
+initial_points = 32
+[model]
+hidden_layers = 3
+width = 12
+precision = "double"
+EOF
+}
+
 # An experiment of a few seconds with checkpoints every few hundred steps.
 write_experiment() {  # write_experiment FILE
   case "$kind" in
@@ -159,21 +179,7 @@ EOF
       # The standard PINN: 1200 Adam steps (warm-up cosine schedule, grad_norm weights,
       # resampled collocation sets, residual-based refinement), then 300 L-BFGS
       # evaluations; checkpoints every 140 gradient evaluations, inside records too.
-      cat >"$1" <<'EOF'
-[run]
-experiment = "pinn_traffic"
-[solver]
-cells = 64
-t_end = 0.5
-[detectors]
-positions = [0.2, 0.5, 0.8]
-interval = 0.025
-[observations]
-initial_points = 32
-[model]
-hidden_layers = 3
-width = 12
-precision = "double"
+      { pinn_problem; cat <<'EOF'
 [collocation]
 points = 400
 boundary_points = 16
@@ -195,6 +201,7 @@ log_every = 25
 field_interval = 0.025
 checkpoint_every = 140
 EOF
+      } >"$1"
       ;;
     pinn_mto)
       # Multi-task optimisation: the main task and two auxiliary tasks (resampled
@@ -206,21 +213,7 @@ EOF
       # case resumes on 1 rank, bitwise.
       signal_resume_ranks=1
       ranks_tolerance=0
-      cat >"$1" <<'EOF'
-[run]
-experiment = "pinn_traffic"
-[solver]
-cells = 64
-t_end = 0.5
-[detectors]
-positions = [0.2, 0.5, 0.8]
-interval = 0.025
-[observations]
-initial_points = 32
-[model]
-hidden_layers = 3
-width = 12
-precision = "double"
+      { pinn_problem; cat <<'EOF'
 [collocation]
 points = 300
 boundary_points = 16
@@ -244,6 +237,7 @@ validation_points = 128
 field_interval = 0.025
 checkpoint_every = 180
 EOF
+      } >"$1"
       ;;
     hopfield)
       # The learning task: HopfieldPooling, then the MLP, 3 epochs each of 63 Adam steps,
