@@ -11,15 +11,18 @@
 #   --name NAME      job name (default: tessera-<experiment file name>)
 #   --run-dir DIR    the run's folder (default: results/<experiment>/job-<job id>)
 #   --tessera PATH   the tessera binary (default: the profile's, else build/bin/tessera)
+#   --array-table F  a job array (sweeps, cluster/sweep.py): one task per line of F, each
+#                    line a run folder then the tessera arguments of that run, tab-separated
+#   --log-dir DIR    the folder of the job's log and script (default results/jobs)
 #   --dry-run        print the job script and the sbatch command; write and submit nothing
 #   --parsable       print only the job id once submitted
 #   -- ARGS          passed to `tessera run EXPERIMENT` on the first start (--set k=v ...);
 #                    a resumed run takes everything from its checkpoint
-# The job runs in the current folder; its log is results/jobs/<name>-<job id>.log and
-# the generated script is kept beside it.
+# The job runs in the current folder; its log is results/jobs/<name>-<job id>.log (an
+# array's: <name>-<array id>_<task>.log) and the generated script is kept beside it.
 set -euo pipefail
 
-usage="usage: cluster/submit.sh PROFILE EXPERIMENT.toml [--ranks N] [--time MIN] [--name NAME] [--run-dir DIR] [--tessera PATH] [--dry-run] [--parsable] [-- TESSERA_ARGS...]"
+usage="usage: cluster/submit.sh PROFILE EXPERIMENT.toml [--ranks N] [--time MIN] [--name NAME] [--run-dir DIR] [--tessera PATH] [--array-table FILE] [--log-dir DIR] [--dry-run] [--parsable] [-- TESSERA_ARGS...]"
 die() { echo "submit.sh: $*" >&2; exit 2; }
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,7 +35,8 @@ profile_arg="$1"
 experiment_arg="$2"
 shift 2
 
-ranks="" time_minutes="" name="" run_dir_arg="" tessera_arg="" dry_run=0 parsable=0
+ranks="" time_minutes="" name="" run_dir_arg="" tessera_arg="" array_table="" log_dir="results/jobs"
+dry_run=0 parsable=0
 tessera_args=()
 need_value() {
   if [ $# -lt 2 ] || [ -z "$2" ]; then die "$1 expects a value"; fi
@@ -44,10 +48,12 @@ while [ $# -gt 0 ]; do
     --name) need_value "$@"; name="$2"; shift 2 ;;
     --run-dir) need_value "$@"; run_dir_arg="$2"; shift 2 ;;
     --tessera) need_value "$@"; tessera_arg="$2"; shift 2 ;;
+    --array-table) need_value "$@"; array_table="$2"; shift 2 ;;
+    --log-dir) need_value "$@"; log_dir="$2"; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
     --parsable) parsable=1; shift ;;
     --) shift; tessera_args=("$@"); break ;;
-    *) die "unknown option '$1': expected --ranks, --time, --name, --run-dir, --tessera, --dry-run, --parsable, or -- before tessera's own" ;;
+    *) die "unknown option '$1': expected --ranks, --time, --name, --run-dir, --tessera, --array-table, --log-dir, --dry-run, --parsable, or -- before tessera's own" ;;
   esac
 done
 
@@ -71,7 +77,7 @@ profile="$(cd "$(dirname "$profile")" && pwd)/$(basename "$profile")"
 # caller's environment holds under these names.
 keys=(PARTITION ACCOUNT QOS NODES TASKS_PER_NODE CPUS_PER_TASK GPUS_PER_TASK TIME_MINUTES
       SIGNAL_SECONDS LAUNCHER LAUNCHER_FLAGS BIND MODULES OMP_THREADS BLAS_THREADS ENV_LINES
-      SBATCH_EXTRA MAX_REQUEUES TESSERA_BIN)
+      SBATCH_EXTRA MAX_REQUEUES TESSERA_BIN PYTHON)
 unset "${keys[@]}"
 # shellcheck source=/dev/null
 source "$profile" || die "$profile: could not be read as bash KEY=value lines"
@@ -133,6 +139,24 @@ else
   # Expanded when the job runs: the job id is the same after a requeue.
   run_dir="\"results/$stem/job-\${SLURM_JOB_ID}\""
 fi
+# A job array: one task per line of the table; each task takes its run folder and
+# arguments from its line (the template reads them).
+array="" table_path=""
+if [ -n "$array_table" ]; then
+  [ -n "$run_dir_arg" ] && die "--array-table gives each task its run folder: --run-dir does not apply"
+  [ ${#tessera_args[@]} -eq 0 ] || die "--array-table gives each task its arguments: no -- ARGS with it"
+  [ -f "$array_table" ] || die "no array table '$array_table'"
+  tasks="$(grep -c . "$array_table" || true)"
+  [ "$tasks" -ge 1 ] || die "$array_table: no tasks (expected one line per run: RUN_DIR<tab>ARGS...)"
+  array="0-$((tasks - 1))"
+  table_path="$(cd "$(dirname "$array_table")" && pwd)/$(basename "$array_table")"
+  table_path="$(printf '%q' "$table_path")"
+fi
+case "$log_dir" in /*) ;; *) log_dir="$PWD/$log_dir" ;; esac
+log_dir="${log_dir%/}"
+if [ -n "$array" ]; then log="$log_dir/%x-%A_%a.log"; else log="$log_dir/%x-%j.log"; fi
+case "$log_dir" in "$PWD"/*) log="${log#"$PWD"/}" ;; esac
+
 quoted_args=""
 if [ ${#tessera_args[@]} -gt 0 ]; then
   quoted_args="$(printf '%q ' "${tessera_args[@]}")"
@@ -144,7 +168,8 @@ declare -A values=(
   [PARTITION]="$PARTITION" [ACCOUNT]="$ACCOUNT" [QOS]="$QOS" [NODES]="$NODES"
   [RANKS]="$ranks" [TASKS_PER_NODE]="$TASKS_PER_NODE" [CPUS_PER_TASK]="$CPUS_PER_TASK"
   [GPUS_PER_TASK]="$GPUS_PER_TASK" [TIME_MINUTES]="$time_minutes"
-  [SIGNAL_SECONDS]="$SIGNAL_SECONDS" [WORK_DIR]="$PWD" [LOG]="results/jobs/%x-%j.log"
+  [SIGNAL_SECONDS]="$SIGNAL_SECONDS" [WORK_DIR]="$PWD" [LOG]="$log"
+  [ARRAY]="$array" [ARRAY_TABLE]="$table_path"
   [SBATCH_EXTRA]="$SBATCH_EXTRA" [MODULES]="$MODULES" [OMP_THREADS]="$OMP_THREADS"
   [BLAS_THREADS]="$BLAS_THREADS" [ENV_LINES]="$ENV_LINES"
   [TESSERA_BIN]="$(printf '%q' "$tessera")" [EXPERIMENT]="$(printf '%q' "$experiment")"
@@ -178,7 +203,8 @@ while IFS= read -r template_line || [ -n "$template_line" ]; do
 done <"$template"
 
 stamp="$(date +%Y%m%d-%H%M%S)"
-job_file="results/jobs/$name-np$ranks-$stamp.sbatch"
+job_file="$log_dir/${name%-np"$ranks"}-np$ranks-$stamp.sbatch"
+case "$job_file" in "$PWD"/*) job_file="${job_file#"$PWD"/}" ;; esac
 if [ "$dry_run" -eq 1 ]; then
   printf '%s' "$script"
   echo "# ---- dry run: nothing written or submitted; the job would be submitted with:"
@@ -189,7 +215,7 @@ fi
 command -v sbatch >/dev/null ||
   die "sbatch not found: no Slurm client here (on this machine: cluster/slurm_local.sh start, then the export SLURM_CONF=... line it prints)"
 # Slurm does not create the log's folder; a job whose log cannot be opened fails silently.
-mkdir -p results/jobs
+mkdir -p "$log_dir"
 printf '%s' "$script" >"$job_file"
 if ! submitted="$(sbatch --parsable "$job_file")"; then
   echo "submit.sh: sbatch refused $job_file" >&2
@@ -201,6 +227,12 @@ if [ "$parsable" -eq 1 ]; then
 else
   echo "submitted job $job_id ($ranks rank(s), profile $(basename "$profile" .env))"
   echo "  script:  $job_file"
-  echo "  log:     results/jobs/$name-$job_id.log"
-  if [ -n "$run_dir_arg" ]; then echo "  results: $run_dir_arg"; else echo "  results: results/$stem/job-$job_id"; fi
+  if [ -n "$array" ]; then
+    echo "  logs:    ${log//%x-%A_%a/$name-${job_id}_<task>}"
+    echo "  results: the run folders of $array_table"
+  else
+    echo "  log:     ${log//%x-%j/$name-$job_id}"
+  fi
+  if [ -n "$array" ]; then :
+  elif [ -n "$run_dir_arg" ]; then echo "  results: $run_dir_arg"; else echo "  results: results/$stem/job-$job_id"; fi
 fi

@@ -7,6 +7,13 @@
 #                    Needs no Slurm.
 #   job              a 2-rank lwr run submitted with the template and the local profile
 #                    finishes and its run.h5 is complete; start/stop/status are idempotent.
+#   sweep_dry_run    cluster/sweep.py --dry-run (both launchers) equals
+#                    tests/cluster/sweep_dry_run.golden; bad sweep files give one line, exit 2.
+#                    Needs no Slurm.
+#   sweep            a 3-point strong-scaling sweep (1, 2, 4 ranks) with 2 repeats, run by
+#                    the local launcher and as job arrays with a dependent collect job: both
+#                    studies complete, their tables agree (timings aside), collecting again
+#                    rewrites the same files.
 #   preempt LAUNCHER a longer 2-rank lwr run with checkpoints gets USR1 (scancel --signal
 #                    --batch), checkpoints, exits 75, is requeued by the template, resumes
 #                    and ends bitwise equal to an uninterrupted run. LAUNCHER: srun (the
@@ -19,6 +26,8 @@ case_name="$2"
 launcher="${3:-srun}"
 source_dir="$(cd "$(dirname "$0")/../.." && pwd)"
 golden="$source_dir/tests/cluster/dry_run.golden"
+sweep_golden="$source_dir/tests/cluster/sweep_dry_run.golden"
+sweep_py="$source_dir/cluster/sweep.py"
 slurm_local="$source_dir/cluster/slurm_local.sh"
 submit="$source_dir/cluster/submit.sh"
 failures=0
@@ -326,10 +335,147 @@ case_preempt() {
   fi
 }
 
+write_sweep() {  # write_sweep FILE: 1, 2, 4 ranks, 2 repeats of small.toml
+  cat >"$1" <<EOF
+[sweep]
+name = "lwr_test"
+experiment = "small.toml"
+kind = "strong"
+repeats = 2
+measure = "solver"
+set = ["output.field_interval=0.1"]
+time_minutes = 10
+[axis]
+ranks = [1, 2, 4]
+EOF
+}
+
+case_sweep_dry_run() {
+  write_lwr small.toml 8000 0
+  write_sweep sweep.toml
+  local out
+  out="$(
+    echo "### local launcher"
+    /usr/bin/python3 "$sweep_py" sweep.toml --dry-run
+    echo "### slurm launcher, the example cluster's profile"
+    /usr/bin/python3 "$sweep_py" sweep.toml --launcher slurm --profile example_cluster --dry-run
+  )" || fail "sweep.py --dry-run failed: $out"
+  out="$(sed -e "s|$source_dir|@REPO@|g" -e "s|$work|@WORK@|g" \
+    -e 's/-[0-9]\{8\}-[0-9]\{6\}\.sbatch/-@STAMP@.sbatch/' <<<"$out")"
+  if [ "${TESSERA_UPDATE_GOLDEN:-0}" = 1 ]; then
+    printf '%s\n' "$out" >"$sweep_golden"
+    echo "wrote $sweep_golden"
+  fi
+  if diff -u "$sweep_golden" - <<<"$out"; then pass; else fail "sweep.py --dry-run output differs from $sweep_golden (diff above; TESSERA_UPDATE_GOLDEN=1 rewrites it)"; fi
+  if [ -e "$work/results" ]; then fail "a dry run wrote $work/results"; else pass; fi
+  # Bad sweep files: one line naming the file, the key and what was expected; exit 2.
+  bad_sweep() {  # bad_sweep NAME "expected text" SED_EXPRESSION
+    sed -e "$3" sweep.toml >bad.toml
+    expect_usage_error "$1" "$2" -- /usr/bin/python3 "$sweep_py" bad.toml --dry-run
+  }
+  bad_sweep kind "bad.toml: sweep.kind = 'fast': expected strong, weak or parameter" 's/^kind = .*/kind = "fast"/'
+  bad_sweep ranks "bad.toml: axis.ranks = [1, 0]: expected a list of positive integers" 's/^ranks = .*/ranks = [1, 0]/'
+  bad_sweep one_rank "strong scaling needs at least two rank counts" 's/^ranks = .*/ranks = [4]/'
+  bad_sweep typo "bad.toml: unknown key 'sweep.repeat': expected one of" 's/^repeats/repeat/'
+  bad_sweep experiment "sweep.experiment: no experiment file 'nosuch.toml'" 's/small.toml/nosuch.toml/'
+  # shellcheck disable=SC2016  # sed's $a, not a shell expansion
+  bad_sweep weak_values "axis.values has 2 entries and axis.ranks 3" 's/^kind = .*/kind = "weak"/; $a key = "solver.cells"\nvalues = [1000, 2000]'
+  bad_sweep set_item "sweep.set: 'cells': expected \"section.key=value\"" 's/^set = .*/set = ["cells"]/'
+  bad_sweep toml "bad.toml: not valid TOML" 's/^repeats = 2/repeats = = 2/'
+  expect_usage_error no_file "no sweep file 'nosuch.toml'" -- /usr/bin/python3 "$sweep_py" nosuch.toml
+  expect_usage_error no_profile "no profile 'nosuch': expected a profile file or one of: example_cluster local" -- /usr/bin/python3 "$sweep_py" sweep.toml --launcher slurm --profile nosuch --dry-run
+  # A study folder belongs to one sweep.
+  mkdir -p other && echo "x" >other/sweep.toml
+  expect_usage_error other_study "holds another sweep" -- /usr/bin/python3 "$sweep_py" sweep.toml --out other --dry-run
+}
+
+case_sweep() {
+  need_h5py
+  write_lwr small.toml 8000 0
+  write_sweep sweep.toml
+  # The local launcher: six runs one after another, then the collect step.
+  local t0=$SECONDS out
+  if out="$(/usr/bin/python3 "$sweep_py" sweep.toml --out local_study --tessera "$tessera" 2>&1)"; then
+    pass
+  else
+    fail "the local sweep failed: $out"
+    finish_checks
+  fi
+  echo "local sweep: $((SECONDS - t0)) s"
+  local file
+  for file in index.tsv sweep.toml collect/scaling.csv collect/scaling.md collect/runs.csv \
+    collect/breakdown.csv collect/timings.csv collect/timings.json collect/scaling.png collect/breakdown.png; do
+    if [ -s "local_study/$file" ]; then pass; else fail "local_study/$file is missing"; fi
+  done
+  if [ "$(grep -c ',ok,' local_study/collect/runs.csv)" -eq 6 ]; then pass; else fail "runs.csv: $(cat local_study/collect/runs.csv)"; fi
+  if [ "$(cut -d, -f1,2 local_study/collect/scaling.csv | tr '\n' ' ')" = "ranks,runs 1,2/2 2,2/2 4,2/2 " ]; then
+    pass
+  else
+    fail "scaling.csv: $(cat local_study/collect/scaling.csv)"
+  fi
+  if /usr/bin/python3 -c "
+import json
+d = json.load(open('local_study/collect/timings.json'))
+runs = d['runs']
+assert len(runs) == 6 and d['measure'] == 'solver', d.keys()
+root = runs[0]['graph'][0]
+assert root['frame']['name'] == 'total', root['frame']
+assert {c['frame']['name'] for c in root['children']} >= {'solver', 'output'}, root['children']
+assert runs[5]['ranks'] == 4 and runs[5]['metadata']['ranks'] == '4', runs[5]['metadata']
+"; then pass; else fail "timings.json is not the expected call tree"; fi
+  # Collecting again from the stored files writes the same files, byte for byte.
+  (cd local_study/collect && md5sum ./*) >before.md5
+  /usr/bin/python3 "$source_dir/analysis/scaling.py" local_study >/dev/null
+  if (cd local_study/collect && md5sum -c --quiet "$work/before.md5"); then pass; else fail "collecting again changed files"; fi
+  # Running the sweep again keeps every finished run.
+  if out="$(/usr/bin/python3 "$sweep_py" sweep.toml --out local_study --tessera "$tessera" 2>&1)" &&
+    [ "$(grep -c "done before" <<<"$out")" -eq 6 ]; then pass; else fail "a second sweep: $out"; fi
+
+  # The same sweep as job arrays (one per rank count) and a dependent collect job; four
+  # ranks on this machine: declare four CPUs.
+  export TESSERA_SLURM_CPUS=4
+  start_slurm
+  t0=$SECONDS
+  if ! out="$(/usr/bin/python3 "$sweep_py" sweep.toml --launcher slurm --out slurm_study --tessera "$tessera" 2>&1)"; then
+    fail "the slurm sweep failed: $out"
+    finish_checks
+  fi
+  echo "$out"
+  local collect_job
+  collect_job="$(sed -n 's/^COLLECT_JOB=//p' <<<"$out")"
+  if [ "$(grep -c "submitted job array" <<<"$out")" -eq 3 ] && [ -n "$collect_job" ]; then pass; else fail "expected 3 arrays and a collect job: $out"; fi
+  wait_for_job "$collect_job" 180 || finish_checks
+  echo "slurm sweep: $((SECONDS - t0)) s (submitted to collected)"
+  if [ "$(final_state "$collect_job")" = COMPLETED ]; then pass; else fail "collect job $collect_job ended $(final_state "$collect_job"): $(cat slurm_study/jobs/*collect*.log 2>&1)"; fi
+  local done_jobs
+  done_jobs="$(grep -c 'JobState=COMPLETED' "$state/log/jobcomp.txt")"
+  if [ "$done_jobs" -eq 7 ]; then pass; else fail "$done_jobs jobs completed, expected 6 array tasks and the collect job: $(cat "$state/log/jobcomp.txt")"; fi
+  # The same tables as the local launcher's, timings aside.
+  if diff <(cut -d, -f1-7 local_study/collect/runs.csv) <(cut -d, -f1-7 slurm_study/collect/runs.csv) &&
+    diff <(cut -d, -f1,2 local_study/collect/scaling.csv) <(cut -d, -f1,2 slurm_study/collect/scaling.csv) &&
+    diff <(head -n 1 local_study/collect/breakdown.csv) <(head -n 1 slurm_study/collect/breakdown.csv) &&
+    diff local_study/index.tsv slurm_study/index.tsv; then
+    pass
+  else
+    fail "runs.csv, scaling.csv, breakdown.csv or index.tsv differ between the launchers"
+  fi
+  # And the runs themselves give the same results on either launcher.
+  local run
+  for run in np1-rep1 np2-rep2 np4-rep1; do
+    if /usr/bin/python3 "$source_dir/analysis/compare_runs.py" "local_study/runs/$run" "slurm_study/runs/$run" >/dev/null; then
+      pass
+    else
+      fail "$run: the slurm run differs from the local one"
+    fi
+  done
+}
+
 case "$case_name" in
   dry_run) case_dry_run ;;
   job) case_job ;;
   preempt) case_preempt ;;
-  *) echo "test_slurm.sh: CASE expects dry_run, job or preempt, got '$case_name'"; exit 2 ;;
+  sweep_dry_run) case_sweep_dry_run ;;
+  sweep) case_sweep ;;
+  *) echo "test_slurm.sh: CASE expects dry_run, job, preempt, sweep_dry_run or sweep, got '$case_name'"; exit 2 ;;
 esac
 finish_checks
