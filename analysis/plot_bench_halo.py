@@ -16,6 +16,9 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from scaling import markdown_table, save_figure  # noqa: E402
+
 
 def read_rows(directory):
     path = os.path.join(directory, "bench.h5") if os.path.isdir(directory) else directory
@@ -54,13 +57,12 @@ def main():
         for r in quality:
             seen[int(r["parts"])] = r  # identical across runs; keep one per part count
         quality = [seen[p] for p in sorted(seen)]
-        print("| parts | edge cut | imbalance | halo fraction (1 hop) | halo fraction (2 hops) "
-              "| max neighbours | METIS (s) |")
-        print("|---|---|---|---|---|---|---|")
-        for r in quality:
-            print(f"| {int(r['parts'])} | {int(r['edge_cut'])} | {r['imbalance']:.3f} | "
-                  f"{r['halo_fraction_1hop']:.4f} | {r['halo_fraction_2hop']:.4f} | "
-                  f"{int(r['max_neighbours'])} | {r['seconds']:.2f} |")
+        print(markdown_table(
+            ["parts", "edge cut", "imbalance", "halo fraction (1 hop)", "halo fraction (2 hops)",
+             "max neighbours", "METIS (s)"],
+            [[int(r["parts"]), int(r["edge_cut"]), f"{r['imbalance']:.3f}",
+              f"{r['halo_fraction_1hop']:.4f}", f"{r['halo_fraction_2hop']:.4f}",
+              int(r["max_neighbours"]), f"{r['seconds']:.2f}"] for r in quality]), end="")
         fig, ax = plt.subplots(figsize=(6, 4))
         parts = [r["parts"] for r in quality]
         ax.loglog(parts, [r["halo_fraction_1hop"] for r in quality], "o-", label="1-hop halo")
@@ -70,19 +72,18 @@ def main():
         ax.set_title(quality[0]["shape"].split(" parts")[0] + ": METIS partitions")
         ax.legend()
         ax.grid(True, which="both", alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(os.path.join(out, "partition_quality.png"), dpi=120)
+        save_figure(fig, os.path.join(out, "partition_quality.png"))
         plt.close(fig)
 
     halo = [r for r in rows if r["benchmark"] == "halo_exchange"]
     if halo:
         print()
-        print("| nodes | ranks | exchange (s) | one-hop sum (s) | exchange / compute | bytes per step |")
-        print("|---|---|---|---|---|---|")
-        for r in halo:
-            nodes = r["shape"].split()[0].split("=")[1]
-            print(f"| {nodes} | {r['ranks']} | {r['seconds']:.3g} | {r['compute_seconds']:.3g} | "
-                  f"{r['exchange_over_compute']:.3f} | {int(r['bytes_per_step'])} |")
+        print(markdown_table(
+            ["nodes", "ranks", "exchange (s)", "one-hop sum (s)", "exchange / compute",
+             "bytes per step"],
+            [[r["shape"].split()[0].split("=")[1], r["ranks"], f"{r['seconds']:.3g}",
+              f"{r['compute_seconds']:.3g}", f"{r['exchange_over_compute']:.3f}",
+              int(r["bytes_per_step"])] for r in halo]), end="")
         fig, ax = plt.subplots(figsize=(6, 4))
         for ranks in sorted({r["ranks"] for r in halo}):
             sel = [r for r in halo if r["ranks"] == ranks]
@@ -94,8 +95,7 @@ def main():
         ax.set_ylabel("seconds per step")
         ax.legend()
         ax.grid(True, which="both", alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(os.path.join(out, "halo_exchange.png"), dpi=120)
+        save_figure(fig, os.path.join(out, "halo_exchange.png"))
         plt.close(fig)
     print(f"\nplots in {out}")
 
