@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The batch template and the local Slurm (cluster/, docs/cluster.md), against a real
 # Slurm that the test starts itself (cluster/slurm_local.sh) and stops at the end.
-# Usage: test_slurm.sh TESSERA_BINARY CASE [LAUNCHER]
+# Usage: test_slurm.sh TESSERA_BINARY CASE [LAUNCHER | TOOL]
 #   dry_run          submit.sh --dry-run equals tests/cluster/dry_run.golden (machine paths
 #                    and the time stamp replaced); bad arguments give one line, exit 2.
 #                    Needs no Slurm.
@@ -14,6 +14,8 @@
 #                    the local launcher and as job arrays with a dependent collect job: both
 #                    studies complete, their tables agree (timings aside), collecting again
 #                    rewrites the same files.
+#   kokkos_tools TOOL  a 2-rank run with a Kokkos Tools library (region_tool.cpp) loaded:
+#                    every /timings region reaches the tool, on every rank.
 #   preempt LAUNCHER a longer 2-rank lwr run with checkpoints gets USR1 (scancel --signal
 #                    --batch), checkpoints, exits 75, is requeued by the template, resumes
 #                    and ends bitwise equal to an uninterrupted run. LAUNCHER: srun (the
@@ -470,12 +472,38 @@ assert runs[5]['ranks'] == 4 and runs[5]['metadata']['ranks'] == '4', runs[5]['m
   done
 }
 
+case_kokkos_tools() {
+  need_h5py
+  local tool="$launcher"  # the third argument: the tool library
+  write_lwr small.toml 4000 0
+  # Kokkos 3.x reads KOKKOS_PROFILE_LIBRARY, 4.x KOKKOS_TOOLS_LIBS: both set, one loads.
+  if TESSERA_REGION_TOOL_OUT="$work/regions.txt" KOKKOS_PROFILE_LIBRARY="$tool" KOKKOS_TOOLS_LIBS="$tool" \
+    mpirun -np 2 "$tessera" run small.toml --out run >run.log 2>&1; then
+    pass
+  else
+    fail "the run with the tool failed: $(cat run.log)"
+    finish_checks
+  fi
+  # Every rank reports its regions; each /timings region of run.h5 is there as a path.
+  local path
+  for path in total total/solver total/output; do
+    if [ "$(grep -cx "$path" regions.txt)" -eq 2 ]; then pass; else fail "region $path not reported by both ranks: $(cat regions.txt 2>&1)"; fi
+  done
+  if /usr/bin/python3 -c "
+import h5py, sys
+names = set(h5py.File('run/run.h5')['timings'])
+seen = {line.strip().split('/')[-1] for line in open('regions.txt')}
+sys.exit(0 if names <= seen else f'/timings regions {sorted(names - seen)} not seen by the tool')
+"; then pass; else fail "the tool missed /timings regions"; fi
+}
+
 case "$case_name" in
   dry_run) case_dry_run ;;
   job) case_job ;;
   preempt) case_preempt ;;
   sweep_dry_run) case_sweep_dry_run ;;
   sweep) case_sweep ;;
-  *) echo "test_slurm.sh: CASE expects dry_run, job, preempt, sweep_dry_run or sweep, got '$case_name'"; exit 2 ;;
+  kokkos_tools) case_kokkos_tools ;;
+  *) echo "test_slurm.sh: CASE expects dry_run, job, preempt, sweep_dry_run, sweep or kokkos_tools, got '$case_name'"; exit 2 ;;
 esac
 finish_checks
