@@ -21,6 +21,7 @@
 #include "experiments/bench/bench_mesh.hpp"
 #include "experiments/bench/bench_pinn.hpp"
 #include "experiments/bench/bench_pinn_training.hpp"
+#include "experiments/bench/bench_scaling_model.hpp"
 #include "experiments/bench/bench_st_forecast.hpp"
 
 namespace tessera::experiments {
@@ -72,6 +73,13 @@ std::vector<Suite> suites() {
        "of the 8,448-detector grid and the freeway network at peak demand; run on 1 and 2 "
        "ranks for strong scaling",
        {{"lwr_network", bench::bench_lwr_network}}},
+      {"scaling_model",
+       "inputs of the performance model: ping-pong latency and bandwidth, allreduce latency, "
+       "halo volumes of the flow and mesh partitions up to 1,024 parts",
+       {{"pingpong", bench::bench_pingpong},
+        {"allreduce", bench::bench_allreduce},
+        {"flow_partition", bench::bench_flow_partition},
+        {"mesh_partition", bench::bench_mesh_partition}}},
   };
 }
 

@@ -44,6 +44,32 @@ void combine(double a, const Vec& x, double b, const Vec& y, const Vec& out) {
 
 }  // namespace
 
+graph::HostCsr flow_vertex_graph(const P2Mesh& p2) {
+  // The first three nodes of a P2 element are its P1 triangle, in the mesh's order.
+  std::vector<std::array<graph::Index, 3>> triangles(p2.num_elements());
+  for (std::size_t e = 0; e < p2.num_elements(); ++e) {
+    for (int k = 0; k < 3; ++k) triangles[e][k] = static_cast<graph::Index>(p2.elements[e * 6 + k]);
+  }
+  return graph::to_host(graph::csr_from_triangles(p2.num_vertices, triangles, false));
+}
+
+parallel::Partition flow_vertex_partition(const P2Mesh& p2, int parts, int seed) {
+  return parallel::partition_metis(flow_vertex_graph(p2), parts, seed);
+}
+
+std::vector<int> p2_node_owner(const P2Mesh& p2, const parallel::Partition& vertex_partition) {
+  if (vertex_partition.owner.size() != p2.num_vertices) {
+    throw InputError(str("p2_node_owner: a partition of ", vertex_partition.owner.size(),
+                         " nodes for a mesh of ", p2.num_vertices, " vertices"));
+  }
+  std::vector<int> owner(p2.num_nodes());
+  for (std::size_t v = 0; v < p2.num_vertices; ++v) owner[v] = vertex_partition.owner[v];
+  for (std::size_t m = p2.num_vertices; m < p2.num_nodes(); ++m) {
+    owner[m] = vertex_partition.owner[p2.edge_vertices[2 * (m - p2.num_vertices)]];
+  }
+  return owner;
+}
+
 FlowSolver::FlowSolver(MPI_Comm comm, const mesh::Mesh& mesh, FlowParameters parameters,
                        FlowBoundary boundary, const std::string& source,
                        std::optional<parallel::Partition> partition)
@@ -82,26 +108,14 @@ FlowSolver::FlowSolver(MPI_Comm comm, const mesh::Mesh& mesh, FlowParameters par
   }();
 
   // Partition the vertices (the mesh the models see); a midpoint goes with its edge's
-  // first vertex.
-  std::vector<std::array<graph::Index, 3>> triangles(mesh.num_cells());
-  for (std::size_t c = 0; c < mesh.num_cells(); ++c) {
-    for (int k = 0; k < 3; ++k) triangles[c][k] = static_cast<graph::Index>(mesh.cells[c * 3 + k]);
-  }
-  if (!partition) {
-    const graph::HostCsr vertex_graph =
-        graph::to_host(graph::csr_from_triangles(p2_.num_vertices, triangles, false));
-    partition = parallel::partition_metis(vertex_graph, ranks, parameters_.partition_seed);
-  }
+  // first vertex (flow_vertex_partition, p2_node_owner).
+  if (!partition) partition = flow_vertex_partition(p2_, ranks, parameters_.partition_seed);
   if (partition->owner.size() != p2_.num_vertices || partition->parts != ranks) {
     throw InputError(str(source, ": the partition has ", partition->owner.size(), " entries for ",
                          partition->parts, " parts; expected one per vertex (", p2_.num_vertices,
                          ") for ", ranks, " ranks"));
   }
-  std::vector<int> owner(p2_.num_nodes());
-  for (std::size_t v = 0; v < p2_.num_vertices; ++v) owner[v] = partition->owner[v];
-  for (std::size_t m = p2_.num_vertices; m < p2_.num_nodes(); ++m) {
-    owner[m] = partition->owner[p2_.edge_vertices[2 * (m - p2_.num_vertices)]];
-  }
+  const std::vector<int> owner = p2_node_owner(p2_, *partition);
   plan_ = std::make_unique<parallel::HaloPlan>(comm_, p2_graph(p2_), owner, 1);
   const std::size_t owned = plan_->owned_count(), local = plan_->local_count();
   const auto& global = plan_->global_ids();
@@ -370,8 +384,8 @@ StepReport FlowSolver::step() {
     Kokkos::deep_copy(bx, hbx);
     Kokkos::deep_copy(by, hby);
   }
-  report.momentum_x = bicgstab(comm_, *plan_, momentum_, bx, sx, parameters_.momentum);
-  report.momentum_y = bicgstab(comm_, *plan_, momentum_, by, sy, parameters_.momentum);
+  report.momentum_x = bicgstab(comm_, *plan_, momentum_, bx, sx, parameters_.momentum, timers_);
+  report.momentum_y = bicgstab(comm_, *plan_, momentum_, by, sy, parameters_.momentum, timers_);
 
   // Pressure increment: (grad phi, grad q) = -gamma (div u*, q), phi = 0 where p is held.
   Vec rhs("flow::pressure_rhs", local, 1), phi("flow::phi", local, 1);
@@ -385,9 +399,9 @@ StepReport FlowSolver::step() {
     }
     Kokkos::deep_copy(rhs, hr);
   }
-  report.pressure =
-      pressure_amg_ ? pressure_amg_->solve(rhs, phi)
-                    : conjugate_gradient(comm_, *plan_, laplace_, rhs, phi, parameters_.pressure);
+  report.pressure = pressure_amg_ ? pressure_amg_->solve(rhs, phi, timers_)
+                                  : conjugate_gradient(comm_, *plan_, laplace_, rhs, phi,
+                                                       parameters_.pressure, timers_);
   Vec p_new("flow::p_new", local, 1);
   combine(1.0, p_, 1.0, phi, p_new);
 
@@ -404,8 +418,8 @@ StepReport FlowSolver::step() {
       }
       Kokkos::deep_copy(rhs, hr);
     }
-    (c == 0 ? report.correction_x : report.correction_y) =
-        conjugate_gradient(comm_, *plan_, mass_dirichlet_, rhs, delta, parameters_.correction);
+    (c == 0 ? report.correction_x : report.correction_y) = conjugate_gradient(
+        comm_, *plan_, mass_dirichlet_, rhs, delta, parameters_.correction, timers_);
     combine(1.0, c == 0 ? sx : sy, 1.0, delta, c == 0 ? ux_new : uy_new);
   }
 
@@ -446,7 +460,7 @@ StepReport FlowSolver::step() {
   }
   double global_max[4];
   const double send[4] = {local_max[0], local_max[1], local_max[2], cfl_local};
-  MPI_Allreduce(send, global_max, 4, MPI_DOUBLE, MPI_MAX, comm_);
+  timed_allreduce(send, global_max, 4, MPI_DOUBLE, MPI_MAX, comm_, timers_);
   report.max_velocity = global_max[0];
   report.relative_change = global_max[1] / (dt * std::max(global_max[0], 1e-300));
   report.cfl = global_max[3];

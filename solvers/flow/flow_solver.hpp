@@ -91,6 +91,18 @@ struct Forces {
   double fy = 0;  // lift direction
 };
 
+// The solver's decomposition, also used by `tessera bench scaling_model` to compute the
+// halo volumes of P parts without running P ranks: METIS partitions the vertex adjacency
+// of the P1 mesh (the mesh the models see, no self-loops) with FlowParameters::
+// partition_seed; a P2 midpoint goes with its edge's first vertex; each part keeps the
+// one-hop halo of p2_graph (p2_mesh.hpp) as ghosts.
+graph::HostCsr flow_vertex_graph(const P2Mesh& p2);
+// partition_metis(flow_vertex_graph(p2), parts, seed).
+parallel::Partition flow_vertex_partition(const P2Mesh& p2, int parts, int seed);
+// Owner of every P2 node (vertices, then midpoints) from a partition of the vertices.
+// InputError when the partition does not have one entry per vertex.
+std::vector<int> p2_node_owner(const P2Mesh& p2, const parallel::Partition& vertex_partition);
+
 class FlowSolver {
  public:
   // Collective. Every rank passes the whole mesh (replicated, like the HaloPlan's graph).
@@ -111,6 +123,11 @@ class FlowSolver {
   // state becomes non-finite, exceeds velocity_limit or the CFL limit. The solver then
   // still holds the last good state.
   StepReport step();
+
+  // Times the communication of step() in `timers` (regions kHaloExchangeRegion and
+  // kAllreduceRegion of krylov.hpp, nested in the caller's region around step()).
+  // nullptr, the default: nothing is timed. Not owned; it must outlive the steps.
+  void set_timers(runtime::Timers* timers) { timers_ = timers; }
 
   double time() const { return time_; }
   long long steps_taken() const { return steps_; }
@@ -193,6 +210,7 @@ class FlowSolver {
   Vec convection_ux_, convection_uy_;  // what convection_ was last assembled with
   double time_ = 0;
   long long steps_ = 0;
+  runtime::Timers* timers_ = nullptr;
 };
 
 }  // namespace tessera::solvers::flow

@@ -31,52 +31,72 @@ Kokkos::View<double*, tensor::MemSpace> inverse_diagonal(const DistributedCsr& a
 
 // r = b - A x (x gathered first)
 void residual(const parallel::HaloPlan& plan, const DistributedCsr& a, const Vec& b, const Vec& x,
-              const Vec& r) {
-  plan.gather(x);
+              const Vec& r, runtime::Timers* timers) {
+  timed_gather(plan, x, timers);
   a.apply(x, r);
   axpby(plan.owned_count(), 1.0, b, -1.0, r);
 }
 
 }  // namespace
 
-double dot(MPI_Comm comm, std::size_t owned, const Vec& a, const Vec& b) {
+void timed_gather(const parallel::HaloPlan& plan, const Vec& v, runtime::Timers* timers) {
+  if (timers == nullptr) {
+    plan.gather(v);
+    return;
+  }
+  Kokkos::fence();
+  runtime::Timers::Scope scope(timers, kHaloExchangeRegion);
+  plan.gather(v);
+}
+
+void timed_allreduce(const void* send, void* receive, int count, MPI_Datatype type, MPI_Op op,
+                     MPI_Comm comm, runtime::Timers* timers) {
+  if (timers == nullptr) {
+    MPI_Allreduce(send, receive, count, type, op, comm);
+    return;
+  }
+  runtime::Timers::Scope scope(timers, kAllreduceRegion);
+  MPI_Allreduce(send, receive, count, type, op, comm);
+}
+
+double dot(MPI_Comm comm, std::size_t owned, const Vec& a, const Vec& b, runtime::Timers* timers) {
   double local = 0;
   Kokkos::parallel_reduce(
       "flow::dot", Range(0, owned),
       KOKKOS_LAMBDA(const int i, double& sum) { sum += a(i, 0) * b(i, 0); }, local);
   double global = 0;
-  MPI_Allreduce(&local, &global, 1, MPI_DOUBLE, MPI_SUM, comm);
+  timed_allreduce(&local, &global, 1, MPI_DOUBLE, MPI_SUM, comm, timers);
   return global;
 }
 
 KrylovStats conjugate_gradient(MPI_Comm comm, const parallel::HaloPlan& plan,
                                const DistributedCsr& a, const Vec& b, const Vec& x,
-                               const KrylovOptions& options) {
+                               const KrylovOptions& options, runtime::Timers* timers) {
   const std::size_t n = plan.owned_count(), local = plan.local_count();
   Vec r("cg::r", local, 1), z("cg::z", local, 1), p("cg::p", local, 1), q("cg::q", local, 1);
   const auto inv_diag = inverse_diagonal(a);
-  residual(plan, a, b, x, r);
+  residual(plan, a, b, x, r, timers);
   KrylovStats stats;
-  const double b_norm = std::sqrt(dot(comm, n, b, b));
-  double r_norm = std::sqrt(dot(comm, n, r, r));
+  const double b_norm = std::sqrt(dot(comm, n, b, b, timers));
+  double r_norm = std::sqrt(dot(comm, n, r, r, timers));
   stats.initial_residual = stats.final_residual = r_norm;
   const double target = std::max(options.relative_tolerance * b_norm, options.absolute_tolerance);
   if (r_norm <= target) {
     stats.converged = true;
-    plan.gather(x);
+    timed_gather(plan, x, timers);
     return stats;
   }
   jacobi(n, inv_diag, r, z);
   Kokkos::deep_copy(p, z);
-  double rz = dot(comm, n, r, z);
+  double rz = dot(comm, n, r, z, timers);
   for (int it = 1; it <= options.max_iterations; ++it) {
-    plan.gather(p);
+    timed_gather(plan, p, timers);
     a.apply(p, q);
-    const double pq = dot(comm, n, p, q);
+    const double pq = dot(comm, n, p, q, timers);
     const double alpha = rz / pq;
     axpby(n, alpha, p, 1.0, x);
     axpby(n, -alpha, q, 1.0, r);
-    r_norm = std::sqrt(dot(comm, n, r, r));
+    r_norm = std::sqrt(dot(comm, n, r, r, timers));
     stats.iterations = it;
     stats.final_residual = r_norm;
     if (!(r_norm > target)) {  // also stops on NaN
@@ -84,36 +104,37 @@ KrylovStats conjugate_gradient(MPI_Comm comm, const parallel::HaloPlan& plan,
       break;
     }
     jacobi(n, inv_diag, r, z);
-    const double rz_new = dot(comm, n, r, z);
+    const double rz_new = dot(comm, n, r, z, timers);
     axpby(n, 1.0, z, rz_new / rz, p);
     rz = rz_new;
   }
-  plan.gather(x);
+  timed_gather(plan, x, timers);
   return stats;
 }
 
 KrylovStats bicgstab(MPI_Comm comm, const parallel::HaloPlan& plan, const DistributedCsr& a,
-                     const Vec& b, const Vec& x, const KrylovOptions& options) {
+                     const Vec& b, const Vec& x, const KrylovOptions& options,
+                     runtime::Timers* timers) {
   const std::size_t n = plan.owned_count(), local = plan.local_count();
   Vec r("bicgstab::r", local, 1), r0("bicgstab::r0", local, 1), p("bicgstab::p", local, 1),
       v("bicgstab::v", local, 1), s("bicgstab::s", local, 1), t("bicgstab::t", local, 1),
       ph("bicgstab::phat", local, 1), sh("bicgstab::shat", local, 1);
   const auto inv_diag = inverse_diagonal(a);
-  residual(plan, a, b, x, r);
+  residual(plan, a, b, x, r, timers);
   KrylovStats stats;
-  const double b_norm = std::sqrt(dot(comm, n, b, b));
-  double r_norm = std::sqrt(dot(comm, n, r, r));
+  const double b_norm = std::sqrt(dot(comm, n, b, b, timers));
+  double r_norm = std::sqrt(dot(comm, n, r, r, timers));
   stats.initial_residual = stats.final_residual = r_norm;
   const double target = std::max(options.relative_tolerance * b_norm, options.absolute_tolerance);
   if (r_norm <= target) {
     stats.converged = true;
-    plan.gather(x);
+    timed_gather(plan, x, timers);
     return stats;
   }
   Kokkos::deep_copy(r0, r);
   double rho = 1, alpha = 1, omega = 1;
   for (int it = 1; it <= options.max_iterations; ++it) {
-    const double rho_new = dot(comm, n, r0, r);
+    const double rho_new = dot(comm, n, r0, r, timers);
     if (rho_new == 0.0) break;  // breakdown: return what we have
     if (it == 1) {
       Kokkos::deep_copy(p, r);
@@ -125,13 +146,13 @@ KrylovStats bicgstab(MPI_Comm comm, const parallel::HaloPlan& plan, const Distri
     }
     rho = rho_new;
     jacobi(n, inv_diag, p, ph);
-    plan.gather(ph);
+    timed_gather(plan, ph, timers);
     a.apply(ph, v);
-    alpha = rho / dot(comm, n, r0, v);
+    alpha = rho / dot(comm, n, r0, v, timers);
     Kokkos::deep_copy(s, r);
     axpby(n, -alpha, v, 1.0, s);
     stats.iterations = it;
-    const double s_norm = std::sqrt(dot(comm, n, s, s));
+    const double s_norm = std::sqrt(dot(comm, n, s, s, timers));
     if (!(s_norm > target)) {
       axpby(n, alpha, ph, 1.0, x);
       stats.final_residual = s_norm;
@@ -139,22 +160,22 @@ KrylovStats bicgstab(MPI_Comm comm, const parallel::HaloPlan& plan, const Distri
       break;
     }
     jacobi(n, inv_diag, s, sh);
-    plan.gather(sh);
+    timed_gather(plan, sh, timers);
     a.apply(sh, t);
-    const double tt = dot(comm, n, t, t);
-    omega = tt > 0 ? dot(comm, n, t, s) / tt : 0.0;
+    const double tt = dot(comm, n, t, t, timers);
+    omega = tt > 0 ? dot(comm, n, t, s, timers) / tt : 0.0;
     axpby(n, alpha, ph, 1.0, x);
     axpby(n, omega, sh, 1.0, x);
     Kokkos::deep_copy(r, s);
     axpby(n, -omega, t, 1.0, r);
-    r_norm = std::sqrt(dot(comm, n, r, r));
+    r_norm = std::sqrt(dot(comm, n, r, r, timers));
     stats.final_residual = r_norm;
     if (!(r_norm > target) || omega == 0.0) {
       stats.converged = r_norm <= target;
       break;
     }
   }
-  plan.gather(x);
+  timed_gather(plan, x, timers);
   return stats;
 }
 

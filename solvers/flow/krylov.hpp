@@ -4,10 +4,20 @@
 // non-symmetric momentum system. Each matrix-vector product first gathers the one-hop
 // halo; dot products are local sums joined by MPI_Allreduce, so every rank takes the
 // same iteration path.
+//
+// Communication can be timed: every function here takes an optional runtime::Timers
+// (nullptr, the default: nothing is timed, the cost is one null check per exchange).
+// The two regions nest inside the caller's "solver" region (solvers/flow/run.cpp), and
+// their call counts are the messages a step sends (run.h5: halo_exchanges_per_step,
+// allreduces_per_step):
+//   solver.halo_exchange  every HaloPlan::gather (ghost update before a matrix-vector
+//                         product, and of the solution at the end of a solve)
+//   solver.allreduce      every MPI_Allreduce (dot products and norms, the step's checks)
 #include <mpi.h>
 
 #include <string>
 
+#include "core/runtime/timers.hpp"
 #include "solvers/flow/distributed_csr.hpp"
 
 namespace tessera::solvers::flow {
@@ -25,15 +35,27 @@ struct KrylovStats {
   bool converged = false;
 };
 
+inline constexpr const char* kHaloExchangeRegion = "solver.halo_exchange";
+inline constexpr const char* kAllreduceRegion = "solver.allreduce";
+
+// plan.gather(v), timed as kHaloExchangeRegion when `timers` is given (after a fence, so
+// that the region holds the exchange and not kernels still running before it).
+void timed_gather(const parallel::HaloPlan& plan, const Vec& v, runtime::Timers* timers);
+// MPI_Allreduce, timed as kAllreduceRegion when `timers` is given.
+void timed_allreduce(const void* send, void* receive, int count, MPI_Datatype type, MPI_Op op,
+                     MPI_Comm comm, runtime::Timers* timers);
+
 // Solve A x = b; x holds the initial guess on entry (owned rows; ghosts are refreshed).
 // On return x's ghosts are valid.
 KrylovStats conjugate_gradient(MPI_Comm comm, const parallel::HaloPlan& plan,
                                const DistributedCsr& a, const Vec& b, const Vec& x,
-                               const KrylovOptions& options);
+                               const KrylovOptions& options, runtime::Timers* timers = nullptr);
 KrylovStats bicgstab(MPI_Comm comm, const parallel::HaloPlan& plan, const DistributedCsr& a,
-                     const Vec& b, const Vec& x, const KrylovOptions& options);
+                     const Vec& b, const Vec& x, const KrylovOptions& options,
+                     runtime::Timers* timers = nullptr);
 
 // Global dot product over owned rows.
-double dot(MPI_Comm comm, std::size_t owned, const Vec& a, const Vec& b);
+double dot(MPI_Comm comm, std::size_t owned, const Vec& a, const Vec& b,
+           runtime::Timers* timers = nullptr);
 
 }  // namespace tessera::solvers::flow

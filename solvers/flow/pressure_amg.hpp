@@ -37,8 +37,10 @@ class AmgPressureSolver {
 
   // Solve A x = b; x holds the initial guess on entry. On return x's ghosts are valid.
   // The residuals reported are |b - A x| computed with the DistributedCsr, so they mean
-  // the same as conjugate_gradient's.
-  KrylovStats solve(const Vec& b, const Vec& x);
+  // the same as conjugate_gradient's. With `timers`, the halo exchanges and all-reduces
+  // of those residuals are timed (krylov.hpp); hypre's own communication inside PCG and
+  // the V-cycles cannot be timed from here and counts in neither region.
+  KrylovStats solve(const Vec& b, const Vec& x, runtime::Timers* timers = nullptr);
 
   // Rows in the hypre system, summed over ranks.
   long long global_rows() const;

@@ -62,6 +62,50 @@ void write_fields(io::ResultsFile& results, const FlowSolver& solver) {
   results.write_field_rows("pressure", n, rows, solver.owned_vertex_pressure(), 1);
 }
 
+// Messages the solver steps send, from the call counts of the communication regions that
+// FlowSolver::set_timers times (krylov.hpp): halo exchanges (each one message per
+// neighbour rank) and all-reduces, totalled over the steps and carried by checkpoints
+// ("/messages") like the iteration totals, so that a resumed run reports the averages of
+// an uninterrupted one. The all-reduces of the forces and the pressure probe (region
+// "forces") are outside the steps and not counted; neither is hypre's internal
+// communication (pressure_amg.hpp).
+class MessageCounts {
+ public:
+  explicit MessageCounts(const runtime::Timers& timers) : timers_(timers) {}
+  void begin_step() {
+    halo_at_ = timers_.calls(kHaloExchangeRegion);
+    allreduce_at_ = timers_.calls(kAllreduceRegion);
+  }
+  void end_step() {
+    halo_exchanges_ += static_cast<double>(timers_.calls(kHaloExchangeRegion) - halo_at_);
+    allreduces_ += static_cast<double>(timers_.calls(kAllreduceRegion) - allreduce_at_);
+    steps_ += 1;
+  }
+  void write_state(io::ResultsFile& state) const {
+    state.write_root_array("/messages", {3}, {halo_exchanges_, allreduces_, steps_});
+  }
+  // A checkpoint without "/messages" (written before the counts existed) restarts them:
+  // the averages then cover the steps since the resume.
+  void restore(const io::Hdf5Reader& state) {
+    if (!state.has("/messages")) return;
+    const std::vector<double> counts = state.read("/messages");
+    halo_exchanges_ = counts.at(0);
+    allreduces_ = counts.at(1);
+    steps_ = counts.at(2);
+  }
+  // Root attributes halo_exchanges_per_step and allreduces_per_step.
+  void write_attributes(io::ResultsFile& results) const {
+    const double steps = std::max(1.0, steps_);
+    results.set_attribute("/", "halo_exchanges_per_step", halo_exchanges_ / steps);
+    results.set_attribute("/", "allreduces_per_step", allreduces_ / steps);
+  }
+
+ private:
+  const runtime::Timers& timers_;
+  long long halo_at_ = 0, allreduce_at_ = 0;
+  double halo_exchanges_ = 0, allreduces_ = 0, steps_ = 0;
+};
+
 void write_mesh(io::ResultsFile& results, const mesh::Mesh& m) {
   results.write_root_array("/mesh/points", {m.num_points(), 2}, m.points);
   std::vector<double> cells(m.cells.begin(), m.cells.end());
@@ -87,6 +131,7 @@ FlowSummary run_single(const FlowConfig& f, const io::RunContext& ctx) {
     solver_ptr = std::make_unique<FlowSolver>(ctx.comm, m, f.parameters, boundary, f.source);
   }
   FlowSolver& solver = *solver_ptr;
+  solver.set_timers(ctx.timers);
   io::ResultsFile& results = *ctx.results;
   write_mesh(results, m);
   const bool vtk = f.vtk;
@@ -114,6 +159,7 @@ FlowSummary run_single(const FlowConfig& f, const io::RunContext& ctx) {
   Coefficients coefficients;
   double delta_p = 0;
   long long iterations = 0, pressure_iterations = 0;
+  MessageCounts messages(*ctx.timers);
   StepReport report;
   auto output = [&] {
     runtime::Timers::Scope scope(*ctx.timers, "output");
@@ -157,6 +203,7 @@ FlowSummary run_single(const FlowConfig& f, const io::RunContext& ctx) {
     state.write_root_array("/samples/lift", {lifts.size()}, lifts);
     const std::vector<double> vtk_times = series ? series->times() : std::vector<double>();
     state.write_root_array("/vtk_times", {vtk_times.size()}, vtk_times);
+    messages.write_state(state);
   };
   auto restore_state = [&](const std::string& path) {
     const io::Hdf5Reader state(path);
@@ -186,6 +233,7 @@ FlowSummary run_single(const FlowConfig& f, const io::RunContext& ctx) {
     drags = state.read("/samples/drag");
     lifts = state.read("/samples/lift");
     if (series) series->restore(state.read("/vtk_times"));
+    messages.restore(state);
   };
 
   if (ctx.checkpoints && ctx.checkpoints->resuming()) {
@@ -201,7 +249,9 @@ FlowSummary run_single(const FlowConfig& f, const io::RunContext& ctx) {
   for (long long k = solver.steps_taken() + 1; k <= total_steps; ++k) {
     try {
       runtime::Timers::Scope scope(*ctx.timers, "solver");
+      messages.begin_step();
       report = solver.step();
+      messages.end_step();
     } catch (const CollectiveError&) {
       // Keep the last good state in the results file (left as run.h5.partial).
       output();
@@ -266,6 +316,7 @@ FlowSummary run_single(const FlowConfig& f, const io::RunContext& ctx) {
   results.set_attribute(
       "/", "pressure_iterations_per_step",
       static_cast<double>(pressure_iterations) / std::max<long long>(1, solver.steps_taken()));
+  messages.write_attributes(results);
   results.set_attribute("/", "drag_coefficient", coefficients.drag);
   results.set_attribute("/", "lift_coefficient", coefficients.lift);
   results.set_attribute("/", "pressure_difference", delta_p);
@@ -319,9 +370,11 @@ FlowSummary run_dataset(const FlowConfig& f, const io::RunContext& ctx) {
   // midway is solved again from its start, so kills cost at most one trajectory.
   std::size_t resume_split = 0;
   long long resume_next = 0;
+  MessageCounts messages(*ctx.timers);
   if (ctx.checkpoints && ctx.checkpoints->resuming()) {
-    const std::vector<double> loop =
-        io::Hdf5Reader(ctx.checkpoints->resume_state_path()).read("/loop");
+    const io::Hdf5Reader state(ctx.checkpoints->resume_state_path());
+    const std::vector<double> loop = state.read("/loop");
+    messages.restore(state);
     resume_split = static_cast<std::size_t>(loop.at(0));
     resume_next = static_cast<long long>(loop.at(1));
     done_steps = static_cast<long long>(loop.at(2));
@@ -363,6 +416,7 @@ FlowSummary run_dataset(const FlowConfig& f, const io::RunContext& ctx) {
       state.write_root_array("/loop", {3},
                              {static_cast<double>(split_index), static_cast<double>(next),
                               static_cast<double>(done_steps)});
+      messages.write_state(state);
     };
     for (long long k = 0; k < count; ++k) {
       mesh::ChannelSpec spec = f.mesh.channel;
@@ -390,6 +444,7 @@ FlowSummary run_dataset(const FlowConfig& f, const io::RunContext& ctx) {
       FlowBoundary boundary;
       boundary.velocity = channel_inflow(cf);
       FlowSolver solver(ctx.comm, m, p, boundary, str(split, " trajectory ", k));
+      solver.set_timers(ctx.timers);
       std::vector<std::vector<double>> velocity, pressure;
       std::unique_ptr<io::VtkSeries> series;
       std::unique_ptr<PieceWriter> pieces;
@@ -407,7 +462,9 @@ FlowSummary run_dataset(const FlowConfig& f, const io::RunContext& ctx) {
         }
         if (static_cast<long long>(velocity.size()) == frames) break;
         runtime::Timers::Scope scope(*ctx.timers, "solver");
+        messages.begin_step();
         solver.step();
+        messages.end_step();
         progress.update(static_cast<double>(++done_steps), str(split, " ", k + 1, "/", count));
       }
       const double re = cf.mean_inflow() * cf.diameter / p.viscosity;
@@ -439,6 +496,7 @@ FlowSummary run_dataset(const FlowConfig& f, const io::RunContext& ctx) {
     ctx.results->set_attribute("/", split + "_trajectories", static_cast<double>(count));
   }
   progress.finish();
+  messages.write_attributes(*ctx.results);
   FlowSummary summary;
   summary.steps = done_steps;
   summary.trajectories = total;

@@ -114,6 +114,7 @@ EOF
       ranks_tolerance=1e-8
       ranks_ignored="/metrics/momentum_iterations /metrics/pressure_iterations"
       ranks_ignored+=" linear_iterations_per_step pressure_iterations_per_step"
+      ranks_ignored+=" halo_exchanges_per_step allreduces_per_step"
       cat >"$1" <<'EOF'
 [run]
 experiment = "flow"

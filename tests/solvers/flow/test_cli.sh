@@ -38,6 +38,9 @@ with h5py.File(f"{d}/train.h5", "r") as f:
         assert key in g.attrs, key
     assert abs(g.attrs["dt"] - 0.005) < 1e-12  # solver.dt x steps_per_frame
     assert abs(f["0"].attrs["cylinder_x"] - f["1"].attrs["cylinder_x"]) > 0  # varied cases
+with h5py.File(f"{d}/run.h5", "r") as f:  # every trajectory's solver is timed
+    assert f.attrs["halo_exchanges_per_step"] > 1 and f.attrs["allreduces_per_step"] > 1
+    assert f["timings/solver.halo_exchange"].attrs["calls"] > f["timings/solver"].attrs["calls"]
 PY
   ;;
 diverge)
@@ -99,6 +102,22 @@ for run in sys.argv[2:]:
         x, y = a[name][:], b[name][:]
         assert x.shape == y.shape, (run, name)
         assert np.max(np.abs(x - y)) < 1e-7, (run, name, np.max(np.abs(x - y)))
+PY
+  # The communication regions nested in "solver" and the message counts per step.
+  "$python" - "$work" np1 $runs <<'PY' || fail "communication timings or counts missing"
+import sys, h5py
+d = sys.argv[1]
+for run in sys.argv[2:]:
+    f = h5py.File(f"{d}/{run}/run.h5", "r")
+    solver = f["timings/solver"]
+    for region in ["solver.halo_exchange", "solver.allreduce"]:
+        t = f[f"timings/{region}"]
+        assert t.attrs["calls"] > solver.attrs["calls"], (run, region)
+        assert 0 <= t[1] <= solver[1], (run, region, t[:], solver[:])
+    for name in ["halo_exchanges_per_step", "allreduces_per_step"]:
+        assert f.attrs[name] > 1, (run, name)
+    for name in ["steps", "pressure_iterations_per_step", "linear_iterations_per_step", "p2_nodes", "vertices"]:
+        assert name in f.attrs, (run, name)
 PY
   ;;
 *)
