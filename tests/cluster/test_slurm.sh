@@ -16,6 +16,9 @@
 #                    rewrites the same files.
 #   kokkos_tools TOOL  a 2-rank run with a Kokkos Tools library (region_tool.cpp) loaded:
 #                    every /timings region reaches the tool, on every rank.
+#   model            the performance model (analysis/performance_model.py) on a quick
+#                    scaling_model bench and a 1- and 2-rank flow study of its mesh: tables,
+#                    plot, the 1-rank prediction within 10 % of the measurement.
 #   preempt LAUNCHER a longer 2-rank lwr run with checkpoints gets USR1 (scancel --signal
 #                    --batch), checkpoints, exits 75, is requeued by the template, resumes
 #                    and ends bitwise equal to an uninterrupted run. LAUNCHER: srun (the
@@ -497,6 +500,61 @@ sys.exit(0 if names <= seen else f'/timings regions {sorted(names - seen)} not s
 "; then pass; else fail "the tool missed /timings regions"; fi
 }
 
+case_model() {
+  need_h5py
+  # The quick bench partitions the coarse channel (mesh.size 0.08, cylinder 0.02): a
+  # 1- and 2-rank study of the same mesh, 2 repeats, then the model on both.
+  if ! mpirun -np 2 "$tessera" bench scaling_model --quick --out bench >bench.log 2>&1; then
+    fail "bench scaling_model --quick on 2 ranks failed: $(tail -n 5 bench.log)"
+    finish_checks
+  fi
+  cat >flow_sweep.toml <<TOML
+[sweep]
+name = "flow_model_test"
+experiment = "$source_dir/experiments/dfg_2d2.toml"
+kind = "strong"
+repeats = 2
+measure = "solver"
+set = ["mesh.size=0.08", "mesh.cylinder_size=0.02", "solver.t_end=0.05",
+       "solver.pressure_solver=\"cg\"", "output.field_interval=0.0", "output.vtk=false"]
+[axis]
+ranks = [1, 2]
+TOML
+  local out
+  if ! out="$(/usr/bin/python3 "$sweep_py" flow_sweep.toml --out study --tessera "$tessera" 2>&1)"; then
+    fail "the flow sweep failed: $out"
+    finish_checks
+  fi
+  local model="$source_dir/analysis/performance_model.py" variant
+  for variant in pingpong calibrated; do
+    local extra=()
+    [ "$variant" = calibrated ] && extra=(--calibrate 2)
+    if out="$(/usr/bin/python3 "$model" --bench bench --study study --weak-study study --cores 2 \
+      --max-ranks 8 --out "model_$variant" "${extra[@]}" 2>&1)"; then
+      pass
+    else
+      fail "performance_model.py ($variant) failed: $out"
+      continue
+    fi
+    for file in model.md model.csv model.png; do
+      if [ -s "model_$variant/$file" ]; then pass; else fail "model_$variant/$file is missing"; fi
+    done
+    # The 1-rank prediction is the 1-rank measurement's own compute plus its (small)
+    # communication regions: within 10 %; every measured point has an error entry.
+    if /usr/bin/python3 - "model_$variant/model.csv" <<'PY'; then pass; else fail "$variant: model.csv: $(cat "model_$variant/model.csv")"; fi
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["model"] == "flow_strong"]
+assert [int(r["ranks"]) for r in rows] == [1, 2, 4, 8], rows
+one = rows[0]
+assert abs(float(one["predicted (s/step)"]) / float(one["measured (s/step)"]) - 1) < 0.1, one
+assert rows[1]["error"].endswith("%") and rows[2]["error"] == "-", rows
+PY
+  done
+  if grep -q "calibrated on the 2-rank runs" model_calibrated/model.md; then pass; else fail "the calibrated model does not say so"; fi
+  # Bad input: one line, exit 2.
+  expect_usage_error model_no_study "not a study folder" -- /usr/bin/python3 "$model" --bench bench --study bench
+}
+
 case "$case_name" in
   dry_run) case_dry_run ;;
   job) case_job ;;
@@ -504,6 +562,7 @@ case "$case_name" in
   sweep_dry_run) case_sweep_dry_run ;;
   sweep) case_sweep ;;
   kokkos_tools) case_kokkos_tools ;;
-  *) echo "test_slurm.sh: CASE expects dry_run, job, preempt, sweep_dry_run, sweep or kokkos_tools, got '$case_name'"; exit 2 ;;
+  model) case_model ;;
+  *) echo "test_slurm.sh: CASE expects dry_run, job, preempt, sweep_dry_run, sweep, kokkos_tools or model, got '$case_name'"; exit 2 ;;
 esac
 finish_checks
