@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/graph/csr_graph.hpp"
+#include "core/mesh/channel_generator.hpp"
 #include "core/mesh/channel_node_types.hpp"
 #include "core/mesh/check_mesh.hpp"
 #include "core/mesh/mesh.hpp"
@@ -42,5 +43,13 @@ struct Kovasznay {
             0.5 * (1 - std::exp(2 * l * x))};
   }
 };
+
+// The DFG channel, coarse (mesh size 0.08, 0.02 on the cylinder): a few hundred vertices.
+inline mesh::Mesh small_channel() {
+  mesh::ChannelSpec spec;
+  spec.mesh_size = 0.08;
+  spec.cylinder_mesh_size = 0.02;
+  return mesh::generate_channel_mesh(spec);
+}
 
 }  // namespace tessera::testing

@@ -15,13 +15,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-mesh::Mesh small_channel() {
-  mesh::ChannelSpec spec;
-  spec.mesh_size = 0.08;
-  spec.cylinder_mesh_size = 0.02;
-  return mesh::generate_channel_mesh(spec);
-}
-
 FlowParameters dfg_parameters(double dt) {
   FlowParameters p;
   p.dt = dt;
@@ -35,12 +28,12 @@ TEST_CASE("a mesh without an obstacle or inflow is rejected", "[bad_input]") {
   const mesh::Mesh box = testing::rectangle_mesh(8, 4, 0, 2.2, 0, 0.41);
   CHECK_THROWS_WITH(check_channel_mesh(box, "box.vtu"),
                     Contains("box.vtu") && Contains("no obstacle boundary"));
-  mesh::Mesh no_inflow = small_channel();
+  mesh::Mesh no_inflow = testing::small_channel();
   for (auto& tag : no_inflow.boundary_tags) {
     if (tag == mesh::BoundaryTag::kInflow) tag = mesh::BoundaryTag::kWall;
   }
   CHECK_THROWS_WITH(check_channel_mesh(no_inflow, "closed.vtu"), Contains("no inflow"));
-  mesh::Mesh no_outflow = small_channel();
+  mesh::Mesh no_outflow = testing::small_channel();
   for (auto& tag : no_outflow.boundary_tags) {
     if (tag == mesh::BoundaryTag::kOutflow) tag = mesh::BoundaryTag::kWall;
   }
@@ -49,7 +42,7 @@ TEST_CASE("a mesh without an obstacle or inflow is rejected", "[bad_input]") {
 }
 
 TEST_CASE("a step above the CFL limit names the step and keeps the last state", "[bad_input]") {
-  const mesh::Mesh m = small_channel();
+  const mesh::Mesh m = testing::small_channel();
   ChannelFlow flow;
   flow.max_inflow = 1.5;
   FlowParameters p = dfg_parameters(0.2);
@@ -64,7 +57,7 @@ TEST_CASE("a step above the CFL limit names the step and keeps the last state", 
 }
 
 TEST_CASE("a non-finite state is divergence at a named step", "[bad_input]") {
-  const mesh::Mesh m = small_channel();
+  const mesh::Mesh m = testing::small_channel();
   FlowBoundary b;
   b.velocity = [](double, double, double t, mesh::BoundaryTag tag) -> std::array<double, 2> {
     if (tag != mesh::BoundaryTag::kInflow) return {0.0, 0.0};

@@ -6,6 +6,7 @@
 #include "core/mesh/meshgraphnets_reader.hpp"
 #include "solvers/flow/dfg.hpp"
 #include "solvers/flow/trajectory_file.hpp"
+#include "tests/solvers/flow/flow_test_meshes.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -14,10 +15,7 @@ using namespace tessera::solvers::flow;
 
 TEST_CASE("trajectory files are MeshGraphNets-style HDF5", "[dataset]") {
   const std::string dir = testing::shared_temp_dir("flow_dataset");
-  mesh::ChannelSpec spec;
-  spec.mesh_size = 0.08;
-  spec.cylinder_mesh_size = 0.02;
-  const mesh::Mesh m = mesh::generate_channel_mesh(spec);
+  const mesh::Mesh m = testing::small_channel();
   ChannelFlow flow;
   flow.max_inflow = 1.0;
   FlowParameters p;

@@ -8,19 +8,13 @@
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
 #include "solvers/flow/dfg.hpp"
+#include "tests/solvers/flow/flow_test_meshes.hpp"
 #include "tests/support/catch.hpp"
 
 using namespace tessera;
 using namespace tessera::solvers::flow;
 
 namespace {
-
-mesh::Mesh small_channel() {
-  mesh::ChannelSpec spec;
-  spec.mesh_size = 0.08;
-  spec.cylinder_mesh_size = 0.02;
-  return mesh::generate_channel_mesh(spec);
-}
 
 FlowParameters dfg_parameters() {
   FlowParameters p;
@@ -42,7 +36,7 @@ FlowBoundary dfg_boundary() {
 }  // namespace
 
 TEST_CASE("p2_node_owner: midpoints follow their edge's first vertex", "[partition]") {
-  const P2Mesh p2 = make_p2_mesh(small_channel(), std::nullopt, "partition test");
+  const P2Mesh p2 = make_p2_mesh(testing::small_channel(), std::nullopt, "partition test");
   const parallel::Partition vertices = flow_vertex_partition(p2, 4, 1);
   REQUIRE(vertices.owner.size() == p2.num_vertices);
   const std::vector<int> owner = p2_node_owner(p2, vertices);
@@ -68,7 +62,8 @@ TEST_CASE("the solver's partition and halo are the shared functions'", "[partiti
   const int ranks = runtime::comm_size(MPI_COMM_WORLD);
   const int rank = runtime::comm_rank(MPI_COMM_WORLD);
   const FlowParameters p = dfg_parameters();
-  const FlowSolver solver(MPI_COMM_WORLD, small_channel(), p, dfg_boundary(), "partition test");
+  const FlowSolver solver(MPI_COMM_WORLD, testing::small_channel(), p, dfg_boundary(),
+                          "partition test");
   const P2Mesh& p2 = solver.p2_mesh();
   const std::vector<int> owner =
       p2_node_owner(p2, flow_vertex_partition(p2, ranks, p.partition_seed));
@@ -90,7 +85,7 @@ TEST_CASE("the solver's partition and halo are the shared functions'", "[partiti
 
 TEST_CASE("timed communication: regions and counts, results bitwise unchanged",
           "[comm_timers_mpi]") {
-  const mesh::Mesh m = small_channel();
+  const mesh::Mesh m = testing::small_channel();
   FlowSolver plain(MPI_COMM_WORLD, m, dfg_parameters(), dfg_boundary(), "untimed");
   FlowSolver timed(MPI_COMM_WORLD, m, dfg_parameters(), dfg_boundary(), "timed");
   runtime::Timers timers;
