@@ -73,6 +73,20 @@ expect_usage_error() {
   fi
 }
 
+# compare_golden GOLDEN WHAT OUTPUT: OUTPUT, with the machine-specific parts replaced (the
+# checkout, the folder the job is submitted from, the time stamp), equals GOLDEN.
+# TESSERA_UPDATE_GOLDEN=1 rewrites GOLDEN after a deliberate change.
+compare_golden() {
+  local out
+  out="$(sed -e "s|$source_dir|@REPO@|g" -e "s|$work|@WORK@|g" \
+    -e 's/-[0-9]\{8\}-[0-9]\{6\}\.sbatch/-@STAMP@.sbatch/' <<<"$3")"
+  if [ "${TESSERA_UPDATE_GOLDEN:-0}" = 1 ]; then
+    printf '%s\n' "$out" >"$1"
+    echo "wrote $1"
+  fi
+  if diff -u "$1" - <<<"$out"; then pass; else fail "$2 output differs from $1 (diff above; TESSERA_UPDATE_GOLDEN=1 rewrites it)"; fi
+}
+
 case_dry_run() {
   local out
   # Two profiles: the local one, and the example of a real cluster (nodes, binding,
@@ -86,14 +100,7 @@ case_dry_run() {
       "$source_dir/experiments/dfg_2d2.toml" --ranks 100 --time 60 --name dfg \
       --run-dir /scratch/dfg --dry-run -- --set solver.dt=0.001
   )"
-  # Machine-specific: the checkout, the folder the job is submitted from, the time.
-  out="$(sed -e "s|$source_dir|@REPO@|g" -e "s|$work|@WORK@|g" \
-    -e 's/-[0-9]\{8\}-[0-9]\{6\}\.sbatch/-@STAMP@.sbatch/' <<<"$out")"
-  if [ "${TESSERA_UPDATE_GOLDEN:-0}" = 1 ]; then
-    printf '%s\n' "$out" >"$golden"
-    echo "wrote $golden"
-  fi
-  if diff -u "$golden" - <<<"$out"; then pass; else fail "--dry-run output differs from $golden (diff above; TESSERA_UPDATE_GOLDEN=1 rewrites it)"; fi
+  compare_golden "$golden" "submit.sh --dry-run" "$out"
   # Every generated script is valid bash (and shellcheck-clean where shellcheck exists).
   local script n=0
   for profile in local example_cluster; do
@@ -365,13 +372,7 @@ case_sweep_dry_run() {
     echo "### slurm launcher, the example cluster's profile"
     /usr/bin/python3 "$sweep_py" sweep.toml --launcher slurm --profile example_cluster --dry-run
   )" || fail "sweep.py --dry-run failed: $out"
-  out="$(sed -e "s|$source_dir|@REPO@|g" -e "s|$work|@WORK@|g" \
-    -e 's/-[0-9]\{8\}-[0-9]\{6\}\.sbatch/-@STAMP@.sbatch/' <<<"$out")"
-  if [ "${TESSERA_UPDATE_GOLDEN:-0}" = 1 ]; then
-    printf '%s\n' "$out" >"$sweep_golden"
-    echo "wrote $sweep_golden"
-  fi
-  if diff -u "$sweep_golden" - <<<"$out"; then pass; else fail "sweep.py --dry-run output differs from $sweep_golden (diff above; TESSERA_UPDATE_GOLDEN=1 rewrites it)"; fi
+  compare_golden "$sweep_golden" "sweep.py --dry-run" "$out"
   if [ -e "$work/results" ]; then fail "a dry run wrote $work/results"; else pass; fi
   # Bad sweep files: one line naming the file, the key and what was expected; exit 2.
   bad_sweep() {  # bad_sweep NAME "expected text" SED_EXPRESSION
