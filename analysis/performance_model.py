@@ -203,7 +203,8 @@ def flow_weak(inputs, flow_rows, alpha, beta, allreduce, cores, max_ranks, growt
     return rows, k, neighbours
 
 
-def mesh_transformer(run_dir, parts_by_hops, alpha, beta, allreduce, cores, max_ranks):
+def mesh_transformer(run_dir, parts_by_hops, alpha, beta, allreduce, cores, max_ranks,
+                     weak_nodes):
     run = Run(run_dir)
     attrs = {}
     import h5py  # noqa: F401  (Run has read the file; the attributes are on its root)
@@ -232,6 +233,22 @@ def mesh_transformer(run_dir, parts_by_hops, alpha, beta, allreduce, cores, max_
             rows.append(dict(ranks=p, compute=compute, halo=halo, allreduce=reduce,
                              total=compute + halo + reduce))
         results[hops] = rows
+        # Weak scaling: weak_nodes per rank; ghosts k sqrt(owned) and the neighbours of
+        # many parts, fitted to the same partitions.
+        k, neighbours = ghost_law(list(parts.values()))
+        ghosts = k * math.sqrt(weak_nodes)
+        weak = []
+        p = 1
+        while p <= max_ranks:
+            compute = (weak_nodes + (ghosts if p > 1 else 0)) / rate
+            halo = 0.0 if p == 1 else layers * 2 * (alpha * neighbours
+                                                    + 4 * width * ghosts / beta)
+            reduce = 0.0 if p == 1 else (allreduce * math.log2(p)
+                                         + 2 * (p - 1) / p * 4 * params / beta)
+            weak.append(dict(ranks=p, compute=compute, halo=halo, allreduce=reduce,
+                             total=compute + halo + reduce))
+            p *= 2
+        results[("weak", hops)] = weak
     return results, dict(rate=rate, params=params, width=width, layers=layers,
                          nodes=next(iter(parts_by_hops.values()))[1]["max_owned"])
 
@@ -244,6 +261,8 @@ def main():
     parser.add_argument("--study", required=True)
     parser.add_argument("--weak-study", default=None)
     parser.add_argument("--mesh-run", default=None)
+    parser.add_argument("--mesh-weak-nodes", type=int, default=10000,
+                        help="mesh transformer weak scaling: nodes per rank (default 10,000)")
     parser.add_argument("--latency", type=float, default=None, help="seconds, one way")
     parser.add_argument("--bandwidth", type=float, default=None, help="bytes per second")
     parser.add_argument("--allreduce-latency", type=float, default=None,
@@ -380,19 +399,23 @@ def run_model(args):
         for r in mesh_rows:
             by_hops.setdefault(int(r["hops"]), {})[int(r["parts"])] = r
         mt, mt_inputs = mesh_transformer(args.mesh_run, by_hops, alpha, beta, allreduce, inf,
-                                         args.max_ranks)
+                                         args.max_ranks, args.mesh_weak_nodes)
         md += ["", f"Partitioned mesh transformer (a prediction; partitioned training is issue "
                f"14): {mt_inputs['layers']:.0f} layers of width {mt_inputs['width']:.0f}, "
                f"{mt_inputs['params']:,.0f} parameters, {mt_inputs['rate']:,.0f} nodes per second "
                f"per training step on 1 rank, a mesh of {mt_inputs['nodes']:,.0f} nodes:", ""]
-        for hops, table in sorted(mt.items()):
-            md.append(f"K = {hops}:\n")
+        for key, table in sorted(mt.items(), key=lambda item: (isinstance(item[0], tuple), str(item[0]))):
+            weak_table = isinstance(key, tuple)
+            md.append(f"K = {key[1]}, weak scaling ({args.mesh_weak_nodes:,} nodes per rank; "
+                      "efficiency T(1) / T(P)):\n" if weak_table else
+                      f"K = {key}, strong scaling of the {mt_inputs['nodes']:,.0f}-node mesh:\n")
             md.append(markdown_table(
                 ["ranks", "compute (s)", "halo (s)", "gradient allreduce (s)",
                  "predicted (s/step)", "predicted efficiency"],
                 [[r["ranks"], number(r["compute"], 3), number(r["halo"], 3),
                   number(r["allreduce"], 3), number(r["total"], 3),
-                  f"{table[0]['total'] / (r['ranks'] * r['total']):.2f}"] for r in table]))
+                  f"{table[0]['total'] / ((1 if weak_table else r['ranks']) * r['total']):.2f}"]
+                 for r in table]))
 
     with open(os.path.join(out, "model.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(md))
@@ -453,11 +476,12 @@ def plot(out, strong, strong_here, measured, nodes, weak, weak_here, mt, args):
         ax.legend(fontsize=7)
     if mt:
         ax = axes[2]
-        for hops, table in sorted(mt.items()):
+        strong_tables = {k: t for k, t in mt.items() if not isinstance(k, tuple)}
+        for hops, table in sorted(strong_tables.items()):
             ranks = [r["ranks"] for r in table]
             ax.loglog(ranks, [r["total"] for r in table], "-", label=f"K = {hops}")
-        ax.loglog(ranks, [mt[min(mt)][0]["total"] / p for p in ranks], color="grey", lw=0.8,
-                  label="ideal")
+        ax.loglog(ranks, [strong_tables[min(strong_tables)][0]["total"] / p for p in ranks],
+                  color="grey", lw=0.8, label="ideal")
         ax.set_title("partitioned mesh transformer (prediction)")
         ax.set_xlabel("MPI ranks")
         ax.set_ylabel("seconds per training step")
