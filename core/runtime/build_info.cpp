@@ -103,6 +103,9 @@ std::vector<std::pair<std::string, std::string>> build_info(MPI_Comm comm) {
                     str(io::hdf5_version(), io::hdf5_is_parallel() ? " (parallel)" : " (serial)"));
   info.emplace_back("VTK", io::vtk_version());
   info.emplace_back("BLAS", blas_description());
+  info.emplace_back("Threads per rank",
+                    str(kokkos_threads(), " Kokkos (", Kokkos::DefaultHostExecutionSpace::name(),
+                        "), ", blas_threads(), " BLAS"));
   info.emplace_back("Cores available", std::to_string(available_cores()));
   return info;
 }

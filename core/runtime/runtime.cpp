@@ -5,6 +5,7 @@
 
 #include <hdf5.h>
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -198,6 +199,10 @@ int blas_threads() {
   return get ? std::max(1, get()) : 1;
 }
 
+int kokkos_threads() {
+  return std::max(1, static_cast<int>(Kokkos::DefaultHostExecutionSpace().concurrency()));
+}
+
 std::string oversubscription_warning(MPI_Comm comm) {
   MPI_Comm node;
   MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
@@ -213,12 +218,19 @@ std::string oversubscription_warning(MPI_Comm comm) {
   MPI_Allreduce(&mine, &all, static_cast<int>(sizeof(cpu_set_t)), MPI_BYTE, MPI_BOR, node);
   MPI_Comm_free(&node);
   const int node_cores = std::max(1, CPU_COUNT(&all));
-  const int threads = blas_threads();
+  // Kokkos' threads and BLAS's take turns within a rank (a gemm is called between
+  // kernels), so a rank needs the larger of the two counts, not their sum.
+  const int kokkos = kokkos_threads();
+  const int blas = blas_threads();
+  const int threads = std::max(kokkos, blas);
   if (ranks_on_node * threads <= node_cores) return {};
-  return str(ranks_on_node, " ranks x ", threads, " BLAS threads = ", ranks_on_node * threads,
-             " threads on ", node_cores,
+  const std::string which =
+      kokkos >= blas ? str(threads, " Kokkos threads") : str(threads, " BLAS threads");
+  return str(ranks_on_node, " ranks x ", which, " = ", ranks_on_node * threads, " threads on ",
+             node_cores,
              " cores: the node is oversubscribed and timings will be poor; set "
-             "OPENBLAS_NUM_THREADS or use fewer ranks");
+             "OMP_NUM_THREADS and OPENBLAS_NUM_THREADS so that ranks x threads <= cores, or use "
+             "fewer ranks");
 }
 
 }  // namespace tessera::runtime

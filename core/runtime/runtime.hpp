@@ -64,13 +64,18 @@ bool all_ranks_within(MPI_Comm comm, double seconds);
 // rank together) is printed once by rank 0 and returned without abort.
 int run_or_abort(MPI_Comm comm, const std::function<void()>& work);
 
-// Ranks on this node times BLAS threads per rank, compared with the cores of the node.
-// Returns a warning text when the node is oversubscribed, empty otherwise. Collective.
+// Ranks on this node times threads per rank (the larger of Kokkos' and BLAS's), compared
+// with the cores of the node. Returns a warning text when the node is oversubscribed,
+// empty otherwise. Collective.
 std::string oversubscription_warning(MPI_Comm comm);
 
 // Number of cores this process may run on (sched affinity), at least 1.
 int available_cores();
 // OpenBLAS threads per process when OpenBLAS is the BLAS, else 1.
 int blas_threads();
+// Threads of Kokkos' default host execution space (OpenMP: OMP_NUM_THREADS or
+// --kokkos-num-threads; Serial: 1; a device space: its host space's). Kokkos must be
+// initialized.
+int kokkos_threads();
 
 }  // namespace tessera::runtime
