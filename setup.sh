@@ -9,22 +9,29 @@
 #                           e.g. ./setup.sh bench --quick)
 #   ./setup.sh fuzz [S]     set-up plus clang, then every libFuzzer target for S seconds
 #                           (default 30; analysis/fuzz_study.sh, build-fuzz/)
-# Environment: TESSERA_BUILD_DIR (default build), TESSERA_JOBS (default: cores),
-# TESSERA_RANKS (quickstart ranks, default min(2, cores)).
+#   ./setup.sh test-kokkos4 the packages, then Kokkos 4.x with OpenMP built from source
+#                           (cluster/build_kokkos.sh, sources from ../shared/vendor or
+#                           TESSERA_VENDOR) into build-kokkos4/, Tessera against it in
+#                           build-kokkos-openmp/, and the whole suite with OMP_NUM_THREADS
+#                           = cores on 1 rank, cores / N on N ranks (docs/portability.md)
+# Environment: TESSERA_BUILD_DIR (default build; build-kokkos-openmp for test-kokkos4),
+# TESSERA_JOBS (default: cores), TESSERA_RANKS (quickstart ranks, default min(2, cores)).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 mode="${1:-setup}"
 case "$mode" in
-  setup|quickstart|test|bench|fuzz) ;;
-  -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-  *) echo "setup.sh: unknown mode '$mode' (expected: quickstart, test, bench, fuzz, or nothing)" >&2
+  setup|quickstart|test|bench|fuzz|test-kokkos4) ;;
+  -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+  *) echo "setup.sh: unknown mode '$mode' (expected: quickstart, test, bench, fuzz, test-kokkos4, or nothing)" >&2
      exit 2 ;;
 esac
 shift $(( $# > 0 ? 1 : 0 ))
 
 build_dir="${TESSERA_BUILD_DIR:-build}"
-cores="$(nproc)"
+if [ "$mode" = test-kokkos4 ]; then build_dir="${TESSERA_BUILD_DIR:-build-kokkos-openmp}"; fi
+# nproc obeys OMP_NUM_THREADS; the cores are what the machine gives this process.
+cores="$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)"
 jobs="${TESSERA_JOBS:-$cores}"
 
 packages=(
@@ -67,7 +74,13 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none
 # One BLAS thread per rank unless the user says otherwise: ranks x threads <= cores.
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release
+kokkos_flags=()
+if [ "$mode" = test-kokkos4 ]; then
+  # Kokkos 4.x (OpenMP + Serial) and KokkosKernels from source; a no-op when installed.
+  cluster/build_kokkos.sh build-kokkos4 --backend openmp --jobs "$jobs"
+  kokkos_flags=(-DKokkos_ROOT="$PWD/build-kokkos4" -DKokkosKernels_ROOT="$PWD/build-kokkos4")
+fi
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "${kokkos_flags[@]}"
 cmake --build "$build_dir" -j "$jobs"
 
 case "$mode" in
@@ -86,5 +99,10 @@ case "$mode" in
     ;;
   fuzz)
     JOBS="$jobs" analysis/fuzz_study.sh "${1:-30}"
+    ;;
+  test-kokkos4)
+    "$build_dir/bin/tessera" info | grep -E "^Kokkos|^Threads"
+    # One test at a time: each 1-rank test uses every core.
+    OMP_NUM_THREADS="${OMP_NUM_THREADS:-$cores}" ctest --test-dir "$build_dir" --output-on-failure -j 1
     ;;
 esac

@@ -27,7 +27,7 @@ repo="$(dirname "$here")"
 [ $# -ge 1 ] || die "expected an install PREFIX ($usage)"
 prefix="$1"
 shift
-backend=openmp source_dir="" jobs="$(nproc)" build_dir=""
+backend=openmp source_dir="" jobs="$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)" build_dir=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --backend) [ $# -ge 2 ] || die "--backend expects openmp or cuda[:ARCH]"; backend="$2"; shift 2 ;;

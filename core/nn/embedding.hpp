@@ -52,11 +52,14 @@ class Embedding {
     const Matrix<T> grad = store.grad_matrix(weight_);
     const Ids ids = ids_;
     const std::size_t dim = dim_;
+    // One thread per column, the rows in order: a row id that occurs several times sums
+    // in the same order on any thread count (atomics would sum in the order threads
+    // arrive, and a resumed run would differ from an uninterrupted one in the last bits).
+    const std::size_t n = ids.extent(0);
     Kokkos::parallel_for(
-        "nn::embedding_backward", Kokkos::RangePolicy<tensor::ExecSpace>(0, ids.extent(0)),
-        KOKKOS_LAMBDA(const int i) {
-          const int row = ids(i);
-          for (std::size_t j = 0; j < dim; ++j) Kokkos::atomic_add(&grad(row, j), dy(i, j));
+        "nn::embedding_backward", Kokkos::RangePolicy<tensor::ExecSpace>(0, dim),
+        KOKKOS_LAMBDA(const int j) {
+          for (std::size_t i = 0; i < n; ++i) grad(ids(i), j) += dy(i, j);
         });
   }
 
