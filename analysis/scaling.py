@@ -30,7 +30,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tessera_results import h5py  # noqa: E402  (one clear message when h5py is missing)
+from tessera_results import h5py, np  # noqa: E402  (one clear message when h5py is missing)
 
 try:
     import tomllib
@@ -147,9 +147,15 @@ def read_run(path):
         for name, dataset in f.get("timings", {}).items():
             low, mean, high = (float(v) for v in dataset[()])
             regions[name] = (low, mean, high, int(dataset.attrs.get("calls", 0)))
-        meta = {k: text(v) for k, v in f["config"].attrs.items()}
-        meta.update({k: (text(v) if isinstance(v, (bytes, str)) else float(v))
-                     for k, v in f.attrs.items()})
+        meta = {}
+        for attributes in (f["config"].attrs, f.attrs):
+            for k, v in attributes.items():
+                if isinstance(v, (bytes, str)):
+                    meta[k] = text(v)
+                else:  # a number, or an array attribute of some kind
+                    values = [x.item() if hasattr(x, "item") else x for x in
+                              np.asarray(v).ravel()]
+                    meta[k] = values[0] if len(values) == 1 else values
     return regions, meta
 
 
