@@ -65,10 +65,29 @@ ArrayDeclarations declarations_in(detail::XmlElement* section, const std::string
   return found;
 }
 
-detail::XmlElement* only_child(detail::XmlElement* element, const std::string& name) {
+// The child named `name`, or nullptr; two of them are refused: VTK's readers take the
+// last one where this check would look at the first (a summary with two <PPoints>, the
+// second declaring 4 components, made VTK copy out of bounds: found by fuzzing).
+detail::XmlElement* only_child(detail::XmlElement* element, const std::string& name,
+                               const std::string& where) {
   if (element == nullptr) return nullptr;
   const auto found = detail::children(element, name);
+  if (found.size() > 1) {
+    throw InputError(
+        str(where, ": ", found.size(), " <", name, "> elements where one is expected"));
+  }
   return found.empty() ? nullptr : found.front();
+}
+
+// The one array of a <Points> or <PPoints> section (VTK takes its first nested element,
+// whatever its name).
+detail::XmlElement* coordinates_array(detail::XmlElement* section, const std::string& where) {
+  if (section == nullptr || section->GetNumberOfNestedElements() != 1) {
+    throw InputError(str(where, ": expected one <",
+                         section == nullptr ? "Points" : section->GetName(),
+                         "> section with one data array"));
+  }
+  return section->GetNestedElement(0);
 }
 
 // VTK's parallel reader sizes its arrays from the summary file and copies each piece's
@@ -77,19 +96,20 @@ detail::XmlElement* only_child(detail::XmlElement* element, const std::string& n
 // tests/fuzz). So the declarations of the summary and of every piece are compared first.
 void check_pvtu_declarations(const std::string& path) {
   const detail::XmlDocument summary(path, false);
-  detail::XmlElement* grid = only_child(summary.root(), "PUnstructuredGrid");
+  detail::XmlElement* grid = only_child(summary.root(), "PUnstructuredGrid", path);
   if (detail::local_name(summary.root()) != "VTKFile" || grid == nullptr) {
     throw InputError(str(path, ": not a VTK XML parallel UnstructuredGrid (.pvtu) file"));
   }
-  detail::XmlElement* points = only_child(only_child(grid, "PPoints"), "PDataArray");
-  if (points == nullptr) throw InputError(str(path, ": no <PPoints> with a <PDataArray>"));
+  detail::XmlElement* points_section = only_child(grid, "PPoints", path);
+  if (points_section == nullptr) throw InputError(str(path, ": no <PPoints> with a <PDataArray>"));
+  detail::XmlElement* points = coordinates_array(points_section, path);
   const ArrayDeclaration point_type = declaration_of(points, str(path, ": PPoints"));
   if (point_type.components != 3) {
     throw InputError(
         str(path, ": PPoints declare ", point_type.components, " components; VTK points have 3"));
   }
-  const ArrayDeclarations point_data = declarations_in(only_child(grid, "PPointData"), path);
-  const ArrayDeclarations cell_data = declarations_in(only_child(grid, "PCellData"), path);
+  const ArrayDeclarations point_data = declarations_in(only_child(grid, "PPointData", path), path);
+  const ArrayDeclarations cell_data = declarations_in(only_child(grid, "PCellData", path), path);
   const auto pieces = detail::children(grid, "Piece");
   if (pieces.empty()) throw InputError(str(path, ": no <Piece> in the file"));
   const std::filesystem::path directory = std::filesystem::path(path).parent_path();
@@ -100,8 +120,8 @@ void check_pvtu_declarations(const std::string& path) {
       throw InputError(str(path, ": piece '", source, "' is not a file"));
     }
     const detail::XmlDocument document(piece_path, false);
-    detail::XmlElement* piece =
-        only_child(only_child(document.root(), "UnstructuredGrid"), "Piece");
+    detail::XmlElement* piece = only_child(
+        only_child(document.root(), "UnstructuredGrid", piece_path), "Piece", piece_path);
     if (piece == nullptr) {
       throw InputError(
           str(piece_path, ": not a VTK XML UnstructuredGrid piece (named by ", path, ")"));
@@ -120,15 +140,15 @@ void check_pvtu_declarations(const std::string& path) {
         }
       }
     };
-    detail::XmlElement* piece_points = only_child(only_child(piece, "Points"), "DataArray");
-    if (piece_points == nullptr) {
-      throw InputError(str(piece_path, ": no <Points> with a <DataArray>"));
-    }
+    detail::XmlElement* piece_points =
+        coordinates_array(only_child(piece, "Points", piece_path), piece_path);
     compare({{"(coordinates)", point_type}},
             {{"(coordinates)", declaration_of(piece_points, str(piece_path, ": Points"))}},
             "point");
-    compare(point_data, declarations_in(only_child(piece, "PointData"), piece_path), "point");
-    compare(cell_data, declarations_in(only_child(piece, "CellData"), piece_path), "cell");
+    compare(point_data, declarations_in(only_child(piece, "PointData", piece_path), piece_path),
+            "point");
+    compare(cell_data, declarations_in(only_child(piece, "CellData", piece_path), piece_path),
+            "cell");
   }
 }
 
