@@ -48,8 +48,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_bench_halo import read_rows  # noqa: E402
-from scaling import (StudyError, csv_text, markdown_table, median, number, read_study,  # noqa: E402
-                     save_figure)
+from scaling import (StudyError, csv_text, markdown_table, median, number, read_run,  # noqa: E402
+                     read_study, save_figure)
 from tessera_results import Run  # noqa: E402
 
 
@@ -111,7 +111,7 @@ def flow_inputs(study):
     measured = {}
     for r in runs:
         measured.setdefault((r["ranks"], r["meta"]["p2_nodes"]), []).append(r)
-    return sweep, base, {k: dict(seconds=median([per_step(r, "solver") for r in rs]),
+    return sweep, runs, base, {k: dict(seconds=median([per_step(r, "solver") for r in rs]),
                                  halo=median([per_step(r, "solver.halo_exchange") for r in rs]),
                                  allreduce=median([per_step(r, "solver.allreduce") for r in rs]),
                                  runs=len(rs), iterations=median([
@@ -119,12 +119,11 @@ def flow_inputs(study):
                          for k, rs in measured.items()}
 
 
-def calibrate(study, ranks, parts, beta):
+def calibrate(runs, ranks, parts, beta):
     """Effective per-message latency and allreduce time from the communication regions of
-    the study's runs on `ranks` ranks: what a halo exchange and an allreduce cost inside
-    the solver (packing, fences, waiting for the slower rank), not in a ping-pong."""
-    _, runs = read_study(study)
-    runs = [r for r in runs if r["status"] == "ok" and r["ranks"] == ranks]
+    the study's finished runs on `ranks` ranks: what a halo exchange and an allreduce cost
+    inside the solver (packing, fences, waiting for the slower rank), not in a ping-pong."""
+    runs = [r for r in runs if r["ranks"] == ranks]
     if not runs or ranks not in parts:
         raise ModelError(f"--calibrate {ranks}: the study has no finished {ranks}-rank runs "
                          "or the bench no partition into that many parts")
@@ -148,17 +147,21 @@ def stretch(ranks, cores):
     return max(1.0, ranks / cores)
 
 
-def flow_strong(base, parts, alpha, beta, allreduce, cores, max_ranks):
-    """Predicted seconds per step (compute, halo, allreduce) for P = 1, 2, 4, ..."""
-    nodes = base[0]["meta"]["p2_nodes"]
+def flow_rates(base):
+    """From 1-rank runs: compute seconds per P2 node per step (the whole 1-rank step: its
+    "communication" regions there are a fence and a local reduction, time that every
+    rank count spends too), halo exchanges and allreduces per step, the nodes."""
     if base[0]["ranks"] != 1:
         raise ModelError("the compute rate comes from 1-rank runs: the study has none")
-    # The whole 1-rank step: its "communication" regions there are a fence and a local
-    # reduction, time that every rank count spends too.
-    compute_1 = median([per_step(r, "solver") for r in base])
-    c = compute_1 / nodes
-    exchanges = median([r["meta"]["halo_exchanges_per_step"] for r in base])
-    reductions = median([r["meta"]["allreduces_per_step"] for r in base])
+    nodes = base[0]["meta"]["p2_nodes"]
+    return dict(c=median([per_step(r, "solver") for r in base]) / nodes,
+                exchanges=median([r["meta"]["halo_exchanges_per_step"] for r in base]),
+                reductions=median([r["meta"]["allreduces_per_step"] for r in base]), nodes=nodes)
+
+
+def flow_strong(rates, parts, alpha, beta, allreduce, cores, max_ranks):
+    """Predicted seconds per step (compute, halo, allreduce) for P = 1, 2, 4, ..."""
+    c, exchanges, reductions = rates["c"], rates["exchanges"], rates["reductions"]
     rows = []
     for p in sorted(parts):
         if p > max_ranks:
@@ -171,7 +174,7 @@ def flow_strong(base, parts, alpha, beta, allreduce, cores, max_ranks):
         rows.append(dict(ranks=p, compute=compute, halo=halo, allreduce=reduce,
                          total=compute + halo + reduce, owned=part["max_owned"],
                          ghosts=part["max_ghosts"], neighbours=part["max_neighbours"]))
-    return rows, dict(c=c, exchanges=exchanges, reductions=reductions, nodes=nodes)
+    return rows
 
 
 def ghost_law(rows):
@@ -207,10 +210,7 @@ def flow_weak(inputs, flow_rows, alpha, beta, allreduce, cores, max_ranks, growt
 def mesh_transformer(run_dir, parts_by_hops, alpha, beta, allreduce, cores, max_ranks,
                      weak_nodes):
     run = Run(run_dir)
-    attrs = {}
-    import h5py  # noqa: F401  (Run has read the file; the attributes are on its root)
-    with h5py.File(run.path, "r") as f:
-        attrs = {k: float(v) for k, v in f.attrs.items() if not isinstance(v, (bytes, str))}
+    _, attrs = read_run(run.path)
     if "transformer_nodes_per_second" not in attrs:
         raise ModelError(f"{run.path}: not a mesh_transformer run with "
                          "transformer_nodes_per_second (run experiments/mesh_transformer_quick.toml)")
@@ -293,7 +293,7 @@ def run_model(args):
     # A cluster gives every rank a core of its own; on a small machine ranks beyond its
     # cores time-share them (--cores says how many there are).
     cores = args.cores if args.cores is not None else float("inf")
-    sweep, base, measured = flow_inputs(args.study)
+    sweep, runs, base, measured = flow_inputs(args.study)
     nodes = base[0]["meta"]["p2_nodes"]
     flow_parts = partitions(rows, "flow_partition", p2_nodes=nodes)
     if not flow_parts:
@@ -304,9 +304,10 @@ def run_model(args):
     # machine's (ranks beyond --cores share them: compared with the measured points).
     inf = float("inf")
     if args.calibrate:
-        alpha, allreduce, source = calibrate(args.study, args.calibrate, flow_parts, beta)
-    strong, inputs = flow_strong(base, flow_parts, alpha, beta, allreduce, inf, args.max_ranks)
-    strong_here, _ = flow_strong(base, flow_parts, alpha, beta, allreduce, cores, args.max_ranks)
+        alpha, allreduce, source = calibrate(runs, args.calibrate, flow_parts, beta)
+    inputs = flow_rates(base)
+    strong = flow_strong(inputs, flow_parts, alpha, beta, allreduce, inf, args.max_ranks)
+    strong_here = flow_strong(inputs, flow_parts, alpha, beta, allreduce, cores, args.max_ranks)
     out = args.out or os.path.join(args.study, "model")
     os.makedirs(out, exist_ok=True)
 
@@ -354,11 +355,9 @@ def run_model(args):
     weak_inputs = inputs
     weak_measured = {}
     if args.weak_study:
-        _, weak_base, wm = flow_inputs(args.weak_study)
+        _, _, weak_base, wm = flow_inputs(args.weak_study)
         weak_measured = {p: v for (p, _), v in wm.items()}
-        _, weak_inputs = flow_strong(weak_base, {1: dict(max_owned=1, max_ghosts=0,
-                                                         max_neighbours=0)},
-                                     alpha, beta, allreduce, inf, 1)
+        weak_inputs = flow_rates(weak_base)
         # The growth of the iterations, fitted to the measured points: log(X) against log(N).
         pts = [(math.log(n), math.log(v["iterations"])) for (p, n), v in wm.items()]
         if args.iteration_growth is None and len({x for x, _ in pts}) > 1:
@@ -422,13 +421,13 @@ def run_model(args):
         f.write("\n".join(md))
     with open(os.path.join(out, "model.csv"), "w", encoding="utf-8") as f:
         f.write(csv_text(["model"] + header, csv_rows))
-    plot(out, strong, strong_here, measured, nodes, weak, weak_here, mt, args)
+    plot(out, strong, strong_here, measured, nodes, weak, weak_here, weak_measured, mt)
     print("\n".join(md))
     print(f"wrote {out}/model.md, model.csv, model.png")
     return 0
 
 
-def plot(out, strong, strong_here, measured, nodes, weak, weak_here, mt, args):
+def plot(out, strong, strong_here, measured, nodes, weak, weak_here, weak_measured, mt):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -459,16 +458,14 @@ def plot(out, strong, strong_here, measured, nodes, weak, weak_here, mt, args):
         ranks = [r["ranks"] for r in weak]
         ax.semilogx(ranks, [weak[0]["total"] / r["total"] for r in weak], "-",
                     label="model efficiency")
-        if args.weak_study:
-            _, _, wm = flow_inputs(args.weak_study)
-            pts = sorted((p, v["seconds"]) for (p, _), v in wm.items())
-            if pts:
-                ax.semilogx([p for p, _ in pts], [pts[0][1] / s for _, s in pts], "ko",
-                            label="measured efficiency")
-                here = {r["ranks"]: r["total"] for r in weak_here}
-                ax.semilogx([p for p, _ in pts], [here[1] / here.get(p, float("nan"))
-                                                  for p, _ in pts], "rx",
-                            label="model on the measuring machine")
+        pts = sorted((p, v["seconds"]) for p, v in weak_measured.items())
+        if pts:
+            ax.semilogx([p for p, _ in pts], [pts[0][1] / s for _, s in pts], "ko",
+                        label="measured efficiency")
+            here = {r["ranks"]: r["total"] for r in weak_here}
+            ax.semilogx([p for p, _ in pts], [here[1] / here.get(p, float("nan"))
+                                              for p, _ in pts], "rx",
+                        label="model on the measuring machine")
         ax.set_ylim(0, 1.1)
         ax.set_title("flow, weak scaling")
         ax.set_xlabel("MPI ranks")

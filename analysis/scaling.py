@@ -236,8 +236,7 @@ def collect(study, out, measure=None):
     sweep, runs = read_study(study)
     kind = sweep.get("kind", "strong")
     measure = measure or sweep.get("measure", "total")
-    key = sweep.get("axis", {}).get("key") if isinstance(sweep.get("axis"), dict) else None
-    key = runs[0]["key"] if runs and runs[0]["key"] != "-" else key
+    key = runs[0]["key"] if runs and runs[0]["key"] != "-" else None  # index.tsv has it
     os.makedirs(out, exist_ok=True)
 
     def seconds(run):
