@@ -13,6 +13,7 @@
 #include "tests/support/catch.hpp"
 #include "tests/support/shared_data.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/training_checkpoints.hpp"
 
 using namespace tessera;
 using namespace tessera::models::mesh_transformer;
@@ -168,23 +169,13 @@ TEST_CASE("a training resumed from a checkpoint's state ends bitwise equal", "[t
       // The uninterrupted training writes its state inside the normalisers' accumulation
       // and a log window (step 4) and after both (step 10).
       const std::vector<long long> at = {4, 10};
-      TrainingCheckpoints writing;
-      writing.boundary = [&](long long step, const std::function<void(io::ResultsFile&)>& write) {
-        if (std::find(at.begin(), at.end(), step) == at.end()) return;
-        io::ResultsFile file(MPI_COMM_SELF, state_path(step));
-        write(file);
-        file.close();
-      };
+      const TrainingCheckpoints writing = testing::writing_at(at, state_path);
       const Trained full = train_with(writing);
       for (long long step : at) {
         INFO("resumed at step " << step);
         const io::Hdf5Reader reader(state_path(step));
-        TrainingCheckpoints resuming;
-        resuming.resume = &reader;
         long long first_boundary = -1;  // where the resumed training starts
-        resuming.boundary = [&](long long now, const std::function<void(io::ResultsFile&)>&) {
-          if (first_boundary < 0) first_boundary = now;
-        };
+        const TrainingCheckpoints resuming = testing::resuming_from(reader, first_boundary);
         const Trained resumed = train_with(resuming);
         CHECK(first_boundary == step + 1);
         CHECK(resumed.params == full.params);

@@ -12,6 +12,7 @@
 #include "tests/models/st_forecast/synthetic.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/training_checkpoints.hpp"
 
 using namespace tessera;
 using namespace tessera::models::st_forecast;
@@ -153,24 +154,14 @@ TEST_CASE("a training resumed from a checkpoint's state ends bitwise equal", "[t
   // The uninterrupted training writes its state at a boundary inside epoch 2 and at the
   // one after it (early-stopping state, best parameters and the milestone included).
   const std::vector<long long> at = {6, 8};
-  TrainingCheckpoints writing;
-  writing.boundary = [&](long long step, const std::function<void(io::ResultsFile&)>& write) {
-    if (std::find(at.begin(), at.end(), step) == at.end()) return;
-    io::ResultsFile file(MPI_COMM_SELF, path(step));
-    write(file);
-    file.close();
-  };
+  const TrainingCheckpoints writing = testing::writing_at(at, path);
   const Trained<float> full = train_on<float>(MPI_COMM_SELF, s, ForecasterKind::kMlp, o, &writing);
   REQUIRE(full.result.epochs < o.epochs);
   for (long long step : at) {
     INFO("resumed at step " << step);
     const io::Hdf5Reader reader(path(step));
-    TrainingCheckpoints resuming;
-    resuming.resume = &reader;
     long long first_boundary = -1;  // where the resumed training starts
-    resuming.boundary = [&](long long now, const std::function<void(io::ResultsFile&)>&) {
-      if (first_boundary < 0) first_boundary = now;
-    };
+    const TrainingCheckpoints resuming = testing::resuming_from(reader, first_boundary);
     const Trained<float> resumed =
         train_on<float>(MPI_COMM_SELF, s, ForecasterKind::kMlp, o, &resuming);
     CHECK(first_boundary == step + 1);
