@@ -231,29 +231,8 @@ need_h5py() {
 }
 
 write_lwr() {  # write_lwr FILE CELLS CHECKPOINT_EVERY: a Riemann problem on an open road
-  cat >"$1" <<EOF
-[run]
-experiment = "lwr"
-[solver]
-cells = $2
-flux = "greenshields"
-boundary = "open"
-upstream_density = 0.2
-downstream_density = 0.8
-t_end = 0.6
-[initial]
-kind = "riemann"
-rho_left = 0.2
-rho_right = 0.8
-x0 = 0.5
-[detectors]
-positions = [0.25, 0.45, 0.55, 0.75]
-interval = 0.002
-[output]
-field_interval = 0.02
-vtk = false
-checkpoint_every = $3
-EOF
+  sed -e "s/^cells = .*/cells = $2/" -e "s/^checkpoint_every = .*/checkpoint_every = $3/" \
+    "$source_dir/tests/support/lwr_open_riemann.toml" >"$1"
 }
 
 case_job() {

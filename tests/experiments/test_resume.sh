@@ -64,29 +64,8 @@ EOF
 write_experiment() {  # write_experiment FILE
   case "$kind" in
     lwr)
-      cat >"$1" <<'EOF'
-[run]
-experiment = "lwr"
-[solver]
-cells = 20000
-flux = "greenshields"
-boundary = "open"
-upstream_density = 0.2
-downstream_density = 0.8
-t_end = 0.6
-[initial]
-kind = "riemann"
-rho_left = 0.2
-rho_right = 0.8
-x0 = 0.5
-[detectors]
-positions = [0.25, 0.45, 0.55, 0.75]
-interval = 0.002
-[output]
-field_interval = 0.02
-vtk_every = 5
-checkpoint_every = 700
-EOF
+      sed -e 's/^vtk = false/vtk_every = 5/' -e 's/^checkpoint_every = .*/checkpoint_every = 700/' \
+        "$source_dir/tests/support/lwr_open_riemann.toml" >"$1"
       ;;
     lwr_network)
       cat >"$1" <<'EOF'
