@@ -65,6 +65,21 @@ ArrayDeclarations declarations_in(detail::XmlElement* section, const std::string
   return found;
 }
 
+// Every <DataArray> or <PDataArray> under `element`, however deep, must declare from 1 to
+// 64 components: VTK takes the count as written, and a file declaring 26666666666 made
+// its reader loop for minutes (found by fuzzing, tests/fuzz).
+void check_component_counts(detail::XmlElement* element, const std::string& path) {
+  if (element == nullptr) return;
+  const std::string name = detail::local_name(element);
+  if (name == "DataArray" || name == "PDataArray") {
+    declaration_of(element, str(path, ": <", name, " Name=\"", detail::attribute(element, "Name"),
+                                "\">"));
+  }
+  for (int i = 0; i < element->GetNumberOfNestedElements(); ++i) {
+    check_component_counts(element->GetNestedElement(i), path);
+  }
+}
+
 // The child named `name`, or nullptr; two of them are refused: VTK's readers take the
 // last one where this check would look at the first (a summary with two <PPoints>, the
 // second declaring 4 components, made VTK copy out of bounds: found by fuzzing).
@@ -100,6 +115,7 @@ void check_pvtu_declarations(const std::string& path) {
   if (detail::local_name(summary.root()) != "VTKFile" || grid == nullptr) {
     throw InputError(str(path, ": not a VTK XML parallel UnstructuredGrid (.pvtu) file"));
   }
+  check_component_counts(grid, path);
   detail::XmlElement* points_section = only_child(grid, "PPoints", path);
   if (points_section == nullptr) throw InputError(str(path, ": no <PPoints> with a <PDataArray>"));
   detail::XmlElement* points = coordinates_array(points_section, path);
@@ -120,6 +136,7 @@ void check_pvtu_declarations(const std::string& path) {
       throw InputError(str(path, ": piece '", source, "' is not a file"));
     }
     const detail::XmlDocument document(piece_path, false);
+    check_component_counts(document.root(), piece_path);
     detail::XmlElement* piece = only_child(
         only_child(document.root(), "UnstructuredGrid", piece_path), "Piece", piece_path);
     if (piece == nullptr) {
@@ -299,6 +316,8 @@ Mesh read_unstructured_grid(const std::string& path, const char* what, bool merg
 }  // namespace
 
 Mesh read_vtu(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw InputError(str(path, ": no such file"));
+  check_component_counts(detail::XmlDocument(path, false).root(), path);
   return read_unstructured_grid<vtkXMLUnstructuredGridReader>(path, "UnstructuredGrid (.vtu)",
                                                               false);
 }
