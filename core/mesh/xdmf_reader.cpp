@@ -328,8 +328,6 @@ class XdmfFile {
     return *readers_.emplace(key, std::make_unique<io::Hdf5Reader>(key)).first->second;
   }
 
-  const std::string& path() const { return path_; }
-
  private:
   std::string path_;
   fs::path directory_;

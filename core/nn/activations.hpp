@@ -187,6 +187,9 @@ class Activation {
   // the compiler vectorises it (through the lambda alone it cannot rule out aliasing).
   static constexpr std::size_t kChunk = 512;
 
+ public:
+  // Public only for nvcc, which cannot compile a device lambda inside a private or
+  // protected member function; not part of the interface.
   template <ActivationKind Kind>
   void forward_kernel(const Matrix<T>& x) {
     const T* in = x.data();
@@ -207,6 +210,7 @@ class Activation {
         });
   }
 
+ private:
   ActivationKind kind_ = ActivationKind::kIdentity;
   std::string name_ = "activation";
   Matrix<T> output_, derivative_, input_grad_;

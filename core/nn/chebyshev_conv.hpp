@@ -69,7 +69,9 @@ class ChebyshevConv {
   const Linear<T>& linear() const { return linear_; }
   std::size_t order() const { return order_; }
 
- private:
+ public:
+  // Public only for nvcc, which cannot compile a device lambda inside a private or
+  // protected member function; not part of the interface.
   // m[:, to + c] -= m[:, from + c] for c < in.
   void subtract_block(const Matrix<T>& m, std::size_t from, std::size_t to) const {
     const std::size_t in = in_;
@@ -80,6 +82,7 @@ class ChebyshevConv {
         });
   }
 
+ private:
   std::string name_;
   std::size_t in_ = 0, order_ = 1, groups_ = 0;
   Linear<T> linear_;

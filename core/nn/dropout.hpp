@@ -51,7 +51,9 @@ class Dropout {
 
   double probability() const { return p_; }
 
- private:
+ public:
+  // Public only for nvcc, which cannot compile a device lambda inside a private or
+  // protected member function; not part of the interface.
   // out = in * mask; the same mask in forward and backward.
   void apply(const char* label, const Matrix<T>& in, const Matrix<T>& out) const {
     const std::size_t cols = in.extent(1);
@@ -73,6 +75,7 @@ class Dropout {
         });
   }
 
+ private:
   std::string name_ = "dropout";
   double p_ = 0.0;
   std::uint64_t seed_ = 0, stream_ = 0;

@@ -66,7 +66,9 @@ class Embedding {
   const std::string& name() const { return name_; }
   int weight_id() const { return weight_; }
 
- private:
+ public:
+  // Public only for nvcc, which cannot compile a device lambda inside a private or
+  // protected member function; not part of the interface.
   void check_ids(const Ids& ids) const {
     const long long count = static_cast<long long>(count_);
     long long first_bad = 0;
@@ -83,6 +85,7 @@ class Embedding {
                                 " is outside the table's [0, ", count_, ")"));
   }
 
+ private:
   std::string name_;
   std::size_t count_ = 0, dim_ = 0;
   int weight_ = -1;

@@ -158,7 +158,9 @@ class GraphMultiHeadAttention {
   const Linear<T>& value() const { return wv_; }
   const Linear<T>& output() const { return wo_; }
 
- private:
+ public:
+  // Public only for nvcc, which cannot compile a device lambda inside a private or
+  // protected member function; not part of the interface.
   // Scores, softmax per neighbourhood and weighted sum of values, per query node.
   void edge_forward() {
     const graph::IndexView row_ptr = graph_.row_ptr, col_idx = graph_.col_idx;
@@ -265,6 +267,7 @@ class GraphMultiHeadAttention {
         });
   }
 
+ private:
   std::string name_;
   std::size_t dim_ = 0, heads_ = 0;
   Linear<T> wq_, wk_, wv_, wo_;

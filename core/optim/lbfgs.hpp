@@ -371,6 +371,9 @@ class Lbfgs {
     return Vector<T>("optim::lbfgs_history", size_);
   }
 
+ public:
+  // Public only for nvcc, which cannot compile a device lambda inside a private or
+  // protected member function; not part of the interface.
   // out = a * alpha + b * beta (out may alias neither input).
   static void combine(const Vector<T>& out, const Vector<T>& a, double alpha, const Vector<T>& b,
                       double beta) {
@@ -399,6 +402,7 @@ class Lbfgs {
         KOKKOS_LAMBDA(const int i) { p(i) = x(i) + step * d(i); });
   }
 
+ private:
   std::vector<double> stack(const std::vector<Vector<T>>& vectors) const {
     std::vector<double> out;
     out.reserve(vectors.size() * size_);

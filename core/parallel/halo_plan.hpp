@@ -65,11 +65,14 @@ class HaloPlan {
         });
   }
 
- private:
   // Forward: pack owned rows (send_index_) -> unpack into ghost rows (recv_index_).
   // Reverse: pack ghost rows (recv_index_) -> add into owned rows (send_index_).
+  // Public only for nvcc, which cannot compile a device lambda inside a private or
+  // protected member function; callers use gather and scatter_add.
   template <class T>
   void exchange(const tensor::Matrix<T>& values, bool reverse) const;
+
+ private:
 
   parallel::Communicator comm_;  // a duplicate of the caller's
   int rank_ = 0;

@@ -34,18 +34,25 @@ class ClassicalHopfield {
     if (n == 0 || d == 0) {
       throw InputError(str("classical Hopfield: no patterns to store (", n, " x ", d, ")"));
     }
+    weights_ = hebbian_weights(patterns);
+  }
+
+  // W = X^T X / d with a zero diagonal, X the patterns binarised to +-1. A static function
+  // and not inside the constructor: nvcc cannot compile a device lambda in a constructor.
+  static Matrix<double> hebbian_weights(const Matrix<double>& patterns) {
+    const std::size_t n = patterns.extent(0), d = patterns.extent(1);
     Matrix<double> x("hopfield::classical_patterns", n, d);
     Kokkos::parallel_for(
         "hopfield::classical_binarise", Kokkos::RangePolicy<tensor::ExecSpace>(0, n),
         KOKKOS_LAMBDA(const int i) {
           for (std::size_t k = 0; k < d; ++k) x(i, k) = patterns(i, k) < 0 ? -1.0 : 1.0;
         });
-    weights_ = Matrix<double>("hopfield::classical_weights", d, d);
-    tensor::gemm('T', 'N', 1.0 / static_cast<double>(d), x, x, 0.0, weights_);
-    const Matrix<double> w = weights_;
+    const Matrix<double> w("hopfield::classical_weights", d, d);
+    tensor::gemm('T', 'N', 1.0 / static_cast<double>(d), x, x, 0.0, w);
     Kokkos::parallel_for(
         "hopfield::classical_zero_diagonal", Kokkos::RangePolicy<tensor::ExecSpace>(0, d),
         KOKKOS_LAMBDA(const int i) { w(i, i) = 0.0; });
+    return w;
   }
 
   std::size_t dim() const { return weights_.extent(0); }
@@ -93,7 +100,9 @@ class ClassicalHopfield {
     return e;
   }
 
- private:
+ public:
+  // Public only for nvcc, which cannot compile a device lambda inside a private or
+  // protected member function; not part of the interface.
   void synchronous(const Matrix<double>& s, int max_sweeps, std::vector<int>& sweeps) const {
     const std::size_t b = s.extent(0), d = dim();
     Matrix<double> field("hopfield::classical_field", b, d);
@@ -162,6 +171,7 @@ class ClassicalHopfield {
     for (std::size_t i = 0; i < b; ++i) sweeps[i] = host(i);
   }
 
+ private:
   KOKKOS_INLINE_FUNCTION static std::size_t gcd(std::size_t a, std::size_t b) {
     while (b != 0) {
       const std::size_t t = a % b;

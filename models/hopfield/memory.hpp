@@ -84,8 +84,15 @@ class HopfieldMemory {
     dim_ = static_cast<std::size_t>(dims[0]);
     if (dim_ == 0) throw InputError("Hopfield memory: the stored patterns have dimension 0");
     // M = the largest pattern norm, a constant of the energy.
-    const Matrix<T> x = patterns_;
-    const std::size_t d = dim_;
+    double largest = largest_squared_row_norm(patterns_);
+    MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_DOUBLE, MPI_MAX, comm);
+    max_norm_ = std::sqrt(largest);
+  }
+
+  // max_i |x_i|^2 over the rows of x (0 for none). A static function and not inside the
+  // constructor: nvcc cannot compile a device lambda in a constructor.
+  static double largest_squared_row_norm(const Matrix<T>& x) {
+    const std::size_t d = x.extent(1);
     double largest = 0;
     Kokkos::parallel_reduce(
         "hopfield::pattern_norm", Kokkos::RangePolicy<tensor::ExecSpace>(0, x.extent(0)),
@@ -95,8 +102,7 @@ class HopfieldMemory {
           if (sq > acc) acc = sq;
         },
         Kokkos::Max<double>(largest));
-    MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_DOUBLE, MPI_MAX, comm);
-    max_norm_ = std::sqrt(largest);
+    return largest;
   }
 
   std::size_t dim() const { return dim_; }
@@ -176,6 +182,9 @@ class HopfieldMemory {
     }
   }
 
+ public:
+  // Public only for nvcc, which cannot compile a device lambda inside a private or
+  // protected member function; not part of the interface.
   // Per query row: local max m of beta x_i . xi (and its global index), local sum s of
   // exp(beta z - m), and u = sum exp(beta z - m) x_i (into next_). score_only: only m
   // and s (for energies and the closest pattern), no second gemm.
@@ -380,6 +389,7 @@ class HopfieldMemory {
         });
   }
 
+ private:
   MPI_Comm comm_;
   int ranks_ = 1;
   Matrix<T> patterns_;

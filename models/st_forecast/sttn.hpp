@@ -170,6 +170,9 @@ class Sttn {
   bool uses_eigenvectors() const { return options_.spatial != SpatialEmbedding::kLearned; }
   bool uses_node_table() const { return options_.spatial != SpatialEmbedding::kLaplacian; }
 
+ public:
+  // Public only for nvcc, which cannot compile a device lambda inside a private or
+  // protected member function; not part of the interface.
   // x(row of sensor n, :) += s(n, :) for rows in (window, sensor, step) order.
   void broadcast_sensors(const Matrix<T>& s, const Matrix<T>& x) const {
     const std::size_t sensors = options_.sensors, steps = options_.input_steps, d = options_.dim;
@@ -200,6 +203,7 @@ class Sttn {
         });
   }
 
+ private:
   SttnOptions options_;
   nn::Linear<T> input_, eig_;
   nn::Embedding<T> tod_, dow_, pos_, node_;

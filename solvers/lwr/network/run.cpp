@@ -33,7 +33,6 @@ class TextOutput {
     out_ << std::setprecision(8);
   }
   std::ofstream& stream() { return out_; }
-  bool enabled() const { return enabled_; }
   void close() {
     if (!enabled_) return;
     out_.close();

@@ -150,19 +150,19 @@ TEST_CASE("dropout: scale, eval identity, backward, rank-count independence", "[
   // Two "ranks" with half the rows each draw the same mask as one rank with all rows.
   Matrix<double> full("full", rows, cols);
   Kokkos::deep_copy(full, dropout.forward(x, true, 9));
-  const std::size_t half = rows / 2;
-  const auto top = Kokkos::subview(x, Kokkos::make_pair(std::size_t(0), half), Kokkos::ALL);
-  const auto bottom = Kokkos::subview(x, Kokkos::make_pair(half, rows), Kokkos::ALL);
-  Matrix<double> x_top("top", half, cols), x_bottom("bottom", rows - half, cols);
+  const std::size_t half_rows = rows / 2;
+  const auto top = Kokkos::subview(x, Kokkos::make_pair(std::size_t(0), half_rows), Kokkos::ALL);
+  const auto bottom = Kokkos::subview(x, Kokkos::make_pair(half_rows, rows), Kokkos::ALL);
+  Matrix<double> x_top("top", half_rows, cols), x_bottom("bottom", rows - half_rows, cols);
   Kokkos::deep_copy(x_top, top);
   Kokkos::deep_copy(x_bottom, bottom);
   Dropout<double> rank0("drop", 0.3, 77, 2), rank1("drop", 0.3, 77, 2);
   const Matrix<double> y_top = rank0.forward(x_top, true, 9, 0, rows * cols);
-  const Matrix<double> y_bottom = rank1.forward(x_bottom, true, 9, half * cols, rows * cols);
+  const Matrix<double> y_bottom = rank1.forward(x_bottom, true, 9, half_rows * cols, rows * cols);
   bool same = true, differs_from_step5 = false;
   for (std::size_t i = 0; i < rows; ++i) {
     for (std::size_t j = 0; j < cols; ++j) {
-      const double part = i < half ? y_top(i, j) : y_bottom(i - half, j);
+      const double part = i < half_rows ? y_top(i, j) : y_bottom(i - half_rows, j);
       same = same && part == full(i, j);
       differs_from_step5 = differs_from_step5 || (full(i, j) == 0.0) != (y(i, j) == 0.0);
     }
