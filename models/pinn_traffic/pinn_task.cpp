@@ -485,8 +485,10 @@ void PinnTask<T>::save_state(io::ResultsFile& file, const std::string& group) co
     const std::vector<double> best = terms_vector(lbfgs_run_.best_terms);
     run.insert(run.end(), best.begin(), best.end());
     file.write_root_array(group + "/lbfgs_run", {run.size()}, run);
-    file.write_root_array(group + "/lbfgs_best_parameters", {lbfgs_run_.best_parameters.size()},
-                          lbfgs_run_.best_parameters);
+    // The dimensions named as a vector: nvcc's front end turns a braced size() of a
+    // member here into a plain size_t and the call no longer compiles.
+    const std::vector<std::uint64_t> best_dims = {lbfgs_run_.best_parameters.size()};
+    file.write_root_array(group + "/lbfgs_best_parameters", best_dims, lbfgs_run_.best_parameters);
   }
 }
 

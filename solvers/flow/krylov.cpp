@@ -29,15 +29,14 @@ Kokkos::View<double*, tensor::MemSpace> inverse_diagonal(const DistributedCsr& a
   return d;
 }
 
-// r = b - A x (x gathered first)
+}  // namespace
+
 void residual(const parallel::HaloPlan& plan, const DistributedCsr& a, const Vec& b, const Vec& x,
               const Vec& r, runtime::Timers* timers) {
   timed_gather(plan, x, timers);
   a.apply(x, r);
   axpby(plan.owned_count(), 1.0, b, -1.0, r);
 }
-
-}  // namespace
 
 void timed_gather(const parallel::HaloPlan& plan, const Vec& v, runtime::Timers* timers) {
   if (timers == nullptr) {

@@ -54,6 +54,10 @@ KrylovStats bicgstab(MPI_Comm comm, const parallel::HaloPlan& plan, const Distri
                      const Vec& b, const Vec& x, const KrylovOptions& options,
                      runtime::Timers* timers = nullptr);
 
+// r = b - A x on the owned rows (x's ghosts gathered first).
+void residual(const parallel::HaloPlan& plan, const DistributedCsr& a, const Vec& b, const Vec& x,
+              const Vec& r, runtime::Timers* timers = nullptr);
+
 // Global dot product over owned rows.
 double dot(MPI_Comm comm, std::size_t owned, const Vec& a, const Vec& b,
            runtime::Timers* timers = nullptr);

@@ -186,19 +186,8 @@ struct AmgPressureSolver::Impl {
     const std::size_t owned = plan.owned_count();
     Vec r("amg::r", plan.local_count(), 1);
     auto residual_norm = [&] {
-      timed_gather(plan, solution, timers);
-      a.apply(solution, r);
-      double local = 0;
-      Kokkos::parallel_reduce(
-          "amg::residual", Kokkos::RangePolicy<tensor::ExecSpace>(0, owned),
-          KOKKOS_LAMBDA(const int i, double& sum) {
-            const double d = rhs(i, 0) - r(i, 0);
-            sum += d * d;
-          },
-          local);
-      double global = 0;
-      timed_allreduce(&local, &global, 1, MPI_DOUBLE, MPI_SUM, comm, timers);
-      return std::sqrt(global);
+      residual(plan, a, rhs, solution, r, timers);
+      return std::sqrt(dot(comm, owned, r, r, timers));
     };
     stats.initial_residual = residual_norm();
     copy_in(ij_b, rhs);
@@ -217,12 +206,7 @@ struct AmgPressureSolver::Impl {
     Kokkos::deep_copy(solution, h);
     stats.iterations = static_cast<int>(iterations);
     stats.final_residual = residual_norm();  // also refreshes the ghosts
-    double b_local = 0;
-    Kokkos::parallel_reduce(
-        "amg::b_norm", Kokkos::RangePolicy<tensor::ExecSpace>(0, owned),
-        KOKKOS_LAMBDA(const int i, double& sum) { sum += rhs(i, 0) * rhs(i, 0); }, b_local);
-    double b_norm = 0;
-    timed_allreduce(&b_local, &b_norm, 1, MPI_DOUBLE, MPI_SUM, comm, timers);
+    const double b_norm = dot(comm, owned, rhs, rhs, timers);
     const double target =
         std::max(options.relative_tolerance * std::sqrt(b_norm), options.absolute_tolerance);
     // Hypre tests its own recursively updated residual; allow the true one a little slack.
