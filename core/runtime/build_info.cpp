@@ -103,9 +103,11 @@ std::vector<std::pair<std::string, std::string>> build_info(MPI_Comm comm) {
                     str(io::hdf5_version(), io::hdf5_is_parallel() ? " (parallel)" : " (serial)"));
   info.emplace_back("VTK", io::vtk_version());
   info.emplace_back("BLAS", blas_description());
+  const bool split_gemm = kokkos_threads() > 1 && blas_threads() == 1;
   info.emplace_back("Threads per rank",
                     str(kokkos_threads(), " Kokkos (", Kokkos::DefaultHostExecutionSpace::name(),
-                        "), ", blas_threads(), " BLAS"));
+                        "), ", blas_threads(), " BLAS",
+                        split_gemm ? " (gemm split over the Kokkos threads)" : ""));
   info.emplace_back("Cores available", std::to_string(available_cores()));
   return info;
 }

@@ -39,7 +39,7 @@ Runtime::Runtime(int& argc, char**& argv) {
   kokkos_args.push_back(nullptr);
   char** kokkos_argv = kokkos_args.data();
   Kokkos::initialize(kokkos_argc, kokkos_argv);
-  blas_threads_follow_kokkos();
+  blas_threads_for_kokkos();
   // Remove the --kokkos-* arguments from argv, so the command line parser never sees them.
   int kept = 0;
   for (int i = 0; i < argc; ++i) {
@@ -205,18 +205,18 @@ int kokkos_threads() {
   return std::max(1, static_cast<int>(Kokkos::DefaultHostExecutionSpace().concurrency()));
 }
 
-void blas_threads_follow_kokkos() {
-  // OpenBLAS reads OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS and OMP_NUM_THREADS at load
-  // time and otherwise takes every core of the node; Kokkos may have been given its
-  // threads on the command line (--kokkos-num-threads) instead.
+void blas_threads_for_kokkos() {
+  // OpenBLAS reads OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS and OMP_NUM_THREADS when it
+  // loads and otherwise takes every core of the node: its own pool of threads, which
+  // competes with Kokkos' OpenMP threads for the same cores (measured: the graph
+  // kernels lost their 1.9x from a second thread when BLAS had two threads too).
   if (std::getenv("OPENBLAS_NUM_THREADS") != nullptr || std::getenv("GOTO_NUM_THREADS") != nullptr) {
     return;
   }
-  const int threads = kokkos_threads();
-  if (threads <= 1) return;  // a Serial host space: OpenBLAS keeps its own choice
+  if (kokkos_threads() <= 1) return;  // a Serial host space: OpenBLAS keeps its own choice
   using SetThreads = void (*)(int);
   auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  if (set != nullptr) set(threads);
+  if (set != nullptr) set(1);
 }
 
 std::string oversubscription_warning(MPI_Comm comm) {

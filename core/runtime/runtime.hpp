@@ -77,10 +77,11 @@ int blas_threads();
 // --kokkos-num-threads; Serial: 1; a device space: its host space's). Kokkos must be
 // initialized.
 int kokkos_threads();
-// Gives OpenBLAS as many threads per rank as Kokkos' host space has, so that a gemm
-// between two kernels uses the rank's threads too; unless the user chose BLAS threads
-// (OPENBLAS_NUM_THREADS or GOTO_NUM_THREADS) or the host space is Serial. Called by
-// Runtime after Kokkos starts.
-void blas_threads_follow_kokkos();
+// On a threaded host backend (OpenMP), BLAS runs each call on one thread and Tessera's
+// gemm splits every product over Kokkos' threads (core/tensor/gemm.hpp): one pool of
+// threads per rank. Unless the user chose BLAS threads (OPENBLAS_NUM_THREADS or
+// GOTO_NUM_THREADS); a Serial host space leaves BLAS alone. Called by Runtime after
+// Kokkos starts.
+void blas_threads_for_kokkos();
 
 }  // namespace tessera::runtime

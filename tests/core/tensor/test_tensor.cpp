@@ -52,6 +52,71 @@ TEMPLATE_TEST_CASE("gemm matches a naive product for every transpose", "[gemm]",
   }
 }
 
+// The split a threaded host backend (OpenMP) makes: blocks of rows of C (or of columns,
+// when C is wide), each a single-threaded BLAS call. Run here on whatever host space the
+// build has (on Serial the blocks run one after another), with 2, 3 and 5 blocks.
+TEMPLATE_TEST_CASE("gemm split over host threads matches a naive product", "[gemm]", float,
+                   double) {
+  using T = TestType;
+  struct Shape {
+    std::size_t m, n, k;
+  };
+  for (const Shape shape : {Shape{37, 5, 11}, Shape{3, 29, 7}}) {  // split by rows, by columns
+    for (char ta : {'N', 'T'}) {
+      for (char tb : {'N', 'T'}) {
+        for (int threads : {2, 3, 5}) {
+          const std::size_t m = shape.m, n = shape.n, k = shape.k;
+          Matrix<T> a("a", ta == 'N' ? m : k, ta == 'N' ? k : m);
+          Matrix<T> b("b", tb == 'N' ? k : n, tb == 'N' ? n : k);
+          fill_normal(Vector<T>(a.data(), a.size()), T(0), T(1), 2, 0);
+          fill_normal(Vector<T>(b.data(), b.size()), T(0), T(1), 2, 1);
+          Matrix<T> c("c", m, n);
+          Kokkos::deep_copy(c, T(1));
+          REQUIRE(detail::gemm_on_host_threads(threads, ta, tb, m, n, k, T(2), a, b, T(0.5), c));
+          const auto expected = naive(ta, tb, a, b);
+          for (std::size_t i = 0; i < m; ++i) {
+            for (std::size_t j = 0; j < n; ++j) {
+              INFO(ta << tb << " " << m << "x" << n << "x" << k << " threads " << threads);
+              // A margin as well: some entries cancel to near zero in float.
+              CHECK(c(i, j) == Approx(2 * expected[i * n + j] + 0.5)
+                                   .epsilon(1e-5)
+                                   .margin(std::is_same<T, float>::value ? 1e-5 : 1e-12));
+            }
+          }
+        }
+      }
+    }
+  }
+  // Column-major storage is not split (KokkosBlas takes it).
+  Kokkos::View<T**, Kokkos::LayoutLeft, MemSpace> left("left", 4, 4);
+  Matrix<T> right("right", 4, 4), out("out", 4, 4);
+  CHECK_FALSE(detail::gemm_on_host_threads(2, 'N', 'N', 4, 4, 4, T(1), left, right, T(0), out));
+}
+
+TEST_CASE("batched gemm on host threads multiplies each batch", "[gemm]") {
+  for (char ta : {'N', 'T'}) {
+    for (char tb : {'N', 'T'}) {
+      const std::size_t batches = 5, m = 3, n = 4, k = 6;
+      Tensor3<double> a("a", batches, ta == 'N' ? m : k, ta == 'N' ? k : m);
+      Tensor3<double> b("b", batches, tb == 'N' ? k : n, tb == 'N' ? n : k);
+      Tensor3<double> c("c", batches, m, n);
+      fill_uniform(Vector<double>(a.data(), a.size()), -1.0, 1.0, 6, 0);
+      fill_uniform(Vector<double>(b.data(), b.size()), -1.0, 1.0, 6, 1);
+      Kokkos::deep_copy(c, 1.0);
+      detail::batched_gemm_on_host_threads(ta, tb, 2.0, a, b, 0.5, c);
+      for (std::size_t batch = 0; batch < batches; ++batch) {
+        const auto expected =
+            naive(ta, tb, detail::batch_matrix(a, batch), detail::batch_matrix(b, batch));
+        for (std::size_t i = 0; i < m; ++i) {
+          for (std::size_t j = 0; j < n; ++j) {
+            CHECK(c(batch, i, j) == Approx(2 * expected[i * n + j] + 0.5).epsilon(1e-12));
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("gemm shape errors name the operands", "[gemm]") {
   Matrix<double> a("a", 2, 3), b("b", 4, 5), c("c", 2, 5);
   CHECK_THROWS_WITH(gemm('N', 'N', 1.0, a, b, 0.0, c),
