@@ -85,13 +85,13 @@ KOKKOS_INLINE_FUNCTION void activation_with_derivative(T x, T& value, T& derivat
     // resolution of 1 + erf) sharing its exponential with the Gaussian density, so one
     // vectorisable exp per element instead of libm's erf and exp.
     constexpr float kInvSqrt2 = 0.70710678f, kInvSqrt2Pi = 0.39894228f;
-    const float z = std::fabs(x) * kInvSqrt2;
+    const float z = math::abs(x) * kInvSqrt2;
     const float g = math::fast_exp(-0.5f * x * x);  // exp(-z^2)
     const float t = 1.0f / (1.0f + 0.3275911f * z);
     const float poly =
         t * (0.254829592f +
              t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-    const float erf_x = std::copysign(1.0f - poly * g, x);
+    const float erf_x = math::copysign(1.0f - poly * g, x);
     value = 0.5f * x * (1.0f + erf_x);
     derivative = 0.5f * (1.0f + erf_x) + x * kInvSqrt2Pi * g;
   } else if constexpr (Kind == ActivationKind::kRelu) {

@@ -132,32 +132,40 @@ double softmax_cross_entropy(const Matrix<T>& logits, const std::vector<int>& la
         str("softmax_cross_entropy: ", labels.size(), " labels for ", rows, " rows"));
   }
   tensor::ensure_shape(grad, "nn::softmax_cross_entropy.grad", rows, classes);
-  auto host = Kokkos::create_mirror_view(logits);
-  Kokkos::deep_copy(host, logits);
-  auto host_grad = Kokkos::create_mirror_view(grad);
+  Kokkos::View<int*, tensor::MemSpace> y("nn::softmax_cross_entropy.labels", rows);
+  Kokkos::deep_copy(y, Kokkos::View<const int*, Kokkos::HostSpace>(labels.data(), rows));
+  const Matrix<T> z = logits, g = grad;
+  // One row per work item, in double: its loss and its gradient (p - onehot(y)) / rows.
+  // The correct predictions are a second reduction, so that the loss is a plain sum (on
+  // Serial, the sum of the host loop this kernel replaced, bit for bit).
   double loss = 0;
-  std::size_t right = 0;
-  for (std::size_t i = 0; i < rows; ++i) {
-    double m = host(i, 0);
-    std::size_t arg = 0;
-    for (std::size_t c = 1; c < classes; ++c) {
-      if (host(i, c) > m) {
-        m = host(i, c);
-        arg = c;
-      }
-    }
-    double s = 0;
-    for (std::size_t c = 0; c < classes; ++c) s += std::exp(host(i, c) - m);
-    const int y = labels[i];
-    loss += -(host(i, y) - m - std::log(s));
-    right += arg == static_cast<std::size_t>(y);
-    for (std::size_t c = 0; c < classes; ++c) {
-      const double p = std::exp(host(i, c) - m) / s;
-      host_grad(i, c) = static_cast<T>((p - (static_cast<int>(c) == y ? 1.0 : 0.0)) / rows);
-    }
+  Kokkos::parallel_reduce(
+      "nn::softmax_cross_entropy", Kokkos::RangePolicy<tensor::ExecSpace>(0, rows),
+      KOKKOS_LAMBDA(const int i, double& sum) {
+        double m = z(i, 0);
+        for (std::size_t c = 1; c < classes; ++c) m = math::max(m, static_cast<double>(z(i, c)));
+        double s = 0;
+        for (std::size_t c = 0; c < classes; ++c) s += math::exp(z(i, c) - m);
+        const int label = y(i);
+        sum += -(z(i, label) - m - math::log(s));
+        for (std::size_t c = 0; c < classes; ++c) {
+          const double p = math::exp(z(i, c) - m) / s;
+          g(i, c) = static_cast<T>((p - (static_cast<int>(c) == label ? 1.0 : 0.0)) / rows);
+        }
+      },
+      loss);
+  if (correct != nullptr) {
+    long long right = 0;
+    Kokkos::parallel_reduce(
+        "nn::softmax_cross_entropy_correct", Kokkos::RangePolicy<tensor::ExecSpace>(0, rows),
+        KOKKOS_LAMBDA(const int i, long long& count) {
+          std::size_t arg = 0;  // the first largest logit, as the host loop took it
+          for (std::size_t c = 1; c < classes; ++c) arg = z(i, c) > z(i, arg) ? c : arg;
+          count += arg == static_cast<std::size_t>(y(i)) ? 1 : 0;
+        },
+        right);
+    *correct = static_cast<std::size_t>(right);
   }
-  Kokkos::deep_copy(grad, host_grad);
-  if (correct) *correct = right;
   return loss / static_cast<double>(rows);
 }
 

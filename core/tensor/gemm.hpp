@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/runtime/error.hpp"
+#include "core/tensor/cuda_batched_gemm.hpp"
 #include "core/tensor/host_gemm.hpp"
 #include "core/tensor/tensor.hpp"
 
@@ -169,6 +170,29 @@ void batched_gemm(char trans_a, char trans_b, T alpha, const Tensor3<T>& a, cons
     detail::batched_gemm_on_host_threads(trans_a, trans_b, alpha, a, b, beta, c);
     return;
   }
+#if defined(TESSERA_CUDA_BATCHED_GEMM)
+  if constexpr (std::is_same<MemSpace, Kokkos::CudaSpace>::value) {
+    if (a.extent(0) > 1) {
+      // The first product through gemm checks the shapes; the rest in one cuBLAS call.
+      gemm(trans_a, trans_b, alpha, detail::batch_matrix(a, 0), detail::batch_matrix(b, 0),
+           beta, detail::batch_matrix(c, 0));
+      const std::size_t m = c.extent(1), n = c.extent(2);
+      const std::size_t k = trans_a == 'N' ? a.extent(2) : a.extent(1);
+      if (m > 0 && n > 0 && k > 0) {
+        const std::size_t size_a = a.extent(1) * a.extent(2), size_b = b.extent(1) * b.extent(2);
+        detail::cuda_batched_gemm(trans_a, trans_b, a.extent(0) - 1, m, n, k, alpha,
+                                  a.data() + size_a, a.extent(2), size_a, b.data() + size_b,
+                                  b.extent(2), size_b, beta, c.data() + m * n, n, m * n);
+      } else {  // gemm's own handling of the degenerate shapes, for the rest
+        for (std::size_t i = 1; i < a.extent(0); ++i) {
+          gemm(trans_a, trans_b, alpha, detail::batch_matrix(a, i), detail::batch_matrix(b, i),
+               beta, detail::batch_matrix(c, i));
+        }
+      }
+      return;
+    }
+  }
+#endif
   for (std::size_t i = 0; i < a.extent(0); ++i) {
     gemm(trans_a, trans_b, alpha, detail::batch_matrix(a, i), detail::batch_matrix(b, i), beta,
          detail::batch_matrix(c, i));

@@ -4,6 +4,7 @@
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 namespace tessera::math {
 
@@ -48,6 +49,20 @@ KOKKOS_INLINE_FUNCTION T pow(T x, T y) {
 template <class T>
 KOKKOS_INLINE_FUNCTION T abs(T x) {
   return x < T(0) ? -x : x;
+}
+// std::copysign, bit for bit (-0.0 is negative), for float and double: Kokkos 3.4 lacks it.
+template <class T>
+KOKKOS_INLINE_FUNCTION T copysign(T magnitude, T sign) {
+  static_assert(sizeof(T) == 4 || sizeof(T) == 8, "math::copysign: float or double");
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  constexpr Bits kSign = Bits(1) << (8 * sizeof(T) - 1);
+  Bits m, s;
+  std::memcpy(&m, &magnitude, sizeof(T));
+  std::memcpy(&s, &sign, sizeof(T));
+  const Bits out = (m & ~kSign) | (s & kSign);
+  T result;
+  std::memcpy(&result, &out, sizeof(T));
+  return result;
 }
 template <class T>
 KOKKOS_INLINE_FUNCTION bool isfinite(T x) {

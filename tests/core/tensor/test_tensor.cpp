@@ -1,4 +1,5 @@
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -165,6 +166,19 @@ TEST_CASE("reductions and the finiteness check", "[reduce]") {
   CHECK(first_non_finite(x) == -1);
   x(3) = std::nanf("");
   CHECK(first_non_finite(x) == 3);
+}
+
+TEST_CASE("math::copysign is std::copysign bit for bit, -0.0 included", "[math]") {
+  for (double magnitude : {0.0, -0.0, 1.5, -2.25, std::numeric_limits<double>::infinity()}) {
+    for (double sign : {1.0, -1.0, 0.0, -0.0, -std::numeric_limits<double>::infinity()}) {
+      const double expected = std::copysign(magnitude, sign);
+      const double got = tessera::math::copysign(magnitude, sign);
+      CHECK(std::memcmp(&got, &expected, sizeof(double)) == 0);
+      const float expected_f = std::copysign(float(magnitude), float(sign));
+      const float got_f = tessera::math::copysign(float(magnitude), float(sign));
+      CHECK(std::memcmp(&got_f, &expected_f, sizeof(float)) == 0);
+    }
+  }
 }
 
 TEST_CASE("vectorisable float exp and tanh are accurate", "[math]") {

@@ -230,6 +230,28 @@ TEST_CASE("losses and their gradients match finite differences", "[losses]") {
     CHECK(masked_mae_loss(x, target, mask, grad) == 0.0);
     for (std::size_t k = 0; k < grad.size(); ++k) CHECK(grad.data()[k] == 0.0);
   }
+  SECTION("softmax cross-entropy: loss by hand, gradient, correct predictions") {
+    const std::vector<int> labels = {0, 4, 2, 2, 1, 3};
+    double expected = 0;
+    std::size_t expected_correct = 0;
+    for (std::size_t i = 0; i < rows; ++i) {
+      double total = 0;
+      std::size_t arg = 0;
+      for (std::size_t c = 0; c < cols; ++c) {
+        total += std::exp(x(i, c));
+        if (x(i, c) > x(i, arg)) arg = c;
+      }
+      expected += (std::log(total) - x(i, labels[i])) / static_cast<double>(rows);
+      expected_correct += arg == static_cast<std::size_t>(labels[i]);
+    }
+    std::size_t correct = 99;
+    CHECK(softmax_cross_entropy(x, labels, grad, &correct) == Approx(expected).epsilon(1e-12));
+    CHECK(correct == expected_correct);
+    auto loss = [&] { return softmax_cross_entropy(x, labels, scratch, nullptr); };
+    CHECK(check_gradient(tensor::flat(x), tensor::flat(grad), loss).max_relative_error < 1e-6);
+    CHECK_THROWS_WITH(softmax_cross_entropy(x, std::vector<int>{1, 2}, grad, nullptr),
+                      Contains("2 labels for 6 rows"));
+  }
   SECTION("an empty mask gives zero, not NaN") {
     Matrix<double> none("none", rows, cols);
     CHECK(masked_mse_loss(x, target, none, grad) == 0.0);
