@@ -1,4 +1,5 @@
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <numeric>
@@ -29,6 +30,20 @@ std::vector<double> naive(char ta, char tb, const Matrix<T>& a, const Matrix<T>&
   }
   return c;
 }
+
+// Random operands for C (m x n) = op(A) op(B) with inner size k, and C filled with ones.
+template <class T>
+struct Operands {
+  Matrix<T> a, b, c;
+  Operands(char ta, char tb, std::size_t m, std::size_t n, std::size_t k, std::uint64_t seed)
+      : a("a", ta == 'N' ? m : k, ta == 'N' ? k : m),
+        b("b", tb == 'N' ? k : n, tb == 'N' ? n : k),
+        c("c", m, n) {
+    fill_normal(Vector<T>(a.data(), a.size()), T(0), T(1), seed, 0);
+    fill_normal(Vector<T>(b.data(), b.size()), T(0), T(1), seed, 1);
+    Kokkos::deep_copy(c, T(1));
+  }
+};
 }  // namespace
 
 TEMPLATE_TEST_CASE("gemm matches a naive product for every transpose", "[gemm]", float, double) {
@@ -36,12 +51,8 @@ TEMPLATE_TEST_CASE("gemm matches a naive product for every transpose", "[gemm]",
   for (char ta : {'N', 'T'}) {
     for (char tb : {'N', 'T'}) {
       const std::size_t m = 7, k = 5, n = 3;
-      Matrix<T> a("a", ta == 'N' ? m : k, ta == 'N' ? k : m);
-      Matrix<T> b("b", tb == 'N' ? k : n, tb == 'N' ? n : k);
-      fill_normal(Vector<T>(a.data(), a.size()), T(0), T(1), 1, 0);
-      fill_normal(Vector<T>(b.data(), b.size()), T(0), T(1), 1, 1);
-      Matrix<T> c("c", m, n);
-      Kokkos::deep_copy(c, T(1));
+      const Operands<T> operands(ta, tb, m, n, k, 1);
+      const Matrix<T> &a = operands.a, &b = operands.b, &c = operands.c;
       gemm('N' == ta ? 'N' : 'T', tb, T(2), a, b, T(0.5), c);
       const auto expected = naive(ta, tb, a, b);
       for (std::size_t i = 0; i < m; ++i) {
@@ -67,12 +78,8 @@ TEMPLATE_TEST_CASE("gemm split over host threads matches a naive product", "[gem
       for (char tb : {'N', 'T'}) {
         for (int threads : {2, 3, 5}) {
           const std::size_t m = shape.m, n = shape.n, k = shape.k;
-          Matrix<T> a("a", ta == 'N' ? m : k, ta == 'N' ? k : m);
-          Matrix<T> b("b", tb == 'N' ? k : n, tb == 'N' ? n : k);
-          fill_normal(Vector<T>(a.data(), a.size()), T(0), T(1), 2, 0);
-          fill_normal(Vector<T>(b.data(), b.size()), T(0), T(1), 2, 1);
-          Matrix<T> c("c", m, n);
-          Kokkos::deep_copy(c, T(1));
+          const Operands<T> operands(ta, tb, m, n, k, 2);
+          const Matrix<T> &a = operands.a, &b = operands.b, &c = operands.c;
           REQUIRE(detail::gemm_on_host_threads(threads, ta, tb, m, n, k, T(2), a, b, T(0.5), c));
           const auto expected = naive(ta, tb, a, b);
           for (std::size_t i = 0; i < m; ++i) {
