@@ -38,7 +38,8 @@ std::size_t row_stride(const View& v) {
 
 // C = alpha op(A) op(B) + beta C with the rows (or, when C has fewer rows than columns,
 // the columns) of C split into one block per host thread, each block one single-threaded
-// BLAS call. Every entry of C is the same k-sum as in one call, whatever the split.
+// BLAS call. Each entry of C is still one k-sum by one BLAS call; whether its bits match
+// an unsplit call depends on the BLAS (results are reproducible for a fixed thread count).
 // False when the views are not on the host or not row-major (nothing done then).
 template <class T, class ViewA, class ViewB, class ViewC>
 bool gemm_on_host_threads(int threads, char trans_a, char trans_b, std::size_t m, std::size_t n,
