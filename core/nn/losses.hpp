@@ -132,8 +132,9 @@ double softmax_cross_entropy(const Matrix<T>& logits, const std::vector<int>& la
         str("softmax_cross_entropy: ", labels.size(), " labels for ", rows, " rows"));
   }
   tensor::ensure_shape(grad, "nn::softmax_cross_entropy.grad", rows, classes);
-  Kokkos::View<int*, tensor::MemSpace> y("nn::softmax_cross_entropy.labels", rows);
-  Kokkos::deep_copy(y, Kokkos::View<const int*, Kokkos::HostSpace>(labels.data(), rows));
+  // The labels where the kernel runs: the vector itself on host backends (no copy).
+  const auto y = Kokkos::create_mirror_view_and_copy(
+      tensor::MemSpace(), Kokkos::View<const int*, Kokkos::HostSpace>(labels.data(), rows));
   const Matrix<T> z = logits, g = grad;
   // One row per work item, in double: its loss and its gradient (p - onehot(y)) / rows.
   // The correct predictions are a second reduction, so that the loss is a plain sum (on

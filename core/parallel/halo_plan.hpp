@@ -73,7 +73,6 @@ class HaloPlan {
   void exchange(const tensor::Matrix<T>& values, bool reverse) const;
 
  private:
-
   parallel::Communicator comm_;  // a duplicate of the caller's
   int rank_ = 0;
   int hops_ = 1;

@@ -196,8 +196,10 @@ int available_cores() {
 int blas_threads() {
   // Looked up at run time: the BLAS behind libblas.so is chosen by the system
   // (Debian alternatives), and only OpenBLAS has this function.
+  // Looked up once: gemm asks on every call (core/tensor/host_gemm.cpp).
   using GetThreads = int (*)();
-  auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  static const auto get =
+      reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
   return get ? std::max(1, get()) : 1;
 }
 

@@ -1,8 +1,6 @@
 #include "core/tensor/host_gemm.hpp"
 
-#include <dlfcn.h>
-
-#include <algorithm>
+#include "core/runtime/runtime.hpp"
 
 // The Fortran BLAS (column-major) that KokkosBlas' host path calls too.
 extern "C" {
@@ -43,13 +41,6 @@ void host_gemm(char trans_a, char trans_b, std::size_t m, std::size_t n, std::si
   row_major(dgemm_, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-bool blas_single_threaded() {
-  // OpenBLAS may change its thread count at run time (openblas_set_num_threads); other
-  // BLAS libraries are taken as single-threaded (reference BLAS, BLIS' default).
-  using GetThreads = int (*)();
-  static const auto get =
-      reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  return get == nullptr || get() <= 1;
-}
+bool blas_single_threaded() { return runtime::blas_threads() <= 1; }
 
 }  // namespace tessera::tensor::detail
