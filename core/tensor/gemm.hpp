@@ -118,23 +118,31 @@ Matrix<T> batch_matrix(const Tensor3<T>& t, std::size_t i) {
   return Matrix<T>(t.data() + i * t.extent(1) * t.extent(2), t.extent(1), t.extent(2));
 }
 
+// The first product of a batch through gemm, which checks the shapes for all of them.
+// Returns true when the remaining products are left to the caller; false when there are
+// none, or their shapes are degenerate (then gemm's own handling did them here).
+template <class T>
+bool first_of_batch(char trans_a, char trans_b, T alpha, const Tensor3<T>& a,
+                    const Tensor3<T>& b, T beta, const Tensor3<T>& c) {
+  if (a.extent(0) == 0) return false;
+  gemm(trans_a, trans_b, alpha, batch_matrix(a, 0), batch_matrix(b, 0), beta, batch_matrix(c, 0));
+  const std::size_t k = trans_a == 'N' ? a.extent(2) : a.extent(1);
+  if (c.extent(1) > 0 && c.extent(2) > 0 && k > 0) return true;
+  for (std::size_t i = 1; i < a.extent(0); ++i) {
+    gemm(trans_a, trans_b, alpha, batch_matrix(a, i), batch_matrix(b, i), beta, batch_matrix(c, i));
+  }
+  return false;
+}
+
 // batched_gemm on a threaded host backend: the products of a batch are small (attention
 // per window and head), so each thread takes whole products, one single-threaded BLAS call
-// each. The first product goes through gemm, which checks the shapes for all of them.
+// each.
 template <class T>
 void batched_gemm_on_host_threads(char trans_a, char trans_b, T alpha, const Tensor3<T>& a,
                                   const Tensor3<T>& b, T beta, const Tensor3<T>& c) {
-  if (a.extent(0) == 0) return;
-  gemm(trans_a, trans_b, alpha, batch_matrix(a, 0), batch_matrix(b, 0), beta, batch_matrix(c, 0));
+  if (!first_of_batch(trans_a, trans_b, alpha, a, b, beta, c)) return;
   const std::size_t m = c.extent(1), n = c.extent(2);
   const std::size_t k = trans_a == 'N' ? a.extent(2) : a.extent(1);
-  if (m == 0 || n == 0 || k == 0) {  // gemm's own handling of the degenerate shapes
-    for (std::size_t i = 1; i < a.extent(0); ++i) {
-      gemm(trans_a, trans_b, alpha, batch_matrix(a, i), batch_matrix(b, i), beta,
-           batch_matrix(c, i));
-    }
-    return;
-  }
   if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemSpace>::accessible) {
     const T* pa = a.data();
     const T* pb = b.data();
@@ -173,22 +181,14 @@ void batched_gemm(char trans_a, char trans_b, T alpha, const Tensor3<T>& a, cons
   }
 #if defined(TESSERA_CUDA_BATCHED_GEMM)
   if constexpr (std::is_same<MemSpace, Kokkos::CudaSpace>::value) {
-    if (a.extent(0) > 1) {
-      // The first product through gemm checks the shapes; the rest in one cuBLAS call.
-      gemm(trans_a, trans_b, alpha, detail::batch_matrix(a, 0), detail::batch_matrix(b, 0),
-           beta, detail::batch_matrix(c, 0));
-      const std::size_t m = c.extent(1), n = c.extent(2);
-      const std::size_t k = trans_a == 'N' ? a.extent(2) : a.extent(1);
-      if (m > 0 && n > 0 && k > 0) {
+    if (a.extent(0) > 1) {  // the rest in one cuBLAS call
+      if (detail::first_of_batch(trans_a, trans_b, alpha, a, b, beta, c)) {
+        const std::size_t m = c.extent(1), n = c.extent(2);
+        const std::size_t k = trans_a == 'N' ? a.extent(2) : a.extent(1);
         const std::size_t size_a = a.extent(1) * a.extent(2), size_b = b.extent(1) * b.extent(2);
         detail::cuda_batched_gemm(trans_a, trans_b, a.extent(0) - 1, m, n, k, alpha,
                                   a.data() + size_a, a.extent(2), size_a, b.data() + size_b,
                                   b.extent(2), size_b, beta, c.data() + m * n, n, m * n);
-      } else {  // gemm's own handling of the degenerate shapes, for the rest
-        for (std::size_t i = 1; i < a.extent(0); ++i) {
-          gemm(trans_a, trans_b, alpha, detail::batch_matrix(a, i), detail::batch_matrix(b, i),
-               beta, detail::batch_matrix(c, i));
-        }
       }
       return;
     }
