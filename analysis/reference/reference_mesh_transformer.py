@@ -6,6 +6,10 @@ EncodeTransformDecode): encoder Linear 11->d->d->d->d with ReLU between and RMSN
 L pre-norm blocks (RMSNorm, graph-masked multi-head attention from reference_graph.py,
 RMSNorm, gated MLP W3(GELU(W1 h) * W2 h)), decoder Linear d->d->d->d->2 with ReLU
 between. Attention graph: the mesh edges without self-loops (graph-physics' default).
+A second transformer case has global attention nodes: GLOBAL learned tokens appended after
+the encoded mesh rows; every node also attends to every token and each token to every other
+row (surrogate.hpp's with_global_nodes, built here on its own); the decoder reads the
+mesh rows.
 MeshGraphNet (models/mesh_transformer/mesh_graph_net.hpp): node and edge encoders
 (3 Linear layers with ReLU between, then LayerNorm), blocks m = LN(MLP_e([v_s, v_r, e])),
 v += LN(MLP_v([v, sum of m over received edges])), e += m, decoder without norm; edges
@@ -31,6 +35,7 @@ from reference_graph import GraphMultiHeadAttention, csr_from_triangles, grid_tr
 NX, NY = 5, 4  # grid_triangle_mesh(5, 4): 20 nodes
 INPUTS, OUTPUTS, DIM, LAYERS, HEADS, MLP_FACTOR = 11, 2, 16, 2, 4, 3
 LATENT, BLOCKS, EDGE_INPUTS = 16, 2, 3
+GLOBAL = 2  # global attention nodes of the second transformer case
 EPS = 1e-6  # nn::RMSNorm's default
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "reference",
                    "mesh_transformer.h5")
@@ -82,23 +87,29 @@ class Block(nn.Module):
 
 class MeshTransformer(nn.Module):
     def __init__(self, inputs=INPUTS, outputs=OUTPUTS, dim=DIM, layers=LAYERS, heads=HEADS,
-                 mlp_factor=MLP_FACTOR):
+                 mlp_factor=MLP_FACTOR, global_nodes=0):
         super().__init__()
         self.encoder = mlp([inputs, dim, dim, dim, dim])
         self.encoder_norm = RMSNorm(dim)
+        # Random values of order 1 (not the model's 0.02 init): a generic gradient check.
+        self.tokens = nn.Parameter(torch.randn(global_nodes, dim)) if global_nodes else None
         self.blocks = nn.ModuleList([Block(dim, heads, mlp_factor) for _ in range(layers)])
         self.decoder = mlp([dim, dim, dim, dim, outputs])
 
     def forward(self, x, dst, src):
         h = self.encoder_norm(run_mlp(self.encoder, x))
+        if self.tokens is not None:
+            h = torch.cat([h, self.tokens], dim=0)
         for block in self.blocks:
             h = block(h, dst, src)
-        return run_mlp(self.decoder, h)
+        return run_mlp(self.decoder, h[:x.shape[0]])
 
     def cpp_names(self):
         """(C++ slice name, parameter) for every parameter."""
         for name, p in self.named_parameters():
             name = name.replace("encoder_norm.", "encoder.norm.")
+            if name == "tokens":
+                name = "global.tokens"
             if name.startswith("blocks."):
                 _, index, rest = name.split(".", 2)
                 name = f"block{index}.{rest}"
@@ -155,6 +166,17 @@ class MeshGraphNet(nn.Module):
                 _, index, rest = name.split(".", 2)
                 name = f"block{index}.{rest}"
             yield name, p
+
+
+def with_global_nodes(row_ptr, col_idx, global_nodes):
+    """Rows n .. n+G-1 appended: each mesh row gains every token, each token row every
+    other row (no self loops), columns sorted."""
+    n = len(row_ptr) - 1
+    rows = [list(col_idx[row_ptr[i]:row_ptr[i + 1]]) + list(range(n, n + global_nodes))
+            for i in range(n)]
+    rows += [[j for j in range(n + global_nodes) if j != t] for t in range(n, n + global_nodes)]
+    new_ptr = np.cumsum([0] + [len(r) for r in rows]).astype(np.int64)
+    return new_ptr, np.array([j for r in rows for j in r], dtype=np.int64)
 
 
 def write_case(f, group, model, inputs, dy, attrs):
@@ -214,6 +236,24 @@ def main():
                    torch.randn(num_nodes, OUTPUTS),
                    dict(node_inputs=INPUTS, edge_inputs=EDGE_INPUTS, outputs=OUTPUTS,
                         latent=LATENT, blocks=BLOCKS))
+
+        # The same model shape with global nodes (its own weights, graph with token rows), drawn
+        # after the other cases, so that their values stay as they were.
+        model_global = MeshTransformer(global_nodes=GLOBAL)
+        with torch.no_grad():
+            for module in model_global.modules():
+                if isinstance(module, RMSNorm):
+                    module.weight.add_(0.2 * torch.randn(module.weight.shape))
+        global_ptr, global_idx = with_global_nodes(row_ptr, col_idx, GLOBAL)
+        global_dst = torch.from_numpy(np.repeat(np.arange(num_nodes + GLOBAL), np.diff(global_ptr)))
+        global_src = torch.from_numpy(global_idx)
+        x_global = torch.randn(num_nodes, INPUTS)
+        write_case(f, "transformer_global", model_global,
+                   {"x": x_global, "dst": global_dst, "src": global_src},
+                   torch.randn(num_nodes, OUTPUTS),
+                   dict(inputs=INPUTS, outputs=OUTPUTS, dim=DIM, layers=LAYERS, heads=HEADS,
+                        mlp_factor=MLP_FACTOR, global_nodes=GLOBAL))
+        f["transformer_global/row_ptr"], f["transformer_global/col_idx"] = global_ptr, global_idx
     print(f"wrote {os.path.normpath(OUT)}: {num_nodes} nodes, {len(col_idx)} edges, "
           f"{sum(p.numel() for p in model.parameters())} and "
           f"{sum(p.numel() for p in mgn.parameters())} parameters")

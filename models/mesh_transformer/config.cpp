@@ -42,6 +42,9 @@ void add_mesh_transformer_keys(config::Schema& s) {
   s.add_real("model.random_edges", 0.0, at_least(0),
              "transformer: random node pairs added to the attention graph, as a fraction of "
              "the mesh edges (the same on every rank)");
+  s.add_int("model.global_nodes", 0, between(0, 64),
+            "transformer: learned global tokens that every node attends to and that attend "
+            "to every node");
   s.add_string("model.checkpoint", std::string(), {},
                "run.h5 of an earlier mesh_transformer run: each model starts from its stored "
                "parameters and normalisers (with train.steps = 0: evaluation only)");
@@ -121,6 +124,7 @@ MeshTransformerConfig from_config(const config::Config& c) {
   t.layers = static_cast<std::size_t>(c.get_int("model.layers"));
   t.heads = static_cast<std::size_t>(c.get_int("model.heads"));
   t.mlp_factor = static_cast<std::size_t>(c.get_int("model.mlp_factor"));
+  t.global_nodes = static_cast<std::size_t>(c.get_int("model.global_nodes"));
   m.model.attention.hops = static_cast<int>(c.get_int("model.hops"));
   m.model.attention.self_loops = c.get_bool("model.self_loops");
   m.model.attention.dilated_layers = static_cast<std::size_t>(c.get_int("model.dilated_layers"));

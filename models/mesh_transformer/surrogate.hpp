@@ -34,7 +34,10 @@ inline const char* model_kind_name(ModelKind kind) {
 //            plus `random_edges` x (mesh edges) random node pairs (both directions), drawn
 //            from a counter RNG keyed by (seed, trajectory), so every rank builds the same;
 //   dilated  the last `dilated_layers` blocks attend to the nodes at hop distances d and
-//            2d (d = dilation) instead: a wider receptive field at the same cost.
+//            2d (d = dilation) instead: a wider receptive field at the same cost;
+//   global   G global nodes (the transformer's learned tokens, rows N .. N + G - 1 of
+//            every graph): each mesh node also attends to every token, each token to every
+//            node and to the other tokens.
 struct AttentionGraphOptions {
   int hops = 1;
   bool self_loops = false;
@@ -78,9 +81,34 @@ inline graph::HostCsr with_random_edges(const graph::HostCsr& g, double fraction
   return out;
 }
 
+// g with `global_nodes` rows appended, linked to every row (see above); a token attends to
+// itself only where the graph has self loops.
+inline graph::HostCsr with_global_nodes(const graph::HostCsr& g, std::size_t global_nodes,
+                                        bool self_loops) {
+  if (global_nodes == 0) return g;
+  const std::size_t n = g.num_nodes(), rows = n + global_nodes;
+  graph::HostCsr out;
+  out.row_ptr.reserve(rows + 1);
+  out.col_idx.reserve(g.col_idx.size() + 2 * n * global_nodes + global_nodes * global_nodes);
+  out.row_ptr.push_back(0);
+  for (std::size_t i = 0; i < n; ++i) {  // sorted: mesh neighbours (< n), then the tokens
+    out.col_idx.insert(out.col_idx.end(), g.col_idx.begin() + g.row_ptr[i],
+                       g.col_idx.begin() + g.row_ptr[i + 1]);
+    for (std::size_t t = n; t < rows; ++t) out.col_idx.push_back(static_cast<graph::Index>(t));
+    out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
+  }
+  for (std::size_t t = n; t < rows; ++t) {
+    for (std::size_t j = 0; j < rows; ++j) {
+      if (j != t || self_loops) out.col_idx.push_back(static_cast<graph::Index>(j));
+    }
+    out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
+  }
+  return out;
+}
+
 inline AttentionGraphs attention_graphs(const graph::HostCsr& mesh_edges,
                                         const AttentionGraphOptions& o, std::size_t blocks,
-                                        std::uint64_t trajectory) {
+                                        std::uint64_t trajectory, std::size_t global_nodes = 0) {
   if (o.hops < 1) throw InputError(str("model.hops = ", o.hops, ": expected at least 1"));
   if (o.dilated_layers > blocks) {
     throw InputError(
@@ -89,10 +117,13 @@ inline AttentionGraphs attention_graphs(const graph::HostCsr& mesh_edges,
   AttentionGraphs out;
   graph::HostCsr base =
       o.hops == 1 && !o.self_loops ? mesh_edges : graph::k_hop(mesh_edges, o.hops, o.self_loops);
-  out.graphs.push_back(with_random_edges(base, o.random_edges, o.seed, 0x9a3f00 + trajectory));
+  out.graphs.push_back(with_global_nodes(
+      with_random_edges(base, o.random_edges, o.seed, 0x9a3f00 + trajectory), global_nodes,
+      o.self_loops));
   out.block_graph.assign(blocks, 0);
   if (o.dilated_layers > 0) {
-    out.graphs.push_back(graph::dilated(mesh_edges, o.dilation, 2, o.self_loops));
+    out.graphs.push_back(with_global_nodes(graph::dilated(mesh_edges, o.dilation, 2, o.self_loops),
+                                           global_nodes, o.self_loops));
     for (std::size_t b = blocks - o.dilated_layers; b < blocks; ++b) out.block_graph[b] = 1;
   }
   return out;

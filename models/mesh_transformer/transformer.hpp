@@ -6,7 +6,14 @@
 //   encoder: Linear in->d, ReLU, Linear d->d, ReLU, Linear d->d, ReLU, Linear d->d, RMSNorm
 //   blocks:  TransformerBlock (transformer_block.hpp), each with its own attention graph
 //   decoder: Linear d->d, ReLU, Linear d->d, ReLU, Linear d->d, ReLU, Linear d->out
-// Slices: encoder.{0,1,2,3}, encoder.norm, block<l>.*, decoder.{0,1,2,3}.
+// Slices: encoder.{0,1,2,3}, encoder.norm, global.tokens (with global nodes), block<l>.*,
+// decoder.{0,1,2,3}.
+//
+// Global attention nodes (options.global_nodes = G > 0): G learned tokens (G x d) appended
+// after the mesh rows of the encoded state; the blocks run on N + G rows, and the
+// attention graphs must have N + G rows too (with_global_nodes in surrogate.hpp links each
+// token to every node, and every node to each token): information crosses the mesh in one
+// block instead of one hop per block. The decoder sees the N mesh rows only.
 //
 // The block loop calls an optional hook before each block's forward and after each
 // block's backward: a partitioned run fills the ghost rows there (gather) and returns
@@ -30,7 +37,29 @@ struct TransformerOptions {
   std::size_t layers = 5;   // L
   std::size_t heads = 4;
   std::size_t mlp_factor = 3;  // gated MLP hidden width = mlp_factor x d
+  std::size_t global_nodes = 0;  // learned tokens every node attends to (and they to all)
 };
+
+namespace detail {
+
+// rows[first, first + count) of `to` = `from` (count x cols), or `from` += those rows.
+template <class T>
+void copy_rows(const Matrix<T>& to, std::size_t first, const Matrix<T>& from) {
+  Kokkos::deep_copy(tensor::matrix_view(to.data() + first * to.extent(1), from.extent(0),
+                                        from.extent(1)),
+                    from);
+}
+template <class T>
+void add_rows(const Matrix<T>& to, const Matrix<T>& from, std::size_t first) {
+  const std::size_t cols = to.extent(1);
+  const T* source = from.data() + first * cols;
+  T* target = to.data();
+  Kokkos::parallel_for(
+      "mesh_transformer::add_rows", Kokkos::RangePolicy<>(0, to.extent(0) * cols),
+      KOKKOS_LAMBDA(const std::size_t i) { target[i] += source[i]; });
+}
+
+}  // namespace detail
 
 template <class T>
 class MeshTransformer {
@@ -49,6 +78,7 @@ class MeshTransformer {
     const std::size_t d = o.dim;
     encoder_.declare(store, "encoder", {o.inputs, d, d, d, d}, nn::ActivationKind::kRelu);
     encoder_norm_.declare(store, "encoder.norm", d);
+    tokens_ = o.global_nodes > 0 ? store.add("global.tokens", {o.global_nodes, d}) : -1;
     blocks_.assign(o.layers, TransformerBlock<T>());
     for (std::size_t l = 0; l < o.layers; ++l) {
       blocks_[l].declare(store, "block" + std::to_string(l), d, o.heads, o.mlp_factor);
@@ -59,12 +89,15 @@ class MeshTransformer {
   void init(nn::ParameterStore<T>& store, std::uint64_t seed) const {
     encoder_.init(store, seed);
     encoder_norm_.init(store);
+    // As ViT's class token and BigBird's global tokens: small normal values.
+    if (tokens_ >= 0) store.init_normal(tokens_, T(0), T(0.02), seed);
     for (const auto& block : blocks_) block.init(store, seed);
     decoder_.init(store, seed);
   }
 
   // x: (nodes, inputs); graphs: one attention graph per block (the same pointer may
-  // repeat), alive and unchanged until backward. Returns (nodes, outputs).
+  // repeat), of nodes + global_nodes rows, alive and unchanged until backward. Returns
+  // (nodes, outputs).
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const Matrix<T>& x,
                            const std::vector<const graph::CsrGraph*>& graphs,
                            const BlockHook& before_block = {}) {
@@ -72,12 +105,28 @@ class MeshTransformer {
       throw std::invalid_argument(str("mesh transformer: ", graphs.size(), " attention graphs for ",
                                       blocks_.size(), " blocks (one per block expected)"));
     }
+    const std::size_t nodes = x.extent(0), rows = nodes + options_.global_nodes;
+    for (std::size_t l = 0; l < graphs.size(); ++l) {
+      if (graphs[l]->num_nodes() != rows) {
+        throw std::invalid_argument(str("mesh transformer: block ", l, "'s attention graph has ",
+                                        graphs[l]->num_nodes(), " rows for ", nodes, " nodes + ",
+                                        options_.global_nodes, " global nodes"));
+      }
+    }
     const Matrix<T>* h = &encoder_norm_.forward(store, encoder_.forward(store, x));
+    if (tokens_ >= 0) {
+      tensor::ensure_shape(with_tokens_, "mesh_transformer::with_tokens", rows, options_.dim);
+      detail::copy_rows(with_tokens_, 0, *h);
+      detail::copy_rows(with_tokens_, nodes, store.param_matrix(tokens_));
+      h = &with_tokens_;
+    }
     for (std::size_t l = 0; l < blocks_.size(); ++l) {
       if (before_block) before_block(l, *h);
       h = &blocks_[l].forward(store, *h, *graphs[l]);
     }
-    return decoder_.forward(store, *h);
+    if (tokens_ < 0) return decoder_.forward(store, *h);
+    // The decoder reads the mesh rows (the first `nodes`: a view, no copy).
+    return decoder_.forward(store, tensor::matrix_view(h->data(), nodes, options_.dim));
   }
 
   // dy: (nodes, outputs). Adds every parameter gradient to store.grads(). The input
@@ -85,9 +134,21 @@ class MeshTransformer {
   void backward(nn::ParameterStore<T>& store, const Matrix<T>& dy,
                 const BlockHook& after_block = {}) {
     const Matrix<T>* g = &decoder_.backward(store, dy);
+    const std::size_t nodes = dy.extent(0);
+    if (tokens_ >= 0) {  // the tokens' rows get no gradient from the decoder
+      tensor::ensure_shape(with_tokens_grad_, "mesh_transformer::with_tokens_grad",
+                           nodes + options_.global_nodes, options_.dim);
+      Kokkos::deep_copy(with_tokens_grad_, T(0));
+      detail::copy_rows(with_tokens_grad_, 0, *g);
+      g = &with_tokens_grad_;
+    }
     for (std::size_t l = blocks_.size(); l-- > 0;) {
       g = &blocks_[l].backward(store, *g);
       if (after_block) after_block(l, *g);
+    }
+    if (tokens_ >= 0) {
+      detail::add_rows(store.grad_matrix(tokens_), *g, nodes);
+      g = &(mesh_rows_grad_ = tensor::matrix_view(g->data(), nodes, options_.dim));
     }
     encoder_.backward(store, encoder_norm_.backward(store, *g), false);
   }
@@ -98,6 +159,8 @@ class MeshTransformer {
   TransformerOptions options_;
   nn::Mlp<T> encoder_;
   nn::RMSNorm<T> encoder_norm_;
+  int tokens_ = -1;  // slice of global.tokens, or -1
+  Matrix<T> with_tokens_, with_tokens_grad_, mesh_rows_grad_;
   std::vector<TransformerBlock<T>> blocks_;
   nn::Mlp<T> decoder_;
 };

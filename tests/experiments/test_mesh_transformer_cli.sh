@@ -66,6 +66,16 @@ case "$case_name" in
     expect_error "other architecture" "$ranks" 2 "checkpoint" -- run "$work/exp.toml" \
       --out "$work/wrong" --set model.dim=32 --set "model.checkpoint=\"$work/run/run.h5\"" \
       --set train.steps=0
+    # Global attention nodes: a transformer with tokens trains and rolls out; the checkpoint
+    # without them is refused for it.
+    mpirun -np "$ranks" "$tessera" run "$work/exp.toml" --out "$work/global" \
+      --set model.kinds=transformer --set model.global_nodes=2 >"$work/global.log" 2>&1 \
+      && pass || fail "a run with global nodes failed: $(cat "$work/global.log")"
+    h5ls "$work/global/run.h5/rollout/transformer/rmse" >/dev/null 2>&1 && pass \
+      || fail "the run with global nodes has no rollout"
+    expect_error "checkpoint without global nodes" "$ranks" 2 "global.tokens" -- run "$work/exp.toml" \
+      --out "$work/wrong_global" --set model.kinds=transformer --set model.global_nodes=2 \
+      --set "model.checkpoint=\"$work/run/run.h5\"" --set train.steps=0
     if /usr/bin/python3 -c "import h5py, matplotlib" 2>/dev/null; then
       /usr/bin/python3 "$source_dir/analysis/plot_mesh_transformer.py" "$work/run" >"$work/plot.log" 2>&1 \
         && pass || fail "plot_mesh_transformer.py failed: $(cat "$work/plot.log")"

@@ -22,9 +22,10 @@ using Catch::Matchers::Contains;
 namespace {
 
 template <class T>
-typename Surrogate<T>::Options small_model(ModelKind kind) {
+typename Surrogate<T>::Options small_model(ModelKind kind, std::size_t global_nodes = 0) {
   typename Surrogate<T>::Options o;
   o.kind = kind;
+  o.transformer.global_nodes = global_nodes;
   o.transformer.inputs = o.meshgraphnet.node_inputs = 11;
   o.transformer.outputs = o.meshgraphnet.outputs = 2;
   o.transformer.dim = 16;
@@ -34,6 +35,14 @@ typename Surrogate<T>::Options small_model(ModelKind kind) {
   o.meshgraphnet.blocks = 2;
   return o;
 }
+
+// The transformer with and without global attention nodes, and MeshGraphNet.
+struct ModelCase {
+  ModelKind kind;
+  std::size_t global_nodes;
+};
+const ModelCase kModelCases[] = {
+    {ModelKind::kTransformer, 0}, {ModelKind::kTransformer, 2}, {ModelKind::kMeshGraphNet, 0}};
 
 TrainingOptions quick_training(long long steps) {
   TrainingOptions o;
@@ -88,16 +97,19 @@ TEST_CASE("training drives the loss down on a learnable data set", "[training]")
   const auto trajectories = read_trajectories(path, {});
   REQUIRE(trajectories.size() == 3);
   CHECK(trajectories[0].frames() == 12);
-  for (ModelKind kind : {ModelKind::kTransformer, ModelKind::kMeshGraphNet}) {
+  for (const ModelCase& c : kModelCases) {
+    const ModelKind kind = c.kind;
+    const std::size_t global_nodes = c.global_nodes;
     nn::ParameterStore<float> store;
     Surrogate<float> model;
-    model.declare(store, small_model<float>(kind));
+    model.declare(store, small_model<float>(kind, global_nodes));
     store.finalize();
     model.init(store, 3);
     Normalizers normalizers = make_normalizers(trajectories[0]);
     const TrainingSummary s =
         train(MPI_COMM_SELF, trajectories, model, store, quick_training(300), normalizers);
-    INFO(model_kind_name(kind) << ": loss " << s.first_loss << " -> " << s.final_loss);
+    INFO(model_kind_name(kind) << " (" << global_nodes << " global nodes): loss " << s.first_loss
+                               << " -> " << s.final_loss);
     CHECK(s.final_loss < s.first_loss / 5);
     // A trained model beats holding the state over a short rollout.
     const Rollout r = rollout(trajectories[0], model, store, normalizers, 6);
@@ -207,11 +219,13 @@ TEST_CASE("data-parallel training equals one rank", "[training_mpi]") {
   const testing::ScopedTempDir dir("mt_parallel");
   const std::string path = synthetic_file(dir, 2, 6);
   const auto trajectories = read_trajectories(path, {});
-  for (ModelKind kind : {ModelKind::kTransformer, ModelKind::kMeshGraphNet}) {
+  for (const ModelCase& c : kModelCases) {
+    const ModelKind kind = c.kind;
+    const std::size_t global_nodes = c.global_nodes;
     auto parameters_after = [&](MPI_Comm comm, bool running_normalizer) {
       nn::ParameterStore<double> store;
       Surrogate<double> model;
-      model.declare(store, small_model<double>(kind));
+      model.declare(store, small_model<double>(kind, global_nodes));
       store.finalize();
       model.init(store, 9);
       TrainingOptions o = quick_training(10);
@@ -230,7 +244,8 @@ TEST_CASE("data-parallel training equals one rank", "[training_mpi]") {
         worst = std::max(worst, std::abs(one[i] - all[i]));
         scale = std::max(scale, std::abs(one[i]));
       }
-      INFO(model_kind_name(kind) << (running ? " running" : " exact")
+      INFO(model_kind_name(kind) << " (" << global_nodes << " global nodes)"
+                                 << (running ? " running" : " exact")
                                  << " normaliser: largest difference " << worst);
       CHECK(worst <= 1e-10 * scale);
     }
@@ -256,7 +271,8 @@ TEST_CASE("bad trajectory files are refused with the file and what is wrong", "[
   CHECK_THROWS_WITH(read_trajectories(dir + "/missing.h5", {}), Contains("missing.h5"));
 }
 
-TEST_CASE("attention graph augmentations: dilated blocks and random edges", "[training]") {
+TEST_CASE("attention graph augmentations: dilated blocks, random edges, global nodes",
+          "[training]") {
   const auto grid = graph::grid_triangle_mesh(6, 5);
   const graph::HostCsr mesh =
       graph::to_host(graph::csr_from_triangles(grid.num_nodes(), grid.triangles, false));
@@ -288,6 +304,15 @@ TEST_CASE("attention graph augmentations: dilated blocks and random edges", "[tr
   // The same on every call (every rank), another trajectory another draw.
   CHECK(attention_graphs(mesh, o, 2, 3).graphs[0].col_idx == g.col_idx);
   CHECK(attention_graphs(mesh, o, 2, 4).graphs[0].col_idx != g.col_idx);
+
+  // Global nodes: every graph, the dilated one too, gets the token rows.
+  o = AttentionGraphOptions{};
+  o.dilated_layers = 1;
+  const AttentionGraphs with_tokens = attention_graphs(mesh, o, 3, 0, 2);
+  REQUIRE(with_tokens.graphs.size() == 2);
+  CHECK(with_tokens.graphs[0].col_idx == with_global_nodes(mesh, 2, false).col_idx);
+  CHECK(with_tokens.graphs[1].col_idx ==
+        with_global_nodes(graph::dilated(mesh, 2, 2, false), 2, false).col_idx);
 
   o = AttentionGraphOptions{};
   o.dilated_layers = 3;

@@ -1,10 +1,12 @@
-// The mesh transformer: parameter gradients of the whole model against central finite
-// differences in double, and forward output and every parameter gradient against the
-// plain-PyTorch model of analysis/reference/reference_mesh_transformer.py (float32,
+// The mesh transformer (with and without global attention nodes): parameter gradients of
+// the whole model against central finite differences in double, and forward output and
+// every parameter gradient against the plain-PyTorch model of
+// analysis/reference/reference_mesh_transformer.py (float32,
 // tests/reference/mesh_transformer.h5).
 #include "models/mesh_transformer/transformer.hpp"
 
 #include "core/graph/neighbourhoods.hpp"
+#include "models/mesh_transformer/surrogate.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/gradient_check.hpp"
 #include "tests/support/torch_reference.hpp"
@@ -21,14 +23,19 @@ const char* const kReference = TESSERA_SOURCE_DIR "/tests/reference/mesh_transfo
 
 }  // namespace
 
-TEST_CASE("mesh transformer parameter gradients match finite differences", "[transformer_fd]") {
+namespace {
+
+// Whole-model parameter gradients against central differences in double, on a 12-node
+// mesh with a second block on another graph (2-hop with self loops), as augmentations give.
+void check_transformer_gradients(std::size_t global_nodes) {
   const auto mesh = graph::grid_triangle_mesh(4, 3);
-  const graph::CsrGraph adjacency = graph::csr_from_triangles(mesh.num_nodes(), mesh.triangles,
-                                                              /*self_loops=*/false);
-  // A second block on another graph (2-hop with self loops), as augmentations give.
+  const graph::HostCsr adjacency = graph::to_host(graph::csr_from_triangles(
+      mesh.num_nodes(), mesh.triangles, /*self_loops=*/false));
+  const graph::CsrGraph first =
+      graph::to_device(with_global_nodes(adjacency, global_nodes, false));
   const graph::CsrGraph two_hop =
-      graph::to_device(graph::k_hop(graph::to_host(adjacency), 2, true));
-  const std::vector<const graph::CsrGraph*> graphs = {&adjacency, &two_hop};
+      graph::to_device(with_global_nodes(graph::k_hop(adjacency, 2, true), global_nodes, true));
+  const std::vector<const graph::CsrGraph*> graphs = {&first, &two_hop};
   TransformerOptions o;
   o.inputs = 5;
   o.outputs = 2;
@@ -36,11 +43,15 @@ TEST_CASE("mesh transformer parameter gradients match finite differences", "[tra
   o.layers = 2;
   o.heads = 2;
   o.mlp_factor = 3;
+  o.global_nodes = global_nodes;
   nn::ParameterStore<double> store;
   MeshTransformer<double> model;
   model.declare(store, o);
   store.finalize();
   model.init(store, 7);
+  if (global_nodes > 0) {  // tokens of order 1, not the 0.02 of the init: generic gradients
+    store.init_normal(store.find("global.tokens"), 0.0, 1.0, 9);
+  }
   const Matrix<double> x = random_matrix(mesh.num_nodes(), o.inputs, 11);
   const Matrix<double> r = random_matrix(mesh.num_nodes(), o.outputs, 12);
   store.zero_grad();
@@ -50,6 +61,55 @@ TEST_CASE("mesh transformer parameter gradients match finite differences", "[tra
   const auto check = check_gradient(store.params(), store.grads(), loss, 1e-6, 400);
   INFO("worst parameter " << check.worst_index << " of " << store.size());
   CHECK(check.max_relative_error < 1e-6);
+}
+
+}  // namespace
+
+TEST_CASE("mesh transformer parameter gradients match finite differences", "[transformer_fd]") {
+  check_transformer_gradients(0);
+}
+
+TEST_CASE("mesh transformer with global nodes: gradients match finite differences",
+          "[transformer_fd]") {
+  check_transformer_gradients(3);
+}
+
+TEST_CASE("global nodes link every node both ways; graphs of the wrong size are refused",
+          "[transformer_fd]") {
+  const auto mesh = graph::grid_triangle_mesh(3, 3);
+  const graph::HostCsr a =
+      graph::to_host(graph::csr_from_triangles(mesh.num_nodes(), mesh.triangles, false));
+  const graph::HostCsr g = with_global_nodes(a, 2, false);
+  const std::size_t n = a.num_nodes();
+  REQUIRE(g.num_nodes() == n + 2);
+  CHECK(g.num_edges() == a.num_edges() + 2 * n * 2 + 2);  // + node-token both ways + token pair
+  for (std::size_t i = 0; i < n; ++i) {  // mesh neighbours first, then the two tokens
+    const std::vector<graph::Index> row(g.col_idx.begin() + g.row_ptr[i],
+                                        g.col_idx.begin() + g.row_ptr[i + 1]);
+    std::vector<graph::Index> expected(a.col_idx.begin() + a.row_ptr[i],
+                                       a.col_idx.begin() + a.row_ptr[i + 1]);
+    expected.push_back(static_cast<graph::Index>(n));
+    expected.push_back(static_cast<graph::Index>(n + 1));
+    CHECK(row == expected);
+  }
+  CHECK(g.row_ptr[n + 1] - g.row_ptr[n] == static_cast<graph::Index>(n + 1));  // all but itself
+  CHECK(with_global_nodes(a, 2, true).row_ptr.back() == g.row_ptr.back() + 2);
+  CHECK(with_global_nodes(a, 0, false).col_idx == a.col_idx);
+
+  TransformerOptions o;
+  o.inputs = 3;
+  o.dim = 4;
+  o.layers = 1;
+  o.heads = 1;
+  o.global_nodes = 2;
+  nn::ParameterStore<double> store;
+  MeshTransformer<double> model;
+  model.declare(store, o);
+  store.finalize();
+  model.init(store, 1);
+  const graph::CsrGraph without = graph::to_device(a);
+  CHECK_THROWS_WITH(model.forward(store, random_matrix(n, 3, 1), {&without}),
+                    Catch::Matchers::Contains("9 rows for 9 nodes + 2 global nodes"));
 }
 
 TEST_CASE("block hooks see every block's input and input gradient", "[transformer_fd]") {
@@ -113,4 +173,41 @@ TEST_CASE("mesh transformer agrees with PyTorch", "[torch_reference]") {
   store.zero_grad();
   model.backward(store, testing::read_matrix(file, "/transformer/dy"));
   testing::check_parameter_gradients(file, "/transformer", store);
+}
+
+TEST_CASE("mesh transformer with global nodes agrees with PyTorch", "[torch_reference]") {
+  io::Hdf5Reader file(kReference);
+  const graph::CsrGraph mesh_graph = testing::reference_grid_graph(file, /*self_loops=*/false);
+  const auto attribute = [&](const char* name) {
+    return static_cast<std::size_t>(file.read_attribute("/transformer_global", name));
+  };
+  TransformerOptions o;
+  o.inputs = attribute("inputs");
+  o.outputs = attribute("outputs");
+  o.dim = attribute("dim");
+  o.layers = attribute("layers");
+  o.heads = attribute("heads");
+  o.mlp_factor = attribute("mlp_factor");
+  o.global_nodes = attribute("global_nodes");
+  // The script builds the token rows on its own: a check of with_global_nodes too.
+  const graph::HostCsr with_tokens = with_global_nodes(graph::to_host(mesh_graph), o.global_nodes,
+                                                       /*self_loops=*/false);
+  const auto as_index = [](const std::vector<double>& v) {
+    return std::vector<graph::Index>(v.begin(), v.end());
+  };
+  CHECK(with_tokens.row_ptr == as_index(file.read("/transformer_global/row_ptr")));
+  CHECK(with_tokens.col_idx == as_index(file.read("/transformer_global/col_idx")));
+  const graph::CsrGraph graph = graph::to_device(with_tokens);
+  nn::ParameterStore<float> store;
+  MeshTransformer<float> model;
+  model.declare(store, o);
+  store.finalize();
+  testing::load_weights(file, "/transformer_global", store);
+  const std::vector<const graph::CsrGraph*> graphs(o.layers, &graph);
+  const Matrix<float> x = testing::read_matrix(file, "/transformer_global/x");
+  testing::check_close("output", testing::host_values(model.forward(store, x, graphs)),
+                       file.read("/transformer_global/y"));
+  store.zero_grad();
+  model.backward(store, testing::read_matrix(file, "/transformer_global/dy"));
+  testing::check_parameter_gradients(file, "/transformer_global", store);
 }
