@@ -6,7 +6,8 @@
 #
 # Usage: analysis/fuzz_study.sh [SECONDS=600] [TARGET...]     (default: every target)
 # Environment: JOBS (build jobs, 2), TESSERA_DATA (data root, ../shared/data),
-#   FUZZ_OUT (results/fuzz). A crash leaves its input in $FUZZ_OUT/<target>/crash-*; to keep
+#   FUZZ_OUT (results/fuzz), FUZZ_SEED (libFuzzer's -seed; unset: a random seed per run,
+#   to find new inputs; CI sets 1, so that every CI run replays the same inputs). A crash leaves its input in $FUZZ_OUT/<target>/crash-*; to keep
 #   it as a regression test, fix the reader and copy the input to
 #   tests/fuzz/regressions/<target>/ (the suite replays those with tessera_fuzz_replay).
 set -euo pipefail
@@ -87,7 +88,7 @@ for target in "${targets[@]}"; do
   # until it decompresses), a resident size over 4 GiB does not. A crash stops the target;
   # the study goes on with the next one.
   ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
-    "$build/fuzz/fuzz_$target" "$dir/corpus" -max_total_time="$seconds" -timeout=20 \
+    "$build/fuzz/fuzz_$target" "$dir/corpus" -max_total_time="$seconds" -timeout=20 ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
     -rss_limit_mb=4096 -malloc_limit_mb=16384 -print_final_stats=1 -artifact_prefix="$dir/" >"$dir/log.txt" 2>&1 || true
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/log.txt" | grep -o '[0-9]*$' || echo 0)
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$dir/log.txt" | grep -o '[0-9]*$' || echo 0)

@@ -96,32 +96,42 @@ inline CsrGraph csr_from_host(const std::vector<Index>& row_ptr,
                   detail::to_device("graph::col_idx", col_idx)};
 }
 
-// Symmetric node adjacency of a triangle mesh: i and j are neighbours when they share a
-// triangle edge; each node also lists itself when `self_loops` (what attention over a
-// neighbourhood wants: a node attends to itself too). Nodes in no triangle have no
-// neighbours (or only themselves). InputError naming the triangle when a vertex id is
-// outside [0, num_nodes).
-inline CsrGraph csr_from_triangles(std::size_t num_nodes,
-                                   const std::vector<std::array<Index, 3>>& triangles,
-                                   bool self_loops = true) {
+// Symmetric node adjacency of a simplex mesh: `cells` holds `nodes_per_cell` vertex ids
+// per cell (3: triangles, 4: tetrahedra), and i and j are neighbours when they share a
+// cell (in a simplex every vertex pair is an edge: 3 per triangle, 6 per tetrahedron).
+// Each node also lists itself when `self_loops` (what attention over a neighbourhood
+// wants: a node attends to itself too). Nodes in no cell have no neighbours (or only
+// themselves). InputError naming the cell when a vertex id is outside [0, num_nodes).
+inline CsrGraph csr_from_cells(std::size_t num_nodes, const std::vector<Index>& cells,
+                               int nodes_per_cell, bool self_loops = true) {
+  const char* cell_name = nodes_per_cell == 3   ? "triangle"
+                          : nodes_per_cell == 4 ? "tetrahedron"
+                                                : "cell";
+  if (nodes_per_cell < 2 || cells.size() % static_cast<std::size_t>(nodes_per_cell) != 0) {
+    throw std::invalid_argument(str("csr_from_cells: ", cells.size(), " vertex ids are not cells of ",
+                                    nodes_per_cell, " vertices"));
+  }
   if (num_nodes >= static_cast<std::size_t>(std::numeric_limits<Index>::max())) {
-    throw InputError(str("csr_from_triangles: ", num_nodes, " nodes do not fit 32-bit node ids; ",
+    throw InputError(str("csr_from_cells: ", num_nodes, " nodes do not fit 32-bit node ids; ",
                          "partition the mesh over more ranks"));
   }
+  const std::size_t per_cell = static_cast<std::size_t>(nodes_per_cell);
   std::vector<std::vector<Index>> neighbours(num_nodes);
-  for (std::size_t t = 0; t < triangles.size(); ++t) {
-    for (Index v : triangles[t]) {
-      if (v < 0 || static_cast<std::size_t>(v) >= num_nodes) {
-        throw InputError(str("triangle ", t, " has vertex ", v, ", outside [0, ", num_nodes,
-                             "): the triangles do not belong to a mesh of ", num_nodes, " nodes"));
+  for (std::size_t c = 0; c < cells.size() / per_cell; ++c) {
+    const Index* cell = cells.data() + c * per_cell;
+    for (std::size_t a = 0; a < per_cell; ++a) {
+      if (cell[a] < 0 || static_cast<std::size_t>(cell[a]) >= num_nodes) {
+        throw InputError(str(cell_name, " ", c, " has vertex ", cell[a], ", outside [0, ",
+                             num_nodes, "): the ", cell_name, "s do not belong to a mesh of ",
+                             num_nodes, " nodes"));
       }
     }
-    for (int a = 0; a < 3; ++a) {
-      const Index u = triangles[t][a];
-      const Index v = triangles[t][(a + 1) % 3];
-      if (u == v) continue;  // degenerate triangle
-      neighbours[u].push_back(v);
-      neighbours[v].push_back(u);
+    for (std::size_t a = 0; a < per_cell; ++a) {
+      for (std::size_t b = a + 1; b < per_cell; ++b) {
+        if (cell[a] == cell[b]) continue;  // degenerate cell
+        neighbours[cell[a]].push_back(cell[b]);
+        neighbours[cell[b]].push_back(cell[a]);
+      }
     }
   }
   std::vector<Index> row_ptr(num_nodes + 1, 0);
@@ -134,13 +144,23 @@ inline CsrGraph csr_from_triangles(std::size_t num_nodes,
     col_idx.insert(col_idx.end(), row.begin(), row.end());
     if (col_idx.size() >= static_cast<std::size_t>(std::numeric_limits<Index>::max())) {
       throw InputError(
-          "csr_from_triangles: the adjacency has more edges than 32-bit offsets "
+          "csr_from_cells: the adjacency has more edges than 32-bit offsets "
           "hold; partition the mesh over more ranks");
     }
     row_ptr[i + 1] = static_cast<Index>(col_idx.size());
   }
   return CsrGraph{detail::to_device("graph::row_ptr", row_ptr),
                   detail::to_device("graph::col_idx", col_idx)};
+}
+
+// The same for triangles given as vertex triples.
+inline CsrGraph csr_from_triangles(std::size_t num_nodes,
+                                   const std::vector<std::array<Index, 3>>& triangles,
+                                   bool self_loops = true) {
+  std::vector<Index> cells;
+  cells.reserve(3 * triangles.size());
+  for (const auto& t : triangles) cells.insert(cells.end(), t.begin(), t.end());
+  return csr_from_cells(num_nodes, cells, 3, self_loops);
 }
 
 // Built on the host (once per graph): a counting sort of the edges by column.

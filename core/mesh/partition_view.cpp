@@ -3,6 +3,7 @@
 #include "core/graph/csr_graph.hpp"
 #include "core/io/vtk_series.hpp"
 #include "core/mesh/broadcast.hpp"
+#include "core/mesh/node_graph.hpp"
 #include "core/mesh/submesh.hpp"
 #include "core/mesh/vtk_piece.hpp"
 #include "core/parallel/halo_plan.hpp"
@@ -45,22 +46,6 @@ void validate(const MeshPartitionConfig& c, int ranks) {
   if (c.mesh.from_file) config::with_source(c.source, [&] { resolve_mesh_file(c.mesh); });
 }
 
-namespace {
-
-graph::HostCsr node_graph(const Mesh& m, const std::string& where) {
-  if (m.cell_kind != CellKind::kTriangle) {
-    throw InputError(str(where, ": a mesh of ", m.num_cells(),
-                         " tetrahedra: mesh_partition takes triangle meshes only so far"));
-  }
-  std::vector<std::array<graph::Index, 3>> triangles(m.num_cells());
-  for (std::size_t c = 0; c < m.num_cells(); ++c) {
-    for (int k = 0; k < 3; ++k) triangles[c][k] = static_cast<graph::Index>(m.cells[3 * c + k]);
-  }
-  return graph::to_host(graph::csr_from_triangles(m.num_points(), triangles, false));
-}
-
-}  // namespace
-
 PartitionSummary run_mesh_partition(const MeshPartitionConfig& c, const io::RunContext& ctx) {
   const int rank = runtime::comm_rank(ctx.comm);
   const int ranks = runtime::comm_size(ctx.comm);
@@ -102,7 +87,8 @@ PartitionSummary run_mesh_partition(const MeshPartitionConfig& c, const io::RunC
   const std::uint64_t n = graph.num_nodes();
   std::vector<double> owner(partition.owner.begin(), partition.owner.end());
   results.write_root_array("/mesh/points", {n, static_cast<std::uint64_t>(m.dimension)}, m.points);
-  results.write_root_array("/mesh/cells", {m.num_cells(), 3},
+  results.write_root_array("/mesh/cells",
+                           {m.num_cells(), static_cast<std::uint64_t>(m.nodes_per_cell())},
                            std::vector<double>(m.cells.begin(), m.cells.end()));
   std::vector<double> types;
   for (const NodeType t : m.node_types) types.push_back(static_cast<double>(t));
@@ -125,7 +111,7 @@ PartitionSummary run_mesh_partition(const MeshPartitionConfig& c, const io::RunC
   std::vector<Index> my_cells;
   const bool one_rank_per_part = parts == ranks;
   for (std::size_t cell = 0; cell < m.num_cells(); ++cell) {
-    const int part = partition.owner[m.cells[3 * cell]];
+    const int part = partition.owner[m.cells[m.nodes_per_cell() * cell]];
     if ((one_rank_per_part && part == rank) || (!one_rank_per_part && rank == 0)) {
       my_cells.push_back(static_cast<Index>(cell));
     }
@@ -165,7 +151,7 @@ PartitionSummary run_mesh_partition(const MeshPartitionConfig& c, const io::RunC
       piece.point_data.push_back({"global_id", 1, global_id});
       std::vector<double> cell_part(part.global_cells.size());
       for (std::size_t k = 0; k < cell_part.size(); ++k) {
-        cell_part[k] = partition.owner[m.cells[3 * part.global_cells[k]]];
+        cell_part[k] = partition.owner[m.cells[m.nodes_per_cell() * part.global_cells[k]]];
       }
       piece.cell_data.push_back({"partition", 1, cell_part});
     }

@@ -22,6 +22,7 @@
 #include <new>
 
 #include "core/mesh/check_mesh.hpp"
+#include "core/mesh/vtk_data_headers.hpp"
 #include "core/mesh/vtk_error_capture.hpp"
 #include "core/mesh/xml_document.hpp"
 #include "core/runtime/error.hpp"
@@ -137,6 +138,7 @@ void check_pvtu_declarations(const std::string& path) {
     }
     const detail::XmlDocument document(piece_path, false);
     check_component_counts(document.root(), piece_path);
+    detail::check_data_sizes(piece_path, document.root());
     detail::XmlElement* piece = only_child(
         only_child(document.root(), "UnstructuredGrid", piece_path), "Piece", piece_path);
     if (piece == nullptr) {
@@ -317,7 +319,11 @@ Mesh read_unstructured_grid(const std::string& path, const char* what, bool merg
 
 Mesh read_vtu(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) throw InputError(str(path, ": no such file"));
-  check_component_counts(detail::XmlDocument(path, false).root(), path);
+  {
+    const detail::XmlDocument document(path, false);
+    check_component_counts(document.root(), path);
+    detail::check_data_sizes(path, document.root());
+  }
   return read_unstructured_grid<vtkXMLUnstructuredGridReader>(path, "UnstructuredGrid (.vtu)",
                                                               false);
 }

@@ -10,6 +10,7 @@
 
 #include "core/graph/csr_graph.hpp"
 #include "core/mesh/channel_generator.hpp"
+#include "core/mesh/node_graph.hpp"
 #include "core/parallel/partition.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
@@ -255,13 +256,8 @@ std::vector<BenchRow> bench_mesh_partition(MPI_Comm comm, const BenchOptions& op
   const mesh::Mesh m =
       channel_mesh(options.quick ? MeshSize{0.08, 0.02} : MeshSize{0.005, 0.00125});
   // The mesh transformer's graph (models/mesh_transformer/dataset.cpp): the vertex
-  // adjacency of the triangles, without self-loops.
-  std::vector<std::array<graph::Index, 3>> triangles(m.num_cells());
-  for (std::size_t c = 0; c < m.num_cells(); ++c) {
-    for (int k = 0; k < 3; ++k) triangles[c][k] = static_cast<graph::Index>(m.cells[3 * c + k]);
-  }
-  const graph::HostCsr graph =
-      graph::to_host(graph::csr_from_triangles(m.num_points(), triangles, false));
+  // adjacency of the cells, without self-loops.
+  const graph::HostCsr graph = mesh::node_graph(m, "bench scaling_model channel mesh");
   for (const int parts : part_counts(options, graph.num_nodes())) {
     const auto start = Clock::now();
     const parallel::Partition partition = parallel::partition_metis(graph, parts);

@@ -1,13 +1,13 @@
 #include "models/mesh_transformer/dataset.hpp"
 
 #include <algorithm>
-#include <array>
 #include <filesystem>
 
 #include "core/graph/csr_graph.hpp"
 #include "core/io/hdf5_reader.hpp"
 #include "core/mesh/channel_node_types.hpp"
 #include "core/mesh/meshgraphnets_reader.hpp"
+#include "core/mesh/node_graph.hpp"
 #include "core/mesh/read_mesh.hpp"
 #include "core/runtime/error.hpp"
 
@@ -40,11 +40,9 @@ std::vector<double> velocity_of(const mesh::Mesh& m, std::size_t k, const std::s
 }
 
 Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOptions& options) {
-  if (m.cell_kind != mesh::CellKind::kTriangle) {
-    throw InputError(str(name, ": ", mesh::to_string(m.cell_kind),
-                         " meshes are not supported by the mesh models yet (triangles only)"));
-  }
-  if (m.node_types.empty() && options.derive_node_types) {
+  // The channel geometry that node types are derived from is 2-D (CylinderFlow's); 3-D
+  // files must carry their node types.
+  if (m.node_types.empty() && options.derive_node_types && m.dimension == 2) {
     mesh::ChannelGeometry geometry;
     if (options.obstacle_as_wall) {  // MeshGraphNets' convention
       geometry.obstacle_type = mesh::NodeType::kWallBoundary;
@@ -53,10 +51,10 @@ Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOption
     mesh::derive_node_types(m, geometry);
   }
   if (m.node_types.empty()) {
-    throw InputError(str(name,
-                         ": the mesh has no node types (dataset node_type) and "
-                         "data.derive_node_types is false; the models need them to know "
-                         "which nodes are boundary conditions"));
+    throw InputError(str(name, ": the mesh has no node types (dataset node_type) and ",
+                         m.dimension == 2 ? "data.derive_node_types is false"
+                                          : "they are derived for 2-D channels only",
+                         "; the models need them to know which nodes are boundary conditions"));
   }
   Trajectory t;
   t.name = name;
@@ -77,11 +75,7 @@ Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOption
                          " velocity frame(s): a sample needs a frame and its successor"));
   }
   if (m.steps.size() > 1) t.dt = m.steps[1].time - m.steps[0].time;
-  std::vector<std::array<graph::Index, 3>> triangles(m.num_cells());
-  for (std::size_t c = 0; c < m.num_cells(); ++c) {
-    for (int k = 0; k < 3; ++k) triangles[c][k] = static_cast<graph::Index>(m.cells[3 * c + k]);
-  }
-  t.graph = graph::to_host(graph::csr_from_triangles(t.num_nodes(), triangles, false));
+  t.graph = mesh::node_graph(m, name);
   t.edge_features = graph::edge_features(t.graph, t.points, t.dimension);
   return t;
 }

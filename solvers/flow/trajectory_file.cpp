@@ -72,7 +72,8 @@ TrajectoryFile::TrajectoryFile(std::string path, const std::string& resume_from)
   write_string_attribute(
       file_, "format",
       "MeshGraphNets-style trajectories (tessera solvers/flow): /<k>/{cells [1,C,3], "
-      "mesh_pos [1,N,2], node_type [1,N,1], velocity [T,N,2], pressure [T,N,1]}");
+      "mesh_pos [1,N,2], node_type [1,N,1], velocity [T,N,2], pressure [T,N,1]}; in 3-D "
+      "cells [1,C,4], mesh_pos [1,N,3], velocity [T,N,3]");
 }
 
 TrajectoryFile::~TrajectoryFile() {
@@ -86,21 +87,23 @@ void TrajectoryFile::write_trajectory(int index, const mesh::Mesh& mesh,
   const std::string name = "/" + std::to_string(index);
   const hid_t group = H5Gcreate2(file_, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   const hsize_t n = mesh.num_points(), c = mesh.num_cells(), t = velocity.size();
+  const auto d = static_cast<hsize_t>(mesh.dimension);
+  const auto per_cell = static_cast<hsize_t>(mesh.nodes_per_cell());
   std::vector<int> cells(mesh.cells.begin(), mesh.cells.end());
-  write_dataset(group, "cells", H5T_STD_I32LE, H5T_NATIVE_INT, {1, c, 3}, cells.data());
+  write_dataset(group, "cells", H5T_STD_I32LE, H5T_NATIVE_INT, {1, c, per_cell}, cells.data());
   std::vector<float> pos(mesh.points.begin(), mesh.points.end());
-  write_dataset(group, "mesh_pos", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {1, n, 2}, pos.data());
+  write_dataset(group, "mesh_pos", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {1, n, d}, pos.data());
   std::vector<int> types(n);
   for (std::size_t i = 0; i < n; ++i) types[i] = static_cast<int>(mesh.node_types[i]);
   write_dataset(group, "node_type", H5T_STD_I32LE, H5T_NATIVE_INT, {1, n, 1}, types.data());
   std::vector<float> v, p;
-  v.reserve(t * n * 2);
+  v.reserve(t * n * d);
   p.reserve(t * n);
   for (std::size_t k = 0; k < t; ++k) {
     v.insert(v.end(), velocity[k].begin(), velocity[k].end());
     p.insert(p.end(), pressure[k].begin(), pressure[k].end());
   }
-  write_dataset(group, "velocity", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {t, n, 2}, v.data());
+  write_dataset(group, "velocity", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {t, n, d}, v.data());
   write_dataset(group, "pressure", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {t, n, 1}, p.data());
   write_attribute(group, "dt", dt);
   for (const auto& [key, value] : attributes) write_attribute(group, key, value);

@@ -7,6 +7,8 @@
 //   node_type  [1, N, 1] int32    MeshGraphNets node types (NORMAL, INFLOW, ...)
 //   velocity   [T, N, 2] float32  frame k at time k * dt
 //   pressure   [T, N, 1] float32
+// (a tetrahedral mesh: cells [1, C, 4], mesh_pos [1, N, 3], velocity [T, N, 3]; the flow
+// solver writes 2-D files, the mesh models' tests 3-D ones)
 // and attributes on the group: dt, and the case parameters (inflow speed, cylinder
 // position and radius, viscosity, Reynolds number). The file carries "format" and "dt".
 // Written by one rank (the fields are gathered first) under <path>.partial, renamed by
@@ -30,7 +32,8 @@ class TrajectoryFile {
   TrajectoryFile(const TrajectoryFile&) = delete;
   TrajectoryFile& operator=(const TrajectoryFile&) = delete;
 
-  // `velocity` and `pressure` hold T frames of N x 2 and N values each.
+  // `velocity` and `pressure` hold T frames of N x dimension and N values each (a
+  // triangle mesh in 2-D or a tetrahedral mesh in 3-D).
   void write_trajectory(int index, const mesh::Mesh& mesh,
                         const std::vector<std::vector<double>>& velocity,
                         const std::vector<std::vector<double>>& pressure, double dt,

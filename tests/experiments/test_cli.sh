@@ -101,8 +101,7 @@ case "$case_name" in
     mkdir -p "$work/kept" && echo "old" >"$work/kept/run.h5"
     expect_error kept_run 1 2 "already holds a run" -- run "$work/ok.toml" --out "$work/kept"
     grep -q old "$work/kept/run.h5" && pass || fail "an earlier run.h5 was overwritten"
-    # An error every rank meets inside the run (a tetrahedral mesh for mesh_partition):
-    # one message, exit code 2, no MPI_Abort (no runtime noise after it).
+    # A tetrahedral mesh partitions like a triangle mesh (/mesh/cells: 4 points per cell).
     cat >"$work/tet.vtu" <<'EOF'
 <?xml version="1.0"?>
 <VTKFile type="UnstructuredGrid" version="0.1" byte_order="LittleEndian">
@@ -120,9 +119,17 @@ case "$case_name" in
   </UnstructuredGrid>
 </VTKFile>
 EOF
-    expect_error tetrahedral_mesh "$ranks" 2 "a mesh of 2 tetrahedra: mesh_partition takes triangle meshes only" -- \
-      run "$source_dir/experiments/mesh_partition.toml" --out "$work/tet" \
-      --set mesh.source=file --set mesh.file="$work/tet.vtu"
+    mpirun -np "$ranks" "$tessera" run "$source_dir/experiments/mesh_partition.toml" --out "$work/tet" \
+      --set mesh.source=file --set mesh.file="$work/tet.vtu" >"$work/tet.log" 2>&1 \
+      && pass || fail "mesh_partition of a tetrahedral mesh failed: $(cat "$work/tet.log")"
+    h5dump -H -d /mesh/cells "$work/tet/run.h5" 2>/dev/null | grep -q "( 2, 4 )" && pass \
+      || fail "run.h5 /mesh/cells is not 2 x 4: $(h5dump -H -d /mesh/cells "$work/tet/run.h5" 2>&1)"
+    # An error every rank meets inside the run (a mesh file naming a point it lacks, read on
+    # rank 0): one message, exit code 2, no MPI_Abort (no runtime noise after it).
+    sed 's/0 1 2 3 1 2 3 4/0 1 2 3 1 2 3 9/' "$work/tet.vtu" >"$work/bad_tet.vtu"
+    expect_error bad_tetrahedral_mesh "$ranks" 2 "cell 1 refers to point 9; the file has 5 points" -- \
+      run "$source_dir/experiments/mesh_partition.toml" --out "$work/bad_tet" \
+      --set mesh.source=file --set mesh.file="$work/bad_tet.vtu"
     # A full disk: a 300 KiB tmpfs (where this user may mount one) fills while the run
     # writes; one line saying so, exit code 2, only the .partial file left.
     mkdir -p "$work/small"

@@ -96,3 +96,24 @@ TEST_CASE("bad graphs are refused with messages that say what is wrong", "[csr]"
   const CsrGraph g = csr_from_triangles(3, {{0, 0, 1}}, false);
   CHECK(host_vector(g.row_ptr) == std::vector<Index>{0, 1, 2, 2});
 }
+
+TEST_CASE("tetrahedron adjacency: every vertex pair of a cell, both directions", "[csr]") {
+  // Two tetrahedra sharing the face (1, 2, 3): 9 distinct edges (6 + 3 new through node 4),
+  // none between 0 and 4.
+  const std::vector<Index> cells{0, 1, 2, 3, 1, 2, 3, 4};
+  const CsrGraph g = csr_from_cells(5, cells, 4, /*self_loops=*/false);
+  CHECK(host_vector(g.row_ptr) == std::vector<Index>{0, 3, 7, 11, 15, 18});
+  CHECK(host_vector(g.col_idx) ==
+        std::vector<Index>{1, 2, 3, 0, 2, 3, 4, 0, 1, 3, 4, 0, 1, 2, 4, 1, 2, 3});
+  const CsrGraph with_self = csr_from_cells(5, cells, 4, true);
+  CHECK(with_self.num_edges() == g.num_edges() + 5);
+  // Triangles through the same function give csr_from_triangles' graph.
+  const auto mesh = grid_triangle_mesh(4, 3);
+  std::vector<Index> flat;
+  for (const auto& t : mesh.triangles) flat.insert(flat.end(), t.begin(), t.end());
+  CHECK(host_vector(csr_from_cells(mesh.num_nodes(), flat, 3, false).col_idx) ==
+        host_vector(csr_from_triangles(mesh.num_nodes(), mesh.triangles, false).col_idx));
+  CHECK_THROWS_WITH(csr_from_cells(5, {0, 1, 2, 9}, 4),
+                    Catch::Matchers::Contains("tetrahedron 0 has vertex 9"));
+  CHECK_THROWS_AS(csr_from_cells(5, {0, 1, 2}, 4), std::invalid_argument);
+}

@@ -283,6 +283,41 @@ TEST_CASE("broken VTU files name the file", "[vtu]") {
   CHECK_THROWS_WITH(mesh::read_vtu(path.string()),
                     Contains(path.string() + ": <DataArray Name=\"velocity\">") &&
                         Contains("NumberOfComponents=\"26666666666\" is not a count from 1 to 64"));
+  // Sizes VTK would allocate as declared, before reading the data (found by fuzzing):
+  // a piece's point count, the block count of a compressed array's header, the byte count
+  // of an appended array's header.
+  {
+    const auto replace_once = [](std::string& text, const std::string& from, const std::string& to) {
+      REQUIRE(text.find(from) != std::string::npos);
+      text.replace(text.find(from), from.size(), to);
+    };
+    std::string text = triangles("0 1 2 0 2 3", still);
+    replace_once(text, "NumberOfPoints=\"4\"", "NumberOfPoints=\"9999999999\"");
+    write_text(path, text);
+    CHECK_THROWS_WITH(mesh::read_vtu(path.string()),
+                      Contains("<Piece NumberOfPoints=\"9999999999\"> declares more than a file of"));
+    // 2147483647 blocks of 32768 bytes (header ff ff ff 7f 00 80 00 00 00 00 00 00).
+    text = triangles("0 1 2 0 2 3", still);
+    replace_once(text, "byte_order=\"LittleEndian\"",
+                 "byte_order=\"LittleEndian\" compressor=\"vtkZLibDataCompressor\"");
+    const std::string ascii_velocity = "format=\"ascii\">1 0 1 0 1 0 1 0";
+    replace_once(text, ascii_velocity, "format=\"binary\">////fwCAAAAAAAAAAAAAAA==eJxjYAAAAAQAAQ==");
+    write_text(path, text);
+    CHECK_THROWS_WITH(mesh::read_vtu(path.string()),
+                      Contains("<DataArray Name=\"velocity\">: its header declares 2147483647 "
+                               "compressed blocks"));
+    // Appended raw data whose size word says 1000000000 bytes (00 ca 9a 3b).
+    text = triangles("0 1 2 0 2 3", still);
+    replace_once(text, ascii_velocity, "format=\"appended\" offset=\"0\">");
+    replace_once(text, "</UnstructuredGrid>",
+                 std::string("</UnstructuredGrid>\n<AppendedData encoding=\"raw\">_") +
+                     std::string("\x00\xca\x9a\x3b", 4) + std::string(64, '\0') +
+                     "\n</AppendedData>");
+    write_text(path, text);
+    CHECK_THROWS_WITH(mesh::read_vtu(path.string()),
+                      Contains("<DataArray Name=\"velocity\">: its header declares 1000000000 "
+                               "bytes of data; the file holds"));
+  }
   // A file cut short: the XML parser's complaint, with where the file ends, without VTK's
   // source-file preamble.
   if (const auto vtu = testing::shared_data_file("mesh/cylinder_vtu/cylinder_0.vtu")) {

@@ -1,9 +1,11 @@
 // Training the mesh models: normalisers against a direct computation, the loss falling
-// on a learnable data set, a zero-change model keeping the state in a rollout, a training
+// on a learnable data set (2-D triangles and 3-D tetrahedra), a zero-change model keeping the state in a rollout, a training
 // resumed from a checkpoint's state ending bitwise equal, data parallel training equal
 // to one rank, and bad trajectory files.
 #include <algorithm>
 #include <functional>
+#include <set>
+#include <utility>
 
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
@@ -22,12 +24,14 @@ using Catch::Matchers::Contains;
 namespace {
 
 template <class T>
-typename Surrogate<T>::Options small_model(ModelKind kind, std::size_t global_nodes = 0) {
+typename Surrogate<T>::Options small_model(ModelKind kind, std::size_t global_nodes = 0,
+                                           std::size_t dimension = 2) {
   typename Surrogate<T>::Options o;
   o.kind = kind;
   o.transformer.global_nodes = global_nodes;
-  o.transformer.inputs = o.meshgraphnet.node_inputs = 11;
-  o.transformer.outputs = o.meshgraphnet.outputs = 2;
+  o.transformer.inputs = o.meshgraphnet.node_inputs = dimension + 9;  // velocity, node type
+  o.transformer.outputs = o.meshgraphnet.outputs = dimension;
+  o.meshgraphnet.edge_inputs = dimension + 1;
   o.transformer.dim = 16;
   o.transformer.layers = 2;
   o.transformer.heads = 2;
@@ -113,6 +117,54 @@ TEST_CASE("training drives the loss down on a learnable data set", "[training]")
     CHECK(s.final_loss < s.first_loss / 5);
     // A trained model beats holding the state over a short rollout.
     const Rollout r = rollout(trajectories[0], model, store, normalizers, 6);
+    CHECK(rmse_to_horizon(r.rmse, 5) < rmse_to_horizon(r.persistence_rmse, 5));
+  }
+}
+
+TEST_CASE("3-D: tetrahedral trajectories train both models, which beat persistence",
+          "[training]") {
+  const testing::ScopedTempDir dir("mt_train_3d");
+  const std::string path = dir.path() + "/train.h5";
+  const mesh::Mesh box = testing::synthetic_box_mesh(4, 4, 3);
+  if (runtime::comm_rank(MPI_COMM_WORLD) == 0) {
+    testing::write_synthetic_trajectories(path, box, 3, 12);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  const auto trajectories = read_trajectories(path, {});
+  REQUIRE(trajectories.size() == 3);
+  const Trajectory& t = trajectories[0];
+  CHECK(t.dimension == 3);
+  CHECK(t.num_nodes() == 48);
+  CHECK(t.node_inputs() == 12);
+  CHECK(t.edge_features.size() == 4 * t.graph.num_edges());
+  // Every vertex pair of a tetrahedron is a graph edge, and nothing else is.
+  std::set<std::pair<graph::Index, graph::Index>> pairs;
+  for (std::size_t c = 0; c < box.num_cells(); ++c) {
+    for (int a = 0; a < 4; ++a) {
+      for (int b = 0; b < 4; ++b) {
+        if (a != b) pairs.emplace(box.cells[4 * c + a], box.cells[4 * c + b]);
+      }
+    }
+  }
+  CHECK(t.graph.num_edges() == pairs.size());
+  for (std::size_t i = 0; i < t.num_nodes(); ++i) {
+    for (graph::Index e = t.graph.row_ptr[i]; e < t.graph.row_ptr[i + 1]; ++e) {
+      CHECK(pairs.count({static_cast<graph::Index>(i), t.graph.col_idx[e]}) == 1);
+    }
+  }
+  for (const ModelCase& c : kModelCases) {
+    nn::ParameterStore<float> store;
+    Surrogate<float> model;
+    model.declare(store, small_model<float>(c.kind, c.global_nodes, 3));
+    store.finalize();
+    model.init(store, 3);
+    Normalizers normalizers = make_normalizers(t);
+    const TrainingSummary s =
+        train(MPI_COMM_SELF, trajectories, model, store, quick_training(300), normalizers);
+    INFO(model_kind_name(c.kind) << " (" << c.global_nodes << " global nodes): loss "
+                                 << s.first_loss << " -> " << s.final_loss);
+    CHECK(s.final_loss < s.first_loss / 5);
+    const Rollout r = rollout(t, model, store, normalizers, 6);
     CHECK(rmse_to_horizon(r.rmse, 5) < rmse_to_horizon(r.persistence_rmse, 5));
   }
 }
