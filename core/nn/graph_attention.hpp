@@ -8,6 +8,11 @@
 // and y = O(concat_h o_i), with q, k, v, O linear projections (nn::Linear, slices
 // name.wq / .wk / .wv / .wo). A node without neighbours gets o_i = 0.
 //
+// Head groups: forward may take one graph per group of heads (G groups of heads / G
+// consecutive heads each), so that some heads attend to the mesh neighbours and others
+// to a wider or dilated neighbourhood in the same layer ("Training Transformers for
+// Mesh-Based Simulations" dilates half the heads of its last layers). One graph is G = 1.
+//
 // The cost is O(E d) in the edge kernels plus four (N x d) x (d x d) gemms, against
 // O(N^2 d) for dense attention. The probabilities (num_edges x heads) are kept for
 // the backward pass.
@@ -20,6 +25,7 @@
 // high-degree nodes of refined meshes.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/graph/csr_graph.hpp"
 #include "core/nn/linear.hpp"
@@ -87,28 +93,47 @@ class GraphMultiHeadAttention {
   // unchanged until backward (the layer keeps views of it).
   const Matrix<T>& forward(const ParameterStore<T>& store, const Matrix<T>& x,
                            const graph::CsrGraph& graph) {
+    return forward(store, x, std::vector<const graph::CsrGraph*>{&graph});
+  }
+
+  // One graph per head group (heads must be a multiple of the group count): group g has
+  // heads [g H/G, (g+1) H/G) and attends over group_graphs[g]. The same graph may repeat.
+  const Matrix<T>& forward(const ParameterStore<T>& store, const Matrix<T>& x,
+                           const std::vector<const graph::CsrGraph*>& group_graphs) {
     if (x.extent(1) != dim_) {
       throw std::invalid_argument(
           str(name_, ": input has ", x.extent(1), " features, expected model_dim = ", dim_));
     }
-    if (graph.num_nodes() != x.extent(0)) {
-      throw std::invalid_argument(str(name_, ": the graph has ", graph.num_nodes(),
-                                      " nodes but the input has ", x.extent(0),
-                                      " rows (one row per node expected)"));
+    if (group_graphs.empty() || heads_ % group_graphs.size() != 0) {
+      throw std::invalid_argument(str(name_, ": ", group_graphs.size(), " head groups for ",
+                                      heads_, " heads (the groups must split the heads evenly)"));
     }
-    if (graph.row_ptr.data() != graph_.row_ptr.data() ||
-        graph.col_idx.data() != graph_.col_idx.data() || graph.num_edges() != graph_.num_edges()) {
-      graph_ = graph;
-      transpose_ = graph::CsrTranspose{};  // rebuilt by the next backward
+    groups_.resize(group_graphs.size());
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+      const graph::CsrGraph& graph = *group_graphs[g];
+      if (graph.num_nodes() != x.extent(0)) {
+        throw std::invalid_argument(str(name_, ": the graph", groups_.size() > 1 ? " of head group " : "",
+                                        groups_.size() > 1 ? std::to_string(g) : "", " has ",
+                                        graph.num_nodes(), " nodes but the input has ", x.extent(0),
+                                        " rows (one row per node expected)"));
+      }
+      HeadGroup& group = groups_[g];
+      if (graph.row_ptr.data() != group.graph.row_ptr.data() ||
+          graph.col_idx.data() != group.graph.col_idx.data() ||
+          graph.num_edges() != group.graph.num_edges()) {
+        group.graph = graph;
+        group.transpose = graph::CsrTranspose{};  // rebuilt by the next backward
+      }
+      tensor::ensure_shape(group.prob, name_ + ".probabilities", graph.num_edges(),
+                           heads_ / groups_.size());
     }
     const std::size_t nodes = x.extent(0);
     q_ = wq_.forward(store, x);
     k_ = wk_.forward(store, x);
     v_ = wv_.forward(store, x);
-    tensor::ensure_shape(prob_, name_ + ".probabilities", graph.num_edges(), heads_);
     tensor::ensure_shape(context_, name_ + ".context", nodes, dim_);
 
-    edge_forward();
+    for (std::size_t g = 0; g < groups_.size(); ++g) edge_forward(g);
     return wo_.forward(store, context_);
   }
 
@@ -122,15 +147,20 @@ class GraphMultiHeadAttention {
                                       " does not match the forward output [", context_.extent(0),
                                       " x ", dim_, "]"));
     }
-    if (transpose_.row_ptr.data() == nullptr) transpose_ = graph::csr_transpose(graph_);
     d_context_ = wo_.backward(store, dy);
     const std::size_t nodes = dy.extent(0);
-    tensor::ensure_shape(d_score_, name_ + ".score_grad", graph_.num_edges(), heads_);
     tensor::ensure_shape(dq_, name_ + ".q_grad", nodes, dim_);
     tensor::ensure_shape(dk_, name_ + ".k_grad", nodes, dim_);
     tensor::ensure_shape(dv_, name_ + ".v_grad", nodes, dim_);
-
-    edge_backward();
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+      HeadGroup& group = groups_[g];
+      if (group.transpose.row_ptr.data() == nullptr) {
+        group.transpose = graph::csr_transpose(group.graph);
+      }
+      tensor::ensure_shape(group.d_score, name_ + ".score_grad", group.graph.num_edges(),
+                           heads_ / groups_.size());
+      edge_backward(g);
+    }
 
     const Matrix<T> dx_q = wq_.backward(store, dq_, need_input_grad);
     const Matrix<T> dx_k = wk_.backward(store, dk_, need_input_grad);
@@ -148,8 +178,9 @@ class GraphMultiHeadAttention {
   }
 
   // Attention weights of the last forward: (num_edges, heads), p(e, h) for edge e of
-  // the graph's col_idx order.
-  const Matrix<T>& probabilities() const { return prob_; }
+  // the graph's col_idx order; with head groups, group g's (its edges, its heads).
+  const Matrix<T>& probabilities(std::size_t group = 0) const { return groups_.at(group).prob; }
+  std::size_t head_groups() const { return groups_.size(); }
   std::size_t model_dim() const { return dim_; }
   std::size_t heads() const { return heads_; }
   const std::string& name() const { return name_; }
@@ -161,21 +192,24 @@ class GraphMultiHeadAttention {
  public:
   // Public only for nvcc, which cannot compile a device lambda inside a private or
   // protected member function; not part of the interface.
-  // Scores, softmax per neighbourhood and weighted sum of values, per query node.
-  void edge_forward() {
-    const graph::IndexView row_ptr = graph_.row_ptr, col_idx = graph_.col_idx;
-    const Matrix<T> q = q_, k = k_, v = v_, p = prob_, out = context_;
-    const int heads = static_cast<int>(heads_), dh = static_cast<int>(dim_ / heads_);
-    const int dim = static_cast<int>(dim_);
+  // Scores, softmax per neighbourhood and weighted sum of values, per query node, for
+  // the heads of group g (context columns of those heads only).
+  void edge_forward(std::size_t g) {
+    const HeadGroup& group = groups_[g];
+    const graph::IndexView row_ptr = group.graph.row_ptr, col_idx = group.graph.col_idx;
+    const Matrix<T> q = q_, k = k_, v = v_, p = group.prob, out = context_;
+    const int heads = static_cast<int>(heads_ / groups_.size()), dh = static_cast<int>(dim_ / heads_);
+    const int first = static_cast<int>(g) * heads * dh;  // the group's first column
     const T scale = T(1) / math::sqrt(static_cast<T>(dh));
     Kokkos::parallel_for(
         "nn::graph_attention_forward",
-        Kokkos::RangePolicy<tensor::ExecSpace>(0, graph_.num_nodes()), KOKKOS_LAMBDA(const int i) {
+        Kokkos::RangePolicy<tensor::ExecSpace>(0, group.graph.num_nodes()),
+        KOKKOS_LAMBDA(const int i) {
           const graph::Index begin = row_ptr(i), end = row_ptr(i + 1);
-          const T* qi = &q(i, 0);
+          const T* qi = &q(i, first);
           // Scores, edge by edge so that each neighbour's key row is read once.
           for (graph::Index e = begin; e < end; ++e) {
-            const T* kj = &k(col_idx(e), 0);
+            const T* kj = &k(col_idx(e), first);
             for (int h = 0; h < heads; ++h) {
               p(e, h) = scale * detail::head_dot(qi + h * dh, kj + h * dh, dh);
             }
@@ -192,10 +226,10 @@ class GraphMultiHeadAttention {
             const T inv = begin < end ? T(1) / total : T(0);
             for (graph::Index e = begin; e < end; ++e) p(e, h) *= inv;
           }
-          T* oi = &out(i, 0);
-          for (int c = 0; c < dim; ++c) oi[c] = 0;
+          T* oi = &out(i, first);
+          for (int c = 0; c < heads * dh; ++c) oi[c] = 0;
           for (graph::Index e = begin; e < end; ++e) {
-            const T* vj = &v(col_idx(e), 0);
+            const T* vj = &v(col_idx(e), first);
             for (int h = 0; h < heads; ++h)
               detail::head_axpy(oi + h * dh, p(e, h), vj + h * dh, dh);
           }
@@ -203,25 +237,27 @@ class GraphMultiHeadAttention {
   }
 
   // Score gradients through the softmax and dq per query node, then dk and dv per
-  // key/value node.
-  void edge_backward() {
-    const graph::IndexView row_ptr = graph_.row_ptr, col_idx = graph_.col_idx;
-    const graph::IndexView t_row_ptr = transpose_.row_ptr, t_col_idx = transpose_.col_idx,
-                           t_edge = transpose_.edge_id;
-    const Matrix<T> q = q_, k = k_, v = v_, p = prob_, ds = d_score_, dout = d_context_;
+  // key/value node, for the heads (columns) of group g.
+  void edge_backward(std::size_t g) {
+    const HeadGroup& group = groups_[g];
+    const graph::IndexView row_ptr = group.graph.row_ptr, col_idx = group.graph.col_idx;
+    const graph::IndexView t_row_ptr = group.transpose.row_ptr,
+                           t_col_idx = group.transpose.col_idx, t_edge = group.transpose.edge_id;
+    const Matrix<T> q = q_, k = k_, v = v_, p = group.prob, ds = group.d_score, dout = d_context_;
     const Matrix<T> dq = dq_, dk = dk_, dv = dv_;
-    const int heads = static_cast<int>(heads_), dh = static_cast<int>(dim_ / heads_);
-    const int dim = static_cast<int>(dim_);
+    const int heads = static_cast<int>(heads_ / groups_.size()), dh = static_cast<int>(dim_ / heads_);
+    const int first = static_cast<int>(g) * heads * dh;
     const T scale = T(1) / math::sqrt(static_cast<T>(dh));
 
     // Per query node: score gradients through the softmax, then dq_i = sum_j ds_ij k_j.
     Kokkos::parallel_for(
         "nn::graph_attention_backward_query",
-        Kokkos::RangePolicy<tensor::ExecSpace>(0, graph_.num_nodes()), KOKKOS_LAMBDA(const int i) {
+        Kokkos::RangePolicy<tensor::ExecSpace>(0, group.graph.num_nodes()),
+        KOKKOS_LAMBDA(const int i) {
           const graph::Index begin = row_ptr(i), end = row_ptr(i + 1);
-          const T* doi = &dout(i, 0);
+          const T* doi = &dout(i, first);
           for (graph::Index e = begin; e < end; ++e) {
-            const T* vj = &v(col_idx(e), 0);
+            const T* vj = &v(col_idx(e), first);
             for (int h = 0; h < heads; ++h) {
               ds(e, h) = detail::head_dot(doi + h * dh, vj + h * dh, dh);
             }
@@ -235,10 +271,10 @@ class GraphMultiHeadAttention {
               ds(e, h) = scale * p(e, h) * (ds(e, h) - mean);
             }
           }
-          T* dqi = &dq(i, 0);
-          for (int c = 0; c < dim; ++c) dqi[c] = 0;
+          T* dqi = &dq(i, first);
+          for (int c = 0; c < heads * dh; ++c) dqi[c] = 0;
           for (graph::Index e = begin; e < end; ++e) {
-            const T* kj = &k(col_idx(e), 0);
+            const T* kj = &k(col_idx(e), first);
             for (int h = 0; h < heads; ++h)
               detail::head_axpy(dqi + h * dh, ds(e, h), kj + h * dh, dh);
           }
@@ -247,18 +283,19 @@ class GraphMultiHeadAttention {
     // dk_j = sum_i ds_ij q_i, dv_j = sum_i p_ij dout_i.
     Kokkos::parallel_for(
         "nn::graph_attention_backward_key_value",
-        Kokkos::RangePolicy<tensor::ExecSpace>(0, graph_.num_nodes()), KOKKOS_LAMBDA(const int j) {
-          T* dkj = &dk(j, 0);
-          T* dvj = &dv(j, 0);
-          for (int c = 0; c < dim; ++c) {
+        Kokkos::RangePolicy<tensor::ExecSpace>(0, group.graph.num_nodes()),
+        KOKKOS_LAMBDA(const int j) {
+          T* dkj = &dk(j, first);
+          T* dvj = &dv(j, first);
+          for (int c = 0; c < heads * dh; ++c) {
             dkj[c] = 0;
             dvj[c] = 0;
           }
           for (graph::Index t = t_row_ptr(j); t < t_row_ptr(j + 1); ++t) {
             const graph::Index i = t_col_idx(t);
             const graph::Index e = t_edge(t);
-            const T* qi = &q(i, 0);
-            const T* doi = &dout(i, 0);
+            const T* qi = &q(i, first);
+            const T* doi = &dout(i, first);
             for (int h = 0; h < heads; ++h) {
               detail::head_axpy(dkj + h * dh, ds(e, h), qi + h * dh, dh);
               detail::head_axpy(dvj + h * dh, p(e, h), doi + h * dh, dh);
@@ -271,10 +308,16 @@ class GraphMultiHeadAttention {
   std::string name_;
   std::size_t dim_ = 0, heads_ = 0;
   Linear<T> wq_, wk_, wv_, wo_;
-  graph::CsrGraph graph_;
-  graph::CsrTranspose transpose_;
-  Matrix<T> q_, k_, v_, prob_, context_;
-  Matrix<T> d_context_, d_score_, dq_, dk_, dv_, input_grad_, no_input_grad_;
+  // A group of heads, its graph (the transposed graph built on its first backward), its
+  // probabilities and score gradients (its edges x its heads).
+  struct HeadGroup {
+    graph::CsrGraph graph;
+    graph::CsrTranspose transpose;
+    Matrix<T> prob, d_score;
+  };
+  std::vector<HeadGroup> groups_;
+  Matrix<T> q_, k_, v_, context_;
+  Matrix<T> d_context_, dq_, dk_, dv_, input_grad_, no_input_grad_;
 };
 
 }  // namespace tessera::nn

@@ -39,6 +39,9 @@ void add_mesh_transformer_keys(config::Schema& s) {
   s.add_int("model.dilated_layers", 0, at_least(0),
             "transformer: the last blocks that attend to hop distances d and 2d instead");
   s.add_int("model.dilation", 2, at_least(2), "transformer: d of the dilated blocks");
+  s.add_int("model.dilated_heads", 0, at_least(0),
+            "transformer: heads of a dilated block that attend to the dilated graph, the "
+            "last ones (0: all; the paper: half)");
   s.add_real("model.random_edges", 0.0, at_least(0),
              "transformer: random node pairs added to the attention graph, as a fraction of "
              "the mesh edges (the same on every rank)");
@@ -129,6 +132,7 @@ MeshTransformerConfig from_config(const config::Config& c) {
   m.model.attention.self_loops = c.get_bool("model.self_loops");
   m.model.attention.dilated_layers = static_cast<std::size_t>(c.get_int("model.dilated_layers"));
   m.model.attention.dilation = static_cast<int>(c.get_int("model.dilation"));
+  m.model.attention.dilated_heads = static_cast<std::size_t>(c.get_int("model.dilated_heads"));
   m.model.attention.random_edges = c.get_real("model.random_edges");
   m.model.attention.seed = static_cast<std::uint64_t>(c.get_int("run.seed"));
   m.checkpoint = c.get_string("model.checkpoint");
@@ -184,6 +188,10 @@ void validate(const MeshTransformerConfig& m, int /*ranks*/) {
     if (m.model.attention.dilated_layers > t.layers) {
       throw InputError(str("key 'model.dilated_layers' = ", m.model.attention.dilated_layers,
                            " but model.layers = ", t.layers));
+    }
+    if (m.model.attention.dilated_heads > t.heads) {
+      throw InputError(str("key 'model.dilated_heads' = ", m.model.attention.dilated_heads,
+                           " but model.heads = ", t.heads));
     }
     for (double h : m.horizons) {
       if (h != static_cast<double>(static_cast<long long>(h))) {

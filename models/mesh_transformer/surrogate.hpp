@@ -34,7 +34,10 @@ inline const char* model_kind_name(ModelKind kind) {
 //            plus `random_edges` x (mesh edges) random node pairs (both directions), drawn
 //            from a counter RNG keyed by (seed, trajectory), so every rank builds the same;
 //   dilated  the last `dilated_layers` blocks attend to the nodes at hop distances d and
-//            2d (d = dilation) instead: a wider receptive field at the same cost;
+//            2d (d = dilation) instead: a wider receptive field at the same cost; with
+//            `dilated_heads` = h (0 < h < heads) only their last h heads do, the others
+//            keep the base graph (the paper dilates half the heads of its last layers):
+//            head groups of gcd(h, heads) heads each;
 //   global   G global nodes (the transformer's learned tokens, rows N .. N + G - 1 of
 //            every graph): each mesh node also attends to every token, each token to every
 //            node and to the other tokens.
@@ -43,14 +46,15 @@ struct AttentionGraphOptions {
   bool self_loops = false;
   int dilation = 2;
   std::size_t dilated_layers = 0;
-  double random_edges = 0;  // fraction of the mesh edge count
+  std::size_t dilated_heads = 0;  // 0: every head of a dilated block
+  double random_edges = 0;        // fraction of the mesh edge count
   std::uint64_t seed = 1;
 };
 
-// The distinct graphs and, per block, which of them it uses.
+// The distinct graphs and, per block and head group, which of them it uses.
 struct AttentionGraphs {
   std::vector<graph::HostCsr> graphs;
-  std::vector<std::size_t> block_graph;
+  std::vector<std::vector<std::size_t>> block_graph;  // [block][head group]
 };
 
 inline graph::HostCsr with_random_edges(const graph::HostCsr& g, double fraction,
@@ -106,13 +110,28 @@ inline graph::HostCsr with_global_nodes(const graph::HostCsr& g, std::size_t glo
   return out;
 }
 
+inline std::size_t greatest_common_divisor(std::size_t a, std::size_t b) {
+  while (b != 0) {
+    const std::size_t r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
+}
+
+// `heads`: the transformer's heads (needed for dilated_heads).
 inline AttentionGraphs attention_graphs(const graph::HostCsr& mesh_edges,
                                         const AttentionGraphOptions& o, std::size_t blocks,
-                                        std::uint64_t trajectory, std::size_t global_nodes = 0) {
+                                        std::uint64_t trajectory, std::size_t global_nodes = 0,
+                                        std::size_t heads = 1) {
   if (o.hops < 1) throw InputError(str("model.hops = ", o.hops, ": expected at least 1"));
   if (o.dilated_layers > blocks) {
     throw InputError(
         str("model.dilated_layers = ", o.dilated_layers, " but the model has ", blocks, " blocks"));
+  }
+  if (o.dilated_heads > heads) {
+    throw InputError(
+        str("model.dilated_heads = ", o.dilated_heads, " but the model has ", heads, " heads"));
   }
   AttentionGraphs out;
   graph::HostCsr base =
@@ -120,11 +139,17 @@ inline AttentionGraphs attention_graphs(const graph::HostCsr& mesh_edges,
   out.graphs.push_back(with_global_nodes(
       with_random_edges(base, o.random_edges, o.seed, 0x9a3f00 + trajectory), global_nodes,
       o.self_loops));
-  out.block_graph.assign(blocks, 0);
+  out.block_graph.assign(blocks, {0});
   if (o.dilated_layers > 0) {
     out.graphs.push_back(with_global_nodes(graph::dilated(mesh_edges, o.dilation, 2, o.self_loops),
                                            global_nodes, o.self_loops));
-    for (std::size_t b = blocks - o.dilated_layers; b < blocks; ++b) out.block_graph[b] = 1;
+    std::vector<std::size_t> groups = {1};  // every head dilated
+    if (o.dilated_heads > 0 && o.dilated_heads < heads) {
+      const std::size_t size = greatest_common_divisor(o.dilated_heads, heads);
+      groups.assign(heads / size, 0);
+      for (std::size_t g = (heads - o.dilated_heads) / size; g < heads / size; ++g) groups[g] = 1;
+    }
+    for (std::size_t b = blocks - o.dilated_layers; b < blocks; ++b) out.block_graph[b] = groups;
   }
   return out;
 }
@@ -133,7 +158,8 @@ template <class T>
 struct MeshSample {
   graph::CsrGraph mesh;                    // mesh edges (MeshGraphNet's edges, CSR order)
   std::vector<graph::CsrGraph> attention;  // the transformer's distinct attention graphs
-  std::vector<std::size_t> block_graph;    // which of them each block uses
+  std::vector<std::vector<std::size_t>> block_graph;  // which of them each block's head
+                                                      // groups use
   Matrix<T> edges;                         // normalised edge features (MeshGraphNet)
   Matrix<T> nodes;                         // normalised node features of the current frame
 };
@@ -169,8 +195,10 @@ class Surrogate {
     if (options_.kind == ModelKind::kMeshGraphNet) {
       return meshgraphnet_.forward(store, s.nodes, s.edges, s.mesh);
     }
-    graphs_.clear();
-    for (std::size_t g : s.block_graph) graphs_.push_back(&s.attention.at(g));
+    graphs_.assign(s.block_graph.size(), {});
+    for (std::size_t b = 0; b < s.block_graph.size(); ++b) {
+      for (std::size_t g : s.block_graph[b]) graphs_[b].push_back(&s.attention.at(g));
+    }
     return transformer_.forward(store, s.nodes, graphs_);
   }
   void backward(nn::ParameterStore<T>& store, const Matrix<T>& dy) {
@@ -187,7 +215,7 @@ class Surrogate {
   Options options_;
   MeshTransformer<T> transformer_;
   MeshGraphNet<T> meshgraphnet_;
-  std::vector<const graph::CsrGraph*> graphs_;
+  std::vector<typename MeshTransformer<T>::BlockGraphs> graphs_;
 };
 
 }  // namespace tessera::models::mesh_transformer

@@ -65,7 +65,8 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
   if (model.options().kind == ModelKind::kTransformer) {
     const AttentionGraphs graphs =
         attention_graphs(t.graph, model.options().attention, model.options().transformer.layers,
-                         index, model.options().transformer.global_nodes);
+                         index, model.options().transformer.global_nodes,
+                         model.options().transformer.heads);
     for (const auto& g : graphs.graphs) p.sample.attention.push_back(graph::to_device(g));
     p.sample.block_graph = graphs.block_graph;
   }

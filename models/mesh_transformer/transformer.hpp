@@ -95,11 +95,23 @@ class MeshTransformer {
     decoder_.init(store, seed);
   }
 
+  // The attention graphs of one block: one per head group (a single graph: all heads).
+  using BlockGraphs = std::vector<const graph::CsrGraph*>;
+
   // x: (nodes, inputs); graphs: one attention graph per block (the same pointer may
   // repeat), of nodes + global_nodes rows, alive and unchanged until backward. Returns
   // (nodes, outputs).
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const Matrix<T>& x,
                            const std::vector<const graph::CsrGraph*>& graphs,
+                           const BlockHook& before_block = {}) {
+    per_block_.clear();
+    for (const graph::CsrGraph* g : graphs) per_block_.push_back({g});
+    return forward(store, x, per_block_, before_block);
+  }
+
+  // The same with graphs per head group: graphs[l][g] is head group g's graph in block l.
+  const Matrix<T>& forward(const nn::ParameterStore<T>& store, const Matrix<T>& x,
+                           const std::vector<BlockGraphs>& graphs,
                            const BlockHook& before_block = {}) {
     if (graphs.size() != blocks_.size()) {
       throw std::invalid_argument(str("mesh transformer: ", graphs.size(), " attention graphs for ",
@@ -107,10 +119,12 @@ class MeshTransformer {
     }
     const std::size_t nodes = x.extent(0), rows = nodes + options_.global_nodes;
     for (std::size_t l = 0; l < graphs.size(); ++l) {
-      if (graphs[l]->num_nodes() != rows) {
-        throw std::invalid_argument(str("mesh transformer: block ", l, "'s attention graph has ",
-                                        graphs[l]->num_nodes(), " rows for ", nodes, " nodes + ",
-                                        options_.global_nodes, " global nodes"));
+      for (const graph::CsrGraph* g : graphs[l]) {
+        if (g->num_nodes() != rows) {
+          throw std::invalid_argument(str("mesh transformer: block ", l, "'s attention graph has ",
+                                          g->num_nodes(), " rows for ", nodes, " nodes + ",
+                                          options_.global_nodes, " global nodes"));
+        }
       }
     }
     const Matrix<T>* h = &encoder_norm_.forward(store, encoder_.forward(store, x));
@@ -122,7 +136,7 @@ class MeshTransformer {
     }
     for (std::size_t l = 0; l < blocks_.size(); ++l) {
       if (before_block) before_block(l, *h);
-      h = &blocks_[l].forward(store, *h, *graphs[l]);
+      h = &blocks_[l].forward(store, *h, graphs[l]);
     }
     if (tokens_ < 0) return decoder_.forward(store, *h);
     // The decoder reads the mesh rows (the first `nodes`: a view, no copy).
@@ -160,6 +174,7 @@ class MeshTransformer {
   nn::Mlp<T> encoder_;
   nn::RMSNorm<T> encoder_norm_;
   int tokens_ = -1;  // slice of global.tokens, or -1
+  std::vector<BlockGraphs> per_block_;  // the one-graph-per-block call's graphs
   Matrix<T> with_tokens_, with_tokens_grad_, mesh_rows_grad_;
   std::vector<TransformerBlock<T>> blocks_;
   nn::Mlp<T> decoder_;

@@ -3,9 +3,10 @@
 //   x = x + GraphMHA(RMSNorm1(x), A)
 //   x = x + W3(GELU(W1 h) * W2 h),   h = RMSNorm2(x),   W1, W2: d -> 3d, W3: 3d -> d
 // pre-norm, so an identity path runs from input to output. Attention is softmax over each
-// node's neighbours in A (a CSR graph, one row per node). Slices: name.norm1,
+// node's neighbours in A (a CSR graph, one row per node), or one graph per group of heads. Slices: name.norm1,
 // name.attention.{wq,wk,wv,wo}, name.norm2, name.mlp.{w1,w2,w3}.
 #include <string>
+#include <vector>
 
 #include "core/graph/csr_graph.hpp"
 #include "core/nn/gated_mlp.hpp"
@@ -38,13 +39,14 @@ class TransformerBlock {
     mlp_.init(store, seed);
   }
 
-  // x: (nodes, dim); the graph stays alive and unchanged until backward.
+  // x: (nodes, dim); graphs: one per head group (one graph: every head attends over
+  // it), alive and unchanged until backward.
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const Matrix<T>& x,
-                           const graph::CsrGraph& graph) {
+                           const std::vector<const graph::CsrGraph*>& graphs) {
     return nn::prenorm_forward(
         x,
         [&](const Matrix<T>& in) -> const Matrix<T>& {
-          return attention_.forward(store, norm1_.forward(store, in), graph);
+          return attention_.forward(store, norm1_.forward(store, in), graphs);
         },
         [&](const Matrix<T>& h) -> const Matrix<T>& {
           return mlp_.forward(store, norm2_.forward(store, h));

@@ -66,11 +66,12 @@ case "$case_name" in
     expect_error "other architecture" "$ranks" 2 "checkpoint" -- run "$work/exp.toml" \
       --out "$work/wrong" --set model.dim=32 --set "model.checkpoint=\"$work/run/run.h5\"" \
       --set train.steps=0
-    # Global attention nodes: a transformer with tokens trains and rolls out; the checkpoint
-    # without them is refused for it.
+    # Global attention nodes (and half the heads of the last block dilated): a transformer
+    # with tokens trains and rolls out; the checkpoint without them is refused for it.
     mpirun -np "$ranks" "$tessera" run "$work/exp.toml" --out "$work/global" \
-      --set model.kinds=transformer --set model.global_nodes=2 >"$work/global.log" 2>&1 \
-      && pass || fail "a run with global nodes failed: $(cat "$work/global.log")"
+      --set model.kinds=transformer --set model.global_nodes=2 --set model.dilated_layers=1 \
+      --set model.dilated_heads=2 >"$work/global.log" 2>&1 \
+      && pass || fail "a run with global nodes and dilated heads failed: $(cat "$work/global.log")"
     h5ls "$work/global/run.h5/rollout/transformer/rmse" >/dev/null 2>&1 && pass \
       || fail "the run with global nodes has no rollout"
     expect_error "checkpoint without global nodes" "$ranks" 2 "global.tokens" -- run "$work/exp.toml" \
@@ -96,6 +97,9 @@ case "$case_name" in
     sed -i 's/^dim = 16/dim = 15/' "$work/heads.toml"
     make_data
     expect_error "heads" 1 2 "model.dim' = 15" -- validate "$work/heads.toml"
+    expect_error "dilated heads" 1 2 "key 'model.dilated_heads' = 5 but model.heads = 4" -- \
+      validate "$work/missing.toml" --set "data.train=\"$work/data/train.h5\"" \
+      --set "data.test=\"$work/data/test.h5\"" --set model.dilated_layers=1 --set model.dilated_heads=5
     ;;
   bench)
     "$tessera" bench nn --quick --only mesh --out "$work/bench" >"$work/bench.log" 2>&1 \

@@ -333,7 +333,8 @@ TEST_CASE("attention graph augmentations: dilated blocks, random edges, global n
   o.dilation = 2;
   const AttentionGraphs dilated = attention_graphs(mesh, o, 3, 0);
   REQUIRE(dilated.graphs.size() == 2);
-  CHECK(dilated.block_graph == std::vector<std::size_t>{0, 0, 1});
+  using Groups = std::vector<std::vector<std::size_t>>;
+  CHECK(dilated.block_graph == Groups{{0}, {0}, {1}});
   CHECK(dilated.graphs[0].col_idx == mesh.col_idx);
   CHECK(dilated.graphs[1].col_idx == graph::dilated(mesh, 2, 2, false).col_idx);
 
@@ -356,6 +357,20 @@ TEST_CASE("attention graph augmentations: dilated blocks, random edges, global n
   // The same on every call (every rank), another trajectory another draw.
   CHECK(attention_graphs(mesh, o, 2, 3).graphs[0].col_idx == g.col_idx);
   CHECK(attention_graphs(mesh, o, 2, 4).graphs[0].col_idx != g.col_idx);
+
+  // Dilated heads: the last h of 4 heads of the dilated block, in groups of gcd(h, 4).
+  o = AttentionGraphOptions{};
+  o.dilated_layers = 1;
+  o.dilated_heads = 2;
+  CHECK(attention_graphs(mesh, o, 3, 0, 0, 4).block_graph == Groups{{0}, {0}, {0, 1}});
+  o.dilated_heads = 1;
+  CHECK(attention_graphs(mesh, o, 3, 0, 0, 4).block_graph == Groups{{0}, {0}, {0, 0, 0, 1}});
+  o.dilated_heads = 3;
+  CHECK(attention_graphs(mesh, o, 3, 0, 0, 4).block_graph == Groups{{0}, {0}, {0, 1, 1, 1}});
+  o.dilated_heads = 4;
+  CHECK(attention_graphs(mesh, o, 3, 0, 0, 4).block_graph == Groups{{0}, {0}, {1}});
+  o.dilated_heads = 5;
+  CHECK_THROWS_WITH(attention_graphs(mesh, o, 3, 0, 0, 4), Contains("model.dilated_heads = 5"));
 
   // Global nodes: every graph, the dilated one too, gets the token rows.
   o = AttentionGraphOptions{};

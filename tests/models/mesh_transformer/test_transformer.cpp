@@ -26,8 +26,9 @@ const char* const kReference = TESSERA_SOURCE_DIR "/tests/reference/mesh_transfo
 namespace {
 
 // Whole-model parameter gradients against central differences in double, on a 12-node
-// mesh with a second block on another graph (2-hop with self loops), as augmentations give.
-void check_transformer_gradients(std::size_t global_nodes) {
+// mesh with a second block on another graph (2-hop with self loops), as augmentations give,
+// or with `head_groups` its two heads split over the two graphs (dilated heads do that).
+void check_transformer_gradients(std::size_t global_nodes, bool head_groups = false) {
   const auto mesh = graph::grid_triangle_mesh(4, 3);
   const graph::HostCsr adjacency = graph::to_host(graph::csr_from_triangles(
       mesh.num_nodes(), mesh.triangles, /*self_loops=*/false));
@@ -35,7 +36,9 @@ void check_transformer_gradients(std::size_t global_nodes) {
       graph::to_device(with_global_nodes(adjacency, global_nodes, false));
   const graph::CsrGraph two_hop =
       graph::to_device(with_global_nodes(graph::k_hop(adjacency, 2, true), global_nodes, true));
-  const std::vector<const graph::CsrGraph*> graphs = {&first, &two_hop};
+  using BlockGraphs = MeshTransformer<double>::BlockGraphs;
+  const std::vector<BlockGraphs> graphs = {
+      {&first}, head_groups ? BlockGraphs{&first, &two_hop} : BlockGraphs{&two_hop}};
   TransformerOptions o;
   o.inputs = 5;
   o.outputs = 2;
@@ -72,6 +75,11 @@ TEST_CASE("mesh transformer parameter gradients match finite differences", "[tra
 TEST_CASE("mesh transformer with global nodes: gradients match finite differences",
           "[transformer_fd]") {
   check_transformer_gradients(3);
+}
+
+TEST_CASE("mesh transformer with head groups: gradients match finite differences",
+          "[transformer_fd]") {
+  check_transformer_gradients(0, true);
 }
 
 TEST_CASE("global nodes link every node both ways; graphs of the wrong size are refused",

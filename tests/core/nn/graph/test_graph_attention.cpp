@@ -1,4 +1,5 @@
 #include <cmath>
+#include <vector>
 
 #include "core/graph/csr_graph.hpp"
 #include "core/nn/graph_attention.hpp"
@@ -15,17 +16,20 @@ using tessera::testing::weighted_sum;
 namespace {
 
 // Every edge-wise path at once: the analytic backward against central differences for
-// all parameters and the input, on `graph` with model_dim 8 and 2 heads.
-void check_attention_gradients(const graph::CsrGraph& graph, std::uint64_t seed) {
-  const std::size_t nodes = graph.num_nodes(), dim = 8;
+// all parameters and the input, with model_dim 8 and 2 heads per graph in `graphs` (one
+// graph: all heads over it; several: one head group each).
+void check_attention_gradients(const std::vector<const graph::CsrGraph*>& graphs,
+                               std::uint64_t seed) {
+  const std::size_t nodes = graphs.front()->num_nodes(), heads = 2 * graphs.size();
+  const std::size_t dim = 4 * heads;
   ParameterStore<double> store;
   GraphMultiHeadAttention<double> attention;
-  attention.declare(store, "attn", dim, 2);
+  attention.declare(store, "attn", dim, heads);
   store.finalize();
   attention.init(store, seed);
   Matrix<double> x = random_matrix(nodes, dim, seed + 1);
   const Matrix<double> r = random_matrix(nodes, dim, seed + 2);
-  auto loss = [&] { return weighted_sum(attention.forward(store, x, graph), r); };
+  auto loss = [&] { return weighted_sum(attention.forward(store, x, graphs), r); };
   loss();
   store.zero_grad();
   const Matrix<double> dx = attention.backward(store, r);
@@ -45,7 +49,8 @@ void check_attention_gradients(const graph::CsrGraph& graph, std::uint64_t seed)
 TEST_CASE("graph attention backward matches finite differences on a triangle mesh",
           "[graph_attention]") {
   const auto mesh = graph::grid_triangle_mesh(4, 3);
-  check_attention_gradients(graph::csr_from_triangles(mesh.num_nodes(), mesh.triangles), 21);
+  const auto graph = graph::csr_from_triangles(mesh.num_nodes(), mesh.triangles);
+  check_attention_gradients({&graph}, 21);
 }
 
 TEST_CASE("graph attention backward matches finite differences on a directed graph",
@@ -53,7 +58,64 @@ TEST_CASE("graph attention backward matches finite differences on a directed gra
   // Not symmetric, so keys and values are scattered through a transpose that differs
   // from the graph; node 2 has no neighbours and node 0 is nobody's neighbour.
   const auto graph = graph::csr_from_host({0, 3, 4, 4, 6, 9, 10}, {1, 3, 5, 4, 1, 5, 1, 2, 4, 3});
-  check_attention_gradients(graph, 31);
+  check_attention_gradients({&graph}, 31);
+}
+
+TEST_CASE("head groups over different graphs: backward matches finite differences",
+          "[graph_attention]") {
+  // Three groups of 2 heads: the directed graph above, the full graph with self loops,
+  // and the directed graph again (a repeated graph is its own group).
+  const auto directed =
+      graph::csr_from_host({0, 3, 4, 4, 6, 9, 10}, {1, 3, 5, 4, 1, 5, 1, 2, 4, 3});
+  std::vector<graph::Index> row_ptr = {0}, col_idx;
+  for (int i = 0; i < 6; ++i) {
+    for (int j = 0; j < 6; ++j) col_idx.push_back(j);
+    row_ptr.push_back(static_cast<graph::Index>(col_idx.size()));
+  }
+  const auto full = graph::csr_from_host(row_ptr, col_idx);
+  check_attention_gradients({&directed, &full, &directed}, 41);
+}
+
+TEST_CASE("each head group attends over its own graph", "[graph_attention]") {
+  // With the output projection the identity, the output is the heads' context: group g's
+  // columns must equal those of a one-graph layer over group g's graph.
+  const auto mesh = graph::grid_triangle_mesh(4, 3);
+  const auto adjacency = graph::csr_from_triangles(mesh.num_nodes(), mesh.triangles, false);
+  const auto with_self = graph::csr_from_triangles(mesh.num_nodes(), mesh.triangles, true);
+  const std::size_t dim = 8, heads = 4, nodes = mesh.num_nodes();
+  ParameterStore<double> store;
+  GraphMultiHeadAttention<double> attention;
+  attention.declare(store, "attn", dim, heads);
+  store.finalize();
+  attention.init(store, 13);
+  Matrix<double> wo = store.param_matrix(store.find("attn.wo.weight"));
+  Kokkos::deep_copy(wo, 0.0);
+  for (std::size_t c = 0; c < dim; ++c) wo(c, c) = 1.0;
+  Kokkos::deep_copy(store.param_vector(store.find("attn.wo.bias")), 0.0);
+  const Matrix<double> x = random_matrix(nodes, dim, 14);
+  const auto copy = [](const Matrix<double>& m) {
+    Matrix<double> out("copy", m.extent(0), m.extent(1));
+    Kokkos::deep_copy(out, m);
+    return out;
+  };
+  const Matrix<double> over_a = copy(attention.forward(store, x, adjacency));
+  const Matrix<double> over_b = copy(attention.forward(store, x, with_self));
+  const Matrix<double> grouped = copy(attention.forward(store, x, {&adjacency, &with_self}));
+  CHECK(attention.head_groups() == 2);
+  CHECK(attention.probabilities(1).extent(0) == with_self.num_edges());
+  for (std::size_t i = 0; i < nodes; ++i) {
+    for (std::size_t c = 0; c < dim; ++c) {
+      CHECK(grouped(i, c) == (c < dim / 2 ? over_a(i, c) : over_b(i, c)));
+    }
+  }
+  // One group per head over the same graph is the one-graph layer, bit for bit.
+  const Matrix<double> repeated =
+      copy(attention.forward(store, x, {&adjacency, &adjacency, &adjacency, &adjacency}));
+  for (std::size_t i = 0; i < nodes; ++i) {
+    for (std::size_t c = 0; c < dim; ++c) CHECK(repeated(i, c) == over_a(i, c));
+  }
+  CHECK_THROWS_WITH(attention.forward(store, x, {&adjacency, &adjacency, &adjacency}),
+                    Catch::Matchers::Contains("3 head groups for 4 heads"));
 }
 
 TEST_CASE("graph attention weights are a softmax over each neighbourhood", "[graph_attention]") {
