@@ -156,11 +156,15 @@ TEST_CASE("mesh transformer shapes are checked", "[transformer_fd]") {
   CHECK_THROWS_WITH(model.declare(store, o), Catch::Matchers::Contains("model.heads = 4"));
 }
 
-TEST_CASE("mesh transformer agrees with PyTorch", "[torch_reference]") {
-  io::Hdf5Reader file(kReference);
-  const graph::CsrGraph graph = testing::reference_grid_graph(file, /*self_loops=*/false);
+namespace {
+
+// The model stored in `group` of the reference file (its shape from the group's
+// attributes), with `global_nodes` tokens, run on `graph` in every block: output and every parameter gradient
+// against PyTorch's.
+void compare_transformer_with_torch(const io::Hdf5Reader& file, const std::string& group,
+                                    const graph::CsrGraph& graph, std::size_t global_nodes = 0) {
   const auto attribute = [&](const char* name) {
-    return static_cast<std::size_t>(file.read_attribute("/transformer", name));
+    return static_cast<std::size_t>(file.read_attribute(group, name));
   };
   TransformerOptions o;
   o.inputs = attribute("inputs");
@@ -169,53 +173,42 @@ TEST_CASE("mesh transformer agrees with PyTorch", "[torch_reference]") {
   o.layers = attribute("layers");
   o.heads = attribute("heads");
   o.mlp_factor = attribute("mlp_factor");
+  o.global_nodes = global_nodes;
   nn::ParameterStore<float> store;
   MeshTransformer<float> model;
   model.declare(store, o);
   store.finalize();
-  testing::load_weights(file, "/transformer", store);
+  testing::load_weights(file, group, store);
   const std::vector<const graph::CsrGraph*> graphs(o.layers, &graph);
-  const Matrix<float> x = testing::read_matrix(file, "/transformer/x");
+  const Matrix<float> x = testing::read_matrix(file, group + "/x");
   testing::check_close("output", testing::host_values(model.forward(store, x, graphs)),
-                       file.read("/transformer/y"));
+                       file.read(group + "/y"));
   store.zero_grad();
-  model.backward(store, testing::read_matrix(file, "/transformer/dy"));
-  testing::check_parameter_gradients(file, "/transformer", store);
+  model.backward(store, testing::read_matrix(file, group + "/dy"));
+  testing::check_parameter_gradients(file, group, store);
+}
+
+}  // namespace
+
+TEST_CASE("mesh transformer agrees with PyTorch", "[torch_reference]") {
+  io::Hdf5Reader file(kReference);
+  compare_transformer_with_torch(file, "/transformer",
+                                 testing::reference_grid_graph(file, /*self_loops=*/false));
 }
 
 TEST_CASE("mesh transformer with global nodes agrees with PyTorch", "[torch_reference]") {
   io::Hdf5Reader file(kReference);
   const graph::CsrGraph mesh_graph = testing::reference_grid_graph(file, /*self_loops=*/false);
-  const auto attribute = [&](const char* name) {
-    return static_cast<std::size_t>(file.read_attribute("/transformer_global", name));
-  };
-  TransformerOptions o;
-  o.inputs = attribute("inputs");
-  o.outputs = attribute("outputs");
-  o.dim = attribute("dim");
-  o.layers = attribute("layers");
-  o.heads = attribute("heads");
-  o.mlp_factor = attribute("mlp_factor");
-  o.global_nodes = attribute("global_nodes");
+  const auto global_nodes =
+      static_cast<std::size_t>(file.read_attribute("/transformer_global", "global_nodes"));
   // The script builds the token rows on its own: a check of with_global_nodes too.
-  const graph::HostCsr with_tokens = with_global_nodes(graph::to_host(mesh_graph), o.global_nodes,
-                                                       /*self_loops=*/false);
+  const graph::HostCsr with_tokens =
+      with_global_nodes(graph::to_host(mesh_graph), global_nodes, /*self_loops=*/false);
   const auto as_index = [](const std::vector<double>& v) {
     return std::vector<graph::Index>(v.begin(), v.end());
   };
   CHECK(with_tokens.row_ptr == as_index(file.read("/transformer_global/row_ptr")));
   CHECK(with_tokens.col_idx == as_index(file.read("/transformer_global/col_idx")));
-  const graph::CsrGraph graph = graph::to_device(with_tokens);
-  nn::ParameterStore<float> store;
-  MeshTransformer<float> model;
-  model.declare(store, o);
-  store.finalize();
-  testing::load_weights(file, "/transformer_global", store);
-  const std::vector<const graph::CsrGraph*> graphs(o.layers, &graph);
-  const Matrix<float> x = testing::read_matrix(file, "/transformer_global/x");
-  testing::check_close("output", testing::host_values(model.forward(store, x, graphs)),
-                       file.read("/transformer_global/y"));
-  store.zero_grad();
-  model.backward(store, testing::read_matrix(file, "/transformer_global/dy"));
-  testing::check_parameter_gradients(file, "/transformer_global", store);
+  compare_transformer_with_torch(file, "/transformer_global", graph::to_device(with_tokens),
+                                 global_nodes);
 }
