@@ -9,6 +9,8 @@
 //   decoder: Linear d->d, ReLU, Linear d->d, ReLU, Linear d->outputs (no norm)
 // Edges are stored in CSR row order (row r: the edges received by r), so aggregation is a
 // row sum and sender gradients go through the transposed graph (message_passing.hpp).
+// The edge MLP's first Linear is factorised into per-node projections (EdgeMlp): the
+// same model, about a third fewer flops per block, no (edges x 3d) concatenation.
 // Slices: encoder.node, encoder.node_norm, encoder.edge, encoder.edge_norm,
 // block<l>.edge_mlp, block<l>.edge_norm, block<l>.node_mlp, block<l>.node_norm, decoder.
 #include <string>
@@ -62,9 +64,8 @@ class MeshGraphNetBlock {
   void declare(nn::ParameterStore<T>& store, const std::string& name, std::size_t latent) {
     name_ = name;
     latent_ = latent;
-    edge_.declare(store, name + ".edge_mlp", name + ".edge_norm", 3 * latent, latent);
+    edge_.declare(store, name + ".edge_mlp", name + ".edge_norm", latent);
     node_.declare(store, name + ".node_mlp", name + ".node_norm", 2 * latent, latent);
-    gather_ = EdgeGather<T>(name + ".gather");
   }
   void init(nn::ParameterStore<T>& store, std::uint64_t seed) const {
     edge_.init(store, seed);
@@ -75,7 +76,7 @@ class MeshGraphNetBlock {
   void forward(const nn::ParameterStore<T>& store, const Matrix<T>& v, const Matrix<T>& e,
                const graph::CsrGraph& graph) {
     graph_ = graph;
-    const Matrix<T>& m = edge_.forward(store, gather_.forward(v, e, graph));
+    const Matrix<T>& m = edge_.forward(store, v, e, graph);
     sum_received(m, graph, aggregate_, name_ + ".aggregate");
     concat_columns(v, aggregate_, node_input_, name_ + ".node_input");
     tensor::ensure_shape(nodes_out_, name_ + ".nodes_out", v.extent(0), latent_);
@@ -102,16 +103,16 @@ class MeshGraphNetBlock {
           });
     }
     add_received_grad(d_aggregate_, graph_, dm_);
-    gather_.backward(edge_.backward(store, dm_));
+    edge_.backward(store, dm_);
     tensor::ensure_shape(node_grad_, name_ + ".node_grad", nodes, d);
     tensor::ensure_shape(edge_grad_, name_ + ".edge_grad", de.extent(0), d);
-    const Matrix<T> g = node_grad_, dg = gather_.node_grad(), di = d_input;
+    const Matrix<T> g = node_grad_, dg = edge_.node_grad(), di = d_input;
     Kokkos::parallel_for(
         "mesh_transformer::mgn_node_grad", Kokkos::RangePolicy<tensor::ExecSpace>(0, nodes),
         KOKKOS_LAMBDA(const int i) {
           for (std::size_t j = 0; j < d; ++j) g(i, j) = dv(i, j) + di(i, j) + dg(i, j);
         });
-    nn::add(de, gather_.edge_grad(), edge_grad_, name_);
+    nn::add(de, edge_.edge_grad(), edge_grad_, name_);
   }
   const Matrix<T>& node_grad() const { return node_grad_; }
   const Matrix<T>& edge_grad() const { return edge_grad_; }
@@ -120,8 +121,8 @@ class MeshGraphNetBlock {
   std::string name_;
   std::size_t latent_ = 0;
   graph::CsrGraph graph_;
-  detail::NormedMlp<T> edge_, node_;
-  EdgeGather<T> gather_;
+  EdgeMlp<T> edge_;  // first layer factorised (message_passing.hpp)
+  detail::NormedMlp<T> node_;
   Matrix<T> aggregate_, node_input_, nodes_out_, edges_out_;
   Matrix<T> dm_, d_aggregate_, node_grad_, edge_grad_;
 };
