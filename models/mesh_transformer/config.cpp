@@ -77,6 +77,9 @@ void add_mesh_transformer_keys(config::Schema& s) {
   s.add_real("train.clip", 1.0, at_least(0), "global gradient-norm clipping (0: off)");
   s.add_real("train.noise", 0.02, at_least(0),
              "std of the Gaussian noise on NORMAL nodes' input velocity (training only)");
+  s.add_bool("train.noise_corrected_target", true,
+             "target: the change from the noisy input to the next frame (DeepMind's and "
+             "graph-physics' code); false: the clean change");
   s.add_string("train.normalizer", std::string("exact"), {"exact", "running"},
                "exact: statistics of every training frame; running: of the samples of the "
                "first train.normalizer_steps steps (MeshGraphNets)");
@@ -155,6 +158,7 @@ MeshTransformerConfig from_config(const config::Config& c) {
   o.weight_decay = c.get_real("train.weight_decay");
   o.clip = c.get_real("train.clip");
   o.noise = c.get_real("train.noise");
+  o.noise_corrected_target = c.get_bool("train.noise_corrected_target");
   o.exact_normalizer = c.get_string("train.normalizer") == "exact";
   o.normalizer_steps = c.get_int("train.normalizer_steps");
   o.log_every = c.get_int("train.log_every");

@@ -4,8 +4,10 @@
 //   sample   a (trajectory, frame t) pair drawn from a counter RNG keyed by (seed, step,
 //            position in the batch), so the global batch does not depend on the ranks;
 //   input    velocity at t plus Gaussian noise (std `noise`, NORMAL nodes only) and the
-//            one-hot node type, normalised; target: the clean velocity change to t + 1,
-//            normalised;
+//            one-hot node type, normalised; target: the change from the noisy input to the
+//            velocity at t + 1 (DeepMind's and graph-physics' code: the model learns to
+//            undo the noise, which is what keeps rollouts from drifting), or with
+//            `noise_corrected_target` false the clean change, normalised;
 //   loss     mean over NORMAL and OUTFLOW nodes of the squared error summed over
 //            components (MeshGraphNets' loss), averaged over the batch;
 //   step     AdamW on the batch gradient (samples split over ranks, gradients summed),
@@ -39,6 +41,7 @@ struct TrainingOptions {
   double beta1 = 0.9, beta2 = 0.95, weight_decay = 1e-4;
   double clip = 1.0;  // global gradient norm; 0: off
   double noise = 0.02;
+  bool noise_corrected_target = true;  // target from the noisy input (false: clean change)
   std::uint64_t seed = 1;
   // Normalisers: one exact pass over the training frames, or running statistics of the
   // samples of the first `normalizer_steps` steps (MeshGraphNets: 1,000).

@@ -169,6 +169,33 @@ TEST_CASE("3-D: tetrahedral trajectories train both models, which beat persisten
   }
 }
 
+TEST_CASE("with noise, the target is the change from the noisy input (or the clean one)",
+          "[training]") {
+  const testing::ScopedTempDir dir("mt_noise_target");
+  const std::string path = synthetic_file(dir, 2, 6);
+  const auto trajectories = read_trajectories(path, {});
+  // A model whose output is 0 (all parameters 0): the first loss is the mean square of
+  // the normalised target. Noise far above the frame-to-frame change (about 0.1 here)
+  // makes the corrected target, which holds minus the noise, several times larger.
+  const auto first_loss = [&](double noise, bool corrected) {
+    nn::ParameterStore<double> store;
+    Surrogate<double> model;
+    model.declare(store, small_model<double>(ModelKind::kTransformer));
+    store.finalize();
+    Kokkos::deep_copy(store.params(), 0.0);
+    TrainingOptions o = quick_training(1);
+    o.log_every = 1;
+    o.noise = noise;
+    o.noise_corrected_target = corrected;
+    Normalizers normalizers = make_normalizers(trajectories[0]);
+    return train(MPI_COMM_SELF, trajectories, model, store, o, normalizers).first_loss;
+  };
+  const double clean = first_loss(1.0, false), corrected = first_loss(1.0, true);
+  INFO("first loss: clean target " << clean << ", corrected " << corrected);
+  CHECK(clean == Approx(first_loss(0.0, true)).epsilon(1e-12));  // the input noise alone
+  CHECK(corrected > 5 * clean);
+}
+
 TEST_CASE("a model that predicts no change keeps the state in a rollout", "[training]") {
   const testing::ScopedTempDir dir("mt_zero");
   const std::string path = synthetic_file(dir, 1, 8);
