@@ -18,6 +18,7 @@ class GatedMlp {
                bool bias = true) {
     name_ = name;
     gate_ = gate;
+    gate_act_ = Activation<T>(gate, name + ".gate");
     w1_.declare(store, name + ".w1", in, hidden, bias);
     w2_.declare(store, name + ".w2", in, hidden, bias);
     w3_.declare(store, name + ".w3", hidden, out, bias);
@@ -37,16 +38,17 @@ class GatedMlp {
     }
     pre_gate_ = w1_.forward(store, x);
     pre_value_ = w2_.forward(store, x);
-    const Matrix<T> a = pre_gate_, b = pre_value_;
-    tensor::ensure_shape(hidden_, name_ + ".hidden", a.extent(0), a.extent(1));
+    // The gate through nn::Activation, which keeps gate'(a) from the forward pass (one
+    // transcendental per element in all, none in backward).
+    gate_value_ = gate_act_.forward(pre_gate_);
+    const Matrix<T> g = gate_value_, b = pre_value_;
+    tensor::ensure_shape(hidden_, name_ + ".hidden", g.extent(0), g.extent(1));
     const Matrix<T> h = hidden_;
-    const ActivationKind kind = gate_;
-    const std::size_t cols = a.extent(1);
+    const std::size_t cols = g.extent(1);
     Kokkos::parallel_for(
-        "nn::gated_mlp_gate", Kokkos::RangePolicy<tensor::ExecSpace>(0, a.extent(0)),
+        "nn::gated_mlp_gate", Kokkos::RangePolicy<tensor::ExecSpace>(0, g.extent(0)),
         KOKKOS_LAMBDA(const int i) {
-          for (std::size_t j = 0; j < cols; ++j)
-            h(i, j) = activation_value(kind, a(i, j)) * b(i, j);
+          for (std::size_t j = 0; j < cols; ++j) h(i, j) = g(i, j) * b(i, j);
         });
     return w3_.forward(store, hidden_);
   }
@@ -54,20 +56,20 @@ class GatedMlp {
   const Matrix<T>& backward(ParameterStore<T>& store, const Matrix<T>& dy,
                             bool need_input_grad = true) {
     const Matrix<T> dh = w3_.backward(store, dy);
-    const Matrix<T> a = pre_gate_, b = pre_value_;
-    tensor::ensure_shape(grad_a_, name_ + ".grad_a", a.extent(0), a.extent(1));
-    tensor::ensure_shape(grad_b_, name_ + ".grad_b", a.extent(0), a.extent(1));
-    const Matrix<T> da = grad_a_, db = grad_b_;
-    const ActivationKind kind = gate_;
-    const std::size_t cols = a.extent(1);
+    const Matrix<T> g = gate_value_, b = pre_value_;
+    tensor::ensure_shape(grad_gate_out_, name_ + ".grad_gate_out", g.extent(0), g.extent(1));
+    tensor::ensure_shape(grad_b_, name_ + ".grad_b", g.extent(0), g.extent(1));
+    const Matrix<T> dg = grad_gate_out_, db = grad_b_;
+    const std::size_t cols = g.extent(1);
     Kokkos::parallel_for(
-        "nn::gated_mlp_gate_backward", Kokkos::RangePolicy<tensor::ExecSpace>(0, a.extent(0)),
+        "nn::gated_mlp_gate_backward", Kokkos::RangePolicy<tensor::ExecSpace>(0, g.extent(0)),
         KOKKOS_LAMBDA(const int i) {
           for (std::size_t j = 0; j < cols; ++j) {
-            da(i, j) = dh(i, j) * b(i, j) * activation_derivative(kind, a(i, j));
-            db(i, j) = dh(i, j) * activation_value(kind, a(i, j));
+            dg(i, j) = dh(i, j) * b(i, j);
+            db(i, j) = dh(i, j) * g(i, j);
           }
         });
+    grad_a_ = gate_act_.backward(grad_gate_out_);  // * gate'(a)
     const Matrix<T> dx1 = w1_.backward(store, grad_a_, need_input_grad);
     const Matrix<T> dx2 = w2_.backward(store, grad_b_, need_input_grad);
     if (!need_input_grad) return input_grad_;
@@ -91,9 +93,10 @@ class GatedMlp {
   std::string name_;
   ActivationKind gate_ = ActivationKind::kGeluErf;
   Linear<T> w1_, w2_, w3_;
-  // Views of the outputs of w1 and w2 (buffers owned by those layers).
-  Matrix<T> pre_gate_, pre_value_;
-  Matrix<T> hidden_, grad_a_, grad_b_, input_grad_;
+  Activation<T> gate_act_;
+  // Views of the outputs of w1, w2 and the gate (buffers owned by those layers).
+  Matrix<T> pre_gate_, pre_value_, gate_value_;
+  Matrix<T> hidden_, grad_gate_out_, grad_a_, grad_b_, input_grad_;
 };
 
 }  // namespace tessera::nn
