@@ -3,6 +3,7 @@
 // resumed from a checkpoint's state ending bitwise equal, data parallel training equal
 // to one rank, and bad trajectory files.
 #include <algorithm>
+#include <fstream>
 #include <functional>
 #include <set>
 #include <utility>
@@ -348,6 +349,24 @@ TEST_CASE("bad trajectory files are refused with the file and what is wrong", "[
   CHECK_THROWS_WITH(read_trajectories(dir + "/short.h5", {}),
                     Contains("short.h5 trajectory 0") && Contains("1 velocity frame"));
   CHECK_THROWS_WITH(read_trajectories(dir + "/missing.h5", {}), Contains("missing.h5"));
+  // A tetrahedral mesh without node types: the derivation is for the 2-D channel only.
+  const std::string tets = dir + "/tets_" + std::to_string(runtime::comm_rank(MPI_COMM_WORLD)) +
+                           ".vtu";
+  std::ofstream(tets) << R"(<?xml version="1.0"?>
+<VTKFile type="UnstructuredGrid" version="0.1" byte_order="LittleEndian">
+<UnstructuredGrid><Piece NumberOfPoints="5" NumberOfCells="2">
+<Points><DataArray type="Float64" NumberOfComponents="3" format="ascii">
+0 0 0 1 0 0 0 1 0 0 0 1 1 1 1</DataArray></Points>
+<Cells><DataArray type="Int64" Name="connectivity" format="ascii">0 1 2 3 1 2 3 4</DataArray>
+<DataArray type="Int64" Name="offsets" format="ascii">4 8</DataArray>
+<DataArray type="UInt8" Name="types" format="ascii">10 10</DataArray></Cells>
+<PointData><DataArray type="Float64" Name="velocity" NumberOfComponents="3" format="ascii">
+1 0 0 1 0 0 1 0 0 1 0 0 1 0 0</DataArray></PointData>
+</Piece></UnstructuredGrid></VTKFile>
+)";
+  CHECK_THROWS_WITH(read_trajectories(tets, {}),
+                    Contains(tets) && Contains("no node types") &&
+                        Contains("derived for 2-D channels only"));
 }
 
 TEST_CASE("attention graph augmentations: dilated blocks, random edges, global nodes",
