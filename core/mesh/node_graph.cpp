@@ -7,15 +7,12 @@
 
 namespace tessera::mesh {
 
+// csr_from_cells checks the sizes and ids (32-bit graph ids); its errors get the source.
 graph::HostCsr node_graph(const Mesh& mesh, const std::string& source_name) {
-  if (mesh.num_points() >= static_cast<std::size_t>(std::numeric_limits<graph::Index>::max())) {
-    throw InputError(str(source_name, ": ", mesh.num_points(),
-                         " points do not fit 32-bit graph ids; partition the mesh first"));
-  }
   std::vector<graph::Index> cells;
   cells.reserve(mesh.cells.size());
   for (const Index id : mesh.cells) {
-    // Ids outside the mesh are reported by csr_from_cells; ids beyond 32 bits are too.
+    // An id beyond 32 bits becomes -1, which csr_from_cells reports as outside the mesh.
     cells.push_back(id < 0 || id > std::numeric_limits<graph::Index>::max()
                         ? graph::Index(-1)
                         : static_cast<graph::Index>(id));

@@ -36,18 +36,34 @@ int base64_value(char c) {
   return -1;
 }
 
-// The base64 characters of `text` from `begin`, whitespace dropped, up to `limit` of them.
-std::string base64_chars(const std::string& text, std::size_t begin, std::size_t limit) {
+// A base64 run starts at `begin` of `text` and ends at the first character that is
+// neither base64 nor whitespace (the next tag). Its first `keep` characters, whitespace
+// dropped, and the number of its characters.
+bool in_base64_run(char c) { return base64_value(c) >= 0 || c == '='; }
+bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+std::string base64_head(const std::string& text, std::size_t begin, std::size_t keep) {
   std::string out;
-  for (std::size_t i = begin; i < text.size() && out.size() < limit; ++i) {
-    const char c = text[i];
-    if (base64_value(c) >= 0 || c == '=') {
-      out.push_back(c);
-    } else if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-      break;  // the end of the encoded data (the next element, in appended data)
+  for (std::size_t i = begin; i < text.size() && out.size() < keep; ++i) {
+    if (in_base64_run(text[i])) {
+      out.push_back(text[i]);
+    } else if (!is_space(text[i])) {
+      break;
     }
   }
   return out;
+}
+
+std::size_t base64_length(const std::string& text, std::size_t begin) {
+  std::size_t count = 0;
+  for (std::size_t i = begin; i < text.size(); ++i) {
+    if (in_base64_run(text[i])) {
+      ++count;
+    } else if (!is_space(text[i])) {
+      break;
+    }
+  }
+  return count;
 }
 
 // Decodes whole groups of 4 characters ('=' ends the group's bytes).
@@ -120,39 +136,52 @@ void check_header(const std::vector<std::uint8_t>& header, std::uint64_t total,
   }
 }
 
-// The header of a base64 run starting at `begin` of `text` (whitespace between the
-// characters allowed), and in `total` the bytes the whole run decodes to. VTK encodes a
-// header as a run of its own, so `total` may count up to 2 padding bytes too many; the
-// checks against it are bounds, not equalities.
+// The header of a base64 run starting at `begin` of `text`, whose bytes (header
+// included) are at most `total`: the size words, then for compressed data the block
+// sizes, no more of them than the run can hold (a damaged count can be anything). VTK
+// encodes a header as a run of its own, so `total`, counted from the characters, may
+// hold 2 padding bytes too many: the checks against it are bounds, not equalities.
 std::vector<std::uint8_t> base64_header(const std::string& text, std::size_t begin,
-                                        const Encoding& e, std::uint64_t& total) {
-  const auto chars_for = [](std::size_t bytes) { return 4 * ((bytes + 2) / 3); };
-  const std::string all = base64_chars(text, begin, std::string::npos);
-  total = all.size() / 4 * 3;
-  const std::size_t first_words = e.compressed ? 3 : 1;
+                                        std::uint64_t total, const Encoding& e) {
+  const auto chars_for = [](std::uint64_t bytes) {
+    return static_cast<std::size_t>(4 * ((bytes + 2) / 3));
+  };
   std::vector<std::uint8_t> header =
-      base64_decode(all.substr(0, std::min(all.size(), chars_for(first_words * e.word))));
+      base64_decode(base64_head(text, begin, chars_for((e.compressed ? 3 : 1) * e.word)));
   if (e.compressed && header.size() >= 3 * e.word) {
-    // Decode the block sizes, but no more than the run holds (a damaged count can be
-    // anything).
     const std::uint64_t blocks = std::min<std::uint64_t>(word_at(header, 0, e), total / e.word);
-    const std::size_t header_bytes = static_cast<std::size_t>((3 + blocks) * e.word);
-    header = base64_decode(all.substr(0, std::min(all.size(), chars_for(header_bytes))));
+    header = base64_decode(base64_head(text, begin, chars_for((3 + blocks) * e.word)));
   }
   return header;
 }
 
-// <AppendedData>: the offset of its first byte (after the '_' marker) in the file, and
-// whether it is base64; npos when the file has none.
-std::size_t appended_start(const std::string& file, bool& base64) {
+// The file's <AppendedData>, found once: where its data starts (after the '_' marker),
+// whether it is base64, and then how many base64 characters follow.
+struct AppendedData {
+  std::size_t start = std::string::npos;
+  bool base64 = false;
+  std::size_t base64_chars = 0;
+};
+
+AppendedData find_appended_data(const std::string& file) {
+  AppendedData a;
   const std::size_t tag = file.find("<AppendedData");
-  if (tag == std::string::npos) return std::string::npos;
-  const std::size_t close = file.find('>', tag);
-  if (close == std::string::npos) return std::string::npos;
-  base64 = file.substr(tag, close - tag).find("base64") != std::string::npos;
-  const std::size_t marker = file.find('_', close);
-  return marker == std::string::npos ? std::string::npos : marker + 1;
+  const std::size_t close = tag == std::string::npos ? tag : file.find('>', tag);
+  const std::size_t marker = close == std::string::npos ? close : file.find('_', close);
+  if (marker == std::string::npos) return a;
+  a.start = marker + 1;
+  a.base64 = file.find("base64", tag) < close;  // encoding="base64" in the tag
+  if (a.base64) a.base64_chars = base64_length(file, a.start);
+  return a;
 }
+
+// The file a check reads: its path, bytes, encoding and appended data.
+struct Source {
+  const std::string& path;
+  const std::string& bytes;
+  Encoding encoding;
+  AppendedData appended;
+};
 
 std::uint64_t parse_count(const std::string& text, const std::string& where) {
   char* end = nullptr;
@@ -171,32 +200,33 @@ std::uint64_t type_size(const std::string& type) {
 }
 
 // The header of one binary (inline or appended) array.
-void check_binary_array(XmlElement* array, const std::string& where, const std::string& file,
-                        const Encoding& e) {
+void check_binary_array(XmlElement* array, const std::string& where, const Source& source) {
+  const std::string& file = source.bytes;
+  const Encoding& e = source.encoding;
   const std::string format = attribute(array, "format", "ascii");
   if (format == "binary") {
-    // The element's text, from the end of its start tag (the parser keeps where each
-    // element starts, not its inline data) to the next tag.
-    const auto start_tag = static_cast<std::size_t>(std::max<std::int64_t>(array->GetXMLByteIndex(), 0));
-    const std::size_t open = std::min(file.find('>', start_tag), file.size());
-    const std::size_t close = std::min(file.find('<', open), file.size());
-    const std::string text = open < close ? file.substr(open + 1, close - open - 1) : "";
-    std::uint64_t total = 0;
-    const std::vector<std::uint8_t> header = base64_header(text, 0, e, total);
-    check_header(header, total, e, where);
+    // The element's text follows its start tag (the parser keeps where each element
+    // starts, not its inline data).
+    const auto start_tag =
+        static_cast<std::size_t>(std::max<std::int64_t>(array->GetXMLByteIndex(), 0));
+    const std::size_t text = std::min(file.find('>', start_tag), file.size() - 1) + 1;
+    const std::uint64_t total = base64_length(file, text) / 4 * 3;
+    check_header(base64_header(file, text, total, e), total, e, where);
   } else if (format == "appended") {
-    bool base64 = false;
-    const std::size_t start = appended_start(file, base64);
-    if (start == std::string::npos) throw InputError(str(where, ": the file has no <AppendedData>"));
+    const AppendedData& appended = source.appended;
+    if (appended.start == std::string::npos) {
+      throw InputError(str(where, ": the file has no <AppendedData>"));
+    }
     const std::uint64_t offset = parse_count(attribute(array, "offset", "0"), where + " offset");
-    if (offset >= file.size() - start) {
+    if (offset >= file.size() - appended.start) {
       throw InputError(str(where, ": offset ", offset, " is past the end of the appended data"));
     }
-    const std::size_t at = start + static_cast<std::size_t>(offset);
-    if (base64) {
-      std::uint64_t total = 0;
-      const std::vector<std::uint8_t> header = base64_header(file, at, e, total);
-      check_header(header, total, e, where);
+    const std::size_t at = appended.start + static_cast<std::size_t>(offset);
+    if (appended.base64) {
+      // Offsets count the encoded characters (VTK writes no whitespace between them).
+      const std::uint64_t chars = offset < appended.base64_chars ? appended.base64_chars - offset : 0;
+      const std::uint64_t total = chars / 4 * 3;
+      check_header(base64_header(file, at, total, e), total, e, where);
     } else {
       const std::size_t first = (e.compressed ? 3 : 1) * e.word;
       std::size_t header_bytes = std::min(first, file.size() - at);
@@ -215,8 +245,10 @@ void check_binary_array(XmlElement* array, const std::string& where, const std::
 // Every data array under `element`; `tuples`: the tuples VTK allocates for the arrays of
 // this section (NumberOfPoints or NumberOfCells of the piece, 0 elsewhere), whose bytes
 // are added to `declared`.
-void check_arrays(XmlElement* element, const std::string& path, const std::string& file,
-                  const Encoding& e, std::uint64_t tuples, std::uint64_t& declared) {
+void check_arrays(XmlElement* element, const Source& source, std::uint64_t tuples,
+                  std::uint64_t& declared) {
+  const std::string& path = source.path;
+  const std::size_t file_size = source.bytes.size();
   for (int i = 0; i < element->GetNumberOfNestedElements(); ++i) {
     XmlElement* child = element->GetNestedElement(i);
     const std::string name = local_name(child);
@@ -226,9 +258,9 @@ void check_arrays(XmlElement* element, const std::string& path, const std::strin
       for (int k = 0; k < 2; ++k) {
         if (const char* value = child->GetAttribute(keys[k])) {
           counts[k] = parse_count(value, str(path, ": <Piece ", keys[k]));
-          if (counts[k] > file.size() * kMaxExpansion) {
+          if (counts[k] > file_size * kMaxExpansion) {
             throw InputError(str(path, ": <Piece ", keys[k], "=\"", value,
-                                 "\"> declares more than a file of ", file.size(),
+                                 "\"> declares more than a file of ", file_size,
                                  " bytes can hold"));
           }
         }
@@ -238,13 +270,13 @@ void check_arrays(XmlElement* element, const std::string& path, const std::strin
         const std::string section_name = local_name(section);
         const bool per_point = section_name == "Points" || section_name == "PointData";
         const bool per_cell = section_name == "CellData" || section_name == "Cells";
-        check_arrays(section, path, file, e, per_point ? counts[0] : per_cell ? counts[1] : 0,
+        check_arrays(section, source, per_point ? counts[0] : per_cell ? counts[1] : 0,
                      declared);
       }
     } else if (name == "DataArray") {
       const std::string where =
           str(path, ": <DataArray Name=\"", attribute(child, "Name"), "\">");
-      check_binary_array(child, where, file, e);
+      check_binary_array(child, where, source);
       // A cell array's connectivity is sized by its offsets, not by the piece.
       if (attribute(child, "Name") != "connectivity") {
         const std::uint64_t components =
@@ -253,7 +285,7 @@ void check_arrays(XmlElement* element, const std::string& path, const std::strin
                     type_size(attribute(child, "type"));
       }
     } else {
-      check_arrays(child, path, file, e, 0, declared);
+      check_arrays(child, source, 0, declared);
     }
   }
 }
@@ -272,7 +304,7 @@ void check_data_sizes(const std::string& path, XmlElement* root) {
   e.big_endian = attribute(root, "byte_order", "LittleEndian") == "BigEndian";
   e.compressed = !attribute(root, "compressor").empty();
   std::uint64_t declared = 0;
-  check_arrays(root, path, file, e, 0, declared);
+  check_arrays(root, Source{path, file, e, find_appended_data(file)}, 0, declared);
   // What VTK allocates for the pieces' arrays before it reads them: real data compresses
   // far less than this, a damaged NumberOfPoints (say) declares gigabytes in a small file.
   const std::uint64_t budget = 1024 * static_cast<std::uint64_t>(file.size()) + (16u << 20);

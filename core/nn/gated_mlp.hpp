@@ -36,11 +36,11 @@ class GatedMlp {
                                       " does not match the layer's [rows x ", w1_.in_features(),
                                       "]"));
     }
-    pre_gate_ = w1_.forward(store, x);
+    const Matrix<T>& pre_gate = w1_.forward(store, x);
     pre_value_ = w2_.forward(store, x);
     // The gate through nn::Activation, which keeps gate'(a) from the forward pass (one
     // transcendental per element in all, none in backward).
-    gate_value_ = gate_act_.forward(pre_gate_);
+    gate_value_ = gate_act_.forward(pre_gate);
     const Matrix<T> g = gate_value_, b = pre_value_;
     tensor::ensure_shape(hidden_, name_ + ".hidden", g.extent(0), g.extent(1));
     const Matrix<T> h = hidden_;
@@ -94,8 +94,8 @@ class GatedMlp {
   ActivationKind gate_ = ActivationKind::kGeluErf;
   Linear<T> w1_, w2_, w3_;
   Activation<T> gate_act_;
-  // Views of the outputs of w1, w2 and the gate (buffers owned by those layers).
-  Matrix<T> pre_gate_, pre_value_, gate_value_;
+  // Views of the outputs of w2 and the gate (buffers owned by those layers).
+  Matrix<T> pre_value_, gate_value_;
   Matrix<T> hidden_, grad_gate_out_, grad_a_, grad_b_, input_grad_;
 };
 

@@ -93,7 +93,8 @@ class GraphMultiHeadAttention {
   // unchanged until backward (the layer keeps views of it).
   const Matrix<T>& forward(const ParameterStore<T>& store, const Matrix<T>& x,
                            const graph::CsrGraph& graph) {
-    return forward(store, x, std::vector<const graph::CsrGraph*>{&graph});
+    one_graph_.assign(1, &graph);  // kept between calls: no allocation per step
+    return forward(store, x, one_graph_);
   }
 
   // One graph per head group (heads must be a multiple of the group count): group g has
@@ -316,6 +317,7 @@ class GraphMultiHeadAttention {
     Matrix<T> prob, d_score;
   };
   std::vector<HeadGroup> groups_;
+  std::vector<const graph::CsrGraph*> one_graph_;
   Matrix<T> q_, k_, v_, context_;
   Matrix<T> d_context_, dq_, dk_, dv_, input_grad_, no_input_grad_;
 };

@@ -16,6 +16,22 @@
 
 namespace tessera::nn {
 
+namespace detail {
+
+// grad_bias += 1^T dy, the column sums of dy: a (1 x rows) by (rows x out) product, so
+// BLAS sums the columns. `ones` is a row of ones, (re)made when the row count changes.
+template <class T>
+void add_column_sums(const Matrix<T>& dy, Matrix<T>& ones, const Matrix<T>& grad_bias,
+                     const std::string& label) {
+  if (ones.extent(1) != dy.extent(0)) {
+    ones = Matrix<T>(label + ".ones", 1, dy.extent(0));
+    Kokkos::deep_copy(ones, T(1));
+  }
+  tensor::gemm('N', 'N', T(1), ones, dy, T(1), grad_bias);
+}
+
+}  // namespace detail
+
 template <class T>
 class Linear {
  public:
@@ -68,14 +84,7 @@ class Linear {
                                       tensor::shape_text(output_)));
     }
     tensor::gemm('T', 'N', T(1), dy, input_, T(1), store.grad_matrix(weight_));
-    if (bias_ >= 0) {
-      // db += 1^T dy: a (1 x rows) by (rows x out) product, so BLAS sums the columns.
-      if (ones_.extent(1) != dy.extent(0)) {
-        ones_ = Matrix<T>(name_ + ".ones", 1, dy.extent(0));
-        Kokkos::deep_copy(ones_, T(1));
-      }
-      tensor::gemm('N', 'N', T(1), ones_, dy, T(1), store.grad_matrix(bias_));
-    }
+    if (bias_ >= 0) detail::add_column_sums(dy, ones_, store.grad_matrix(bias_), name_);
     if (need_input_grad) {
       tensor::ensure_shape(input_grad_, name_ + ".input_grad", dy.extent(0), in_);
       tensor::gemm('N', 'N', T(1), dy, store.param_matrix(weight_), T(0), input_grad_);

@@ -114,11 +114,7 @@ class EdgeMlp {
     tensor::gemm('T', 'N', T(1), node_sums_, v_, T(0), dw_nodes_);
     tensor::gemm('T', 'N', T(1), dh0, e_, T(0), dw_edges_);
     add_weight_grads(store.grad_matrix(first_.weight_id()));
-    if (ones_.extent(1) != dh0.extent(0)) {
-      ones_ = Matrix<T>(name_ + ".ones", 1, dh0.extent(0));
-      Kokkos::deep_copy(ones_, T(1));
-    }
-    tensor::gemm('N', 'N', T(1), ones_, dh0, T(1), store.grad_matrix(first_.bias_id()));
+    nn::detail::add_column_sums(dh0, ones_, store.grad_matrix(first_.bias_id()), name_ + ".0");
     // Input gradients: dV = D [W_s; W_r], dE = dh0 W_e.
     tensor::ensure_shape(node_grad_, name_ + ".node_grad", nodes, d);
     tensor::ensure_shape(edge_grad_, name_ + ".edge_grad", dh0.extent(0), d);

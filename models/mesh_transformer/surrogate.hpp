@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -110,15 +111,6 @@ inline graph::HostCsr with_global_nodes(const graph::HostCsr& g, std::size_t glo
   return out;
 }
 
-inline std::size_t greatest_common_divisor(std::size_t a, std::size_t b) {
-  while (b != 0) {
-    const std::size_t r = a % b;
-    a = b;
-    b = r;
-  }
-  return a;
-}
-
 // `heads`: the transformer's heads (needed for dilated_heads).
 inline AttentionGraphs attention_graphs(const graph::HostCsr& mesh_edges,
                                         const AttentionGraphOptions& o, std::size_t blocks,
@@ -145,7 +137,7 @@ inline AttentionGraphs attention_graphs(const graph::HostCsr& mesh_edges,
                                            global_nodes, o.self_loops));
     std::vector<std::size_t> groups = {1};  // every head dilated
     if (o.dilated_heads > 0 && o.dilated_heads < heads) {
-      const std::size_t size = greatest_common_divisor(o.dilated_heads, heads);
+      const std::size_t size = std::gcd(o.dilated_heads, heads);
       groups.assign(heads / size, 0);
       for (std::size_t g = (heads - o.dilated_heads) / size; g < heads / size; ++g) groups[g] = 1;
     }
@@ -195,8 +187,9 @@ class Surrogate {
     if (options_.kind == ModelKind::kMeshGraphNet) {
       return meshgraphnet_.forward(store, s.nodes, s.edges, s.mesh);
     }
-    graphs_.assign(s.block_graph.size(), {});
+    graphs_.resize(s.block_graph.size());  // kept between calls: no allocation per step
     for (std::size_t b = 0; b < s.block_graph.size(); ++b) {
+      graphs_[b].clear();
       for (std::size_t g : s.block_graph[b]) graphs_[b].push_back(&s.attention.at(g));
     }
     return transformer_.forward(store, s.nodes, graphs_);

@@ -207,7 +207,7 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
       const auto [k, f] = samples[std::min(pick, samples.size() - 1)];
       const Trajectory& t = trajectories[k];
       std::vector<double> velocity = t.velocity[f];
-      std::vector<double> target = velocity_change(t, f);
+      std::vector<double> change = velocity_change(t, f);  // the sample's target
       const std::size_t d = static_cast<std::size_t>(t.dimension);
       for (std::size_t i = 0; i < t.num_nodes(); ++i) {
         if (t.node_types[i] != mesh::NodeType::kNormal) continue;
@@ -215,10 +215,10 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
           const double noise =
               o.noise * tensor::counter_normal(o.seed, kNoiseStream + draw, i * d + c);
           velocity[i * d + c] += noise;
-          if (o.noise_corrected_target) target[i * d + c] -= noise;
+          if (o.noise_corrected_target) change[i * d + c] -= noise;
         }
       }
-      local.push_back({k, f, node_features(t, velocity), std::move(target)});
+      local.push_back({k, f, node_features(t, velocity), std::move(change)});
     }
     const bool accumulating =
         !o.exact_normalizer && !o.normalizers_ready && step < o.normalizer_steps;

@@ -42,20 +42,20 @@ struct TransformerOptions {
 
 namespace detail {
 
-// rows[first, first + count) of `to` = `from` (count x cols), or `from` += those rows.
+// Rows [first, first + count) of a row-major matrix, as a (count x cols) view.
 template <class T>
-void copy_rows(const Matrix<T>& to, std::size_t first, const Matrix<T>& from) {
-  Kokkos::deep_copy(tensor::matrix_view(to.data() + first * to.extent(1), from.extent(0),
-                                        from.extent(1)),
-                    from);
+Matrix<T> row_block(const Matrix<T>& m, std::size_t first, std::size_t count) {
+  return tensor::matrix_view(m.data() + first * m.extent(1), count, m.extent(1));
 }
+
+// to += rows [first, first + to.rows) of `from`.
 template <class T>
 void add_rows(const Matrix<T>& to, const Matrix<T>& from, std::size_t first) {
   const std::size_t cols = to.extent(1);
   const T* source = from.data() + first * cols;
   T* target = to.data();
   Kokkos::parallel_for(
-      "mesh_transformer::add_rows", Kokkos::RangePolicy<>(0, to.extent(0) * cols),
+      "mesh_transformer::add_rows", Kokkos::RangePolicy<tensor::ExecSpace>(0, to.extent(0) * cols),
       KOKKOS_LAMBDA(const std::size_t i) { target[i] += source[i]; });
 }
 
@@ -104,8 +104,8 @@ class MeshTransformer {
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const Matrix<T>& x,
                            const std::vector<const graph::CsrGraph*>& graphs,
                            const BlockHook& before_block = {}) {
-    per_block_.clear();
-    for (const graph::CsrGraph* g : graphs) per_block_.push_back({g});
+    per_block_.resize(graphs.size());  // kept between calls: no allocation per step
+    for (std::size_t l = 0; l < graphs.size(); ++l) per_block_[l].assign(1, graphs[l]);
     return forward(store, x, per_block_, before_block);
   }
 
@@ -130,8 +130,9 @@ class MeshTransformer {
     const Matrix<T>* h = &encoder_norm_.forward(store, encoder_.forward(store, x));
     if (tokens_ >= 0) {
       tensor::ensure_shape(with_tokens_, "mesh_transformer::with_tokens", rows, options_.dim);
-      detail::copy_rows(with_tokens_, 0, *h);
-      detail::copy_rows(with_tokens_, nodes, store.param_matrix(tokens_));
+      Kokkos::deep_copy(detail::row_block(with_tokens_, 0, nodes), *h);
+      Kokkos::deep_copy(detail::row_block(with_tokens_, nodes, options_.global_nodes),
+                        store.param_matrix(tokens_));
       h = &with_tokens_;
     }
     for (std::size_t l = 0; l < blocks_.size(); ++l) {
@@ -140,7 +141,7 @@ class MeshTransformer {
     }
     if (tokens_ < 0) return decoder_.forward(store, *h);
     // The decoder reads the mesh rows (the first `nodes`: a view, no copy).
-    return decoder_.forward(store, tensor::matrix_view(h->data(), nodes, options_.dim));
+    return decoder_.forward(store, detail::row_block(*h, 0, nodes));
   }
 
   // dy: (nodes, outputs). Adds every parameter gradient to store.grads(). The input
@@ -152,8 +153,8 @@ class MeshTransformer {
     if (tokens_ >= 0) {  // the tokens' rows get no gradient from the decoder
       tensor::ensure_shape(with_tokens_grad_, "mesh_transformer::with_tokens_grad",
                            nodes + options_.global_nodes, options_.dim);
-      Kokkos::deep_copy(with_tokens_grad_, T(0));
-      detail::copy_rows(with_tokens_grad_, 0, *g);
+      Kokkos::deep_copy(detail::row_block(with_tokens_grad_, 0, nodes), *g);
+      Kokkos::deep_copy(detail::row_block(with_tokens_grad_, nodes, options_.global_nodes), T(0));
       g = &with_tokens_grad_;
     }
     for (std::size_t l = blocks_.size(); l-- > 0;) {
@@ -162,7 +163,7 @@ class MeshTransformer {
     }
     if (tokens_ >= 0) {
       detail::add_rows(store.grad_matrix(tokens_), *g, nodes);
-      g = &(mesh_rows_grad_ = tensor::matrix_view(g->data(), nodes, options_.dim));
+      g = &(mesh_rows_grad_ = detail::row_block(*g, 0, nodes));
     }
     encoder_.backward(store, encoder_norm_.backward(store, *g), false);
   }
