@@ -1,9 +1,11 @@
 #pragma once
-// Data-parallel gradient averaging: the flat gradient buffer of a ParameterStore is
-// summed over a communicator with ONE MPI_Allreduce and divided by the rank count. Each
-// rank must therefore have computed its gradient scaled so that the average over ranks
-// is the full-batch gradient (for a mean loss over N rows of which a rank holds n_r:
-// scale the local gradient of sum-over-own-rows / N by the rank count).
+// Data-parallel gradient reduction: the flat gradient buffer of a ParameterStore is
+// summed over a communicator with ONE MPI_Allreduce, and for `average` divided by the
+// rank count. With `average`, each rank must have computed its gradient scaled so that
+// the average over ranks is the full-batch gradient (for a mean loss over N rows of which
+// a rank holds n_r: scale the local gradient of sum-over-own-rows / N by the rank count);
+// with `sum`, each rank's gradient is its share of the full one (sum over own rows / N),
+// which is what a mesh split over ranks gives (each rank the terms of its own nodes).
 //
 // MPI sees host memory through a mirror (a no-op on host builds) unless the build
 // defines TESSERA_GPU_AWARE_MPI, in which case device pointers go straight to MPI.
@@ -28,6 +30,17 @@ class GradientAllreduce {
   // Collective over the communicator. Every rank's store must have the same size.
   void average(nn::ParameterStore<T>& store) {
     if (size_ == 1) return;
+    sum(store);
+    const tensor::Vector<T> grads = store.grads();
+    const T inverse = static_cast<T>(1.0 / size_);
+    Kokkos::parallel_for(
+        "parallel::gradient_average", Kokkos::RangePolicy<tensor::ExecSpace>(0, grads.extent(0)),
+        KOKKOS_LAMBDA(const int i) { grads(i) *= inverse; });
+  }
+
+  // Collective: every rank's gradients become the sum over ranks.
+  void sum(nn::ParameterStore<T>& store) {
+    if (size_ == 1) return;
     const tensor::Vector<T> grads = store.grads();
     const std::size_t n = grads.extent(0);
     if (n > static_cast<std::size_t>(INT_MAX)) {
@@ -49,10 +62,6 @@ class GradientAllreduce {
       Kokkos::deep_copy(grads, host_);
     }
 #endif
-    const T inverse = static_cast<T>(1.0 / size_);
-    Kokkos::parallel_for(
-        "parallel::gradient_average", Kokkos::RangePolicy<tensor::ExecSpace>(0, n),
-        KOKKOS_LAMBDA(const int i) { grads(i) *= inverse; });
   }
 
   MPI_Comm comm() const {

@@ -30,6 +30,8 @@ class HaloPlan {
   HaloPlan(MPI_Comm comm, const graph::HostCsr& graph, const std::vector<int>& owner, int hops);
 
   int hops() const { return hops_; }
+  // The plan's own duplicate of the caller's communicator.
+  MPI_Comm comm() const { return comm_; }
   std::size_t owned_count() const { return owned_; }
   std::size_t ghost_count() const { return global_ids_.size() - owned_; }
   std::size_t local_count() const { return global_ids_.size(); }

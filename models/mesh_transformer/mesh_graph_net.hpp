@@ -13,6 +13,7 @@
 // same model, about a third fewer flops per block, no (edges x 3d) concatenation.
 // Slices: encoder.node, encoder.node_norm, encoder.edge, encoder.edge_norm,
 // block<l>.edge_mlp, block<l>.edge_norm, block<l>.node_mlp, block<l>.node_norm, decoder.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,11 @@ class MeshGraphNetBlock {
 template <class T>
 class MeshGraphNet {
  public:
+  // As MeshTransformer's: called with (block, the node latents a block reads) before each
+  // block's forward, and with their gradient after its backward (a partitioned mesh's
+  // halo exchange; edge latents live with their receiver and need none).
+  using BlockHook = std::function<void(std::size_t block, const Matrix<T>& nodes)>;
+
   void declare(nn::ParameterStore<T>& store, const MeshGraphNetOptions& o) {
     if (o.latent == 0 || o.blocks == 0) {
       throw InputError(str("MeshGraphNet: model.latent = ", o.latent,
@@ -155,7 +161,8 @@ class MeshGraphNet {
   // nodes: (num_nodes, node_inputs); edges: (num_edges, edge_inputs) in the graph's CSR
   // order. The graph stays alive and unchanged until backward. Returns (nodes, outputs).
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const Matrix<T>& nodes,
-                           const Matrix<T>& edges, const graph::CsrGraph& graph) {
+                           const Matrix<T>& edges, const graph::CsrGraph& graph,
+                           const BlockHook& before_block = {}) {
     if (graph.num_nodes() != nodes.extent(0) || graph.num_edges() != edges.extent(0)) {
       throw std::invalid_argument(str("MeshGraphNet: graph of ", graph.num_nodes(), " nodes and ",
                                       graph.num_edges(), " edges for ", nodes.extent(0),
@@ -163,7 +170,9 @@ class MeshGraphNet {
     }
     const Matrix<T>* v = &node_encoder_.forward(store, nodes);
     const Matrix<T>* e = &edge_encoder_.forward(store, edges);
-    for (auto& block : blocks_) {
+    for (std::size_t l = 0; l < blocks_.size(); ++l) {
+      MeshGraphNetBlock<T>& block = blocks_[l];
+      if (before_block) before_block(l, *v);
       block.forward(store, *v, *e, graph);
       v = &block.nodes();
       e = &block.edges();
@@ -172,7 +181,8 @@ class MeshGraphNet {
   }
 
   // dy: (nodes, outputs). Adds every parameter gradient to store.grads().
-  void backward(nn::ParameterStore<T>& store, const Matrix<T>& dy) {
+  void backward(nn::ParameterStore<T>& store, const Matrix<T>& dy,
+                const BlockHook& after_block = {}) {
     const Matrix<T>* dv = &decoder_.backward(store, dy);
     // The last block's edge latents feed nothing: their gradient is zero.
     tensor::ensure_shape(zero_edges_, "mgn.zero_edge_grad", blocks_.back().edges().extent(0),
@@ -183,6 +193,7 @@ class MeshGraphNet {
       blocks_[l].backward(store, *dv, *de);
       dv = &blocks_[l].node_grad();
       de = &blocks_[l].edge_grad();
+      if (after_block) after_block(l, *dv);
     }
     node_encoder_.backward(store, *dv, false);
     edge_encoder_.backward(store, *de, false);

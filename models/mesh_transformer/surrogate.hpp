@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "core/graph/neighbourhoods.hpp"
+#include "core/parallel/halo_plan.hpp"
 #include "core/runtime/error.hpp"
+#include "core/runtime/timers.hpp"
 #include "core/tensor/random.hpp"
 #include "models/mesh_transformer/mesh_graph_net.hpp"
 #include "models/mesh_transformer/transformer.hpp"
@@ -154,6 +156,10 @@ struct MeshSample {
                                                       // groups use
   Matrix<T> edges;                         // normalised edge features (MeshGraphNet)
   Matrix<T> nodes;                         // normalised node features of the current frame
+  // A mesh split over ranks (domain.hpp): the rows are this rank's owned nodes then its
+  // ghosts, and the model exchanges the ghosts' rows before every block. Null: the
+  // whole mesh is here.
+  const parallel::HaloPlan* halo = nullptr;
 };
 
 template <class T>
@@ -182,23 +188,43 @@ class Surrogate {
     }
   }
 
+  // Time spent in halo exchanges goes to `timers` ("mesh.halo"), when given.
+  void set_timers(runtime::Timers* timers) { timers_ = timers; }
+
   // (nodes, outputs): the normalised velocity change.
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const MeshSample<T>& s) {
+    halo_ = s.halo;
+    typename MeshTransformer<T>::BlockHook gather;
+    if (halo_) {
+      gather = [this](std::size_t, const Matrix<T>& rows) {
+        runtime::Timers::Scope scope(timers_, "mesh.halo");
+        halo_->gather(rows);
+      };
+    }
     if (options_.kind == ModelKind::kMeshGraphNet) {
-      return meshgraphnet_.forward(store, s.nodes, s.edges, s.mesh);
+      return meshgraphnet_.forward(store, s.nodes, s.edges, s.mesh, gather);
     }
     graphs_.resize(s.block_graph.size());  // kept between calls: no allocation per step
     for (std::size_t b = 0; b < s.block_graph.size(); ++b) {
       graphs_[b].clear();
       for (std::size_t g : s.block_graph[b]) graphs_[b].push_back(&s.attention.at(g));
     }
-    return transformer_.forward(store, s.nodes, graphs_);
+    return transformer_.forward(store, s.nodes, graphs_, gather);
   }
+  // The ghosts' gradients go back to their owners after every block (the sample of the
+  // last forward decides).
   void backward(nn::ParameterStore<T>& store, const Matrix<T>& dy) {
+    typename MeshTransformer<T>::BlockHook scatter_add;
+    if (halo_) {
+      scatter_add = [this](std::size_t, const Matrix<T>& rows) {
+        runtime::Timers::Scope scope(timers_, "mesh.halo");
+        halo_->scatter_add(rows);
+      };
+    }
     if (options_.kind == ModelKind::kMeshGraphNet) {
-      meshgraphnet_.backward(store, dy);
+      meshgraphnet_.backward(store, dy, scatter_add);
     } else {
-      transformer_.backward(store, dy);
+      transformer_.backward(store, dy, scatter_add);
     }
   }
 
@@ -209,6 +235,8 @@ class Surrogate {
   MeshTransformer<T> transformer_;
   MeshGraphNet<T> meshgraphnet_;
   std::vector<typename MeshTransformer<T>::BlockGraphs> graphs_;
+  const parallel::HaloPlan* halo_ = nullptr;
+  runtime::Timers* timers_ = nullptr;
 };
 
 }  // namespace tessera::models::mesh_transformer

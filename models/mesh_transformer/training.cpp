@@ -4,15 +4,19 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <memory>
+#include <numeric>
 
 #include "core/nn/losses.hpp"
 #include "core/optim/adam.hpp"
 #include "core/optim/clip.hpp"
 #include "core/optim/schedule.hpp"
 #include "core/parallel/gradient_allreduce.hpp"
+#include "core/parallel/partition.hpp"
 #include "core/runtime/runtime.hpp"
 #include "core/tensor/host_copy.hpp"
 #include "core/tensor/random.hpp"
+#include "models/mesh_transformer/domain.hpp"
 
 namespace tessera::models::mesh_transformer {
 
@@ -37,39 +41,74 @@ std::vector<double> velocity_change(const Trajectory& t, std::size_t frame) {
 }
 
 // What a trajectory gives the model that does not change between steps, on the device.
+// With a mesh split over the ranks of a domain group, the rows are this rank's part.
 template <class T>
 struct PreparedTrajectory {
   MeshSample<T> sample;              // nodes filled per step
-  Matrix<T> mask;                    // nodes x dimension: 1 on NORMAL and OUTFLOW nodes
-  double mask_count = 0;             // masked nodes
+  Matrix<T> mask;                    // local rows x dimension: 1 on own NORMAL and OUTFLOW nodes
+  double mask_count = 0;             // masked nodes of the whole mesh
   double edge_statistics_count = 0;  // of the edge normaliser the edges were scaled with
+  std::unique_ptr<MeshPart> part;    // null: the whole mesh on this rank
+  std::vector<std::size_t> edge_rows;  // with a part: the global edge of each local edge
+
+  // This rank's rows of a per-node array of `width` values (all of them without a part).
+  std::vector<double> local_rows(std::vector<double> global, std::size_t width) const {
+    return part ? part->local_rows(global, width) : global;
+  }
 };
 
 // The trajectory's edge features under the current edge statistics, on the device.
 template <class T>
 void normalise_edges(const Trajectory& t, const Normalizers& normalizers,
                      PreparedTrajectory<T>& p) {
+  const std::size_t width = static_cast<std::size_t>(t.dimension) + 1;
   std::vector<double> edges = t.edge_features;
   normalizers.edges.normalise(edges);
+  if (p.part) edges = MeshPart::pick_rows(edges, width, p.edge_rows);
   p.sample.edges =
-      tensor::from_host<T>(edges, t.graph.num_edges(), static_cast<std::size_t>(t.dimension) + 1,
-                           "mesh_transformer::edges");
+      tensor::from_host<T>(edges, edges.size() / width, width, "mesh_transformer::edges");
   p.edge_statistics_count = normalizers.edges.count();
 }
 
+// `domain`: the ranks that share this mesh (one: the whole mesh here).
 template <class T>
 PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surrogate<T>& model,
-                              const Normalizers& normalizers) {
+                              const Normalizers& normalizers, MPI_Comm domain) {
   PreparedTrajectory<T> p;
-  p.sample.mesh = graph::to_device(t.graph);
-  if (model.options().kind == ModelKind::kTransformer) {
-    const AttentionGraphs graphs =
-        attention_graphs(t.graph, model.options().attention, model.options().transformer.layers,
-                         index, model.options().transformer.global_nodes,
-                         model.options().transformer.heads);
-    for (const auto& g : graphs.graphs) p.sample.attention.push_back(graph::to_device(g));
-    p.sample.block_graph = graphs.block_graph;
+  const bool transformer = model.options().kind == ModelKind::kTransformer;
+  AttentionGraphs graphs;
+  if (transformer) {
+    graphs = attention_graphs(t.graph, model.options().attention,
+                              model.options().transformer.layers, index,
+                              model.options().transformer.global_nodes,
+                              model.options().transformer.heads);
   }
+  const int parts = runtime::comm_size(domain);
+  if (parts > 1) {
+    if (transformer && model.options().transformer.global_nodes > 0) {
+      throw InputError(
+          "model.global_nodes with train.domain_ranks > 1: global attention nodes on a mesh "
+          "split over ranks are not supported yet (their attention needs a log-sum-exp merge "
+          "across ranks)");
+    }
+    if (static_cast<std::size_t>(parts) > t.num_nodes()) {
+      throw InputError(str(t.name, ": ", t.num_nodes(), " nodes cannot be split over ",
+                           parts, " ranks (train.domain_ranks)"));
+    }
+    std::vector<const graph::HostCsr*> reach = {&t.graph};
+    for (const auto& g : graphs.graphs) reach.push_back(&g);
+    p.part = std::make_unique<MeshPart>(domain, graph_union(reach),
+                                        parallel::partition_metis(t.graph, parts).owner);
+    p.sample.halo = &p.part->halo();
+    p.sample.mesh = graph::to_device(p.part->local_graph(t.graph, &p.edge_rows));
+    for (const auto& g : graphs.graphs) {
+      p.sample.attention.push_back(graph::to_device(p.part->local_graph(g)));
+    }
+  } else {
+    p.sample.mesh = graph::to_device(t.graph);
+    for (const auto& g : graphs.graphs) p.sample.attention.push_back(graph::to_device(g));
+  }
+  p.sample.block_graph = graphs.block_graph;
   normalise_edges(t, normalizers, p);
   const std::vector<double> mask = loss_mask(t);
   const auto d = static_cast<std::size_t>(t.dimension);
@@ -81,7 +120,12 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
   if (p.mask_count == 0) {
     throw InputError(str(t.name, ": no NORMAL or OUTFLOW node: nothing to learn or advance"));
   }
-  p.mask = tensor::from_host<T>(entries, mask.size(), d, "mesh_transformer::mask");
+  if (p.part) {  // own rows only: a ghost's loss is its owner's
+    entries = p.part->local_rows(entries, d);
+    std::fill(entries.begin() + static_cast<std::ptrdiff_t>(p.part->owned() * d), entries.end(),
+              0.0);
+  }
+  p.mask = tensor::from_host<T>(entries, entries.size() / d, d, "mesh_transformer::mask");
   return p;
 }
 
@@ -115,7 +159,7 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
                       runtime::Timers* timers, const TrainingCheckpoints* checkpoints) {
   if (trajectories.empty()) throw InputError("mesh models: no training trajectory");
   if (o.batch < 1) throw InputError(str("train.batch = ", o.batch, ": expected at least 1"));
-  const int rank = runtime::comm_rank(comm), ranks = runtime::comm_size(comm);
+  const RankGroups groups = split_ranks(comm, o.domain_ranks);
   const auto start = Clock::now();
   double seconds_before = 0;  // a resumed training: the seconds of the runs before
   const auto elapsed = [&] { return seconds_before + seconds_since(start); };
@@ -145,6 +189,7 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
           ? optim::Schedule::exponential(o.lr, o.decay_steps, o.decay_gamma, o.min_lr)
           : optim::Schedule::constant(o.lr);
   parallel::GradientAllreduce<T> allreduce(comm);
+  model.set_timers(timers);
 
   // Kept for the run; made again from the normalisers' statistics (and the trajectory
   // index, for random attention edges) after a resume.
@@ -193,13 +238,14 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
   };
 
   while (step < o.steps) {
-    // This rank's share of the global batch: positions b = rank, rank + ranks, ...
+    // This rank's sample group's share of the global batch: positions b = group,
+    // group + groups, ... (each sample whole here: the mesh is split below).
     struct Local {
       std::size_t trajectory, frame;
       std::vector<double> nodes, target;
     };
     std::vector<Local> local;
-    for (long long b = rank; b < o.batch; b += ranks) {
+    for (long long b = groups.sample_group; b < o.batch; b += groups.sample_groups) {
       const std::uint64_t draw = static_cast<std::uint64_t>(step * o.batch + b);
       const auto pick =
           static_cast<std::size_t>(tensor::counter_uniform(o.seed, kSampleStream, draw) *
@@ -228,41 +274,47 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
         normalizers.targets.accumulate(s.target);
         normalizers.edges.accumulate(trajectories[s.trajectory].edge_features);
       }
-      normalizers.nodes.merge(comm);
-      normalizers.targets.merge(comm);
-      normalizers.edges.merge(comm);
+      // Over the sample groups: a domain group's ranks hold the same samples.
+      normalizers.nodes.merge(groups.samples);
+      normalizers.targets.merge(groups.samples);
+      normalizers.edges.merge(groups.samples);
     }
 
     store.zero_grad();
     double local_loss = 0;
-    // Each sample weighs 1 / batch in the mean; the all-reduce averages over ranks.
-    const double weight = static_cast<double>(ranks) / static_cast<double>(o.batch);
+    // Each sample weighs 1 / batch in the mean; each rank's loss and gradient are its
+    // share (its samples, its own nodes), summed over all ranks.
+    const double weight = 1.0 / static_cast<double>(o.batch);
     for (Local& s : local) {
       const Trajectory& t = trajectories[s.trajectory];
       auto it = prepared.find(s.trajectory);
       if (it == prepared.end()) {
-        it = prepared.emplace(s.trajectory, prepare<T>(t, s.trajectory, model, normalizers)).first;
+        it = prepared
+                 .emplace(s.trajectory,
+                          prepare<T>(t, s.trajectory, model, normalizers, groups.domain))
+                 .first;
       }
       PreparedTrajectory<T>& p = it->second;
       // While running statistics change, the edges are scaled anew; the graphs stay.
       if (p.edge_statistics_count != normalizers.edges.count()) normalise_edges(t, normalizers, p);
       normalizers.nodes.normalise(s.nodes);
       normalizers.targets.normalise(s.target);
-      p.sample.nodes =
-          tensor::from_host<T>(s.nodes, t.num_nodes(), t.node_inputs(), "mesh_transformer::nodes");
-      target = tensor::from_host<T>(s.target, t.num_nodes(), static_cast<std::size_t>(t.dimension),
-                                    "mesh_transformer::target");
+      const std::vector<double> nodes = p.local_rows(std::move(s.nodes), t.node_inputs());
+      const auto d = static_cast<std::size_t>(t.dimension);
+      const std::vector<double> change = p.local_rows(std::move(s.target), d);
+      p.sample.nodes = tensor::from_host<T>(nodes, nodes.size() / t.node_inputs(),
+                                            t.node_inputs(), "mesh_transformer::nodes");
+      target = tensor::from_host<T>(change, change.size() / d, d, "mesh_transformer::target");
       runtime::Timers::Scope scope(timers, "mesh.forward_backward");
       const Matrix<T>& y = model.forward(store, p.sample);
       // The squared error summed over components, averaged over masked nodes, times
       // `weight` (in the loss and its gradient) through the denominator.
-      local_loss += nn::masked_mse_loss(y, target, p.mask, grad, p.mask_count / weight) /
-                    (weight * static_cast<double>(o.batch));
+      local_loss += nn::masked_mse_loss(y, target, p.mask, grad, p.mask_count / weight);
       model.backward(store, grad);
     }
     {
       runtime::Timers::Scope scope(timers, "mesh.allreduce");
-      allreduce.average(store);
+      allreduce.sum(store);
     }
     double loss = local_loss;
     MPI_Allreduce(MPI_IN_PLACE, &loss, 1, MPI_DOUBLE, MPI_SUM, comm);
@@ -303,12 +355,21 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
 
 template <class T>
 Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterStore<T>& store,
-                const Normalizers& normalizers, std::size_t frames, std::size_t trajectory_index) {
+                const Normalizers& normalizers, std::size_t frames, std::size_t trajectory_index,
+                MPI_Comm domain) {
   const auto start = Clock::now();
   if (frames == 0 || frames > t.frames()) frames = t.frames();
-  PreparedTrajectory<T> p = prepare<T>(t, trajectory_index, model, normalizers);
+  PreparedTrajectory<T> p = prepare<T>(t, trajectory_index, model, normalizers, domain);
   const std::vector<double> mask = loss_mask(t);
   const std::size_t n = t.num_nodes(), d = static_cast<std::size_t>(t.dimension);
+  // The nodes this rank advances: all, or its own part's (then put together below).
+  std::vector<long long> all_nodes;
+  if (!p.part) {
+    all_nodes.resize(n);
+    std::iota(all_nodes.begin(), all_nodes.end(), 0LL);
+  }
+  const std::vector<long long>& rows = p.part ? p.part->rows() : all_nodes;
+  const std::size_t advanced = p.part ? p.part->owned() : n;
   auto rmse = [&](const std::vector<double>& a, const std::vector<double>& b) {
     double total = 0;
     for (std::size_t k = 0; k < a.size(); ++k) total += (a[k] - b[k]) * (a[k] - b[k]);
@@ -322,16 +383,20 @@ Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterSto
     const std::vector<double>& state = out.prediction.back();
     std::vector<double> nodes = node_features(t, state);
     normalizers.nodes.normalise(nodes);
-    p.sample.nodes = tensor::from_host<T>(nodes, n, t.node_inputs(), "mesh_transformer::nodes");
+    nodes = p.local_rows(std::move(nodes), t.node_inputs());
+    p.sample.nodes = tensor::from_host<T>(nodes, nodes.size() / t.node_inputs(), t.node_inputs(),
+                                          "mesh_transformer::nodes");
     std::vector<double> change = tensor::to_host(model.forward(store, p.sample));
     normalizers.targets.denormalise(change);
-    std::vector<double> next(state.size());
-    for (std::size_t i = 0; i < n; ++i) {
+    std::vector<double> next(advanced * d);
+    for (std::size_t l = 0; l < advanced; ++l) {
+      const auto i = static_cast<std::size_t>(rows[l]);
       for (std::size_t c = 0; c < d; ++c) {
         const std::size_t k = i * d + c;
-        next[k] = mask[i] > 0 ? state[k] + change[k] : t.velocity[f][k];
+        next[l * d + c] = mask[i] > 0 ? state[k] + change[l * d + c] : t.velocity[f][k];
       }
     }
+    if (p.part) next = p.part->allgather_owned(next, d);
     out.rmse.push_back(rmse(next, t.velocity[f]));
     out.persistence_rmse.push_back(rmse(t.velocity[0], t.velocity[f]));
     out.prediction.push_back(std::move(next));
@@ -355,7 +420,7 @@ double rmse_to_horizon(const std::vector<double>& per_frame, std::size_t horizon
                                     const std::function<void(const TrainingRecord&)>&,            \
                                     runtime::Timers*, const TrainingCheckpoints*);                \
   template Rollout rollout<T>(const Trajectory&, Surrogate<T>&, const nn::ParameterStore<T>&,     \
-                              const Normalizers&, std::size_t, std::size_t);
+                              const Normalizers&, std::size_t, std::size_t, MPI_Comm);
 TESSERA_MESH_TRAINING(float)
 TESSERA_MESH_TRAINING(double)
 #undef TESSERA_MESH_TRAINING

@@ -10,7 +10,8 @@
 //            `noise_corrected_target` false the clean change, normalised;
 //   loss     mean over NORMAL and OUTFLOW nodes of the squared error summed over
 //            components (MeshGraphNets' loss), averaged over the batch;
-//   step     AdamW on the batch gradient (samples split over ranks, gradients summed),
+//   step     AdamW on the batch gradient (samples split over ranks, or over groups of
+//            ranks that split each mesh: domain.hpp; gradients summed),
 //            clipped by global norm, learning rate from the schedule.
 // Rollout: from the first true frame, each step adds the denormalised predicted change;
 // nodes that are not NORMAL or OUTFLOW are reset to the truth (boundary conditions).
@@ -43,6 +44,10 @@ struct TrainingOptions {
   double noise = 0.02;
   bool noise_corrected_target = true;  // target from the noisy input (false: clean change)
   std::uint64_t seed = 1;
+  // Ranks that share one mesh (domain.hpp): its METIS partition over them, with a halo
+  // exchange before every layer; the run's ranks are domain_ranks x sample groups, and
+  // the sample groups split the batch. 1: every rank holds whole meshes.
+  int domain_ranks = 1;
   // Normalisers: one exact pass over the training frames, or running statistics of the
   // samples of the first `normalizer_steps` steps (MeshGraphNets: 1,000).
   bool exact_normalizer = true;
@@ -105,12 +110,14 @@ struct Rollout {
   double seconds = 0;
 };
 
-// Autoregressive rollout over `frames` frames (0: all of the trajectory's); on this rank.
+// Autoregressive rollout over `frames` frames (0: all of the trajectory's).
 // `trajectory_index` keys the random attention edges (model.random_edges) of this mesh.
+// `domain`: the ranks the mesh is split over (collective over them; each advances its
+// own nodes and every one gets the whole predicted state); MPI_COMM_SELF: on this rank.
 template <class T>
 Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterStore<T>& store,
                 const Normalizers& normalizers, std::size_t frames = 0,
-                std::size_t trajectory_index = 0);
+                std::size_t trajectory_index = 0, MPI_Comm domain = MPI_COMM_SELF);
 
 // RMSE over all nodes and components of the frames 1..h (h = horizon, clamped to the
 // rollout), i.e. sqrt(mean of the squared errors); horizon 0: the whole rollout.

@@ -132,6 +132,10 @@ TEST_CASE("gradient all-reduce averages the flat gradient buffer", "[data_parall
   parallel::average_gradients(other, MPI_COMM_WORLD);
   parallel::average_gradients(other, MPI_COMM_WORLD);
   CHECK(other.get_slice(0, true)[0] == Approx((size - 1) / 2.0));
+  // The sum mode (a mesh split over ranks: each rank holds its nodes' share).
+  Kokkos::deep_copy(other.grads(), static_cast<double>(rank + 1));
+  parallel::GradientAllreduce<double>(MPI_COMM_WORLD).sum(other);
+  CHECK(other.get_slice(0, true)[3] == size * (size + 1) / 2.0);
 }
 
 TEST_CASE("clipping over a communicator uses the norm of all ranks' gradients", "[data_parallel]") {

@@ -1,0 +1,132 @@
+#include "models/mesh_transformer/domain.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/runtime/error.hpp"
+#include "core/runtime/runtime.hpp"
+
+namespace tessera::models::mesh_transformer {
+
+RankGroups split_ranks(MPI_Comm world, int domain_ranks) {
+  const int rank = runtime::comm_rank(world), ranks = runtime::comm_size(world);
+  if (domain_ranks < 1 || ranks % domain_ranks != 0) {
+    throw InputError(str("train.domain_ranks = ", domain_ranks, ": expected a divisor of the ",
+                         ranks, " ranks of the run (ranks = domain ranks x sample groups)"));
+  }
+  RankGroups g;
+  g.domain_ranks = domain_ranks;
+  g.domain_rank = rank % domain_ranks;
+  g.sample_groups = ranks / domain_ranks;
+  g.sample_group = rank / domain_ranks;
+  MPI_Comm domain = MPI_COMM_NULL, samples = MPI_COMM_NULL;
+  MPI_Comm_split(world, g.sample_group, g.domain_rank, &domain);
+  MPI_Comm_split(world, g.domain_rank, g.sample_group, &samples);
+  g.domain = parallel::Communicator(domain);  // duplicates: the split ones are freed here
+  g.samples = parallel::Communicator(samples);
+  MPI_Comm_free(&domain);
+  MPI_Comm_free(&samples);
+  return g;
+}
+
+graph::HostCsr graph_union(const std::vector<const graph::HostCsr*>& graphs) {
+  if (graphs.empty()) return {};
+  const std::size_t n = graphs.front()->num_nodes();
+  graph::HostCsr out;
+  out.row_ptr.push_back(0);
+  std::vector<graph::Index> row;
+  for (std::size_t i = 0; i < n; ++i) {
+    row.clear();
+    for (const graph::HostCsr* g : graphs) {
+      if (g->num_nodes() != n) {
+        throw std::invalid_argument(
+            str("graph union: graphs of ", n, " and ", g->num_nodes(), " nodes"));
+      }
+      row.insert(row.end(), g->col_idx.begin() + g->row_ptr[i],
+                 g->col_idx.begin() + g->row_ptr[i + 1]);
+    }
+    std::sort(row.begin(), row.end());
+    row.erase(std::unique(row.begin(), row.end()), row.end());
+    out.col_idx.insert(out.col_idx.end(), row.begin(), row.end());
+    out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
+  }
+  return out;
+}
+
+MeshPart::MeshPart(MPI_Comm domain, const graph::HostCsr& reach, std::vector<int> owner)
+    : plan_(domain, reach, owner, 1), owner_(std::move(owner)), parts_(runtime::comm_size(domain)) {}
+
+graph::HostCsr MeshPart::local_graph(const graph::HostCsr& global,
+                                     std::vector<std::size_t>* edges) const {
+  if (global.num_nodes() != owner_.size()) {
+    throw std::invalid_argument(str("mesh part: a graph of ", global.num_nodes(),
+                                    " nodes for a mesh of ", owner_.size()));
+  }
+  graph::HostCsr out;
+  out.row_ptr.reserve(local() + 1);
+  out.row_ptr.push_back(0);
+  if (edges) edges->clear();
+  std::vector<std::pair<graph::Index, std::size_t>> row;  // (local column, global edge)
+  const std::vector<long long>& ids = rows();
+  for (std::size_t l = 0; l < owned(); ++l) {
+    const long long g = ids[l];
+    row.clear();
+    for (auto e = global.row_ptr[g]; e < global.row_ptr[g + 1]; ++e) {
+      const long long j = plan_.local_id(global.col_idx[e]);
+      if (j < 0) {
+        throw InputError(str("mesh part: node ", g, " reads node ", global.col_idx[e],
+                             ", which is beyond this rank's halo"));
+      }
+      row.emplace_back(static_cast<graph::Index>(j), static_cast<std::size_t>(e));
+    }
+    std::sort(row.begin(), row.end());
+    for (const auto& [column, edge] : row) {
+      out.col_idx.push_back(column);
+      if (edges) edges->push_back(edge);
+    }
+    out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
+  }
+  for (std::size_t l = owned(); l < local(); ++l) out.row_ptr.push_back(out.row_ptr.back());
+  return out;
+}
+
+std::vector<double> MeshPart::pick_rows(const std::vector<double>& global, std::size_t width,
+                                        const std::vector<std::size_t>& indices) {
+  std::vector<double> out(indices.size() * width);
+  for (std::size_t l = 0; l < indices.size(); ++l) {
+    std::copy_n(global.begin() + static_cast<std::ptrdiff_t>(indices[l] * width), width,
+                out.begin() + static_cast<std::ptrdiff_t>(l * width));
+  }
+  return out;
+}
+
+std::vector<double> MeshPart::local_rows(const std::vector<double>& global,
+                                         std::size_t width) const {
+  if (global.size() != owner_.size() * width) {
+    throw std::invalid_argument(str("mesh part: ", global.size(), " values for ", owner_.size(),
+                                    " nodes x ", width));
+  }
+  const std::vector<long long>& ids = rows();
+  return pick_rows(global, width, std::vector<std::size_t>(ids.begin(), ids.end()));
+}
+
+std::vector<double> MeshPart::allgather_owned(const std::vector<double>& local,
+                                              std::size_t width) const {
+  std::vector<int> counts(static_cast<std::size_t>(parts_), 0), offsets(parts_ + 1, 0);
+  for (int o : owner_) counts[static_cast<std::size_t>(o)] += static_cast<int>(width);
+  for (int r = 0; r < parts_; ++r) offsets[r + 1] = offsets[r] + counts[r];
+  std::vector<double> by_rank(static_cast<std::size_t>(offsets[parts_]));
+  MPI_Allgatherv(local.data(), static_cast<int>(owned() * width), MPI_DOUBLE, by_rank.data(),
+                 counts.data(), offsets.data(), MPI_DOUBLE, plan_.comm());
+  // Rank r's rows are its owned nodes in ascending global id.
+  std::vector<double> out(owner_.size() * width);
+  std::vector<int> next(offsets.begin(), offsets.end() - 1);
+  for (std::size_t i = 0; i < owner_.size(); ++i) {
+    int& at = next[static_cast<std::size_t>(owner_[i])];
+    std::copy_n(by_rank.begin() + at, width, out.begin() + static_cast<std::ptrdiff_t>(i * width));
+    at += static_cast<int>(width);
+  }
+  return out;
+}
+
+}  // namespace tessera::models::mesh_transformer

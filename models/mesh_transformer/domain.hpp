@@ -1,0 +1,79 @@
+#pragma once
+// One mesh trained across ranks (`train.domain_ranks` = D): the ranks of a domain group
+// share each sample's mesh, every rank the nodes a METIS partition gives it plus the
+// ghost nodes its layers read, and the model exchanges the ghosts' rows before every
+// layer (HaloPlan::gather) and returns their gradients to the owners after the layer's
+// backward (scatter_add). The result equals training on one rank: the loss is summed over
+// each rank's own nodes with the global node count as denominator and the parameter
+// gradients are summed across ranks.
+//
+// World = domain groups x sample groups: world rank w is rank w % D of domain group
+// w / D; the groups split the batch as the ranks of a plain data-parallel run do.
+//
+// The ghosts are the one-hop neighbours of the owned nodes in the union of the graphs the
+// layers read (the transformer's attention graphs: K-hop unions, dilated graphs, random
+// edges; MeshGraphNet's mesh): exactly the rows a layer needs, however far an
+// augmentation reaches. The global mesh (its graph and owners) is replicated on every
+// rank for now, which is fine to a few million nodes.
+#include <mpi.h>
+
+#include <vector>
+
+#include "core/graph/neighbourhoods.hpp"
+#include "core/parallel/communicator.hpp"
+#include "core/parallel/halo_plan.hpp"
+
+namespace tessera::models::mesh_transformer {
+
+struct RankGroups {
+  parallel::Communicator domain;   // the D ranks that share one mesh
+  parallel::Communicator samples;  // one rank of each domain group (the same domain rank)
+  int domain_ranks = 1, domain_rank = 0;
+  int sample_groups = 1, sample_group = 0;
+};
+
+// Collective over `world`. InputError when D < 1 or D does not divide the rank count.
+RankGroups split_ranks(MPI_Comm world, int domain_ranks);
+
+// The union of graphs on the same nodes (sorted, distinct columns).
+graph::HostCsr graph_union(const std::vector<const graph::HostCsr*>& graphs);
+
+// One rank's part of a mesh. Local rows: the owned nodes (ascending global id), then the
+// ghosts (HaloPlan's numbering).
+class MeshPart {
+ public:
+  // Collective over `domain` (one part per rank). `reach`: row i lists the nodes whose
+  // values node i's layers read; `owner`: the part of each node.
+  MeshPart(MPI_Comm domain, const graph::HostCsr& reach, std::vector<int> owner);
+
+  std::size_t owned() const { return plan_.owned_count(); }
+  std::size_t local() const { return plan_.local_count(); }
+  const std::vector<long long>& rows() const { return plan_.global_ids(); }
+  const parallel::HaloPlan& halo() const { return plan_; }
+  const std::vector<int>& owner() const { return owner_; }
+
+  // The local rows of a graph on the global nodes, in local numbering: each owned row
+  // (columns sorted), then an empty row per ghost (a ghost's own output is not used: it
+  // is overwritten by the next gather). `edges` (optional): for each local edge, the
+  // index of the global edge it is (to pick per-edge features). InputError when a row
+  // reaches a node beyond the halo.
+  graph::HostCsr local_graph(const graph::HostCsr& global,
+                             std::vector<std::size_t>* edges = nullptr) const;
+
+  // The local rows of a row-major array of `width` values per global node (or per
+  // global edge, with `edges` from local_graph).
+  std::vector<double> local_rows(const std::vector<double>& global, std::size_t width) const;
+  static std::vector<double> pick_rows(const std::vector<double>& global, std::size_t width,
+                                       const std::vector<std::size_t>& indices);
+
+  // Collective: every rank's owned rows (the first owned() of `local`, width values each)
+  // put together in global order, on every rank.
+  std::vector<double> allgather_owned(const std::vector<double>& local, std::size_t width) const;
+
+ private:
+  parallel::HaloPlan plan_;
+  std::vector<int> owner_;
+  int parts_ = 1;
+};
+
+}  // namespace tessera::models::mesh_transformer
