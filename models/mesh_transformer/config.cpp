@@ -1,5 +1,7 @@
 #include "models/mesh_transformer/config.hpp"
 
+#include <algorithm>
+
 #include <filesystem>
 
 #include "core/io/data_root.hpp"
@@ -85,6 +87,10 @@ void add_mesh_transformer_keys(config::Schema& s) {
                "first train.normalizer_steps steps (MeshGraphNets)");
   s.add_int("train.normalizer_steps", 1000, at_least(1), "running: steps that accumulate");
   s.add_int("train.log_every", 50, at_least(1), "steps between loss records");
+  s.add_int("train.domain_ranks", 1, at_least(1),
+            "ranks that split each mesh (METIS parts, a halo exchange before every layer; "
+            "the same result as on one rank); the run's ranks must be a multiple, and the "
+            "groups of domain_ranks ranks split the batch");
 
   s.add_int("rollout.frames", 0, at_least(0), "frames of each rollout (0: the whole trajectory)");
   s.add_real_list("rollout.horizons", std::vector<double>{1, 10, 50}, at_least(1),
@@ -162,6 +168,7 @@ MeshTransformerConfig from_config(const config::Config& c) {
   o.exact_normalizer = c.get_string("train.normalizer") == "exact";
   o.normalizer_steps = c.get_int("train.normalizer_steps");
   o.log_every = c.get_int("train.log_every");
+  o.domain_ranks = static_cast<int>(c.get_int("train.domain_ranks"));
   o.seed = static_cast<std::uint64_t>(c.get_int("run.seed"));
 
   m.rollout_frames = static_cast<std::size_t>(c.get_int("rollout.frames"));
@@ -182,9 +189,22 @@ std::string resolve_trajectory_file(const MeshTransformerConfig& m, const std::s
   }
 }
 
-void validate(const MeshTransformerConfig& m, int /*ranks*/) {
+void validate(const MeshTransformerConfig& m, int ranks) {
   config::with_source(m.source, [&] {
     const TransformerOptions& t = m.model.transformer;
+    const int domain_ranks = m.training.domain_ranks;
+    if (ranks % domain_ranks != 0) {
+      throw InputError(str("key 'train.domain_ranks' = ", domain_ranks, " does not divide the ",
+                           ranks, " ranks of the run (ranks = domain ranks x sample groups)"));
+    }
+    const bool transformer =
+        std::find(m.kinds.begin(), m.kinds.end(), ModelKind::kTransformer) != m.kinds.end();
+    if (domain_ranks > 1 && transformer && t.global_nodes > 0) {
+      throw InputError(str("key 'model.global_nodes' = ", t.global_nodes,
+                           " with train.domain_ranks = ", domain_ranks,
+                           ": global attention nodes on a mesh split over ranks are not "
+                           "supported yet"));
+    }
     if (t.dim % t.heads != 0) {
       throw InputError(
           str("key 'model.dim' = ", t.dim, " is not a multiple of model.heads = ", t.heads));

@@ -8,13 +8,14 @@
 #include "core/runtime/log.hpp"
 #include "core/runtime/progress.hpp"
 #include "core/runtime/runtime.hpp"
+#include "models/mesh_transformer/domain.hpp"
 
 namespace tessera::models::mesh_transformer {
 
 namespace {
 
 // Rollout RMSE per test trajectory and frame, gathered on every rank (trajectory k is
-// rolled out by rank k % ranks).
+// rolled out by sample group k % groups).
 struct RolloutTable {
   std::size_t frames = 0;
   std::vector<double> model, persistence;  // trajectories x frames
@@ -124,7 +125,7 @@ ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext
                             const std::vector<Trajectory>& test_set,
                             std::vector<double>& persistence, const std::vector<double>& horizons,
                             bool first_model, const TrainingCheckpoints* checkpoints) {
-  const int rank = runtime::comm_rank(ctx.comm), ranks = runtime::comm_size(ctx.comm);
+  const int rank = runtime::comm_rank(ctx.comm);
   const std::string name = model_kind_name(kind);
   typename Surrogate<T>::Options options;
   options.kind = kind;
@@ -179,7 +180,9 @@ ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext
   }
   progress.finish(str("loss ", result.training.first_loss, " -> ", result.training.final_loss));
 
-  // Rollouts: trajectory k on rank k % ranks, then every rank gets the table.
+  // Rollouts: trajectory k on sample group k % groups (its mesh split over the group's
+  // domain ranks), then every rank gets the table.
+  const RankGroups groups = split_ranks(ctx.comm, training.domain_ranks);
   RolloutTable table;
   for (const Trajectory& t : test_set) {
     table.frames = std::max(
@@ -189,10 +192,12 @@ ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext
   table.persistence.assign(test_set.size() * table.frames, 0.0);
   {
     runtime::Timers::Scope scope(ctx.timers, name + ".rollout");
-    for (std::size_t k = static_cast<std::size_t>(rank); k < test_set.size(); k += ranks) {
+    for (std::size_t k = static_cast<std::size_t>(groups.sample_group); k < test_set.size();
+         k += static_cast<std::size_t>(groups.sample_groups)) {
       // Random attention edges of test meshes come from another stream than training's.
-      const Rollout r =
-          rollout(test_set[k], model, store, normalizers, c.rollout_frames, 1000000 + k);
+      const Rollout r = rollout(test_set[k], model, store, normalizers, c.rollout_frames,
+                                1000000 + k, groups.domain);
+      if (groups.domain_rank != 0) continue;  // the group's first rank reports it
       std::copy(r.rmse.begin(), r.rmse.end(), table.model.begin() + k * table.frames);
       std::copy(r.persistence_rmse.begin(), r.persistence_rmse.end(),
                 table.persistence.begin() + k * table.frames);

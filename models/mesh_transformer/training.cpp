@@ -13,6 +13,7 @@
 #include "core/optim/schedule.hpp"
 #include "core/parallel/gradient_allreduce.hpp"
 #include "core/parallel/partition.hpp"
+#include "core/runtime/log.hpp"
 #include "core/runtime/runtime.hpp"
 #include "core/tensor/host_copy.hpp"
 #include "core/tensor/random.hpp"
@@ -127,6 +128,19 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
   }
   p.mask = tensor::from_host<T>(entries, entries.size() / d, d, "mesh_transformer::mask");
   return p;
+}
+
+// Collective over the part's ranks: how the first mesh was split (on the first rank).
+void log_split(const Trajectory& t, const MeshPart& part) {
+  long long counts[2] = {static_cast<long long>(part.owned()),
+                         static_cast<long long>(part.local() - part.owned())};
+  MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_LONG_LONG, MPI_SUM, part.halo().comm());
+  if (runtime::comm_rank(part.halo().comm()) != 0) return;
+  runtime::log::info(str("mesh models: ", t.name, " split over ",
+                         runtime::comm_size(part.halo().comm()), " ranks (METIS): ", counts[1],
+                         " ghost rows for ", counts[0], " nodes (",
+                         100.0 * static_cast<double>(counts[1]) / static_cast<double>(counts[0]),
+                         " %), exchanged before every block"));
 }
 
 }  // namespace
@@ -293,6 +307,7 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
                  .emplace(s.trajectory,
                           prepare<T>(t, s.trajectory, model, normalizers, groups.domain))
                  .first;
+        if (it->second.part && prepared.size() == 1) log_split(t, *it->second.part);
       }
       PreparedTrajectory<T>& p = it->second;
       // While running statistics change, the edges are scaled anew; the graphs stay.
