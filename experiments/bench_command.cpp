@@ -19,6 +19,7 @@
 #include "experiments/bench/bench_hopfield.hpp"
 #include "experiments/bench/bench_lwr_network.hpp"
 #include "experiments/bench/bench_mesh.hpp"
+#include "experiments/bench/bench_mesh_split.hpp"
 #include "experiments/bench/bench_pinn.hpp"
 #include "experiments/bench/bench_pinn_training.hpp"
 #include "experiments/bench/bench_scaling_model.hpp"
@@ -64,10 +65,12 @@ std::vector<Suite> suites() {
        "mesh sizes; run on 1 and 2 ranks for strong scaling",
        {{"flow", bench::bench_flow}}},
       {"halo",
-       "halo exchange against a one-hop neighbour sum (10k-1M nodes) and METIS partition "
-       "quality (2-1024 parts of 1M nodes)",
+       "halo exchange against a one-hop neighbour sum (10k-1M nodes), METIS partition "
+       "quality (2-1024 parts of 1M nodes), and mesh-model training steps on a mesh split "
+       "over the ranks with their halo share (14k-230k nodes); run on 1 and 2 ranks",
        {{"halo_exchange", bench::bench_halo_exchange},
-        {"partition_quality", bench::bench_partition_quality}}},
+        {"partition_quality", bench::bench_partition_quality},
+        {"mesh_split", bench::bench_mesh_split}}},
       {"traffic",
        "road networks (cell transmission model): time per step and cell-updates per second "
        "of the 8,448-detector grid and the freeway network at peak demand; run on 1 and 2 "

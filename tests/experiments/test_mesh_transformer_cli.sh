@@ -89,6 +89,11 @@ case "$case_name" in
           >"$work/split_diff.txt" 2>&1 && pass \
           || fail "$name: the split mesh's rollout differs from the batch-parallel run: $(cat "$work/split_diff.txt")"
       done
+      # The split-mesh training step benchmark and its halo share.
+      mpirun -np 2 "$tessera" bench halo --quick --only mesh_split --out "$work/bench_split" \
+        >"$work/bench_split.log" 2>&1 && pass || fail "bench halo --only mesh_split failed: $(cat "$work/bench_split.log")"
+      grep -q "^mesh_split_step,.*ranks=2" "$work/bench_split/bench.csv" && pass \
+        || fail "bench.csv lacks the 2-rank mesh_split_step rows: $(cat "$work/bench_split/bench.csv")"
     fi
     if /usr/bin/python3 -c "import h5py, matplotlib" 2>/dev/null; then
       /usr/bin/python3 "$source_dir/analysis/plot_mesh_transformer.py" "$work/run" >"$work/plot.log" 2>&1 \

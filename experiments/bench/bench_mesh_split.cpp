@@ -1,0 +1,179 @@
+#include "experiments/bench/bench_mesh_split.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+#include "core/mesh/channel_generator.hpp"
+#include "core/mesh/node_graph.hpp"
+#include "core/optim/adam.hpp"
+#include "core/parallel/gradient_allreduce.hpp"
+#include "core/parallel/partition.hpp"
+#include "core/runtime/error.hpp"
+#include "core/runtime/log.hpp"
+#include "core/runtime/runtime.hpp"
+#include "core/runtime/timers.hpp"
+#include "core/tensor/host_copy.hpp"
+#include "core/tensor/random.hpp"
+#include "models/mesh_transformer/domain.hpp"
+#include "models/mesh_transformer/surrogate.hpp"
+
+namespace tessera::bench {
+namespace {
+
+namespace mt = models::mesh_transformer;
+
+struct Case {
+  mt::ModelKind kind;
+  std::size_t width, depth;
+  int hops;
+};
+
+struct Level {
+  double size, cylinder_size;  // Gmsh sizes: about 14k, 55k, 230k nodes
+  std::vector<Case> cases;
+};
+
+double max_over_ranks(MPI_Comm comm, double value) {
+  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, comm);
+  return value;
+}
+double sum_over_ranks(MPI_Comm comm, double value) {
+  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_SUM, comm);
+  return value;
+}
+
+// Values keyed by (global row, column): the same on any number of ranks.
+std::vector<double> keyed_rows(std::size_t rows, std::size_t cols, std::uint64_t stream) {
+  std::vector<double> v(rows * cols);
+  for (std::size_t k = 0; k < v.size(); ++k) v[k] = tensor::counter_normal(11, stream, k);
+  return v;
+}
+
+BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
+                         const std::vector<double>& points, const Case& c,
+                         const BenchOptions& options, double mesh_seconds) {
+  const int ranks = runtime::comm_size(comm);
+  const std::size_t n = mesh_graph.num_nodes(), inputs = 11;
+  mt::Surrogate<float>::Options o;
+  o.kind = c.kind;
+  o.transformer.dim = o.meshgraphnet.latent = c.width;
+  o.transformer.layers = o.meshgraphnet.blocks = c.depth;
+  o.attention.hops = c.hops;
+  const bool transformer = c.kind == mt::ModelKind::kTransformer;
+  mt::AttentionGraphs graphs;
+  if (transformer) graphs = mt::attention_graphs(mesh_graph, o.attention, c.depth, 0, 0, 4);
+
+  std::unique_ptr<mt::MeshPart> part;
+  if (ranks > 1) {
+    std::vector<const graph::HostCsr*> reach = {&mesh_graph};
+    for (const auto& g : graphs.graphs) reach.push_back(&g);
+    part = std::make_unique<mt::MeshPart>(comm, mt::graph_union(reach),
+                                          parallel::partition_metis(mesh_graph, ranks).owner);
+  }
+  mt::MeshSample<float> s;
+  std::vector<std::size_t> edge_rows;
+  const auto local_graph = [&](const graph::HostCsr& g, std::vector<std::size_t>* edges) {
+    return graph::to_device(part ? part->local_graph(g, edges) : g);
+  };
+  s.mesh = local_graph(mesh_graph, &edge_rows);
+  for (const auto& g : graphs.graphs) s.attention.push_back(local_graph(g, nullptr));
+  s.block_graph = graphs.block_graph;
+  std::vector<double> edges = graph::edge_features(mesh_graph, points, 2);
+  if (part) edges = mt::MeshPart::pick_rows(edges, 3, edge_rows);
+  s.edges = tensor::from_host<float>(edges, edges.size() / 3, 3, "bench::mesh_split_edges");
+  std::vector<double> x = keyed_rows(n, inputs, 1), dy = keyed_rows(n, 2, 2);
+  if (part) {
+    x = part->local_rows(x, inputs);
+    dy = part->local_rows(dy, 2);
+    std::fill(dy.begin() + static_cast<std::ptrdiff_t>(part->owned() * 2), dy.end(), 0.0);
+  }
+  const std::size_t rows = x.size() / inputs;
+  s.nodes = tensor::from_host<float>(x, rows, inputs, "bench::mesh_split_nodes");
+  const tensor::Matrix<float> grad = tensor::from_host<float>(dy, rows, 2, "bench::mesh_split_dy");
+  s.halo = part ? &part->halo() : nullptr;
+
+  nn::ParameterStore<float> store;
+  mt::Surrogate<float> model;
+  model.declare(store, o);
+  store.finalize();
+  model.init(store, 7);
+  runtime::Timers timers;
+  model.set_timers(&timers);
+  optim::AdamOptions adam_options;
+  adam_options.decoupled_weight_decay = true;
+  adam_options.weight_decay = 1e-4;
+  optim::Adam<float> adam(store, adam_options);
+  parallel::GradientAllreduce<float> allreduce(comm);
+  const int repeats = std::min(options.repeats, options.quick ? 2 : 3);
+  const int warmup = std::min(options.warmup, 1);
+  const double seconds = time_median(
+      [&] {
+        MPI_Barrier(comm);  // steps start together: the exchange waits for no straggler
+        store.zero_grad();
+        model.forward(store, s);
+        model.backward(store, grad);
+        allreduce.sum(store);
+        adam.step(store);
+      },
+      repeats, warmup);
+  const double steps = repeats + warmup;
+  const double halo = part ? timers.total_seconds("mesh.halo") / steps : 0.0;
+  const double ghosts = part ? static_cast<double>(part->local() - part->owned()) : 0.0;
+  const double bytes =
+      part ? 2.0 * static_cast<double>(c.depth) * static_cast<double>(part->halo().rows_sent()) *
+                 static_cast<double>(c.width) * sizeof(float)
+           : 0.0;  // per step: a gather and a scatter-add of d floats per row, per block
+
+  BenchRow row;
+  row.benchmark = "mesh_split_step";
+  row.shape = str("nodes=", n, " model=", mt::model_kind_name(c.kind), " ", c.width, "x", c.depth,
+                  transformer ? str(" hops=", c.hops) : std::string(), " ranks=", ranks);
+  row.seconds = max_over_ranks(comm, seconds);
+  row.extra = max_over_ranks(comm, halo) / row.seconds;
+  row.note = "forward + backward + gradient sum + AdamW, float; extra = halo share of the step";
+  row.more = {{"ranks", ranks},
+              {"nodes", static_cast<double>(n)},
+              {"halo_seconds", max_over_ranks(comm, halo)},
+              {"halo_share", row.extra},
+              {"ghosts_per_owned", sum_over_ranks(comm, ghosts) / static_cast<double>(n)},
+              {"bytes_per_step", sum_over_ranks(comm, bytes)},
+              {"mesh_seconds", mesh_seconds}};
+  runtime::log::info(str("bench mesh_split: ", row.shape, ": ", row.seconds, " s/step, halo ",
+                         100 * row.extra, " %"));
+  return row;
+}
+
+}  // namespace
+
+std::vector<BenchRow> bench_mesh_split(MPI_Comm comm, const BenchOptions& options) {
+  using mt::ModelKind;
+  const std::vector<Case> full = {{ModelKind::kTransformer, 128, 15, 1},
+                                  {ModelKind::kTransformer, 128, 15, 2},
+                                  {ModelKind::kMeshGraphNet, 128, 15, 1}};
+  std::vector<Level> levels = {{0.01, 0.0025, full},
+                               {0.005, 0.00125, full},
+                               {0.0025, 0.000625, {{ModelKind::kTransformer, 64, 5, 1}}}};
+  if (options.quick) {
+    levels = {{0.08, 0.02,
+               {{ModelKind::kTransformer, 16, 2, 2}, {ModelKind::kMeshGraphNet, 16, 2, 1}}}};
+  }
+  std::vector<BenchRow> rows;
+  for (const Level& level : levels) {
+    const auto start = std::chrono::steady_clock::now();
+    mesh::ChannelSpec spec;
+    spec.mesh_size = level.size;
+    spec.cylinder_mesh_size = level.cylinder_size;
+    const mesh::Mesh m = mesh::generate_channel_mesh(spec);
+    const graph::HostCsr g = mesh::node_graph(m, "bench channel mesh");
+    const double mesh_seconds = max_over_ranks(
+        comm, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    for (const Case& c : level.cases) {
+      rows.push_back(time_split_step(comm, g, m.points, c, options, mesh_seconds));
+    }
+  }
+  if (runtime::comm_rank(comm) != 0) rows.clear();
+  return rows;
+}
+
+}  // namespace tessera::bench

@@ -1,0 +1,27 @@
+#pragma once
+// Benchmark of one mesh split over the ranks of the communicator (issue 14): a training
+// step of the mesh models (forward, backward, gradient sum over ranks, AdamW; float) on
+// channel meshes of about 14k, 55k and 230k nodes from the project's Gmsh generator, and
+// the share of it spent in the halo exchanges (a gather before every block, a
+// scatter-add after every block's backward). Run on 1 and 2 ranks for strong scaling.
+//
+// Models: the transformer at (d, L) = (128, 15) over the mesh edges (K = 1) and their
+// 2-hop union (K = 2), MeshGraphNet 128 x 15; the 230k mesh with the transformer at
+// (64, 5) only, since (128, 15) keeps about 33 GB of activations there (this machine
+// has 23 GB).
+#include <mpi.h>
+
+#include <vector>
+
+#include "experiments/bench/bench.hpp"
+
+namespace tessera::bench {
+
+// Collective. Rows "mesh_split_step" (seconds: max over ranks of the median step; more:
+// ranks, nodes, halo_seconds (max over ranks of the mean exchange time per step),
+// halo_share (halo_seconds / seconds), ghosts_per_owned (ghost rows over nodes, all
+// ranks), bytes_per_step (sent by all ranks, gathers and scatter-adds), mesh_seconds),
+// on rank 0 (the others return nothing). Quick: a tiny channel and small models.
+std::vector<BenchRow> bench_mesh_split(MPI_Comm comm, const BenchOptions& options);
+
+}  // namespace tessera::bench
