@@ -3,12 +3,15 @@
 // gradient (summed over ranks), for the transformer with K = 1 and 2 and with dilated
 // heads and random edges, and for MeshGraphNet; training (losses and parameters after 10
 // AdamW steps, exact and running normalisers, the mesh split over all ranks or over
-// pairs of ranks with the batch over the pairs); a 20-frame rollout. Run on 1, 2 and 4
+// pairs of ranks with the batch over the pairs); a 20-frame rollout; a checkpoint written
+// on one split resumed on another. Run on 1, 2 and 4
 // ranks; double precision, within 1e-12 relative (only the order of sums differs; 1e-11 for
 // the parameters after AdamW steps, see below).
 #include <algorithm>
 #include <cmath>
 
+#include "core/io/hdf5_reader.hpp"
+#include "core/io/results_file.hpp"
 #include "core/parallel/gradient_allreduce.hpp"
 #include "core/parallel/partition.hpp"
 #include "core/runtime/error.hpp"
@@ -202,6 +205,55 @@ TEST_CASE("training on a split mesh equals one rank: losses, parameters, a rollo
         CHECK(relative_difference(rollout_one.rmse, r.rmse) <= 1e-12);
       }
     }
+  }
+}
+
+TEST_CASE("a training checkpointed on one split resumes on another and ends as one rank's",
+          "[domain_mpi]") {
+  // Parameters, AdamW's moments and the normalisers are kept in global order, whole on
+  // every rank: a state written with the mesh over 2 ranks resumes over 4, or over 1 rank
+  // per sample group.
+  const int ranks = runtime::comm_size(MPI_COMM_WORLD), rank = runtime::comm_rank(MPI_COMM_WORLD);
+  const testing::ScopedTempDir dir("mt_domain_resume");
+  const auto trajectories = read_trajectories(synthetic_file(dir, 2, 6), {});
+  const std::string state = dir.path() + "/state.h5";
+  for (const Case& c : {cases()[1], cases()[3]}) {
+    INFO(c.name << " on " << ranks << " ranks");
+    const auto train_with = [&](MPI_Comm comm, int domain_ranks,
+                                const TrainingCheckpoints* checkpoints) {
+      nn::ParameterStore<double> store;
+      Surrogate<double> model;
+      model.declare(store, small_model(c));
+      store.finalize();
+      model.init(store, 4);
+      TrainingOptions o;
+      o.steps = 12;
+      o.batch = 4;
+      o.lr = 3e-3;
+      o.warmup = 4;
+      o.noise = 0.02;
+      o.exact_normalizer = false;  // running statistics: part of the state
+      o.normalizer_steps = 8;
+      o.domain_ranks = domain_ranks;
+      Normalizers normalizers = make_normalizers(trajectories[0]);
+      train(comm, trajectories, model, store, o, normalizers, {}, nullptr, checkpoints);
+      return tensor::to_host(store.params());
+    };
+    const auto one = train_with(MPI_COMM_SELF, 1, nullptr);
+    TrainingCheckpoints writing;  // the state is whole on every rank: rank 0 writes it
+    writing.boundary = [&](long long step, const std::function<void(io::ResultsFile&)>& write) {
+      if (step != 5 || rank != 0) return;
+      io::ResultsFile file(MPI_COMM_SELF, state);
+      write(file);
+      file.close();
+    };
+    train_with(MPI_COMM_WORLD, ranks >= 2 ? 2 : 1, &writing);
+    MPI_Barrier(MPI_COMM_WORLD);
+    const io::Hdf5Reader reader(state);
+    TrainingCheckpoints resuming;
+    resuming.resume = &reader;
+    const auto resumed = train_with(MPI_COMM_WORLD, ranks >= 4 ? 4 : 1, &resuming);
+    CHECK(relative_difference(one, resumed) <= 1e-11);
   }
 }
 
