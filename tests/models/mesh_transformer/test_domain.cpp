@@ -64,6 +64,29 @@ Surrogate<double>::Options small_model(const Case& c) {
   return o;
 }
 
+// A small model of case c, initialised from `seed`.
+struct SmallModel {
+  nn::ParameterStore<double> store;
+  Surrogate<double> model;
+  SmallModel(const Case& c, std::uint64_t seed) {
+    model.declare(store, small_model(c));
+    store.finalize();
+    model.init(store, seed);
+  }
+};
+
+// `steps` AdamW steps of batch 4 with input noise (keyed by sample and global node: the
+// same on any split), the mesh over `domain_ranks` ranks.
+TrainingOptions few_steps(long long steps, int domain_ranks) {
+  TrainingOptions o;
+  o.steps = steps;
+  o.batch = 4;
+  o.lr = 3e-3;
+  o.noise = 0.02;
+  o.domain_ranks = domain_ranks;
+  return o;
+}
+
 double relative_difference(const std::vector<double>& a, const std::vector<double>& b) {
   REQUIRE(a.size() == b.size());
   double worst = 0, scale = 0;
@@ -180,29 +203,20 @@ TEST_CASE("training on a split mesh equals one rank: losses, parameters, a rollo
     for (bool running : {false, true}) {
       const auto train_on = [&](MPI_Comm comm, int domain_ranks, std::vector<double>& losses,
                                 Rollout* r) {
-        nn::ParameterStore<double> store;
-        Surrogate<double> model;
-        model.declare(store, small_model(c));
-        store.finalize();
-        model.init(store, 9);
-        TrainingOptions o;
-        o.steps = 10;
-        o.batch = 4;
-        o.lr = 3e-3;
+        SmallModel m(c, 9);
+        TrainingOptions o = few_steps(10, domain_ranks);
         o.schedule = "constant";
-        o.noise = 0.02;  // keyed by sample and global node: the same on any split
         o.log_every = 1;
         o.exact_normalizer = !running;
         o.normalizer_steps = 4;
-        o.domain_ranks = domain_ranks;
         Normalizers normalizers = make_normalizers(trajectories[0]);
-        train(comm, trajectories, model, store, o, normalizers,
+        train(comm, trajectories, m.model, m.store, o, normalizers,
               [&](const TrainingRecord& record) { losses.push_back(record.loss); });
         if (r) {
           const RankGroups groups = split_ranks(comm, domain_ranks);
-          *r = rollout(trajectories[1], model, store, normalizers, 21, 7, groups.domain);
+          *r = rollout(trajectories[1], m.model, m.store, normalizers, 21, 7, groups.domain);
         }
-        return tensor::to_host(store.params());
+        return tensor::to_host(m.store.params());
       };
       std::vector<double> losses_one;
       Rollout rollout_one;
@@ -243,23 +257,14 @@ TEST_CASE("a training checkpointed on one split resumes on another and ends as o
     INFO(c.name << " on " << ranks << " ranks");
     const auto train_with = [&](MPI_Comm comm, int domain_ranks,
                                 const TrainingCheckpoints* checkpoints) {
-      nn::ParameterStore<double> store;
-      Surrogate<double> model;
-      model.declare(store, small_model(c));
-      store.finalize();
-      model.init(store, 4);
-      TrainingOptions o;
-      o.steps = 12;
-      o.batch = 4;
-      o.lr = 3e-3;
+      SmallModel m(c, 4);
+      TrainingOptions o = few_steps(12, domain_ranks);
       o.warmup = 4;
-      o.noise = 0.02;
       o.exact_normalizer = false;  // running statistics: part of the state
       o.normalizer_steps = 8;
-      o.domain_ranks = domain_ranks;
       Normalizers normalizers = make_normalizers(trajectories[0]);
-      train(comm, trajectories, model, store, o, normalizers, {}, nullptr, checkpoints);
-      return tensor::to_host(store.params());
+      train(comm, trajectories, m.model, m.store, o, normalizers, {}, nullptr, checkpoints);
+      return tensor::to_host(m.store.params());
     };
     const auto one = train_with(MPI_COMM_SELF, 1, nullptr);
     TrainingCheckpoints writing;  // the state is whole on every rank: rank 0 writes it
