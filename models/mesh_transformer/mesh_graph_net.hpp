@@ -30,6 +30,9 @@ struct MeshGraphNetOptions {
   std::size_t outputs = 2;
   std::size_t latent = 128;
   std::size_t blocks = 15;
+  // Gradient checkpointing, as the transformer's: keep each block's node and edge input,
+  // compute the block again in backward (the same gradients bit for bit).
+  bool recompute = false;
 };
 
 namespace detail {
@@ -148,6 +151,9 @@ class MeshGraphNet {
     for (std::size_t l = 0; l < o.blocks; ++l) {
       blocks_[l].declare(store, "block" + std::to_string(l), o.latent);
     }
+    fresh_blocks_ = blocks_;  // no buffers yet: assigning one frees a block's memory
+    saved_nodes_.assign(o.blocks, Matrix<T>());
+    saved_edges_.assign(o.blocks, Matrix<T>());
     decoder_.declare(store, "decoder", {o.latent, o.latent, o.latent, o.outputs},
                      nn::ActivationKind::kRelu);
   }
@@ -170,12 +176,26 @@ class MeshGraphNet {
     }
     const Matrix<T>* v = &node_encoder_.forward(store, nodes);
     const Matrix<T>* e = &edge_encoder_.forward(store, edges);
+    graph_ = graph;
     for (std::size_t l = 0; l < blocks_.size(); ++l) {
       MeshGraphNetBlock<T>& block = blocks_[l];
       if (before_block) before_block(l, *v);
+      if (options_.recompute) {  // keep the inputs; the block is freed once passed on
+        keep(saved_nodes_[l], *v);
+        keep(saved_edges_[l], *e);
+        v = &saved_nodes_[l];
+        e = &saved_edges_[l];
+      }
       block.forward(store, *v, *e, graph);
       v = &block.nodes();
       e = &block.edges();
+      if (options_.recompute && l + 1 < blocks_.size()) {
+        keep(saved_nodes_[l + 1], *v);
+        keep(saved_edges_[l + 1], *e);
+        v = &saved_nodes_[l + 1];
+        e = &saved_edges_[l + 1];
+        block = fresh_blocks_[l];
+      }
     }
     return decoder_.forward(store, *v);
   }
@@ -189,14 +209,21 @@ class MeshGraphNet {
                          options_.latent);
     Kokkos::deep_copy(zero_edges_, T(0));
     const Matrix<T>* de = &zero_edges_;
+    const std::size_t last = blocks_.size() - 1;
     for (std::size_t l = blocks_.size(); l-- > 0;) {
+      if (options_.recompute && l < last) {  // its activations again, from its inputs
+        blocks_[l].forward(store, saved_nodes_[l], saved_edges_[l], graph_);
+      }
       blocks_[l].backward(store, *dv, *de);
       dv = &blocks_[l].node_grad();
       de = &blocks_[l].edge_grad();
       if (after_block) after_block(l, *dv);
+      // Block l + 1's input gradients have been used: free its buffers.
+      if (options_.recompute && l < last) blocks_[l + 1] = fresh_blocks_[l + 1];
     }
     node_encoder_.backward(store, *dv, false);
     edge_encoder_.backward(store, *de, false);
+    if (options_.recompute) blocks_[0] = fresh_blocks_[0];
   }
 
   const MeshGraphNetOptions& options() const { return options_; }
@@ -207,6 +234,16 @@ class MeshGraphNet {
   std::vector<MeshGraphNetBlock<T>> blocks_;
   nn::Mlp<T> decoder_;
   Matrix<T> zero_edges_;
+  // recompute: the blocks as declared, each block's inputs, the last forward's graph
+  std::vector<MeshGraphNetBlock<T>> fresh_blocks_;
+  std::vector<Matrix<T>> saved_nodes_, saved_edges_;
+  graph::CsrGraph graph_;
+
+  static void keep(Matrix<T>& saved, const Matrix<T>& values) {
+    if (saved.data() == values.data()) return;
+    tensor::ensure_shape(saved, "mgn.block_input", values.extent(0), values.extent(1));
+    Kokkos::deep_copy(saved, values);
+  }
 };
 
 }  // namespace tessera::models::mesh_transformer

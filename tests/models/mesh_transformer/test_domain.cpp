@@ -1,7 +1,8 @@
 // One mesh split over ranks (models/mesh_transformer/domain.hpp) gives what the whole mesh
 // gives on one rank: the model's output on each rank's own nodes and every parameter
-// gradient (summed over ranks), for the transformer with K = 1 and 2 and with dilated
-// heads and random edges, and for MeshGraphNet; training (losses and parameters after 10
+// gradient (summed over ranks), for the transformer with K = 1 and 2, with dilated heads
+// and random edges, and with its blocks recomputed in backward, and for MeshGraphNet
+// (blocks kept and recomputed); training (losses and parameters after 10
 // AdamW steps, exact and running normalisers, the mesh split over all ranks or over
 // pairs of ranks with the batch over the pairs); a 20-frame rollout; a checkpoint written
 // on one split resumed on another. Run on 1, 2 and 4
@@ -35,6 +36,7 @@ struct Case {
   const char* name;
   ModelKind kind;
   AttentionGraphOptions attention;
+  bool recompute = false;  // the transformer's gradient checkpointing
 };
 
 std::vector<Case> cases() {
@@ -46,7 +48,10 @@ std::vector<Case> cases() {
   return {{"transformer, 1 hop", ModelKind::kTransformer, one},
           {"transformer, 2 hops", ModelKind::kTransformer, two},
           {"transformer, dilated heads and random edges", ModelKind::kTransformer, augmented},
-          {"meshgraphnet", ModelKind::kMeshGraphNet, one}};
+          {"transformer, 2 hops, blocks recomputed in backward", ModelKind::kTransformer, two,
+           true},
+          {"meshgraphnet", ModelKind::kMeshGraphNet, one},
+          {"meshgraphnet, blocks recomputed in backward", ModelKind::kMeshGraphNet, one, true}};
 }
 
 Surrogate<double>::Options small_model(const Case& c) {
@@ -59,6 +64,7 @@ Surrogate<double>::Options small_model(const Case& c) {
   o.transformer.dim = 16;
   o.transformer.layers = 3;
   o.transformer.heads = 2;
+  o.transformer.recompute = o.meshgraphnet.recompute = c.recompute;
   o.meshgraphnet.latent = 16;
   o.meshgraphnet.blocks = 3;
   return o;
@@ -253,7 +259,7 @@ TEST_CASE("a training checkpointed on one split resumes on another and ends as o
   const testing::ScopedTempDir dir("mt_domain_resume");
   const auto trajectories = read_trajectories(synthetic_file(dir, 2, 6), {});
   const std::string state = dir.path() + "/state.h5";
-  for (const Case& c : {cases()[1], cases()[3]}) {
+  for (const Case& c : {cases()[1], cases()[3], cases()[4], cases()[5]}) {
     INFO(c.name << " on " << ranks << " ranks");
     const auto train_with = [&](MPI_Comm comm, int domain_ranks,
                                 const TrainingCheckpoints* checkpoints) {
