@@ -70,7 +70,8 @@ std::vector<Suite> suites() {
        "over the ranks with their halo share (14k-230k nodes); run on 1 and 2 ranks",
        {{"halo_exchange", bench::bench_halo_exchange},
         {"partition_quality", bench::bench_partition_quality},
-        {"mesh_split", bench::bench_mesh_split}}},
+        {"mesh_split", bench::bench_mesh_split},
+        {"mesh_split_large", bench::bench_mesh_split_large}}},
       {"traffic",
        "road networks (cell transmission model): time per step and cell-updates per second "
        "of the 8,448-detector grid and the freeway network at peak demand; run on 1 and 2 "

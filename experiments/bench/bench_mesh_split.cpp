@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <string>
 
 #include "core/mesh/channel_generator.hpp"
@@ -27,12 +28,27 @@ struct Case {
   mt::ModelKind kind;
   std::size_t width, depth;
   int hops;
+  bool recompute = false;  // gradient checkpointing (model.recompute)
 };
 
 struct Level {
   double size, cylinder_size;  // Gmsh sizes: about 14k, 55k, 230k nodes
   std::vector<Case> cases;
 };
+
+// Peak resident memory of this process since the last reset_peak_memory(), from Linux's
+// VmHWM (0 where /proc is not there).
+void reset_peak_memory() {
+  std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM (Linux >= 4.0)
+}
+double peak_memory_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return 1024.0 * std::stod(line.substr(6));  // kB
+  }
+  return 0;
+}
 
 double max_over_ranks(MPI_Comm comm, double value) {
   MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, comm);
@@ -60,6 +76,7 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
   o.transformer.dim = o.meshgraphnet.latent = c.width;
   o.transformer.layers = o.meshgraphnet.blocks = c.depth;
   o.attention.hops = c.hops;
+  o.transformer.recompute = o.meshgraphnet.recompute = c.recompute;
   const bool transformer = c.kind == mt::ModelKind::kTransformer;
   mt::AttentionGraphs graphs;
   if (transformer) graphs = mt::attention_graphs(mesh_graph, o.attention, c.depth, 0, 0, 4);
@@ -105,7 +122,8 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
   adam_options.weight_decay = 1e-4;
   optim::Adam<float> adam(store, adam_options);
   parallel::GradientAllreduce<float> allreduce(comm);
-  const int repeats = std::min(options.repeats, options.quick ? 2 : 3);
+  reset_peak_memory();
+  const int repeats = std::min(options.repeats, options.quick || n > 100000 ? 2 : 3);
   const int warmup = std::min(options.warmup, 1);
   const double seconds = time_median(
       [&] {
@@ -128,7 +146,8 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
   BenchRow row;
   row.benchmark = "mesh_split_step";
   row.shape = str("nodes=", n, " model=", mt::model_kind_name(c.kind), " ", c.width, "x", c.depth,
-                  transformer ? str(" hops=", c.hops) : std::string(), " ranks=", ranks);
+                  transformer ? str(" hops=", c.hops) : std::string(),
+                  c.recompute ? " recompute" : "", " ranks=", ranks);
   row.seconds = max_over_ranks(comm, seconds);
   row.extra = max_over_ranks(comm, halo) / row.seconds;
   row.note = "forward + backward + gradient sum + AdamW, float; extra = halo share of the step";
@@ -138,10 +157,34 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
               {"halo_share", row.extra},
               {"ghosts_per_owned", sum_over_ranks(comm, ghosts) / static_cast<double>(n)},
               {"bytes_per_step", sum_over_ranks(comm, bytes)},
-              {"mesh_seconds", mesh_seconds}};
+              {"mesh_seconds", mesh_seconds},
+              {"peak_bytes_per_rank", max_over_ranks(comm, peak_memory_bytes())},
+              {"peak_bytes_all_ranks", sum_over_ranks(comm, peak_memory_bytes())}};
   runtime::log::info(str("bench mesh_split: ", row.shape, ": ", row.seconds, " s/step, halo ",
-                         100 * row.extra, " %"));
+                         100 * row.extra, " %, peak ",
+                         row.more.back().second / static_cast<double>(1 << 30), " GiB (all ranks)"));
   return row;
+}
+
+// Each level's channel mesh, then each case on it.
+std::vector<BenchRow> run_levels(MPI_Comm comm, const std::vector<Level>& levels,
+                                 const BenchOptions& options) {
+  std::vector<BenchRow> rows;
+  for (const Level& level : levels) {
+    const auto start = std::chrono::steady_clock::now();
+    mesh::ChannelSpec spec;
+    spec.mesh_size = level.size;
+    spec.cylinder_mesh_size = level.cylinder_size;
+    const mesh::Mesh m = mesh::generate_channel_mesh(spec);
+    const graph::HostCsr g = mesh::node_graph(m, "bench channel mesh");
+    const double mesh_seconds = max_over_ranks(
+        comm, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    for (const Case& c : level.cases) {
+      rows.push_back(time_split_step(comm, g, m.points, c, options, mesh_seconds));
+    }
+  }
+  if (runtime::comm_rank(comm) != 0) rows.clear();
+  return rows;
 }
 
 }  // namespace
@@ -164,22 +207,24 @@ std::vector<BenchRow> bench_mesh_split(MPI_Comm comm, const BenchOptions& option
     levels = {{0.08, 0.02,
                {{ModelKind::kTransformer, 16, 2, 2}, {ModelKind::kMeshGraphNet, 16, 2, 1}}}};
   }
-  std::vector<BenchRow> rows;
-  for (const Level& level : levels) {
-    const auto start = std::chrono::steady_clock::now();
-    mesh::ChannelSpec spec;
-    spec.mesh_size = level.size;
-    spec.cylinder_mesh_size = level.cylinder_size;
-    const mesh::Mesh m = mesh::generate_channel_mesh(spec);
-    const graph::HostCsr g = mesh::node_graph(m, "bench channel mesh");
-    const double mesh_seconds = max_over_ranks(
-        comm, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    for (const Case& c : level.cases) {
-      rows.push_back(time_split_step(comm, g, m.points, c, options, mesh_seconds));
-    }
+  return run_levels(comm, levels, options);
+}
+
+std::vector<BenchRow> bench_mesh_split_large(MPI_Comm comm, const BenchOptions& options) {
+  using mt::ModelKind;
+  // The (128, 15) models where keeping every block's activations does not fit: blocks
+  // recomputed in backward, beside the 55k transformer kept and recomputed.
+  std::vector<Level> levels = {{0.005, 0.00125,
+                                {{ModelKind::kTransformer, 128, 15, 1, false},
+                                 {ModelKind::kTransformer, 128, 15, 1, true},
+                                 {ModelKind::kTransformer, 128, 15, 2, true},
+                                 {ModelKind::kMeshGraphNet, 128, 15, 1, true}}},
+                               {0.0025, 0.000625, {{ModelKind::kTransformer, 128, 15, 1, true}}}};
+  if (options.quick) {
+    levels = {{0.08, 0.02,
+               {{ModelKind::kTransformer, 16, 3, 1, true}, {ModelKind::kMeshGraphNet, 16, 3, 1, true}}}};
   }
-  if (runtime::comm_rank(comm) != 0) rows.clear();
-  return rows;
+  return run_levels(comm, levels, options);
 }
 
 }  // namespace tessera::bench

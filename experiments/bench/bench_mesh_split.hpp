@@ -25,4 +25,11 @@ namespace tessera::bench {
 // on rank 0 (the others return nothing). Quick: a tiny channel and small models.
 std::vector<BenchRow> bench_mesh_split(MPI_Comm comm, const BenchOptions& options);
 
+// The same rows for the (128, 15) models with their blocks recomputed in backward
+// (model.recompute) where keeping the activations does not fit: the 55k mesh (the
+// transformer with K = 1 kept and recomputed, K = 2 and MeshGraphNet recomputed) and the
+// 213k mesh (the transformer, K = 1). Rows add peak_bytes_per_rank and
+// peak_bytes_all_ranks (Linux's VmHWM, reset before each case), as bench_mesh_split's do.
+std::vector<BenchRow> bench_mesh_split_large(MPI_Comm comm, const BenchOptions& options);
+
 }  // namespace tessera::bench
