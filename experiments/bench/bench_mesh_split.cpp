@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string>
 
 #include "core/mesh/channel_generator.hpp"
@@ -37,8 +40,15 @@ struct Level {
 };
 
 // Peak resident memory of this process since the last reset_peak_memory(), from Linux's
-// VmHWM (0 where /proc is not there).
+// VmHWM (0 where /proc is not there). glibc keeps freed heap memory for reuse and raises
+// its mmap threshold after large frees, so a case would inherit the previous case's
+// resident memory: big blocks are kept in mmap (returned to the system when freed) and
+// the heap is trimmed before each reset.
 void reset_peak_memory() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  malloc_trim(0);
+#endif
   std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM (Linux >= 4.0)
 }
 double peak_memory_bytes() {
