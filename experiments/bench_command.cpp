@@ -71,7 +71,8 @@ std::vector<Suite> suites() {
        {{"halo_exchange", bench::bench_halo_exchange},
         {"partition_quality", bench::bench_partition_quality},
         {"mesh_split", bench::bench_mesh_split},
-        {"mesh_split_large", bench::bench_mesh_split_large}}},
+        {"mesh_split_large", bench::bench_mesh_split_large},
+        {"mesh_split_million", bench::bench_mesh_split_million}}},
       {"traffic",
        "road networks (cell transmission model): time per step and cell-updates per second "
        "of the 8,448-detector grid and the freeway network at peak demand; run on 1 and 2 "

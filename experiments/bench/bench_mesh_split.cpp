@@ -237,4 +237,11 @@ std::vector<BenchRow> bench_mesh_split_large(MPI_Comm comm, const BenchOptions& 
   return run_levels(comm, levels, options);
 }
 
+std::vector<BenchRow> bench_mesh_split_million(MPI_Comm comm, const BenchOptions& options) {
+  using mt::ModelKind;
+  std::vector<Level> levels = {{0.0011, 0.000275, {{ModelKind::kTransformer, 32, 5, 1, true}}}};
+  if (options.quick) levels = {{0.08, 0.02, {{ModelKind::kTransformer, 8, 2, 1, true}}}};
+  return run_levels(comm, levels, options);
+}
+
 }  // namespace tessera::bench

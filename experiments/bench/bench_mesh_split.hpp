@@ -32,4 +32,8 @@ std::vector<BenchRow> bench_mesh_split(MPI_Comm comm, const BenchOptions& option
 // peak_bytes_all_ranks (Linux's VmHWM, reset before each case), as bench_mesh_split's do.
 std::vector<BenchRow> bench_mesh_split_large(MPI_Comm comm, const BenchOptions& options);
 
+// The largest mesh: 1.09M nodes (Gmsh takes about 1.5 minutes), a (32, 5) transformer
+// with its blocks recomputed.
+std::vector<BenchRow> bench_mesh_split_million(MPI_Comm comm, const BenchOptions& options);
+
 }  // namespace tessera::bench
