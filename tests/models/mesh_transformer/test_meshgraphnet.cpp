@@ -4,7 +4,7 @@
 #include "models/mesh_transformer/mesh_graph_net.hpp"
 
 #include "core/graph/neighbourhoods.hpp"
-#include "core/tensor/host_copy.hpp"
+#include "tests/models/mesh_transformer/recompute_check.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/gradient_check.hpp"
 #include "tests/support/torch_reference.hpp"
@@ -51,7 +51,7 @@ TEST_CASE("MeshGraphNet with recomputed blocks gives the same output and gradien
           "[meshgraphnet_fd]") {
   const auto mesh = graph::grid_triangle_mesh(5, 4);
   const graph::CsrGraph g = graph::csr_from_triangles(mesh.num_nodes(), mesh.triangles, false);
-  const auto run = [&](bool recompute, std::vector<double>& y, std::vector<double>& grads) {
+  testing::check_recompute_bitwise([&](bool recompute) {
     MeshGraphNetOptions o;
     o.node_inputs = 5;
     o.latent = 6;
@@ -62,27 +62,16 @@ TEST_CASE("MeshGraphNet with recomputed blocks gives the same output and gradien
     model.declare(store, o);
     store.finalize();
     model.init(store, 5);
-    std::vector<std::size_t> hooks;
-    // Two steps: the second forward runs on blocks whose buffers the first backward freed.
-    for (std::uint64_t step = 0; step < 2; ++step) {
-      store.zero_grad();
-      const Matrix<double> nodes = random_matrix(mesh.num_nodes(), o.node_inputs, 21 + step);
-      const Matrix<double> edges = random_matrix(g.num_edges(), o.edge_inputs, 31 + step);
-      y = tensor::to_host(model.forward(store, nodes, edges, g,
-                                        [&](std::size_t l, const Matrix<double>&) {
-                                          hooks.push_back(l);
-                                        }));
-      model.backward(store, random_matrix(mesh.num_nodes(), o.outputs, 41 + step),
-                     [&](std::size_t l, const Matrix<double>&) { hooks.push_back(l); });
-    }
-    grads = tensor::to_host(store.grads());
-    CHECK(hooks == std::vector<std::size_t>{0, 1, 2, 2, 1, 0, 0, 1, 2, 2, 1, 0});
-  };
-  std::vector<double> y_kept, g_kept, y_recomputed, g_recomputed;
-  run(false, y_kept, g_kept);
-  run(true, y_recomputed, g_recomputed);
-  CHECK(y_kept == y_recomputed);
-  CHECK(g_kept == g_recomputed);
+    return testing::two_steps(
+        store, o.blocks,
+        [&](std::uint64_t k, const testing::BlockHook& hook) -> const Matrix<double>& {
+          return model.forward(store, random_matrix(mesh.num_nodes(), o.node_inputs, 21 + k),
+                               random_matrix(g.num_edges(), o.edge_inputs, 31 + k), g, hook);
+        },
+        [&](std::uint64_t k, const testing::BlockHook& hook) {
+          model.backward(store, random_matrix(mesh.num_nodes(), o.outputs, 41 + k), hook);
+        });
+  });
 }
 
 TEST_CASE("MeshGraphNet at latent 128 x 15 has DeepMind's 2,332,930 parameters",

@@ -6,8 +6,8 @@
 #include "models/mesh_transformer/transformer.hpp"
 
 #include "core/graph/neighbourhoods.hpp"
-#include "core/tensor/host_copy.hpp"
 #include "models/mesh_transformer/surrogate.hpp"
+#include "tests/models/mesh_transformer/recompute_check.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/gradient_check.hpp"
 #include "tests/support/torch_reference.hpp"
@@ -160,7 +160,7 @@ TEST_CASE("recomputed blocks give the same output and gradients bit for bit",
       graph::to_device(with_global_nodes(graph::k_hop(adjacency, 2, false), 2, false));
   using BlockGraphs = MeshTransformer<double>::BlockGraphs;
   const std::vector<BlockGraphs> graphs = {{&first}, {&first, &two_hop}, {&two_hop}, {&first}};
-  const auto run = [&](bool recompute, std::vector<double>& y, std::vector<double>& g) {
+  testing::check_recompute_bitwise([&](bool recompute) {
     TransformerOptions o;
     o.inputs = 5;
     o.dim = 8;
@@ -173,24 +173,16 @@ TEST_CASE("recomputed blocks give the same output and gradients bit for bit",
     model.declare(store, o);
     store.finalize();
     model.init(store, 5);
-    std::vector<std::size_t> hooks;
-    for (std::uint64_t step = 0; step < 2; ++step) {
-      store.zero_grad();
-      const Matrix<double> x = random_matrix(mesh.num_nodes(), o.inputs, 20 + step);
-      y = tensor::to_host(model.forward(store, x, graphs, [&](std::size_t l, const Matrix<double>&) {
-        hooks.push_back(l);
-      }));
-      model.backward(store, random_matrix(mesh.num_nodes(), 2, 30 + step),
-                     [&](std::size_t l, const Matrix<double>&) { hooks.push_back(l); });
-    }
-    g = tensor::to_host(store.grads());
-    CHECK(hooks == std::vector<std::size_t>{0, 1, 2, 3, 3, 2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0});
-  };
-  std::vector<double> y_kept, g_kept, y_recomputed, g_recomputed;
-  run(false, y_kept, g_kept);
-  run(true, y_recomputed, g_recomputed);
-  CHECK(y_kept == y_recomputed);
-  CHECK(g_kept == g_recomputed);
+    return testing::two_steps(
+        store, o.layers,
+        [&](std::uint64_t k, const testing::BlockHook& hook) -> const Matrix<double>& {
+          return model.forward(store, random_matrix(mesh.num_nodes(), o.inputs, 20 + k), graphs,
+                               hook);
+        },
+        [&](std::uint64_t k, const testing::BlockHook& hook) {
+          model.backward(store, random_matrix(mesh.num_nodes(), 2, 30 + k), hook);
+        });
+  });
 }
 
 TEST_CASE("mesh transformer shapes are checked", "[transformer_fd]") {
