@@ -4,6 +4,7 @@
 
 #include "core/io/hdf5_reader.hpp"
 #include "core/io/vtk_series.hpp"
+#include "core/mesh/submesh.hpp"
 #include "core/mesh/vtk_piece.hpp"
 #include "core/runtime/log.hpp"
 #include "core/runtime/progress.hpp"
@@ -36,24 +37,48 @@ std::vector<double> horizon_rmse(const std::vector<double>& table, std::size_t t
   return out;
 }
 
-void write_rollout_vtk(const MeshTransformerConfig& c, const io::RunContext& ctx,
-                       const Trajectory& t, const Rollout& r, const std::string& name) {
-  mesh::Mesh m;
-  m.dimension = t.dimension;
-  m.points = t.points;
-  m.cells.assign(t.cells.begin(), t.cells.end());
-  m.node_types = t.node_types;
-  io::VtkSeries series(MPI_COMM_SELF, ctx.directory, name);
-  const int d = t.dimension;
+// The rollout as a VTK series for ParaView: predicted, true and error velocity per frame.
+// A split mesh (r.owner set) is written as one piece per domain rank (the cells whose
+// first node it owns), so the series is partitioned as the computation was. Collective
+// over `domain`.
+void write_rollout_vtk(const io::RunContext& ctx, const Trajectory& t, const Rollout& r,
+                       const std::string& name, MPI_Comm domain) {
+  mesh::Mesh whole;
+  whole.dimension = t.dimension;
+  whole.cell_kind = t.dimension == 3 ? mesh::CellKind::kTetrahedron : mesh::CellKind::kTriangle;
+  whole.points = t.points;
+  whole.cells.assign(t.cells.begin(), t.cells.end());
+  whole.node_types = t.node_types;
+  std::vector<mesh::Index> cells;
+  const int part = runtime::comm_rank(domain);
+  const auto per_cell = static_cast<std::size_t>(whole.nodes_per_cell());
+  for (std::size_t c = 0; c < whole.num_cells(); ++c) {
+    if (r.owner.empty() || r.owner[static_cast<std::size_t>(whole.cells[c * per_cell])] == part) {
+      cells.push_back(static_cast<mesh::Index>(c));
+    }
+  }
+  const mesh::Submesh piece = mesh::extract_cells(whole, cells);
+  const auto d = static_cast<std::size_t>(t.dimension);
+  const auto local = [&](const std::vector<double>& values) {
+    std::vector<double> out(piece.global_points.size() * d);
+    for (std::size_t i = 0; i < piece.global_points.size(); ++i) {
+      for (std::size_t c = 0; c < d; ++c) {
+        out[i * d + c] = values[static_cast<std::size_t>(piece.global_points[i]) * d + c];
+      }
+    }
+    return out;
+  };
+  io::VtkSeries series(domain, ctx.directory, name);
+  const int components = t.dimension;
   for (std::size_t f = 0; f < r.prediction.size(); ++f) {
     std::vector<double> error(r.prediction[f].size());
     for (std::size_t k = 0; k < error.size(); ++k) error[k] = r.prediction[f][k] - t.velocity[f][k];
     series.write_step(static_cast<double>(f) * (t.dt > 0 ? t.dt : 1.0),
-                      mesh::to_vtk_piece(m, {{"velocity_pred", d, r.prediction[f]},
-                                             {"velocity_true", d, t.velocity[f]},
-                                             {"velocity_error", d, error}}));
+                      mesh::to_vtk_piece(piece.mesh,
+                                         {{"velocity_pred", components, local(r.prediction[f])},
+                                          {"velocity_true", components, local(t.velocity[f])},
+                                          {"velocity_error", components, local(error)}}));
   }
-  (void)c;
 }
 
 // Parameters and normalisers of `name` from an earlier run's checkpoint. InputError
@@ -197,6 +222,9 @@ ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext
       // Random attention edges of test meshes come from another stream than training's.
       const Rollout r = rollout(test_set[k], model, store, normalizers, c.rollout_frames,
                                 1000000 + k, groups.domain);
+      if (c.vtk && k < c.vtk_trajectories) {
+        write_rollout_vtk(ctx, test_set[k], r, str("rollout_", name, "_", k), groups.domain);
+      }
       if (groups.domain_rank != 0) continue;  // the group's first rank reports it
       std::copy(r.rmse.begin(), r.rmse.end(), table.model.begin() + k * table.frames);
       std::copy(r.persistence_rmse.begin(), r.persistence_rmse.end(),
@@ -204,9 +232,6 @@ ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext
       table.seconds += r.seconds;
       table.node_updates +=
           static_cast<double>(test_set[k].num_nodes()) * static_cast<double>(r.rmse.size() - 1);
-      if (c.vtk && k < c.vtk_trajectories) {
-        write_rollout_vtk(c, ctx, test_set[k], r, str("rollout_", name, "_", k));
-      }
     }
   }
   MPI_Allreduce(MPI_IN_PLACE, table.model.data(), static_cast<int>(table.model.size()), MPI_DOUBLE,

@@ -417,6 +417,7 @@ Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterSto
     out.prediction.push_back(std::move(next));
   }
   out.seconds = seconds_since(start);
+  if (p.part) out.owner = p.part->owner();
   return out;
 }
 

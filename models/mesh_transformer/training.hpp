@@ -108,6 +108,7 @@ struct Rollout {
   std::vector<double> rmse;                     // per frame, against the truth (0 at frame 0)
   std::vector<double> persistence_rmse;         // the state held at frame 0 (baseline)
   double seconds = 0;
+  std::vector<int> owner;  // a split mesh: the domain rank of each node (else empty)
 };
 
 // Autoregressive rollout over `frames` frames (0: all of the trajectory's).

@@ -84,6 +84,10 @@ case "$case_name" in
         >"$work/split.log" 2>&1 && pass || fail "a run with train.domain_ranks=2 failed: $(cat "$work/split.log")"
       grep -q "split over 2 ranks (METIS)" "$work/split.log" && pass \
         || fail "the split run does not report its partition: $(cat "$work/split.log")"
+      # Its rollout series is partitioned as the computation: one piece per rank.
+      pvtu=$(ls "$work/split/"rollout_transformer_0_*.pvtu 2>/dev/null | head -n 1)
+      [ -n "$pvtu" ] && [ "$(grep -c "<Piece" "$pvtu")" = 2 ] && pass \
+        || fail "the split run's rollout is not written as 2 pieces: ${pvtu:-no .pvtu}"
       for name in transformer meshgraphnet; do
         h5diff -p 1e-4 "$work/run/run.h5" "$work/split/run.h5" "/rollout/$name/horizon_rmse" \
           >"$work/split_diff.txt" 2>&1 && pass \
