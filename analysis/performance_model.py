@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A latency-bandwidth performance model of strong and weak scaling up to 1,024 ranks, for
 the flow solver (validated against a measured sweep) and the partitioned mesh transformer
-(a prediction: partitioned training is issue 14).
+(a prediction: measured split-mesh steps are in docs/mesh_transformer.md, 1 and 2 ranks).
 
 Usage: /usr/bin/python3 analysis/performance_model.py --bench BENCH_DIR --study STUDY_DIR
            [--weak-study STUDY_DIR] [--mesh-run RUN_DIR] [--latency S] [--bandwidth B/S]
@@ -400,9 +400,9 @@ def run_model(args):
             by_hops.setdefault(int(r["hops"]), {})[int(r["parts"])] = r
         mt, mt_inputs = mesh_transformer(args.mesh_run, by_hops, alpha, beta, allreduce, inf,
                                          args.max_ranks, args.mesh_weak_nodes)
-        md += ["", f"Partitioned mesh transformer (a prediction; partitioned training is issue "
-               f"14): {mt_inputs['layers']:.0f} layers of width {mt_inputs['width']:.0f}, "
-               f"{mt_inputs['params']:,.0f} parameters, {mt_inputs['rate']:,.0f} nodes per second "
+        md += ["", "Partitioned mesh transformer (a prediction; the measured 1 -> 2 rank "
+               f"steps are in docs/mesh_transformer.md): {mt_inputs['layers']:.0f} layers of "
+               f"width {mt_inputs['width']:.0f}, {mt_inputs['params']:,.0f} parameters, {mt_inputs['rate']:,.0f} nodes per second "
                f"per training step on 1 rank, a mesh of {mt_inputs['nodes']:,.0f} nodes:", ""]
         for key, table in sorted(mt.items(), key=lambda item: (isinstance(item[0], tuple), str(item[0]))):
             weak_table = isinstance(key, tuple)
