@@ -126,7 +126,7 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
   store.finalize();
   model.init(store, 7);
   runtime::Timers timers;
-  model.set_timers(&timers);
+  model.set_timers(&timers, /*separate_wait=*/true);
   optim::AdamOptions adam_options;
   adam_options.decoupled_weight_decay = true;
   adam_options.weight_decay = 1e-4;
@@ -147,6 +147,7 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
       repeats, warmup);
   const double steps = repeats + warmup;
   const double halo = part ? timers.total_seconds("mesh.halo") / steps : 0.0;
+  const double wait = part ? timers.total_seconds("mesh.halo_wait") / steps : 0.0;
   const double ghosts = part ? static_cast<double>(part->local() - part->owned()) : 0.0;
   const double bytes =
       part ? 2.0 * static_cast<double>(c.depth) * static_cast<double>(part->halo().rows_sent()) *
@@ -164,6 +165,8 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
   row.more = {{"ranks", ranks},
               {"nodes", static_cast<double>(n)},
               {"halo_seconds", max_over_ranks(comm, halo)},
+              {"wait_seconds", max_over_ranks(comm, wait)},
+              {"wait_share", max_over_ranks(comm, wait) / row.seconds},
               {"halo_share", row.extra},
               {"ghosts_per_owned", sum_over_ranks(comm, ghosts) / static_cast<double>(n)},
               {"bytes_per_step", sum_over_ranks(comm, bytes)},
@@ -171,7 +174,8 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
               {"peak_bytes_per_rank", max_over_ranks(comm, peak_memory_bytes())},
               {"peak_bytes_all_ranks", sum_over_ranks(comm, peak_memory_bytes())}};
   runtime::log::info(str("bench mesh_split: ", row.shape, ": ", row.seconds, " s/step, halo ",
-                         100 * row.extra, " %, peak ",
+                         100 * row.extra, " %, wait for the slowest rank ",
+                         100 * max_over_ranks(comm, wait) / row.seconds, " %, peak ",
                          row.more.back().second / static_cast<double>(1 << 30), " GiB (all ranks)"));
   return row;
 }

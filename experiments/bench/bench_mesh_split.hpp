@@ -19,8 +19,9 @@
 namespace tessera::bench {
 
 // Collective. Rows "mesh_split_step" (seconds: max over ranks of the median step; more:
-// ranks, nodes, halo_seconds (max over ranks of the mean exchange time per step),
-// halo_share (halo_seconds / seconds), ghosts_per_owned (ghost rows over nodes, all
+// ranks, nodes, halo_seconds (max over ranks of the mean exchange time per step, the
+// transfer: a timed barrier before each exchange takes the wait for the slowest rank),
+// halo_share (halo_seconds / seconds), wait_seconds and wait_share (that barrier), ghosts_per_owned (ghost rows over nodes, all
 // ranks), bytes_per_step (sent by all ranks, gathers and scatter-adds), mesh_seconds),
 // on rank 0 (the others return nothing). Quick: a tiny channel and small models.
 std::vector<BenchRow> bench_mesh_split(MPI_Comm comm, const BenchOptions& options);
