@@ -72,6 +72,7 @@ std::vector<Suite> suites() {
         {"partition_quality", bench::bench_partition_quality},
         {"mesh_split", bench::bench_mesh_split},
         {"mesh_split_large", bench::bench_mesh_split_large},
+        {"mesh_split_weak", bench::bench_mesh_split_weak},
         {"mesh_split_million", bench::bench_mesh_split_million}}},
       {"traffic",
        "road networks (cell transmission model): time per step and cell-updates per second "

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -237,6 +238,19 @@ std::vector<BenchRow> bench_mesh_split_large(MPI_Comm comm, const BenchOptions& 
   if (options.quick) {
     levels = {{0.08, 0.02,
                {{ModelKind::kTransformer, 16, 3, 1, true}, {ModelKind::kMeshGraphNet, 16, 3, 1, true}}}};
+  }
+  return run_levels(comm, levels, options);
+}
+
+std::vector<BenchRow> bench_mesh_split_weak(MPI_Comm comm, const BenchOptions& options) {
+  using mt::ModelKind;
+  // About 13,600 nodes per rank: Gmsh's node count grows as 1 / size^2.
+  const double scale = 1.0 / std::sqrt(static_cast<double>(runtime::comm_size(comm)));
+  std::vector<Level> levels = {{0.01 * scale, 0.0025 * scale,
+                                {{ModelKind::kTransformer, 128, 15, 1},
+                                 {ModelKind::kMeshGraphNet, 128, 15, 1, true}}}};
+  if (options.quick) {
+    levels = {{0.08 * scale, 0.02 * scale, {{ModelKind::kTransformer, 8, 2, 1}}}};
   }
   return run_levels(comm, levels, options);
 }

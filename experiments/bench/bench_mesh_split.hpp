@@ -33,6 +33,11 @@ std::vector<BenchRow> bench_mesh_split(MPI_Comm comm, const BenchOptions& option
 // peak_bytes_all_ranks (Linux's VmHWM, reset before each case), as bench_mesh_split's do.
 std::vector<BenchRow> bench_mesh_split_large(MPI_Comm comm, const BenchOptions& options);
 
+// Weak scaling: a channel mesh of about 13,600 nodes per rank (the mesh size shrinks as
+// 1 / sqrt(ranks)), the transformer and MeshGraphNet at 128 x 15 (MeshGraphNet's blocks
+// recomputed: kept, 2 ranks of it do not fit in 23 GB).
+std::vector<BenchRow> bench_mesh_split_weak(MPI_Comm comm, const BenchOptions& options);
+
 // The largest mesh: 1.09M nodes (Gmsh takes about 1.5 minutes), a (32, 5) transformer
 // with its blocks recomputed.
 std::vector<BenchRow> bench_mesh_split_million(MPI_Comm comm, const BenchOptions& options);
