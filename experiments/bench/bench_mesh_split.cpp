@@ -13,7 +13,6 @@
 #include "core/mesh/node_graph.hpp"
 #include "core/optim/adam.hpp"
 #include "core/parallel/gradient_allreduce.hpp"
-#include "core/parallel/partition.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
 #include "core/runtime/runtime.hpp"
@@ -93,19 +92,11 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
   if (transformer) graphs = mt::attention_graphs(mesh_graph, o.attention, c.depth, 0, 0, 4);
 
   std::unique_ptr<mt::MeshPart> part;
-  if (ranks > 1) {
-    std::vector<const graph::HostCsr*> reach = {&mesh_graph};
-    for (const auto& g : graphs.graphs) reach.push_back(&g);
-    part = std::make_unique<mt::MeshPart>(comm, mt::graph_union(reach),
-                                          parallel::partition_metis(mesh_graph, ranks).owner);
-  }
+  if (ranks > 1) part = mt::split_mesh(comm, mesh_graph, graphs.graphs);
   mt::MeshSample<float> s;
   std::vector<std::size_t> edge_rows;
-  const auto local_graph = [&](const graph::HostCsr& g, std::vector<std::size_t>* edges) {
-    return graph::to_device(part ? part->local_graph(g, edges) : g);
-  };
-  s.mesh = local_graph(mesh_graph, &edge_rows);
-  for (const auto& g : graphs.graphs) s.attention.push_back(local_graph(g, nullptr));
+  s.mesh = mt::device_graph(part.get(), mesh_graph, &edge_rows);
+  for (const auto& g : graphs.graphs) s.attention.push_back(mt::device_graph(part.get(), g));
   s.block_graph = graphs.block_graph;
   std::vector<double> edges = graph::edge_features(mesh_graph, points, 2);
   if (part) edges = mt::MeshPart::pick_rows(edges, 3, edge_rows);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/parallel/partition.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
 
@@ -54,7 +55,30 @@ graph::HostCsr graph_union(const std::vector<const graph::HostCsr*>& graphs) {
 }
 
 MeshPart::MeshPart(MPI_Comm domain, const graph::HostCsr& reach, std::vector<int> owner)
-    : plan_(domain, reach, owner, 1), owner_(std::move(owner)), parts_(runtime::comm_size(domain)) {}
+    : plan_(domain, reach, owner, 1), owner_(std::move(owner)), parts_(runtime::comm_size(domain)) {
+  gather_counts_.assign(static_cast<std::size_t>(parts_), 0);
+  gather_offsets_.assign(static_cast<std::size_t>(parts_) + 1, 0);
+  for (int o : owner_) ++gather_counts_[static_cast<std::size_t>(o)];
+  for (int r = 0; r < parts_; ++r) gather_offsets_[r + 1] = gather_offsets_[r] + gather_counts_[r];
+}
+
+std::unique_ptr<MeshPart> split_mesh(MPI_Comm domain, const graph::HostCsr& mesh,
+                                     const std::vector<graph::HostCsr>& layer_graphs) {
+  std::vector<const graph::HostCsr*> reach = {&mesh};
+  for (const auto& g : layer_graphs) reach.push_back(&g);
+  return std::make_unique<MeshPart>(
+      domain, graph_union(reach),
+      parallel::partition_metis(mesh, runtime::comm_size(domain)).owner);
+}
+
+graph::CsrGraph device_graph(const MeshPart* part, const graph::HostCsr& global,
+                             std::vector<std::size_t>* edges) {
+  if (!part) {
+    if (edges) edges->clear();
+    return graph::to_device(global);
+  }
+  return graph::to_device(part->local_graph(global, edges));
+}
 
 graph::HostCsr MeshPart::local_graph(const graph::HostCsr& global,
                                      std::vector<std::size_t>* edges) const {
@@ -107,15 +131,20 @@ std::vector<double> MeshPart::local_rows(const std::vector<double>& global,
                                     " nodes x ", width));
   }
   const std::vector<long long>& ids = rows();
-  return pick_rows(global, width, std::vector<std::size_t>(ids.begin(), ids.end()));
+  std::vector<double> out(ids.size() * width);
+  for (std::size_t l = 0; l < ids.size(); ++l) {
+    std::copy_n(global.begin() + static_cast<std::ptrdiff_t>(ids[l]) * static_cast<std::ptrdiff_t>(width),
+                width, out.begin() + static_cast<std::ptrdiff_t>(l * width));
+  }
+  return out;
 }
 
 std::vector<double> MeshPart::allgather_owned(const std::vector<double>& local,
                                               std::size_t width) const {
-  std::vector<int> counts(static_cast<std::size_t>(parts_), 0), offsets(parts_ + 1, 0);
-  for (int o : owner_) counts[static_cast<std::size_t>(o)] += static_cast<int>(width);
-  for (int r = 0; r < parts_; ++r) offsets[r + 1] = offsets[r] + counts[r];
-  std::vector<double> by_rank(static_cast<std::size_t>(offsets[parts_]));
+  std::vector<int> counts(gather_counts_), offsets(gather_offsets_);
+  for (int& c : counts) c *= static_cast<int>(width);
+  for (int& o : offsets) o *= static_cast<int>(width);
+  std::vector<double> by_rank(static_cast<std::size_t>(offsets.back()));
   MPI_Allgatherv(local.data(), static_cast<int>(owned() * width), MPI_DOUBLE, by_rank.data(),
                  counts.data(), offsets.data(), MPI_DOUBLE, plan_.comm());
   // Rank r's rows are its owned nodes in ascending global id.

@@ -17,6 +17,7 @@
 // rank for now, which is fine to a few million nodes.
 #include <mpi.h>
 
+#include <memory>
 #include <vector>
 
 #include "core/graph/neighbourhoods.hpp"
@@ -74,6 +75,18 @@ class MeshPart {
   parallel::HaloPlan plan_;
   std::vector<int> owner_;
   int parts_ = 1;
+  std::vector<int> gather_counts_, gather_offsets_;  // allgather_owned: values per rank
 };
+
+// The METIS split of `mesh` over the ranks of `domain`, whose ghosts reach every node the
+// layers read: the mesh's neighbours and those of `layer_graphs` (the transformer's
+// attention graphs). Collective.
+std::unique_ptr<MeshPart> split_mesh(MPI_Comm domain, const graph::HostCsr& mesh,
+                                     const std::vector<graph::HostCsr>& layer_graphs = {});
+
+// `global` on the device as this rank holds it: part->local_graph, or the whole graph
+// when `part` is null (then `edges`, when given, is left empty: every edge is local).
+graph::CsrGraph device_graph(const MeshPart* part, const graph::HostCsr& global,
+                             std::vector<std::size_t>* edges = nullptr);
 
 }  // namespace tessera::models::mesh_transformer

@@ -180,11 +180,11 @@ class MeshGraphNet {
     for (std::size_t l = 0; l < blocks_.size(); ++l) {
       MeshGraphNetBlock<T>& block = blocks_[l];
       if (before_block) before_block(l, *v);
-      if (options_.recompute) {  // keep the inputs; the block is freed once passed on
-        keep(saved_nodes_[l], *v);
-        keep(saved_edges_[l], *e);
-        v = &saved_nodes_[l];
-        e = &saved_edges_[l];
+      if (options_.recompute && l == 0) {
+        // The encoders' outputs stay until the next forward: held as views, not copied.
+        // The later blocks' inputs are the copies made below.
+        saved_nodes_[0] = *v;
+        saved_edges_[0] = *e;
       }
       block.forward(store, *v, *e, graph);
       v = &block.nodes();
@@ -240,7 +240,6 @@ class MeshGraphNet {
   graph::CsrGraph graph_;
 
   static void keep(Matrix<T>& saved, const Matrix<T>& values) {
-    if (saved.data() == values.data()) return;
     tensor::ensure_shape(saved, "mgn.block_input", values.extent(0), values.extent(1));
     Kokkos::deep_copy(saved, values);
   }

@@ -12,7 +12,6 @@
 #include "core/optim/clip.hpp"
 #include "core/optim/schedule.hpp"
 #include "core/parallel/gradient_allreduce.hpp"
-#include "core/parallel/partition.hpp"
 #include "core/runtime/log.hpp"
 #include "core/runtime/runtime.hpp"
 #include "core/tensor/host_copy.hpp"
@@ -96,19 +95,11 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
       throw InputError(str(t.name, ": ", t.num_nodes(), " nodes cannot be split over ",
                            parts, " ranks (train.domain_ranks)"));
     }
-    std::vector<const graph::HostCsr*> reach = {&t.graph};
-    for (const auto& g : graphs.graphs) reach.push_back(&g);
-    p.part = std::make_unique<MeshPart>(domain, graph_union(reach),
-                                        parallel::partition_metis(t.graph, parts).owner);
+    p.part = split_mesh(domain, t.graph, graphs.graphs);
     p.sample.halo = &p.part->halo();
-    p.sample.mesh = graph::to_device(p.part->local_graph(t.graph, &p.edge_rows));
-    for (const auto& g : graphs.graphs) {
-      p.sample.attention.push_back(graph::to_device(p.part->local_graph(g)));
-    }
-  } else {
-    p.sample.mesh = graph::to_device(t.graph);
-    for (const auto& g : graphs.graphs) p.sample.attention.push_back(graph::to_device(g));
   }
+  p.sample.mesh = device_graph(p.part.get(), t.graph, &p.edge_rows);
+  for (const auto& g : graphs.graphs) p.sample.attention.push_back(device_graph(p.part.get(), g));
   p.sample.block_graph = graphs.block_graph;
   normalise_edges(t, normalizers, p);
   const std::vector<double> mask = loss_mask(t);

@@ -151,11 +151,10 @@ class MeshTransformer {
       }
       // Keep the block's input (ghost rows filled), pass its output on in the next
       // block's input buffer, and free the block's activations.
+      // Block 0's input is the encoder's output, which stays until the next forward: held
+      // as a view, not copied. The later inputs are the copies made below.
       Matrix<T>& input = saved_inputs_[l];
-      if (h != &input) {
-        tensor::ensure_shape(input, "mesh_transformer::block_input", h->extent(0), h->extent(1));
-        Kokkos::deep_copy(input, *h);
-      }
+      if (h != &input) input = *h;
       const Matrix<T>& out = blocks_[l].forward(store, input, graphs[l]);
       if (l + 1 == blocks_.size()) {
         h = &out;  // the last block's activations are used at once by backward

@@ -15,7 +15,6 @@
 #include "core/io/hdf5_reader.hpp"
 #include "core/io/results_file.hpp"
 #include "core/parallel/gradient_allreduce.hpp"
-#include "core/parallel/partition.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
 #include "core/tensor/host_copy.hpp"
@@ -128,7 +127,6 @@ namespace {
 // over the ranks of the world, in precision T: the largest relative differences.
 template <class T>
 std::pair<double, double> split_against_whole(const Trajectory& t, const Case& c) {
-  const int ranks = runtime::comm_size(MPI_COMM_WORLD);
   const std::size_t n = t.num_nodes();
   const std::vector<double> nodes = keyed_values(n, t.node_inputs(), 1);
   const std::vector<double> dy = keyed_values(n, 2, 2);
@@ -149,11 +147,8 @@ std::pair<double, double> split_against_whole(const Trajectory& t, const Case& c
     model.init(store, 3);
     MeshSample<T> s;
     std::vector<std::size_t> edge_rows;
-    const auto graph_of = [&](const graph::HostCsr& global, std::vector<std::size_t>* edges) {
-      return graph::to_device(part ? part->local_graph(global, edges) : global);
-    };
-    s.mesh = graph_of(t.graph, &edge_rows);
-    for (const auto& a : graphs.graphs) s.attention.push_back(graph_of(a, nullptr));
+    s.mesh = device_graph(part, t.graph, &edge_rows);
+    for (const auto& a : graphs.graphs) s.attention.push_back(device_graph(part, a));
     s.block_graph = graphs.block_graph;
     const std::vector<double> edges =
         part ? MeshPart::pick_rows(t.edge_features, 3, edge_rows) : t.edge_features;
@@ -172,11 +167,8 @@ std::pair<double, double> split_against_whole(const Trajectory& t, const Case& c
   };
   std::vector<double> y_whole, g_whole, y_split, g_split;
   run(nullptr, y_whole, g_whole);
-  std::vector<const graph::HostCsr*> reach = {&t.graph};
-  for (const auto& a : graphs.graphs) reach.push_back(&a);
-  const MeshPart part(MPI_COMM_WORLD, graph_union(reach),
-                      parallel::partition_metis(t.graph, ranks).owner);
-  run(&part, y_split, g_split);
+  const std::unique_ptr<MeshPart> part = split_mesh(MPI_COMM_WORLD, t.graph, graphs.graphs);
+  run(part.get(), y_split, g_split);
   // Every gradient is non-zero somewhere: a silently missing term would show.
   CHECK(*std::max_element(g_whole.begin(), g_whole.end()) > 0);
   return {relative_difference(y_whole, y_split), relative_difference(g_whole, g_split)};
