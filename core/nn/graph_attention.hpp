@@ -17,6 +17,16 @@
 // O(N^2 d) for dense attention. The probabilities (num_edges x heads) are kept for
 // the backward pass.
 //
+// Split query rows (SplitQueryRows): rows whose keys are spread over processes, as the
+// global attention nodes of a mesh split over ranks, whose queries attend to every node.
+// Each process holds the same rows, attends them over its own keys, and `merge` combines
+// the processes' softmaxes exactly by log-sum-exp (FlashAttention's rescaling, as the
+// sharded Hopfield memory does): o = sum_r exp(lse_r - lse) o_r, lse = log sum_r exp(lse_r).
+// The kept probabilities are then rescaled to the global softmax, so backward on each
+// process gives its keys' exact gradients and its share of the rows' query gradients
+// (summed by the caller), once `sum` has made the rows' output gradients global. The
+// softmax backward of those rows uses sum_j p_ij dp_ij = do_i . o_i (the global o).
+//
 // Backward scatters to key and value nodes (dk_j, dv_j gather over every i with j in
 // N(i)). It does so through the transposed graph, built once per graph on the first
 // backward, so that each node gathers its own sum: no atomics, hence a result that is
@@ -24,6 +34,7 @@
 // a distributed run compared against one rank needs), and no atomic contention on the
 // high-degree nodes of refined meshes.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -62,6 +73,20 @@ KOKKOS_INLINE_FUNCTION void head_axpy(T* KOKKOS_RESTRICT y, T w, const T* KOKKOS
 
 }  // namespace detail
 
+// See "Split query rows" above. Rows [first, first + count) of the layer's input.
+template <class T>
+struct SplitQueryRows {
+  std::size_t first = 0, count = 0;
+  // Forward, collective: lse (count x heads) holds this process's log-sum-exp of each
+  // row's scores per head (-infinity where it holds none of the row's keys) and context
+  // (count x model_dim) its outputs; both must become the merged ones, the same on every
+  // process.
+  std::function<void(const Matrix<T>& lse, const Matrix<T>& context)> merge;
+  // Backward, collective: the rows' output gradients (count x model_dim), summed over
+  // the processes in place.
+  std::function<void(const Matrix<T>& d_context)> sum;
+};
+
 template <class T>
 class GraphMultiHeadAttention {
  public:
@@ -97,10 +122,14 @@ class GraphMultiHeadAttention {
     return forward(store, x, one_graph_);
   }
 
+  // `split` (optional): rows whose keys are spread over processes (see above); alive
+  // until backward.
+
   // One graph per head group (heads must be a multiple of the group count): group g has
   // heads [g H/G, (g+1) H/G) and attends over group_graphs[g]. The same graph may repeat.
   const Matrix<T>& forward(const ParameterStore<T>& store, const Matrix<T>& x,
-                           const std::vector<const graph::CsrGraph*>& group_graphs) {
+                           const std::vector<const graph::CsrGraph*>& group_graphs,
+                           const SplitQueryRows<T>* split = nullptr) {
     if (x.extent(1) != dim_) {
       throw std::invalid_argument(
           str(name_, ": input has ", x.extent(1), " features, expected model_dim = ", dim_));
@@ -129,12 +158,20 @@ class GraphMultiHeadAttention {
                            heads_ / groups_.size());
     }
     const std::size_t nodes = x.extent(0);
+    split_ = split && split->count > 0 ? split : nullptr;
+    if (split_ && split_->first + split_->count > nodes) {
+      throw std::invalid_argument(str(name_, ": split rows [", split_->first, ", ",
+                                      split_->first + split_->count, ") beyond the ", nodes,
+                                      " input rows"));
+    }
+    tensor::ensure_shape(lse_local_, name_ + ".lse_local", split_ ? split_->count : 0, heads_);
     q_ = wq_.forward(store, x);
     k_ = wk_.forward(store, x);
     v_ = wv_.forward(store, x);
     tensor::ensure_shape(context_, name_ + ".context", nodes, dim_);
 
     for (std::size_t g = 0; g < groups_.size(); ++g) edge_forward(g);
+    if (split_) merge_split_rows();
     return wo_.forward(store, context_);
   }
 
@@ -149,6 +186,9 @@ class GraphMultiHeadAttention {
                                       " x ", dim_, "]"));
     }
     d_context_ = wo_.backward(store, dy);
+    if (split_) {
+      split_->sum(tensor::matrix_view(d_context_.data() + split_->first * dim_, split_->count, dim_));
+    }
     const std::size_t nodes = dy.extent(0);
     tensor::ensure_shape(dq_, name_ + ".q_grad", nodes, dim_);
     tensor::ensure_shape(dk_, name_ + ".k_grad", nodes, dim_);
@@ -198,10 +238,14 @@ class GraphMultiHeadAttention {
   void edge_forward(std::size_t g) {
     const HeadGroup& group = groups_[g];
     const graph::IndexView row_ptr = group.graph.row_ptr, col_idx = group.graph.col_idx;
-    const Matrix<T> q = q_, k = k_, v = v_, p = group.prob, out = context_;
+    const Matrix<T> q = q_, k = k_, v = v_, p = group.prob, out = context_, lse = lse_local_;
     const int heads = static_cast<int>(heads_ / groups_.size()), dh = static_cast<int>(dim_ / heads_);
     const int first = static_cast<int>(g) * heads * dh;  // the group's first column
+    const int first_head = static_cast<int>(g) * heads;
     const T scale = T(1) / math::sqrt(static_cast<T>(dh));
+    // Split rows [split_begin, split_end) keep their log-sum-exp (none: an empty range).
+    const int split_begin = split_ ? static_cast<int>(split_->first) : 0;
+    const int split_end = split_ ? static_cast<int>(split_->first + split_->count) : 0;
     Kokkos::parallel_for(
         "nn::graph_attention_forward",
         Kokkos::RangePolicy<tensor::ExecSpace>(0, group.graph.num_nodes()),
@@ -226,6 +270,10 @@ class GraphMultiHeadAttention {
             }
             const T inv = begin < end ? T(1) / total : T(0);
             for (graph::Index e = begin; e < end; ++e) p(e, h) *= inv;
+            if (i >= split_begin && i < split_end) {
+              lse(i - split_begin, first_head + h) =
+                  begin < end ? top + math::log(total) : -Kokkos::Experimental::infinity<T>::value;
+            }
           }
           T* oi = &out(i, first);
           for (int c = 0; c < heads * dh; ++c) oi[c] = 0;
@@ -245,10 +293,12 @@ class GraphMultiHeadAttention {
     const graph::IndexView t_row_ptr = group.transpose.row_ptr,
                            t_col_idx = group.transpose.col_idx, t_edge = group.transpose.edge_id;
     const Matrix<T> q = q_, k = k_, v = v_, p = group.prob, ds = group.d_score, dout = d_context_;
-    const Matrix<T> dq = dq_, dk = dk_, dv = dv_;
+    const Matrix<T> dq = dq_, dk = dk_, dv = dv_, out = context_;
     const int heads = static_cast<int>(heads_ / groups_.size()), dh = static_cast<int>(dim_ / heads_);
     const int first = static_cast<int>(g) * heads * dh;
     const T scale = T(1) / math::sqrt(static_cast<T>(dh));
+    const int split_begin = split_ ? static_cast<int>(split_->first) : 0;
+    const int split_end = split_ ? static_cast<int>(split_->first + split_->count) : 0;
 
     // Per query node: score gradients through the softmax, then dq_i = sum_j ds_ij k_j.
     Kokkos::parallel_for(
@@ -265,9 +315,15 @@ class GraphMultiHeadAttention {
           }
           // Softmax backward: ds = p (dp - sum_j p dp); the 1/sqrt(d_head) of the
           // scores is folded in here, so that dq and dk need no further scaling.
+          // A split row holds only part of its neighbours: its mean is do_i . o_i.
+          const bool split_row = i >= split_begin && i < split_end;
           for (int h = 0; h < heads; ++h) {
             T mean = 0;
-            for (graph::Index e = begin; e < end; ++e) mean += p(e, h) * ds(e, h);
+            if (split_row) {
+              mean = detail::head_dot(doi + h * dh, &out(i, first) + h * dh, dh);
+            } else {
+              for (graph::Index e = begin; e < end; ++e) mean += p(e, h) * ds(e, h);
+            }
             for (graph::Index e = begin; e < end; ++e) {
               ds(e, h) = scale * p(e, h) * (ds(e, h) - mean);
             }
@@ -305,6 +361,34 @@ class GraphMultiHeadAttention {
         });
   }
 
+  // The split rows' outputs and log-sum-exps merged over the processes, and their kept
+  // probabilities rescaled from this process's softmax to the global one:
+  // p_ij * exp(lse_local - lse).
+  void merge_split_rows() {
+    const std::size_t rows = split_->count;
+    tensor::ensure_shape(lse_, name_ + ".lse", rows, heads_);
+    Kokkos::deep_copy(lse_, lse_local_);
+    split_->merge(lse_, tensor::matrix_view(context_.data() + split_->first * dim_, rows, dim_));
+    const Matrix<T> local = lse_local_, merged = lse_;
+    const int split_begin = static_cast<int>(split_->first);
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+      const HeadGroup& group = groups_[g];
+      const graph::IndexView row_ptr = group.graph.row_ptr;
+      const Matrix<T> p = group.prob;
+      const int heads = static_cast<int>(heads_ / groups_.size());
+      const int first_head = static_cast<int>(g) * heads;
+      Kokkos::parallel_for(
+          "nn::graph_attention_rescale_split_rows",
+          Kokkos::RangePolicy<tensor::ExecSpace>(0, rows), KOKKOS_LAMBDA(const int r) {
+            const int i = split_begin + r;
+            for (int h = 0; h < heads; ++h) {
+              const T factor = math::exp(local(r, first_head + h) - merged(r, first_head + h));
+              for (graph::Index e = row_ptr(i); e < row_ptr(i + 1); ++e) p(e, h) *= factor;
+            }
+          });
+    }
+  }
+
  private:
   std::string name_;
   std::size_t dim_ = 0, heads_ = 0;
@@ -318,6 +402,8 @@ class GraphMultiHeadAttention {
   };
   std::vector<HeadGroup> groups_;
   std::vector<const graph::CsrGraph*> one_graph_;
+  const SplitQueryRows<T>* split_ = nullptr;  // the last forward's, or null
+  Matrix<T> lse_local_, lse_;                 // split rows x heads: this process's, merged
   Matrix<T> q_, k_, v_, context_;
   Matrix<T> d_context_, dq_, dk_, dv_, input_grad_, no_input_grad_;
 };

@@ -202,14 +202,6 @@ void validate(const MeshTransformerConfig& m, int ranks) {
       throw InputError(str("key 'train.domain_ranks' = ", domain_ranks, " does not divide the ",
                            ranks, " ranks of the run (ranks = domain ranks x sample groups)"));
     }
-    const bool transformer =
-        std::find(m.kinds.begin(), m.kinds.end(), ModelKind::kTransformer) != m.kinds.end();
-    if (domain_ranks > 1 && transformer && t.global_nodes > 0) {
-      throw InputError(str("key 'model.global_nodes' = ", t.global_nodes,
-                           " with train.domain_ranks = ", domain_ranks,
-                           ": global attention nodes on a mesh split over ranks are not "
-                           "supported yet"));
-    }
     if (t.dim % t.heads != 0) {
       throw InputError(
           str("key 'model.dim' = ", t.dim, " is not a multiple of model.heads = ", t.heads));

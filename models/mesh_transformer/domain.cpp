@@ -1,11 +1,16 @@
 #include "models/mesh_transformer/domain.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <utility>
 
+#include "core/parallel/mpi_types.hpp"
 #include "core/parallel/partition.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
+#include "core/tensor/host_copy.hpp"
+#include "models/mesh_transformer/surrogate.hpp"
 
 namespace tessera::models::mesh_transformer {
 
@@ -79,6 +84,130 @@ graph::CsrGraph device_graph(const MeshPart* part, const graph::HostCsr& global,
   }
   return graph::to_device(part->local_graph(global, edges));
 }
+
+graph::HostCsr with_split_global_nodes(const graph::HostCsr& local, std::size_t owned,
+                                       std::size_t global_nodes, bool self_loops,
+                                       bool token_keys) {
+  if (global_nodes == 0) return local;
+  const std::size_t n = local.num_nodes(), rows = n + global_nodes;
+  graph::HostCsr out;
+  out.row_ptr.reserve(rows + 1);
+  out.row_ptr.push_back(0);
+  for (std::size_t i = 0; i < n; ++i) {  // own rows: their neighbours, then the tokens
+    out.col_idx.insert(out.col_idx.end(), local.col_idx.begin() + local.row_ptr[i],
+                       local.col_idx.begin() + local.row_ptr[i + 1]);
+    if (i < owned) {
+      for (std::size_t t = n; t < rows; ++t) out.col_idx.push_back(static_cast<graph::Index>(t));
+    }
+    out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
+  }
+  for (std::size_t t = n; t < rows; ++t) {  // tokens: the own nodes (and the tokens)
+    for (std::size_t j = 0; j < owned; ++j) out.col_idx.push_back(static_cast<graph::Index>(j));
+    for (std::size_t j = n; token_keys && j < rows; ++j) {
+      if (j != t || self_loops) out.col_idx.push_back(static_cast<graph::Index>(j));
+    }
+    out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
+  }
+  return out;
+}
+
+graph::CsrGraph device_attention_graph(const MeshPart* part, const graph::HostCsr& mesh_graph,
+                                       std::size_t global_nodes, bool self_loops) {
+  if (!part) return graph::to_device(with_global_nodes(mesh_graph, global_nodes, self_loops));
+  const bool first = runtime::comm_rank(part->halo().comm()) == 0;
+  return graph::to_device(with_split_global_nodes(part->local_graph(mesh_graph), part->owned(),
+                                                  global_nodes, self_loops, first));
+}
+
+namespace {
+
+// Each rank's attention of the split rows (lse: rows x heads, context: rows x dim)
+// merged: o = sum_r w_r o_r / sum_r w_r, lse = top + log sum_r w_r, w_r = exp(lse_r -
+// top), top = max_r lse_r; in double, the same on every rank.
+template <class T>
+void merge_softmax(MPI_Comm comm, const tensor::Matrix<T>& lse, const tensor::Matrix<T>& context) {
+  const std::size_t rows = lse.extent(0), heads = lse.extent(1), dim = context.extent(1);
+  const std::size_t dh = dim / heads;
+  const std::vector<double> local_lse = tensor::to_host(lse), local_out = tensor::to_host(context);
+  std::vector<double> top = local_lse;
+  MPI_Allreduce(MPI_IN_PLACE, top.data(), static_cast<int>(top.size()), MPI_DOUBLE, MPI_MAX, comm);
+  // One reduction: the weights (rows x heads), then the weighted outputs (rows x dim).
+  std::vector<double> sums(rows * heads + rows * dim, 0.0);
+  constexpr double kNone = -std::numeric_limits<double>::infinity();
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t h = 0; h < heads; ++h) {
+      const std::size_t at = r * heads + h;
+      const double w = local_lse[at] == kNone ? 0.0 : std::exp(local_lse[at] - top[at]);
+      sums[at] = w;
+      for (std::size_t c = h * dh; c < (h + 1) * dh; ++c) {
+        sums[rows * heads + r * dim + c] = w * local_out[r * dim + c];
+      }
+    }
+  }
+  MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
+                comm);
+  auto lse_host = Kokkos::create_mirror_view(lse);
+  auto out_host = Kokkos::create_mirror_view(context);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t h = 0; h < heads; ++h) {
+      const std::size_t at = r * heads + h;
+      const double total = sums[at];  // 0: no rank holds a key of this row
+      lse_host(r, h) = static_cast<T>(total > 0 ? top[at] + std::log(total) : kNone);
+      for (std::size_t c = h * dh; c < (h + 1) * dh; ++c) {
+        out_host(r, c) = static_cast<T>(total > 0 ? sums[rows * heads + r * dim + c] / total : 0.0);
+      }
+    }
+  }
+  Kokkos::deep_copy(lse, lse_host);
+  Kokkos::deep_copy(context, out_host);
+}
+
+}  // namespace
+
+template <class T>
+nn::SplitQueryRows<T> split_global_rows(const MeshPart& part, std::size_t global_nodes) {
+  nn::SplitQueryRows<T> s;
+  s.first = part.local();
+  s.count = global_nodes;
+  const MPI_Comm comm = part.halo().comm();
+  s.merge = [comm](const tensor::Matrix<T>& lse, const tensor::Matrix<T>& context) {
+    merge_softmax(comm, lse, context);
+  };
+  s.sum = [comm](const tensor::Matrix<T>& d_context) {
+    auto host = Kokkos::create_mirror_view(d_context);
+    Kokkos::deep_copy(host, d_context);
+    MPI_Allreduce(MPI_IN_PLACE, host.data(), static_cast<int>(host.size()), parallel::mpi_type<T>(),
+                  MPI_SUM, comm);
+    Kokkos::deep_copy(d_context, host);
+  };
+  return s;
+}
+
+template <class T>
+void broadcast_rows(const tensor::Matrix<T>& rows, MPI_Comm comm) {
+  auto host = Kokkos::create_mirror_view(rows);
+  Kokkos::deep_copy(host, rows);
+  MPI_Bcast(host.data(), static_cast<int>(host.size()), parallel::mpi_type<T>(), 0, comm);
+  Kokkos::deep_copy(rows, host);
+}
+
+template <class T>
+void reduce_rows_to_first(const tensor::Matrix<T>& rows, MPI_Comm comm) {
+  auto host = Kokkos::create_mirror_view(rows);
+  Kokkos::deep_copy(host, rows);
+  const bool first = runtime::comm_rank(comm) == 0;
+  MPI_Reduce(first ? MPI_IN_PLACE : host.data(), host.data(), static_cast<int>(host.size()),
+             parallel::mpi_type<T>(), MPI_SUM, 0, comm);
+  if (!first) std::fill(host.data(), host.data() + host.size(), T(0));
+  Kokkos::deep_copy(rows, host);
+}
+
+template nn::SplitQueryRows<float> split_global_rows(const MeshPart&, std::size_t);
+template nn::SplitQueryRows<double> split_global_rows(const MeshPart&, std::size_t);
+template void broadcast_rows(const tensor::Matrix<float>&, MPI_Comm);
+template void broadcast_rows(const tensor::Matrix<double>&, MPI_Comm);
+template void reduce_rows_to_first(const tensor::Matrix<float>&, MPI_Comm);
+template void reduce_rows_to_first(const tensor::Matrix<double>&, MPI_Comm);
 
 graph::HostCsr MeshPart::local_graph(const graph::HostCsr& global,
                                      std::vector<std::size_t>* edges) const {

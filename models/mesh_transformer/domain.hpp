@@ -15,12 +15,22 @@
 // edges; MeshGraphNet's mesh): exactly the rows a layer needs, however far an
 // augmentation reaches. The global mesh (its graph and owners) is replicated on every
 // rank for now, which is fine to a few million nodes.
+//
+// Global attention nodes (the transformer's G learned tokens) are on every rank of the
+// domain group, after its mesh rows, and owned by its first rank: each rank's own nodes
+// attend to the tokens; the tokens' queries attend to each rank's own nodes (and, on the
+// first rank only, to the tokens), and the attention merges those partial softmaxes
+// exactly across the ranks (split_global_rows, nn::SplitQueryRows). Before a block the
+// tokens' rows are sent from the first rank (broadcast_rows); after its backward their
+// gradients are summed there and zeroed elsewhere (reduce_rows_to_first), as a ghost's
+// are returned to its owner.
 #include <mpi.h>
 
 #include <memory>
 #include <vector>
 
 #include "core/graph/neighbourhoods.hpp"
+#include "core/nn/graph_attention.hpp"
 #include "core/parallel/communicator.hpp"
 #include "core/parallel/halo_plan.hpp"
 
@@ -88,5 +98,28 @@ std::unique_ptr<MeshPart> split_mesh(MPI_Comm domain, const graph::HostCsr& mesh
 // when `part` is null (then `edges`, when given, is left empty: every edge is local).
 graph::CsrGraph device_graph(const MeshPart* part, const graph::HostCsr& global,
                              std::vector<std::size_t>* edges = nullptr);
+
+// An attention graph on the mesh nodes (no tokens) on the device as this rank holds it,
+// with `global_nodes` token rows appended: with_global_nodes on the whole mesh, or on a
+// part its local graph with each own node linked to the tokens and the tokens' rows
+// reading this rank's own nodes (and the tokens, on the domain's first rank only).
+graph::CsrGraph device_attention_graph(const MeshPart* part, const graph::HostCsr& mesh_graph,
+                                       std::size_t global_nodes, bool self_loops);
+// The same on the host, from the part's local graph (`owned` own rows first).
+graph::HostCsr with_split_global_nodes(const graph::HostCsr& local, std::size_t owned,
+                                       std::size_t global_nodes, bool self_loops,
+                                       bool token_keys);
+
+// The token rows of a part (rows part.local() .. part.local() + global_nodes - 1 of the
+// transformer's blocks), their softmax merged over the part's ranks by log-sum-exp.
+template <class T>
+nn::SplitQueryRows<T> split_global_rows(const MeshPart& part, std::size_t global_nodes);
+
+// Collective over `comm`: the rows of the first rank on every rank.
+template <class T>
+void broadcast_rows(const tensor::Matrix<T>& rows, MPI_Comm comm);
+// Collective over `comm`: the sum of every rank's rows on the first rank; zero elsewhere.
+template <class T>
+void reduce_rows_to_first(const tensor::Matrix<T>& rows, MPI_Comm comm);
 
 }  // namespace tessera::models::mesh_transformer

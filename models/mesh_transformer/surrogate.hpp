@@ -16,6 +16,7 @@
 #include "core/runtime/error.hpp"
 #include "core/runtime/timers.hpp"
 #include "core/tensor/random.hpp"
+#include "models/mesh_transformer/domain.hpp"
 #include "models/mesh_transformer/mesh_graph_net.hpp"
 #include "models/mesh_transformer/transformer.hpp"
 
@@ -160,6 +161,9 @@ struct MeshSample {
   // ghosts, and the model exchanges the ghosts' rows before every block. Null: the
   // whole mesh is here.
   const parallel::HaloPlan* halo = nullptr;
+  // With global attention nodes on a split mesh: their rows (after the local mesh rows),
+  // whose attention is merged over the ranks (split_global_rows). Empty otherwise.
+  nn::SplitQueryRows<T> global_rows;
 };
 
 template <class T>
@@ -203,10 +207,14 @@ class Surrogate {
     halo_ = s.halo;
     typename MeshTransformer<T>::BlockHook gather;
     if (halo_) {
+      // The tokens' rows (after the mesh rows, if any) come from the domain's first rank.
       gather = [this](std::size_t, const Matrix<T>& rows) {
         wait_for_ranks();
         runtime::Timers::Scope scope(timers_, "mesh.halo");
-        halo_->gather(rows);
+        const std::size_t local = halo_->local_count();
+        if (rows.extent(0) == local) return halo_->gather(rows);
+        halo_->gather(detail::row_block(rows, 0, local));
+        broadcast_rows(detail::row_block(rows, local, rows.extent(0) - local), halo_->comm());
       };
     }
     if (options_.kind == ModelKind::kMeshGraphNet) {
@@ -217,7 +225,8 @@ class Surrogate {
       graphs_[b].clear();
       for (std::size_t g : s.block_graph[b]) graphs_[b].push_back(&s.attention.at(g));
     }
-    return transformer_.forward(store, s.nodes, graphs_, gather);
+    return transformer_.forward(store, s.nodes, graphs_, gather,
+                                s.global_rows.count > 0 ? &s.global_rows : nullptr);
   }
   // The ghosts' gradients go back to their owners after every block (the sample of the
   // last forward decides).
@@ -227,7 +236,11 @@ class Surrogate {
       scatter_add = [this](std::size_t, const Matrix<T>& rows) {
         wait_for_ranks();
         runtime::Timers::Scope scope(timers_, "mesh.halo");
-        halo_->scatter_add(rows);
+        const std::size_t local = halo_->local_count();
+        if (rows.extent(0) == local) return halo_->scatter_add(rows);
+        halo_->scatter_add(detail::row_block(rows, 0, local));
+        reduce_rows_to_first(detail::row_block(rows, local, rows.extent(0) - local),
+                             halo_->comm());
       };
     }
     if (options_.kind == ModelKind::kMeshGraphNet) {

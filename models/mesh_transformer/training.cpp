@@ -76,30 +76,28 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
                               const Normalizers& normalizers, MPI_Comm domain) {
   PreparedTrajectory<T> p;
   const bool transformer = model.options().kind == ModelKind::kTransformer;
-  AttentionGraphs graphs;
+  AttentionGraphs graphs;  // on the mesh nodes: the tokens are appended per rank below
+  const std::size_t global_nodes = transformer ? model.options().transformer.global_nodes : 0;
   if (transformer) {
     graphs = attention_graphs(t.graph, model.options().attention,
-                              model.options().transformer.layers, index,
-                              model.options().transformer.global_nodes,
+                              model.options().transformer.layers, index, 0,
                               model.options().transformer.heads);
   }
   const int parts = runtime::comm_size(domain);
   if (parts > 1) {
-    if (transformer && model.options().transformer.global_nodes > 0) {
-      throw InputError(
-          "model.global_nodes with train.domain_ranks > 1: global attention nodes on a mesh "
-          "split over ranks are not supported yet (their attention needs a log-sum-exp merge "
-          "across ranks)");
-    }
     if (static_cast<std::size_t>(parts) > t.num_nodes()) {
       throw InputError(str(t.name, ": ", t.num_nodes(), " nodes cannot be split over ",
                            parts, " ranks (train.domain_ranks)"));
     }
     p.part = split_mesh(domain, t.graph, graphs.graphs);
     p.sample.halo = &p.part->halo();
+    if (global_nodes > 0) p.sample.global_rows = split_global_rows<T>(*p.part, global_nodes);
   }
   p.sample.mesh = device_graph(p.part.get(), t.graph, &p.edge_rows);
-  for (const auto& g : graphs.graphs) p.sample.attention.push_back(device_graph(p.part.get(), g));
+  for (const auto& g : graphs.graphs) {
+    p.sample.attention.push_back(device_attention_graph(p.part.get(), g, global_nodes,
+                                                        model.options().attention.self_loops));
+  }
   p.sample.block_graph = graphs.block_graph;
   normalise_edges(t, normalizers, p);
   const std::vector<double> mask = loss_mask(t);

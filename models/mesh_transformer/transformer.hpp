@@ -13,7 +13,9 @@
 // after the mesh rows of the encoded state; the blocks run on N + G rows, and the
 // attention graphs must have N + G rows too (with_global_nodes in surrogate.hpp links each
 // token to every node, and every node to each token): information crosses the mesh in one
-// block instead of one hop per block. The decoder sees the N mesh rows only.
+// block instead of one hop per block. The decoder sees the N mesh rows only. On a mesh
+// split over ranks the tokens are on every rank and their queries attend to each rank's
+// own nodes; forward's `split` merges those partial attentions (nn::SplitQueryRows).
 //
 // The block loop calls an optional hook before each block's forward and after each
 // block's backward: a partitioned run fills the ghost rows there (gather) and returns
@@ -117,9 +119,12 @@ class MeshTransformer {
   }
 
   // The same with graphs per head group: graphs[l][g] is head group g's graph in block l.
+  // `split` (optional, alive until backward): the token rows' attention spread over
+  // ranks (rows nodes .. nodes + global_nodes - 1).
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const Matrix<T>& x,
                            const std::vector<BlockGraphs>& graphs,
-                           const BlockHook& before_block = {}) {
+                           const BlockHook& before_block = {},
+                           const nn::SplitQueryRows<T>* split = nullptr) {
     if (graphs.size() != blocks_.size()) {
       throw std::invalid_argument(str("mesh transformer: ", graphs.size(), " attention graphs for ",
                                       blocks_.size(), " blocks (one per block expected)"));
@@ -143,10 +148,11 @@ class MeshTransformer {
       h = &with_tokens_;
     }
     if (options_.recompute) graphs_used_ = graphs;
+    split_ = split;
     for (std::size_t l = 0; l < blocks_.size(); ++l) {
       if (before_block) before_block(l, *h);
       if (!options_.recompute) {
-        h = &blocks_[l].forward(store, *h, graphs[l]);
+        h = &blocks_[l].forward(store, *h, graphs[l], split);
         continue;
       }
       // Keep the block's input (ghost rows filled), pass its output on in the next
@@ -155,7 +161,7 @@ class MeshTransformer {
       // as a view, not copied. The later inputs are the copies made below.
       Matrix<T>& input = saved_inputs_[l];
       if (h != &input) input = *h;
-      const Matrix<T>& out = blocks_[l].forward(store, input, graphs[l]);
+      const Matrix<T>& out = blocks_[l].forward(store, input, graphs[l], split);
       if (l + 1 == blocks_.size()) {
         h = &out;  // the last block's activations are used at once by backward
         break;
@@ -187,7 +193,7 @@ class MeshTransformer {
     const std::size_t last = blocks_.size() - 1;
     for (std::size_t l = blocks_.size(); l-- > 0;) {
       if (options_.recompute && l < last) {  // its activations again, from its input
-        blocks_[l].forward(store, saved_inputs_[l], graphs_used_[l]);
+        blocks_[l].forward(store, saved_inputs_[l], graphs_used_[l], split_);
       }
       g = &blocks_[l].backward(store, *g);
       if (after_block) after_block(l, *g);
@@ -218,6 +224,7 @@ class MeshTransformer {
   std::vector<TransformerBlock<T>> fresh_blocks_;  // as declared (recompute)
   std::vector<Matrix<T>> saved_inputs_;            // each block's input (recompute)
   std::vector<BlockGraphs> graphs_used_;           // the last forward's graphs (recompute)
+  const nn::SplitQueryRows<T>* split_ = nullptr;   // the last forward's (recompute)
   nn::Mlp<T> decoder_;
 };
 

@@ -40,13 +40,15 @@ class TransformerBlock {
   }
 
   // x: (nodes, dim); graphs: one per head group (one graph: every head attends over
-  // it), alive and unchanged until backward.
+  // it), alive and unchanged until backward. `split`: the attention's rows whose keys
+  // are spread over ranks (nn::SplitQueryRows), or null.
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const Matrix<T>& x,
-                           const std::vector<const graph::CsrGraph*>& graphs) {
+                           const std::vector<const graph::CsrGraph*>& graphs,
+                           const nn::SplitQueryRows<T>* split = nullptr) {
     return nn::prenorm_forward(
         x,
         [&](const Matrix<T>& in) -> const Matrix<T>& {
-          return attention_.forward(store, norm1_.forward(store, in), graphs);
+          return attention_.forward(store, norm1_.forward(store, in), graphs, split);
         },
         [&](const Matrix<T>& h) -> const Matrix<T>& {
           return mlp_.forward(store, norm2_.forward(store, h));

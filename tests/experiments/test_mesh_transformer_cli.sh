@@ -93,6 +93,14 @@ case "$case_name" in
           >"$work/split_diff.txt" 2>&1 && pass \
           || fail "$name: the split mesh's rollout differs from the batch-parallel run: $(cat "$work/split_diff.txt")"
       done
+      # Global attention nodes on the split mesh: their softmax is merged over the ranks.
+      mpirun -np 2 "$tessera" run "$work/exp.toml" --out "$work/global_split" \
+        --set train.domain_ranks=2 --set model.kinds=transformer --set model.global_nodes=2 \
+        --set model.dilated_layers=1 --set model.dilated_heads=2 >"$work/global_split.log" 2>&1 \
+        && pass || fail "a split run with global nodes failed: $(cat "$work/global_split.log")"
+      h5diff -p 1e-4 "$work/global/run.h5" "$work/global_split/run.h5" \
+        /rollout/transformer/horizon_rmse >"$work/split_diff.txt" 2>&1 && pass \
+        || fail "global nodes: the split mesh's rollout differs from the batch-parallel run: $(cat "$work/split_diff.txt")"
       # The split-mesh training step benchmarks (quick forms), with blocks kept and recomputed.
       for part in mesh_split mesh_split_large mesh_split_weak mesh_split_million; do
         mpirun -np 2 "$tessera" bench halo --quick --only "$part" --out "$work/bench_$part" \
