@@ -6,7 +6,9 @@
 // name.mlp.1). Rows are (batch * len, model_dim), batch-major, as for attention.
 #include <string>
 
+#include "core/graph/csr_graph.hpp"
 #include "core/nn/attention.hpp"
+#include "core/nn/graph_attention.hpp"
 #include "core/nn/layer_norm.hpp"
 #include "core/nn/mlp.hpp"
 #include "core/nn/residual.hpp"
@@ -18,18 +20,28 @@ class TransformerBlock {
  public:
   void declare(ParameterStore<T>& store, const std::string& name, std::size_t model_dim,
                std::size_t heads, std::size_t mlp_hidden,
-               ActivationKind activation = ActivationKind::kGeluErf, double eps = 1e-5) {
+               ActivationKind activation = ActivationKind::kGeluErf, double eps = 1e-5,
+               bool graph_attention = false) {
     name_ = name;
     model_dim_ = model_dim;
+    graph_mode_ = graph_attention;
     ln1_.declare(store, name + ".ln1", model_dim, eps);
-    attention_.declare(store, name + ".attn", model_dim, heads);
+    if (graph_mode_) {
+      graph_attention_.declare(store, name + ".attn", model_dim, heads);
+    } else {
+      attention_.declare(store, name + ".attn", model_dim, heads);
+    }
     ln2_.declare(store, name + ".ln2", model_dim, eps);
     mlp_.declare(store, name + ".mlp", {model_dim, mlp_hidden, model_dim}, activation);
   }
 
   void init(ParameterStore<T>& store, std::uint64_t seed) const {
     ln1_.init(store, seed);
-    attention_.init(store, seed);
+    if (graph_mode_) {
+      graph_attention_.init(store, seed);
+    } else {
+      attention_.init(store, seed);
+    }
     ln2_.init(store, seed);
     mlp_.init(store, seed);
   }
@@ -37,6 +49,9 @@ class TransformerBlock {
   // mask: empty or (len x len), added to the attention scores (-inf forbids).
   const Matrix<T>& forward(const ParameterStore<T>& store, const Matrix<T>& x, std::size_t batch,
                            std::size_t len, const Matrix<T>& mask = Matrix<T>()) {
+    if (graph_mode_) {
+      throw std::invalid_argument(str(name_, ": declared with graph attention: pass the graph"));
+    }
     if (x.extent(0) != batch * len || x.extent(1) != model_dim_) {
       throw std::invalid_argument(str(name_, ": input ", tensor::shape_text(x),
                                       " does not match [batch * len x model_dim] = [", batch, " * ",
@@ -53,11 +68,30 @@ class TransformerBlock {
         hidden_, output_, name_);
   }
 
+  // Graph mode: row i attends to its neighbours in `graph` (one row per input row; alive
+  // and unchanged until backward).
+  const Matrix<T>& forward(const ParameterStore<T>& store, const Matrix<T>& x,
+                           const graph::CsrGraph& graph) {
+    if (!graph_mode_) {
+      throw std::invalid_argument(str(name_, ": declared with dense attention: pass batch and len"));
+    }
+    return prenorm_forward(
+        x,
+        [&](const Matrix<T>& in) -> const Matrix<T>& {
+          return graph_attention_.forward(store, ln1_.forward(store, in), graph);
+        },
+        [&](const Matrix<T>& h) -> const Matrix<T>& {
+          return mlp_.forward(store, ln2_.forward(store, h));
+        },
+        hidden_, output_, name_);
+  }
+
   const Matrix<T>& backward(ParameterStore<T>& store, const Matrix<T>& dy) {
     return prenorm_backward(
         dy, output_,
         [&](const Matrix<T>& g) -> const Matrix<T>& {
-          return ln1_.backward(store, attention_.backward_self(store, g));
+          return ln1_.backward(store, graph_mode_ ? graph_attention_.backward(store, g)
+                                                  : attention_.backward_self(store, g));
         },
         [&](const Matrix<T>& g) -> const Matrix<T>& {
           return ln2_.backward(store, mlp_.backward(store, g));
@@ -71,8 +105,10 @@ class TransformerBlock {
  private:
   std::string name_;
   std::size_t model_dim_ = 0;
+  bool graph_mode_ = false;
   LayerNorm<T> ln1_, ln2_;
-  MultiHeadAttention<T> attention_;
+  MultiHeadAttention<T> attention_;        // dense mode
+  GraphMultiHeadAttention<T> graph_attention_;  // graph mode
   Mlp<T> mlp_;
   Matrix<T> hidden_, output_, hidden_grad_, input_grad_;
 };

@@ -3,6 +3,11 @@
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <string>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 namespace tessera::bench {
 
@@ -18,6 +23,22 @@ double time_median(const std::function<void()>& f, int repeats, int warmup) {
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
+}
+
+void reset_peak_memory() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  malloc_trim(0);
+#endif
+  std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM (Linux >= 4.0)
+}
+double peak_memory_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return 1024.0 * std::stod(line.substr(6));  // kB
+  }
+  return 0;
 }
 
 }  // namespace tessera::bench

@@ -30,4 +30,12 @@ struct BenchOptions {
 // Median seconds of `repeats` calls of f after `warmup` calls (Kokkos::fence inside).
 double time_median(const std::function<void()>& f, int repeats, int warmup);
 
+// Peak resident memory of this process since the last reset_peak_memory(), from Linux's
+// VmHWM (0 where /proc is not there). glibc keeps freed heap memory for reuse and raises
+// its mmap threshold after large frees, so a case would inherit the previous case's
+// resident memory: big blocks are kept in mmap (returned to the system when freed) and
+// the heap is trimmed before each reset.
+void reset_peak_memory();
+double peak_memory_bytes();
+
 }  // namespace tessera::bench

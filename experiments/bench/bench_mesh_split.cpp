@@ -3,10 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fstream>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <string>
 
 #include "core/mesh/channel_generator.hpp"
@@ -38,27 +34,6 @@ struct Level {
   double size, cylinder_size;  // Gmsh sizes: about 14k, 55k, 230k nodes
   std::vector<Case> cases;
 };
-
-// Peak resident memory of this process since the last reset_peak_memory(), from Linux's
-// VmHWM (0 where /proc is not there). glibc keeps freed heap memory for reuse and raises
-// its mmap threshold after large frees, so a case would inherit the previous case's
-// resident memory: big blocks are kept in mmap (returned to the system when freed) and
-// the heap is trimmed before each reset.
-void reset_peak_memory() {
-#ifdef __GLIBC__
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
-  malloc_trim(0);
-#endif
-  std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM (Linux >= 4.0)
-}
-double peak_memory_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return 1024.0 * std::stod(line.substr(6));  // kB
-  }
-  return 0;
-}
 
 double max_over_ranks(MPI_Comm comm, double value) {
   MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, comm);

@@ -16,6 +16,7 @@ namespace sf = models::st_forecast;
 
 struct Case {
   std::size_t sensors, windows, dim;
+  std::size_t hops = 0;  // 0: dense spatial attention; K: graph attention over K hops
 };
 
 // The chain with links i -> i + 5, as the PyTorch twin builds it.
@@ -31,13 +32,24 @@ sf::SensorGraph bench_graph(std::size_t n) {
   return g;
 }
 
+// Query-key pairs of the spatial attention per (window, step): sensors^2 when dense,
+// the K-hop neighbourhoods' sizes (self included) on the bench graph otherwise.
+double spatial_keys(const sf::SttnOptions& o) {
+  const double n = static_cast<double>(o.sensors);
+  if (o.spatial_hops == 0) return n * n;
+  // Links i -> i + 1 and i -> i + 5 both ways: K hops reach the offsets a + 5 b with
+  // |a| + |b| <= K, 2K^2 + 2K + 1 of them away from the ends.
+  const double k = static_cast<double>(o.spatial_hops);
+  return n * std::min(n, 2 * k * k + 2 * k + 1);
+}
+
 double sttn_flops(const sf::SttnOptions& o, double windows) {
   const double n = static_cast<double>(o.sensors), t = static_cast<double>(o.input_steps);
   const double d = static_cast<double>(o.dim), f = static_cast<double>(o.ffn_hidden);
   const double rows = windows * n * t;
   const double block_mac =
       rows * (2 * (4 * d * d + 2 * d * f) + static_cast<double>(o.cheb_order) * d * d + 2 * d * d) +
-      2 * windows * t * n * n * d + 2 * windows * n * t * t * d;
+      2 * windows * t * spatial_keys(o) * d + 2 * windows * n * t * t * d;
   const double head_mac = windows * n *
                           (t * d * static_cast<double>(o.head_hidden) +
                            static_cast<double>(o.head_hidden * o.horizons));
@@ -47,8 +59,13 @@ double sttn_flops(const sf::SttnOptions& o, double windows) {
 }  // namespace
 
 std::vector<BenchRow> bench_st_forecast(const BenchOptions& options) {
-  const std::vector<Case> cases = options.quick ? std::vector<Case>{{20, 4, 16}}
-                                                : std::vector<Case>{{207, 8, 64}, {207, 32, 64}};
+  // Dense against graph attention (2 hops) at METR-LA's size and at 2,000 sensors, and
+  // graph attention alone on an 8,448-sensor grid, where dense attention's probabilities
+  // alone would take 8,448^2 x 12 steps x 4 heads x 4 bytes = 13.7 GB per window.
+  const std::vector<Case> cases =
+      options.quick ? std::vector<Case>{{20, 4, 16, 0}, {20, 4, 16, 2}}
+                    : std::vector<Case>{{207, 8, 64, 0},  {207, 32, 64, 0}, {207, 32, 64, 2},
+                                        {2000, 1, 64, 0}, {2000, 1, 64, 2}, {8448, 1, 64, 2}};
   std::vector<BenchRow> rows;
   for (const Case& c : cases) {
     sf::SttnOptions o;
@@ -56,6 +73,11 @@ std::vector<BenchRow> bench_st_forecast(const BenchOptions& options) {
     o.dim = c.dim;
     o.ffn_hidden = 2 * c.dim;
     o.eigenvectors = std::min<std::size_t>(32, c.sensors - 1);
+    o.spatial_hops = c.hops;
+    // Laplacian eigenvectors of thousands of sensors take a dense eigensolve: learned
+    // sensor embeddings there.
+    if (c.sensors > 2000) o.spatial = sf::SpatialEmbedding::kLearned;
+    reset_peak_memory();
     nn::ParameterStore<float> store;
     sf::Sttn<float> model;
     model.declare(store, o);
@@ -63,9 +85,12 @@ std::vector<BenchRow> bench_st_forecast(const BenchOptions& options) {
     model.init(store, 7);
     const sf::SensorGraph g = bench_graph(c.sensors);
     const sf::ScaledLaplacian l = sf::scaled_laplacian(g);
-    model.set_graph(graph::sparse_from_host<float>(l.row_ptr, l.col_idx, l.values),
-                    tensor::from_host<float>(sf::laplacian_eigenvectors(g, o.eigenvectors),
-                                             c.sensors, o.eigenvectors, "bench::eigenvectors"));
+    const tensor::Matrix<float> eigenvectors =
+        o.spatial == sf::SpatialEmbedding::kLearned
+            ? tensor::Matrix<float>()
+            : tensor::from_host<float>(sf::laplacian_eigenvectors(g, o.eigenvectors), c.sensors,
+                                       o.eigenvectors, "bench::eigenvectors");
+    model.set_graph(graph::sparse_from_host<float>(l.row_ptr, l.col_idx, l.values), eigenvectors);
     // A synthetic series with a daily wave: windows at every 7th step.
     sf::SensorSeries series;
     series.steps = c.windows * 7 + 24;
@@ -95,11 +120,13 @@ std::vector<BenchRow> bench_st_forecast(const BenchOptions& options) {
         repeats, std::min(options.warmup, repeats));
     BenchRow row;
     row.benchmark = "sttn_step";
-    row.shape = str("sensors=", c.sensors, " windows=", c.windows, " d=", c.dim);
+    row.shape = str("sensors=", c.sensors, " windows=", c.windows, " d=", c.dim,
+                    c.hops > 0 ? str(" spatial=graph hops=", c.hops) : std::string());
     row.seconds = seconds;
     row.gflops = flops / seconds * 1e-9;
     row.extra = static_cast<double>(store.size());
     row.note = "forward + backward + AdamW, float; extra = parameters";
+    row.more = {{"peak_bytes", peak_memory_bytes()}};
     rows.push_back(row);
   }
   return rows;

@@ -55,6 +55,9 @@ void add_st_forecast_keys(config::Schema& s) {
   s.add_int("model.eigenvectors", 32, at_least(1), "sttn: Laplacian eigenvectors embedded");
   s.add_string("model.spatial_embedding", std::string("both"), {"laplacian", "learned", "both"},
                "sttn: Laplacian eigenvectors, a learned table per sensor, or both");
+  s.add_int("model.spatial_hops", 0, at_least(0),
+            "sttn: 0: spatial attention over all sensors (dense); K: over each sensor's K-hop "
+            "neighbourhood in the graph (graph attention, for thousands of sensors)");
   s.add_string("model.weekday_embedding", std::string("auto"), {"auto", "on", "off"},
                "sttn: a learned embedding of the day of week; auto: on when the training part "
                "covers all seven weekdays");
@@ -146,6 +149,7 @@ StForecastConfig from_config(const config::Config& c) {
   t.head_hidden = static_cast<std::size_t>(c.get_int("model.head_hidden"));
   t.eigenvectors = static_cast<std::size_t>(c.get_int("model.eigenvectors"));
   t.spatial = spatial_from_name(c.get_string("model.spatial_embedding"));
+  t.spatial_hops = static_cast<std::size_t>(c.get_int("model.spatial_hops"));
   m.weekday_embedding = c.get_string("model.weekday_embedding");
   m.model.mlp_hidden = static_cast<std::size_t>(c.get_int("model.mlp_hidden"));
   m.model.stgcn.blocks = static_cast<std::size_t>(c.get_int("model.stgcn_blocks"));

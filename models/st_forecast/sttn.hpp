@@ -7,6 +7,10 @@
 //        with spatial = eig(32 Laplacian eigenvectors) -> d, a learned node table, or both;
 //   per block l, spatial part (per time step, over sensors):
 //        h = LN(x);  U = TransformerBlock(h) (attention over sensors + FFN d-2d-d, GELU);
+//        the attention dense over all sensors, or (spatial_hops = K > 0) over each
+//        sensor's K-hop neighbourhood in the graph, itself included (graph attention:
+//        memory and time in the edges instead of sensors^2, for graphs of thousands of
+//        sensors; the same parameters, and the dense block when K reaches every sensor);
 //        G = ChebConv_K(h);  x = x + g U + (1 - g) G,  g = sigmoid(U Wa + G Wb + b);
 //   temporal part (per sensor, over the input steps): x = TransformerBlock(x);
 //   head (per sensor): the steps' features side by side, T d -> 256 (ReLU) -> horizons.
@@ -16,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "core/graph/csr_graph.hpp"
+#include "core/graph/neighbourhoods.hpp"
 #include "core/graph/sparse_matrix.hpp"
 #include "core/nn/chebyshev_conv.hpp"
 #include "core/nn/embedding.hpp"
@@ -38,6 +44,7 @@ struct SttnOptions {
   std::size_t head_hidden = 256, eigenvectors = 32;
   SpatialEmbedding spatial = SpatialEmbedding::kBoth;
   bool weekday_embedding = true;
+  std::size_t spatial_hops = 0;  // 0: dense spatial attention; K: over K-hop neighbourhoods
 };
 
 template <class T>
@@ -57,7 +64,8 @@ class Sttn {
       const std::string name = "block" + std::to_string(l);
       Block& b = blocks_[l];
       b.norm.declare(store, name + ".norm", d);
-      b.spatial.declare(store, name + ".spatial", d, o.heads, o.ffn_hidden);
+      b.spatial.declare(store, name + ".spatial", d, o.heads, o.ffn_hidden,
+                        nn::ActivationKind::kGeluErf, 1e-5, o.spatial_hops > 0);
       b.cheb.declare(store, name + ".cheb", d, d, o.cheb_order);
       b.fusion.declare(store, name + ".fusion", d);
       b.temporal.declare(store, name + ".temporal", d, o.heads, o.ffn_hidden);
@@ -88,6 +96,24 @@ class Sttn {
   void set_graph(const graph::SparseMatrix<T>& laplacian, const Matrix<T>& eigenvectors) {
     laplacian_ = laplacian;
     eigenvectors_ = eigenvectors;
+    if (options_.spatial_hops > 0) {
+      // The sensor graph is the Laplacian's off-diagonal pattern.
+      auto row_ptr = Kokkos::create_mirror_view(laplacian.row_ptr);
+      auto col_idx = Kokkos::create_mirror_view(laplacian.col_idx);
+      Kokkos::deep_copy(row_ptr, laplacian.row_ptr);
+      Kokkos::deep_copy(col_idx, laplacian.col_idx);
+      graph::HostCsr adjacency;
+      adjacency.row_ptr.push_back(0);
+      for (std::size_t i = 0; i + 1 < row_ptr.extent(0); ++i) {
+        for (auto e = row_ptr(i); e < row_ptr(i + 1); ++e) {
+          if (static_cast<std::size_t>(col_idx(e)) != i) adjacency.col_idx.push_back(col_idx(e));
+        }
+        adjacency.row_ptr.push_back(static_cast<graph::Index>(adjacency.col_idx.size()));
+      }
+      neighbourhoods_ =
+          graph::k_hop(adjacency, static_cast<int>(options_.spatial_hops), /*self_loops=*/true);
+      spatial_graph_copies_ = 0;  // rebuilt by the next forward
+    }
     node_ids_ = tensor::Vector<int>("sttn.node_ids", options_.sensors);
     auto host = Kokkos::create_mirror_view(node_ids_);
     for (std::size_t n = 0; n < options_.sensors; ++n) host(n) = static_cast<int>(n);
@@ -115,7 +141,9 @@ class Sttn {
       // (window, sensor, step) -> (window, step, sensor): attention over sensors.
       tensor::transpose_rows(*x, windows_, o.sensors, o.input_steps, b.xs, "sttn.xs");
       const Matrix<T>& h = b.norm.forward(store, b.xs);
-      const Matrix<T>& u = b.spatial.forward(store, h, windows_ * o.input_steps, o.sensors);
+      const Matrix<T>& u = o.spatial_hops > 0
+                               ? b.spatial.forward(store, h, spatial_graph(windows_ * o.input_steps))
+                               : b.spatial.forward(store, h, windows_ * o.input_steps, o.sensors);
       const Matrix<T>& g = b.cheb.forward(store, h, laplacian_);
       tensor::ensure_shape(b.ys, "sttn.ys", b.xs.extent(0), d);
       nn::add(b.xs, b.fusion.forward(store, u, g), b.ys, "sttn.spatial_residual");
@@ -167,6 +195,33 @@ class Sttn {
     Matrix<T> xs, ys, xt, d_ys, d_h, d_xs, d_x;
   };
 
+  // The K-hop neighbourhoods repeated for `copies` (window, step) pairs on the rows of
+  // the spatial attention ((window, step, sensor) order): block diagonal. Made once per
+  // batch size (the last batch of an epoch may be smaller).
+  const graph::CsrGraph& spatial_graph(std::size_t copies) {
+    if (neighbourhoods_.row_ptr.empty()) {
+      throw std::logic_error("sttn: spatial_hops > 0 needs set_graph before forward");
+    }
+    if (copies == spatial_graph_copies_) return spatial_graph_;
+    const std::size_t n = neighbourhoods_.num_nodes(), per_copy = neighbourhoods_.col_idx.size();
+    graph::HostCsr g;
+    g.row_ptr.reserve(copies * n + 1);
+    g.col_idx.reserve(copies * per_copy);
+    g.row_ptr.push_back(0);
+    for (std::size_t c = 0; c < copies; ++c) {
+      const auto offset = static_cast<graph::Index>(c * n);
+      for (std::size_t i = 0; i < n; ++i) {
+        for (auto e = neighbourhoods_.row_ptr[i]; e < neighbourhoods_.row_ptr[i + 1]; ++e) {
+          g.col_idx.push_back(offset + neighbourhoods_.col_idx[e]);
+        }
+        g.row_ptr.push_back(static_cast<graph::Index>(g.col_idx.size()));
+      }
+    }
+    spatial_graph_ = graph::to_device(g);
+    spatial_graph_copies_ = copies;
+    return spatial_graph_;
+  }
+
   bool uses_eigenvectors() const { return options_.spatial != SpatialEmbedding::kLearned; }
   bool uses_node_table() const { return options_.spatial != SpatialEmbedding::kLaplacian; }
 
@@ -210,6 +265,9 @@ class Sttn {
   std::vector<Block> blocks_;
   nn::Mlp<T> head_;
   graph::SparseMatrix<T> laplacian_;
+  graph::HostCsr neighbourhoods_;   // spatial_hops > 0: each sensor's K-hop neighbours
+  graph::CsrGraph spatial_graph_;   // ... repeated for spatial_graph_copies_ (window, step)s
+  std::size_t spatial_graph_copies_ = 0;
   Matrix<T> eigenvectors_;
   tensor::Vector<int> node_ids_;
   std::size_t windows_ = 0;

@@ -1,7 +1,12 @@
 // The forecasting models: finite-difference gradients of the whole STTN (every
 // spatial-embedding choice), the per-sensor MLP and the STGCN in double, and the Chebyshev
 // convolution against dense Chebyshev polynomials of the Laplacian.
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
 #include "core/nn/chebyshev_conv.hpp"
+#include "core/tensor/host_copy.hpp"
 #include "models/st_forecast/forecaster.hpp"
 #include "tests/models/st_forecast/synthetic.hpp"
 #include "tests/support/catch.hpp"
@@ -21,42 +26,58 @@ SensorGraphOptions chain() {
   return o;
 }
 
-// Gradient check of a forecaster on 3 windows of a 5-sensor chain.
-double forecaster_gradient_error(ForecasterOptions o) {
-  const SensorSeries s = testing::synthetic_series(60, 5);
-  const SensorGraph g = load_sensor_graph(chain(), s.sensors);
-  o.sttn.sensors = s.sensors;
-  o.sttn.input_steps = 4;
-  o.sttn.horizons = 3;
-  o.sttn.steps_per_day = s.steps_per_day;
-  o.sttn.dim = 8;
-  o.sttn.heads = 2;
-  o.sttn.blocks = 2;
-  o.sttn.ffn_hidden = 12;
-  o.sttn.head_hidden = 10;
-  o.sttn.eigenvectors = 3;
-  o.mlp_hidden = 9;
-  o.stgcn.blocks = 1;  // 4 steps: one block of two kt = 2 temporal convolutions
-  o.stgcn.kt = 2;
-  o.stgcn.channels = 6;
-  o.stgcn.spatial_channels = 4;
-  o.stgcn.head_hidden = 7;
+// A forecaster of options `o` (small sizes filled in) on 3 windows of a 5-sensor chain,
+// with a random weighting r of its outputs (loss = sum(y * r)).
+struct SmallCase {
+  SensorSeries s = testing::synthetic_series(60, 5);
+  SensorGraph g = load_sensor_graph(chain(), s.sensors);
   nn::ParameterStore<double> store;
   Forecaster<double> model;
-  model.declare(store, o);
-  store.finalize();
-  model.init(store, 5);
-  model.set_graph(testing::device_laplacian<double>(g),
-                  tensor::from_host<double>(laplacian_eigenvectors(g, 3), s.sensors, 3, "eig"));
-  const ZScore z{50, 7};
-  const ForecastBatch<double> batch = make_batch<double>(s, z, {0, 9, 30}, 4, 3);
-  const Matrix<double> r = random_matrix(3 * s.sensors, 3, 17);
-  store.zero_grad();
-  model.forward(store, batch);
-  model.backward(store, r);
-  auto loss = [&] { return weighted_sum(model.forward(store, batch), r); };
-  const auto check = check_gradient(store.params(), store.grads(), loss, 1e-5, 500);
-  UNSCOPED_INFO("worst parameter " << check.worst_index << " of " << store.size()
+  ForecastBatch<double> batch;
+  Matrix<double> r = random_matrix(3 * s.sensors, 3, 17);
+
+  explicit SmallCase(ForecasterOptions o) {
+    o.sttn.sensors = s.sensors;
+    o.sttn.input_steps = 4;
+    o.sttn.horizons = 3;
+    o.sttn.steps_per_day = s.steps_per_day;
+    o.sttn.dim = 8;
+    o.sttn.heads = 2;
+    o.sttn.blocks = 2;
+    o.sttn.ffn_hidden = 12;
+    o.sttn.head_hidden = 10;
+    o.sttn.eigenvectors = 3;
+    o.mlp_hidden = 9;
+    o.stgcn.blocks = 1;  // 4 steps: one block of two kt = 2 temporal convolutions
+    o.stgcn.kt = 2;
+    o.stgcn.channels = 6;
+    o.stgcn.spatial_channels = 4;
+    o.stgcn.head_hidden = 7;
+    model.declare(store, o);
+    store.finalize();
+    model.init(store, 5);
+    model.set_graph(testing::device_laplacian<double>(g),
+                    tensor::from_host<double>(laplacian_eigenvectors(g, 3), s.sensors, 3, "eig"));
+    const ZScore z{50, 7};
+    batch = make_batch<double>(s, z, {0, 9, 30}, 4, 3);
+  }
+
+  // The outputs, then every parameter gradient of sum(y * r).
+  std::pair<std::vector<double>, std::vector<double>> run() {
+    store.zero_grad();
+    std::vector<double> y = tensor::to_host(model.forward(store, batch));
+    model.backward(store, r);
+    return {y, tensor::to_host(store.grads())};
+  }
+};
+
+// Gradient check of a forecaster on 3 windows of a 5-sensor chain.
+double forecaster_gradient_error(const ForecasterOptions& o) {
+  SmallCase c(o);
+  c.run();
+  auto loss = [&] { return weighted_sum(c.model.forward(c.store, c.batch), c.r); };
+  const auto check = check_gradient(c.store.params(), c.store.grads(), loss, 1e-5, 500);
+  UNSCOPED_INFO("worst parameter " << check.worst_index << " of " << c.store.size()
                                    << ", largest absolute error " << check.max_abs_error);
   return check.max_relative_error;
 }
@@ -72,6 +93,39 @@ TEST_CASE("STTN parameter gradients match finite differences", "[model_fd]") {
     o.sttn.weekday_embedding = spatial != SpatialEmbedding::kLearned;  // both ways covered
     CHECK(forecaster_gradient_error(o) < 1e-6);
   }
+}
+
+TEST_CASE("STTN with graph attention over K-hop neighbourhoods: finite differences, and the dense model when K reaches every sensor",
+          "[model_fd]") {
+  ForecasterOptions o;
+  o.kind = ForecasterKind::kSttn;
+  for (std::size_t hops : {1, 2}) {
+    o.sttn.spatial_hops = hops;
+    INFO(hops << " hops");
+    CHECK(forecaster_gradient_error(o) < 1e-6);
+  }
+  // On the 5-sensor chain 4 hops reach every sensor: the complete graph with self loops.
+  o.sttn.spatial_hops = 0;
+  SmallCase dense(o);
+  o.sttn.spatial_hops = 4;
+  SmallCase graph(o);
+  const auto [y_dense, g_dense] = dense.run();
+  const auto [y_graph, g_graph] = graph.run();
+  REQUIRE(g_dense.size() == g_graph.size());  // the same parameters
+  double worst_y = 0, worst_g = 0, scale_g = 0;
+  for (std::size_t i = 0; i < y_dense.size(); ++i) {
+    worst_y = std::max(worst_y, std::abs(y_dense[i] - y_graph[i]));
+  }
+  for (std::size_t i = 0; i < g_dense.size(); ++i) {
+    worst_g = std::max(worst_g, std::abs(g_dense[i] - g_graph[i]));
+    scale_g = std::max(scale_g, std::abs(g_dense[i]));
+  }
+  CHECK(worst_y <= 1e-12);
+  CHECK(worst_g <= 1e-12 * scale_g);
+  // One hop on the chain is not the dense model.
+  o.sttn.spatial_hops = 1;
+  SmallCase sparse(o);
+  CHECK(sparse.run().first != y_dense);
 }
 
 TEST_CASE("per-sensor MLP gradients match finite differences", "[model_fd]") {
