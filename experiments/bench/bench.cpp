@@ -32,13 +32,21 @@ void reset_peak_memory() {
 #endif
   std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM (Linux >= 4.0)
 }
-double peak_memory_bytes() {
+namespace {
+
+// A "Vm...:" line of /proc/self/status, in bytes.
+double status_bytes(const std::string& key) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return 1024.0 * std::stod(line.substr(6));  // kB
+    if (line.rfind(key, 0) == 0) return 1024.0 * std::stod(line.substr(key.size()));  // kB
   }
   return 0;
 }
+
+}  // namespace
+
+double peak_memory_bytes() { return status_bytes("VmHWM:"); }
+double resident_memory_bytes() { return status_bytes("VmRSS:"); }
 
 }  // namespace tessera::bench

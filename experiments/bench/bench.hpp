@@ -37,5 +37,7 @@ double time_median(const std::function<void()>& f, int repeats, int warmup);
 // the heap is trimmed before each reset.
 void reset_peak_memory();
 double peak_memory_bytes();
+// Resident memory of this process now (VmRSS; 0 where /proc is not there).
+double resident_memory_bytes();
 
 }  // namespace tessera::bench
