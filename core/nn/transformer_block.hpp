@@ -4,6 +4,12 @@
 // with MLP = Linear(model_dim -> mlp_hidden), GELU, Linear(mlp_hidden -> model_dim).
 // Sub-layers are name.ln1, name.attn, name.ln2, name.mlp (MLP layers name.mlp.0 and
 // name.mlp.1). Rows are (batch * len, model_dim), batch-major, as for attention.
+//
+// Graph mode (declare's `graph_attention`): the attention is over each row's neighbours
+// in a CSR graph on the rows (GraphMultiHeadAttention: memory and time in the edges, not
+// len^2), with the same parameters as the dense mode, so on a complete graph with self
+// loops it is the dense block (GraphTransformerBlock is the graph-only block of the
+// graph benchmarks and their PyTorch reference, with slice name.attention).
 #include <string>
 
 #include "core/graph/csr_graph.hpp"
