@@ -10,35 +10,62 @@
 // len^2), with the same parameters as the dense mode, so on a complete graph with self
 // loops it is the dense block (GraphTransformerBlock is the graph-only block of the
 // graph benchmarks and their PyTorch reference, with slice name.attention).
+//
+// Memory mode (options.memory_patterns = M > 0): the MLP is replaced by a HopfieldLayer
+// (hopfield_lookup.hpp, slice name.memory): each row retrieves from M learned stored
+// patterns instead of passing a feed-forward network.
 #include <string>
 
 #include "core/graph/csr_graph.hpp"
 #include "core/nn/attention.hpp"
 #include "core/nn/graph_attention.hpp"
+#include "core/nn/hopfield_lookup.hpp"
 #include "core/nn/layer_norm.hpp"
 #include "core/nn/mlp.hpp"
 #include "core/nn/residual.hpp"
 
 namespace tessera::nn {
 
+struct TransformerBlockOptions {
+  ActivationKind activation = ActivationKind::kGeluErf;  // of the MLP
+  double eps = 1e-5;                                     // of the LayerNorms
+  bool graph_attention = false;                          // graph mode (above)
+  std::size_t memory_patterns = 0;  // > 0: memory mode (above), M stored patterns
+};
+
 template <class T>
 class TransformerBlock {
  public:
   void declare(ParameterStore<T>& store, const std::string& name, std::size_t model_dim,
                std::size_t heads, std::size_t mlp_hidden,
-               ActivationKind activation = ActivationKind::kGeluErf, double eps = 1e-5,
-               bool graph_attention = false) {
+               ActivationKind activation = ActivationKind::kGeluErf, double eps = 1e-5) {
+    TransformerBlockOptions o;
+    o.activation = activation;
+    o.eps = eps;
+    declare(store, name, model_dim, heads, mlp_hidden, o);
+  }
+
+  // mlp_hidden is not used in memory mode.
+  void declare(ParameterStore<T>& store, const std::string& name, std::size_t model_dim,
+               std::size_t heads, std::size_t mlp_hidden, const TransformerBlockOptions& o) {
     name_ = name;
     model_dim_ = model_dim;
-    graph_mode_ = graph_attention;
-    ln1_.declare(store, name + ".ln1", model_dim, eps);
+    graph_mode_ = o.graph_attention;
+    memory_mode_ = o.memory_patterns > 0;
+    ln1_.declare(store, name + ".ln1", model_dim, o.eps);
     if (graph_mode_) {
       graph_attention_.declare(store, name + ".attn", model_dim, heads);
     } else {
       attention_.declare(store, name + ".attn", model_dim, heads);
     }
-    ln2_.declare(store, name + ".ln2", model_dim, eps);
-    mlp_.declare(store, name + ".mlp", {model_dim, mlp_hidden, model_dim}, activation);
+    ln2_.declare(store, name + ".ln2", model_dim, o.eps);
+    if (memory_mode_) {
+      HopfieldOptions memory;  // one head, beta = 1 / sqrt(model_dim), as hopfield-layers
+      memory.state_size = model_dim;
+      memory_.declare(store, name + ".memory", memory, o.memory_patterns);
+    } else {
+      mlp_.declare(store, name + ".mlp", {model_dim, mlp_hidden, model_dim}, o.activation);
+    }
   }
 
   void init(ParameterStore<T>& store, std::uint64_t seed) const {
@@ -49,7 +76,11 @@ class TransformerBlock {
       attention_.init(store, seed);
     }
     ln2_.init(store, seed);
-    mlp_.init(store, seed);
+    if (memory_mode_) {
+      memory_.init(store, seed);
+    } else {
+      mlp_.init(store, seed);
+    }
   }
 
   // mask: empty or (len x len), added to the attention scores (-inf forbids).
@@ -68,9 +99,7 @@ class TransformerBlock {
         [&](const Matrix<T>& in) -> const Matrix<T>& {
           return attention_.forward_self(store, ln1_.forward(store, in), batch, len, mask);
         },
-        [&](const Matrix<T>& h) -> const Matrix<T>& {
-          return mlp_.forward(store, ln2_.forward(store, h));
-        },
+        [&](const Matrix<T>& h) -> const Matrix<T>& { return feed_forward(store, h); },
         hidden_, output_, name_);
   }
 
@@ -86,9 +115,7 @@ class TransformerBlock {
         [&](const Matrix<T>& in) -> const Matrix<T>& {
           return graph_attention_.forward(store, ln1_.forward(store, in), graph);
         },
-        [&](const Matrix<T>& h) -> const Matrix<T>& {
-          return mlp_.forward(store, ln2_.forward(store, h));
-        },
+        [&](const Matrix<T>& h) -> const Matrix<T>& { return feed_forward(store, h); },
         hidden_, output_, name_);
   }
 
@@ -100,7 +127,8 @@ class TransformerBlock {
                                                   : attention_.backward_self(store, g));
         },
         [&](const Matrix<T>& g) -> const Matrix<T>& {
-          return ln2_.backward(store, mlp_.backward(store, g));
+          return ln2_.backward(store, memory_mode_ ? memory_.backward(store, g)
+                                                   : mlp_.backward(store, g));
         },
         hidden_grad_, input_grad_, name_);
   }
@@ -109,13 +137,19 @@ class TransformerBlock {
   const MultiHeadAttention<T>& attention() const { return attention_; }
 
  private:
+  const Matrix<T>& feed_forward(const ParameterStore<T>& store, const Matrix<T>& h) {
+    const Matrix<T>& normed = ln2_.forward(store, h);
+    return memory_mode_ ? memory_.forward(store, normed) : mlp_.forward(store, normed);
+  }
+
   std::string name_;
   std::size_t model_dim_ = 0;
-  bool graph_mode_ = false;
+  bool graph_mode_ = false, memory_mode_ = false;
   LayerNorm<T> ln1_, ln2_;
   MultiHeadAttention<T> attention_;        // dense mode
   GraphMultiHeadAttention<T> graph_attention_;  // graph mode
-  Mlp<T> mlp_;
+  Mlp<T> mlp_;                 // or, in memory mode,
+  HopfieldLayer<T> memory_;
   Matrix<T> hidden_, output_, hidden_grad_, input_grad_;
 };
 

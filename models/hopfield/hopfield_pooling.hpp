@@ -6,9 +6,17 @@
 // learning).
 #include <string>
 
-#include "models/hopfield/hopfield.hpp"
+#include "core/nn/hopfield.hpp"
 
 namespace tessera::models::hopfield {
+
+// The Hopfield layer itself is shared (core/nn: the STTN uses it too).
+using nn::Hopfield;
+using nn::HopfieldInputGrads;
+using nn::HopfieldOptions;
+using nn::ParameterStore;
+using tensor::Matrix;
+using tensor::Tensor3;
 
 template <class T>
 class HopfieldPooling {

@@ -11,6 +11,8 @@
 //        sensor's K-hop neighbourhood in the graph, itself included (graph attention:
 //        memory and time in the edges instead of sensors^2, for graphs of thousands of
 //        sensors; the same parameters, and the dense block when K reaches every sensor);
+//        with memory_patterns = M > 0 the FFN is a Hopfield layer of M learned stored
+//        patterns instead (the Hopfield ablation);
 //        G = ChebConv_K(h);  x = x + g U + (1 - g) G,  g = sigmoid(U Wa + G Wb + b);
 //   temporal part (per sensor, over the input steps): x = TransformerBlock(x);
 //   head (per sensor): the steps' features side by side, T d -> 256 (ReLU) -> horizons.
@@ -45,6 +47,9 @@ struct SttnOptions {
   SpatialEmbedding spatial = SpatialEmbedding::kBoth;
   bool weekday_embedding = true;
   std::size_t spatial_hops = 0;  // 0: dense spatial attention; K: over K-hop neighbourhoods
+  // 0: the spatial part's feed-forward network; M: a Hopfield layer of M learned stored
+  // patterns in its place (the Hopfield ablation).
+  std::size_t memory_patterns = 0;
 };
 
 template <class T>
@@ -64,8 +69,10 @@ class Sttn {
       const std::string name = "block" + std::to_string(l);
       Block& b = blocks_[l];
       b.norm.declare(store, name + ".norm", d);
-      b.spatial.declare(store, name + ".spatial", d, o.heads, o.ffn_hidden,
-                        nn::ActivationKind::kGeluErf, 1e-5, o.spatial_hops > 0);
+      nn::TransformerBlockOptions spatial;
+      spatial.graph_attention = o.spatial_hops > 0;
+      spatial.memory_patterns = o.memory_patterns;
+      b.spatial.declare(store, name + ".spatial", d, o.heads, o.ffn_hidden, spatial);
       b.cheb.declare(store, name + ".cheb", d, d, o.cheb_order);
       b.fusion.declare(store, name + ".fusion", d);
       b.temporal.declare(store, name + ".temporal", d, o.heads, o.ffn_hidden);

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/runtime/error.hpp"
-#include "models/hopfield/hopfield_lookup.hpp"
+#include "core/nn/hopfield_lookup.hpp"
 #include "models/hopfield/idx_reader.hpp"
 #include "models/hopfield/memory.hpp"
 #include "models/hopfield/patterns.hpp"
@@ -14,6 +14,11 @@
 
 using namespace tessera;
 using namespace tessera::models::hopfield;
+using tessera::nn::Hopfield;
+using tessera::nn::HopfieldInputGrads;
+using tessera::nn::HopfieldLayer;
+using tessera::nn::HopfieldOptions;
+using tessera::nn::ParameterStore;
 using Catch::Matchers::Contains;
 
 namespace {

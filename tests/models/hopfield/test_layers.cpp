@@ -2,14 +2,18 @@
 #include <cmath>
 #include <limits>
 
-#include "models/hopfield/hopfield.hpp"
-#include "models/hopfield/hopfield_lookup.hpp"
+#include "core/nn/hopfield.hpp"
+#include "core/nn/hopfield_lookup.hpp"
 #include "models/hopfield/hopfield_pooling.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/gradient_check.hpp"
 
 using namespace tessera;
 using namespace tessera::models::hopfield;
+using tessera::nn::Hopfield;
+using tessera::nn::HopfieldInputGrads;
+using tessera::nn::HopfieldLayer;
+using tessera::nn::HopfieldOptions;
 using tessera::testing::check_gradient;
 using tessera::testing::random_matrix;
 using tessera::testing::weighted_sum;

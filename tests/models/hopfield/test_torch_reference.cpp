@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "core/io/hdf5_reader.hpp"
-#include "models/hopfield/hopfield.hpp"
-#include "models/hopfield/hopfield_lookup.hpp"
+#include "core/nn/hopfield.hpp"
+#include "core/nn/hopfield_lookup.hpp"
 #include "models/hopfield/hopfield_pooling.hpp"
 #include "models/hopfield/memory.hpp"
 #include "models/hopfield/patterns.hpp"
@@ -19,6 +19,10 @@
 
 using namespace tessera;
 using namespace tessera::models::hopfield;
+using tessera::nn::Hopfield;
+using tessera::nn::HopfieldInputGrads;
+using tessera::nn::HopfieldLayer;
+using tessera::nn::HopfieldOptions;
 
 namespace {
 

@@ -93,6 +93,16 @@ TEST_CASE("STTN parameter gradients match finite differences", "[model_fd]") {
     o.sttn.weekday_embedding = spatial != SpatialEmbedding::kLearned;  // both ways covered
     CHECK(forecaster_gradient_error(o) < 1e-6);
   }
+  // The Hopfield ablation: a Hopfield layer of 6 learned patterns in place of the
+  // spatial FFN, with dense and with graph attention.
+  for (std::size_t hops : {0, 1}) {
+    ForecasterOptions o;
+    o.kind = ForecasterKind::kSttn;
+    o.sttn.memory_patterns = 6;
+    o.sttn.spatial_hops = hops;
+    INFO("Hopfield memory, " << hops << " hops");
+    CHECK(forecaster_gradient_error(o) < 1e-6);
+  }
 }
 
 TEST_CASE("STTN with graph attention over K-hop neighbourhoods: finite differences, and the dense model when K reaches every sensor",

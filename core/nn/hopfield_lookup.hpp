@@ -7,9 +7,9 @@
 // like any stored patterns.
 #include <string>
 
-#include "models/hopfield/hopfield.hpp"
+#include "core/nn/hopfield.hpp"
 
-namespace tessera::models::hopfield {
+namespace tessera::nn {
 
 template <class T>
 class HopfieldLayer {
@@ -44,8 +44,8 @@ class HopfieldLayer {
   const Matrix<T>& backward(ParameterStore<T>& store, const Matrix<T>& dz) {
     const HopfieldInputGrads<T> grads = hopfield_.backward(store, dz);
     const Matrix<T> dl = store.grad_matrix(lookup_);
-    nn::add_in_place(dl, grads.stored, name_);
-    nn::add_in_place(dl, grads.projection, name_);
+    add_in_place(dl, grads.stored, name_);
+    add_in_place(dl, grads.projection, name_);
     state_grad_ = grads.state;
     return state_grad_;
   }
@@ -62,4 +62,4 @@ class HopfieldLayer {
   Matrix<T> state_grad_;
 };
 
-}  // namespace tessera::models::hopfield
+}  // namespace tessera::nn

@@ -21,9 +21,8 @@
 #include "core/nn/softmax.hpp"
 #include "core/tensor/gemm.hpp"
 
-namespace tessera::models::hopfield {
+namespace tessera::nn {
 
-using nn::ParameterStore;
 using tensor::Matrix;
 using tensor::Tensor3;
 
@@ -174,4 +173,4 @@ class Hopfield {
   nn::DotProductAttention<T> core_;
 };
 
-}  // namespace tessera::models::hopfield
+}  // namespace tessera::nn
