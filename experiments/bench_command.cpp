@@ -73,7 +73,8 @@ std::vector<Suite> suites() {
         {"mesh_split", bench::bench_mesh_split},
         {"mesh_split_large", bench::bench_mesh_split_large},
         {"mesh_split_weak", bench::bench_mesh_split_weak},
-        {"mesh_split_million", bench::bench_mesh_split_million}}},
+        {"mesh_split_million", bench::bench_mesh_split_million},
+        {"mesh_split_global", bench::bench_mesh_split_global}}},
       {"traffic",
        "road networks (cell transmission model): time per step and cell-updates per second "
        "of the 8,448-detector grid and the freeway network at peak demand; run on 1 and 2 "

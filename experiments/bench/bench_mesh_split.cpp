@@ -28,6 +28,7 @@ struct Case {
   std::size_t width, depth;
   int hops;
   bool recompute = false;  // gradient checkpointing (model.recompute)
+  std::size_t global_nodes = 0;  // the transformer's global attention nodes
 };
 
 struct Level {
@@ -62,6 +63,7 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
   o.transformer.layers = o.meshgraphnet.blocks = c.depth;
   o.attention.hops = c.hops;
   o.transformer.recompute = o.meshgraphnet.recompute = c.recompute;
+  o.transformer.global_nodes = c.global_nodes;
   const bool transformer = c.kind == mt::ModelKind::kTransformer;
   mt::AttentionGraphs graphs;
   if (transformer) graphs = mt::attention_graphs(mesh_graph, o.attention, c.depth, 0, 0, 4);
@@ -71,8 +73,25 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
   mt::MeshSample<float> s;
   std::vector<std::size_t> edge_rows;
   s.mesh = mt::device_graph(part.get(), mesh_graph, &edge_rows);
-  for (const auto& g : graphs.graphs) s.attention.push_back(mt::device_graph(part.get(), g));
+  for (const auto& g : graphs.graphs) {
+    s.attention.push_back(
+        mt::device_attention_graph(part.get(), g, c.global_nodes, o.attention.self_loops));
+  }
   s.block_graph = graphs.block_graph;
+  runtime::Timers timers;
+  if (part && c.global_nodes > 0) {
+    // The tokens' softmax merge and output-gradient sum, timed apart ("mesh.tokens").
+    s.global_rows = mt::split_global_rows<float>(*part, c.global_nodes);
+    s.global_rows.merge = [&timers, merge = s.global_rows.merge](const tensor::Matrix<float>& lse,
+                                                                 const tensor::Matrix<float>& out) {
+      runtime::Timers::Scope scope(&timers, "mesh.tokens");
+      merge(lse, out);
+    };
+    s.global_rows.sum = [&timers, sum = s.global_rows.sum](const tensor::Matrix<float>& d) {
+      runtime::Timers::Scope scope(&timers, "mesh.tokens");
+      sum(d);
+    };
+  }
   std::vector<double> edges = graph::edge_features(mesh_graph, points, 2);
   if (part) edges = mt::MeshPart::pick_rows(edges, 3, edge_rows);
   s.edges = tensor::from_host<float>(edges, edges.size() / 3, 3, "bench::mesh_split_edges");
@@ -92,7 +111,6 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
   model.declare(store, o);
   store.finalize();
   model.init(store, 7);
-  runtime::Timers timers;
   model.set_timers(&timers, /*separate_wait=*/true);
   optim::AdamOptions adam_options;
   adam_options.decoupled_weight_decay = true;
@@ -115,6 +133,7 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
   const double steps = repeats + warmup;
   const double halo = part ? timers.total_seconds("mesh.halo") / steps : 0.0;
   const double wait = part ? timers.total_seconds("mesh.halo_wait") / steps : 0.0;
+  const double tokens = part ? timers.total_seconds("mesh.tokens") / steps : 0.0;
   const double ghosts = part ? static_cast<double>(part->local() - part->owned()) : 0.0;
   const double bytes =
       part ? 2.0 * static_cast<double>(c.depth) * static_cast<double>(part->halo().rows_sent()) *
@@ -125,6 +144,7 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
   row.benchmark = "mesh_split_step";
   row.shape = str("nodes=", n, " model=", mt::model_kind_name(c.kind), " ", c.width, "x", c.depth,
                   transformer ? str(" hops=", c.hops) : std::string(),
+                  c.global_nodes > 0 ? str(" global=", c.global_nodes) : std::string(),
                   c.recompute ? " recompute" : "", " ranks=", ranks);
   row.seconds = max_over_ranks(comm, seconds);
   row.extra = max_over_ranks(comm, halo) / row.seconds;
@@ -134,6 +154,8 @@ BenchRow time_split_step(MPI_Comm comm, const graph::HostCsr& mesh_graph,
               {"halo_seconds", max_over_ranks(comm, halo)},
               {"wait_seconds", max_over_ranks(comm, wait)},
               {"wait_share", max_over_ranks(comm, wait) / row.seconds},
+              {"token_merge_seconds", max_over_ranks(comm, tokens)},
+              {"token_merge_share", max_over_ranks(comm, tokens) / row.seconds},
               {"halo_share", row.extra},
               {"ghosts_per_owned", sum_over_ranks(comm, ghosts) / static_cast<double>(n)},
               {"bytes_per_step", sum_over_ranks(comm, bytes)},
@@ -217,6 +239,24 @@ std::vector<BenchRow> bench_mesh_split_weak(MPI_Comm comm, const BenchOptions& o
                                  {ModelKind::kMeshGraphNet, 128, 15, 1, true}}}};
   if (options.quick) {
     levels = {{0.08 * scale, 0.02 * scale, {{ModelKind::kTransformer, 8, 2, 1}}}};
+  }
+  return run_levels(comm, levels, options);
+}
+
+std::vector<BenchRow> bench_mesh_split_global(MPI_Comm comm, const BenchOptions& options) {
+  using mt::ModelKind;
+  // Global attention nodes on a split mesh: the (128, 15) transformer with and without 4
+  // tokens on the 14k mesh (blocks kept) and the 55k mesh (blocks recomputed).
+  std::vector<Level> levels = {{0.01, 0.0025,
+                                {{ModelKind::kTransformer, 128, 15, 1, false, 0},
+                                 {ModelKind::kTransformer, 128, 15, 1, false, 4}}},
+                               {0.005, 0.00125,
+                                {{ModelKind::kTransformer, 128, 15, 1, true, 0},
+                                 {ModelKind::kTransformer, 128, 15, 1, true, 4}}}};
+  if (options.quick) {
+    levels = {{0.08, 0.02,
+               {{ModelKind::kTransformer, 16, 2, 1, false, 0},
+                {ModelKind::kTransformer, 16, 2, 1, false, 2}}}};
   }
   return run_levels(comm, levels, options);
 }

@@ -41,5 +41,8 @@ std::vector<BenchRow> bench_mesh_split_weak(MPI_Comm comm, const BenchOptions& o
 // The largest mesh: 1.09M nodes (Gmsh takes about 1.5 minutes), a (32, 5) transformer
 // with its blocks recomputed.
 std::vector<BenchRow> bench_mesh_split_million(MPI_Comm comm, const BenchOptions& options);
+// The (128, 15) transformer with and without 4 global attention nodes (their softmax merge
+// timed apart) on the 14k and 55k meshes.
+std::vector<BenchRow> bench_mesh_split_global(MPI_Comm comm, const BenchOptions& options);
 
 }  // namespace tessera::bench

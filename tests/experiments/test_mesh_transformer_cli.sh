@@ -102,7 +102,7 @@ case "$case_name" in
         /rollout/transformer/horizon_rmse >"$work/split_diff.txt" 2>&1 && pass \
         || fail "global nodes: the split mesh's rollout differs from the batch-parallel run: $(cat "$work/split_diff.txt")"
       # The split-mesh training step benchmarks (quick forms), with blocks kept and recomputed.
-      for part in mesh_split mesh_split_large mesh_split_weak mesh_split_million; do
+      for part in mesh_split mesh_split_large mesh_split_weak mesh_split_million mesh_split_global; do
         mpirun -np 2 "$tessera" bench halo --quick --only "$part" --out "$work/bench_$part" \
           >"$work/bench_$part.log" 2>&1 && pass || fail "bench halo --only $part failed: $(cat "$work/bench_$part.log")"
         grep -q "^mesh_split_step,.*ranks=2" "$work/bench_$part/bench.csv" && pass \
