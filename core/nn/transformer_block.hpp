@@ -135,11 +135,16 @@ class TransformerBlock {
 
   const std::string& name() const { return name_; }
   const MultiHeadAttention<T>& attention() const { return attention_; }
+  // The last forward's input of the MLP or memory: LN2 of the attention half's output.
+  const Matrix<T>& feed_forward_input() const { return feed_forward_input_; }
+  // Memory mode: the slice of the M stored patterns (M x model_dim); -1 otherwise.
+  int memory_patterns_slice() const { return memory_mode_ ? memory_.lookup_id() : -1; }
 
  private:
   const Matrix<T>& feed_forward(const ParameterStore<T>& store, const Matrix<T>& h) {
-    const Matrix<T>& normed = ln2_.forward(store, h);
-    return memory_mode_ ? memory_.forward(store, normed) : mlp_.forward(store, normed);
+    feed_forward_input_ = ln2_.forward(store, h);
+    return memory_mode_ ? memory_.forward(store, feed_forward_input_)
+                        : mlp_.forward(store, feed_forward_input_);
   }
 
   std::string name_;
@@ -150,6 +155,7 @@ class TransformerBlock {
   GraphMultiHeadAttention<T> graph_attention_;  // graph mode
   Mlp<T> mlp_;                 // or, in memory mode,
   HopfieldLayer<T> memory_;
+  Matrix<T> feed_forward_input_;  // a view of LN2's output
   Matrix<T> hidden_, output_, hidden_grad_, input_grad_;
 };
 

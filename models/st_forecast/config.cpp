@@ -61,6 +61,9 @@ void add_st_forecast_keys(config::Schema& s) {
   s.add_int("model.memory_patterns", 0, at_least(0),
             "sttn: 0: the spatial feed-forward network; M: a Hopfield layer of M learned "
             "stored patterns in its place (the Hopfield ablation)");
+  s.add_string("model.memory_init", std::string("random"), {"random", "windows"},
+               "sttn with model.memory_patterns: the stored patterns start random, or as "
+               "encoded rows of 8 training windows spread over the training part");
   s.add_string("model.weekday_embedding", std::string("auto"), {"auto", "on", "off"},
                "sttn: a learned embedding of the day of week; auto: on when the training part "
                "covers all seven weekdays");
@@ -154,6 +157,7 @@ StForecastConfig from_config(const config::Config& c) {
   t.spatial = spatial_from_name(c.get_string("model.spatial_embedding"));
   t.spatial_hops = static_cast<std::size_t>(c.get_int("model.spatial_hops"));
   t.memory_patterns = static_cast<std::size_t>(c.get_int("model.memory_patterns"));
+  t.memory_from_windows = c.get_string("model.memory_init") == "windows";
   m.weekday_embedding = c.get_string("model.weekday_embedding");
   m.model.mlp_hidden = static_cast<std::size_t>(c.get_int("model.mlp_hidden"));
   m.model.stgcn.blocks = static_cast<std::size_t>(c.get_int("model.stgcn_blocks"));

@@ -61,6 +61,10 @@ class Forecaster {
     if (options_.kind == ForecasterKind::kSttn) sttn_.set_graph(laplacian, eigenvectors);
     if (options_.kind == ForecasterKind::kStgcn) stgcn_.set_graph(laplacian);
   }
+  // The STTN's Hopfield memory from encoded training windows (Sttn::seed_memory).
+  void seed_memory(nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
+    if (options_.kind == ForecasterKind::kSttn) sttn_.seed_memory(store, batch);
+  }
   // z-scored forecasts (windows * sensors, horizons).
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
     switch (options_.kind) {

@@ -106,6 +106,18 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
   model.set_graph(
       graph::sparse_from_host<T>(laplacian.row_ptr, laplacian.col_idx, laplacian.values),
       tensor::from_host<T>(eigenvectors, data.series->sensors, count, "st_forecast::eigenvectors"));
+  if (kind == ForecasterKind::kSttn && options.sttn.memory_patterns > 0 &&
+      options.sttn.memory_from_windows) {
+    // 8 training windows spread over the training part, the same on every rank.
+    const std::vector<std::size_t>& train = data.split.train;
+    const std::size_t count_windows = std::min<std::size_t>(8, train.size());
+    std::vector<std::size_t> starts;
+    for (std::size_t k = 0; k < count_windows; ++k) {
+      starts.push_back(train[k * train.size() / count_windows]);
+    }
+    model.seed_memory(store, make_batch<T>(*data.series, data.z, starts,
+                                           data.split.input_steps, data.split.output_steps));
+  }
   ForecastResult r;
   r.name = forecaster_name(kind);
   r.learned = true;

@@ -12,7 +12,8 @@
 //        memory and time in the edges instead of sensors^2, for graphs of thousands of
 //        sensors; the same parameters, and the dense block when K reaches every sensor);
 //        with memory_patterns = M > 0 the FFN is a Hopfield layer of M learned stored
-//        patterns instead (the Hopfield ablation);
+//        patterns instead (the Hopfield ablation), random at first or, after
+//        seed_memory, rows of encoded training windows;
 //        G = ChebConv_K(h);  x = x + g U + (1 - g) G,  g = sigmoid(U Wa + G Wb + b);
 //   temporal part (per sensor, over the input steps): x = TransformerBlock(x);
 //   head (per sensor): the steps' features side by side, T d -> 256 (ReLU) -> horizons.
@@ -50,6 +51,7 @@ struct SttnOptions {
   // 0: the spatial part's feed-forward network; M: a Hopfield layer of M learned stored
   // patterns in its place (the Hopfield ablation).
   std::size_t memory_patterns = 0;
+  bool memory_from_windows = false;  // the driver seeds the memory (seed_memory)
 };
 
 template <class T>
@@ -193,6 +195,19 @@ class Sttn {
 
   const SttnOptions& options() const { return options_; }
 
+  // The Hopfield ablation with stored patterns that start as encoded training windows:
+  // block by block, a forward pass over `batch`, then M rows of the block's memory input
+  // (LN2 of its attention half), spread evenly over the batch's (window, step, sensor)
+  // rows, become its stored patterns. The same on every rank given the same batch.
+  void seed_memory(nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
+    if (options_.memory_patterns == 0) return;
+    for (Block& b : blocks_) {
+      forward(store, batch);
+      copy_spread_rows(b.spatial.feed_forward_input(),
+                       store.param_matrix(b.spatial.memory_patterns_slice()));
+    }
+  }
+
  private:
   struct Block {
     nn::LayerNorm<T> norm;
@@ -243,6 +258,21 @@ class Sttn {
         KOKKOS_LAMBDA(const int r) {
           const std::size_t n = (static_cast<std::size_t>(r) / steps) % sensors;
           for (std::size_t j = 0; j < d; ++j) x(r, j) += s(n, j);
+        });
+  }
+
+  // to(k, :) = from(k * rows / M, :) for the M rows of `to`.
+  static void copy_spread_rows(const Matrix<T>& from, const Matrix<T>& to) {
+    const std::size_t rows = from.extent(0), m = to.extent(0), d = to.extent(1);
+    if (rows < m || from.extent(1) != d) {
+      throw std::invalid_argument(str("sttn: ", m, " stored patterns from ", rows,
+                                      " rows of ", from.extent(1), " features"));
+    }
+    Kokkos::parallel_for(
+        "sttn::copy_spread_rows", Kokkos::RangePolicy<tensor::ExecSpace>(0, m),
+        KOKKOS_LAMBDA(const int k) {
+          const std::size_t r = static_cast<std::size_t>(k) * rows / m;
+          for (std::size_t j = 0; j < d; ++j) to(k, j) = from(r, j);
         });
   }
 

@@ -105,6 +105,38 @@ TEST_CASE("STTN parameter gradients match finite differences", "[model_fd]") {
   }
 }
 
+TEST_CASE("the STTN's Hopfield memory seeded from encoded training windows", "[model_fd]") {
+  ForecasterOptions o;
+  o.kind = ForecasterKind::kSttn;
+  o.sttn.memory_patterns = 6;
+  SmallCase c(o);
+  const std::vector<double> before = tensor::to_host(c.store.params());
+  c.model.seed_memory(c.store, c.batch);
+  const std::vector<double> after = tensor::to_host(c.store.params());
+  // Only the two blocks' stored patterns (6 x 8 each) changed.
+  std::size_t changed = 0;
+  for (std::size_t i = 0; i < before.size(); ++i) changed += before[i] != after[i];
+  CHECK(changed == 2 * 6 * 8);
+  // They are rows of LayerNorm outputs (weight 1, bias 0 at init): mean 0, variance 1
+  // per row, where random patterns are not.
+  for (const nn::Slice& slice : c.store.slices()) {
+    if (slice.name.find(".memory.lookup") == std::string::npos) continue;
+    INFO(slice.name);
+    for (std::size_t k = 0; k < 6; ++k) {
+      double mean = 0, square = 0;
+      for (std::size_t j = 0; j < 8; ++j) mean += after[slice.offset + k * 8 + j] / 8;
+      for (std::size_t j = 0; j < 8; ++j) {
+        square += std::pow(after[slice.offset + k * 8 + j] - mean, 2) / 8;
+      }
+      CHECK(std::abs(mean) < 1e-12);
+      CHECK(std::abs(square - 1) < 1e-3);
+    }
+  }
+  // Seeding again from the same windows gives the same patterns.
+  c.model.seed_memory(c.store, c.batch);
+  CHECK(tensor::to_host(c.store.params()) == after);
+}
+
 TEST_CASE("STTN with graph attention over K-hop neighbourhoods: finite differences, and the dense model when K reaches every sensor",
           "[model_fd]") {
   ForecasterOptions o;
