@@ -122,11 +122,10 @@ class GraphMultiHeadAttention {
     return forward(store, x, one_graph_);
   }
 
-  // `split` (optional): rows whose keys are spread over processes (see above); alive
-  // until backward.
-
   // One graph per head group (heads must be a multiple of the group count): group g has
   // heads [g H/G, (g+1) H/G) and attends over group_graphs[g]. The same graph may repeat.
+  // `split` (optional): rows whose keys are spread over processes (see above); alive
+  // until backward.
   const Matrix<T>& forward(const ParameterStore<T>& store, const Matrix<T>& x,
                            const std::vector<const graph::CsrGraph*>& group_graphs,
                            const SplitQueryRows<T>* split = nullptr) {

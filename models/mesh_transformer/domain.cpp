@@ -85,41 +85,25 @@ graph::CsrGraph device_graph(const MeshPart* part, const graph::HostCsr& global,
   return graph::to_device(part->local_graph(global, edges));
 }
 
-graph::HostCsr with_split_global_nodes(const graph::HostCsr& local, std::size_t owned,
-                                       std::size_t global_nodes, bool self_loops,
-                                       bool token_keys) {
-  if (global_nodes == 0) return local;
-  const std::size_t n = local.num_nodes(), rows = n + global_nodes;
-  graph::HostCsr out;
-  out.row_ptr.reserve(rows + 1);
-  out.row_ptr.push_back(0);
-  for (std::size_t i = 0; i < n; ++i) {  // own rows: their neighbours, then the tokens
-    out.col_idx.insert(out.col_idx.end(), local.col_idx.begin() + local.row_ptr[i],
-                       local.col_idx.begin() + local.row_ptr[i + 1]);
-    if (i < owned) {
-      for (std::size_t t = n; t < rows; ++t) out.col_idx.push_back(static_cast<graph::Index>(t));
-    }
-    out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
-  }
-  for (std::size_t t = n; t < rows; ++t) {  // tokens: the own nodes (and the tokens)
-    for (std::size_t j = 0; j < owned; ++j) out.col_idx.push_back(static_cast<graph::Index>(j));
-    for (std::size_t j = n; token_keys && j < rows; ++j) {
-      if (j != t || self_loops) out.col_idx.push_back(static_cast<graph::Index>(j));
-    }
-    out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
-  }
-  return out;
-}
-
 graph::CsrGraph device_attention_graph(const MeshPart* part, const graph::HostCsr& mesh_graph,
                                        std::size_t global_nodes, bool self_loops) {
   if (!part) return graph::to_device(with_global_nodes(mesh_graph, global_nodes, self_loops));
   const bool first = runtime::comm_rank(part->halo().comm()) == 0;
-  return graph::to_device(with_split_global_nodes(part->local_graph(mesh_graph), part->owned(),
-                                                  global_nodes, self_loops, first));
+  return graph::to_device(with_global_nodes(part->local_graph(mesh_graph), global_nodes,
+                                            self_loops, part->owned(), first));
 }
 
 namespace {
+
+// `exchange(values, count)` on a host copy of a (small) device matrix, written back:
+// the token rows' collectives, staged through host memory as the halo exchange is.
+template <class T, class Exchange>
+void through_host(const tensor::Matrix<T>& rows, const Exchange& exchange) {
+  auto host = Kokkos::create_mirror_view(rows);
+  Kokkos::deep_copy(host, rows);
+  exchange(host.data(), static_cast<int>(host.size()));
+  Kokkos::deep_copy(rows, host);
+}
 
 // Each rank's attention of the split rows (lse: rows x heads, context: rows x dim)
 // merged: o = sum_r w_r o_r / sum_r w_r, lse = top + log sum_r w_r, w_r = exp(lse_r -
@@ -174,32 +158,28 @@ nn::SplitQueryRows<T> split_global_rows(const MeshPart& part, std::size_t global
     merge_softmax(comm, lse, context);
   };
   s.sum = [comm](const tensor::Matrix<T>& d_context) {
-    auto host = Kokkos::create_mirror_view(d_context);
-    Kokkos::deep_copy(host, d_context);
-    MPI_Allreduce(MPI_IN_PLACE, host.data(), static_cast<int>(host.size()), parallel::mpi_type<T>(),
-                  MPI_SUM, comm);
-    Kokkos::deep_copy(d_context, host);
+    through_host(d_context, [&](T* values, int count) {
+      MPI_Allreduce(MPI_IN_PLACE, values, count, parallel::mpi_type<T>(), MPI_SUM, comm);
+    });
   };
   return s;
 }
 
 template <class T>
 void broadcast_rows(const tensor::Matrix<T>& rows, MPI_Comm comm) {
-  auto host = Kokkos::create_mirror_view(rows);
-  Kokkos::deep_copy(host, rows);
-  MPI_Bcast(host.data(), static_cast<int>(host.size()), parallel::mpi_type<T>(), 0, comm);
-  Kokkos::deep_copy(rows, host);
+  through_host(rows, [&](T* values, int count) {
+    MPI_Bcast(values, count, parallel::mpi_type<T>(), 0, comm);
+  });
 }
 
 template <class T>
 void reduce_rows_to_first(const tensor::Matrix<T>& rows, MPI_Comm comm) {
-  auto host = Kokkos::create_mirror_view(rows);
-  Kokkos::deep_copy(host, rows);
   const bool first = runtime::comm_rank(comm) == 0;
-  MPI_Reduce(first ? MPI_IN_PLACE : host.data(), host.data(), static_cast<int>(host.size()),
-             parallel::mpi_type<T>(), MPI_SUM, 0, comm);
-  if (!first) std::fill(host.data(), host.data() + host.size(), T(0));
-  Kokkos::deep_copy(rows, host);
+  through_host(rows, [&](T* values, int count) {
+    MPI_Reduce(first ? MPI_IN_PLACE : values, values, count, parallel::mpi_type<T>(), MPI_SUM, 0,
+               comm);
+    if (!first) std::fill(values, values + count, T(0));
+  });
 }
 
 template nn::SplitQueryRows<float> split_global_rows(const MeshPart&, std::size_t);

@@ -100,15 +100,11 @@ graph::CsrGraph device_graph(const MeshPart* part, const graph::HostCsr& global,
                              std::vector<std::size_t>* edges = nullptr);
 
 // An attention graph on the mesh nodes (no tokens) on the device as this rank holds it,
-// with `global_nodes` token rows appended: with_global_nodes on the whole mesh, or on a
-// part its local graph with each own node linked to the tokens and the tokens' rows
+// with `global_nodes` token rows appended (with_global_nodes in surrogate.hpp): on a
+// part, its local graph with each own node linked to the tokens and the tokens' rows
 // reading this rank's own nodes (and the tokens, on the domain's first rank only).
 graph::CsrGraph device_attention_graph(const MeshPart* part, const graph::HostCsr& mesh_graph,
                                        std::size_t global_nodes, bool self_loops);
-// The same on the host, from the part's local graph (`owned` own rows first).
-graph::HostCsr with_split_global_nodes(const graph::HostCsr& local, std::size_t owned,
-                                       std::size_t global_nodes, bool self_loops,
-                                       bool token_keys);
 
 // The token rows of a part (rows part.local() .. part.local() + global_nodes - 1 of the
 // transformer's blocks), their softmax merged over the part's ranks by log-sum-exp.

@@ -89,24 +89,31 @@ inline graph::HostCsr with_random_edges(const graph::HostCsr& g, double fraction
   return out;
 }
 
-// g with `global_nodes` rows appended, linked to every row (see above); a token attends to
-// itself only where the graph has self loops.
+// g with `global_nodes` rows appended (see above); a token attends to itself only where
+// the graph has self loops. On a split mesh only the first `linked` rows (a rank's own
+// nodes) are linked to the tokens and read by them, and the tokens read each other only
+// where `token_keys` (the domain's first rank: each key counted once over the ranks).
 inline graph::HostCsr with_global_nodes(const graph::HostCsr& g, std::size_t global_nodes,
-                                        bool self_loops) {
+                                        bool self_loops, std::size_t linked = SIZE_MAX,
+                                        bool token_keys = true) {
   if (global_nodes == 0) return g;
   const std::size_t n = g.num_nodes(), rows = n + global_nodes;
+  linked = std::min(linked, n);
   graph::HostCsr out;
   out.row_ptr.reserve(rows + 1);
-  out.col_idx.reserve(g.col_idx.size() + 2 * n * global_nodes + global_nodes * global_nodes);
+  out.col_idx.reserve(g.col_idx.size() + 2 * linked * global_nodes + global_nodes * global_nodes);
   out.row_ptr.push_back(0);
   for (std::size_t i = 0; i < n; ++i) {  // sorted: mesh neighbours (< n), then the tokens
     out.col_idx.insert(out.col_idx.end(), g.col_idx.begin() + g.row_ptr[i],
                        g.col_idx.begin() + g.row_ptr[i + 1]);
-    for (std::size_t t = n; t < rows; ++t) out.col_idx.push_back(static_cast<graph::Index>(t));
+    for (std::size_t t = n; i < linked && t < rows; ++t) {
+      out.col_idx.push_back(static_cast<graph::Index>(t));
+    }
     out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
   }
   for (std::size_t t = n; t < rows; ++t) {
-    for (std::size_t j = 0; j < rows; ++j) {
+    for (std::size_t j = 0; j < linked; ++j) out.col_idx.push_back(static_cast<graph::Index>(j));
+    for (std::size_t j = n; token_keys && j < rows; ++j) {
       if (j != t || self_loops) out.col_idx.push_back(static_cast<graph::Index>(j));
     }
     out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));

@@ -218,30 +218,37 @@ class Sttn {
   };
 
   // The K-hop neighbourhoods repeated for `copies` (window, step) pairs on the rows of
-  // the spatial attention ((window, step, sensor) order): block diagonal. Made once per
-  // batch size (the last batch of an epoch may be smaller).
+  // the spatial attention ((window, step, sensor) order): block diagonal. Made once for
+  // the largest batch; a smaller one (the last of an epoch, an evaluation batch) is a
+  // prefix of it, so batch sizes that alternate rebuild nothing.
   const graph::CsrGraph& spatial_graph(std::size_t copies) {
     if (neighbourhoods_.row_ptr.empty()) {
       throw std::logic_error("sttn: spatial_hops > 0 needs set_graph before forward");
     }
-    if (copies == spatial_graph_copies_) return spatial_graph_;
-    const std::size_t n = neighbourhoods_.num_nodes(), per_copy = neighbourhoods_.col_idx.size();
-    graph::HostCsr g;
-    g.row_ptr.reserve(copies * n + 1);
-    g.col_idx.reserve(copies * per_copy);
-    g.row_ptr.push_back(0);
-    for (std::size_t c = 0; c < copies; ++c) {
-      const auto offset = static_cast<graph::Index>(c * n);
-      for (std::size_t i = 0; i < n; ++i) {
-        for (auto e = neighbourhoods_.row_ptr[i]; e < neighbourhoods_.row_ptr[i + 1]; ++e) {
-          g.col_idx.push_back(offset + neighbourhoods_.col_idx[e]);
+    if (copies > spatial_graph_copies_) {
+      const std::size_t n = neighbourhoods_.num_nodes();
+      graph::HostCsr g;
+      g.row_ptr.reserve(copies * n + 1);
+      g.col_idx.reserve(copies * neighbourhoods_.col_idx.size());
+      g.row_ptr.push_back(0);
+      for (std::size_t c = 0; c < copies; ++c) {
+        const auto offset = static_cast<graph::Index>(c * n);
+        for (std::size_t i = 0; i < n; ++i) {
+          for (auto e = neighbourhoods_.row_ptr[i]; e < neighbourhoods_.row_ptr[i + 1]; ++e) {
+            g.col_idx.push_back(offset + neighbourhoods_.col_idx[e]);
+          }
+          g.row_ptr.push_back(static_cast<graph::Index>(g.col_idx.size()));
         }
-        g.row_ptr.push_back(static_cast<graph::Index>(g.col_idx.size()));
       }
+      spatial_graph_ = graph::to_device(g);
+      spatial_graph_copies_ = copies;
     }
-    spatial_graph_ = graph::to_device(g);
-    spatial_graph_copies_ = copies;
-    return spatial_graph_;
+    if (copies == spatial_graph_copies_) return spatial_graph_;
+    const std::size_t rows = copies * neighbourhoods_.num_nodes();
+    const std::size_t edges = copies * neighbourhoods_.col_idx.size();
+    spatial_graph_prefix_.row_ptr = Kokkos::subview(spatial_graph_.row_ptr, std::make_pair(std::size_t{0}, rows + 1));
+    spatial_graph_prefix_.col_idx = Kokkos::subview(spatial_graph_.col_idx, std::make_pair(std::size_t{0}, edges));
+    return spatial_graph_prefix_;
   }
 
   bool uses_eigenvectors() const { return options_.spatial != SpatialEmbedding::kLearned; }
@@ -305,6 +312,7 @@ class Sttn {
   graph::HostCsr neighbourhoods_;   // spatial_hops > 0: each sensor's K-hop neighbours
   graph::CsrGraph spatial_graph_;   // ... repeated for spatial_graph_copies_ (window, step)s
   std::size_t spatial_graph_copies_ = 0;
+  graph::CsrGraph spatial_graph_prefix_;  // its first copies, for a smaller batch
   Matrix<T> eigenvectors_;
   tensor::Vector<int> node_ids_;
   std::size_t windows_ = 0;

@@ -168,6 +168,13 @@ TEST_CASE("STTN with graph attention over K-hop neighbourhoods: finite differenc
   o.sttn.spatial_hops = 1;
   SmallCase sparse(o);
   CHECK(sparse.run().first != y_dense);
+  // A smaller batch after a larger one reads a prefix of the larger batch's graph: the
+  // same forecasts as a model that never saw the larger batch.
+  const ZScore z{50, 7};
+  const ForecastBatch<double> one = make_batch<double>(sparse.s, z, {9}, 4, 3);
+  const std::vector<double> after_larger = tensor::to_host(sparse.model.forward(sparse.store, one));
+  SmallCase fresh(o);
+  CHECK(tensor::to_host(fresh.model.forward(fresh.store, one)) == after_larger);
 }
 
 TEST_CASE("per-sensor MLP gradients match finite differences", "[model_fd]") {
