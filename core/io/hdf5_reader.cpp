@@ -54,6 +54,36 @@ std::vector<double> Hdf5Reader::read(const std::string& dataset_path,
   return values;
 }
 
+std::vector<double> Hdf5Reader::read_leading(const std::string& dataset_path, std::uint64_t first,
+                                             std::uint64_t count) const {
+  const std::vector<std::uint64_t> extent = shape(dataset_path);
+  if (extent.empty() || first + count > extent[0]) {
+    throw InputError(str(path_, ": ", dataset_path, " has ", extent.empty() ? 0 : extent[0],
+                         " entries along its first dimension; entries ", first, " .. ",
+                         first + count, " (exclusive) were asked for"));
+  }
+  std::vector<hsize_t> start(extent.size(), 0), block(extent.begin(), extent.end());
+  start[0] = first;
+  block[0] = count;
+  std::uint64_t total = 1;
+  for (hsize_t b : block) total *= b;
+  std::vector<double> values(total);
+  if (total == 0) return values;
+  hid_t dataset = H5Dopen2(file_, dataset_path.c_str(), H5P_DEFAULT);
+  hid_t file_space = H5Dget_space(dataset);
+  H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr);
+  hid_t memory_space = H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr);
+  const herr_t status =
+      H5Dread(dataset, H5T_NATIVE_DOUBLE, memory_space, file_space, H5P_DEFAULT, values.data());
+  H5Sclose(memory_space);
+  H5Sclose(file_space);
+  H5Dclose(dataset);
+  if (status < 0) {
+    throw InputError(str(path_, ": ", dataset_path, " cannot be read as numbers"));
+  }
+  return values;
+}
+
 namespace {
 herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
   static_cast<std::vector<std::string>*>(data)->push_back(name);

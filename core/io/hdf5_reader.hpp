@@ -20,6 +20,11 @@ class Hdf5Reader {
   // naming the file and dataset when it is missing.
   std::vector<double> read(const std::string& dataset_path,
                            std::vector<std::uint64_t>* dims = nullptr) const;
+  // Entries first .. first + count - 1 of the leading dimension (the frames of a [T, ...]
+  // series), so that a reader holds one slice at a time. InputError when the dataset
+  // has fewer entries or is a scalar.
+  std::vector<double> read_leading(const std::string& dataset_path, std::uint64_t first,
+                                   std::uint64_t count) const;
   std::vector<std::uint64_t> shape(const std::string& dataset_path) const;
   // Names of the members of a group, sorted.
   std::vector<std::string> members(const std::string& group_path) const;

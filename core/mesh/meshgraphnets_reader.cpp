@@ -24,12 +24,11 @@ struct Feature {
   std::uint64_t frames = 1, rows = 0, columns = 1;
 };
 
-// `num_points` (0 when not known yet) tells [T, N] from [N, c].
-Feature read_feature(const io::Hdf5Reader& file, const std::string& dataset,
-                     std::uint64_t num_points) {
+// The shape of a feature; `num_points` (0 when not known yet) tells [T, N] from [N, c].
+Feature feature_shape(const io::Hdf5Reader& file, const std::string& dataset,
+                      std::uint64_t num_points) {
   Feature feature;
-  std::vector<std::uint64_t> dims;
-  feature.values = file.read(dataset, &dims);
+  const std::vector<std::uint64_t> dims = file.shape(dataset);
   if (dims.size() == 3) {
     feature.frames = dims[0];
     feature.rows = dims[1];
@@ -51,6 +50,13 @@ Feature read_feature(const io::Hdf5Reader& file, const std::string& dataset,
     throw InputError(
         str(file.path(), ": ", dataset, " has shape ", shape_text(dims), ", with no frames"));
   }
+  return feature;
+}
+
+Feature read_feature(const io::Hdf5Reader& file, const std::string& dataset,
+                     std::uint64_t num_points) {
+  Feature feature = feature_shape(file, dataset, num_points);
+  feature.values = file.read(dataset);
   return feature;
 }
 
@@ -81,7 +87,7 @@ double find_dt(const io::Hdf5Reader& file, const std::string& group) {
 
 }  // namespace
 
-Mesh read_meshgraphnets_h5(const std::string& path, int trajectory) {
+Mesh read_meshgraphnets_h5(const std::string& path, int trajectory, bool read_fields) {
   if (!std::filesystem::is_regular_file(path)) throw InputError(str(path, ": no such file"));
   const io::Hdf5Reader file(path);
   const std::string group = "/" + std::to_string(trajectory);
@@ -141,7 +147,8 @@ Mesh read_meshgraphnets_h5(const std::string& path, int trajectory) {
   for (const std::string& name : file.members(group)) {
     if (name == "cells" || name == "mesh_pos" || name == "node_type") continue;
     const std::string dataset = group + "/" + name;
-    const Feature feature = read_feature(file, dataset, num_points);
+    const Feature feature = read_fields ? read_feature(file, dataset, num_points)
+                                        : feature_shape(file, dataset, num_points);
     if (feature.rows != num_points) {
       throw InputError(str(path, ": ", dataset, " has ", feature.rows, " points per frame, but ",
                            group, "/mesh_pos has ", num_points));
@@ -151,7 +158,7 @@ Mesh read_meshgraphnets_h5(const std::string& path, int trajectory) {
     field.components = static_cast<int>(feature.columns);
     if (feature.frames == 1) {
       field.values = feature.values;
-      static_fields.push_back(std::move(field));
+      if (read_fields) static_fields.push_back(std::move(field));
       continue;
     }
     if (steps != 0 && feature.frames != steps) {
@@ -161,7 +168,7 @@ Mesh read_meshgraphnets_h5(const std::string& path, int trajectory) {
     steps = feature.frames;
     steps_from = dataset;
     field.values = feature.values;
-    dynamic_fields.push_back(std::move(field));
+    if (read_fields) dynamic_fields.push_back(std::move(field));  // else: the shapes only
   }
 
   const double dt = find_dt(file, group);
@@ -180,6 +187,40 @@ Mesh read_meshgraphnets_h5(const std::string& path, int trajectory) {
   }
   finish_mesh(mesh, path);
   return mesh;
+}
+
+std::vector<std::vector<double>> read_meshgraphnets_frames(const std::string& path, int trajectory,
+                                                           const std::string& field,
+                                                           const std::vector<long long>& points,
+                                                           std::size_t frames) {
+  const io::Hdf5Reader file(path);
+  const std::string dataset = "/" + std::to_string(trajectory) + "/" + field;
+  if (!file.has(dataset)) throw InputError(str(path, ": no dataset ", dataset));
+  const std::uint64_t num_points =
+      feature_shape(file, "/" + std::to_string(trajectory) + "/mesh_pos", 0).rows;
+  const Feature shape = feature_shape(file, dataset, num_points);
+  if (shape.rows != num_points || shape.frames < frames) {
+    throw InputError(str(path, ": ", dataset, " has ", shape.frames, " frames of ", shape.rows,
+                         " points; expected at least ", frames, " of ", num_points));
+  }
+  const std::size_t width = shape.columns;
+  std::vector<std::vector<double>> out;
+  for (std::size_t f = 0; f < frames; ++f) {
+    // A static field ([N, c]) is read whole once; a series one frame at a time.
+    const std::vector<double> whole =
+        shape.frames > 1 ? file.read_leading(dataset, f, 1) : file.read(dataset);
+    std::vector<double> kept(points.size() * width);
+    for (std::size_t r = 0; r < points.size(); ++r) {
+      const auto p = static_cast<std::size_t>(points[r]);
+      if (p >= num_points) {
+        throw std::invalid_argument(str("read_meshgraphnets_frames: point ", p, " of ", num_points));
+      }
+      std::copy_n(whole.begin() + static_cast<std::ptrdiff_t>(p * width), width,
+                  kept.begin() + static_cast<std::ptrdiff_t>(r * width));
+    }
+    out.push_back(std::move(kept));
+  }
+  return out;
 }
 
 }  // namespace tessera::mesh

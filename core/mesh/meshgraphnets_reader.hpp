@@ -10,7 +10,9 @@
 // Static features may also have a leading dimension T > 1, as when every frame was
 // stored; the frames must then agree, since the mesh may not change in time. Step k is at
 // time k x dt, dt from an attribute "dt" on the trajectory group or the file (else 1).
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "core/mesh/mesh.hpp"
 
@@ -19,7 +21,19 @@ namespace tessera::mesh {
 // InputError naming the file and the dataset at fault: no trajectory group (listing the
 // ones there are), a missing cells or mesh_pos, a shape that is none of the above, fields
 // whose point count is not the mesh's or whose step counts differ, a frame that differs
-// from frame 0, or a mesh that fails check_mesh.
-Mesh read_meshgraphnets_h5(const std::string& path, int trajectory = 0);
+// from frame 0, or a mesh that fails check_mesh. `read_fields` false: the mesh, its node
+// types and its steps (their count and times, from the fields' shapes), without reading
+// any field's values (read them in parts with read_meshgraphnets_frames).
+Mesh read_meshgraphnets_h5(const std::string& path, int trajectory = 0, bool read_fields = true);
+
+// Frames 0 .. frames - 1 of `field` of a trajectory, each holding only `points` (point
+// ids, in the order given; `components` values each), read one frame at a time: the
+// memory held is the points' share of the series plus one whole frame. A mesh split over
+// ranks reads its own nodes' frames so. InputError naming the file and dataset when it
+// is missing or has fewer frames or other points than the trajectory's mesh_pos.
+std::vector<std::vector<double>> read_meshgraphnets_frames(const std::string& path, int trajectory,
+                                                           const std::string& field,
+                                                           const std::vector<long long>& points,
+                                                           std::size_t frames);
 
 }  // namespace tessera::mesh

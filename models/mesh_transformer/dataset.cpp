@@ -9,6 +9,7 @@
 #include "core/mesh/meshgraphnets_reader.hpp"
 #include "core/mesh/node_graph.hpp"
 #include "core/mesh/read_mesh.hpp"
+#include "core/parallel/partition.hpp"
 #include "core/runtime/error.hpp"
 
 namespace tessera::models::mesh_transformer {
@@ -39,7 +40,9 @@ std::vector<double> velocity_of(const mesh::Mesh& m, std::size_t k, const std::s
   return out;
 }
 
-Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOptions& options) {
+// `with_velocity` false: the frames are left empty, to be read in parts (m has no fields).
+Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOptions& options,
+                         bool with_velocity = true) {
   // The channel geometry that node types are derived from is 2-D (CylinderFlow's); 3-D
   // files must carry their node types.
   if (m.node_types.empty() && options.derive_node_types && m.dimension == 2) {
@@ -69,15 +72,28 @@ Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOption
   }
   std::size_t frames = m.steps.size();
   if (options.max_frames > 0) frames = std::min(frames, options.max_frames);
-  for (std::size_t k = 0; k < frames; ++k) t.velocity.push_back(velocity_of(m, k, name));
-  if (t.velocity.size() < 2) {
-    throw InputError(str(name, ": ", t.velocity.size(),
-                         " velocity frame(s): a sample needs a frame and its successor"));
+  if (with_velocity) {
+    for (std::size_t k = 0; k < frames; ++k) t.velocity.push_back(velocity_of(m, k, name));
   }
+  if (frames < 2) {
+    throw InputError(
+        str(name, ": ", frames, " velocity frame(s): a sample needs a frame and its successor"));
+  }
+  t.velocity.resize(frames);  // read in parts: filled by the caller
   if (m.steps.size() > 1) t.dt = m.steps[1].time - m.steps[0].time;
   t.graph = mesh::node_graph(m, name);
   t.edge_features = graph::edge_features(t.graph, t.points, t.dimension);
   return t;
+}
+
+// The METIS split of a mesh over options.parts ranks: a function of the mesh graph alone,
+// so every rank of a domain group computes the same one (and MeshPart uses it).
+std::vector<int> owners(const Trajectory& t, const DataOptions& options) {
+  if (static_cast<std::size_t>(options.parts) > t.num_nodes()) {
+    throw InputError(str(t.name, ": ", t.num_nodes(), " nodes cannot be split over ",
+                         options.parts, " ranks (train.domain_ranks)"));
+  }
+  return parallel::partition_metis(t.graph, options.parts).owner;
 }
 
 }  // namespace
@@ -85,7 +101,9 @@ Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOption
 std::vector<Trajectory> read_trajectories(const std::string& path, const DataOptions& options) {
   const std::string extension = std::filesystem::path(path).extension().string();
   if (extension != ".h5" && extension != ".hdf5") {
-    return {to_trajectory(mesh::read_mesh(path), path, options)};
+    Trajectory t = to_trajectory(mesh::read_mesh(path), path, options);
+    if (options.parts > 1) keep_part(t, owners(t, options), options.parts, options.part);
+    return {std::move(t)};
   }
   std::vector<int> indices;
   {
@@ -105,19 +123,60 @@ std::vector<Trajectory> read_trajectories(const std::string& path, const DataOpt
   }
   std::vector<Trajectory> out;
   for (int k : indices) {
-    out.push_back(
-        to_trajectory(mesh::read_meshgraphnets_h5(path, k), str(path, " trajectory ", k), options));
+    const std::string name = str(path, " trajectory ", k);
+    const bool series = io::Hdf5Reader(path).has(str("/", k, "/velocity"));
+    if (options.parts <= 1 || !series) {
+      out.push_back(to_trajectory(mesh::read_meshgraphnets_h5(path, k), name, options));
+      if (options.parts > 1) keep_part(out.back(), owners(out.back(), options), options.parts, options.part);
+      continue;
+    }
+    // In parts: the mesh without its fields, its split, then this part's frames.
+    Trajectory t =
+        to_trajectory(mesh::read_meshgraphnets_h5(path, k, false), name, options, false);
+    const std::size_t frames = t.velocity.size();
+    keep_part(t, owners(t, options), options.parts, options.part);
+    t.velocity = mesh::read_meshgraphnets_frames(path, k, "velocity", t.frame_nodes, frames);
+    const std::size_t width = t.frame_nodes.size() * static_cast<std::size_t>(t.dimension);
+    if (t.velocity.front().size() != width) {
+      throw InputError(str(name, ": velocity has ", t.velocity.front().size() / t.frame_nodes.size(),
+                           " components, expected ", t.dimension));
+    }
+    out.push_back(std::move(t));
   }
   return out;
 }
 
+void keep_part(Trajectory& t, std::vector<int> owner, int parts, int part) {
+  if (t.in_parts() || owner.size() != t.num_nodes() || part < 0 || part >= parts) {
+    throw std::invalid_argument(str("keep_part: ", t.name, " is already in parts or the owners (",
+                                    owner.size(), ") are not its nodes' (", t.num_nodes(), ")"));
+  }
+  for (std::size_t i = 0; i < owner.size(); ++i) {
+    if (owner[i] == part) t.frame_nodes.push_back(static_cast<long long>(i));
+  }
+  const auto d = static_cast<std::size_t>(t.dimension);
+  for (std::vector<double>& frame : t.velocity) {
+    if (frame.empty()) continue;  // frames still to be read
+    std::vector<double> kept(t.frame_nodes.size() * d);
+    for (std::size_t r = 0; r < t.frame_nodes.size(); ++r) {
+      std::copy_n(frame.begin() + static_cast<std::ptrdiff_t>(t.frame_nodes[r]) *
+                                      static_cast<std::ptrdiff_t>(d),
+                  d, kept.begin() + static_cast<std::ptrdiff_t>(r * d));
+    }
+    frame = std::move(kept);
+  }
+  t.owner = std::move(owner);
+  t.parts = parts;
+  t.part = part;
+}
+
 std::vector<double> node_features(const Trajectory& t, const std::vector<double>& velocity) {
-  const std::size_t n = t.num_nodes(), d = static_cast<std::size_t>(t.dimension);
+  const std::size_t n = t.frame_rows(), d = static_cast<std::size_t>(t.dimension);
   const std::size_t width = t.node_inputs();
   std::vector<double> out(n * width, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t c = 0; c < d; ++c) out[i * width + c] = velocity[i * d + c];
-    out[i * width + d + static_cast<std::size_t>(t.node_types[i])] = 1.0;
+  for (std::size_t r = 0; r < n; ++r) {
+    for (std::size_t c = 0; c < d; ++c) out[r * width + c] = velocity[r * d + c];
+    out[r * width + d + static_cast<std::size_t>(t.node_types[t.frame_node(r)])] = 1.0;
   }
   return out;
 }

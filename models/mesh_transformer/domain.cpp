@@ -60,20 +60,15 @@ graph::HostCsr graph_union(const std::vector<const graph::HostCsr*>& graphs) {
 }
 
 MeshPart::MeshPart(MPI_Comm domain, const graph::HostCsr& reach, std::vector<int> owner)
-    : plan_(domain, reach, owner, 1), owner_(std::move(owner)), parts_(runtime::comm_size(domain)) {
-  gather_counts_.assign(static_cast<std::size_t>(parts_), 0);
-  gather_offsets_.assign(static_cast<std::size_t>(parts_) + 1, 0);
-  for (int o : owner_) ++gather_counts_[static_cast<std::size_t>(o)];
-  for (int r = 0; r < parts_; ++r) gather_offsets_[r + 1] = gather_offsets_[r] + gather_counts_[r];
-}
+    : plan_(domain, reach, owner, 1), owner_(std::move(owner)) {}
 
 std::unique_ptr<MeshPart> split_mesh(MPI_Comm domain, const graph::HostCsr& mesh,
-                                     const std::vector<graph::HostCsr>& layer_graphs) {
+                                     const std::vector<graph::HostCsr>& layer_graphs,
+                                     std::vector<int> owner) {
   std::vector<const graph::HostCsr*> reach = {&mesh};
   for (const auto& g : layer_graphs) reach.push_back(&g);
-  return std::make_unique<MeshPart>(
-      domain, graph_union(reach),
-      parallel::partition_metis(mesh, runtime::comm_size(domain)).owner);
+  if (owner.empty()) owner = parallel::partition_metis(mesh, runtime::comm_size(domain)).owner;
+  return std::make_unique<MeshPart>(domain, graph_union(reach), std::move(owner));
 }
 
 graph::CsrGraph device_graph(const MeshPart* part, const graph::HostCsr& global,
@@ -248,23 +243,35 @@ std::vector<double> MeshPart::local_rows(const std::vector<double>& global,
   return out;
 }
 
-std::vector<double> MeshPart::allgather_owned(const std::vector<double>& local,
-                                              std::size_t width) const {
-  std::vector<int> counts(gather_counts_), offsets(gather_offsets_);
-  for (int& c : counts) c *= static_cast<int>(width);
-  for (int& o : offsets) o *= static_cast<int>(width);
+std::vector<double> allgather_by_owner(MPI_Comm comm, const std::vector<int>& owner,
+                                       const std::vector<double>& own_rows, std::size_t width) {
+  const int parts = runtime::comm_size(comm);
+  std::vector<int> counts(static_cast<std::size_t>(parts), 0), offsets(counts.size() + 1, 0);
+  for (int o : owner) counts[static_cast<std::size_t>(o)] += static_cast<int>(width);
+  for (int r = 0; r < parts; ++r) offsets[r + 1] = offsets[r] + counts[r];
+  const int mine = counts[static_cast<std::size_t>(runtime::comm_rank(comm))];
+  if (own_rows.size() != static_cast<std::size_t>(mine)) {
+    throw std::invalid_argument(str("allgather_by_owner: ", own_rows.size(), " values for ", mine));
+  }
   std::vector<double> by_rank(static_cast<std::size_t>(offsets.back()));
-  MPI_Allgatherv(local.data(), static_cast<int>(owned() * width), MPI_DOUBLE, by_rank.data(),
-                 counts.data(), offsets.data(), MPI_DOUBLE, plan_.comm());
+  MPI_Allgatherv(own_rows.data(), mine, MPI_DOUBLE, by_rank.data(), counts.data(), offsets.data(),
+                 MPI_DOUBLE, comm);
   // Rank r's rows are its owned nodes in ascending global id.
-  std::vector<double> out(owner_.size() * width);
+  std::vector<double> out(owner.size() * width);
   std::vector<int> next(offsets.begin(), offsets.end() - 1);
-  for (std::size_t i = 0; i < owner_.size(); ++i) {
-    int& at = next[static_cast<std::size_t>(owner_[i])];
+  for (std::size_t i = 0; i < owner.size(); ++i) {
+    int& at = next[static_cast<std::size_t>(owner[i])];
     std::copy_n(by_rank.begin() + at, width, out.begin() + static_cast<std::ptrdiff_t>(i * width));
     at += static_cast<int>(width);
   }
   return out;
+}
+
+std::vector<double> MeshPart::allgather_owned(const std::vector<double>& local,
+                                              std::size_t width) const {
+  return allgather_by_owner(plan_.comm(), owner_,
+                            std::vector<double>(local.begin(), local.begin() + static_cast<std::ptrdiff_t>(owned() * width)),
+                            width);
 }
 
 }  // namespace tessera::models::mesh_transformer

@@ -84,15 +84,20 @@ class MeshPart {
  private:
   parallel::HaloPlan plan_;
   std::vector<int> owner_;
-  int parts_ = 1;
-  std::vector<int> gather_counts_, gather_offsets_;  // allgather_owned: values per rank
 };
 
 // The METIS split of `mesh` over the ranks of `domain`, whose ghosts reach every node the
 // layers read: the mesh's neighbours and those of `layer_graphs` (the transformer's
-// attention graphs). Collective.
+// attention graphs). `owner`: the split already made (a trajectory read in parts), else
+// empty. Collective.
 std::unique_ptr<MeshPart> split_mesh(MPI_Comm domain, const graph::HostCsr& mesh,
-                                     const std::vector<graph::HostCsr>& layer_graphs = {});
+                                     const std::vector<graph::HostCsr>& layer_graphs = {},
+                                     std::vector<int> owner = {});
+
+// Collective over `comm` (the ranks of a split, rank r holding part r): every rank's
+// rows (`width` values for each node r owns, ascending) put together in global order.
+std::vector<double> allgather_by_owner(MPI_Comm comm, const std::vector<int>& owner,
+                                       const std::vector<double>& own_rows, std::size_t width);
 
 // `global` on the device as this rank holds it: part->local_graph, or the whole graph
 // when `part` is null (then `edges`, when given, is left empty: every edge is local).

@@ -70,14 +70,20 @@ void write_rollout_vtk(const io::RunContext& ctx, const Trajectory& t, const Rol
   };
   io::VtkSeries series(domain, ctx.directory, name);
   const int components = t.dimension;
+  // Frames read in parts hold the rank's own nodes; a piece also touches its neighbours'
+  // points: each frame is put together whole for the moment it is written.
+  const auto whole_frame = [&](const std::vector<double>& frame) {
+    return t.in_parts() ? allgather_by_owner(domain, t.owner, frame, d) : frame;
+  };
   for (std::size_t f = 0; f < r.prediction.size(); ++f) {
-    std::vector<double> error(r.prediction[f].size());
-    for (std::size_t k = 0; k < error.size(); ++k) error[k] = r.prediction[f][k] - t.velocity[f][k];
+    const std::vector<double> predicted = whole_frame(r.prediction[f]);
+    const std::vector<double> truth = whole_frame(t.velocity[f]);
+    std::vector<double> error(predicted.size());
+    for (std::size_t k = 0; k < error.size(); ++k) error[k] = predicted[k] - truth[k];
     series.write_step(static_cast<double>(f) * (t.dt > 0 ? t.dt : 1.0),
-                      mesh::to_vtk_piece(piece.mesh,
-                                         {{"velocity_pred", components, local(r.prediction[f])},
-                                          {"velocity_true", components, local(t.velocity[f])},
-                                          {"velocity_error", components, local(error)}}));
+                      mesh::to_vtk_piece(piece.mesh, {{"velocity_pred", components, local(predicted)},
+                                                      {"velocity_true", components, local(truth)},
+                                                      {"velocity_error", components, local(error)}}));
   }
 }
 
@@ -279,9 +285,14 @@ MeshTransformerSummary run_mesh_transformer(const MeshTransformerConfig& c,
   std::vector<Trajectory> train_set, test_set;
   {
     runtime::Timers::Scope scope(ctx.timers, "mesh.read");
+    // A mesh split over a domain group's ranks: each reads its own nodes' frames only.
+    const RankGroups groups = split_ranks(ctx.comm, c.training.domain_ranks);
+    DataOptions data = c.data;
+    data.parts = groups.domain_ranks;
+    data.part = groups.domain_rank;
     config::with_source(c.source, [&] {
-      train_set = read_trajectories(resolve_trajectory_file(c, c.train_file, "data.train"), c.data);
-      DataOptions test_options = c.data;
+      train_set = read_trajectories(resolve_trajectory_file(c, c.train_file, "data.train"), data);
+      DataOptions test_options = data;
       test_options.max_trajectories = c.test_trajectories;
       test_set =
           read_trajectories(resolve_trajectory_file(c, c.test_file, "data.test"), test_options);
@@ -301,6 +312,20 @@ MeshTransformerSummary run_mesh_transformer(const MeshTransformerConfig& c,
   runtime::log::info(str("mesh models: ", train_set.size(), " training trajectories (",
                          train_set.front().frames(), " frames, ", train_set.front().num_nodes(),
                          " nodes in the first), ", test_set.size(), " test trajectories"));
+  if (train_set.front().in_parts()) {
+    double held = 0, whole = 0;  // frame values, this rank's and every node's
+    for (const auto* set : {&train_set, &test_set}) {
+      for (const Trajectory& t : *set) {
+        held += static_cast<double>(t.frames() * t.frame_rows() * t.dimension);
+        whole += static_cast<double>(t.frames() * t.num_nodes() * t.dimension);
+      }
+    }
+    double largest = held;
+    MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_DOUBLE, MPI_MAX, ctx.comm);
+    runtime::log::info(str("mesh models: frames read in ", c.training.domain_ranks,
+                           " parts: at most ", largest * 8 / 1048576.0, " MiB of frames per rank (",
+                           whole * 8 / 1048576.0, " MiB whole)"));
+  }
   // Checkpoints: see write_result.
   io::TrainingSequence sequence(ctx.checkpoints, *ctx.results, "/mesh", c.kinds.size());
   for (std::size_t k = 0; k < sequence.first(); ++k) {

@@ -50,10 +50,16 @@ struct PreparedTrajectory {
   double edge_statistics_count = 0;  // of the edge normaliser the edges were scaled with
   std::unique_ptr<MeshPart> part;    // null: the whole mesh on this rank
   std::vector<std::size_t> edge_rows;  // with a part: the global edge of each local edge
+  bool frames_in_parts = false;        // the trajectory holds its own nodes' frames only
 
-  // This rank's rows of a per-node array of `width` values (all of them without a part).
-  std::vector<double> local_rows(std::vector<double> global, std::size_t width) const {
-    return part ? part->local_rows(global, width) : global;
+  // This rank's rows of a per-node array of `width` values, given as the trajectory's
+  // frames hold it (all nodes, or this part's own: its ghosts are then left zero, which
+  // no layer reads: the first block's gather overwrites them).
+  std::vector<double> local_rows(std::vector<double> rows, std::size_t width) const {
+    if (!part) return rows;
+    if (!frames_in_parts) return part->local_rows(rows, width);
+    rows.resize(part->local() * width, 0.0);
+    return rows;
   }
 };
 
@@ -84,12 +90,17 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
                               model.options().transformer.heads);
   }
   const int parts = runtime::comm_size(domain);
+  if (t.in_parts() && (t.parts != parts || t.part != runtime::comm_rank(domain))) {
+    throw std::invalid_argument(str(t.name, ": read as part ", t.part, " of ", t.parts,
+                                    ", used by rank ", runtime::comm_rank(domain), " of ", parts));
+  }
   if (parts > 1) {
     if (static_cast<std::size_t>(parts) > t.num_nodes()) {
       throw InputError(str(t.name, ": ", t.num_nodes(), " nodes cannot be split over ",
                            parts, " ranks (train.domain_ranks)"));
     }
-    p.part = split_mesh(domain, t.graph, graphs.graphs);
+    p.part = split_mesh(domain, t.graph, graphs.graphs, t.owner);
+    p.frames_in_parts = t.in_parts();
     p.sample.halo = &p.part->halo();
     if (global_nodes > 0) p.sample.global_rows = split_global_rows<T>(*p.part, global_nodes);
   }
@@ -140,18 +151,22 @@ Normalizers make_normalizers(const Trajectory& t) {
                      Normalizer("target", d)};
 }
 
-void accumulate_exact(Normalizers& n, const std::vector<Trajectory>& trajectories) {
+void accumulate_exact(Normalizers& n, const std::vector<Trajectory>& trajectories,
+                      MPI_Comm domain) {
+  bool in_parts = false;
   for (const Trajectory& t : trajectories) {
+    in_parts = in_parts || t.in_parts();
     n.edges.accumulate(t.edge_features);
     for (std::size_t f = 0; f + 1 < t.frames(); ++f) {
       n.nodes.accumulate(node_features(t, t.velocity[f]));
       n.targets.accumulate(velocity_change(t, f));
     }
   }
-  // Every rank read every trajectory: no sums to exchange.
-  n.nodes.merge(MPI_COMM_NULL);
+  // Every rank read every trajectory: no sums to exchange, but for the frames of a mesh
+  // read in parts (each rank of the domain group holds its own nodes').
+  n.nodes.merge(in_parts ? domain : MPI_COMM_NULL);
   n.edges.merge(MPI_COMM_NULL);
-  n.targets.merge(MPI_COMM_NULL);
+  n.targets.merge(in_parts ? domain : MPI_COMM_NULL);
 }
 
 template <class T>
@@ -168,7 +183,7 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
   const auto elapsed = [&] { return seconds_before + seconds_since(start); };
   const bool resuming = checkpoints && checkpoints->resume;
   if (o.exact_normalizer && !o.normalizers_ready && !resuming) {
-    accumulate_exact(normalizers, trajectories);
+    accumulate_exact(normalizers, trajectories, groups.domain);
   }
 
   // Samples: every (trajectory, frame) with a successor.
@@ -258,13 +273,14 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
       std::vector<double> velocity = t.velocity[f];
       std::vector<double> change = velocity_change(t, f);  // the sample's target
       const std::size_t d = static_cast<std::size_t>(t.dimension);
-      for (std::size_t i = 0; i < t.num_nodes(); ++i) {
+      for (std::size_t r = 0; r < t.frame_rows(); ++r) {
+        const std::size_t i = t.frame_node(r);  // the noise is keyed by the global node
         if (t.node_types[i] != mesh::NodeType::kNormal) continue;
         for (std::size_t c = 0; c < d; ++c) {
           const double noise =
               o.noise * tensor::counter_normal(o.seed, kNoiseStream + draw, i * d + c);
-          velocity[i * d + c] += noise;
-          if (o.noise_corrected_target) change[i * d + c] -= noise;
+          velocity[r * d + c] += noise;
+          if (o.noise_corrected_target) change[r * d + c] -= noise;
         }
       }
       local.push_back({k, f, node_features(t, velocity), std::move(change)});
@@ -277,9 +293,11 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
         normalizers.targets.accumulate(s.target);
         normalizers.edges.accumulate(trajectories[s.trajectory].edge_features);
       }
-      // Over the sample groups: a domain group's ranks hold the same samples.
-      normalizers.nodes.merge(groups.samples);
-      normalizers.targets.merge(groups.samples);
+      // Over the sample groups: a domain group's ranks hold the same samples (the mesh
+      // whole), or each its own nodes' part of them (frames read in parts).
+      const bool in_parts = trajectories.front().in_parts();
+      normalizers.nodes.merge(in_parts ? comm : groups.samples.get());
+      normalizers.targets.merge(in_parts ? comm : groups.samples.get());
       normalizers.edges.merge(groups.samples);
     }
 
@@ -374,10 +392,15 @@ Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterSto
   }
   const std::vector<long long>& rows = p.part ? p.part->rows() : all_nodes;
   const std::size_t advanced = p.part ? p.part->owned() : n;
+  // Frames read in parts hold this rank's own nodes (its first `advanced` rows), and so
+  // do the predicted states: the RMSE sums its squares over the domain group's ranks.
+  // Otherwise the states are whole on every rank.
+  const bool in_parts = p.frames_in_parts;
   auto rmse = [&](const std::vector<double>& a, const std::vector<double>& b) {
     double total = 0;
     for (std::size_t k = 0; k < a.size(); ++k) total += (a[k] - b[k]) * (a[k] - b[k]);
-    return std::sqrt(total / static_cast<double>(a.size()));
+    if (in_parts) MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_DOUBLE, MPI_SUM, domain);
+    return std::sqrt(total / static_cast<double>(n * d));
   };
   Rollout out;
   out.prediction.push_back(t.velocity[0]);
@@ -395,12 +418,13 @@ Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterSto
     std::vector<double> next(advanced * d);
     for (std::size_t l = 0; l < advanced; ++l) {
       const auto i = static_cast<std::size_t>(rows[l]);
+      const std::size_t row = in_parts ? l : i;  // of the state and the frames
       for (std::size_t c = 0; c < d; ++c) {
-        const std::size_t k = i * d + c;
+        const std::size_t k = row * d + c;
         next[l * d + c] = mask[i] > 0 ? state[k] + change[l * d + c] : t.velocity[f][k];
       }
     }
-    if (p.part) next = p.part->allgather_owned(next, d);
+    if (p.part && !in_parts) next = p.part->allgather_owned(next, d);
     out.rmse.push_back(rmse(next, t.velocity[f]));
     out.persistence_rmse.push_back(rmse(t.velocity[0], t.velocity[f]));
     out.prediction.push_back(std::move(next));

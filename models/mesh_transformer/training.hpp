@@ -64,7 +64,10 @@ struct Normalizers {
 // Empty normalisers shaped for `t`'s features.
 Normalizers make_normalizers(const Trajectory& t);
 // One pass over every frame of every trajectory (noise-free): the exact statistics.
-void accumulate_exact(Normalizers& n, const std::vector<Trajectory>& trajectories);
+// Collective over `domain` when the trajectories were read in parts (its ranks hold the
+// parts); otherwise this rank's alone.
+void accumulate_exact(Normalizers& n, const std::vector<Trajectory>& trajectories,
+                      MPI_Comm domain = MPI_COMM_NULL);
 
 struct TrainingRecord {
   long long step = 0;  // optimiser steps done
@@ -104,7 +107,9 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
                       const TrainingCheckpoints* checkpoints = nullptr);
 
 struct Rollout {
-  std::vector<std::vector<double>> prediction;  // frames (frame 0 = the truth)
+  // Frames (frame 0 = the truth), as the trajectory's frames hold them: every node's, or
+  // on a trajectory read in parts this rank's own nodes' (t.frame_nodes).
+  std::vector<std::vector<double>> prediction;
   std::vector<double> rmse;                     // per frame, against the truth (0 at frame 0)
   std::vector<double> persistence_rmse;         // the state held at frame 0 (baseline)
   double seconds = 0;
@@ -114,7 +119,8 @@ struct Rollout {
 // Autoregressive rollout over `frames` frames (0: all of the trajectory's).
 // `trajectory_index` keys the random attention edges (model.random_edges) of this mesh.
 // `domain`: the ranks the mesh is split over (collective over them; each advances its
-// own nodes and every one gets the whole predicted state); MPI_COMM_SELF: on this rank.
+// own nodes and every one gets the whole predicted state, unless the trajectory was read
+// in parts: then each keeps its own); MPI_COMM_SELF: on this rank.
 template <class T>
 Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterStore<T>& store,
                 const Normalizers& normalizers, std::size_t frames = 0,

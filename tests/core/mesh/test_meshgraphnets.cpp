@@ -159,6 +159,31 @@ TEST_CASE("a MeshGraphNets file in cylinder_flow's layout reads back", "[meshgra
                     Contains(path) && Contains("no trajectory group /7 (groups there: 0, 1)"));
   CHECK_THROWS_WITH(mesh::read_meshgraphnets_h5(path, 0),
                     Contains("trajectory /0 has no dataset 'mesh_pos'"));
+
+  // Without the fields: the same mesh and steps, no values; then some points' frames,
+  // one frame at a time, equal to those of the whole read.
+  const mesh::Mesh bare = mesh::read_meshgraphnets_h5(path, 1, false);
+  CHECK(bare.points == m.points);
+  CHECK(bare.node_types == m.node_types);
+  REQUIRE(bare.steps.size() == steps);
+  CHECK(bare.steps[2].time == Approx(0.02));
+  CHECK(bare.steps[1].fields.empty());
+  const std::vector<long long> points = {5, 0, static_cast<long long>(n) - 1};
+  const auto frames = mesh::read_meshgraphnets_frames(path, 1, "velocity", points, 2);
+  REQUIRE(frames.size() == 2);
+  for (std::size_t k = 0; k < 2; ++k) {
+    const mesh::Field& v = m.field(k, "velocity");
+    for (std::size_t r = 0; r < points.size(); ++r) {
+      for (std::size_t c = 0; c < 2; ++c) {
+        CHECK(frames[k][r * 2 + c] == v.values[static_cast<std::size_t>(points[r]) * 2 + c]);
+      }
+    }
+  }
+  CHECK_THROWS_WITH(mesh::read_meshgraphnets_frames(path, 1, "velocity", points, 4),
+                    Contains(path) && Contains("/1/velocity has 3 frames") &&
+                        Contains("expected at least 4"));
+  CHECK_THROWS_WITH(mesh::read_meshgraphnets_frames(path, 1, "vorticity", points, 2),
+                    Contains("no dataset /1/vorticity"));
   fs::remove_all(dir);
 }
 

@@ -252,6 +252,69 @@ TEST_CASE("training on a split mesh equals one rank: losses, parameters, a rollo
   }
 }
 
+TEST_CASE("frames read in parts (each rank its own nodes'): training and a rollout equal one rank",
+          "[domain_mpi]") {
+  // Each rank of a domain group reads only its own nodes' frames (the ghosts' inputs are
+  // left zero: no layer reads them), the normalisers are merged over the group, and the
+  // rollout keeps each rank's own nodes: all as one rank that read everything.
+  const int ranks = runtime::comm_size(MPI_COMM_WORLD);
+  const testing::ScopedTempDir dir("mt_domain_parts");
+  const std::string path = synthetic_file(dir, 2, 21);
+  const auto whole = read_trajectories(path, {});
+  std::vector<Case> some = cases();
+  some = {some[1], some[5], some[7]};  // 2 hops; a global node and all augmentations; MGN
+  for (const Case& c : some) {
+    for (bool running : {false, true}) {
+      const auto train_on = [&](MPI_Comm comm, int domain_ranks,
+                                const std::vector<Trajectory>& trajectories,
+                                std::vector<double>& losses, Rollout& r) {
+        SmallModel m(c, 9);
+        TrainingOptions o = few_steps(10, domain_ranks);
+        o.schedule = "constant";
+        o.log_every = 1;
+        o.exact_normalizer = !running;
+        o.normalizer_steps = 4;
+        Normalizers normalizers = make_normalizers(trajectories[0]);
+        train(comm, trajectories, m.model, m.store, o, normalizers,
+              [&](const TrainingRecord& record) { losses.push_back(record.loss); });
+        const RankGroups groups = split_ranks(comm, domain_ranks);
+        r = rollout(trajectories[1], m.model, m.store, normalizers, 21, 7, groups.domain);
+        return tensor::to_host(m.store.params());
+      };
+      std::vector<double> losses_one;
+      Rollout rollout_one;
+      const auto one = train_on(MPI_COMM_SELF, 1, whole, losses_one, rollout_one);
+      for (int domain_ranks = 2; domain_ranks <= ranks; domain_ranks *= 2) {
+        INFO(c.name << (running ? ", running" : ", exact") << " normaliser, frames in "
+                    << domain_ranks << " parts on " << ranks << " ranks");
+        const RankGroups groups = split_ranks(MPI_COMM_WORLD, domain_ranks);
+        DataOptions options;
+        options.parts = domain_ranks;
+        options.part = groups.domain_rank;
+        const auto parts = read_trajectories(path, options);
+        REQUIRE(parts[1].in_parts());
+        // The part's frames are its own nodes' rows of the whole frames.
+        CHECK(parts[1].frame_rows() < whole[1].num_nodes());
+        const std::size_t node = parts[1].frame_node(1);
+        CHECK(parts[1].velocity[3][2 + 1] == whole[1].velocity[3][node * 2 + 1]);
+        std::vector<double> losses;
+        Rollout r;
+        const auto split = train_on(MPI_COMM_WORLD, domain_ranks, parts, losses, r);
+        CHECK(relative_difference(losses_one, losses) <= 1e-12);
+        CHECK(relative_difference(one, split) <= 1e-11);  // as in the test above
+        REQUIRE(r.prediction.size() == 21);
+        for (std::size_t f = 0; f < r.prediction.size(); ++f) {
+          const std::vector<double> predicted =
+              allgather_by_owner(groups.domain, parts[1].owner, r.prediction[f], 2);
+          CHECK(relative_difference(rollout_one.prediction[f], predicted) <= 1e-12);
+        }
+        CHECK(relative_difference(rollout_one.rmse, r.rmse) <= 1e-12);
+        CHECK(relative_difference(rollout_one.persistence_rmse, r.persistence_rmse) <= 1e-12);
+      }
+    }
+  }
+}
+
 TEST_CASE("a training checkpointed on one split resumes on another and ends as one rank's",
           "[domain_mpi]") {
   // Parameters, AdamW's moments and the normalisers are kept in global order, whole on
