@@ -109,8 +109,12 @@ class MultiHeadAttention {
     return key_value_grad_;
   }
 
-  // Attention weights of the last forward, (batch * heads, query_len, key_len).
+  // Attention weights of the last forward, (batch * heads, query_len, key_len), or
+  // (..., this process's keys) with a key shard.
   const Tensor3<T>& probabilities() const { return core_.probabilities(); }
+  // Keys sharded over processes (dot_product_attention.hpp): the projections run whole
+  // on every process, the scores only for its keys; the results are whole and exact.
+  void set_key_shard(KeyShard<T> shard) { core_.set_key_shard(std::move(shard)); }
   const std::string& name() const { return name_; }
   std::size_t model_dim() const { return model_dim_; }
   std::size_t heads() const { return heads_; }

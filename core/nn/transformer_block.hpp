@@ -135,6 +135,8 @@ class TransformerBlock {
 
   const std::string& name() const { return name_; }
   const MultiHeadAttention<T>& attention() const { return attention_; }
+  // Dense mode: the attention's keys sharded over processes (MultiHeadAttention).
+  void set_key_shard(KeyShard<T> shard) { attention_.set_key_shard(std::move(shard)); }
   // The last forward's input of the MLP or memory: LN2 of the attention half's output.
   const Matrix<T>& feed_forward_input() const { return feed_forward_input_; }
   // Memory mode: the slice of the M stored patterns (M x model_dim); -1 otherwise.

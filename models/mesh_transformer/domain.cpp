@@ -7,6 +7,7 @@
 
 #include "core/parallel/mpi_types.hpp"
 #include "core/parallel/partition.hpp"
+#include "core/parallel/sharded_softmax.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
 #include "core/tensor/host_copy.hpp"
@@ -88,61 +89,6 @@ graph::CsrGraph device_attention_graph(const MeshPart* part, const graph::HostCs
                                             self_loops, part->owned(), first));
 }
 
-namespace {
-
-// `exchange(values, count)` on a host copy of a (small) device matrix, written back:
-// the token rows' collectives, staged through host memory as the halo exchange is.
-template <class T, class Exchange>
-void through_host(const tensor::Matrix<T>& rows, const Exchange& exchange) {
-  auto host = Kokkos::create_mirror_view(rows);
-  Kokkos::deep_copy(host, rows);
-  exchange(host.data(), static_cast<int>(host.size()));
-  Kokkos::deep_copy(rows, host);
-}
-
-// Each rank's attention of the split rows (lse: rows x heads, context: rows x dim)
-// merged: o = sum_r w_r o_r / sum_r w_r, lse = top + log sum_r w_r, w_r = exp(lse_r -
-// top), top = max_r lse_r; in double, the same on every rank.
-template <class T>
-void merge_softmax(MPI_Comm comm, const tensor::Matrix<T>& lse, const tensor::Matrix<T>& context) {
-  const std::size_t rows = lse.extent(0), heads = lse.extent(1), dim = context.extent(1);
-  const std::size_t dh = dim / heads;
-  const std::vector<double> local_lse = tensor::to_host(lse), local_out = tensor::to_host(context);
-  std::vector<double> top = local_lse;
-  MPI_Allreduce(MPI_IN_PLACE, top.data(), static_cast<int>(top.size()), MPI_DOUBLE, MPI_MAX, comm);
-  // One reduction: the weights (rows x heads), then the weighted outputs (rows x dim).
-  std::vector<double> sums(rows * heads + rows * dim, 0.0);
-  constexpr double kNone = -std::numeric_limits<double>::infinity();
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t h = 0; h < heads; ++h) {
-      const std::size_t at = r * heads + h;
-      const double w = local_lse[at] == kNone ? 0.0 : std::exp(local_lse[at] - top[at]);
-      sums[at] = w;
-      for (std::size_t c = h * dh; c < (h + 1) * dh; ++c) {
-        sums[rows * heads + r * dim + c] = w * local_out[r * dim + c];
-      }
-    }
-  }
-  MPI_Allreduce(MPI_IN_PLACE, sums.data(), static_cast<int>(sums.size()), MPI_DOUBLE, MPI_SUM,
-                comm);
-  auto lse_host = Kokkos::create_mirror_view(lse);
-  auto out_host = Kokkos::create_mirror_view(context);
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t h = 0; h < heads; ++h) {
-      const std::size_t at = r * heads + h;
-      const double total = sums[at];  // 0: no rank holds a key of this row
-      lse_host(r, h) = static_cast<T>(total > 0 ? top[at] + std::log(total) : kNone);
-      for (std::size_t c = h * dh; c < (h + 1) * dh; ++c) {
-        out_host(r, c) = static_cast<T>(total > 0 ? sums[rows * heads + r * dim + c] / total : 0.0);
-      }
-    }
-  }
-  Kokkos::deep_copy(lse, lse_host);
-  Kokkos::deep_copy(context, out_host);
-}
-
-}  // namespace
-
 template <class T>
 nn::SplitQueryRows<T> split_global_rows(const MeshPart& part, std::size_t global_nodes) {
   nn::SplitQueryRows<T> s;
@@ -150,19 +96,15 @@ nn::SplitQueryRows<T> split_global_rows(const MeshPart& part, std::size_t global
   s.count = global_nodes;
   const MPI_Comm comm = part.halo().comm();
   s.merge = [comm](const tensor::Matrix<T>& lse, const tensor::Matrix<T>& context) {
-    merge_softmax(comm, lse, context);
+    parallel::merge_softmax(comm, lse, context);
   };
-  s.sum = [comm](const tensor::Matrix<T>& d_context) {
-    through_host(d_context, [&](T* values, int count) {
-      MPI_Allreduce(MPI_IN_PLACE, values, count, parallel::mpi_type<T>(), MPI_SUM, comm);
-    });
-  };
+  s.sum = [comm](const tensor::Matrix<T>& d_context) { parallel::allreduce_sum(comm, d_context); };
   return s;
 }
 
 template <class T>
 void broadcast_rows(const tensor::Matrix<T>& rows, MPI_Comm comm) {
-  through_host(rows, [&](T* values, int count) {
+  parallel::through_host(rows, [&](T* values, int count) {
     MPI_Bcast(values, count, parallel::mpi_type<T>(), 0, comm);
   });
 }
@@ -170,7 +112,7 @@ void broadcast_rows(const tensor::Matrix<T>& rows, MPI_Comm comm) {
 template <class T>
 void reduce_rows_to_first(const tensor::Matrix<T>& rows, MPI_Comm comm) {
   const bool first = runtime::comm_rank(comm) == 0;
-  through_host(rows, [&](T* values, int count) {
+  parallel::through_host(rows, [&](T* values, int count) {
     MPI_Reduce(first ? MPI_IN_PLACE : values, values, count, parallel::mpi_type<T>(), MPI_SUM, 0,
                comm);
     if (!first) std::fill(values, values + count, T(0));
