@@ -50,13 +50,15 @@ std::vector<Suite> suites() {
       {"nn",
        "neural-network kernels on one process: Linear/MLP against sgemm, dense attention, "
        "graph-attention block, mesh transformer and MeshGraphNet training steps, STTN training "
-       "step, PINN training "
+       "step (st_forecast_sharded: its spatial attention keys sharded over the ranks; run on "
+       "1 and 2 ranks), PINN training "
        "step, Hopfield retrieval (PyTorch side: "
        "analysis/bench_report.py)",
        {{"dense", on_root(bench::bench_dense)},
         {"graph", on_root(bench::bench_graph)},
         {"mesh", on_root(bench::bench_mesh)},
         {"st_forecast", on_root(bench::bench_st_forecast)},
+        {"st_forecast_sharded", bench::bench_st_forecast_sharded},
         {"pinn", on_root(bench::bench_pinn)},
         {"pinn_training", on_root(bench::bench_pinn_training)},
         {"hopfield", bench::bench_hopfield}}},

@@ -49,4 +49,14 @@ double status_bytes(const std::string& key) {
 double peak_memory_bytes() { return status_bytes("VmHWM:"); }
 double resident_memory_bytes() { return status_bytes("VmRSS:"); }
 
+double max_over_ranks(MPI_Comm comm, double value) {
+  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, comm);
+  return value;
+}
+
+double sum_over_ranks(MPI_Comm comm, double value) {
+  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_SUM, comm);
+  return value;
+}
+
 }  // namespace tessera::bench

@@ -4,6 +4,8 @@
 // analysis/reference/bench_*_torch.py that prints the same rows as JSON, and
 // analysis/bench_report.py puts both side by side. Timings are medians of repeats
 // after warm-up, on the thread count the caller set (OPENBLAS_NUM_THREADS).
+#include <mpi.h>
+
 #include <functional>
 #include <string>
 #include <utility>
@@ -39,5 +41,9 @@ void reset_peak_memory();
 double peak_memory_bytes();
 // Resident memory of this process now (VmRSS; 0 where /proc is not there).
 double resident_memory_bytes();
+
+// Collective over comm: the largest and the sum of every rank's value.
+double max_over_ranks(MPI_Comm comm, double value);
+double sum_over_ranks(MPI_Comm comm, double value);
 
 }  // namespace tessera::bench

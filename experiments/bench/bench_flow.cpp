@@ -16,12 +16,6 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-double max_over_ranks(MPI_Comm comm, double value) {
-  double result = value;
-  MPI_Allreduce(&value, &result, 1, MPI_DOUBLE, MPI_MAX, comm);
-  return result;
-}
-
 // Times min(options.repeats, 10) steps of the DFG 2D-2 set-up on `m` after
 // options.warmup steps from rest.
 BenchRow time_flow_steps(MPI_Comm comm, const mesh::Mesh& m, const mesh::ChannelSpec& spec,

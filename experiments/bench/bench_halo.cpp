@@ -19,12 +19,6 @@ graph::HostCsr mesh_graph(std::size_t nx, std::size_t ny) {
   return graph::to_host(graph::csr_from_triangles(mesh.num_nodes(), mesh.triangles, true));
 }
 
-double max_over_ranks(MPI_Comm comm, double value) {
-  double result = value;
-  MPI_Allreduce(&value, &result, 1, MPI_DOUBLE, MPI_MAX, comm);
-  return result;
-}
-
 }  // namespace
 
 std::vector<BenchRow> bench_halo_exchange(MPI_Comm comm, const BenchOptions& options) {

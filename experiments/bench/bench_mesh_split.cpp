@@ -36,14 +36,6 @@ struct Level {
   std::vector<Case> cases;
 };
 
-double max_over_ranks(MPI_Comm comm, double value) {
-  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, comm);
-  return value;
-}
-double sum_over_ranks(MPI_Comm comm, double value) {
-  MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_SUM, comm);
-  return value;
-}
 
 // Values keyed by (global row, column): the same on any number of ranks.
 std::vector<double> keyed_rows(std::size_t rows, std::size_t cols, std::uint64_t stream) {

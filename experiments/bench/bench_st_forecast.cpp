@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "core/optim/adam.hpp"
+#include "core/parallel/sharded_softmax.hpp"
+#include "core/runtime/runtime.hpp"
 #include "core/tensor/random.hpp"
 #include "models/st_forecast/sensor_graph.hpp"
 #include "models/st_forecast/sttn.hpp"
@@ -58,6 +60,86 @@ double sttn_flops(const sf::SttnOptions& o, double windows) {
 
 }  // namespace
 
+namespace {
+
+// One STTN training step of case c, timed; with `shard`, the spatial attention's keys
+// sharded over its processes (every process of `comm` runs this collectively).
+BenchRow sttn_step(const Case& c, const BenchOptions& options, MPI_Comm comm,
+                   const nn::KeyShard<float>* shard) {
+  sf::SttnOptions o;
+  o.sensors = c.sensors;
+  o.dim = c.dim;
+  o.ffn_hidden = 2 * c.dim;
+  o.eigenvectors = std::min<std::size_t>(32, c.sensors - 1);
+  o.spatial_hops = c.hops;
+  // Laplacian eigenvectors of thousands of sensors take a dense eigensolve: learned
+  // sensor embeddings there.
+  if (c.sensors > 2000) o.spatial = sf::SpatialEmbedding::kLearned;
+  nn::ParameterStore<float> store;
+  sf::Sttn<float> model;
+  model.declare(store, o);
+  store.finalize();
+  model.init(store, 7);
+  const sf::SensorGraph g = bench_graph(c.sensors);
+  const sf::ScaledLaplacian l = sf::scaled_laplacian(g);
+  const tensor::Matrix<float> eigenvectors =
+      o.spatial == sf::SpatialEmbedding::kLearned
+          ? tensor::Matrix<float>()
+          : tensor::from_host<float>(sf::laplacian_eigenvectors(g, o.eigenvectors), c.sensors,
+                                     o.eigenvectors, "bench::eigenvectors");
+  model.set_graph(graph::sparse_from_host<float>(l.row_ptr, l.col_idx, l.values), eigenvectors);
+  if (shard) model.set_spatial_key_shard(*shard);
+  // A synthetic series with a daily wave: windows at every 7th step.
+  sf::SensorSeries series;
+  series.steps = c.windows * 7 + 24;
+  series.sensors = c.sensors;
+  series.values.resize(series.steps * series.sensors);
+  for (std::size_t k = 0; k < series.values.size(); ++k) {
+    series.values[k] = 50 + 10 * std::sin(0.02 * static_cast<double>(k));
+  }
+  std::vector<std::size_t> starts;
+  for (std::size_t w = 0; w < c.windows; ++w) starts.push_back(7 * w);
+  const sf::ForecastBatch<float> batch = sf::make_batch<float>(series, {50, 10}, starts, 12, 12);
+  tensor::Matrix<float> dy("bench::dy", c.windows * c.sensors, o.horizons);
+  tensor::fill_normal(tensor::Vector<float>(dy.data(), dy.size()), 0.0f, 1.0f, 3, 0);
+  optim::AdamOptions adam_options;
+  adam_options.decoupled_weight_decay = true;
+  adam_options.weight_decay = 1e-4;
+  optim::Adam<float> adam(store, adam_options);
+  const double flops = sttn_flops(o, static_cast<double>(c.windows));
+  // What the training steps add to the memory of the graph, data and parameters.
+  reset_peak_memory();
+  const double resident_before = resident_memory_bytes();
+  const int repeats = flops > 1e11 ? std::min(options.repeats, 3) : options.repeats;
+  double seconds = time_median(
+      [&] {
+        store.zero_grad();
+        model.forward(store, batch);
+        model.backward(store, dy);
+        adam.step(store);
+      },
+      repeats, std::min(options.warmup, repeats));
+  const double step_peak = max_over_ranks(comm, peak_memory_bytes() - resident_before);
+  seconds = max_over_ranks(comm, seconds);
+  const int ranks = runtime::comm_size(comm);
+  BenchRow row;
+  row.benchmark = "sttn_step";
+  row.shape = str("sensors=", c.sensors, " windows=", c.windows, " d=", c.dim,
+                  c.hops > 0 ? str(" spatial=graph hops=", c.hops) : std::string(),
+                  shard ? str(" keys_sharded ranks=", ranks) : std::string());
+  row.seconds = seconds;
+  row.gflops = flops / seconds * 1e-9;
+  row.extra = static_cast<double>(store.size());
+  row.note = shard ? "forward + backward + AdamW, float; extra = parameters; step_peak_bytes: "
+                     "memory the steps add, largest over ranks"
+                   : "forward + backward + AdamW, float; extra = parameters; step_peak_bytes: "
+                     "memory the steps add";
+  row.more = {{"step_peak_bytes", step_peak}};
+  return row;
+}
+
+}  // namespace
+
 std::vector<BenchRow> bench_st_forecast(const BenchOptions& options) {
   // Dense against graph attention (2 hops) at METR-LA's size and at 2,000 sensors, and
   // graph attention alone on an 8,448-sensor grid, where dense attention's probabilities
@@ -67,69 +149,22 @@ std::vector<BenchRow> bench_st_forecast(const BenchOptions& options) {
                     : std::vector<Case>{{207, 8, 64, 0},  {207, 32, 64, 0}, {207, 32, 64, 2},
                                         {2000, 1, 64, 0}, {2000, 1, 64, 2}, {8448, 1, 64, 2}};
   std::vector<BenchRow> rows;
+  for (const Case& c : cases) rows.push_back(sttn_step(c, options, MPI_COMM_SELF, nullptr));
+  return rows;
+}
+
+std::vector<BenchRow> bench_st_forecast_sharded(MPI_Comm comm, const BenchOptions& options) {
+  // Dense spatial attention with its keys sharded over the ranks (run on 1 and 2 ranks
+  // and compare): the probabilities and score gradients, (steps x heads) x sensors^2 per
+  // window, split over the ranks; everything else runs whole on every rank.
+  const std::vector<Case> cases = options.quick
+                                      ? std::vector<Case>{{20, 4, 16, 0}}
+                                      : std::vector<Case>{{2000, 1, 64, 0}, {4000, 1, 64, 0}};
+  std::vector<BenchRow> rows;
   for (const Case& c : cases) {
-    sf::SttnOptions o;
-    o.sensors = c.sensors;
-    o.dim = c.dim;
-    o.ffn_hidden = 2 * c.dim;
-    o.eigenvectors = std::min<std::size_t>(32, c.sensors - 1);
-    o.spatial_hops = c.hops;
-    // Laplacian eigenvectors of thousands of sensors take a dense eigensolve: learned
-    // sensor embeddings there.
-    if (c.sensors > 2000) o.spatial = sf::SpatialEmbedding::kLearned;
-    nn::ParameterStore<float> store;
-    sf::Sttn<float> model;
-    model.declare(store, o);
-    store.finalize();
-    model.init(store, 7);
-    const sf::SensorGraph g = bench_graph(c.sensors);
-    const sf::ScaledLaplacian l = sf::scaled_laplacian(g);
-    const tensor::Matrix<float> eigenvectors =
-        o.spatial == sf::SpatialEmbedding::kLearned
-            ? tensor::Matrix<float>()
-            : tensor::from_host<float>(sf::laplacian_eigenvectors(g, o.eigenvectors), c.sensors,
-                                       o.eigenvectors, "bench::eigenvectors");
-    model.set_graph(graph::sparse_from_host<float>(l.row_ptr, l.col_idx, l.values), eigenvectors);
-    // A synthetic series with a daily wave: windows at every 7th step.
-    sf::SensorSeries series;
-    series.steps = c.windows * 7 + 24;
-    series.sensors = c.sensors;
-    series.values.resize(series.steps * series.sensors);
-    for (std::size_t k = 0; k < series.values.size(); ++k) {
-      series.values[k] = 50 + 10 * std::sin(0.02 * static_cast<double>(k));
-    }
-    std::vector<std::size_t> starts;
-    for (std::size_t w = 0; w < c.windows; ++w) starts.push_back(7 * w);
-    const sf::ForecastBatch<float> batch = sf::make_batch<float>(series, {50, 10}, starts, 12, 12);
-    tensor::Matrix<float> dy("bench::dy", c.windows * c.sensors, o.horizons);
-    tensor::fill_normal(tensor::Vector<float>(dy.data(), dy.size()), 0.0f, 1.0f, 3, 0);
-    optim::AdamOptions adam_options;
-    adam_options.decoupled_weight_decay = true;
-    adam_options.weight_decay = 1e-4;
-    optim::Adam<float> adam(store, adam_options);
-    const double flops = sttn_flops(o, static_cast<double>(c.windows));
-    // What the training steps add to the memory of the graph, data and parameters.
-    reset_peak_memory();
-    const double resident_before = resident_memory_bytes();
-    const int repeats = flops > 1e11 ? std::min(options.repeats, 3) : options.repeats;
-    const double seconds = time_median(
-        [&] {
-          store.zero_grad();
-          model.forward(store, batch);
-          model.backward(store, dy);
-          adam.step(store);
-        },
-        repeats, std::min(options.warmup, repeats));
-    BenchRow row;
-    row.benchmark = "sttn_step";
-    row.shape = str("sensors=", c.sensors, " windows=", c.windows, " d=", c.dim,
-                    c.hops > 0 ? str(" spatial=graph hops=", c.hops) : std::string());
-    row.seconds = seconds;
-    row.gflops = flops / seconds * 1e-9;
-    row.extra = static_cast<double>(store.size());
-    row.note = "forward + backward + AdamW, float; extra = parameters; step_peak_bytes: memory the steps add";
-    row.more = {{"step_peak_bytes", peak_memory_bytes() - resident_before}};
-    rows.push_back(row);
+    const nn::KeyShard<float> shard = parallel::key_shard<float>(comm, c.sensors);
+    BenchRow row = sttn_step(c, options, comm, &shard);
+    if (runtime::comm_rank(comm) == 0) rows.push_back(row);
   }
   return rows;
 }

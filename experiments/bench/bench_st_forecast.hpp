@@ -14,4 +14,9 @@ namespace tessera::bench {
 // count alike). Quick: 20 sensors, 4 windows, d = 16.
 std::vector<BenchRow> bench_st_forecast(const BenchOptions& options);
 
+// The same step with dense spatial attention whose keys are sharded over the ranks of
+// comm (nn::KeyShard): 2,000 and 4,000 sensors, one window; shape "... keys_sharded
+// ranks=P", time and step_peak_bytes the largest over the ranks. Quick: 20 sensors.
+std::vector<BenchRow> bench_st_forecast_sharded(MPI_Comm comm, const BenchOptions& options);
+
 }  // namespace tessera::bench

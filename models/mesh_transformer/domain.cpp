@@ -15,27 +15,6 @@
 
 namespace tessera::models::mesh_transformer {
 
-RankGroups split_ranks(MPI_Comm world, int domain_ranks) {
-  const int rank = runtime::comm_rank(world), ranks = runtime::comm_size(world);
-  if (domain_ranks < 1 || ranks % domain_ranks != 0) {
-    throw InputError(str("train.domain_ranks = ", domain_ranks, ": expected a divisor of the ",
-                         ranks, " ranks of the run (ranks = domain ranks x sample groups)"));
-  }
-  RankGroups g;
-  g.domain_ranks = domain_ranks;
-  g.domain_rank = rank % domain_ranks;
-  g.sample_groups = ranks / domain_ranks;
-  g.sample_group = rank / domain_ranks;
-  MPI_Comm domain = MPI_COMM_NULL, samples = MPI_COMM_NULL;
-  MPI_Comm_split(world, g.sample_group, g.domain_rank, &domain);
-  MPI_Comm_split(world, g.domain_rank, g.sample_group, &samples);
-  g.domain = parallel::Communicator(domain);  // duplicates: the split ones are freed here
-  g.samples = parallel::Communicator(samples);
-  MPI_Comm_free(&domain);
-  MPI_Comm_free(&samples);
-  return g;
-}
-
 graph::HostCsr graph_union(const std::vector<const graph::HostCsr*>& graphs) {
   if (graphs.empty()) return {};
   const std::size_t n = graphs.front()->num_nodes();

@@ -33,18 +33,16 @@
 #include "core/nn/graph_attention.hpp"
 #include "core/parallel/communicator.hpp"
 #include "core/parallel/halo_plan.hpp"
+#include "core/parallel/rank_groups.hpp"
 
 namespace tessera::models::mesh_transformer {
 
-struct RankGroups {
-  parallel::Communicator domain;   // the D ranks that share one mesh
-  parallel::Communicator samples;  // one rank of each domain group (the same domain rank)
-  int domain_ranks = 1, domain_rank = 0;
-  int sample_groups = 1, sample_group = 0;
-};
-
-// Collective over `world`. InputError when D < 1 or D does not divide the rank count.
-RankGroups split_ranks(MPI_Comm world, int domain_ranks);
+// The domain groups and sample groups (core/parallel/rank_groups.hpp; key
+// train.domain_ranks).
+using parallel::RankGroups;
+inline RankGroups split_ranks(MPI_Comm world, int domain_ranks) {
+  return parallel::split_ranks(world, domain_ranks, "train.domain_ranks");
+}
 
 // The union of graphs on the same nodes (sorted, distinct columns).
 graph::HostCsr graph_union(const std::vector<const graph::HostCsr*>& graphs);

@@ -85,6 +85,9 @@ void add_st_forecast_keys(config::Schema& s) {
   s.add_real_list("train.milestones", std::vector<double>{20, 40}, at_least(1),
                   "epochs at which the learning rate is multiplied by train.gamma");
   s.add_real("train.gamma", 0.3, greater_than(0), "learning-rate factor at each milestone");
+  s.add_int("train.sensor_ranks", 1, at_least(1),
+            "ranks that shard the STTN's dense spatial attention over its sensors (keys); "
+            "groups of sensor_ranks ranks split the batch");
   s.add_int("train.max_windows", 0, at_least(0),
             "training windows used at most, evenly spaced (0: all; for quick runs)");
   s.add_real_list("report.horizons", std::vector<double>{3, 6, 12}, at_least(1),
@@ -178,6 +181,7 @@ StForecastConfig from_config(const config::Config& c) {
   o.milestones = c.get_real_list("train.milestones");
   o.gamma = c.get_real("train.gamma");
   o.max_train_windows = static_cast<std::size_t>(c.get_int("train.max_windows"));
+  m.sensor_ranks = static_cast<int>(c.get_int("train.sensor_ranks"));
   o.seed = static_cast<std::uint64_t>(c.get_int("run.seed"));
   m.report_horizons = c.get_real_list("report.horizons");
   return m;
@@ -199,8 +203,17 @@ SensorGraph load_graph(const StForecastConfig& m, std::size_t sensors) {
   return load_sensor_graph(o, sensors);
 }
 
-void validate(const StForecastConfig& m, int /*ranks*/) {
+void validate(const StForecastConfig& m, int ranks) {
   config::with_source(m.source, [&] {
+    if (ranks % m.sensor_ranks != 0) {
+      throw InputError(str("key 'train.sensor_ranks' = ", m.sensor_ranks, " does not divide the ",
+                           ranks, " ranks of the run (ranks = sensor ranks x window groups)"));
+    }
+    if (m.sensor_ranks > 1 && m.model.sttn.spatial_hops > 0) {
+      throw InputError(str("key 'train.sensor_ranks' = ", m.sensor_ranks,
+                           " shards dense spatial attention; model.spatial_hops = ",
+                           m.model.sttn.spatial_hops, " uses graph attention (set it to 0)"));
+    }
     if (m.split.train + m.split.validation >= 1) {
       throw InputError(str("keys 'data.train_fraction' + 'data.validation_fraction' = ",
                            m.split.train + m.split.validation,

@@ -27,6 +27,9 @@ struct StForecastConfig {
   ForecasterOptions model;                 // kind and sensors set per run
   std::string weekday_embedding = "auto";  // "auto", "on", "off": sets model.sttn
   TrainOptions training;
+  // Ranks per sensor group: the STTN's dense spatial attention keys sharded over them
+  // (Sttn::set_spatial_key_shard); the groups split the batch. 1: no sharding.
+  int sensor_ranks = 1;
   std::vector<double> report_horizons;  // steps (1-based) named in the log and summary
 };
 

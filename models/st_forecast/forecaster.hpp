@@ -65,6 +65,12 @@ class Forecaster {
   void seed_memory(nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
     if (options_.kind == ForecasterKind::kSttn) sttn_.seed_memory(store, batch);
   }
+  // The STTN's dense spatial attention with its keys (sensors) sharded over the
+  // processes of a sensor group (Sttn::set_spatial_key_shard); the other models run
+  // whole on every process of the group.
+  void set_spatial_key_shard(const nn::KeyShard<T>& shard) {
+    if (options_.kind == ForecasterKind::kSttn) sttn_.set_spatial_key_shard(shard);
+  }
   // z-scored forecasts (windows * sensors, horizons).
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
     switch (options_.kind) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "core/io/hdf5_reader.hpp"
+#include "core/parallel/rank_groups.hpp"
+#include "core/parallel/sharded_softmax.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/log.hpp"
 #include "core/runtime/progress.hpp"
@@ -106,6 +108,13 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
   model.set_graph(
       graph::sparse_from_host<T>(laplacian.row_ptr, laplacian.col_idx, laplacian.values),
       tensor::from_host<T>(eigenvectors, data.series->sensors, count, "st_forecast::eigenvectors"));
+  // Sensor groups (train.sensor_ranks): each group's ranks run the same windows, the
+  // STTN's attention keys sharded over them; the groups split the batch.
+  const parallel::RankGroups groups =
+      parallel::split_ranks(ctx.comm, c.sensor_ranks, "train.sensor_ranks");
+  if (groups.domain_ranks > 1) {
+    model.set_spatial_key_shard(parallel::key_shard<T>(groups.domain, data.series->sensors));
+  }
   if (kind == ForecasterKind::kSttn && options.sttn.memory_patterns > 0 &&
       options.sttn.memory_from_windows) {
     // 8 training windows spread over the training part, the same on every rank.
@@ -153,14 +162,15 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
     if (checkpoints && checkpoints->resume) {
       runtime::log::info(str(r.name, ": resuming training from ", checkpoints->resume->path()));
     }
-    r.training = train_forecaster(ctx.comm, model, store, data, c.training, observer, ctx.timers,
-                                  on_step, checkpoints);
+    r.training = train_forecaster(groups.samples, model, store, data, c.training, observer,
+                                  ctx.timers, on_step, checkpoints);
   }
   progress.finish(str("best validation MAE ", r.training.best_validation_mae, " at epoch ",
                       r.training.best_epoch));
   {
     runtime::Timers::Scope scope(ctx.timers, r.name + ".test");
-    r.test = evaluate_forecaster(ctx.comm, model, store, data, data.split.test, c.training.batch);
+    r.test =
+        evaluate_forecaster(groups.samples, model, store, data, data.split.test, c.training.batch);
   }
   results.set_attribute("/", r.name + "_parameters", static_cast<double>(r.parameters));
   results.set_attribute("/", r.name + "_epochs", static_cast<double>(r.training.epochs));

@@ -193,6 +193,23 @@ class Sttn {
     if (uses_node_table()) node_.backward(store, d_spatial_);
   }
 
+  // Dense spatial attention with its keys (the sensors of each (window, step)) sharded
+  // over the processes of `shard` (nn::KeyShard): every process runs the whole model on
+  // the same windows but scores only its block of sensors as keys, so the attention's
+  // probabilities and score gradients, (windows x steps x heads) x sensors^2 values
+  // whole, fall with the process count; the merged results are exact and the same on
+  // every process. Graph attention (spatial_hops > 0) has no such mode.
+  void set_spatial_key_shard(const nn::KeyShard<T>& shard) {
+    if (options_.spatial_hops > 0) {
+      throw InputError(
+          "sttn: sharded spatial attention needs dense attention (model.spatial_hops = 0)");
+    }
+    if (shard.first + shard.count > options_.sensors) {
+      throw std::invalid_argument(str("sttn: key shard beyond ", options_.sensors, " sensors"));
+    }
+    for (Block& b : blocks_) b.spatial.set_key_shard(shard);
+  }
+
   const SttnOptions& options() const { return options_; }
 
   // The Hopfield ablation with stored patterns that start as encoded training windows:

@@ -60,6 +60,18 @@ case "$case_name" in
                   /metrics/mlp_train_mae /checkpoint/sttn/parameters; do
       h5ls "$work/run/run.h5$object" >/dev/null 2>&1 && pass || fail "run.h5 lacks $object"
     done
+    # The STTN's spatial attention keys sharded over the 2 ranks (one window group): the
+    # same training as the batch split over them, up to float rounding.
+    if [ "$ranks" = 2 ]; then
+      mpirun -np 2 "$tessera" run "$work/exp.toml" --out "$work/sharded" --set train.sensor_ranks=2 \
+        --set 'model.kinds="sttn"' >"$work/sharded.log" 2>&1 \
+        && pass || fail "a run with train.sensor_ranks=2 failed: $(cat "$work/sharded.log")"
+      h5diff -p 1e-3 "$work/run/run.h5" "$work/sharded/run.h5" /test/sttn/mae >"$work/diff.txt" 2>&1 \
+        && pass || fail "the sharded STTN's test MAE differs from the batch-split run: $(cat "$work/diff.txt")"
+      expect_error "sharded graph attention" 2 2 "model.spatial_hops = 1 uses graph attention" -- \
+        run "$work/exp.toml" --out "$work/sharded_graph" --set train.sensor_ranks=2 \
+        --set model.spatial_hops=1
+    fi
     for text in "test MAE / RMSE / MAPE at" "persistence" "sttn against the best baseline"; do
       grep -q "$text" "$work/run.log" && pass || fail "the log lacks '$text': $(cat "$work/run.log")"
     done

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <fstream>
 
+#include "core/parallel/rank_groups.hpp"
+#include "core/parallel/sharded_softmax.hpp"
 #include "core/runtime/runtime.hpp"
 #include "models/st_forecast/baselines.hpp"
 #include "models/st_forecast/training.hpp"
@@ -73,7 +75,8 @@ struct Trained {
 
 template <class T>
 Trained<T> train_on(MPI_Comm comm, Setup& s, ForecasterKind kind, const TrainOptions& o,
-                    const TrainingCheckpoints* checkpoints = nullptr) {
+                    const TrainingCheckpoints* checkpoints = nullptr,
+                    const nn::KeyShard<T>* shard = nullptr) {
   nn::ParameterStore<T> store;
   Forecaster<T> model;
   model.declare(store, small_model(kind, s.series.sensors, s.series.steps_per_day));
@@ -82,6 +85,7 @@ Trained<T> train_on(MPI_Comm comm, Setup& s, ForecasterKind kind, const TrainOpt
   model.set_graph(
       graph::sparse_from_host<T>(s.laplacian.row_ptr, s.laplacian.col_idx, s.laplacian.values),
       tensor::from_host<T>(s.eigenvectors, s.series.sensors, 2, "eig"));
+  if (shard) model.set_spatial_key_shard(*shard);
   Trained<T> out;
   out.result = train_forecaster(comm, model, store, s.data, o, {}, nullptr, {}, checkpoints);
   out.test = evaluate_forecaster(comm, model, store, s.data, s.data.split.test, 16);
@@ -206,6 +210,40 @@ TEST_CASE("data-parallel training equals one rank", "[training_mpi]") {
     CHECK(worst <= 1e-9 * scale);
     CHECK(std::abs(one.test.mae_mean - all.test.mae_mean) <= 1e-9 * one.test.mae_mean);
     CHECK(one.result.best_epoch == all.result.best_epoch);
+  }
+}
+
+TEST_CASE("STTN spatial attention sharded over sensor groups equals one rank", "[training_mpi]") {
+  // World = sensor groups x window groups: each group's ranks score their block of the
+  // sensors as keys on the same windows; the groups split the batch.
+  Setup s = make_setup();
+  TrainOptions o;
+  o.epochs = 2;
+  o.batch = 7;
+  o.max_train_windows = 30;
+  o.milestones = {1};
+  const Trained<double> one = train_on<double>(MPI_COMM_SELF, s, ForecasterKind::kSttn, o);
+  const int ranks = runtime::comm_size(MPI_COMM_WORLD);
+  for (int sensor_ranks = 2; sensor_ranks <= ranks; sensor_ranks *= 2) {
+    const parallel::RankGroups groups =
+        parallel::split_ranks(MPI_COMM_WORLD, sensor_ranks, "train.sensor_ranks");
+    const nn::KeyShard<double> shard = parallel::key_shard<double>(groups.domain, s.series.sensors);
+    const Trained<double> sharded =
+        train_on<double>(groups.samples, s, ForecasterKind::kSttn, o, nullptr, &shard);
+    double worst = 0, scale = 0;
+    for (std::size_t i = 0; i < one.params.size(); ++i) {
+      worst = std::max(worst, std::abs(one.params[i] - sharded.params[i]));
+      scale = std::max(scale, std::abs(one.params[i]));
+    }
+    INFO(sensor_ranks << " sensor ranks of " << ranks << ": largest parameter difference "
+                      << worst);
+    CHECK(worst <= 1e-9 * scale);
+    CHECK(std::abs(one.test.mae_mean - sharded.test.mae_mean) <= 1e-9 * one.test.mae_mean);
+    CHECK(one.result.best_epoch == sharded.result.best_epoch);
+    // The ranks of a sensor group hold the same parameters.
+    std::vector<double> first = sharded.params;
+    MPI_Bcast(first.data(), static_cast<int>(first.size()), MPI_DOUBLE, 0, groups.domain);
+    CHECK(first == sharded.params);
   }
 }
 
