@@ -213,7 +213,8 @@ std::vector<std::vector<double>> read_meshgraphnets_frames(const std::string& pa
     for (std::size_t r = 0; r < points.size(); ++r) {
       const auto p = static_cast<std::size_t>(points[r]);
       if (p >= num_points) {
-        throw std::invalid_argument(str("read_meshgraphnets_frames: point ", p, " of ", num_points));
+        throw std::invalid_argument(
+            str("read_meshgraphnets_frames: point ", p, " of ", num_points));
       }
       std::copy_n(whole.begin() + static_cast<std::ptrdiff_t>(p * width), width,
                   kept.begin() + static_cast<std::ptrdiff_t>(r * width));

@@ -41,46 +41,19 @@ void ensure_shape3(Tensor3<T>& t, const std::string& label, std::size_t n0, std:
   }
 }
 
-// (batch * len, heads * d) rows -> (batch * heads, len, d).
-template <class T>
-void split_heads(const Matrix<T>& in, const Tensor3<T>& out, std::size_t len, std::size_t heads,
-                 std::size_t d) {
-  Kokkos::parallel_for(
-      "nn::attention_split_heads", Kokkos::RangePolicy<tensor::ExecSpace>(0, in.extent(0)),
-      KOKKOS_LAMBDA(const int r) {
-        const std::size_t b = r / len, t = r % len;
-        for (std::size_t h = 0; h < heads; ++h) {
-          for (std::size_t k = 0; k < d; ++k) out(b * heads + h, t, k) = in(r, h * d + k);
-        }
-      });
-}
-
-// (batch * heads, len, d) -> (batch * len, heads * d) rows.
-template <class T>
-void merge_heads(const Tensor3<T>& in, const Matrix<T>& out, std::size_t len, std::size_t heads,
-                 std::size_t d) {
-  Kokkos::parallel_for(
-      "nn::attention_merge_heads", Kokkos::RangePolicy<tensor::ExecSpace>(0, out.extent(0)),
-      KOKKOS_LAMBDA(const int r) {
-        const std::size_t b = r / len, t = r % len;
-        for (std::size_t h = 0; h < heads; ++h) {
-          for (std::size_t k = 0; k < d; ++k) out(r, h * d + k) = in(b * heads + h, t, k);
-        }
-      });
-}
-
 // (batch * len, heads * d) rows -> (batch * heads, count, d): rows first .. first +
 // count - 1 of each batch's len.
 template <class T>
 void split_heads_range(const Matrix<T>& in, const Tensor3<T>& out, std::size_t len,
                        std::size_t first, std::size_t count, std::size_t heads, std::size_t d) {
-  const std::size_t batch = in.extent(0) / len;
+  const std::size_t batch = len > 0 ? in.extent(0) / len : 0;
   Kokkos::parallel_for(
       "nn::attention_split_heads_range", Kokkos::RangePolicy<tensor::ExecSpace>(0, batch * count),
       KOKKOS_LAMBDA(const int r) {
         const std::size_t b = r / count, t = r % count;
         for (std::size_t h = 0; h < heads; ++h) {
-          for (std::size_t k = 0; k < d; ++k) out(b * heads + h, t, k) = in(b * len + first + t, h * d + k);
+          for (std::size_t k = 0; k < d; ++k)
+            out(b * heads + h, t, k) = in(b * len + first + t, h * d + k);
         }
       });
 }
@@ -90,16 +63,29 @@ void split_heads_range(const Matrix<T>& in, const Tensor3<T>& out, std::size_t l
 template <class T>
 void merge_heads_range(const Tensor3<T>& in, const Matrix<T>& out, std::size_t len,
                        std::size_t first, std::size_t count, std::size_t heads, std::size_t d) {
-  Kokkos::deep_copy(out, T(0));
-  const std::size_t batch = out.extent(0) / len;
+  if (count < len) Kokkos::deep_copy(out, T(0));
+  const std::size_t batch = len > 0 ? out.extent(0) / len : 0;
   Kokkos::parallel_for(
       "nn::attention_merge_heads_range", Kokkos::RangePolicy<tensor::ExecSpace>(0, batch * count),
       KOKKOS_LAMBDA(const int r) {
         const std::size_t b = r / count, t = r % count;
         for (std::size_t h = 0; h < heads; ++h) {
-          for (std::size_t k = 0; k < d; ++k) out(b * len + first + t, h * d + k) = in(b * heads + h, t, k);
+          for (std::size_t k = 0; k < d; ++k)
+            out(b * len + first + t, h * d + k) = in(b * heads + h, t, k);
         }
       });
+}
+
+// (batch * len, heads * d) rows -> (batch * heads, len, d), and back.
+template <class T>
+void split_heads(const Matrix<T>& in, const Tensor3<T>& out, std::size_t len, std::size_t heads,
+                 std::size_t d) {
+  split_heads_range(in, out, len, 0, len, heads, d);
+}
+template <class T>
+void merge_heads(const Tensor3<T>& in, const Matrix<T>& out, std::size_t len, std::size_t heads,
+                 std::size_t d) {
+  merge_heads_range(in, out, len, 0, len, heads, d);
 }
 }  // namespace detail
 
@@ -220,8 +206,8 @@ class DotProductAttention {
     const Shape& s = shape_;
     const std::size_t first = shard_.first, count = shard_.count;
     if (first + count > s.key_len) {
-      throw std::invalid_argument(str(name_, ": key shard ", first, " + ", count,
-                                      " beyond key_len ", s.key_len));
+      throw std::invalid_argument(
+          str(name_, ": key shard ", first, " + ", count, " beyond key_len ", s.key_len));
     }
     const bool has_mask = mask.data() != nullptr && mask.size() > 0;
     const std::size_t bh = s.batch * s.heads;
@@ -317,7 +303,8 @@ class DotProductAttention {
             const std::size_t b = r / query_len, t = r % query_len;
             const T inner = row_dot4(&d_o(b, t, 0), &o(b, t, 0), v_dim);
             const std::size_t offset = static_cast<std::size_t>(r) * count;
-            for (std::size_t j = 0; j < count; ++j) ds[offset + j] = p[offset + j] * (ds[offset + j] - inner);
+            for (std::size_t j = 0; j < count; ++j)
+              ds[offset + j] = p[offset + j] * (ds[offset + j] - inner);
           });
       tensor::batched_gemm('N', 'N', scale_, d_scores_, k_heads_, T(0), d_q_heads_);
       tensor::batched_gemm('T', 'N', scale_, d_scores_, q_heads_, T(0), d_k_heads_);
@@ -331,7 +318,6 @@ class DotProductAttention {
     shard_.sum(d_k_);
     shard_.sum(d_v_);
   }
-
 
   std::string name_;
   Shape shape_;

@@ -48,7 +48,6 @@ void merge_softmax(MPI_Comm comm, const tensor::Matrix<T>& lse, const tensor::Ma
   Kokkos::deep_copy(context, out_host);
 }
 
-
 template <class T>
 void allreduce_sum(MPI_Comm comm, const tensor::Matrix<T>& values) {
   through_host(values, [&](T* data, int count) {
@@ -71,9 +70,9 @@ nn::KeyShard<T> key_shard(MPI_Comm comm, std::size_t keys) {
   return shard;
 }
 
-#define TESSERA_SHARDED_SOFTMAX(T)                                                        \
+#define TESSERA_SHARDED_SOFTMAX(T)                                                           \
   template void merge_softmax(MPI_Comm, const tensor::Matrix<T>&, const tensor::Matrix<T>&); \
-  template void allreduce_sum(MPI_Comm, const tensor::Matrix<T>&);                        \
+  template void allreduce_sum(MPI_Comm, const tensor::Matrix<T>&);                           \
   template nn::KeyShard<T> key_shard(MPI_Comm, std::size_t);
 TESSERA_SHARDED_SOFTMAX(float)
 TESSERA_SHARDED_SOFTMAX(double)

@@ -90,8 +90,8 @@ Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOption
 // so every rank of a domain group computes the same one (and MeshPart uses it).
 std::vector<int> owners(const Trajectory& t, const DataOptions& options) {
   if (static_cast<std::size_t>(options.parts) > t.num_nodes()) {
-    throw InputError(str(t.name, ": ", t.num_nodes(), " nodes cannot be split over ",
-                         options.parts, " ranks (train.domain_ranks)"));
+    throw InputError(str(t.name, ": ", t.num_nodes(), " nodes cannot be split over ", options.parts,
+                         " ranks (train.domain_ranks)"));
   }
   return parallel::partition_metis(t.graph, options.parts).owner;
 }
@@ -127,18 +127,19 @@ std::vector<Trajectory> read_trajectories(const std::string& path, const DataOpt
     const bool series = io::Hdf5Reader(path).has(str("/", k, "/velocity"));
     if (options.parts <= 1 || !series) {
       out.push_back(to_trajectory(mesh::read_meshgraphnets_h5(path, k), name, options));
-      if (options.parts > 1) keep_part(out.back(), owners(out.back(), options), options.parts, options.part);
+      if (options.parts > 1)
+        keep_part(out.back(), owners(out.back(), options), options.parts, options.part);
       continue;
     }
     // In parts: the mesh without its fields, its split, then this part's frames.
-    Trajectory t =
-        to_trajectory(mesh::read_meshgraphnets_h5(path, k, false), name, options, false);
+    Trajectory t = to_trajectory(mesh::read_meshgraphnets_h5(path, k, false), name, options, false);
     const std::size_t frames = t.velocity.size();
     keep_part(t, owners(t, options), options.parts, options.part);
     t.velocity = mesh::read_meshgraphnets_frames(path, k, "velocity", t.frame_nodes, frames);
     const std::size_t width = t.frame_nodes.size() * static_cast<std::size_t>(t.dimension);
     if (t.velocity.front().size() != width) {
-      throw InputError(str(name, ": velocity has ", t.velocity.front().size() / t.frame_nodes.size(),
+      throw InputError(str(name, ": velocity has ",
+                           t.velocity.front().size() / t.frame_nodes.size(),
                            " components, expected ", t.dimension));
     }
     out.push_back(std::move(t));

@@ -110,8 +110,8 @@ struct Rollout {
   // Frames (frame 0 = the truth), as the trajectory's frames hold them: every node's, or
   // on a trajectory read in parts this rank's own nodes' (t.frame_nodes).
   std::vector<std::vector<double>> prediction;
-  std::vector<double> rmse;                     // per frame, against the truth (0 at frame 0)
-  std::vector<double> persistence_rmse;         // the state held at frame 0 (baseline)
+  std::vector<double> rmse;              // per frame, against the truth (0 at frame 0)
+  std::vector<double> persistence_rmse;  // the state held at frame 0 (baseline)
   double seconds = 0;
   std::vector<int> owner;  // a split mesh: the domain rank of each node (else empty)
 };

@@ -179,9 +179,9 @@ TEST_CASE("a MeshGraphNets file in cylinder_flow's layout reads back", "[meshgra
       }
     }
   }
-  CHECK_THROWS_WITH(mesh::read_meshgraphnets_frames(path, 1, "velocity", points, 4),
-                    Contains(path) && Contains("/1/velocity has 3 frames") &&
-                        Contains("expected at least 4"));
+  CHECK_THROWS_WITH(
+      mesh::read_meshgraphnets_frames(path, 1, "velocity", points, 4),
+      Contains(path) && Contains("/1/velocity has 3 frames") && Contains("expected at least 4"));
   CHECK_THROWS_WITH(mesh::read_meshgraphnets_frames(path, 1, "vorticity", points, 2),
                     Contains("no dataset /1/vorticity"));
   fs::remove_all(dir);

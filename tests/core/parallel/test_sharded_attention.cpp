@@ -17,8 +17,11 @@
 #include "core/tensor/host_copy.hpp"
 #include "core/tensor/random.hpp"
 #include "tests/support/catch.hpp"
+#include "tests/support/compare.hpp"
 
 using namespace tessera;
+
+using testing::relative_difference;
 
 namespace {
 
@@ -33,16 +36,6 @@ std::vector<double> keyed(std::size_t n, std::uint64_t stream) {
   std::vector<double> v(n);
   for (std::size_t k = 0; k < n; ++k) v[k] = tensor::counter_normal(11, stream, k);
   return v;
-}
-
-double relative_difference(const std::vector<double>& a, const std::vector<double>& b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0, scale = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    worst = std::max(worst, std::abs(a[i] - b[i]));
-    scale = std::max(scale, std::abs(a[i]));
-  }
-  return worst / std::max(scale, 1e-300);
 }
 
 struct Result {

@@ -24,11 +24,14 @@
 #include "models/mesh_transformer/training.hpp"
 #include "tests/models/mesh_transformer/synthetic_data.hpp"
 #include "tests/support/catch.hpp"
+#include "tests/support/compare.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace tessera;
 using namespace tessera::models::mesh_transformer;
 using Catch::Matchers::Contains;
+
+using testing::relative_difference;
 
 namespace {
 
@@ -96,16 +99,6 @@ TrainingOptions few_steps(long long steps, int domain_ranks) {
   o.noise = 0.02;
   o.domain_ranks = domain_ranks;
   return o;
-}
-
-double relative_difference(const std::vector<double>& a, const std::vector<double>& b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0, scale = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    worst = std::max(worst, std::abs(a[i] - b[i]));
-    scale = std::max(scale, std::abs(a[i]));
-  }
-  return worst / std::max(scale, 1e-300);
 }
 
 std::string synthetic_file(const testing::ScopedTempDir& dir, int trajectories,
@@ -202,6 +195,31 @@ TEST_CASE("a mesh split over ranks: outputs and parameter gradients equal the wh
   }
 }
 
+namespace {
+
+// 10 AdamW steps of case c (exact or running normalisers) with the mesh over
+// `domain_ranks` of comm's ranks, then a 21-frame rollout of trajectory 1: the losses
+// (each step's), the rollout and the parameters.
+std::vector<double> train_and_roll_out(const Case& c, bool running, MPI_Comm comm,
+                                       int domain_ranks,
+                                       const std::vector<Trajectory>& trajectories,
+                                       std::vector<double>& losses, Rollout& r) {
+  SmallModel m(c, 9);
+  TrainingOptions o = few_steps(10, domain_ranks);
+  o.schedule = "constant";
+  o.log_every = 1;
+  o.exact_normalizer = !running;
+  o.normalizer_steps = 4;
+  Normalizers normalizers = make_normalizers(trajectories[0]);
+  train(comm, trajectories, m.model, m.store, o, normalizers,
+        [&](const TrainingRecord& record) { losses.push_back(record.loss); });
+  const RankGroups groups = split_ranks(comm, domain_ranks);
+  r = rollout(trajectories[1], m.model, m.store, normalizers, 21, 7, groups.domain);
+  return tensor::to_host(m.store.params());
+}
+
+}  // namespace
+
 TEST_CASE("training on a split mesh equals one rank: losses, parameters, a rollout",
           "[domain_mpi]") {
   const int ranks = runtime::comm_size(MPI_COMM_WORLD);
@@ -209,32 +227,17 @@ TEST_CASE("training on a split mesh equals one rank: losses, parameters, a rollo
   const auto trajectories = read_trajectories(synthetic_file(dir, 2, 21), {});
   for (const Case& c : cases()) {
     for (bool running : {false, true}) {
-      const auto train_on = [&](MPI_Comm comm, int domain_ranks, std::vector<double>& losses,
-                                Rollout* r) {
-        SmallModel m(c, 9);
-        TrainingOptions o = few_steps(10, domain_ranks);
-        o.schedule = "constant";
-        o.log_every = 1;
-        o.exact_normalizer = !running;
-        o.normalizer_steps = 4;
-        Normalizers normalizers = make_normalizers(trajectories[0]);
-        train(comm, trajectories, m.model, m.store, o, normalizers,
-              [&](const TrainingRecord& record) { losses.push_back(record.loss); });
-        if (r) {
-          const RankGroups groups = split_ranks(comm, domain_ranks);
-          *r = rollout(trajectories[1], m.model, m.store, normalizers, 21, 7, groups.domain);
-        }
-        return tensor::to_host(m.store.params());
-      };
       std::vector<double> losses_one;
       Rollout rollout_one;
-      const auto one = train_on(MPI_COMM_SELF, 1, losses_one, &rollout_one);
+      const auto one =
+          train_and_roll_out(c, running, MPI_COMM_SELF, 1, trajectories, losses_one, rollout_one);
       for (int domain_ranks = 1; domain_ranks <= ranks; domain_ranks *= 2) {
         INFO(c.name << (running ? ", running" : ", exact") << " normaliser, mesh over "
                     << domain_ranks << " of " << ranks << " ranks");
         std::vector<double> losses;
         Rollout r;
-        const auto split = train_on(MPI_COMM_WORLD, domain_ranks, losses, &r);
+        const auto split =
+            train_and_roll_out(c, running, MPI_COMM_WORLD, domain_ranks, trajectories, losses, r);
         CHECK(relative_difference(losses_one, losses) <= 1e-12);
         const double parameters = relative_difference(one, split);
         INFO("parameters differ by " << parameters << " relative");
@@ -265,25 +268,10 @@ TEST_CASE("frames read in parts (each rank its own nodes'): training and a rollo
   some = {some[1], some[5], some[7]};  // 2 hops; a global node and all augmentations; MGN
   for (const Case& c : some) {
     for (bool running : {false, true}) {
-      const auto train_on = [&](MPI_Comm comm, int domain_ranks,
-                                const std::vector<Trajectory>& trajectories,
-                                std::vector<double>& losses, Rollout& r) {
-        SmallModel m(c, 9);
-        TrainingOptions o = few_steps(10, domain_ranks);
-        o.schedule = "constant";
-        o.log_every = 1;
-        o.exact_normalizer = !running;
-        o.normalizer_steps = 4;
-        Normalizers normalizers = make_normalizers(trajectories[0]);
-        train(comm, trajectories, m.model, m.store, o, normalizers,
-              [&](const TrainingRecord& record) { losses.push_back(record.loss); });
-        const RankGroups groups = split_ranks(comm, domain_ranks);
-        r = rollout(trajectories[1], m.model, m.store, normalizers, 21, 7, groups.domain);
-        return tensor::to_host(m.store.params());
-      };
       std::vector<double> losses_one;
       Rollout rollout_one;
-      const auto one = train_on(MPI_COMM_SELF, 1, whole, losses_one, rollout_one);
+      const auto one =
+          train_and_roll_out(c, running, MPI_COMM_SELF, 1, whole, losses_one, rollout_one);
       for (int domain_ranks = 2; domain_ranks <= ranks; domain_ranks *= 2) {
         INFO(c.name << (running ? ", running" : ", exact") << " normaliser, frames in "
                     << domain_ranks << " parts on " << ranks << " ranks");
@@ -299,7 +287,8 @@ TEST_CASE("frames read in parts (each rank its own nodes'): training and a rollo
         CHECK(parts[1].velocity[3][2 + 1] == whole[1].velocity[3][node * 2 + 1]);
         std::vector<double> losses;
         Rollout r;
-        const auto split = train_on(MPI_COMM_WORLD, domain_ranks, parts, losses, r);
+        const auto split =
+            train_and_roll_out(c, running, MPI_COMM_WORLD, domain_ranks, parts, losses, r);
         CHECK(relative_difference(losses_one, losses) <= 1e-12);
         CHECK(relative_difference(one, split) <= 1e-11);  // as in the test above
         REQUIRE(r.prediction.size() == 21);
