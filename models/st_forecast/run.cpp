@@ -113,7 +113,15 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
   const parallel::RankGroups groups =
       parallel::split_ranks(ctx.comm, c.sensor_ranks, "train.sensor_ranks");
   if (groups.domain_ranks > 1) {
-    model.set_spatial_key_shard(parallel::key_shard<T>(groups.domain, data.series->sensors));
+    const nn::KeyShard<T> shard = parallel::key_shard<T>(groups.domain, data.series->sensors);
+    model.set_spatial_key_shard(shard);
+    if (kind == ForecasterKind::kSttn) {
+      runtime::log::info(str(forecaster_name(kind), ": spatial attention keys sharded over ",
+                             groups.domain_ranks, " ranks per sensor group (about ",
+                             shard.count, " of ", data.series->sensors,
+                             " sensors each), ", groups.sample_groups,
+                             " group(s) splitting the batch"));
+    }
   }
   if (kind == ForecasterKind::kSttn && options.sttn.memory_patterns > 0 &&
       options.sttn.memory_from_windows) {

@@ -66,6 +66,8 @@ case "$case_name" in
       mpirun -np 2 "$tessera" run "$work/exp.toml" --out "$work/sharded" --set train.sensor_ranks=2 \
         --set 'model.kinds="sttn"' >"$work/sharded.log" 2>&1 \
         && pass || fail "a run with train.sensor_ranks=2 failed: $(cat "$work/sharded.log")"
+      grep -q "spatial attention keys sharded over 2 ranks" "$work/sharded.log" && pass \
+        || fail "the sharded run does not say how it shards: $(cat "$work/sharded.log")"
       h5diff -p 1e-3 "$work/run/run.h5" "$work/sharded/run.h5" /test/sttn/mae >"$work/diff.txt" 2>&1 \
         && pass || fail "the sharded STTN's test MAE differs from the batch-split run: $(cat "$work/diff.txt")"
       expect_error "sharded graph attention" 2 2 "model.spatial_hops = 1 uses graph attention" -- \
