@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Input-noise study of the mesh models (issue 13: drifting rollouts): the transformer of
+# experiments/mesh_transformer_medium.toml trained and rolled out once per training-noise
+# std, the rest unchanged, then a longer training at the best noise and MeshGraphNet at
+# it; one table of rollout RMSE beside persistence (measured in each run on the same test
+# trajectories) and a plot of RMSE against the frame (docs/mesh_transformer.md).
+#   n0.002 n0.005 n0.01 n0.02 n0.05   transformer 64 x 5, 1,500 steps, that noise std
+#   n0.01_s4000                       the same at noise 0.01, 4,000 steps
+#   mgn_n0.01                         MeshGraphNet 64 x 4, 1,500 steps, noise 0.01
+# Usage: analysis/mesh_noise_study.sh [OUT=results/noise_study] [VARIANT...]
+# About 9 minutes a transformer variant, 24 for n0.01_s4000 and 14 for mgn_n0.01 on one
+# core. Needs the medium data set (see experiments/mesh_transformer_medium.toml).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-results/noise_study}"
+shift || true
+all="n0.002 n0.005 n0.01 n0.02 n0.05 n0.01_s4000 mgn_n0.01"
+variants=("${@:-$all}")
+read -r -a variants <<<"${variants[*]}"
+mkdir -p "$out"
+for v in "${variants[@]}"; do
+  case "$v" in
+    n0.01_s4000) sets="--set model.kinds=transformer --set train.noise=0.01 --set train.steps=4000" ;;
+    mgn_n0.01) sets="--set model.kinds=meshgraphnet --set train.noise=0.01" ;;
+    n[0-9]*) sets="--set model.kinds=transformer --set train.noise=${v#n}" ;;  # n0.002: the ablation's A
+    *) echo "mesh_noise_study.sh: unknown variant '$v' ($all)" >&2; exit 2 ;;
+  esac
+  if [[ -f "$out/$v/run.h5" ]]; then echo "$v: done before ($out/$v/run.h5)"; continue; fi
+  echo "$v: training ($(date +%H:%M:%S))"
+  # shellcheck disable=SC2086
+  build/bin/tessera run experiments/mesh_transformer_medium.toml --out "$out/$v" \
+    --set rollout.vtk_trajectories=0 $sets >"$out/$v.log" 2>&1
+done
+/usr/bin/python3 - "$out" $all <<'PY'
+import os, sys
+import h5py
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+out, names = sys.argv[1], sys.argv[2:]
+rows, persistence = [], None
+fig, ax = plt.subplots(figsize=(7, 4.5))
+for v in names:
+    path = os.path.join(out, v, "run.h5")
+    if not os.path.exists(path):
+        continue
+    with h5py.File(path, "r") as f:
+        model = "meshgraphnet" if v.startswith("mgn") else "transformer"
+        h = f[f"/rollout/{model}/horizon_rmse"][()]
+        curve = f[f"/rollout/{model}/rmse"][()].mean(axis=0)
+        persistence = (f["/rollout/persistence/horizon_rmse"][()],
+                       f["/rollout/persistence/rmse"][()].mean(axis=0))
+        seconds = f.attrs.get(f"{model}_train_seconds_per_step", float("nan"))
+    rows.append((v, h, seconds))
+    ax.plot(curve, label=v)
+if rows:
+    print("| variant | RMSE-1 | RMSE-10 | RMSE-50 | RMSE-all | s / training step |")
+    print("|---|---|---|---|---|---|")
+    for v, h, s in rows:
+        print(f"| {v} | " + " | ".join(f"{x:.4g}" for x in h) + f" | {s:.3f} |")
+    print("| persistence | " + " | ".join(f"{x:.4g}" for x in persistence[0]) + " | - |")
+    ax.plot(persistence[1], "k--", label="persistence")
+    ax.set_xlabel("frame")
+    ax.set_ylabel("rollout RMSE (mean over test trajectories)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "mesh_noise_rollout_rmse.png"), dpi=120)
+    print(f"plot: {os.path.join(out, 'mesh_noise_rollout_rmse.png')}")
+PY

@@ -1,0 +1,3 @@
+from .stgcn_arch import STGCNChebGraphConv as STGCN
+
+__all__ = ["STGCN"]
