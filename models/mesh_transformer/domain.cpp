@@ -171,7 +171,7 @@ std::vector<double> allgather_by_owner(MPI_Comm comm, const std::vector<int>& ow
   for (int o : owner) counts[static_cast<std::size_t>(o)] += static_cast<int>(width);
   for (int r = 0; r < parts; ++r) offsets[r + 1] = offsets[r] + counts[r];
   const int mine = counts[static_cast<std::size_t>(runtime::comm_rank(comm))];
-  if (own_rows.size() != static_cast<std::size_t>(mine)) {
+  if (own_rows.size() < static_cast<std::size_t>(mine)) {
     throw std::invalid_argument(str("allgather_by_owner: ", own_rows.size(), " values for ", mine));
   }
   std::vector<double> by_rank(static_cast<std::size_t>(offsets.back()));
@@ -190,9 +190,7 @@ std::vector<double> allgather_by_owner(MPI_Comm comm, const std::vector<int>& ow
 
 std::vector<double> MeshPart::allgather_owned(const std::vector<double>& local,
                                               std::size_t width) const {
-  return allgather_by_owner(plan_.comm(), owner_,
-                            std::vector<double>(local.begin(), local.begin() + static_cast<std::ptrdiff_t>(owned() * width)),
-                            width);
+  return allgather_by_owner(plan_.comm(), owner_, local, width);  // its first owned() rows
 }
 
 }  // namespace tessera::models::mesh_transformer

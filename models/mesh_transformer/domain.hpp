@@ -93,7 +93,8 @@ std::unique_ptr<MeshPart> split_mesh(MPI_Comm domain, const graph::HostCsr& mesh
                                      std::vector<int> owner = {});
 
 // Collective over `comm` (the ranks of a split, rank r holding part r): every rank's
-// rows (`width` values for each node r owns, ascending) put together in global order.
+// rows (`width` values for each node r owns, ascending: the first ones of `own_rows`, which
+// may hold more, as a part's ghost rows) put together in global order.
 std::vector<double> allgather_by_owner(MPI_Comm comm, const std::vector<int>& owner,
                                        const std::vector<double>& own_rows, std::size_t width);
 

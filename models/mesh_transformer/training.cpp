@@ -44,11 +44,11 @@ std::vector<double> velocity_change(const Trajectory& t, std::size_t frame) {
 // With a mesh split over the ranks of a domain group, the rows are this rank's part.
 template <class T>
 struct PreparedTrajectory {
-  MeshSample<T> sample;              // nodes filled per step
-  Matrix<T> mask;                    // local rows x dimension: 1 on own NORMAL and OUTFLOW nodes
-  double mask_count = 0;             // masked nodes of the whole mesh
-  double edge_statistics_count = 0;  // of the edge normaliser the edges were scaled with
-  std::unique_ptr<MeshPart> part;    // null: the whole mesh on this rank
+  MeshSample<T> sample;                // nodes filled per step
+  Matrix<T> mask;                      // local rows x dimension: 1 on own NORMAL and OUTFLOW nodes
+  double mask_count = 0;               // masked nodes of the whole mesh
+  double edge_statistics_count = 0;    // of the edge normaliser the edges were scaled with
+  std::unique_ptr<MeshPart> part;      // null: the whole mesh on this rank
   std::vector<std::size_t> edge_rows;  // with a part: the global edge of each local edge
   bool frames_in_parts = false;        // the trajectory holds its own nodes' frames only
 
@@ -85,9 +85,9 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
   AttentionGraphs graphs;  // on the mesh nodes: the tokens are appended per rank below
   const std::size_t global_nodes = transformer ? model.options().transformer.global_nodes : 0;
   if (transformer) {
-    graphs = attention_graphs(t.graph, model.options().attention,
-                              model.options().transformer.layers, index, 0,
-                              model.options().transformer.heads);
+    graphs =
+        attention_graphs(t.graph, model.options().attention, model.options().transformer.layers,
+                         index, 0, model.options().transformer.heads);
   }
   const int parts = runtime::comm_size(domain);
   if (t.in_parts() && (t.parts != parts || t.part != runtime::comm_rank(domain))) {
@@ -96,8 +96,8 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
   }
   if (parts > 1) {
     if (static_cast<std::size_t>(parts) > t.num_nodes()) {
-      throw InputError(str(t.name, ": ", t.num_nodes(), " nodes cannot be split over ",
-                           parts, " ranks (train.domain_ranks)"));
+      throw InputError(str(t.name, ": ", t.num_nodes(), " nodes cannot be split over ", parts,
+                           " ranks (train.domain_ranks)"));
     }
     p.part = split_mesh(domain, t.graph, graphs.graphs, t.owner);
     p.frames_in_parts = t.in_parts();
@@ -324,8 +324,8 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
       const std::vector<double> nodes = p.local_rows(std::move(s.nodes), t.node_inputs());
       const auto d = static_cast<std::size_t>(t.dimension);
       const std::vector<double> change = p.local_rows(std::move(s.target), d);
-      p.sample.nodes = tensor::from_host<T>(nodes, nodes.size() / t.node_inputs(),
-                                            t.node_inputs(), "mesh_transformer::nodes");
+      p.sample.nodes = tensor::from_host<T>(nodes, nodes.size() / t.node_inputs(), t.node_inputs(),
+                                            "mesh_transformer::nodes");
       target = tensor::from_host<T>(change, change.size() / d, d, "mesh_transformer::target");
       runtime::Timers::Scope scope(timers, "mesh.forward_backward");
       const Matrix<T>& y = model.forward(store, p.sample);
@@ -396,11 +396,10 @@ Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterSto
   // do the predicted states: the RMSE sums its squares over the domain group's ranks.
   // Otherwise the states are whole on every rank.
   const bool in_parts = p.frames_in_parts;
-  auto rmse = [&](const std::vector<double>& a, const std::vector<double>& b) {
+  auto squared_error = [](const std::vector<double>& a, const std::vector<double>& b) {
     double total = 0;
     for (std::size_t k = 0; k < a.size(); ++k) total += (a[k] - b[k]) * (a[k] - b[k]);
-    if (in_parts) MPI_Allreduce(MPI_IN_PLACE, &total, 1, MPI_DOUBLE, MPI_SUM, domain);
-    return std::sqrt(total / static_cast<double>(n * d));
+    return total;
   };
   Rollout out;
   out.prediction.push_back(t.velocity[0]);
@@ -425,8 +424,12 @@ Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterSto
       }
     }
     if (p.part && !in_parts) next = p.part->allgather_owned(next, d);
-    out.rmse.push_back(rmse(next, t.velocity[f]));
-    out.persistence_rmse.push_back(rmse(t.velocity[0], t.velocity[f]));
+    // The model's and persistence's squared errors, summed over the group in one call.
+    double totals[2] = {squared_error(next, t.velocity[f]),
+                        squared_error(t.velocity[0], t.velocity[f])};
+    if (in_parts) MPI_Allreduce(MPI_IN_PLACE, totals, 2, MPI_DOUBLE, MPI_SUM, domain);
+    out.rmse.push_back(std::sqrt(totals[0] / static_cast<double>(n * d)));
+    out.persistence_rmse.push_back(std::sqrt(totals[1] / static_cast<double>(n * d)));
     out.prediction.push_back(std::move(next));
   }
   out.seconds = seconds_since(start);
