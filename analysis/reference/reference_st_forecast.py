@@ -26,12 +26,17 @@ block (temporal convolution kt = 3 with GLU, Chebyshev convolution K = 3 + ReLU,
 convolution with ReLU, LayerNorm over the channels) on 8 steps of the readings, MLP head;
 the batch, weights, dy, y and every parameter gradient as for /sttn.
 
+/stid: plain PyTorch of models/st_forecast/stid.hpp, written after BasicTS 1.1.0's
+basicts.models.STID (Linear of each sensor's readings, sensor / time-of-day / weekday
+tables indexed by the last input step, residual ReLU MLP layers, Linear head; no dropout);
+analysis/peers/basicts/check_stid_twin.py runs BasicTS's own STID on these weights and
+compares. The batch (readings, slots, weekdays), weights, dy, y and gradients as above.
+
 Run with Debian's python (torch 1.13): /usr/bin/python3 analysis/reference/reference_st_forecast.py
 """
 import math
 import os
 
-import h5py
 import numpy as np
 import torch
 from torch import nn
@@ -359,12 +364,74 @@ def sttn(f, lap, eig):
         g.create_dataset("grads/" + name, data=p.grad.double().numpy().ravel())
 
 
+# ---------------------------------------------------------------- STID
+class Stid(nn.Module):
+    """models/st_forecast/stid.hpp; the forward of basicts.models.STID (1.1.0) on
+    Tessera's batch layout: rows (window, sensor, step) in, rows (window, sensor) out."""
+
+    def __init__(self, sensors, steps, horizons, per_day, dim, layers):
+        super().__init__()
+        self.sensors, self.steps = sensors, steps
+        self.series = nn.Linear(steps, dim)
+        self.node = nn.Embedding(sensors, dim)
+        self.tod = nn.Embedding(per_day, dim)
+        self.dow = nn.Embedding(7, dim)
+        hidden = 4 * dim
+        for l in range(layers):
+            self.add_module(f"encoder{l}", nn.ModuleDict({"0": nn.Linear(hidden, hidden),
+                                                          "1": nn.Linear(hidden, hidden)}))
+        self.layers = layers
+        self.head = nn.Linear(hidden, horizons)
+
+    def forward(self, inputs, slot, weekday):
+        rows = inputs.shape[0] // self.steps
+        readings = inputs[:, 0].reshape(rows, self.steps)
+        last = torch.arange(rows) * self.steps + self.steps - 1
+        node = torch.arange(rows) % self.sensors
+        h = torch.cat([self.series(readings), self.node(node), self.tod(slot[last]),
+                       self.dow(weekday[last])], dim=1)
+        for l in range(self.layers):
+            layer = getattr(self, f"encoder{l}")
+            h = layer["1"](torch.relu(layer["0"](h))) + h
+        return self.head(h)
+
+
+def stid(f):
+    torch.manual_seed(7)
+    sizes = dict(sensors=NODES, steps=5, horizons=3, per_day=24, dim=4, layers=2)
+    model = Stid(**sizes)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    rows = WINDOWS * NODES * sizes["steps"]
+    gen = np.random.default_rng(8)
+    inputs = torch.tensor(gen.normal(size=(rows, 2)), dtype=torch.float32)
+    slot = torch.tensor(gen.integers(0, sizes["per_day"], rows))
+    weekday = torch.tensor(gen.integers(0, 7, rows))
+    y = model(inputs, slot, weekday)
+    dy = torch.tensor(gen.normal(size=tuple(y.shape)), dtype=torch.float32)
+    (y * dy).sum().backward()
+    g = f.create_group("stid")
+    g.attrs.update(dict(sizes, windows=WINDOWS))
+    g.create_dataset("inputs", data=inputs.double().numpy())
+    for name, ids in (("slot", slot), ("weekday", weekday)):
+        g.create_dataset(name, data=ids.double().numpy())
+    g.create_dataset("y", data=y.detach().double().numpy())
+    g.create_dataset("dy", data=dy.double().numpy())
+    for name, p in model.named_parameters():
+        g.create_dataset("params/" + name, data=p.detach().double().numpy().ravel())
+        g.create_dataset("grads/" + name, data=p.grad.double().numpy().ravel())
+
+
 def main():
+    import h5py  # here, so that analysis/peers/basicts/check_stid_twin.py can import Stid without it
+
     with h5py.File(OUT, "w") as f:
         protocol(f)
         lap, eig = graph(f)
         sttn(f, lap, eig)
         stgcn(f, lap)
+        stid(f)
     print("wrote", os.path.normpath(OUT))
 
 

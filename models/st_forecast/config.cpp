@@ -44,8 +44,8 @@ void add_st_forecast_keys(config::Schema& s) {
   s.add_real("graph.threshold", 0.1, at_least(0),
              "kernel weights below it are dropped (DCRNN 0.1, STGCN 0.5)");
 
-  s.add_string("model.kinds", std::string("sttn, stgcn, mlp"), {},
-               "models trained side by side, comma-separated: sttn, stgcn, mlp");
+  s.add_string("model.kinds", std::string("sttn, stgcn, stid, mlp"), {},
+               "models trained side by side, comma-separated: sttn, stgcn, stid, mlp");
   s.add_int("model.dim", 64, at_least(1), "sttn: width d");
   s.add_int("model.heads", 4, at_least(1), "sttn: attention heads (divides d)");
   s.add_int("model.blocks", 2, at_least(1), "sttn: spatial-temporal blocks");
@@ -65,9 +65,13 @@ void add_st_forecast_keys(config::Schema& s) {
                "sttn with model.memory_patterns: the stored patterns start random, or as "
                "encoded rows of 8 training windows spread over the training part");
   s.add_string("model.weekday_embedding", std::string("auto"), {"auto", "on", "off"},
-               "sttn: a learned embedding of the day of week; auto: on when the training part "
-               "covers all seven weekdays");
+               "sttn and stid: a learned embedding of the day of week; auto: on when the "
+               "training part covers all seven weekdays");
   s.add_int("model.mlp_hidden", 256, at_least(1), "mlp: hidden width");
+  s.add_int("model.stid_dim", 32, at_least(1),
+            "stid: width of the series embedding and of the sensor, time-of-day and weekday "
+            "tables (the encoder is 3 or 4 times as wide)");
+  s.add_int("model.stid_layers", 3, at_least(1), "stid: residual MLP layers");
   s.add_int("model.stgcn_blocks", 2, at_least(1), "stgcn: ST-Conv blocks (each takes 4 steps)");
   s.add_int("model.stgcn_channels", 64, at_least(1), "stgcn: temporal convolution channels");
   s.add_int("model.stgcn_spatial_channels", 16, at_least(1),
@@ -168,6 +172,8 @@ StForecastConfig from_config(const config::Config& c) {
   m.model.stgcn.spatial_channels =
       static_cast<std::size_t>(c.get_int("model.stgcn_spatial_channels"));
   m.model.stgcn.cheb_order = m.model.sttn.cheb_order;
+  m.model.stid.dim = static_cast<std::size_t>(c.get_int("model.stid_dim"));
+  m.model.stid.layers = static_cast<std::size_t>(c.get_int("model.stid_layers"));
 
   TrainOptions& o = m.training;
   o.epochs = static_cast<std::size_t>(c.get_int("train.epochs"));

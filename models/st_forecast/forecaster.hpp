@@ -1,27 +1,40 @@
 #pragma once
 // The models a forecasting run trains side by side, behind one interface: the STTN, the
-// per-sensor MLP baseline and the classic graph baseline STGCN.
+// per-sensor MLP baseline, the classic graph baseline STGCN and STID (sensor and time
+// identities, no graph: the strong simple baseline of BasicTS).
 #include <memory>
 #include <string>
 
 #include "core/runtime/error.hpp"
 #include "models/st_forecast/sensor_mlp.hpp"
 #include "models/st_forecast/stgcn.hpp"
+#include "models/st_forecast/stid.hpp"
 #include "models/st_forecast/sttn.hpp"
 
 namespace tessera::models::st_forecast {
 
-enum class ForecasterKind { kSttn, kMlp, kStgcn };
+enum class ForecasterKind { kSttn, kMlp, kStgcn, kStid };
 
 inline std::string forecaster_name(ForecasterKind kind) {
-  return kind == ForecasterKind::kSttn ? "sttn" : kind == ForecasterKind::kMlp ? "mlp" : "stgcn";
+  switch (kind) {
+    case ForecasterKind::kSttn:
+      return "sttn";
+    case ForecasterKind::kMlp:
+      return "mlp";
+    case ForecasterKind::kStgcn:
+      return "stgcn";
+    case ForecasterKind::kStid:
+      break;
+  }
+  return "stid";
 }
 
 inline ForecasterKind forecaster_from_name(const std::string& name) {
   if (name == "sttn") return ForecasterKind::kSttn;
   if (name == "mlp") return ForecasterKind::kMlp;
   if (name == "stgcn") return ForecasterKind::kStgcn;
-  throw InputError(str("unknown forecaster '", name, "' (expected sttn, mlp or stgcn)"));
+  if (name == "stid") return ForecasterKind::kStid;
+  throw InputError(str("unknown forecaster '", name, "' (expected sttn, mlp, stgcn or stid)"));
 }
 
 struct ForecasterOptions {
@@ -29,6 +42,7 @@ struct ForecasterOptions {
   SttnOptions sttn;  // sensors, steps and horizons are shared by all kinds
   std::size_t mlp_hidden = 256;
   StgcnOptions stgcn;  // its own channels; sensors, steps and horizons from sttn
+  StidOptions stid;    // its widths; sensors, steps, horizons, day and weekday from sttn
 };
 
 template <class T>
@@ -40,6 +54,14 @@ class Forecaster {
       sttn_.declare(store, o.sttn);
     } else if (o.kind == ForecasterKind::kMlp) {
       mlp_.declare(store, o.sttn.input_steps, o.sttn.horizons, o.mlp_hidden);
+    } else if (o.kind == ForecasterKind::kStid) {
+      StidOptions s = o.stid;
+      s.sensors = o.sttn.sensors;
+      s.input_steps = o.sttn.input_steps;
+      s.horizons = o.sttn.horizons;
+      s.steps_per_day = o.sttn.steps_per_day;
+      s.weekday_embedding = o.sttn.weekday_embedding;
+      stid_.declare(store, s);
     } else {
       StgcnOptions g = o.stgcn;
       g.sensors = o.sttn.sensors;
@@ -53,6 +75,8 @@ class Forecaster {
       sttn_.init(store, seed);
     } else if (options_.kind == ForecasterKind::kMlp) {
       mlp_.init(store, seed);
+    } else if (options_.kind == ForecasterKind::kStid) {
+      stid_.init(store, seed);
     } else {
       stgcn_.init(store, seed);
     }
@@ -78,6 +102,8 @@ class Forecaster {
         return sttn_.forward(store, batch);
       case ForecasterKind::kMlp:
         return mlp_.forward(store, batch);
+      case ForecasterKind::kStid:
+        return stid_.forward(store, batch);
       case ForecasterKind::kStgcn:
         break;
     }
@@ -88,6 +114,8 @@ class Forecaster {
       sttn_.backward(store, dy);
     } else if (options_.kind == ForecasterKind::kMlp) {
       mlp_.backward(store, dy);
+    } else if (options_.kind == ForecasterKind::kStid) {
+      stid_.backward(store, dy);
     } else {
       stgcn_.backward(store, dy);
     }
@@ -99,6 +127,7 @@ class Forecaster {
   Sttn<T> sttn_;
   SensorMlp<T> mlp_;
   Stgcn<T> stgcn_;
+  Stid<T> stid_;
 };
 
 }  // namespace tessera::models::st_forecast

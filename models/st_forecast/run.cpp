@@ -142,7 +142,8 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
   runtime::log::info(
       str(r.name, ": ", store.size(), " parameters; up to ", c.training.epochs, " epochs of batch ",
           c.training.batch, ", lr ", c.training.lr,
-          kind == ForecasterKind::kSttn && !options.sttn.weekday_embedding
+          (kind == ForecasterKind::kSttn || kind == ForecasterKind::kStid) &&
+                  !options.sttn.weekday_embedding
               ? "; no weekday embedding (model.weekday_embedding = " + c.weekday_embedding +
                     (c.weekday_embedding == "auto" ? ": the training part lacks a weekday)" : ")")
               : ""));

@@ -40,6 +40,8 @@ write_experiment() {  # write_experiment FILE [extra TOML lines...]
     echo 'stgcn_blocks = 1'
     echo 'stgcn_channels = 8'
     echo 'stgcn_spatial_channels = 4'
+    echo 'stid_dim = 8'
+    echo 'stid_layers = 2'
     echo '[train]'
     echo 'epochs = 3'
     echo 'batch = 16'
@@ -56,8 +58,9 @@ case "$case_name" in
     mpirun -np "$ranks" "$tessera" run "$work/exp.toml" --out "$work/run" >"$work/run.log" 2>&1 \
       && pass || fail "st_forecast run on $ranks ranks failed: $(cat "$work/run.log")"
     for object in /test/persistence/mae /test/historical_average/rmse /test/previous_day/mape \
-                  /test/sttn/mae /test/stgcn/mae /test/mlp/mae /test/horizon_minutes /metrics/sttn_validation_mae \
-                  /metrics/mlp_train_mae /checkpoint/sttn/parameters; do
+                  /test/sttn/mae /test/stgcn/mae /test/stid/mae /test/mlp/mae /test/horizon_minutes \
+                  /metrics/sttn_validation_mae /metrics/mlp_train_mae /checkpoint/sttn/parameters \
+                  /checkpoint/stid/parameters; do
       h5ls "$work/run/run.h5$object" >/dev/null 2>&1 && pass || fail "run.h5 lacks $object"
     done
     # The STTN's spatial attention keys sharded over the 2 ranks (one window group): the

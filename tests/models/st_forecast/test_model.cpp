@@ -1,5 +1,5 @@
 // The forecasting models: finite-difference gradients of the whole STTN (every
-// spatial-embedding choice), the per-sensor MLP and the STGCN in double, and the Chebyshev
+// spatial-embedding choice), the per-sensor MLP, the STGCN and STID in double, and the Chebyshev
 // convolution against dense Chebyshev polynomials of the Laplacian.
 #include <algorithm>
 #include <cmath>
@@ -53,6 +53,8 @@ struct SmallCase {
     o.stgcn.channels = 6;
     o.stgcn.spatial_channels = 4;
     o.stgcn.head_hidden = 7;
+    o.stid.dim = 4;
+    o.stid.layers = 2;
     model.declare(store, o);
     store.finalize();
     model.init(store, 5);
@@ -187,6 +189,37 @@ TEST_CASE("STGCN gradients match finite differences", "[model_fd]") {
   ForecasterOptions o;
   o.kind = ForecasterKind::kStgcn;
   CHECK(forecaster_gradient_error(o) < 1e-6);
+}
+
+TEST_CASE("STID gradients match finite differences, with and without the weekday table",
+          "[model_fd]") {
+  for (bool weekday : {true, false}) {
+    ForecasterOptions o;
+    o.kind = ForecasterKind::kStid;
+    o.sttn.weekday_embedding = weekday;
+    INFO("weekday embedding " << weekday);
+    CHECK(forecaster_gradient_error(o) < 1e-6);
+  }
+}
+
+TEST_CASE("STID reads each row's sensor and its last input step's time of day and weekday",
+          "[model_fd]") {
+  // Changing the slot of any input step but the last leaves the forecast as it is;
+  // changing the last one's moves it.
+  ForecasterOptions o;
+  o.kind = ForecasterKind::kStid;
+  SmallCase c(o);
+  const std::vector<double> before = tensor::to_host(c.model.forward(c.store, c.batch));
+  auto slot = Kokkos::create_mirror_view(c.batch.slot);
+  Kokkos::deep_copy(slot, c.batch.slot);
+  slot(0) = (slot(0) + 1) % static_cast<int>(c.s.steps_per_day);  // row 0, step 0
+  Kokkos::deep_copy(c.batch.slot, slot);
+  CHECK(tensor::to_host(c.model.forward(c.store, c.batch)) == before);
+  slot(3) = (slot(3) + 1) % static_cast<int>(c.s.steps_per_day);  // row 0, step 3 (last)
+  Kokkos::deep_copy(c.batch.slot, slot);
+  const std::vector<double> after = tensor::to_host(c.model.forward(c.store, c.batch));
+  CHECK(after[0] != before[0]);
+  CHECK(std::equal(after.begin() + 3, after.end(), before.begin() + 3));  // other rows
 }
 
 TEST_CASE("Chebyshev convolution equals dense Chebyshev polynomials of the Laplacian",

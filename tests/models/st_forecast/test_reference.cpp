@@ -1,8 +1,8 @@
 // The forecasting family against independent computations
 // (analysis/reference/reference_st_forecast.py -> tests/reference/st_forecast.h5):
 // the windows, split, z-score, baselines and masked metrics against numpy; the scaled
-// Laplacian and its eigenvectors against numpy; the STTN's and the STGCN's output and
-// every parameter gradient against plain PyTorch on the same weights.
+// Laplacian and its eigenvectors against numpy; the STTN's, the STGCN's and STID's output
+// and every parameter gradient against plain PyTorch on the same weights.
 #include <fstream>
 #include <iomanip>
 
@@ -65,6 +65,16 @@ SensorGraph reference_graph(const io::Hdf5Reader& file) {
     }
   }
   return g;
+}
+
+// Integer ids stored as doubles (slots, weekdays, positions) on the device.
+tensor::Vector<int> read_ids(const io::Hdf5Reader& file, const std::string& path) {
+  const std::vector<double> values = file.read(path);
+  tensor::Vector<int> v(path, values.size());
+  auto host = Kokkos::create_mirror_view(v);
+  for (std::size_t i = 0; i < values.size(); ++i) host(i) = static_cast<int>(values[i]);
+  Kokkos::deep_copy(v, host);
+  return v;
 }
 
 }  // namespace
@@ -167,17 +177,9 @@ TEST_CASE("STTN agrees with PyTorch", "[torch_reference]") {
   batch.steps = t.input_steps;
   batch.horizons = t.horizons;
   batch.inputs = testing::read_matrix(file, "/sttn/inputs");
-  const auto ids = [&](const char* name) {
-    const std::vector<double> values = file.read(str("/sttn/", name));
-    tensor::Vector<int> v(std::string(name), values.size());
-    auto host = Kokkos::create_mirror_view(v);
-    for (std::size_t i = 0; i < values.size(); ++i) host(i) = static_cast<int>(values[i]);
-    Kokkos::deep_copy(v, host);
-    return v;
-  };
-  batch.slot = ids("slot");
-  batch.weekday = ids("weekday");
-  batch.position = ids("position");
+  batch.slot = read_ids(file, "/sttn/slot");
+  batch.weekday = read_ids(file, "/sttn/weekday");
+  batch.position = read_ids(file, "/sttn/position");
   testing::check_close("output", testing::host_values(model.forward(store, batch)),
                        file.read("/sttn/y"));
   store.zero_grad();
@@ -220,4 +222,38 @@ TEST_CASE("STGCN agrees with PyTorch", "[torch_reference]") {
   store.zero_grad();
   model.backward(store, testing::read_matrix(file, "/stgcn/dy"));
   testing::check_parameter_gradients(file, "/stgcn", store);
+}
+
+TEST_CASE("STID agrees with PyTorch", "[torch_reference]") {
+  const io::Hdf5Reader file(kReference);
+  const auto attribute = [&](const char* name) {
+    return static_cast<std::size_t>(file.read_attribute("/stid", name));
+  };
+  ForecasterOptions o;
+  o.kind = ForecasterKind::kStid;
+  o.sttn.sensors = attribute("sensors");
+  o.sttn.input_steps = attribute("steps");
+  o.sttn.horizons = attribute("horizons");
+  o.sttn.steps_per_day = attribute("per_day");
+  o.sttn.weekday_embedding = true;
+  o.stid.dim = attribute("dim");
+  o.stid.layers = attribute("layers");
+  nn::ParameterStore<float> store;
+  Forecaster<float> model;
+  model.declare(store, o);
+  store.finalize();
+  testing::load_weights(file, "/stid", store);
+  ForecastBatch<float> batch;
+  batch.windows = attribute("windows");
+  batch.sensors = o.sttn.sensors;
+  batch.steps = o.sttn.input_steps;
+  batch.horizons = o.sttn.horizons;
+  batch.inputs = testing::read_matrix(file, "/stid/inputs");
+  batch.slot = read_ids(file, "/stid/slot");
+  batch.weekday = read_ids(file, "/stid/weekday");
+  testing::check_close("output", testing::host_values(model.forward(store, batch)),
+                       file.read("/stid/y"));
+  store.zero_grad();
+  model.backward(store, testing::read_matrix(file, "/stid/dy"));
+  testing::check_parameter_gradients(file, "/stid", store);
 }
