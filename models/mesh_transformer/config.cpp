@@ -86,6 +86,10 @@ void add_mesh_transformer_keys(config::Schema& s) {
   s.add_bool("train.noise_corrected_target", true,
              "target: the change from the noisy input to the next frame (DeepMind's and "
              "graph-physics' code); false: the clean change");
+  s.add_int("train.pushforward", 0, at_least(0),
+            "pushforward training (Brandstetter et al. 2022): each sample first advances the "
+            "model u ~ U{0..P} steps from its frame without gradient and learns the step from "
+            "there to the true next frame; 0: off (one more forward pass per unrolled step)");
   s.add_string("train.normalizer", std::string("exact"), {"exact", "running"},
                "exact: statistics of every training frame; running: of the samples of the "
                "first train.normalizer_steps steps (MeshGraphNets)");
@@ -170,6 +174,7 @@ MeshTransformerConfig from_config(const config::Config& c) {
   o.clip = c.get_real("train.clip");
   o.noise = c.get_real("train.noise");
   o.noise_corrected_target = c.get_bool("train.noise_corrected_target");
+  o.pushforward = c.get_int("train.pushforward");
   o.exact_normalizer = c.get_string("train.normalizer") == "exact";
   o.normalizer_steps = c.get_int("train.normalizer_steps");
   o.log_every = c.get_int("train.log_every");

@@ -31,6 +31,7 @@ double seconds_since(Clock::time_point start) {
 // Random streams of the counter RNG (tensor/random.hpp), one per use.
 constexpr std::uint64_t kSampleStream = 0x5a3b1e;
 constexpr std::uint64_t kNoiseStream = 0x7c4d2f;
+constexpr std::uint64_t kPushforwardStream = 0x3e9a61;
 
 std::vector<double> velocity_change(const Trajectory& t, std::size_t frame) {
   std::vector<double> out(t.velocity[frame].size());
@@ -46,6 +47,7 @@ template <class T>
 struct PreparedTrajectory {
   MeshSample<T> sample;                // nodes filled per step
   Matrix<T> mask;                      // local rows x dimension: 1 on own NORMAL and OUTFLOW nodes
+  std::vector<double> node_mask;       // every node of the mesh: 1 on NORMAL and OUTFLOW
   double mask_count = 0;               // masked nodes of the whole mesh
   double edge_statistics_count = 0;    // of the edge normaliser the edges were scaled with
   std::unique_ptr<MeshPart> part;      // null: the whole mesh on this rank
@@ -111,7 +113,8 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
   }
   p.sample.block_graph = graphs.block_graph;
   normalise_edges(t, normalizers, p);
-  const std::vector<double> mask = loss_mask(t);
+  p.node_mask = loss_mask(t);
+  const std::vector<double>& mask = p.node_mask;
   const auto d = static_cast<std::size_t>(t.dimension);
   std::vector<double> entries(mask.size() * d);
   for (std::size_t i = 0; i < mask.size(); ++i) {
@@ -141,6 +144,39 @@ void log_split(const Trajectory& t, const MeshPart& part) {
                          " ghost rows for ", counts[0], " nodes (",
                          100.0 * static_cast<double>(counts[1]) / static_cast<double>(counts[0]),
                          " %), exchanged before every block"));
+}
+
+// One step of the model: from `state`, given as the trajectory's frames hold it (every
+// node's, or on frames read in parts this rank's own nodes'), to the state at frame f's
+// time, held the same way. NORMAL and OUTFLOW nodes advance by the denormalised
+// predicted change; the others take frame f's truth (boundary conditions). Collective
+// over the domain group of a split mesh.
+template <class T>
+std::vector<double> advance(const Trajectory& t, PreparedTrajectory<T>& p, Surrogate<T>& model,
+                            const nn::ParameterStore<T>& store, const Normalizers& normalizers,
+                            const std::vector<double>& state, std::size_t f) {
+  const std::size_t d = static_cast<std::size_t>(t.dimension);
+  std::vector<double> nodes = node_features(t, state);
+  normalizers.nodes.normalise(nodes);
+  nodes = p.local_rows(std::move(nodes), t.node_inputs());
+  p.sample.nodes = tensor::from_host<T>(nodes, nodes.size() / t.node_inputs(), t.node_inputs(),
+                                        "mesh_transformer::nodes");
+  std::vector<double> change = tensor::to_host(model.forward(store, p.sample));
+  normalizers.targets.denormalise(change);
+  // The nodes this rank advances: all, or its own part's (put together below unless the
+  // frames are in parts, whose rows are this rank's own nodes, its first rows).
+  const std::size_t advanced = p.part ? p.part->owned() : t.num_nodes();
+  std::vector<double> next(advanced * d);
+  for (std::size_t l = 0; l < advanced; ++l) {
+    const auto i = p.part ? static_cast<std::size_t>(p.part->rows()[l]) : l;
+    const std::size_t row = p.frames_in_parts ? l : i;  // of the state and the frames
+    for (std::size_t c = 0; c < d; ++c) {
+      const std::size_t k = row * d + c;
+      next[l * d + c] = p.node_mask[i] > 0 ? state[k] + change[l * d + c] : t.velocity[f][k];
+    }
+  }
+  if (p.part && !p.frames_in_parts) next = p.part->allgather_owned(next, d);
+  return next;
 }
 
 }  // namespace
@@ -255,7 +291,25 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
          first_window ? 1.0 : 0.0, summary.first_loss, summary.final_loss, elapsed()});
   };
 
+  // The device form of trajectory k, made at its first use.
+  const auto prepared_for = [&](std::size_t k) -> PreparedTrajectory<T>& {
+    auto it = prepared.find(k);
+    if (it == prepared.end()) {
+      it = prepared.emplace(k, prepare<T>(trajectories[k], k, model, normalizers, groups.domain))
+               .first;
+      if (it->second.part && prepared.size() == 1) log_split(trajectories[k], *it->second.part);
+    }
+    PreparedTrajectory<T>& p = it->second;
+    // While running statistics change, the edges are scaled anew; the graphs stay.
+    if (p.edge_statistics_count != normalizers.edges.count()) {
+      normalise_edges(trajectories[k], normalizers, p);
+    }
+    return p;
+  };
+
   while (step < o.steps) {
+    const bool accumulating =
+        !o.exact_normalizer && !o.normalizers_ready && step < o.normalizer_steps;
     // This rank's sample group's share of the global batch: positions b = group,
     // group + groups, ... (each sample whole here: the mesh is split below).
     struct Local {
@@ -268,10 +322,31 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
       const auto pick =
           static_cast<std::size_t>(tensor::counter_uniform(o.seed, kSampleStream, draw) *
                                    static_cast<double>(samples.size()));
-      const auto [k, f] = samples[std::min(pick, samples.size() - 1)];
+      auto [k, f] = samples[std::min(pick, samples.size() - 1)];
       const Trajectory& t = trajectories[k];
+      // Pushforward: u ~ U{0..pushforward} model steps from frame f without gradient (fewer
+      // where the trajectory ends first); the sample then starts from the model's state
+      // and learns the step to the true frame after it. Not while running normalisers
+      // still gather their statistics: the model cannot be run on unfinished ones.
+      std::size_t unroll = 0;
+      if (o.pushforward > 0 && !accumulating) {
+        unroll = std::min(static_cast<std::size_t>(
+                              tensor::counter_uniform(o.seed, kPushforwardStream, draw) *
+                              static_cast<double>(o.pushforward + 1)),
+                          static_cast<std::size_t>(o.pushforward));
+        unroll = std::min(unroll, t.frames() - 2 - f);
+      }
       std::vector<double> velocity = t.velocity[f];
-      std::vector<double> change = velocity_change(t, f);  // the sample's target
+      if (unroll > 0) {
+        runtime::Timers::Scope scope(timers, "mesh.pushforward");
+        PreparedTrajectory<T>& p = prepared_for(k);
+        for (std::size_t j = 1; j <= unroll; ++j) {
+          velocity = advance(t, p, model, store, normalizers, velocity, f + j);
+        }
+        f += unroll;
+      }
+      std::vector<double> change = t.velocity[f + 1];  // the sample's target
+      for (std::size_t r = 0; r < change.size(); ++r) change[r] -= velocity[r];
       const std::size_t d = static_cast<std::size_t>(t.dimension);
       for (std::size_t r = 0; r < t.frame_rows(); ++r) {
         const std::size_t i = t.frame_node(r);  // the noise is keyed by the global node
@@ -285,8 +360,6 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
       }
       local.push_back({k, f, node_features(t, velocity), std::move(change)});
     }
-    const bool accumulating =
-        !o.exact_normalizer && !o.normalizers_ready && step < o.normalizer_steps;
     if (accumulating) {
       for (const Local& s : local) {
         normalizers.nodes.accumulate(s.nodes);
@@ -308,17 +381,7 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
     const double weight = 1.0 / static_cast<double>(o.batch);
     for (Local& s : local) {
       const Trajectory& t = trajectories[s.trajectory];
-      auto it = prepared.find(s.trajectory);
-      if (it == prepared.end()) {
-        it = prepared
-                 .emplace(s.trajectory,
-                          prepare<T>(t, s.trajectory, model, normalizers, groups.domain))
-                 .first;
-        if (it->second.part && prepared.size() == 1) log_split(t, *it->second.part);
-      }
-      PreparedTrajectory<T>& p = it->second;
-      // While running statistics change, the edges are scaled anew; the graphs stay.
-      if (p.edge_statistics_count != normalizers.edges.count()) normalise_edges(t, normalizers, p);
+      PreparedTrajectory<T>& p = prepared_for(s.trajectory);
       normalizers.nodes.normalise(s.nodes);
       normalizers.targets.normalise(s.target);
       const std::vector<double> nodes = p.local_rows(std::move(s.nodes), t.node_inputs());
@@ -382,19 +445,10 @@ Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterSto
   const auto start = Clock::now();
   if (frames == 0 || frames > t.frames()) frames = t.frames();
   PreparedTrajectory<T> p = prepare<T>(t, trajectory_index, model, normalizers, domain);
-  const std::vector<double> mask = loss_mask(t);
   const std::size_t n = t.num_nodes(), d = static_cast<std::size_t>(t.dimension);
-  // The nodes this rank advances: all, or its own part's (then put together below).
-  std::vector<long long> all_nodes;
-  if (!p.part) {
-    all_nodes.resize(n);
-    std::iota(all_nodes.begin(), all_nodes.end(), 0LL);
-  }
-  const std::vector<long long>& rows = p.part ? p.part->rows() : all_nodes;
-  const std::size_t advanced = p.part ? p.part->owned() : n;
-  // Frames read in parts hold this rank's own nodes (its first `advanced` rows), and so
-  // do the predicted states: the RMSE sums its squares over the domain group's ranks.
-  // Otherwise the states are whole on every rank.
+  // Frames read in parts hold this rank's own nodes, and so do the predicted states: the
+  // RMSE sums its squares over the domain group's ranks. Otherwise the states are whole
+  // on every rank.
   const bool in_parts = p.frames_in_parts;
   auto squared_error = [](const std::vector<double>& a, const std::vector<double>& b) {
     double total = 0;
@@ -406,24 +460,7 @@ Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterSto
   out.rmse.push_back(0.0);
   out.persistence_rmse.push_back(0.0);
   for (std::size_t f = 1; f < frames; ++f) {
-    const std::vector<double>& state = out.prediction.back();
-    std::vector<double> nodes = node_features(t, state);
-    normalizers.nodes.normalise(nodes);
-    nodes = p.local_rows(std::move(nodes), t.node_inputs());
-    p.sample.nodes = tensor::from_host<T>(nodes, nodes.size() / t.node_inputs(), t.node_inputs(),
-                                          "mesh_transformer::nodes");
-    std::vector<double> change = tensor::to_host(model.forward(store, p.sample));
-    normalizers.targets.denormalise(change);
-    std::vector<double> next(advanced * d);
-    for (std::size_t l = 0; l < advanced; ++l) {
-      const auto i = static_cast<std::size_t>(rows[l]);
-      const std::size_t row = in_parts ? l : i;  // of the state and the frames
-      for (std::size_t c = 0; c < d; ++c) {
-        const std::size_t k = row * d + c;
-        next[l * d + c] = mask[i] > 0 ? state[k] + change[l * d + c] : t.velocity[f][k];
-      }
-    }
-    if (p.part && !in_parts) next = p.part->allgather_owned(next, d);
+    std::vector<double> next = advance(t, p, model, store, normalizers, out.prediction.back(), f);
     // The model's and persistence's squared errors, summed over the group in one call.
     double totals[2] = {squared_error(next, t.velocity[f]),
                         squared_error(t.velocity[0], t.velocity[f])};

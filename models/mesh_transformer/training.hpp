@@ -8,6 +8,11 @@
 //            velocity at t + 1 (DeepMind's and graph-physics' code: the model learns to
 //            undo the noise, which is what keeps rollouts from drifting), or with
 //            `noise_corrected_target` false the clean change, normalised;
+//            pushforward P > 0 (Brandstetter, Worrall & Welling, ICLR 2022): from frame t
+//            the model first advances u ~ U{0..P} steps without gradient (boundary nodes
+//            set to the truth, as in a rollout), and the sample starts from its state
+//            there and learns the step to the true frame t + u + 1, so the model trains on
+//            the inputs its own rollouts give it (the noise is added on top);
 //   loss     mean over NORMAL and OUTFLOW nodes of the squared error summed over
 //            components (MeshGraphNets' loss), averaged over the batch;
 //   step     AdamW on the batch gradient (samples split over ranks, or over groups of
@@ -43,6 +48,9 @@ struct TrainingOptions {
   double clip = 1.0;  // global gradient norm; 0: off
   double noise = 0.02;
   bool noise_corrected_target = true;  // target from the noisy input (false: clean change)
+  // Pushforward: model steps (at most) taken without gradient before each sample's step;
+  // 0: off. Each costs one more forward pass for the samples that draw it.
+  long long pushforward = 0;
   std::uint64_t seed = 1;
   // Ranks that share one mesh (domain.hpp): its METIS partition over them, with a halo
   // exchange before every layer; the run's ranks are domain_ranks x sample groups, and

@@ -197,15 +197,17 @@ TEST_CASE("a mesh split over ranks: outputs and parameter gradients equal the wh
 
 namespace {
 
-// 10 AdamW steps of case c (exact or running normalisers) with the mesh over
-// `domain_ranks` of comm's ranks, then a 21-frame rollout of trajectory 1: the losses
-// (each step's), the rollout and the parameters.
+// 10 AdamW steps of case c (exact or running normalisers; pushforward training of up to
+// `pushforward` steps) with the mesh over `domain_ranks` of comm's ranks, then a 21-frame
+// rollout of trajectory 1: the losses (each step's), the rollout and the parameters.
 std::vector<double> train_and_roll_out(const Case& c, bool running, MPI_Comm comm,
                                        int domain_ranks,
                                        const std::vector<Trajectory>& trajectories,
-                                       std::vector<double>& losses, Rollout& r) {
+                                       std::vector<double>& losses, Rollout& r,
+                                       long long pushforward = 0) {
   SmallModel m(c, 9);
   TrainingOptions o = few_steps(10, domain_ranks);
+  o.pushforward = pushforward;
   o.schedule = "constant";
   o.log_every = 1;
   o.exact_normalizer = !running;
@@ -351,4 +353,49 @@ TEST_CASE("split meshes: rank counts that cannot split the world are refused",
                     Contains("train.domain_ranks = " + std::to_string(ranks + 1)) &&
                         Contains("divisor"));
   CHECK_THROWS_AS(split_ranks(MPI_COMM_WORLD, 0), InputError);
+}
+
+TEST_CASE("pushforward training on a split mesh, frames whole or in parts, equals one rank",
+          "[domain_mpi]") {
+  // The samples' model steps without gradient run on the split mesh too (collective over
+  // the domain group), from whole states or from each rank's own nodes'.
+  const int ranks = runtime::comm_size(MPI_COMM_WORLD);
+  const testing::ScopedTempDir dir("mt_domain_pushforward");
+  const std::string path = synthetic_file(dir, 2, 21);
+  const auto whole = read_trajectories(path, {});
+  std::vector<Case> some = cases();
+  some = {some[1], some[7]};  // the 2-hop transformer; MeshGraphNet
+  for (const Case& c : some) {
+    // Running normalisers: no pushforward in the first 4 steps, then up to 2 steps.
+    for (bool running : {false, true}) {
+      std::vector<double> losses_one, losses_plain;
+      Rollout rollout_one, unused;
+      const auto one = train_and_roll_out(c, running, MPI_COMM_SELF, 1, whole, losses_one,
+                                          rollout_one, 2);
+      train_and_roll_out(c, running, MPI_COMM_SELF, 1, whole, losses_plain, unused, 0);
+      CHECK(relative_difference(losses_one, losses_plain) > 1e-6);  // it does change training
+      for (int domain_ranks = 1; domain_ranks <= ranks; domain_ranks *= 2) {
+        for (bool in_parts : {false, true}) {
+          if (in_parts && domain_ranks == 1) continue;
+          INFO(c.name << (running ? ", running" : ", exact") << " normaliser, mesh over "
+                      << domain_ranks << " of " << ranks << " ranks, frames "
+                      << (in_parts ? "in parts" : "whole"));
+          const RankGroups groups = split_ranks(MPI_COMM_WORLD, domain_ranks);
+          DataOptions options;
+          if (in_parts) {
+            options.parts = domain_ranks;
+            options.part = groups.domain_rank;
+          }
+          const auto trajectories = in_parts ? read_trajectories(path, options) : whole;
+          std::vector<double> losses;
+          Rollout r;
+          const auto split = train_and_roll_out(c, running, MPI_COMM_WORLD, domain_ranks,
+                                                trajectories, losses, r, 2);
+          CHECK(relative_difference(losses_one, losses) <= 1e-12);
+          CHECK(relative_difference(one, split) <= 1e-11);  // as in the tests above
+          CHECK(relative_difference(rollout_one.rmse, r.rmse) <= 1e-12);
+        }
+      }
+    }
+  }
 }

@@ -197,6 +197,56 @@ TEST_CASE("with noise, the target is the change from the noisy input (or the cle
   CHECK(corrected > 5 * clean);
 }
 
+TEST_CASE("pushforward: a sample starts from the model's own state after its unrolled steps",
+          "[training]") {
+  // One trajectory of 3 frames, batch 1, learning rate 0: every step's loss is that of one
+  // of the samples (frame 0 or 1 plain, or frame 0 advanced one model step, then learning
+  // frame 2). The advanced sample's loss is made independently: a trajectory whose first
+  // frame is the model's rollout state at frame 1 and whose second is the true frame 2.
+  const testing::ScopedTempDir dir("mt_pushforward");
+  const auto trajectories = read_trajectories(synthetic_file(dir, 1, 3), {});
+  nn::ParameterStore<double> store;
+  Surrogate<double> model;
+  model.declare(store, small_model<double>(ModelKind::kTransformer));
+  store.finalize();
+  model.init(store, 4);
+  Normalizers normalizers = make_normalizers(trajectories[0]);
+  accumulate_exact(normalizers, trajectories);
+  const auto losses = [&](const std::vector<Trajectory>& data, long long pushforward,
+                          long long steps) {
+    TrainingOptions o = quick_training(steps);
+    o.batch = 1;
+    o.lr = 0;
+    o.weight_decay = 0;
+    o.log_every = 1;
+    o.normalizers_ready = true;
+    o.pushforward = pushforward;
+    std::vector<double> out;
+    train(MPI_COMM_SELF, data, model, store, o, normalizers,
+          [&](const TrainingRecord& r) { out.push_back(r.loss); });
+    return out;
+  };
+  const auto distinct = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+  };
+  const std::vector<double> plain = distinct(losses(trajectories, 0, 40));
+  REQUIRE(plain.size() == 2);  // frames 0 and 1
+  Trajectory advanced = trajectories[0];
+  advanced.velocity = {rollout(trajectories[0], model, store, normalizers, 2).prediction[1],
+                       trajectories[0].velocity[2]};
+  const double pushed = losses({advanced}, 0, 1).front();
+  const std::vector<double> mixed = distinct(losses(trajectories, 1, 40));
+  INFO("plain " << plain[0] << ", " << plain[1] << "; advanced " << pushed);
+  REQUIRE(mixed.size() == 3);
+  for (double loss : mixed) {
+    const bool known = loss == plain[0] || loss == plain[1] ||
+                       std::abs(loss - pushed) <= 1e-12 * pushed;
+    CHECK(known);
+  }
+}
+
 TEST_CASE("a model that predicts no change keeps the state in a rollout", "[training]") {
   const testing::ScopedTempDir dir("mt_zero");
   const std::string path = synthetic_file(dir, 1, 8);
