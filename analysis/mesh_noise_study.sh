@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# Input-noise study of the mesh models (issue 13: drifting rollouts): the transformer of
-# experiments/mesh_transformer_medium.toml trained and rolled out once per training-noise
-# std, the rest unchanged, then a longer training at the best noise and MeshGraphNet at
-# it; one table of rollout RMSE beside persistence (measured in each run on the same test
-# trajectories) and a plot of RMSE against the frame (docs/mesh_transformer.md).
+# Input-noise and pushforward study of the mesh models (issue 13: drifting rollouts): the
+# transformer of experiments/mesh_transformer_medium.toml trained and rolled out once per
+# training-noise std, the rest unchanged, then a longer training at the best noise,
+# MeshGraphNet at it, and pushforward training (train.pushforward); one table of rollout
+# RMSE beside persistence (measured in each run on the same test trajectories) and a plot
+# of RMSE against the frame (docs/mesh_transformer.md).
 #   n0.002 n0.005 n0.01 n0.02 n0.05   transformer 64 x 5, 1,500 steps, that noise std
 #   n0.01_s4000                       the same at noise 0.01, 4,000 steps
 #   mgn_n0.01                         MeshGraphNet 64 x 4, 1,500 steps, noise 0.01
+#   pf1_n0.01 pf2_n0.01               transformer, noise 0.01, pushforward of up to 1 or 2
+#                                     model steps
+#   pf1_n0.002                        transformer, noise 0.002, pushforward up to 1 step
+#   mgn_pf1_n0.002                    MeshGraphNet, noise 0.002, pushforward up to 1 step
 # Usage: analysis/mesh_noise_study.sh [OUT=results/noise_study] [VARIANT...]
 # About 9 minutes a transformer variant, 24 for n0.01_s4000 and 14 for mgn_n0.01 on one
-# core. Needs the medium data set (see experiments/mesh_transformer_medium.toml).
+# core; pushforward adds a forward pass to the samples that draw a model step. Needs the medium data set (see experiments/mesh_transformer_medium.toml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-results/noise_study}"
 shift || true
-all="n0.002 n0.005 n0.01 n0.02 n0.05 n0.01_s4000 mgn_n0.01"
+all="n0.002 n0.005 n0.01 n0.02 n0.05 n0.01_s4000 mgn_n0.01 pf1_n0.01 pf2_n0.01 pf1_n0.002 mgn_pf1_n0.002"
 variants=("${@:-$all}")
 read -r -a variants <<<"${variants[*]}"
 mkdir -p "$out"
@@ -22,6 +27,10 @@ for v in "${variants[@]}"; do
   case "$v" in
     n0.01_s4000) sets="--set model.kinds=transformer --set train.noise=0.01 --set train.steps=4000" ;;
     mgn_n0.01) sets="--set model.kinds=meshgraphnet --set train.noise=0.01" ;;
+    mgn_pf[0-9]*_n*) p="${v#mgn_pf}"
+      sets="--set model.kinds=meshgraphnet --set train.pushforward=${p%%_*} --set train.noise=${v##*_n}" ;;
+    pf[0-9]*_n*) p="${v#pf}"
+      sets="--set model.kinds=transformer --set train.pushforward=${p%%_*} --set train.noise=${v##*_n}" ;;
     n[0-9]*) sets="--set model.kinds=transformer --set train.noise=${v#n}" ;;  # n0.002: the ablation's A
     *) echo "mesh_noise_study.sh: unknown variant '$v' ($all)" >&2; exit 2 ;;
   esac

@@ -81,10 +81,13 @@ void add_st_forecast_keys(config::Schema& s) {
   s.add_int("train.batch", 64, at_least(1), "windows per step (split over the ranks)");
   s.add_int("train.patience", 10, at_least(1),
             "epochs without a better validation MAE before stopping");
-  s.add_real("train.lr", 1e-3, greater_than(0), "AdamW learning rate");
-  s.add_real("train.weight_decay", 1e-4, at_least(0), "AdamW decoupled weight decay");
-  s.add_real("train.beta1", 0.9, between(0, 1), "AdamW beta1");
-  s.add_real("train.beta2", 0.999, between(0, 1), "AdamW beta2");
+  s.add_string("train.optimizer", std::string("adamw"), {"adamw", "adam"},
+               "adamw: decoupled weight decay; adam: weight decay as an L2 term in the "
+               "gradient (torch.optim.Adam, BasicTS's recipes)");
+  s.add_real("train.lr", 1e-3, greater_than(0), "learning rate");
+  s.add_real("train.weight_decay", 1e-4, at_least(0), "weight decay (see train.optimizer)");
+  s.add_real("train.beta1", 0.9, between(0, 1), "Adam beta1");
+  s.add_real("train.beta2", 0.999, between(0, 1), "Adam beta2");
   s.add_real("train.clip", 5.0, at_least(0), "global gradient-norm clipping (0: off)");
   s.add_real_list("train.milestones", std::vector<double>{20, 40}, at_least(1),
                   "epochs at which the learning rate is multiplied by train.gamma");
@@ -181,6 +184,7 @@ StForecastConfig from_config(const config::Config& c) {
   o.patience = static_cast<std::size_t>(c.get_int("train.patience"));
   o.lr = c.get_real("train.lr");
   o.weight_decay = c.get_real("train.weight_decay");
+  o.decoupled_weight_decay = c.get_string("train.optimizer") == "adamw";
   o.beta1 = c.get_real("train.beta1");
   o.beta2 = c.get_real("train.beta2");
   o.clip = c.get_real("train.clip");

@@ -141,7 +141,8 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
   r.parameters = store.size();
   runtime::log::info(
       str(r.name, ": ", store.size(), " parameters; up to ", c.training.epochs, " epochs of batch ",
-          c.training.batch, ", lr ", c.training.lr,
+          c.training.batch, ", ", c.training.decoupled_weight_decay ? "AdamW" : "Adam (L2)",
+          " lr ", c.training.lr, " weight decay ", c.training.weight_decay,
           (kind == ForecasterKind::kSttn || kind == ForecasterKind::kStid) &&
                   !options.sttn.weekday_embedding
               ? "; no weekday embedding (model.weekday_embedding = " + c.weekday_embedding +

@@ -176,7 +176,7 @@ TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterS
   adam_options.beta1 = o.beta1;
   adam_options.beta2 = o.beta2;
   adam_options.weight_decay = o.weight_decay;
-  adam_options.decoupled_weight_decay = true;
+  adam_options.decoupled_weight_decay = o.decoupled_weight_decay;
   optim::Adam<T> adam(store, adam_options);
   parallel::GradientAllreduce<T> allreduce(comm);
 

@@ -2,7 +2,8 @@
 // Training a forecaster on the training windows and scoring it on any part:
 //   loss     masked MAE in data units (the forecast de-normalised with the training
 //            z-score; missing targets, 0, left out), averaged over the global batch;
-//   step     AdamW, global gradient-norm clipping, learning rate lr x gamma^(number of
+//   step     AdamW (or Adam with L2 weight decay, as BasicTS trains), global gradient-norm
+//            clipping, learning rate lr x gamma^(number of
 //            milestones passed) per epoch (MultiStepLR);
 //   epochs   the training windows in an order shuffled per epoch (the same on every
 //            rank), batches split over the ranks by position, gradients combined;
@@ -25,6 +26,10 @@ namespace tessera::models::st_forecast {
 struct TrainOptions {
   std::size_t epochs = 100, batch = 64, patience = 10;
   double lr = 1e-3, weight_decay = 1e-4, beta1 = 0.9, beta2 = 0.999, clip = 5.0;
+  // true: AdamW (decay p *= 1 - lr wd); false: Adam with wd p added to the gradient (L2,
+  // torch.optim.Adam's weight_decay), which Adam's scaling makes far stronger on
+  // parameters with small gradients, such as rarely used embedding rows.
+  bool decoupled_weight_decay = true;
   std::vector<double> milestones;  // epochs at which lr is multiplied by gamma
   double gamma = 0.1;
   std::size_t max_train_windows = 0;  // 0: all (a subset, evenly spaced, for quick runs)

@@ -132,6 +132,27 @@ TEST_CASE("forecasters learn a daily wave and beat persistence", "[training]") {
   }
 }
 
+TEST_CASE("train.optimizer: Adam's L2 weight decay and AdamW's agree without decay, differ with",
+          "[training]") {
+  Setup s = make_setup();
+  const auto params = [&](bool decoupled, double decay) {
+    TrainOptions o;
+    o.epochs = 2;
+    o.batch = 16;
+    o.max_train_windows = 32;
+    o.weight_decay = decay;
+    o.decoupled_weight_decay = decoupled;
+    return train_on<double>(MPI_COMM_SELF, s, ForecasterKind::kStid, o).params;
+  };
+  CHECK(params(true, 0) == params(false, 0));
+  const std::vector<double> adamw = params(true, 1e-2), adam = params(false, 1e-2);
+  double largest = 0;
+  for (std::size_t i = 0; i < adam.size(); ++i) {
+    largest = std::max(largest, std::abs(adam[i] - adamw[i]));
+  }
+  CHECK(largest > 1e-4);  // L2 through Adam's scaling moves parameters by about lr per step
+}
+
 TEST_CASE("early stopping ends training after `patience` epochs without improvement",
           "[training]") {
   Setup s = make_setup();
