@@ -32,6 +32,7 @@
 #include "core/graph/neighbourhoods.hpp"
 #include "core/nn/graph_attention.hpp"
 #include "core/parallel/communicator.hpp"
+#include "core/parallel/graph_part.hpp"
 #include "core/parallel/halo_plan.hpp"
 #include "core/parallel/rank_groups.hpp"
 
@@ -44,45 +45,8 @@ inline RankGroups split_ranks(MPI_Comm world, int domain_ranks) {
   return parallel::split_ranks(world, domain_ranks, "train.domain_ranks");
 }
 
-// The union of graphs on the same nodes (sorted, distinct columns).
-graph::HostCsr graph_union(const std::vector<const graph::HostCsr*>& graphs);
-
-// One rank's part of a mesh. Local rows: the owned nodes (ascending global id), then the
-// ghosts (HaloPlan's numbering).
-class MeshPart {
- public:
-  // Collective over `domain` (one part per rank). `reach`: row i lists the nodes whose
-  // values node i's layers read; `owner`: the part of each node.
-  MeshPart(MPI_Comm domain, const graph::HostCsr& reach, std::vector<int> owner);
-
-  std::size_t owned() const { return plan_.owned_count(); }
-  std::size_t local() const { return plan_.local_count(); }
-  const std::vector<long long>& rows() const { return plan_.global_ids(); }
-  const parallel::HaloPlan& halo() const { return plan_; }
-  const std::vector<int>& owner() const { return owner_; }
-
-  // The local rows of a graph on the global nodes, in local numbering: each owned row
-  // (columns sorted), then an empty row per ghost (a ghost's own output is not used: it
-  // is overwritten by the next gather). `edges` (optional): for each local edge, the
-  // index of the global edge it is (to pick per-edge features). InputError when a row
-  // reaches a node beyond the halo.
-  graph::HostCsr local_graph(const graph::HostCsr& global,
-                             std::vector<std::size_t>* edges = nullptr) const;
-
-  // The local rows of a row-major array of `width` values per global node (or per
-  // global edge, with `edges` from local_graph).
-  std::vector<double> local_rows(const std::vector<double>& global, std::size_t width) const;
-  static std::vector<double> pick_rows(const std::vector<double>& global, std::size_t width,
-                                       const std::vector<std::size_t>& indices);
-
-  // Collective: every rank's owned rows (the first owned() of `local`, width values each)
-  // put together in global order, on every rank.
-  std::vector<double> allgather_owned(const std::vector<double>& local, std::size_t width) const;
-
- private:
-  parallel::HaloPlan plan_;
-  std::vector<int> owner_;
-};
+using MeshPart = parallel::GraphPart;
+using parallel::graph_union;
 
 // The METIS split of `mesh` over the ranks of `domain`, whose ghosts reach every node the
 // layers read: the mesh's neighbours and those of `layer_graphs` (the transformer's
@@ -92,11 +56,7 @@ std::unique_ptr<MeshPart> split_mesh(MPI_Comm domain, const graph::HostCsr& mesh
                                      const std::vector<graph::HostCsr>& layer_graphs = {},
                                      std::vector<int> owner = {});
 
-// Collective over `comm` (the ranks of a split, rank r holding part r): every rank's
-// rows (`width` values for each node r owns, ascending: the first ones of `own_rows`, which
-// may hold more, as a part's ghost rows) put together in global order.
-std::vector<double> allgather_by_owner(MPI_Comm comm, const std::vector<int>& owner,
-                                       const std::vector<double>& own_rows, std::size_t width);
+using parallel::allgather_by_owner;
 
 // `global` on the device as this rank holds it: part->local_graph, or the whole graph
 // when `part` is null (then `edges`, when given, is left empty: every edge is local).

@@ -95,6 +95,15 @@ class Forecaster {
   void set_spatial_key_shard(const nn::KeyShard<T>& shard) {
     if (options_.kind == ForecasterKind::kSttn) sttn_.set_spatial_key_shard(shard);
   }
+  // The STTN's sensors split over the ranks of a group (Sttn::set_sensor_part; before
+  // set_graph). InputError for the other models, which run whole.
+  void set_sensor_part(const parallel::GraphPart& part) {
+    if (options_.kind != ForecasterKind::kSttn) {
+      throw InputError(str(forecaster_name(options_.kind),
+                           ": only the STTN splits its sensors over ranks"));
+    }
+    sttn_.set_sensor_part(part);
+  }
   // z-scored forecasts (windows * sensors, horizons).
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
     switch (options_.kind) {

@@ -32,8 +32,11 @@
 #include "core/nn/layer_norm.hpp"
 #include "core/nn/mlp.hpp"
 #include "core/nn/transformer_block.hpp"
+#include "core/parallel/graph_part.hpp"
+#include "core/tensor/host_copy.hpp"
 #include "core/tensor/transpose_rows.hpp"
 #include "models/st_forecast/batch.hpp"
+#include "models/st_forecast/sensor_split.hpp"
 
 namespace tessera::models::st_forecast {
 
@@ -100,46 +103,73 @@ class Sttn {
     head_.init(store, seed);
   }
 
-  // The graph: its scaled Laplacian and (sensors x eigenvectors) Laplacian eigenvectors
-  // (empty unless the spatial embedding uses them).
+  // The sensors split over the ranks of a group (sensor_split.hpp), before set_graph:
+  // batches then hold the part's local sensors (local_batch), the forecasts are the local
+  // sensors' (the own ones exact), output gradients must be 0 on the ghosts' rows, and
+  // the parameter gradients sum to the whole graph's over the group. Graph attention only
+  // (dense attention reads every sensor: its split is set_spatial_key_shard).
+  void set_sensor_part(const parallel::GraphPart& part) {
+    if (options_.spatial_hops == 0) {
+      throw InputError("sttn: splitting the sensors over ranks needs graph attention "
+                       "(model.spatial_hops > 0)");
+    }
+    if (options_.memory_patterns > 0) {
+      throw InputError("sttn: the Hopfield ablation (model.memory_patterns) runs whole");
+    }
+    if (part.owner().size() != options_.sensors) {
+      throw std::invalid_argument(str("sttn: a split of ", part.owner().size(),
+                                      " sensors for a model of ", options_.sensors));
+    }
+    part_ = &part;
+  }
+
+  // The graph (every sensor's): its scaled Laplacian and (sensors x eigenvectors)
+  // Laplacian eigenvectors (empty unless the spatial embedding uses them). On a part,
+  // the model keeps the local sensors' rows of each.
   void set_graph(const graph::SparseMatrix<T>& laplacian, const Matrix<T>& eigenvectors) {
+    parallel::HostSparse host;
+    host.row_ptr = to_host_indices(laplacian.row_ptr);
+    host.col_idx = to_host_indices(laplacian.col_idx);
     laplacian_ = laplacian;
     eigenvectors_ = eigenvectors;
+    if (part_) {
+      auto values = Kokkos::create_mirror_view(laplacian.values);
+      Kokkos::deep_copy(values, laplacian.values);
+      host.values.assign(values.data(), values.data() + values.extent(0));
+      const parallel::HostSparse local = part_->local_submatrix(host);
+      laplacian_ = graph::sparse_from_host<T>(local.row_ptr, local.col_idx, local.values);
+      if (eigenvectors.extent(0) > 0) {
+        const std::size_t cols = eigenvectors.extent(1);
+        eigenvectors_ = tensor::from_host<T>(part_->local_rows(tensor::to_host(eigenvectors), cols),
+                                             part_->local(), cols, "sttn.eigenvectors");
+      }
+    }
     if (options_.spatial_hops > 0) {
       // The sensor graph is the Laplacian's off-diagonal pattern.
-      auto row_ptr = Kokkos::create_mirror_view(laplacian.row_ptr);
-      auto col_idx = Kokkos::create_mirror_view(laplacian.col_idx);
-      Kokkos::deep_copy(row_ptr, laplacian.row_ptr);
-      Kokkos::deep_copy(col_idx, laplacian.col_idx);
-      graph::HostCsr adjacency;
-      adjacency.row_ptr.push_back(0);
-      for (std::size_t i = 0; i + 1 < row_ptr.extent(0); ++i) {
-        for (auto e = row_ptr(i); e < row_ptr(i + 1); ++e) {
-          if (static_cast<std::size_t>(col_idx(e)) != i) adjacency.col_idx.push_back(col_idx(e));
-        }
-        adjacency.row_ptr.push_back(static_cast<graph::Index>(adjacency.col_idx.size()));
-      }
-      neighbourhoods_ =
-          graph::k_hop(adjacency, static_cast<int>(options_.spatial_hops), /*self_loops=*/true);
+      neighbourhoods_ = graph::k_hop(laplacian_pattern(host.row_ptr, host.col_idx),
+                                     static_cast<int>(options_.spatial_hops), /*self_loops=*/true);
+      if (part_) neighbourhoods_ = part_->local_graph(neighbourhoods_);
       spatial_graph_copies_ = 0;  // rebuilt by the next forward
     }
-    node_ids_ = tensor::Vector<int>("sttn.node_ids", options_.sensors);
-    auto host = Kokkos::create_mirror_view(node_ids_);
-    for (std::size_t n = 0; n < options_.sensors; ++n) host(n) = static_cast<int>(n);
-    Kokkos::deep_copy(node_ids_, host);
+    const std::size_t n = local_sensors();
+    node_ids_ = tensor::Vector<int>("sttn.node_ids", n);
+    auto ids = Kokkos::create_mirror_view(node_ids_);
+    for (std::size_t i = 0; i < n; ++i) ids(i) = static_cast<int>(part_ ? part_->rows()[i] : i);
+    Kokkos::deep_copy(node_ids_, ids);
   }
 
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
     const SttnOptions& o = options_;
-    check_batch("sttn", batch, o.sensors, o.input_steps);
+    const std::size_t sensors = local_sensors();
+    check_batch("sttn", batch, sensors, o.input_steps);
     windows_ = batch.windows;
-    const std::size_t rows = windows_ * o.sensors * o.input_steps, d = o.dim;
+    const std::size_t rows = windows_ * sensors * o.input_steps, d = o.dim;
     tensor::ensure_shape(x0_, "sttn.x0", rows, d);
     Kokkos::deep_copy(x0_, input_.forward(store, batch.inputs));
     nn::add_in_place(x0_, tod_.forward(store, batch.slot), "sttn.tod");
     if (o.weekday_embedding) nn::add_in_place(x0_, dow_.forward(store, batch.weekday), "sttn.dow");
     nn::add_in_place(x0_, pos_.forward(store, batch.position), "sttn.pos");
-    tensor::ensure_shape(spatial_, "sttn.spatial", o.sensors, d);
+    tensor::ensure_shape(spatial_, "sttn.spatial", sensors, d);
     Kokkos::deep_copy(spatial_, T(0));
     if (uses_eigenvectors()) nn::add_in_place(spatial_, eig_.forward(store, eigenvectors_));
     if (uses_node_table()) nn::add_in_place(spatial_, node_.forward(store, node_ids_));
@@ -147,41 +177,48 @@ class Sttn {
 
     const Matrix<T>* x = &x0_;
     for (Block& b : blocks_) {
+      if (part_) {  // the ghosts' rows from their owners
+        tensor::ensure_shape(b.xg, "sttn.xg", x->extent(0), d);
+        Kokkos::deep_copy(b.xg, *x);
+        exchange_ghosts(b.xg, false);
+        x = &b.xg;
+      }
       // (window, sensor, step) -> (window, step, sensor): attention over sensors.
-      tensor::transpose_rows(*x, windows_, o.sensors, o.input_steps, b.xs, "sttn.xs");
+      tensor::transpose_rows(*x, windows_, sensors, o.input_steps, b.xs, "sttn.xs");
       const Matrix<T>& h = b.norm.forward(store, b.xs);
       const Matrix<T>& u = o.spatial_hops > 0
                                ? b.spatial.forward(store, h, spatial_graph(windows_ * o.input_steps))
-                               : b.spatial.forward(store, h, windows_ * o.input_steps, o.sensors);
+                               : b.spatial.forward(store, h, windows_ * o.input_steps, sensors);
       const Matrix<T>& g = b.cheb.forward(store, h, laplacian_);
       tensor::ensure_shape(b.ys, "sttn.ys", b.xs.extent(0), d);
       nn::add(b.xs, b.fusion.forward(store, u, g), b.ys, "sttn.spatial_residual");
-      tensor::transpose_rows(b.ys, windows_, o.input_steps, o.sensors, b.xt, "sttn.xt");
-      x = &b.temporal.forward(store, b.xt, windows_ * o.sensors, o.input_steps);
+      tensor::transpose_rows(b.ys, windows_, o.input_steps, sensors, b.xt, "sttn.xt");
+      x = &b.temporal.forward(store, b.xt, windows_ * sensors, o.input_steps);
     }
     // Each sensor's steps side by side: the same memory seen as (windows * sensors, T d).
     const Matrix<T> features =
-        tensor::matrix_view(x->data(), windows_ * o.sensors, o.input_steps * d);
+        tensor::matrix_view(x->data(), windows_ * sensors, o.input_steps * d);
     return head_.forward(store, features);
   }
 
   // dy: (windows * sensors, horizons). Adds every parameter gradient to the store.
   void backward(nn::ParameterStore<T>& store, const Matrix<T>& dy) {
     const SttnOptions& o = options_;
-    const std::size_t d = o.dim;
+    const std::size_t d = o.dim, sensors = local_sensors();
     const Matrix<T>& d_features = head_.backward(store, dy);
-    Matrix<T> dx = tensor::matrix_view(d_features.data(), windows_ * o.sensors * o.input_steps, d);
+    Matrix<T> dx = tensor::matrix_view(d_features.data(), windows_ * sensors * o.input_steps, d);
     for (std::size_t l = blocks_.size(); l-- > 0;) {
       Block& b = blocks_[l];
       const Matrix<T>& d_xt = b.temporal.backward(store, dx);
-      tensor::transpose_rows(d_xt, windows_, o.sensors, o.input_steps, b.d_ys, "sttn.d_ys");
+      tensor::transpose_rows(d_xt, windows_, sensors, o.input_steps, b.d_ys, "sttn.d_ys");
       const nn::FusionInputGrads<T> fused = b.fusion.backward(store, b.d_ys);
       tensor::ensure_shape(b.d_h, "sttn.d_h", b.d_ys.extent(0), d);
       nn::add(b.spatial.backward(store, fused.a), b.cheb.backward(store, fused.b), b.d_h,
               "sttn.d_h");
       tensor::ensure_shape(b.d_xs, "sttn.d_xs", b.d_ys.extent(0), d);
       nn::add(b.d_ys, b.norm.backward(store, b.d_h), b.d_xs, "sttn.d_xs");
-      tensor::transpose_rows(b.d_xs, windows_, o.input_steps, o.sensors, b.d_x, "sttn.d_x");
+      tensor::transpose_rows(b.d_xs, windows_, o.input_steps, sensors, b.d_x, "sttn.d_x");
+      if (part_) exchange_ghosts(b.d_x, true);  // the ghosts' gradients to their owners
       dx = b.d_x;
     }
     input_.backward(store, dx, false);
@@ -231,8 +268,33 @@ class Sttn {
     nn::TransformerBlock<T> spatial, temporal;
     nn::ChebyshevConv<T> cheb;
     nn::GatedFusion<T> fusion;
-    Matrix<T> xs, ys, xt, d_ys, d_h, d_xs, d_x;
+    Matrix<T> xg, xs, ys, xt, d_ys, d_h, d_xs, d_x;  // xg: the input, ghosts exchanged
   };
+
+  std::size_t local_sensors() const { return part_ ? part_->local() : options_.sensors; }
+
+  static std::vector<graph::Index> to_host_indices(const graph::IndexView& v) {
+    auto h = Kokkos::create_mirror_view(v);
+    Kokkos::deep_copy(h, v);
+    return std::vector<graph::Index>(h.data(), h.data() + h.extent(0));
+  }
+
+  // Rows (window, sensor, step) of `x` (d columns) with the ghost sensors' rows set from
+  // their owners, or (backward) added to their owners' and zeroed. The halo exchanges one
+  // row per sensor: x is reordered to (sensor, window) rows of its T d values and back.
+  void exchange_ghosts(const Matrix<T>& x, bool backward) {
+    const std::size_t n = local_sensors(), w = windows_;
+    const std::size_t width = options_.input_steps * options_.dim;
+    Matrix<T> rows = tensor::matrix_view(x.data(), w * n, width);
+    tensor::transpose_rows(rows, 1, w, n, by_sensor_, "sttn.by_sensor");
+    const Matrix<T> halo = tensor::matrix_view(by_sensor_.data(), n, w * width);
+    if (backward) {
+      part_->halo().scatter_add(halo);
+    } else {
+      part_->halo().gather(halo);
+    }
+    tensor::transpose_rows(by_sensor_, 1, n, w, rows, "sttn.by_window");
+  }
 
   // The K-hop neighbourhoods repeated for `copies` (window, step) pairs on the rows of
   // the spatial attention ((window, step, sensor) order): block diagonal. Made once for
@@ -276,7 +338,7 @@ class Sttn {
   // protected member function; not part of the interface.
   // x(row of sensor n, :) += s(n, :) for rows in (window, sensor, step) order.
   void broadcast_sensors(const Matrix<T>& s, const Matrix<T>& x) const {
-    const std::size_t sensors = options_.sensors, steps = options_.input_steps, d = options_.dim;
+    const std::size_t sensors = local_sensors(), steps = options_.input_steps, d = options_.dim;
     Kokkos::parallel_for(
         "sttn::broadcast_sensors", Kokkos::RangePolicy<tensor::ExecSpace>(0, x.extent(0)),
         KOKKOS_LAMBDA(const int r) {
@@ -302,7 +364,7 @@ class Sttn {
 
   // out(n, :) = sum over windows and steps of dx(row of sensor n, :).
   void sum_over_sensor_rows(const Matrix<T>& dx, Matrix<T>& out) const {
-    const std::size_t sensors = options_.sensors, steps = options_.input_steps, d = options_.dim;
+    const std::size_t sensors = local_sensors(), steps = options_.input_steps, d = options_.dim;
     const std::size_t windows = windows_;
     tensor::ensure_shape(out, "sttn.d_spatial", sensors, d);
     const Matrix<T> o = out;
@@ -334,6 +396,8 @@ class Sttn {
   tensor::Vector<int> node_ids_;
   std::size_t windows_ = 0;
   Matrix<T> x0_, spatial_, d_spatial_;
+  const parallel::GraphPart* part_ = nullptr;  // the sensors split over ranks, or none
+  Matrix<T> by_sensor_;                        // exchange_ghosts' reordered rows
 };
 
 }  // namespace tessera::models::st_forecast

@@ -1,0 +1,158 @@
+#include "core/parallel/graph_part.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/runtime/error.hpp"
+#include "core/runtime/runtime.hpp"
+
+namespace tessera::parallel {
+
+graph::HostCsr graph_union(const std::vector<const graph::HostCsr*>& graphs) {
+  if (graphs.empty()) return {};
+  const std::size_t n = graphs.front()->num_nodes();
+  graph::HostCsr out;
+  out.row_ptr.push_back(0);
+  std::vector<graph::Index> row;
+  for (std::size_t i = 0; i < n; ++i) {
+    row.clear();
+    for (const graph::HostCsr* g : graphs) {
+      if (g->num_nodes() != n) {
+        throw std::invalid_argument(
+            str("graph union: graphs of ", n, " and ", g->num_nodes(), " nodes"));
+      }
+      row.insert(row.end(), g->col_idx.begin() + g->row_ptr[i],
+                 g->col_idx.begin() + g->row_ptr[i + 1]);
+    }
+    std::sort(row.begin(), row.end());
+    row.erase(std::unique(row.begin(), row.end()), row.end());
+    out.col_idx.insert(out.col_idx.end(), row.begin(), row.end());
+    out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
+  }
+  return out;
+}
+
+
+GraphPart::GraphPart(MPI_Comm domain, const graph::HostCsr& reach, std::vector<int> owner)
+    : plan_(domain, reach, owner, 1), owner_(std::move(owner)) {}
+
+
+graph::HostCsr GraphPart::local_graph(const graph::HostCsr& global,
+                                     std::vector<std::size_t>* edges) const {
+  if (global.num_nodes() != owner_.size()) {
+    throw std::invalid_argument(str("graph part: a graph of ", global.num_nodes(),
+                                    " nodes for a part of ", owner_.size()));
+  }
+  graph::HostCsr out;
+  out.row_ptr.reserve(local() + 1);
+  out.row_ptr.push_back(0);
+  if (edges) edges->clear();
+  std::vector<std::pair<graph::Index, std::size_t>> row;  // (local column, global edge)
+  const std::vector<long long>& ids = rows();
+  for (std::size_t l = 0; l < owned(); ++l) {
+    const long long g = ids[l];
+    row.clear();
+    for (auto e = global.row_ptr[g]; e < global.row_ptr[g + 1]; ++e) {
+      const long long j = plan_.local_id(global.col_idx[e]);
+      if (j < 0) {
+        throw InputError(str("graph part: node ", g, " reads node ", global.col_idx[e],
+                             ", which is beyond this rank's halo"));
+      }
+      row.emplace_back(static_cast<graph::Index>(j), static_cast<std::size_t>(e));
+    }
+    std::sort(row.begin(), row.end());
+    for (const auto& [column, edge] : row) {
+      out.col_idx.push_back(column);
+      if (edges) edges->push_back(edge);
+    }
+    out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
+  }
+  for (std::size_t l = owned(); l < local(); ++l) out.row_ptr.push_back(out.row_ptr.back());
+  return out;
+}
+
+
+HostSparse GraphPart::local_submatrix(const HostSparse& global) const {
+  if (global.row_ptr.size() != owner_.size() + 1) {
+    throw std::invalid_argument(str("graph part: a matrix of ", global.row_ptr.size() - 1,
+                                    " rows for a part of ", owner_.size(), " nodes"));
+  }
+  HostSparse out;
+  out.row_ptr.reserve(local() + 1);
+  out.row_ptr.push_back(0);
+  std::vector<std::pair<graph::Index, double>> row;  // (local column, value)
+  for (const long long g : rows()) {
+    row.clear();
+    for (auto e = global.row_ptr[g]; e < global.row_ptr[g + 1]; ++e) {
+      const long long j = plan_.local_id(global.col_idx[e]);
+      if (j >= 0) row.emplace_back(static_cast<graph::Index>(j), global.values[e]);
+    }
+    std::sort(row.begin(), row.end());
+    for (const auto& [column, value] : row) {
+      out.col_idx.push_back(column);
+      out.values.push_back(value);
+    }
+    out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
+  }
+  return out;
+}
+
+std::vector<double> GraphPart::pick_rows(const std::vector<double>& global, std::size_t width,
+                                        const std::vector<std::size_t>& indices) {
+  std::vector<double> out(indices.size() * width);
+  for (std::size_t l = 0; l < indices.size(); ++l) {
+    std::copy_n(global.begin() + static_cast<std::ptrdiff_t>(indices[l] * width), width,
+                out.begin() + static_cast<std::ptrdiff_t>(l * width));
+  }
+  return out;
+}
+
+
+std::vector<double> GraphPart::local_rows(const std::vector<double>& global,
+                                         std::size_t width) const {
+  if (global.size() != owner_.size() * width) {
+    throw std::invalid_argument(str("graph part: ", global.size(), " values for ", owner_.size(),
+                                    " nodes x ", width));
+  }
+  const std::vector<long long>& ids = rows();
+  std::vector<double> out(ids.size() * width);
+  for (std::size_t l = 0; l < ids.size(); ++l) {
+    std::copy_n(global.begin() + static_cast<std::ptrdiff_t>(ids[l]) * static_cast<std::ptrdiff_t>(width),
+                width, out.begin() + static_cast<std::ptrdiff_t>(l * width));
+  }
+  return out;
+}
+
+
+std::vector<double> allgather_by_owner(MPI_Comm comm, const std::vector<int>& owner,
+                                       const std::vector<double>& own_rows, std::size_t width) {
+  const int parts = runtime::comm_size(comm);
+  std::vector<int> counts(static_cast<std::size_t>(parts), 0), offsets(counts.size() + 1, 0);
+  for (int o : owner) counts[static_cast<std::size_t>(o)] += static_cast<int>(width);
+  for (int r = 0; r < parts; ++r) offsets[r + 1] = offsets[r] + counts[r];
+  const int mine = counts[static_cast<std::size_t>(runtime::comm_rank(comm))];
+  if (own_rows.size() < static_cast<std::size_t>(mine)) {
+    throw std::invalid_argument(str("allgather_by_owner: ", own_rows.size(), " values for ", mine));
+  }
+  std::vector<double> by_rank(static_cast<std::size_t>(offsets.back()));
+  MPI_Allgatherv(own_rows.data(), mine, MPI_DOUBLE, by_rank.data(), counts.data(), offsets.data(),
+                 MPI_DOUBLE, comm);
+  // Rank r's rows are its owned nodes in ascending global id.
+  std::vector<double> out(owner.size() * width);
+  std::vector<int> next(offsets.begin(), offsets.end() - 1);
+  for (std::size_t i = 0; i < owner.size(); ++i) {
+    int& at = next[static_cast<std::size_t>(owner[i])];
+    std::copy_n(by_rank.begin() + at, width, out.begin() + static_cast<std::ptrdiff_t>(i * width));
+    at += static_cast<int>(width);
+  }
+  return out;
+}
+
+
+std::vector<double> GraphPart::allgather_owned(const std::vector<double>& local,
+                                              std::size_t width) const {
+  return allgather_by_owner(plan_.comm(), owner_, local, width);  // its first owned() rows
+}
+
+
+}  // namespace tessera::parallel

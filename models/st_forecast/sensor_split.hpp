@@ -1,0 +1,83 @@
+#pragma once
+// The STTN's sensors split over the ranks of a group (graph attention only): each rank
+// holds its own sensors (a METIS part of the sensor graph) and the ghost sensors within
+// max(K, C - 1) hops of them, the rows its K-hop spatial attention and its Chebyshev
+// polynomial of order C read. The model exchanges the ghosts' rows before every block
+// (HaloPlan::gather) and returns their gradients to the owners after the block's backward
+// (scatter_add), so each rank's own sensors get exactly the whole graph's forecasts and,
+// summed over the group, the parameter gradients are the whole graph's. Every activation
+// is per local sensor: memory per rank falls with the rank count, which key sharding of
+// dense attention (Sttn::set_spatial_key_shard) does not give.
+#include <memory>
+#include <vector>
+
+#include "core/parallel/graph_part.hpp"
+#include "models/st_forecast/batch.hpp"
+#include "models/st_forecast/sensor_graph.hpp"
+
+namespace tessera::models::st_forecast {
+
+// The sensor graph: the off-diagonal pattern of a (scaled) Laplacian in CSR form.
+graph::HostCsr laplacian_pattern(const std::vector<graph::Index>& row_ptr,
+                                 const std::vector<graph::Index>& col_idx);
+
+// The split of the sensors over the ranks of `group` (METIS on the sensor graph) with
+// ghosts for K = `hops` and C = `cheb_order`. Collective.
+std::unique_ptr<parallel::GraphPart> split_sensors(MPI_Comm group, const ScaledLaplacian& laplacian,
+                                                   std::size_t hops, std::size_t cheb_order);
+
+// The rows of a whole batch that a part holds: its local sensors (own, then ghosts) in
+// every window. The ghosts' targets are 0 (missing), so a masked loss or metric counts
+// each sensor on its owner only.
+template <class T>
+ForecastBatch<T> local_batch(const ForecastBatch<T>& whole, const parallel::GraphPart& part) {
+  const std::vector<long long>& ids = part.rows();
+  const std::size_t n = whole.sensors, local = ids.size(), steps = whole.steps;
+  const std::size_t horizons = whole.horizons, windows = whole.windows;
+  const std::vector<double> inputs = tensor::to_host(whole.inputs);
+  const auto host_ids = [](const tensor::Vector<int>& v) {
+    auto h = Kokkos::create_mirror_view(v);
+    Kokkos::deep_copy(h, v);
+    return h;
+  };
+  const auto slot = host_ids(whole.slot), weekday = host_ids(whole.weekday),
+             position = host_ids(whole.position);
+  ForecastBatch<T> b;
+  b.windows = windows;
+  b.sensors = local;
+  b.steps = steps;
+  b.horizons = horizons;
+  const std::size_t rows = windows * local * steps;
+  std::vector<double> in(rows * 2);
+  Kokkos::View<int*, Kokkos::HostSpace> s("slot", rows), w("weekday", rows), p("position", rows);
+  b.target.assign(windows * local * horizons, 0.0);
+  for (std::size_t win = 0; win < windows; ++win) {
+    for (std::size_t l = 0; l < local; ++l) {
+      const std::size_t g = static_cast<std::size_t>(ids[l]);
+      for (std::size_t t = 0; t < steps; ++t) {
+        const std::size_t from = (win * n + g) * steps + t, to = (win * local + l) * steps + t;
+        in[2 * to] = inputs[2 * from];
+        in[2 * to + 1] = inputs[2 * from + 1];
+        s(to) = slot(from);
+        w(to) = weekday(from);
+        p(to) = position(from);
+      }
+      if (l >= part.owned()) continue;  // a ghost: its owner scores it
+      for (std::size_t h = 0; h < horizons; ++h) {
+        b.target[(win * local + l) * horizons + h] = whole.target[(win * n + g) * horizons + h];
+      }
+    }
+  }
+  b.inputs = tensor::from_host<T>(in, rows, 2, "st_forecast::local_inputs");
+  const auto to_device = [](const Kokkos::View<int*, Kokkos::HostSpace>& host, const char* label) {
+    tensor::Vector<int> view(std::string(label), host.extent(0));
+    Kokkos::deep_copy(view, host);
+    return view;
+  };
+  b.slot = to_device(s, "st_forecast::local_slot");
+  b.weekday = to_device(w, "st_forecast::local_weekday");
+  b.position = to_device(p, "st_forecast::local_position");
+  return b;
+}
+
+}  // namespace tessera::models::st_forecast
