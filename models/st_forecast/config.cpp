@@ -93,8 +93,10 @@ void add_st_forecast_keys(config::Schema& s) {
                   "epochs at which the learning rate is multiplied by train.gamma");
   s.add_real("train.gamma", 0.3, greater_than(0), "learning-rate factor at each milestone");
   s.add_int("train.sensor_ranks", 1, at_least(1),
-            "ranks that shard the STTN's dense spatial attention over its sensors (keys); "
-            "groups of sensor_ranks ranks split the batch");
+            "ranks that share each window's sensors: the STTN's dense spatial attention "
+            "shards its keys over them, its graph attention (model.spatial_hops > 0) splits "
+            "the sensor graph over them (each rank its own sensors and their ghosts); groups "
+            "of sensor_ranks ranks split the batch");
   s.add_int("train.max_windows", 0, at_least(0),
             "training windows used at most, evenly spaced (0: all; for quick runs)");
   s.add_real_list("report.horizons", std::vector<double>{3, 6, 12}, at_least(1),
@@ -219,10 +221,12 @@ void validate(const StForecastConfig& m, int ranks) {
       throw InputError(str("key 'train.sensor_ranks' = ", m.sensor_ranks, " does not divide the ",
                            ranks, " ranks of the run (ranks = sensor ranks x window groups)"));
     }
-    if (m.sensor_ranks > 1 && m.model.sttn.spatial_hops > 0) {
+    if (m.sensor_ranks > 1 && m.model.sttn.spatial_hops > 0 && m.model.sttn.memory_patterns > 0) {
       throw InputError(str("key 'train.sensor_ranks' = ", m.sensor_ranks,
-                           " shards dense spatial attention; model.spatial_hops = ",
-                           m.model.sttn.spatial_hops, " uses graph attention (set it to 0)"));
+                           " splits the sensors of graph attention; the Hopfield ablation "
+                           "(model.memory_patterns = ",
+                           m.model.sttn.memory_patterns, ") runs whole (set one of them to ",
+                           "1 or 0)"));
     }
     if (m.split.train + m.split.validation >= 1) {
       throw InputError(str("keys 'data.train_fraction' + 'data.validation_fraction' = ",

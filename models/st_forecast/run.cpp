@@ -104,18 +104,28 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
   model.declare(store, options);
   store.finalize();
   model.init(store, c.training.seed);
-  const std::size_t count = eigenvectors.size() / data.series->sensors;
-  model.set_graph(
-      graph::sparse_from_host<T>(laplacian.row_ptr, laplacian.col_idx, laplacian.values),
-      tensor::from_host<T>(eigenvectors, data.series->sensors, count, "st_forecast::eigenvectors"));
-  // Sensor groups (train.sensor_ranks): each group's ranks run the same windows, the
-  // STTN's attention keys sharded over them; the groups split the batch.
+  // Sensor groups (train.sensor_ranks): each group's ranks run the same windows, and the
+  // groups split the batch. The STTN with graph attention splits its sensors over the
+  // group's ranks (sensor_split.hpp); with dense attention it shards the attention keys.
   const parallel::RankGroups groups =
       parallel::split_ranks(ctx.comm, c.sensor_ranks, "train.sensor_ranks");
-  if (groups.domain_ranks > 1) {
+  std::unique_ptr<parallel::GraphPart> sensor_part;
+  const bool sttn = kind == ForecasterKind::kSttn;
+  if (groups.domain_ranks > 1 && sttn && options.sttn.spatial_hops > 0) {
+    sensor_part = split_sensors(groups.domain, laplacian, options.sttn.spatial_hops,
+                                options.sttn.cheb_order);
+    model.set_sensor_part(*sensor_part);
+    long long counts[2] = {static_cast<long long>(sensor_part->owned()),
+                           static_cast<long long>(sensor_part->local() - sensor_part->owned())};
+    MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_LONG_LONG, MPI_SUM, groups.domain);
+    runtime::log::info(str(forecaster_name(kind), ": sensors split over ", groups.domain_ranks,
+                           " ranks per sensor group (METIS): ", counts[1], " ghost rows for ",
+                           counts[0], " sensors, exchanged before every block; ",
+                           groups.sample_groups, " group(s) splitting the batch"));
+  } else if (groups.domain_ranks > 1) {
     const nn::KeyShard<T> shard = parallel::key_shard<T>(groups.domain, data.series->sensors);
     model.set_spatial_key_shard(shard);
-    if (kind == ForecasterKind::kSttn) {
+    if (sttn) {
       runtime::log::info(str(forecaster_name(kind), ": spatial attention keys sharded over ",
                              groups.domain_ranks, " ranks per sensor group (about ",
                              shard.count, " of ", data.series->sensors,
@@ -123,6 +133,10 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
                              " group(s) splitting the batch"));
     }
   }
+  const std::size_t count = eigenvectors.size() / data.series->sensors;
+  model.set_graph(
+      graph::sparse_from_host<T>(laplacian.row_ptr, laplacian.col_idx, laplacian.values),
+      tensor::from_host<T>(eigenvectors, data.series->sensors, count, "st_forecast::eigenvectors"));
   if (kind == ForecasterKind::kSttn && options.sttn.memory_patterns > 0 &&
       options.sttn.memory_from_windows) {
     // 8 training windows spread over the training part, the same on every rank.
@@ -173,14 +187,14 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
       runtime::log::info(str(r.name, ": resuming training from ", checkpoints->resume->path()));
     }
     r.training = train_forecaster(groups.samples, model, store, data, c.training, observer,
-                                  ctx.timers, on_step, checkpoints);
+                                  ctx.timers, on_step, checkpoints, sensor_part.get());
   }
   progress.finish(str("best validation MAE ", r.training.best_validation_mae, " at epoch ",
                       r.training.best_epoch));
   {
     runtime::Timers::Scope scope(ctx.timers, r.name + ".test");
-    r.test =
-        evaluate_forecaster(groups.samples, model, store, data, data.split.test, c.training.batch);
+    r.test = evaluate_forecaster(groups.samples, model, store, data, data.split.test,
+                                 c.training.batch, sensor_part.get());
   }
   results.set_attribute("/", r.name + "_parameters", static_cast<double>(r.parameters));
   results.set_attribute("/", r.name + "_epochs", static_cast<double>(r.training.epochs));

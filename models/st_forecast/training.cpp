@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <random>
 
 #include "core/optim/adam.hpp"
@@ -32,6 +33,16 @@ std::vector<std::size_t> share(const std::vector<std::size_t>& starts, int rank,
   return mine;
 }
 
+// The batch of windows `starts` as this rank's model takes it: every sensor's, or the
+// local sensors' of a part.
+template <class T>
+ForecastBatch<T> batch_for(const ForecastData& data, const std::vector<std::size_t>& starts,
+                           const parallel::GraphPart* part) {
+  ForecastBatch<T> b =
+      make_batch<T>(*data.series, data.z, starts, data.split.input_steps, data.split.output_steps);
+  return part ? local_batch(b, *part) : b;
+}
+
 double step_lr(const TrainOptions& o, std::size_t epoch) {
   double lr = o.lr;
   for (double m : o.milestones) {
@@ -58,7 +69,8 @@ double masked_mae_loss(const std::vector<double>& output, const std::vector<doub
 template <class T>
 HorizonMetrics evaluate_forecaster(MPI_Comm comm, Forecaster<T>& model,
                                    const nn::ParameterStore<T>& store, const ForecastData& data,
-                                   const std::vector<std::size_t>& starts, std::size_t batch) {
+                                   const std::vector<std::size_t>& starts, std::size_t batch,
+                                   const parallel::GraphPart* sensor_part) {
   const int rank = runtime::comm_rank(comm), ranks = runtime::comm_size(comm);
   const std::vector<std::size_t> mine = share(starts, rank, ranks);
   MetricAccumulator acc(data.split.output_steps);
@@ -66,13 +78,13 @@ HorizonMetrics evaluate_forecaster(MPI_Comm comm, Forecaster<T>& model,
     const std::vector<std::size_t> part(
         mine.begin() + static_cast<std::ptrdiff_t>(first),
         mine.begin() + static_cast<std::ptrdiff_t>(std::min(mine.size(), first + batch)));
-    const ForecastBatch<T> b =
-        make_batch<T>(*data.series, data.z, part, data.split.input_steps, data.split.output_steps);
+    const ForecastBatch<T> b = batch_for<T>(data, part, sensor_part);
     std::vector<double> forecast = tensor::to_host(model.forward(store, b));
     for (double& v : forecast) v = data.z.inverse(v);
-    acc.add(forecast, b.target);
+    acc.add(forecast, b.target);  // a part's ghosts have no target: their owner scores them
   }
   acc.allreduce(comm);
+  if (sensor_part) acc.allreduce(sensor_part->halo().comm());
   return acc.result();
 }
 
@@ -158,8 +170,11 @@ TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterS
                              const std::function<void(const EpochRecord&)>& observer,
                              runtime::Timers* timers,
                              const std::function<void(double, double)>& on_step,
-                             const TrainingCheckpoints* checkpoints) {
+                             const TrainingCheckpoints* checkpoints,
+                             const parallel::GraphPart* sensor_part) {
   const int rank = runtime::comm_rank(comm), ranks = runtime::comm_size(comm);
+  // A part's group: its ranks hold the same windows, each its own sensors.
+  const MPI_Comm group = sensor_part ? sensor_part->halo().comm() : MPI_COMM_NULL;
   const auto start = Clock::now();
   double seconds_before = 0;  // a resumed training: the seconds of the runs before
   const auto elapsed = [&] { return seconds_before + seconds_since(start); };
@@ -179,6 +194,8 @@ TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterS
   adam_options.decoupled_weight_decay = o.decoupled_weight_decay;
   optim::Adam<T> adam(store, adam_options);
   parallel::GradientAllreduce<T> allreduce(comm);
+  std::unique_ptr<parallel::GradientAllreduce<T>> group_sum;
+  if (sensor_part) group_sum = std::make_unique<parallel::GradientAllreduce<T>>(group);
 
   TrainResult result;
   result.best_validation_mae = std::numeric_limits<double>::infinity();
@@ -210,13 +227,11 @@ TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterS
         order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), first + o.batch)));
     const std::vector<std::size_t> mine = share(global, rank, ranks);
     ForecastBatch<T> b;
-    if (!mine.empty()) {
-      b = make_batch<T>(*data.series, data.z, mine, data.split.input_steps,
-                        data.split.output_steps);
-    }
+    if (!mine.empty()) b = batch_for<T>(data, mine, sensor_part);
     double counts[2] = {0, 0};  // valid targets, then |error| sum
     for (double y : b.target) counts[0] += y != 0;
     MPI_Allreduce(MPI_IN_PLACE, counts, 1, MPI_DOUBLE, MPI_SUM, comm);
+    if (sensor_part) MPI_Allreduce(MPI_IN_PLACE, counts, 1, MPI_DOUBLE, MPI_SUM, group);
     store.zero_grad();
     if (!mine.empty() && counts[0] > 0) {
       runtime::Timers::Scope scope(timers, "st_forecast.forward_backward");
@@ -230,9 +245,11 @@ TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterS
     }
     {
       runtime::Timers::Scope scope(timers, "st_forecast.allreduce");
+      if (group_sum) group_sum->sum(store);  // the group's sensors make one gradient
       allreduce.average(store);
     }
     MPI_Allreduce(MPI_IN_PLACE, counts + 1, 1, MPI_DOUBLE, MPI_SUM, comm);
+    if (sensor_part) MPI_Allreduce(MPI_IN_PLACE, counts + 1, 1, MPI_DOUBLE, MPI_SUM, group);
     if (counts[0] == 0) return;
     if (!std::isfinite(counts[1])) {
       throw CollectiveError(str("st_forecast: the training loss is ", counts[1], " in epoch ",
@@ -264,7 +281,8 @@ TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterS
     record.lr = lr;
     record.train_mae = loop.count_sum > 0 ? loop.abs_sum / loop.count_sum : 0;
     record.validation_mae =
-        evaluate_forecaster(comm, model, store, data, data.split.validation).mae_mean;
+        evaluate_forecaster(comm, model, store, data, data.split.validation, 64, sensor_part)
+            .mae_mean;
     record.seconds = elapsed();
     result.history.push_back(record);
     result.epochs = loop.epoch + 1;
@@ -295,10 +313,11 @@ TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterS
   template TrainResult train_forecaster<T>(                                                       \
       MPI_Comm, Forecaster<T>&, nn::ParameterStore<T>&, const ForecastData&, const TrainOptions&, \
       const std::function<void(const EpochRecord&)>&, runtime::Timers*,                           \
-      const std::function<void(double, double)>&, const TrainingCheckpoints*);                    \
+      const std::function<void(double, double)>&, const TrainingCheckpoints*,                     \
+      const parallel::GraphPart*);                                                                \
   template HorizonMetrics evaluate_forecaster<T>(                                                 \
       MPI_Comm, Forecaster<T>&, const nn::ParameterStore<T>&, const ForecastData&,                \
-      const std::vector<std::size_t>&, std::size_t);
+      const std::vector<std::size_t>&, std::size_t, const parallel::GraphPart*);
 TESSERA_ST_TRAINING(float)
 TESSERA_ST_TRAINING(double)
 #undef TESSERA_ST_TRAINING

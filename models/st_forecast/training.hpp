@@ -20,6 +20,7 @@
 #include "core/runtime/timers.hpp"
 #include "models/st_forecast/forecaster.hpp"
 #include "models/st_forecast/metrics.hpp"
+#include "models/st_forecast/sensor_split.hpp"
 
 namespace tessera::models::st_forecast {
 
@@ -69,21 +70,27 @@ using TrainingCheckpoints = io::TrainingCheckpoints;
 
 // `observer` gets a record after every epoch; `on_step(done, total)` after every
 // optimiser step (total: steps of all epochs at most), for a progress display.
+// `sensor_part`: the model's sensors split over the ranks of the part's group
+// (Forecaster::set_sensor_part); `comm` then joins the ranks that hold the same part in
+// the other groups, which split the batch, and the group's ranks take the same windows,
+// each its own sensors' (local_batch): losses, counts and gradients are summed over the
+// group as well.
 template <class T>
 TrainResult train_forecaster(MPI_Comm comm, Forecaster<T>& model, nn::ParameterStore<T>& store,
                              const ForecastData& data, const TrainOptions& options,
                              const std::function<void(const EpochRecord&)>& observer = {},
                              runtime::Timers* timers = nullptr,
                              const std::function<void(double, double)>& on_step = {},
-                             const TrainingCheckpoints* checkpoints = nullptr);
+                             const TrainingCheckpoints* checkpoints = nullptr,
+                             const parallel::GraphPart* sensor_part = nullptr);
 
 // Masked metrics of the model's forecasts over `starts` (collective: windows split over
-// the ranks, sums combined). `predictions`, when given, receives this rank's forecasts
-// in data units for windows rank, rank + ranks, ... (windows x sensors x horizons each).
+// the ranks, sums combined; with `sensor_part` as in train_forecaster).
 template <class T>
 HorizonMetrics evaluate_forecaster(MPI_Comm comm, Forecaster<T>& model,
                                    const nn::ParameterStore<T>& store, const ForecastData& data,
-                                   const std::vector<std::size_t>& starts, std::size_t batch = 64);
+                                   const std::vector<std::size_t>& starts, std::size_t batch = 64,
+                                   const parallel::GraphPart* sensor_part = nullptr);
 
 // The loss of a batch and its gradient with respect to the z-scored output:
 // sum |y - target| over valid entries / denominator, with y = z.inverse(output).

@@ -4,12 +4,15 @@
 // 2-hop attention; and the split's parts (local batch, ghost reach).
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "core/parallel/gradient_allreduce.hpp"
+#include "core/parallel/rank_groups.hpp"
 #include "core/runtime/runtime.hpp"
 #include "core/tensor/random.hpp"
 #include "models/st_forecast/forecaster.hpp"
 #include "models/st_forecast/sensor_split.hpp"
+#include "models/st_forecast/training.hpp"
 #include "tests/models/st_forecast/synthetic.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/compare.hpp"
@@ -172,4 +175,53 @@ TEST_CASE("a sensor split needs graph attention", "[training_mpi]") {
   Sttn<double> dense;
   dense.declare(store, split_model(g.nodes, 0).sttn);
   CHECK_THROWS_WITH(dense.set_sensor_part(*part), Catch::Matchers::Contains("model.spatial_hops"));
+}
+
+TEST_CASE("training with the sensors split over a group equals one rank (groups splitting the "
+          "batch too)",
+          "[training_mpi]") {
+  const int ranks = runtime::comm_size(MPI_COMM_WORLD);
+  const SensorGraph g = grid_graph();
+  const SensorSeries s = testing::synthetic_series(160, g.nodes);
+  ForecastData data;
+  data.series = &s;
+  data.split = make_windows(s, 4, 3, SplitFractions{});
+  data.z = fit_zscore(s, data.split.train_end_step);
+  const ScaledLaplacian l = scaled_laplacian(g);
+  TrainOptions o;
+  o.epochs = 2;
+  o.batch = 7;  // uneven shares over the batch groups
+  o.max_train_windows = 30;
+  o.milestones = {1};
+  const auto train = [&](int sensor_ranks, HorizonMetrics& test) {
+    const parallel::RankGroups groups = parallel::split_ranks(
+        sensor_ranks > 0 ? MPI_COMM_WORLD : MPI_COMM_SELF, std::max(sensor_ranks, 1), "test");
+    const ForecasterOptions options = split_model(g.nodes, 2);
+    nn::ParameterStore<double> store;
+    Forecaster<double> model;
+    model.declare(store, options);
+    store.finalize();
+    model.init(store, 3);
+    std::unique_ptr<parallel::GraphPart> part;
+    if (sensor_ranks > 1) {
+      part = split_sensors(groups.domain, l, 2, options.sttn.cheb_order);
+      model.set_sensor_part(*part);
+    }
+    model.set_graph(testing::device_laplacian<double>(g),
+                    tensor::from_host<double>(laplacian_eigenvectors(g, 3), g.nodes, 3, "eig"));
+    const TrainResult r = train_forecaster(groups.samples, model, store, data, o, {}, nullptr, {},
+                                           nullptr, part.get());
+    test = evaluate_forecaster(groups.samples, model, store, data, data.split.test, 16, part.get());
+    CHECK(r.best_epoch >= 1);
+    return tensor::to_host(store.params());
+  };
+  HorizonMetrics one_test, test;
+  const std::vector<double> one = train(0, one_test);  // one rank, every sensor
+  for (int sensor_ranks = 2; sensor_ranks <= ranks; sensor_ranks *= 2) {
+    INFO("sensors over " << sensor_ranks << " of " << ranks << " ranks");
+    const std::vector<double> split = train(sensor_ranks, test);
+    CHECK(relative_difference(one, split) <= 1e-9);
+    CHECK(std::abs(one_test.mae_mean - test.mae_mean) <= 1e-9 * one_test.mae_mean);
+    CHECK(std::abs(one_test.rmse_mean - test.rmse_mean) <= 1e-9 * one_test.rmse_mean);
+  }
 }
