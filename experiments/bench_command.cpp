@@ -50,7 +50,8 @@ std::vector<Suite> suites() {
       {"nn",
        "neural-network kernels on one process: Linear/MLP against sgemm, dense attention, "
        "graph-attention block, mesh transformer and MeshGraphNet training steps, STTN training "
-       "step (st_forecast_sharded: its spatial attention keys sharded over the ranks; run on "
+       "step (st_forecast_sharded: its spatial attention keys sharded over the ranks; "
+       "st_forecast_split: graph attention with its sensors split over the ranks; run on "
        "1 and 2 ranks), PINN training "
        "step, Hopfield retrieval (PyTorch side: "
        "analysis/bench_report.py)",
@@ -59,6 +60,7 @@ std::vector<Suite> suites() {
         {"mesh", on_root(bench::bench_mesh)},
         {"st_forecast", on_root(bench::bench_st_forecast)},
         {"st_forecast_sharded", bench::bench_st_forecast_sharded},
+        {"st_forecast_split", bench::bench_st_forecast_split},
         {"pinn", on_root(bench::bench_pinn)},
         {"pinn_training", on_root(bench::bench_pinn_training)},
         {"hopfield", bench::bench_hopfield}}},

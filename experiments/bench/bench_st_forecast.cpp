@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "core/optim/adam.hpp"
+#include "core/parallel/gradient_allreduce.hpp"
 #include "core/parallel/sharded_softmax.hpp"
 #include "core/runtime/runtime.hpp"
 #include "core/tensor/random.hpp"
 #include "models/st_forecast/sensor_graph.hpp"
+#include "models/st_forecast/sensor_split.hpp"
 #include "models/st_forecast/sttn.hpp"
 
 namespace tessera::bench {
@@ -63,9 +66,10 @@ double sttn_flops(const sf::SttnOptions& o, double windows) {
 namespace {
 
 // One STTN training step of case c, timed; with `shard`, the spatial attention's keys
-// sharded over its processes (every process of `comm` runs this collectively).
+// sharded over its processes, with `split` (graph attention) its sensors split over
+// them (every process of `comm` runs this collectively).
 BenchRow sttn_step(const Case& c, const BenchOptions& options, MPI_Comm comm,
-                   const nn::KeyShard<float>* shard) {
+                   const nn::KeyShard<float>* shard, bool split = false) {
   sf::SttnOptions o;
   o.sensors = c.sensors;
   o.dim = c.dim;
@@ -82,6 +86,11 @@ BenchRow sttn_step(const Case& c, const BenchOptions& options, MPI_Comm comm,
   model.init(store, 7);
   const sf::SensorGraph g = bench_graph(c.sensors);
   const sf::ScaledLaplacian l = sf::scaled_laplacian(g);
+  std::unique_ptr<parallel::GraphPart> part;
+  if (split) {
+    part = sf::split_sensors(comm, l, c.hops, o.cheb_order);
+    model.set_sensor_part(*part);
+  }
   const tensor::Matrix<float> eigenvectors =
       o.spatial == sf::SpatialEmbedding::kLearned
           ? tensor::Matrix<float>()
@@ -99,9 +108,12 @@ BenchRow sttn_step(const Case& c, const BenchOptions& options, MPI_Comm comm,
   }
   std::vector<std::size_t> starts;
   for (std::size_t w = 0; w < c.windows; ++w) starts.push_back(7 * w);
-  const sf::ForecastBatch<float> batch = sf::make_batch<float>(series, {50, 10}, starts, 12, 12);
-  tensor::Matrix<float> dy("bench::dy", c.windows * c.sensors, o.horizons);
+  sf::ForecastBatch<float> batch = sf::make_batch<float>(series, {50, 10}, starts, 12, 12);
+  if (part) batch = sf::local_batch(batch, *part);
+  tensor::Matrix<float> dy("bench::dy", c.windows * batch.sensors, o.horizons);
   tensor::fill_normal(tensor::Vector<float>(dy.data(), dy.size()), 0.0f, 1.0f, 3, 0);
+  std::unique_ptr<parallel::GradientAllreduce<float>> group_sum;
+  if (part) group_sum = std::make_unique<parallel::GradientAllreduce<float>>(comm);
   optim::AdamOptions adam_options;
   adam_options.decoupled_weight_decay = true;
   adam_options.weight_decay = 1e-4;
@@ -116,6 +128,7 @@ BenchRow sttn_step(const Case& c, const BenchOptions& options, MPI_Comm comm,
         store.zero_grad();
         model.forward(store, batch);
         model.backward(store, dy);
+        if (group_sum) group_sum->sum(store);
         adam.step(store);
       },
       repeats, std::min(options.warmup, repeats));
@@ -126,11 +139,13 @@ BenchRow sttn_step(const Case& c, const BenchOptions& options, MPI_Comm comm,
   row.benchmark = "sttn_step";
   row.shape = str("sensors=", c.sensors, " windows=", c.windows, " d=", c.dim,
                   c.hops > 0 ? str(" spatial=graph hops=", c.hops) : std::string(),
-                  shard ? str(" keys_sharded ranks=", ranks) : std::string());
+                  shard ? str(" keys_sharded ranks=", ranks) : std::string(),
+                  part ? str(" sensors_split ranks=", ranks, " ghosts=", part->local() - part->owned())
+                       : std::string());
   row.seconds = seconds;
   row.gflops = flops / seconds * 1e-9;
   row.extra = static_cast<double>(store.size());
-  row.note = shard ? "forward + backward + AdamW, float; extra = parameters; step_peak_bytes: "
+  row.note = shard || part ? "forward + backward + AdamW, float; extra = parameters; step_peak_bytes: "
                      "memory the steps add, largest over ranks"
                    : "forward + backward + AdamW, float; extra = parameters; step_peak_bytes: "
                      "memory the steps add";
@@ -164,6 +179,25 @@ std::vector<BenchRow> bench_st_forecast_sharded(MPI_Comm comm, const BenchOption
   for (const Case& c : cases) {
     const nn::KeyShard<float> shard = parallel::key_shard<float>(comm, c.sensors);
     BenchRow row = sttn_step(c, options, comm, &shard);
+    if (runtime::comm_rank(comm) == 0) rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace tessera::bench
+
+namespace tessera::bench {
+
+std::vector<BenchRow> bench_st_forecast_split(MPI_Comm comm, const BenchOptions& options) {
+  // Graph attention (2 hops) with the sensors split over the ranks (run on 1 and 2 ranks
+  // and compare): every activation is per local sensor, so the step's memory and time
+  // fall with the ranks, less the ghosts' share (largest over the ranks).
+  const std::vector<Case> cases =
+      options.quick ? std::vector<Case>{{20, 4, 16, 2}}
+                    : std::vector<Case>{{2000, 4, 64, 2}, {8448, 1, 64, 2}, {8448, 4, 64, 2}};
+  std::vector<BenchRow> rows;
+  for (const Case& c : cases) {
+    BenchRow row = sttn_step(c, options, comm, nullptr, true);
     if (runtime::comm_rank(comm) == 0) rows.push_back(row);
   }
   return rows;

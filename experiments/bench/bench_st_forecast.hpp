@@ -18,5 +18,7 @@ std::vector<BenchRow> bench_st_forecast(const BenchOptions& options);
 // comm (nn::KeyShard): 2,000 and 4,000 sensors, one window; shape "... keys_sharded
 // ranks=P", time and step_peak_bytes the largest over the ranks. Quick: 20 sensors.
 std::vector<BenchRow> bench_st_forecast_sharded(MPI_Comm comm, const BenchOptions& options);
+// The STTN with graph attention and its sensors split over the ranks of `comm`.
+std::vector<BenchRow> bench_st_forecast_split(MPI_Comm comm, const BenchOptions& options);
 
 }  // namespace tessera::bench

@@ -85,6 +85,11 @@ case "$case_name" in
         || fail "the split run does not say how it splits: $(cat "$work/split.log")"
       h5diff -p 1e-3 "$work/graph/run.h5" "$work/split/run.h5" /test/sttn/mae >"$work/diff.txt" 2>&1 \
         && pass || fail "the split STTN's test MAE differs from the batch-split run: $(cat "$work/diff.txt")"
+      for part in st_forecast_sharded st_forecast_split; do  # the 2-rank benchmarks, quick
+        mpirun -np 2 "$tessera" bench nn --quick --only "$part" --out "$work/bench_$part" \
+          >"$work/bench_$part.log" 2>&1 && [ -s "$work/bench_$part/bench.h5" ] && pass \
+          || fail "tessera bench nn --only $part failed: $(cat "$work/bench_$part.log")"
+      done
       expect_error "split sensors with the Hopfield memory" 2 2 "the Hopfield ablation" -- \
         run "$work/exp.toml" --out "$work/split_memory" --set train.sensor_ranks=2 \
         --set model.spatial_hops=1 --set model.memory_patterns=4
