@@ -310,6 +310,18 @@ class Stgcn(nn.Module):
 WINDOWS = 3
 
 
+def store_case(g, inputs, ids, y, dy, model):
+    """The batch (inputs and integer ids), y, dy and every parameter and its gradient."""
+    g.create_dataset("inputs", data=inputs.double().numpy())
+    for name, values in ids:
+        g.create_dataset(name, data=values.double().numpy())
+    g.create_dataset("y", data=y.detach().double().numpy())
+    g.create_dataset("dy", data=dy.double().numpy())
+    for name, p in model.named_parameters():
+        g.create_dataset("params/" + name, data=p.detach().double().numpy().ravel())
+        g.create_dataset("grads/" + name, data=p.grad.double().numpy().ravel())
+
+
 def stgcn(f, lap):
     torch.manual_seed(4)
     sizes = dict(sensors=NODES, steps=8, horizons=3, blocks=1, kt=3, order=3, channels=6, spatial=4,
@@ -325,12 +337,7 @@ def stgcn(f, lap):
     (y * dy).sum().backward()
     g = f.create_group("stgcn")
     g.attrs.update(dict(sizes, windows=WINDOWS))
-    g.create_dataset("inputs", data=inputs.double().numpy())
-    g.create_dataset("y", data=y.detach().double().numpy())
-    g.create_dataset("dy", data=dy.double().numpy())
-    for name, p in model.named_parameters():
-        g.create_dataset("params/" + name, data=p.detach().double().numpy().ravel())
-        g.create_dataset("grads/" + name, data=p.grad.double().numpy().ravel())
+    store_case(g, inputs, (), y, dy, model)
 
 
 def sttn(f, lap, eig):
@@ -354,14 +361,7 @@ def sttn(f, lap, eig):
                         head_hidden=c.head_hidden, input_steps=c.steps, horizons=c.horizons,
                         steps_per_day=c.per_day, eigenvectors=c.eigenvectors, sensors=c.sensors,
                         windows=WINDOWS))
-    g.create_dataset("inputs", data=inputs.double().numpy())
-    for name, ids in (("slot", slot), ("weekday", weekday), ("position", position)):
-        g.create_dataset(name, data=ids.double().numpy())
-    g.create_dataset("y", data=y.detach().double().numpy())
-    g.create_dataset("dy", data=dy.double().numpy())
-    for name, p in model.named_parameters():
-        g.create_dataset("params/" + name, data=p.detach().double().numpy().ravel())
-        g.create_dataset("grads/" + name, data=p.grad.double().numpy().ravel())
+    store_case(g, inputs, (("slot", slot), ("weekday", weekday), ("position", position)), y, dy, model)
 
 
 # ---------------------------------------------------------------- STID
@@ -413,14 +413,7 @@ def stid(f):
     (y * dy).sum().backward()
     g = f.create_group("stid")
     g.attrs.update(dict(sizes, windows=WINDOWS))
-    g.create_dataset("inputs", data=inputs.double().numpy())
-    for name, ids in (("slot", slot), ("weekday", weekday)):
-        g.create_dataset(name, data=ids.double().numpy())
-    g.create_dataset("y", data=y.detach().double().numpy())
-    g.create_dataset("dy", data=dy.double().numpy())
-    for name, p in model.named_parameters():
-        g.create_dataset("params/" + name, data=p.detach().double().numpy().ravel())
-        g.create_dataset("grads/" + name, data=p.grad.double().numpy().ravel())
+    store_case(g, inputs, (("slot", slot), ("weekday", weekday)), y, dy, model)
 
 
 def main():

@@ -34,6 +34,19 @@ void check_batch(const char* model, const ForecastBatch<T>& b, std::size_t senso
   }
 }
 
+// Integer ids on the device, and back.
+inline tensor::Vector<int> device_ids(const Kokkos::View<int*, Kokkos::HostSpace>& host,
+                                      const char* label) {
+  tensor::Vector<int> view(std::string(label), host.extent(0));
+  Kokkos::deep_copy(view, host);
+  return view;
+}
+inline Kokkos::View<int*, Kokkos::HostSpace> host_ids(const tensor::Vector<int>& ids) {
+  Kokkos::View<int*, Kokkos::HostSpace> host("ids", ids.extent(0));
+  Kokkos::deep_copy(host, ids);
+  return host;
+}
+
 template <class T>
 ForecastBatch<T> make_batch(const SensorSeries& s, const ZScore& z,
                             const std::vector<std::size_t>& starts, std::size_t input_steps,
@@ -66,14 +79,9 @@ ForecastBatch<T> make_batch(const SensorSeries& s, const ZScore& z,
     }
   }
   b.inputs = tensor::from_host<T>(inputs, rows, 2, "st_forecast::inputs");
-  auto to_device = [](const Kokkos::View<int*, Kokkos::HostSpace>& host, const char* label) {
-    tensor::Vector<int> view(std::string(label), host.extent(0));
-    Kokkos::deep_copy(view, host);
-    return view;
-  };
-  b.slot = to_device(slot, "st_forecast::slot");
-  b.weekday = to_device(weekday, "st_forecast::weekday");
-  b.position = to_device(position, "st_forecast::position");
+  b.slot = device_ids(slot, "st_forecast::slot");
+  b.weekday = device_ids(weekday, "st_forecast::weekday");
+  b.position = device_ids(position, "st_forecast::position");
   return b;
 }
 

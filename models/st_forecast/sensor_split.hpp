@@ -35,11 +35,6 @@ ForecastBatch<T> local_batch(const ForecastBatch<T>& whole, const parallel::Grap
   const std::size_t n = whole.sensors, local = ids.size(), steps = whole.steps;
   const std::size_t horizons = whole.horizons, windows = whole.windows;
   const std::vector<double> inputs = tensor::to_host(whole.inputs);
-  const auto host_ids = [](const tensor::Vector<int>& v) {
-    auto h = Kokkos::create_mirror_view(v);
-    Kokkos::deep_copy(h, v);
-    return h;
-  };
   const auto slot = host_ids(whole.slot), weekday = host_ids(whole.weekday),
              position = host_ids(whole.position);
   ForecastBatch<T> b;
@@ -69,14 +64,9 @@ ForecastBatch<T> local_batch(const ForecastBatch<T>& whole, const parallel::Grap
     }
   }
   b.inputs = tensor::from_host<T>(in, rows, 2, "st_forecast::local_inputs");
-  const auto to_device = [](const Kokkos::View<int*, Kokkos::HostSpace>& host, const char* label) {
-    tensor::Vector<int> view(std::string(label), host.extent(0));
-    Kokkos::deep_copy(view, host);
-    return view;
-  };
-  b.slot = to_device(s, "st_forecast::local_slot");
-  b.weekday = to_device(w, "st_forecast::local_weekday");
-  b.position = to_device(p, "st_forecast::local_position");
+  b.slot = device_ids(s, "st_forecast::local_slot");
+  b.weekday = device_ids(w, "st_forecast::local_weekday");
+  b.position = device_ids(p, "st_forecast::local_position");
   return b;
 }
 
