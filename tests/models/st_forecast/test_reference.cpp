@@ -77,6 +77,39 @@ tensor::Vector<int> read_ids(const io::Hdf5Reader& file, const std::string& path
   return v;
 }
 
+// A forecaster of options `o` with the PyTorch weights of `group`, on the graph of /graph
+// (with its eigenvectors when `eigenvectors`): its output on the group's batch (inputs and
+// any of slot, weekday, position stored) against y, and every parameter gradient of
+// sum(y * dy) against PyTorch's.
+void check_against_torch(const io::Hdf5Reader& file, const std::string& group,
+                         const ForecasterOptions& o, bool eigenvectors) {
+  nn::ParameterStore<float> store;
+  Forecaster<float> model;
+  model.declare(store, o);
+  store.finalize();
+  testing::load_weights(file, group, store);
+  const SensorGraph g = reference_graph(file);
+  const ScaledLaplacian l = scaled_laplacian(g);
+  model.set_graph(graph::sparse_from_host<float>(l.row_ptr, l.col_idx, l.values),
+                  eigenvectors ? tensor::from_host<float>(file.read("/graph/eigenvectors"), g.nodes,
+                                                          o.sttn.eigenvectors, "eigenvectors")
+                               : Matrix<float>());
+  ForecastBatch<float> batch;
+  batch.windows = static_cast<std::size_t>(file.read_attribute(group, "windows"));
+  batch.sensors = o.sttn.sensors;
+  batch.steps = o.sttn.input_steps;
+  batch.horizons = o.sttn.horizons;
+  batch.inputs = testing::read_matrix(file, group + "/inputs");
+  if (file.has(group + "/slot")) batch.slot = read_ids(file, group + "/slot");
+  if (file.has(group + "/weekday")) batch.weekday = read_ids(file, group + "/weekday");
+  if (file.has(group + "/position")) batch.position = read_ids(file, group + "/position");
+  testing::check_close("output", testing::host_values(model.forward(store, batch)),
+                       file.read(group + "/y"));
+  store.zero_grad();
+  model.backward(store, testing::read_matrix(file, group + "/dy"));
+  testing::check_parameter_gradients(file, group, store);
+}
+
 }  // namespace
 
 TEST_CASE("windows, split, z-score, baselines and metrics match numpy", "[reference]") {
@@ -160,31 +193,7 @@ TEST_CASE("STTN agrees with PyTorch", "[torch_reference]") {
   t.head_hidden = attribute("head_hidden");
   t.eigenvectors = attribute("eigenvectors");
   t.spatial = SpatialEmbedding::kBoth;
-  nn::ParameterStore<float> store;
-  Forecaster<float> model;
-  model.declare(store, o);
-  store.finalize();
-  testing::load_weights(file, "/sttn", store);
-
-  const SensorGraph g = reference_graph(file);
-  const ScaledLaplacian l = scaled_laplacian(g);
-  model.set_graph(graph::sparse_from_host<float>(l.row_ptr, l.col_idx, l.values),
-                  tensor::from_host<float>(file.read("/graph/eigenvectors"), g.nodes,
-                                           t.eigenvectors, "eigenvectors"));
-  ForecastBatch<float> batch;
-  batch.windows = attribute("windows");
-  batch.sensors = t.sensors;
-  batch.steps = t.input_steps;
-  batch.horizons = t.horizons;
-  batch.inputs = testing::read_matrix(file, "/sttn/inputs");
-  batch.slot = read_ids(file, "/sttn/slot");
-  batch.weekday = read_ids(file, "/sttn/weekday");
-  batch.position = read_ids(file, "/sttn/position");
-  testing::check_close("output", testing::host_values(model.forward(store, batch)),
-                       file.read("/sttn/y"));
-  store.zero_grad();
-  model.backward(store, testing::read_matrix(file, "/sttn/dy"));
-  testing::check_parameter_gradients(file, "/sttn", store);
+  check_against_torch(file, "/sttn", o, true);
 }
 
 TEST_CASE("STGCN agrees with PyTorch", "[torch_reference]") {
@@ -203,25 +212,7 @@ TEST_CASE("STGCN agrees with PyTorch", "[torch_reference]") {
   o.stgcn.channels = attribute("channels");
   o.stgcn.spatial_channels = attribute("spatial");
   o.stgcn.head_hidden = attribute("head_hidden");
-  nn::ParameterStore<float> store;
-  Forecaster<float> model;
-  model.declare(store, o);
-  store.finalize();
-  testing::load_weights(file, "/stgcn", store);
-  const SensorGraph g = reference_graph(file);
-  const ScaledLaplacian l = scaled_laplacian(g);
-  model.set_graph(graph::sparse_from_host<float>(l.row_ptr, l.col_idx, l.values), Matrix<float>());
-  ForecastBatch<float> batch;
-  batch.windows = attribute("windows");
-  batch.sensors = o.sttn.sensors;
-  batch.steps = o.sttn.input_steps;
-  batch.horizons = o.sttn.horizons;
-  batch.inputs = testing::read_matrix(file, "/stgcn/inputs");
-  testing::check_close("output", testing::host_values(model.forward(store, batch)),
-                       file.read("/stgcn/y"));
-  store.zero_grad();
-  model.backward(store, testing::read_matrix(file, "/stgcn/dy"));
-  testing::check_parameter_gradients(file, "/stgcn", store);
+  check_against_torch(file, "/stgcn", o, false);
 }
 
 TEST_CASE("STID agrees with PyTorch", "[torch_reference]") {
@@ -238,22 +229,5 @@ TEST_CASE("STID agrees with PyTorch", "[torch_reference]") {
   o.sttn.weekday_embedding = true;
   o.stid.dim = attribute("dim");
   o.stid.layers = attribute("layers");
-  nn::ParameterStore<float> store;
-  Forecaster<float> model;
-  model.declare(store, o);
-  store.finalize();
-  testing::load_weights(file, "/stid", store);
-  ForecastBatch<float> batch;
-  batch.windows = attribute("windows");
-  batch.sensors = o.sttn.sensors;
-  batch.steps = o.sttn.input_steps;
-  batch.horizons = o.sttn.horizons;
-  batch.inputs = testing::read_matrix(file, "/stid/inputs");
-  batch.slot = read_ids(file, "/stid/slot");
-  batch.weekday = read_ids(file, "/stid/weekday");
-  testing::check_close("output", testing::host_values(model.forward(store, batch)),
-                       file.read("/stid/y"));
-  store.zero_grad();
-  model.backward(store, testing::read_matrix(file, "/stid/dy"));
-  testing::check_parameter_gradients(file, "/stid", store);
+  check_against_torch(file, "/stid", o, false);
 }
