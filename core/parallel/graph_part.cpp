@@ -32,16 +32,14 @@ graph::HostCsr graph_union(const std::vector<const graph::HostCsr*>& graphs) {
   return out;
 }
 
-
 GraphPart::GraphPart(MPI_Comm domain, const graph::HostCsr& reach, std::vector<int> owner)
     : plan_(domain, reach, owner, 1), owner_(std::move(owner)) {}
 
-
 graph::HostCsr GraphPart::local_graph(const graph::HostCsr& global,
-                                     std::vector<std::size_t>* edges) const {
+                                      std::vector<std::size_t>* edges) const {
   if (global.num_nodes() != owner_.size()) {
-    throw std::invalid_argument(str("graph part: a graph of ", global.num_nodes(),
-                                    " nodes for a part of ", owner_.size()));
+    throw std::invalid_argument(
+        str("graph part: a graph of ", global.num_nodes(), " nodes for a part of ", owner_.size()));
   }
   graph::HostCsr out;
   out.row_ptr.reserve(local() + 1);
@@ -71,7 +69,6 @@ graph::HostCsr GraphPart::local_graph(const graph::HostCsr& global,
   return out;
 }
 
-
 HostSparse GraphPart::local_submatrix(const HostSparse& global) const {
   if (global.row_ptr.size() != owner_.size() + 1) {
     throw std::invalid_argument(str("graph part: a matrix of ", global.row_ptr.size() - 1,
@@ -98,7 +95,7 @@ HostSparse GraphPart::local_submatrix(const HostSparse& global) const {
 }
 
 std::vector<double> GraphPart::pick_rows(const std::vector<double>& global, std::size_t width,
-                                        const std::vector<std::size_t>& indices) {
+                                         const std::vector<std::size_t>& indices) {
   std::vector<double> out(indices.size() * width);
   for (std::size_t l = 0; l < indices.size(); ++l) {
     std::copy_n(global.begin() + static_cast<std::ptrdiff_t>(indices[l] * width), width,
@@ -107,22 +104,21 @@ std::vector<double> GraphPart::pick_rows(const std::vector<double>& global, std:
   return out;
 }
 
-
 std::vector<double> GraphPart::local_rows(const std::vector<double>& global,
-                                         std::size_t width) const {
+                                          std::size_t width) const {
   if (global.size() != owner_.size() * width) {
-    throw std::invalid_argument(str("graph part: ", global.size(), " values for ", owner_.size(),
-                                    " nodes x ", width));
+    throw std::invalid_argument(
+        str("graph part: ", global.size(), " values for ", owner_.size(), " nodes x ", width));
   }
   const std::vector<long long>& ids = rows();
   std::vector<double> out(ids.size() * width);
   for (std::size_t l = 0; l < ids.size(); ++l) {
-    std::copy_n(global.begin() + static_cast<std::ptrdiff_t>(ids[l]) * static_cast<std::ptrdiff_t>(width),
-                width, out.begin() + static_cast<std::ptrdiff_t>(l * width));
+    std::copy_n(
+        global.begin() + static_cast<std::ptrdiff_t>(ids[l]) * static_cast<std::ptrdiff_t>(width),
+        width, out.begin() + static_cast<std::ptrdiff_t>(l * width));
   }
   return out;
 }
-
 
 std::vector<double> allgather_by_owner(MPI_Comm comm, const std::vector<int>& owner,
                                        const std::vector<double>& own_rows, std::size_t width) {
@@ -148,11 +144,9 @@ std::vector<double> allgather_by_owner(MPI_Comm comm, const std::vector<int>& ow
   return out;
 }
 
-
 std::vector<double> GraphPart::allgather_owned(const std::vector<double>& local,
-                                              std::size_t width) const {
+                                               std::size_t width) const {
   return allgather_by_owner(plan_.comm(), owner_, local, width);  // its first owned() rows
 }
-
 
 }  // namespace tessera::parallel

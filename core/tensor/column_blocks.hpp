@@ -16,9 +16,9 @@ void copy_columns(const Matrix<T>& in, std::size_t in_first, const Matrix<T>& ou
                   std::size_t out_first, std::size_t width, const std::string& label) {
   if (in.extent(0) != out.extent(0) || in_first + width > in.extent(1) ||
       out_first + width > out.extent(1)) {
-    throw std::invalid_argument(str(label, ": columns [", in_first, ", ", in_first + width,
-                                    ") of ", shape_text(in), " do not fit columns [", out_first,
-                                    ", ", out_first + width, ") of ", shape_text(out)));
+    throw std::invalid_argument(str(label, ": columns [", in_first, ", ", in_first + width, ") of ",
+                                    shape_text(in), " do not fit columns [", out_first, ", ",
+                                    out_first + width, ") of ", shape_text(out)));
   }
   Kokkos::parallel_for(
       "tensor::copy_columns", Kokkos::RangePolicy<ExecSpace>(0, in.extent(0)),

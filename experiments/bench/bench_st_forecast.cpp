@@ -137,18 +137,20 @@ BenchRow sttn_step(const Case& c, const BenchOptions& options, MPI_Comm comm,
   const int ranks = runtime::comm_size(comm);
   BenchRow row;
   row.benchmark = "sttn_step";
-  row.shape = str("sensors=", c.sensors, " windows=", c.windows, " d=", c.dim,
-                  c.hops > 0 ? str(" spatial=graph hops=", c.hops) : std::string(),
-                  shard ? str(" keys_sharded ranks=", ranks) : std::string(),
-                  part ? str(" sensors_split ranks=", ranks, " ghosts=", part->local() - part->owned())
-                       : std::string());
+  row.shape =
+      str("sensors=", c.sensors, " windows=", c.windows, " d=", c.dim,
+          c.hops > 0 ? str(" spatial=graph hops=", c.hops) : std::string(),
+          shard ? str(" keys_sharded ranks=", ranks) : std::string(),
+          part ? str(" sensors_split ranks=", ranks, " ghosts=", part->local() - part->owned())
+               : std::string());
   row.seconds = seconds;
   row.gflops = flops / seconds * 1e-9;
   row.extra = static_cast<double>(store.size());
-  row.note = shard || part ? "forward + backward + AdamW, float; extra = parameters; step_peak_bytes: "
-                     "memory the steps add, largest over ranks"
-                   : "forward + backward + AdamW, float; extra = parameters; step_peak_bytes: "
-                     "memory the steps add";
+  row.note = shard || part
+                 ? "forward + backward + AdamW, float; extra = parameters; step_peak_bytes: "
+                   "memory the steps add, largest over ranks"
+                 : "forward + backward + AdamW, float; extra = parameters; step_peak_bytes: "
+                   "memory the steps add";
   row.more = {{"step_peak_bytes", step_peak}};
   return row;
 }

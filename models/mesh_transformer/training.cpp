@@ -330,10 +330,10 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
       // still gather their statistics: the model cannot be run on unfinished ones.
       std::size_t unroll = 0;
       if (o.pushforward > 0 && !accumulating) {
-        unroll = std::min(static_cast<std::size_t>(
-                              tensor::counter_uniform(o.seed, kPushforwardStream, draw) *
-                              static_cast<double>(o.pushforward + 1)),
-                          static_cast<std::size_t>(o.pushforward));
+        unroll = std::min(
+            static_cast<std::size_t>(tensor::counter_uniform(o.seed, kPushforwardStream, draw) *
+                                     static_cast<double>(o.pushforward + 1)),
+            static_cast<std::size_t>(o.pushforward));
         unroll = std::min(unroll, t.frames() - 2 - f);
       }
       std::vector<double> velocity = t.velocity[f];

@@ -99,8 +99,8 @@ class Forecaster {
   // set_graph). InputError for the other models, which run whole.
   void set_sensor_part(const parallel::GraphPart& part) {
     if (options_.kind != ForecasterKind::kSttn) {
-      throw InputError(str(forecaster_name(options_.kind),
-                           ": only the STTN splits its sensors over ranks"));
+      throw InputError(
+          str(forecaster_name(options_.kind), ": only the STTN splits its sensors over ranks"));
     }
     sttn_.set_sensor_part(part);
   }

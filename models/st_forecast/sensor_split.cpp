@@ -31,8 +31,8 @@ std::unique_ptr<parallel::GraphPart> split_sensors(MPI_Comm group, const ScaledL
   }
   const std::size_t reach = std::max<std::size_t>({hops, cheb_order > 0 ? cheb_order - 1 : 0, 1});
   const graph::HostCsr ghosts = graph::k_hop(adjacency, static_cast<int>(reach), false);
-  return std::make_unique<parallel::GraphPart>(
-      group, ghosts, parallel::partition_metis(adjacency, parts).owner);
+  return std::make_unique<parallel::GraphPart>(group, ghosts,
+                                               parallel::partition_metis(adjacency, parts).owner);
 }
 
 }  // namespace tessera::models::st_forecast

@@ -23,8 +23,8 @@ namespace tessera::models::st_forecast {
 
 struct StidOptions {
   std::size_t sensors = 0, input_steps = 12, horizons = 12, steps_per_day = 288;
-  std::size_t dim = 32;     // width of the series embedding and of each table
-  std::size_t layers = 3;   // residual MLP layers
+  std::size_t dim = 32;    // width of the series embedding and of each table
+  std::size_t layers = 3;  // residual MLP layers
   bool weekday_embedding = true;
 };
 

@@ -98,9 +98,10 @@ Run run(const ForecasterOptions& o, const SensorGraph& g, const ForecastBatch<do
 
 }  // namespace
 
-TEST_CASE("STTN with its sensors split over ranks: own forecasts and summed gradients equal "
-          "the whole graph's",
-          "[training_mpi]") {
+TEST_CASE(
+    "STTN with its sensors split over ranks: own forecasts and summed gradients equal "
+    "the whole graph's",
+    "[training_mpi]") {
   const SensorGraph g = grid_graph();
   const SensorSeries s = testing::synthetic_series(60, g.nodes);
   const ForecastBatch<double> batch = make_batch<double>(s, ZScore{50, 7}, {0, 9, 30}, 4, 3);
@@ -130,9 +131,10 @@ TEST_CASE("STTN with its sensors split over ranks: own forecasts and summed grad
   }
 }
 
-TEST_CASE("a sensor split: ghosts within the reach of attention and the Chebyshev polynomial; "
-          "the local batch",
-          "[training_mpi]") {
+TEST_CASE(
+    "a sensor split: ghosts within the reach of attention and the Chebyshev polynomial; "
+    "the local batch",
+    "[training_mpi]") {
   const SensorGraph g = grid_graph();
   const ScaledLaplacian l = scaled_laplacian(g);
   const auto part = split_sensors(MPI_COMM_WORLD, l, 1, 3);  // reach max(1, 3 - 1) = 2 hops
@@ -158,13 +160,15 @@ TEST_CASE("a sensor split: ghosts within the reach of attention and the Chebyshe
   const ForecastBatch<double> batch = make_batch<double>(s, ZScore{50, 7}, {0, 9}, 4, 3);
   const ForecastBatch<double> local = local_batch(batch, *part);
   REQUIRE(local.sensors == part->local());
-  const std::vector<double> in = tensor::to_host(batch.inputs), local_in = tensor::to_host(local.inputs);
+  const std::vector<double> in = tensor::to_host(batch.inputs),
+                            local_in = tensor::to_host(local.inputs);
   const std::size_t last = part->local() - 1, n = static_cast<std::size_t>(part->rows()[last]);
   // Window 1, the last local sensor, step 2: the whole batch's row of that sensor.
   CHECK(local_in[2 * ((1 * local.sensors + last) * 4 + 2)] == in[2 * ((1 * g.nodes + n) * 4 + 2)]);
   // Targets: the own sensors' as they are, the ghosts' 0 (missing).
   const std::size_t first = 0, g0 = static_cast<std::size_t>(part->rows()[first]);
-  CHECK(local.target[(1 * local.sensors + first) * 3 + 1] == batch.target[(1 * g.nodes + g0) * 3 + 1]);
+  CHECK(local.target[(1 * local.sensors + first) * 3 + 1] ==
+        batch.target[(1 * g.nodes + g0) * 3 + 1]);
   if (part->local() > part->owned()) CHECK(local.target[(1 * local.sensors + last) * 3 + 1] == 0.0);
 }
 
@@ -177,9 +181,10 @@ TEST_CASE("a sensor split needs graph attention", "[training_mpi]") {
   CHECK_THROWS_WITH(dense.set_sensor_part(*part), Catch::Matchers::Contains("model.spatial_hops"));
 }
 
-TEST_CASE("training with the sensors split over a group equals one rank (groups splitting the "
-          "batch too)",
-          "[training_mpi]") {
+TEST_CASE(
+    "training with the sensors split over a group equals one rank (groups splitting the "
+    "batch too)",
+    "[training_mpi]") {
   const int ranks = runtime::comm_size(MPI_COMM_WORLD);
   const SensorGraph g = grid_graph();
   const SensorSeries s = testing::synthetic_series(160, g.nodes);

@@ -112,8 +112,8 @@ TEST_CASE("forecasters learn a daily wave and beat persistence", "[training]") {
       window_targets(s.series, s.data.split.test, s.data.split.input_steps, 3);
   const double persistence =
       masked_metrics(persistence_forecast(s.series, s.data.split.test, 6, 3), truth, 3).mae_mean;
-  for (ForecasterKind kind : {ForecasterKind::kSttn, ForecasterKind::kMlp,
-                              ForecasterKind::kStgcn, ForecasterKind::kStid}) {
+  for (ForecasterKind kind : {ForecasterKind::kSttn, ForecasterKind::kMlp, ForecasterKind::kStgcn,
+                              ForecasterKind::kStid}) {
     TrainOptions o;
     o.epochs = 25;
     o.batch = 16;
@@ -215,8 +215,8 @@ TEST_CASE("a training resumed from a checkpoint's state ends bitwise equal", "[t
 
 TEST_CASE("data-parallel training equals one rank", "[training_mpi]") {
   Setup s = make_setup();
-  for (ForecasterKind kind : {ForecasterKind::kSttn, ForecasterKind::kMlp,
-                              ForecasterKind::kStgcn, ForecasterKind::kStid}) {
+  for (ForecasterKind kind : {ForecasterKind::kSttn, ForecasterKind::kMlp, ForecasterKind::kStgcn,
+                              ForecasterKind::kStid}) {
     TrainOptions o;
     o.epochs = 2;
     o.batch = 7;  // uneven shares on 2 and 4 ranks
