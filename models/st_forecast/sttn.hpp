@@ -127,9 +127,12 @@ class Sttn {
   // Laplacian eigenvectors (empty unless the spatial embedding uses them). On a part,
   // the model keeps the local sensors' rows of each.
   void set_graph(const graph::SparseMatrix<T>& laplacian, const Matrix<T>& eigenvectors) {
+    // The Laplacian's pattern on the host, where a split or the K-hop graphs need it.
     parallel::HostSparse host;
-    host.row_ptr = to_host_indices(laplacian.row_ptr);
-    host.col_idx = to_host_indices(laplacian.col_idx);
+    if (part_ || options_.spatial_hops > 0) {
+      host.row_ptr = to_host_indices(laplacian.row_ptr);
+      host.col_idx = to_host_indices(laplacian.col_idx);
+    }
     laplacian_ = laplacian;
     eigenvectors_ = eigenvectors;
     if (part_) {
@@ -179,8 +182,7 @@ class Sttn {
     for (Block& b : blocks_) {
       if (part_) {  // the ghosts' rows from their owners
         tensor::ensure_shape(b.xg, "sttn.xg", x->extent(0), d);
-        Kokkos::deep_copy(b.xg, *x);
-        exchange_ghosts(b.xg, false);
+        exchange_ghosts(*x, b.xg, false);  // the reordering copies: x itself is kept
         x = &b.xg;
       }
       // (window, sensor, step) -> (window, step, sensor): attention over sensors.
@@ -218,7 +220,7 @@ class Sttn {
       tensor::ensure_shape(b.d_xs, "sttn.d_xs", b.d_ys.extent(0), d);
       nn::add(b.d_ys, b.norm.backward(store, b.d_h), b.d_xs, "sttn.d_xs");
       tensor::transpose_rows(b.d_xs, windows_, o.input_steps, sensors, b.d_x, "sttn.d_x");
-      if (part_) exchange_ghosts(b.d_x, true);  // the ghosts' gradients to their owners
+      if (part_) exchange_ghosts(b.d_x, b.d_x, true);  // the ghosts' gradients to their owners
       dx = b.d_x;
     }
     input_.backward(store, dx, false);
@@ -279,14 +281,16 @@ class Sttn {
     return std::vector<graph::Index>(h.data(), h.data() + h.extent(0));
   }
 
-  // Rows (window, sensor, step) of `x` (d columns) with the ghost sensors' rows set from
-  // their owners, or (backward) added to their owners' and zeroed. The halo exchanges one
-  // row per sensor: x is reordered to (sensor, window) rows of its T d values and back.
-  void exchange_ghosts(const Matrix<T>& x, bool backward) {
+  // `out` = rows (window, sensor, step) of `x` (d columns, same shape; may be x) with the
+  // ghost sensors' rows set from their owners, or (backward) added to their owners' and
+  // zeroed. The halo exchanges one row per sensor: x is reordered to (sensor, window) rows
+  // of its T d values, exchanged, and reordered back into out.
+  void exchange_ghosts(const Matrix<T>& x, const Matrix<T>& out, bool backward) {
     const std::size_t n = local_sensors(), w = windows_;
     const std::size_t width = options_.input_steps * options_.dim;
-    Matrix<T> rows = tensor::matrix_view(x.data(), w * n, width);
-    tensor::transpose_rows(rows, 1, w, n, by_sensor_, "sttn.by_sensor");
+    const Matrix<T> in_rows = tensor::matrix_view(x.data(), w * n, width);
+    Matrix<T> rows = tensor::matrix_view(out.data(), w * n, width);
+    tensor::transpose_rows(in_rows, 1, w, n, by_sensor_, "sttn.by_sensor");
     const Matrix<T> halo = tensor::matrix_view(by_sensor_.data(), n, w * width);
     if (backward) {
       part_->halo().scatter_add(halo);
