@@ -12,6 +12,9 @@
 #                                     model steps
 #   pf1_n0.002                        transformer, noise 0.002, pushforward up to 1 step
 #   mgn_pf1_n0.002                    MeshGraphNet, noise 0.002, pushforward up to 1 step
+#   pf3_n0.01 pf4_n0.01               transformer, noise 0.01, pushforward up to 3 or 4 steps
+#   pf2_n0.01_s4000                   pushforward up to 2 steps, 4,000 training steps
+# Any pf<P>_n<std>[_s<steps>] or mgn_pf<P>_n<std>[_s<steps>] names a run of that kind.
 # Usage: analysis/mesh_noise_study.sh [OUT=results/noise_study] [VARIANT...]
 # About 9 minutes a transformer variant, 24 for n0.01_s4000 and 14 for mgn_n0.01 on one
 # core; pushforward adds a forward pass to the samples that draw a model step. Needs the medium data set (see experiments/mesh_transformer_medium.toml).
@@ -19,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-results/noise_study}"
 shift || true
-all="n0.002 n0.005 n0.01 n0.02 n0.05 n0.01_s4000 mgn_n0.01 pf1_n0.01 pf2_n0.01 pf1_n0.002 mgn_pf1_n0.002"
+all="n0.002 n0.005 n0.01 n0.02 n0.05 n0.01_s4000 mgn_n0.01 pf1_n0.01 pf2_n0.01 pf1_n0.002 mgn_pf1_n0.002 pf3_n0.01 pf4_n0.01 pf2_n0.01_s4000"
 variants=("${@:-$all}")
 read -r -a variants <<<"${variants[*]}"
 mkdir -p "$out"
@@ -27,10 +30,11 @@ for v in "${variants[@]}"; do
   case "$v" in
     n0.01_s4000) sets="--set model.kinds=transformer --set train.noise=0.01 --set train.steps=4000" ;;
     mgn_n0.01) sets="--set model.kinds=meshgraphnet --set train.noise=0.01" ;;
-    mgn_pf[0-9]*_n*) p="${v#mgn_pf}"
-      sets="--set model.kinds=meshgraphnet --set train.pushforward=${p%%_*} --set train.noise=${v##*_n}" ;;
-    pf[0-9]*_n*) p="${v#pf}"
-      sets="--set model.kinds=transformer --set train.pushforward=${p%%_*} --set train.noise=${v##*_n}" ;;
+    pf[0-9]*_n* | mgn_pf[0-9]*_n*)
+      kind=transformer; if [[ "$v" == mgn_* ]]; then kind=meshgraphnet; fi
+      rest="${v#*pf}"; p="${rest%%_*}"; rest="${rest#*_n}"
+      sets="--set model.kinds=$kind --set train.pushforward=$p --set train.noise=${rest%%_s*}"
+      if [[ "$rest" == *_s* ]]; then sets="$sets --set train.steps=${rest##*_s}"; fi ;;
     n[0-9]*) sets="--set model.kinds=transformer --set train.noise=${v#n}" ;;  # n0.002: the ablation's A
     *) echo "mesh_noise_study.sh: unknown variant '$v' ($all)" >&2; exit 2 ;;
   esac

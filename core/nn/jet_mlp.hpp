@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "core/nn/activations.hpp"
+#include "core/nn/jet_tanh_host.hpp"
 #include "core/nn/parameter_store.hpp"
 #include "core/runtime/error.hpp"
 #include "core/tensor/gemm.hpp"
@@ -125,6 +126,12 @@ void jet_input(const Matrix<T>& points, std::size_t first, std::size_t count, st
       });
 }
 
+// Float tanh jets on a host backend take the ISA clones of jet_tanh_host.hpp.
+template <class Sigma, class T>
+inline constexpr bool kHostTanhJet =
+    std::is_same<Sigma, TanhJet>::value && std::is_same<T, float>::value &&
+    Kokkos::SpaceAccessibility<tensor::ExecSpace, Kokkos::HostSpace>::accessible;
+
 // One run of the activation jet. Restrict pointers so that the loop vectorises (the parts
 // are distinct ranges of distinct buffers, never aliased).
 template <class Sigma, class T>
@@ -167,6 +174,23 @@ template <class Sigma, class T>
 void jet_activation_forward(const Matrix<T>& pre, const Vector<T>& bias, std::size_t count,
                             std::size_t parts, const Matrix<T>& post, const Matrix<T>& slope) {
   const std::size_t runs = (count + kRun - 1) / kRun;
+  if constexpr (kHostTanhJet<Sigma, T>) {
+    if (parts == kJetParts) {  // the ISA clones (jet_tanh_host.hpp)
+      Kokkos::parallel_for(
+          "nn::jet_activation_forward",
+          Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, pre.extent(0) * runs),
+          [=](const int k) {
+            const std::size_t j = k / runs;
+            const std::size_t first = (k - j * runs) * kRun;
+            const std::size_t length = count - first < kRun ? count - first : kRun;
+            const float* const z = &pre(j, first);
+            float* const a = &post(j, first);
+            tanh_jet_forward_run(length, bias(j), z, z + count, z + 2 * count, z + 3 * count, a,
+                                 a + count, a + 2 * count, a + 3 * count);
+          });
+      return;
+    }
+  }
   Kokkos::parallel_for(
       "nn::jet_activation_forward", Kokkos::RangePolicy<tensor::ExecSpace>(0, pre.extent(0) * runs),
       KOKKOS_LAMBDA(const int k) {
@@ -219,6 +243,23 @@ template <class Sigma, class T>
 void jet_activation_backward(const Matrix<T>& grad, const Matrix<T>& pre, const Matrix<T>& post,
                              const Matrix<T>& slope, std::size_t count, std::size_t parts) {
   const std::size_t runs = (count + kRun - 1) / kRun;
+  if constexpr (kHostTanhJet<Sigma, T>) {
+    if (parts == kJetParts) {  // the ISA clones (jet_tanh_host.hpp)
+      Kokkos::parallel_for(
+          "nn::jet_activation_backward",
+          Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, grad.extent(0) * runs),
+          [=](const int k) {
+            const std::size_t j = k / runs;
+            const std::size_t first = (k - j * runs) * kRun;
+            const std::size_t length = count - first < kRun ? count - first : kRun;
+            float* const g = &grad(j, first);
+            const float* const z = &pre(j, first);
+            tanh_jet_backward_run(length, g, g + count, g + 2 * count, g + 3 * count, z + count,
+                                  z + 2 * count, z + 3 * count, &post(j, first));
+          });
+      return;
+    }
+  }
   Kokkos::parallel_for(
       "nn::jet_activation_backward",
       Kokkos::RangePolicy<tensor::ExecSpace>(0, grad.extent(0) * runs), KOKKOS_LAMBDA(const int k) {

@@ -5,6 +5,10 @@
 #include <chrono>
 #include <fstream>
 #include <string>
+
+#include "core/tensor/gemm.hpp"
+#include "core/tensor/random.hpp"
+#include "core/tensor/reduce.hpp"
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -23,6 +27,15 @@ double time_median(const std::function<void()>& f, int repeats, int warmup) {
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
+}
+
+double sgemm_peak_gflops(std::size_t n, const BenchOptions& options) {
+  tensor::Matrix<float> a("bench::peak_a", n, n), b("bench::peak_b", n, n), c("bench::peak_c", n, n);
+  tensor::fill_normal(tensor::flat(a), 0.0f, 1.0f, 1, 0);
+  tensor::fill_normal(tensor::flat(b), 0.0f, 1.0f, 2, 0);
+  const double s = time_median([&] { tensor::gemm('N', 'N', 1.0f, a, b, 0.0f, c); },
+                               options.repeats, options.warmup);
+  return 2.0 * static_cast<double>(n) * n * n / s * 1e-9;
 }
 
 void reset_peak_memory() {

@@ -32,6 +32,10 @@ struct BenchOptions {
 // Median seconds of `repeats` calls of f after `warmup` calls (Kokkos::fence inside).
 double time_median(const std::function<void()>& f, int repeats, int warmup);
 
+// GFLOP/s of one float n x n by n x n product through tensor::gemm (median of the
+// options' repeats): the BLAS peak that rows of small products compare with.
+double sgemm_peak_gflops(std::size_t n, const BenchOptions& options);
+
 // Peak resident memory of this process since the last reset_peak_memory(), from Linux's
 // VmHWM (0 where /proc is not there). glibc keeps freed heap memory for reuse and raises
 // its mmap threshold after large frees, so a case would inherit the previous case's

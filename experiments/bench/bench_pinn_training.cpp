@@ -5,6 +5,9 @@
 #include <cmath>
 
 #include "core/runtime/error.hpp"
+#include "core/tensor/gemm.hpp"
+#include "core/tensor/random.hpp"
+#include "core/tensor/reduce.hpp"
 #include "models/pinn_traffic/pinn_task.hpp"
 
 namespace tessera::bench {
@@ -12,6 +15,7 @@ namespace tessera::bench {
 namespace {
 
 namespace pinn = models::pinn_traffic;
+using tensor::Matrix;
 
 constexpr std::size_t kHiddenLayers = 8, kWidth = 20;
 constexpr std::size_t kDetectors = 5, kTimes = 101, kInitial = 200, kBoundary = 200;
@@ -43,6 +47,38 @@ pinn::TrainingData ring_data(const pinn::PinnProblem& problem) {
     data.boundary_times.push_back(-1.0 + 2.0 * (static_cast<double>(j) + 0.5) / kBoundary);
   }
   return data;
+}
+
+// The three products of one hidden layer on one chunk of jets, as JetMlp makes them: z =
+// W a (forward), dW += G a^T and G_in = W^T G (backward), 20 x 20 weights against the 4 x
+// 625 jet columns of the automatic chunk; extra = fraction of the n = 2048 sgemm's GFLOP/s.
+BenchRow layer_gemms(const BenchOptions& options) {
+  const std::size_t columns = 4 * (options.quick ? 125 : 625);
+  Matrix<float> w("bench::w", kWidth, kWidth), a("bench::a", kWidth, columns),
+      g("bench::g", kWidth, columns), z("bench::z", kWidth, columns),
+      dw("bench::dw", kWidth, kWidth), g_in("bench::g_in", kWidth, columns);
+  tensor::fill_normal(tensor::flat(w), 0.0f, 0.2f, 1, 0);
+  tensor::fill_normal(tensor::flat(a), 0.0f, 1.0f, 2, 0);
+  tensor::fill_normal(tensor::flat(g), 0.0f, 1.0f, 3, 0);
+  const double seconds = time_median(
+      [&] {
+        tensor::gemm('N', 'N', 1.0f, w, a, 0.0f, z);
+        tensor::gemm('N', 'T', 1.0f, g, a, 1.0f, dw);
+        tensor::gemm('T', 'N', 1.0f, w, g, 0.0f, g_in);
+      },
+      options.repeats * 10, options.warmup);
+  const double gflops = 3 * 2.0 * kWidth * kWidth * columns / seconds * 1e-9;
+  const double peak = sgemm_peak_gflops(options.quick ? 256 : 2048, options);
+  BenchRow r;
+  r.benchmark = "pinn_layer_gemms";
+  r.shape = str("weights=", kWidth, "x", kWidth, " jet_columns=", columns, " float");
+  r.seconds = seconds;
+  r.gflops = gflops;
+  r.extra = gflops / peak;
+  r.note = "z = W a, dW += G a^T, W^T G of one 20-wide layer on one chunk; extra = fraction "
+           "of an n = 2048 sgemm's GFLOP/s";
+  r.more = {{"sgemm_peak_gflops", peak}};
+  return r;
 }
 
 }  // namespace
@@ -88,12 +124,15 @@ std::vector<BenchRow> bench_pinn_training(const BenchOptions& options) {
               {"observation_points", static_cast<double>(kDetectors * kTimes)}};
     return r;
   };
-  return {row("pinn_train_step", step,
-              "PinnTask::adam_step: residual + data + initial + periodic boundary, Adam; "
-              "extra = steps per second"),
-          row("pinn_train_gradient", gradient,
-              "PinnTask::gradient (one L-BFGS closure evaluation); extra = evaluations per "
-              "second")};
+  std::vector<BenchRow> rows = {
+      row("pinn_train_step", step,
+          "PinnTask::adam_step: residual + data + initial + periodic boundary, Adam; "
+          "extra = steps per second"),
+      row("pinn_train_gradient", gradient,
+          "PinnTask::gradient (one L-BFGS closure evaluation); extra = evaluations per "
+          "second")};
+  rows.push_back(layer_gemms(options));
+  return rows;
 }
 
 }  // namespace tessera::bench

@@ -2,6 +2,8 @@
 // against central finite differences over the parameters (double precision).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -262,5 +264,39 @@ TEST_CASE("chunked passes give the results of one pass over all points", "[jet_b
                                                 wide_chunked.store.size())),
                          to_host(Matrix<double>(wide.store.grads().data(), 1, wide.store.size()))) <
           1e-13);
+  }
+}
+
+TEST_CASE("the float tanh jet's ISA clones give the generic loops' bits", "[jet_forward]") {
+  // Runs of several lengths (vector bodies and scalar tails), pre-activations beyond
+  // tanh's cut at |z| = 9, and the same bias for every entry of a run.
+  if (!detail::tanh_jet_runs_cloned()) {
+    WARN("no ISA clones in this build (not x86-64 GCC or Clang): the generic loops run");
+  }
+  std::uint64_t state = 12345;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<float>(static_cast<double>(state >> 11) * 0x1.0p-53 * 24.0 - 12.0);
+  };
+  for (const std::size_t count : {1, 7, 16, 33, 128}) {
+    std::vector<float> z(4 * count), a(4 * count), a_generic(4 * count);
+    for (float& v : z) v = next();
+    const float bias = 0.25f;
+    detail::tanh_jet_forward_run(count, bias, &z[0], &z[count], &z[2 * count], &z[3 * count], &a[0],
+                                 &a[count], &a[2 * count], &a[3 * count]);
+    detail::jet_activation_run<detail::TanhJet, float>(
+        count, bias, &z[0], &z[count], &z[2 * count], &z[3 * count], &a_generic[0],
+        &a_generic[count], &a_generic[2 * count], &a_generic[3 * count], nullptr);
+    CHECK(std::memcmp(a.data(), a_generic.data(), a.size() * sizeof(float)) == 0);
+
+    std::vector<float> g(4 * count);
+    for (float& v : g) v = next();
+    std::vector<float> g_generic = g;
+    detail::tanh_jet_backward_run(count, &g[0], &g[count], &g[2 * count], &g[3 * count], &z[count],
+                                  &z[2 * count], &z[3 * count], &a[0]);
+    detail::jet_activation_backward_run<detail::TanhJet, float>(
+        count, &g_generic[0], &g_generic[count], &g_generic[2 * count], &g_generic[3 * count],
+        &z[count], &z[2 * count], &z[3 * count], &a[0], nullptr);
+    CHECK(std::memcmp(g.data(), g_generic.data(), g.size() * sizeof(float)) == 0);
   }
 }

@@ -1,0 +1,32 @@
+#include "core/nn/jet_tanh_host.hpp"
+
+#include "core/nn/jet_mlp.hpp"
+
+// One clone per vector width. GCC's avx512f brings FMA, so CMake builds this file with
+// -ffp-contract=off: no multiply and add fuse (see the header).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__CUDACC__)
+#define TESSERA_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define TESSERA_HAS_VECTOR_CLONES 1
+#else
+#define TESSERA_VECTOR_CLONES
+#define TESSERA_HAS_VECTOR_CLONES 0
+#endif
+
+namespace tessera::nn::detail {
+
+bool tanh_jet_runs_cloned() { return TESSERA_HAS_VECTOR_CLONES != 0; }
+
+TESSERA_VECTOR_CLONES
+void tanh_jet_forward_run(std::size_t count, float bias, const float* z, const float* z_x,
+                          const float* z_t, const float* z_xx, float* a, float* a_x, float* a_t,
+                          float* a_xx) {
+  jet_activation_run<TanhJet, float>(count, bias, z, z_x, z_t, z_xx, a, a_x, a_t, a_xx, nullptr);
+}
+
+TESSERA_VECTOR_CLONES
+void tanh_jet_backward_run(std::size_t count, float* g, float* g_x, float* g_t, float* g_xx,
+                           const float* z_x, const float* z_t, const float* z_xx, const float* a) {
+  jet_activation_backward_run<TanhJet, float>(count, g, g_x, g_t, g_xx, z_x, z_t, z_xx, a, nullptr);
+}
+
+}  // namespace tessera::nn::detail
