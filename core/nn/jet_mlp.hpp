@@ -129,8 +129,22 @@ void jet_input(const Matrix<T>& points, std::size_t first, std::size_t count, st
 // Float tanh jets on a host backend take the ISA clones of jet_tanh_host.hpp.
 template <class Sigma, class T>
 inline constexpr bool kHostTanhJet =
-    std::is_same<Sigma, TanhJet>::value && std::is_same<T, float>::value &&
-    Kokkos::SpaceAccessibility<tensor::ExecSpace, Kokkos::HostSpace>::accessible;
+    std::is_same<Sigma, TanhJet>::value&& std::is_same<T, float>::value&&
+        Kokkos::SpaceAccessibility<tensor::ExecSpace, Kokkos::HostSpace>::accessible;
+
+// run(j, first, length) for every run of kRun entries (the last one shorter) in each of
+// `rows` rows of `count` entries, on the host backend's threads.
+template <class Run>
+void host_runs(const char* label, std::size_t rows, std::size_t count, const Run& run) {
+  const std::size_t runs = (count + kRun - 1) / kRun;
+  Kokkos::parallel_for(label,
+                       Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, rows * runs),
+                       [=](const int k) {
+                         const std::size_t j = k / runs;
+                         const std::size_t first = (k - j * runs) * kRun;
+                         run(j, first, count - first < kRun ? count - first : kRun);
+                       });
+}
 
 // One run of the activation jet. Restrict pointers so that the loop vectorises (the parts
 // are distinct ranges of distinct buffers, never aliased).
@@ -176,18 +190,13 @@ void jet_activation_forward(const Matrix<T>& pre, const Vector<T>& bias, std::si
   const std::size_t runs = (count + kRun - 1) / kRun;
   if constexpr (kHostTanhJet<Sigma, T>) {
     if (parts == kJetParts) {  // the ISA clones (jet_tanh_host.hpp)
-      Kokkos::parallel_for(
-          "nn::jet_activation_forward",
-          Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, pre.extent(0) * runs),
-          [=](const int k) {
-            const std::size_t j = k / runs;
-            const std::size_t first = (k - j * runs) * kRun;
-            const std::size_t length = count - first < kRun ? count - first : kRun;
-            const float* const z = &pre(j, first);
-            float* const a = &post(j, first);
-            tanh_jet_forward_run(length, bias(j), z, z + count, z + 2 * count, z + 3 * count, a,
-                                 a + count, a + 2 * count, a + 3 * count);
-          });
+      host_runs("nn::jet_activation_forward", pre.extent(0), count,
+                [=](std::size_t j, std::size_t first, std::size_t length) {
+                  const float* const z = &pre(j, first);
+                  float* const a = &post(j, first);
+                  tanh_jet_forward_run(length, bias(j), z, z + count, z + 2 * count, z + 3 * count,
+                                       a, a + count, a + 2 * count, a + 3 * count);
+                });
       return;
     }
   }
@@ -245,18 +254,13 @@ void jet_activation_backward(const Matrix<T>& grad, const Matrix<T>& pre, const 
   const std::size_t runs = (count + kRun - 1) / kRun;
   if constexpr (kHostTanhJet<Sigma, T>) {
     if (parts == kJetParts) {  // the ISA clones (jet_tanh_host.hpp)
-      Kokkos::parallel_for(
-          "nn::jet_activation_backward",
-          Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, grad.extent(0) * runs),
-          [=](const int k) {
-            const std::size_t j = k / runs;
-            const std::size_t first = (k - j * runs) * kRun;
-            const std::size_t length = count - first < kRun ? count - first : kRun;
-            float* const g = &grad(j, first);
-            const float* const z = &pre(j, first);
-            tanh_jet_backward_run(length, g, g + count, g + 2 * count, g + 3 * count, z + count,
-                                  z + 2 * count, z + 3 * count, &post(j, first));
-          });
+      host_runs("nn::jet_activation_backward", grad.extent(0), count,
+                [=](std::size_t j, std::size_t first, std::size_t length) {
+                  float* const g = &grad(j, first);
+                  const float* const z = &pre(j, first);
+                  tanh_jet_backward_run(length, g, g + count, g + 2 * count, g + 3 * count,
+                                        z + count, z + 2 * count, z + 3 * count, &post(j, first));
+                });
       return;
     }
   }

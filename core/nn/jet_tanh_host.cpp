@@ -14,7 +14,9 @@
 
 namespace tessera::nn::detail {
 
-bool tanh_jet_runs_cloned() { return TESSERA_HAS_VECTOR_CLONES != 0; }
+bool tanh_jet_runs_cloned() {
+  return TESSERA_HAS_VECTOR_CLONES != 0;
+}
 
 TESSERA_VECTOR_CLONES
 void tanh_jet_forward_run(std::size_t count, float bias, const float* z, const float* z_x,

@@ -4,8 +4,8 @@
 // has. The build targets baseline x86-64 (SSE2, 4 floats a vector), which leaves these
 // loops, a third of a PINN training step, at a quarter of an AVX-512 unit's width; here
 // GCC builds them once per ISA and picks one when the program loads (target_clones).
-// The clones fuse no multiply and add (-ffp-contract=off), so every element gets the same operations in the same order:
-// the results are bitwise those of the generic loops on any CPU.
+// The clones fuse no multiply and add (-ffp-contract=off), so every element gets the same
+// operations in the same order: the results are bitwise those of the generic loops on any CPU.
 #include <cstddef>
 
 namespace tessera::nn::detail {

@@ -75,8 +75,9 @@ BenchRow layer_gemms(const BenchOptions& options) {
   r.seconds = seconds;
   r.gflops = gflops;
   r.extra = gflops / peak;
-  r.note = "z = W a, dW += G a^T, W^T G of one 20-wide layer on one chunk; extra = fraction "
-           "of an n = 2048 sgemm's GFLOP/s";
+  r.note =
+      "z = W a, dW += G a^T, W^T G of one 20-wide layer on one chunk; extra = fraction "
+      "of an n = 2048 sgemm's GFLOP/s";
   r.more = {{"sgemm_peak_gflops", peak}};
   return r;
 }
