@@ -53,7 +53,7 @@ print(f"{sys.argv[1]} against {sys.argv[2]}: {compared} datasets and attributes 
 sys.exit(1 if differ else 0)
 PY
 done
-echo "| build | benchmark | shape | seconds |"
+echo "| build directory | benchmark | shape | seconds |"
 echo "|---|---|---|---|"
 for round in 1 2; do
   for b in "$base" "$other"; do
