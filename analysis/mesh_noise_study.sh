@@ -52,6 +52,20 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 out, names = sys.argv[1], sys.argv[2:]
+
+
+def last_frame_below(model, persistence):
+    """The last frame up to which the model's error stays below persistence's, per frame
+    (mean over trajectories of that frame's RMSE) and cumulative (the horizon RMSE of
+    models/mesh_transformer: per trajectory over frames 1..t, then the mean); frame 0 is
+    the true initial state."""
+    def last_below(a, b):
+        worse = np.nonzero(a[1:] >= b[1:])[0]
+        return int(worse[0]) if worse.size else len(a) - 1
+    t = np.arange(1, model.shape[1])
+    horizon = lambda e: np.sqrt(np.cumsum(e[:, 1:] ** 2, axis=1) / t).mean(axis=0)
+    return (last_below(model.mean(axis=0), persistence.mean(axis=0)),
+            last_below(np.concatenate([[0], horizon(model)]), np.concatenate([[0], horizon(persistence)])))
 rows, persistence = [], None
 fig, ax = plt.subplots(figsize=(7, 4.5))
 for v in names:
@@ -65,14 +79,16 @@ for v in names:
         persistence = (f["/rollout/persistence/horizon_rmse"][()],
                        f["/rollout/persistence/rmse"][()].mean(axis=0))
         seconds = f.attrs.get(f"{model}_train_seconds_per_step", float("nan"))
-    rows.append((v, h, seconds))
+        beats = (last_frame_below(f[f"/rollout/{model}/rmse"][()], f["/rollout/persistence/rmse"][()]))
+    rows.append((v, h, seconds, beats))
     ax.plot(curve, label=v)
 if rows:
-    print("| variant | RMSE-1 | RMSE-10 | RMSE-50 | RMSE-all | s / training step |")
-    print("|---|---|---|---|---|---|")
-    for v, h, s in rows:
-        print(f"| {v} | " + " | ".join(f"{x:.4g}" for x in h) + f" | {s:.3f} |")
-    print("| persistence | " + " | ".join(f"{x:.4g}" for x in persistence[0]) + " | - |")
+    print("| variant | RMSE-1 | RMSE-10 | RMSE-50 | RMSE-all | s / training step "
+          "| below persistence up to frame (per frame / cumulative) |")
+    print("|---|---|---|---|---|---|---|")
+    for v, h, s, beats in rows:
+        print(f"| {v} | " + " | ".join(f"{x:.4g}" for x in h) + f" | {s:.3f} | {beats[0]} / {beats[1]} |")
+    print("| persistence | " + " | ".join(f"{x:.4g}" for x in persistence[0]) + " | - | - |")
     ax.plot(persistence[1], "k--", label="persistence")
     ax.set_xlabel("frame")
     ax.set_ylabel("rollout RMSE (mean over test trajectories)")
