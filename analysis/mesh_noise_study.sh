@@ -81,7 +81,7 @@ for v in names:
         seconds = f.attrs.get(f"{model}_train_seconds_per_step", float("nan"))
         beats = (last_frame_below(f[f"/rollout/{model}/rmse"][()], f["/rollout/persistence/rmse"][()]))
     rows.append((v, h, seconds, beats))
-    ax.plot(curve, label=v)
+    ax.plot(curve, label=v, linestyle=["-", "-.", ":"][(len(rows) - 1) // 10 % 3])  # 10 colours a style
 if rows:
     print("| variant | RMSE-1 | RMSE-10 | RMSE-50 | RMSE-all | s / training step "
           "| below persistence up to frame (per frame / cumulative) |")
