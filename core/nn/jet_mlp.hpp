@@ -129,8 +129,8 @@ void jet_input(const Matrix<T>& points, std::size_t first, std::size_t count, st
 // Float tanh jets on a host backend take the ISA clones of jet_tanh_host.hpp.
 template <class Sigma, class T>
 inline constexpr bool kHostTanhJet =
-    std::is_same<Sigma, TanhJet>::value&& std::is_same<T, float>::value&&
-        Kokkos::SpaceAccessibility<tensor::ExecSpace, Kokkos::HostSpace>::accessible;
+    (std::is_same_v<Sigma, TanhJet> && std::is_same_v<T, float> &&
+     Kokkos::SpaceAccessibility<tensor::ExecSpace, Kokkos::HostSpace>::accessible);
 
 // run(j, first, length) for every run of kRun entries (the last one shorter) in each of
 // `rows` rows of `count` entries, on the host backend's threads.
