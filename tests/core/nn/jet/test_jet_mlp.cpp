@@ -2,8 +2,8 @@
 // against central finite differences over the parameters (double precision).
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <cstring>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -273,11 +273,9 @@ TEST_CASE("the float tanh jet's ISA clones give the generic loops' bits", "[jet_
   if (!detail::tanh_jet_runs_cloned()) {
     WARN("no ISA clones in this build (not x86-64 GCC or Clang): the generic loops run");
   }
-  std::uint64_t state = 12345;
-  auto next = [&state] {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<float>(static_cast<double>(state >> 11) * 0x1.0p-53 * 24.0 - 12.0);
-  };
+  std::mt19937 engine(12345);
+  std::uniform_real_distribution<float> uniform(-12.0f, 12.0f);
+  auto next = [&] { return uniform(engine); };
   for (const std::size_t count : {1, 7, 16, 33, 128}) {
     std::vector<float> z(4 * count), a(4 * count), a_generic(4 * count);
     for (float& v : z) v = next();
