@@ -2,6 +2,7 @@
 // against central finite differences over the parameters (double precision).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <utility>
