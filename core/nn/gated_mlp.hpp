@@ -7,6 +7,7 @@
 
 #include "core/nn/activations.hpp"
 #include "core/nn/linear.hpp"
+#include "core/tensor/gemm.hpp"
 
 namespace tessera::nn {
 
@@ -56,31 +57,28 @@ class GatedMlp {
   const Matrix<T>& backward(ParameterStore<T>& store, const Matrix<T>& dy,
                             bool need_input_grad = true) {
     const Matrix<T> dh = w3_.backward(store, dy);
-    const Matrix<T> g = gate_value_, b = pre_value_;
-    tensor::ensure_shape(grad_gate_out_, name_ + ".grad_gate_out", g.extent(0), g.extent(1));
+    const Matrix<T> g = gate_value_, b = pre_value_, slope = gate_act_.derivative();
+    tensor::ensure_shape(grad_a_, name_ + ".grad_a", g.extent(0), g.extent(1));
     tensor::ensure_shape(grad_b_, name_ + ".grad_b", g.extent(0), g.extent(1));
-    const Matrix<T> dg = grad_gate_out_, db = grad_b_;
+    const Matrix<T> da = grad_a_, db = grad_b_;
     const std::size_t cols = g.extent(1);
+    // h = gate(a) * b: da = dh * b * gate'(a) (gate' kept by the forward pass), db = dh * g.
     Kokkos::parallel_for(
         "nn::gated_mlp_gate_backward", Kokkos::RangePolicy<tensor::ExecSpace>(0, g.extent(0)),
         KOKKOS_LAMBDA(const int i) {
           for (std::size_t j = 0; j < cols; ++j) {
-            dg(i, j) = dh(i, j) * b(i, j);
+            da(i, j) = dh(i, j) * b(i, j) * slope(i, j);
             db(i, j) = dh(i, j) * g(i, j);
           }
         });
-    grad_a_ = gate_act_.backward(grad_gate_out_);  // * gate'(a)
-    const Matrix<T> dx1 = w1_.backward(store, grad_a_, need_input_grad);
-    const Matrix<T> dx2 = w2_.backward(store, grad_b_, need_input_grad);
+    // Parameter gradients only; dx = da W1 + db W2 as two gemms into one buffer (the
+    // second accumulates), with no third pass to add them.
+    w1_.backward(store, grad_a_, false);
+    w2_.backward(store, grad_b_, false);
     if (!need_input_grad) return input_grad_;
-    tensor::ensure_shape(input_grad_, name_ + ".input_grad", dx1.extent(0), dx1.extent(1));
-    const Matrix<T> dx = input_grad_;
-    const std::size_t in = dx1.extent(1);
-    Kokkos::parallel_for(
-        "nn::gated_mlp_input_grad", Kokkos::RangePolicy<tensor::ExecSpace>(0, dx1.extent(0)),
-        KOKKOS_LAMBDA(const int i) {
-          for (std::size_t j = 0; j < in; ++j) dx(i, j) = dx1(i, j) + dx2(i, j);
-        });
+    tensor::ensure_shape(input_grad_, name_ + ".input_grad", dy.extent(0), w1_.in_features());
+    tensor::gemm('N', 'N', T(1), grad_a_, store.param_matrix(w1_.weight_id()), T(0), input_grad_);
+    tensor::gemm('N', 'N', T(1), grad_b_, store.param_matrix(w2_.weight_id()), T(1), input_grad_);
     return input_grad_;
   }
 
@@ -96,7 +94,7 @@ class GatedMlp {
   Activation<T> gate_act_;
   // Views of the outputs of w2 and the gate (buffers owned by those layers).
   Matrix<T> pre_value_, gate_value_;
-  Matrix<T> hidden_, grad_gate_out_, grad_a_, grad_b_, input_grad_;
+  Matrix<T> hidden_, grad_a_, grad_b_, input_grad_;
 };
 
 }  // namespace tessera::nn

@@ -1,16 +1,7 @@
 #include "core/nn/jet_tanh_host.hpp"
 
+#include "core/nn/host_clones.hpp"
 #include "core/nn/jet_mlp.hpp"
-
-// One clone per vector width. GCC's avx512f brings FMA, so CMake builds this file with
-// -ffp-contract=off: no multiply and add fuse (see the header).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__CUDACC__)
-#define TESSERA_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#define TESSERA_HAS_VECTOR_CLONES 1
-#else
-#define TESSERA_VECTOR_CLONES
-#define TESSERA_HAS_VECTOR_CLONES 0
-#endif
 
 namespace tessera::nn::detail {
 

@@ -84,6 +84,22 @@ KOKKOS_INLINE_FUNCTION T clamp(T x, T lo, T hi) {
 
 #undef TESSERA_KOKKOS_MATH
 
+// Sum of term(j) for j < n in 8 interleaved partial sums, added pairwise at the end. A
+// single running sum is a chain of dependent additions that the compiler may not reorder;
+// eight independent ones vectorise. The order is fixed (results are deterministic), but
+// it is not a sequential sum's.
+template <class T, class Term>
+KOKKOS_INLINE_FUNCTION T lane_sum(std::size_t n, const Term& term) {
+  constexpr std::size_t kLanes = 8;
+  T part[kLanes] = {};
+  std::size_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (std::size_t k = 0; k < kLanes; ++k) part[k] += term(j + k);
+  }
+  for (std::size_t k = 0; j < n; ++j, ++k) part[k] += term(j);
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
 // Float exp and tanh that the compiler can vectorise (libm's expf/tanhf are scalar calls
 // of 5-30 ns here). Written branch-free, with integer bit work instead of float compares
 // in selects, which -ftrapping-math (the default) keeps from being if-converted. Double
