@@ -263,7 +263,7 @@ class GraphMultiHeadAttention {
             for (graph::Index e = begin + 1; e < end; ++e) top = math::max(top, p(e, h));
             T total = 0;
             for (graph::Index e = begin; e < end; ++e) {
-              const T w = math::exp(p(e, h) - top);
+              const T w = math::fast_exp(p(e, h) - top);
               p(e, h) = w;
               total += w;
             }
