@@ -66,8 +66,10 @@ WindowSplit make_windows(const SensorSeries& series, std::size_t input_steps,
     for (std::size_t t = first; t + span <= last; ++t) starts.push_back(t);
   }
   const std::size_t n = starts.size();
+  // Halves to even, as Python's round() in DCRNN's generator (std::llrint in the default
+  // rounding mode; std::llround would send 80.5 = 0.7 x 115 to 81, DCRNN to 80).
   const auto count = [n](double fraction) {
-    return static_cast<std::size_t>(std::llround(fraction * static_cast<double>(n)));
+    return static_cast<std::size_t>(std::llrint(fraction * static_cast<double>(n)));
   };
   const std::size_t test = count(1.0 - fractions.train - fractions.validation);
   const std::size_t train = count(fractions.train);

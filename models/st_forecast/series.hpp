@@ -58,8 +58,8 @@ struct WindowSplit {
 
 // Every window that fits inside one segment, in time order, split by counts as DCRNN's
 // data generator does: test = round(0.2 n), train = round(0.7 n), validation = the rest
-// (with the given fractions). InputError when the series is too short for one window
-// per part.
+// (with the given fractions; halves round to even, as Python's round). InputError when the series
+// is too short for one window per part.
 WindowSplit make_windows(const SensorSeries& series, std::size_t input_steps,
                          std::size_t output_steps, const SplitFractions& fractions);
 

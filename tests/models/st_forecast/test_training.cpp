@@ -297,6 +297,13 @@ TEST_CASE("bad series, graphs and windows are refused with the file and what is 
   SensorSeries longer = testing::synthetic_series(26, 3);
   CHECK_THROWS_WITH(make_windows(longer, 12, 12, SplitFractions{}),
                     Contains("cannot be split into training, validation and test"));
+  // 115 windows: 0.7 x 115 = 80.5 training windows, a half that Python's round (DCRNN's
+  // generator) sends to the even 80; 23 test windows, 12 validation.
+  const WindowSplit split115 =
+      make_windows(testing::synthetic_series(138, 3), 12, 12, SplitFractions{});
+  CHECK(split115.train.size() == 80);
+  CHECK(split115.validation.size() == 12);
+  CHECK(split115.test.size() == 23);
   longer.segment_steps = 10;
   CHECK_THROWS_WITH(make_windows(longer, 6, 6, SplitFractions{}),
                     Contains("longer than a segment (10 steps)"));
