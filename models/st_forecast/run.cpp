@@ -112,8 +112,8 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
   std::unique_ptr<parallel::GraphPart> sensor_part;
   const bool sttn = kind == ForecasterKind::kSttn;
   if (groups.domain_ranks > 1 && sttn && options.sttn.spatial_hops > 0) {
-    sensor_part = split_sensors(groups.domain, laplacian, options.sttn.spatial_hops,
-                                options.sttn.cheb_order);
+    sensor_part =
+        split_sensors(groups.domain, laplacian, options.sttn.spatial_hops, options.sttn.cheb_order);
     model.set_sensor_part(*sensor_part);
     long long counts[2] = {static_cast<long long>(sensor_part->owned()),
                            static_cast<long long>(sensor_part->local() - sensor_part->owned())};
@@ -127,9 +127,8 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
     model.set_spatial_key_shard(shard);
     if (sttn) {
       runtime::log::info(str(forecaster_name(kind), ": spatial attention keys sharded over ",
-                             groups.domain_ranks, " ranks per sensor group (about ",
-                             shard.count, " of ", data.series->sensors,
-                             " sensors each), ", groups.sample_groups,
+                             groups.domain_ranks, " ranks per sensor group (about ", shard.count,
+                             " of ", data.series->sensors, " sensors each), ", groups.sample_groups,
                              " group(s) splitting the batch"));
     }
   }
@@ -146,8 +145,8 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
     for (std::size_t k = 0; k < count_windows; ++k) {
       starts.push_back(train[k * train.size() / count_windows]);
     }
-    model.seed_memory(store, make_batch<T>(*data.series, data.z, starts,
-                                           data.split.input_steps, data.split.output_steps));
+    model.seed_memory(store, make_batch<T>(*data.series, data.z, starts, data.split.input_steps,
+                                           data.split.output_steps));
   }
   ForecastResult r;
   r.name = forecaster_name(kind);
@@ -155,8 +154,8 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
   r.parameters = store.size();
   runtime::log::info(
       str(r.name, ": ", store.size(), " parameters; up to ", c.training.epochs, " epochs of batch ",
-          c.training.batch, ", ", c.training.decoupled_weight_decay ? "AdamW" : "Adam (L2)",
-          " lr ", c.training.lr, " weight decay ", c.training.weight_decay,
+          c.training.batch, ", ", c.training.decoupled_weight_decay ? "AdamW" : "Adam (L2)", " lr ",
+          c.training.lr, " weight decay ", c.training.weight_decay,
           (kind == ForecasterKind::kSttn || kind == ForecasterKind::kStid) &&
                   !options.sttn.weekday_embedding
               ? "; no weekday embedding (model.weekday_embedding = " + c.weekday_embedding +
@@ -176,6 +175,10 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
     results.append_metric(r.name + "_train_mae", x, e.train_mae);
     results.append_metric(r.name + "_validation_mae", x, e.validation_mae);
     results.append_metric(r.name + "_lr", x, e.lr);
+    results.append_metric(r.name + "_elapsed_seconds", x, e.seconds);
+    runtime::log::info(str(r.name, ": epoch ", e.epoch, ": train MAE ", e.train_mae,
+                           ", validation MAE ", e.validation_mae, " (", e.seconds,
+                           " s of training so far)"));
     last_epoch = str("epoch ", e.epoch + 1, "; epoch ", e.epoch, ": train MAE ", e.train_mae,
                      ", validation MAE ", e.validation_mae);
     progress.update(x * static_cast<double>(steps_per_epoch), last_epoch);
@@ -230,6 +233,13 @@ StForecastSummary run_st_forecast(const StForecastConfig& c, const io::RunContex
   summary.test_windows = data.split.test.size();
   summary.minutes_per_step = 1440.0 / static_cast<double>(series.steps_per_day);
   summary.report_horizons = c.report_horizons;
+  // The split and the z-score, for analysis scripts that rebuild the windows.
+  ctx.results->set_attribute("/", "train_windows", static_cast<double>(summary.train_windows));
+  ctx.results->set_attribute("/", "validation_windows",
+                             static_cast<double>(summary.validation_windows));
+  ctx.results->set_attribute("/", "test_windows", static_cast<double>(summary.test_windows));
+  ctx.results->set_attribute("/", "zscore_mean", data.z.mean);
+  ctx.results->set_attribute("/", "zscore_std", data.z.std);
   runtime::log::info(
       str("st_forecast: ", series.sensors, " sensors x ", series.steps, " steps, graph of ",
           summary.graph_edges, " directed edges; windows ", c.input_steps, " -> ", c.output_steps,

@@ -39,7 +39,8 @@ struct TrainOptions {
 
 struct EpochRecord {
   std::size_t epoch = 0;  // 1-based
-  double train_mae = 0, validation_mae = 0, lr = 0, seconds = 0;
+  double train_mae = 0, validation_mae = 0, lr = 0;
+  double seconds = 0;  // training seconds from the start to this epoch's end (resumes included)
 };
 
 struct TrainResult {

@@ -59,10 +59,15 @@ case "$case_name" in
       && pass || fail "st_forecast run on $ranks ranks failed: $(cat "$work/run.log")"
     for object in /test/persistence/mae /test/historical_average/rmse /test/previous_day/mape \
                   /test/sttn/mae /test/stgcn/mae /test/stid/mae /test/mlp/mae /test/horizon_minutes \
-                  /metrics/sttn_validation_mae /metrics/mlp_train_mae /checkpoint/sttn/parameters \
-                  /checkpoint/stid/parameters; do
+                  /metrics/sttn_validation_mae /metrics/mlp_train_mae /metrics/sttn_elapsed_seconds \
+                  /checkpoint/sttn/parameters /checkpoint/stid/parameters; do
       h5ls "$work/run/run.h5$object" >/dev/null 2>&1 && pass || fail "run.h5 lacks $object"
     done
+    for attribute in /train_windows /validation_windows /test_windows /zscore_mean /zscore_std; do
+      h5dump -a "$attribute" "$work/run/run.h5" >/dev/null 2>&1 && pass \
+        || fail "run.h5 lacks the attribute $attribute"
+    done
+    grep -q "sttn: epoch 1: train MAE" "$work/run/log.txt" && pass || fail "log.txt lacks the epoch lines"
     # The STTN's spatial attention keys sharded over the 2 ranks (one window group): the
     # same training as the batch split over them, up to float rounding.
     if [ "$ranks" = 2 ]; then
