@@ -77,6 +77,20 @@ def mean_and_interval(values):
     return mean, sd, half
 
 
+def seed_summary(runs, reference):
+    """One variant's runs over seeds: the held-out errors with their mean, sd and 95 %
+    half-width, the validation errors, the paired difference to `reference` (the held-out
+    errors of the compared variant, seed by seed) and the seconds per run."""
+    held = [r["relative_l2"] for r in runs]
+    mean, sd, half = mean_and_interval(held)
+    diff = mean_and_interval([a - b for a, b in zip(held, reference)])
+    return {"relative_l2": held, "mean": mean, "sd": sd, "ci95": half,
+            "validation": [r["relative_l2_validation"] for r in runs],
+            "paired_difference": {"mean": diff[0], "ci95": diff[2]},
+            "seconds": sum(r["seconds"] for r in runs) / len(runs),
+            "evaluations": runs[0]["evaluations"]}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("binary")
@@ -154,16 +168,7 @@ def main():
                "variants": {}}
     reference = [r["relative_l2"] for r in by_variant["chosen"]]
     for v, rs in by_variant.items():
-        held = [r["relative_l2"] for r in rs]
-        mean, sd, half = mean_and_interval(held)
-        diff = mean_and_interval([a - b for a, b in zip(held, reference)])
-        summary["variants"][v] = {
-            "relative_l2": held, "mean": mean, "sd": sd, "ci95": half,
-            "validation": [r["relative_l2_validation"] for r in rs],
-            "paired_difference": {"mean": diff[0], "ci95": diff[2]},
-            "seconds": sum(r["seconds"] for r in rs) / len(rs),
-            "evaluations": rs[0]["evaluations"],
-        }
+        summary["variants"][v] = seed_summary(rs, reference)
     with open(os.path.join(args.out, "study.json"), "w") as f:
         json.dump(summary, f, indent=1)
 
