@@ -31,8 +31,8 @@ struct TrainOptions {
   // torch.optim.Adam's weight_decay), which Adam's scaling makes far stronger on
   // parameters with small gradients, such as rarely used embedding rows.
   bool decoupled_weight_decay = true;
-  std::vector<double> milestones;  // epochs at which lr is multiplied by gamma
-  double gamma = 0.3;  // as the config key train.gamma
+  std::vector<double> milestones;     // epochs at which lr is multiplied by gamma
+  double gamma = 0.3;                 // as the config key train.gamma
   std::size_t max_train_windows = 0;  // 0: all (a subset, evenly spaced, for quick runs)
   std::uint64_t seed = 1;
 };
