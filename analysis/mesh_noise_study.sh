@@ -14,7 +14,8 @@
 #   mgn_pf1_n0.002                    MeshGraphNet, noise 0.002, pushforward up to 1 step
 #   pf3_n0.01 pf4_n0.01               transformer, noise 0.01, pushforward up to 3 or 4 steps
 #   pf2_n0.01_s4000                   pushforward up to 2 steps, 4,000 training steps
-# Any pf<P>_n<std>[_s<steps>] or mgn_pf<P>_n<std>[_s<steps>] names a run of that kind.
+# Any pf<P>_n<std>[_s<steps>] or mgn_pf<P>_n<std>[_s<steps>] names a run of that kind, and
+# any variant with _seed<k> appended is the same run with run.seed = k (seed spreads).
 # Usage: analysis/mesh_noise_study.sh [OUT=results/noise_study] [VARIANT...]
 # About 9 minutes a transformer variant, 24 for n0.01_s4000 and 14 for mgn_n0.01 on one
 # core; pushforward adds a forward pass to the samples that draw a model step. Needs the medium data set (see experiments/mesh_transformer_medium.toml).
@@ -27,24 +28,32 @@ variants=("${@:-$all}")
 read -r -a variants <<<"${variants[*]}"
 mkdir -p "$out"
 for v in "${variants[@]}"; do
-  case "$v" in
+  base="$v" seed_sets=""
+  if [[ "$v" =~ ^(.+)_seed([0-9]+)$ ]]; then
+    base="${BASH_REMATCH[1]}" seed_sets="--set run.seed=${BASH_REMATCH[2]}"
+  fi
+  case "$base" in
     n0.01_s4000) sets="--set model.kinds=transformer --set train.noise=0.01 --set train.steps=4000" ;;
     mgn_n0.01) sets="--set model.kinds=meshgraphnet --set train.noise=0.01" ;;
     pf[0-9]*_n* | mgn_pf[0-9]*_n*)
-      kind=transformer; if [[ "$v" == mgn_* ]]; then kind=meshgraphnet; fi
-      rest="${v#*pf}"; p="${rest%%_*}"; rest="${rest#*_n}"
+      kind=transformer; if [[ "$base" == mgn_* ]]; then kind=meshgraphnet; fi
+      rest="${base#*pf}"; p="${rest%%_*}"; rest="${rest#*_n}"
       sets="--set model.kinds=$kind --set train.pushforward=$p --set train.noise=${rest%%_s*}"
       if [[ "$rest" == *_s* ]]; then sets="$sets --set train.steps=${rest##*_s}"; fi ;;
-    n[0-9]*) sets="--set model.kinds=transformer --set train.noise=${v#n}" ;;  # n0.002: the ablation's A
+    n[0-9]*) sets="--set model.kinds=transformer --set train.noise=${base#n}" ;;  # n0.002: the ablation's A
     *) echo "mesh_noise_study.sh: unknown variant '$v' ($all)" >&2; exit 2 ;;
   esac
+  sets="$sets $seed_sets"
   if [[ -f "$out/$v/run.h5" ]]; then echo "$v: done before ($out/$v/run.h5)"; continue; fi
   echo "$v: training ($(date +%H:%M:%S))"
   # shellcheck disable=SC2086
   build/bin/tessera run experiments/mesh_transformer_medium.toml --out "$out/$v" \
     --set rollout.vtk_trajectories=0 $sets >"$out/$v.log" 2>&1
 done
-/usr/bin/python3 - "$out" $all <<'PY'
+# The table: every variant of the full list that has run, then any other variant asked for.
+extra=()
+for v in "${variants[@]}"; do [[ " $all " == *" $v "* ]] || extra+=("$v"); done
+/usr/bin/python3 - "$out" $all "${extra[@]}" <<'PY'
 import os, sys
 import h5py
 import matplotlib
