@@ -44,26 +44,11 @@ bool activation_runs_cloned() {
   return TESSERA_HAS_VECTOR_CLONES != 0;
 }
 
-// One loop per kind, so that each clone's loop has no branch on the kind.
+// The runtime dispatch of activations.hpp, inlined into each clone.
 TESSERA_VECTOR_CLONES
 void activation_forward_run(ActivationKind kind, std::size_t count, const float* x, float* y,
                             float* derivative) {
-  switch (kind) {
-    case ActivationKind::kRelu:
-      return activation_run<ActivationKind::kRelu>(count, x, y, derivative);
-    case ActivationKind::kGeluTanh:
-      return activation_run<ActivationKind::kGeluTanh>(count, x, y, derivative);
-    case ActivationKind::kGeluErf:
-      return activation_run<ActivationKind::kGeluErf>(count, x, y, derivative);
-    case ActivationKind::kTanh:
-      return activation_run<ActivationKind::kTanh>(count, x, y, derivative);
-    case ActivationKind::kSilu:
-      return activation_run<ActivationKind::kSilu>(count, x, y, derivative);
-    case ActivationKind::kSine:
-      return activation_run<ActivationKind::kSine>(count, x, y, derivative);
-    case ActivationKind::kIdentity:
-      return activation_run<ActivationKind::kIdentity>(count, x, y, derivative);
-  }
+  activation_run(kind, count, x, y, derivative);
 }
 
 }  // namespace detail

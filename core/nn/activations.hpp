@@ -140,6 +140,28 @@ KOKKOS_INLINE_FUNCTION void activation_run(std::size_t count, const T* KOKKOS_RE
     activation_with_derivative<Kind>(x[k], y[k], derivative[k]);
 }
 
+// The same for a kind known at run time: one loop per kind, none with a branch inside.
+template <class T>
+KOKKOS_FORCEINLINE_FUNCTION void activation_run(ActivationKind kind, std::size_t count, const T* x,
+                                                T* y, T* derivative) {
+  switch (kind) {
+    case ActivationKind::kRelu:
+      return activation_run<ActivationKind::kRelu>(count, x, y, derivative);
+    case ActivationKind::kGeluTanh:
+      return activation_run<ActivationKind::kGeluTanh>(count, x, y, derivative);
+    case ActivationKind::kGeluErf:
+      return activation_run<ActivationKind::kGeluErf>(count, x, y, derivative);
+    case ActivationKind::kTanh:
+      return activation_run<ActivationKind::kTanh>(count, x, y, derivative);
+    case ActivationKind::kSilu:
+      return activation_run<ActivationKind::kSilu>(count, x, y, derivative);
+    case ActivationKind::kSine:
+      return activation_run<ActivationKind::kSine>(count, x, y, derivative);
+    case ActivationKind::kIdentity:
+      return activation_run<ActivationKind::kIdentity>(count, x, y, derivative);
+  }
+}
+
 }  // namespace detail
 
 template <class T>

@@ -7,7 +7,6 @@
 
 #include "core/nn/activations.hpp"
 #include "core/nn/linear.hpp"
-#include "core/tensor/gemm.hpp"
 
 namespace tessera::nn {
 
@@ -77,8 +76,8 @@ class GatedMlp {
     w2_.backward(store, grad_b_, false);
     if (!need_input_grad) return input_grad_;
     tensor::ensure_shape(input_grad_, name_ + ".input_grad", dy.extent(0), w1_.in_features());
-    tensor::gemm('N', 'N', T(1), grad_a_, store.param_matrix(w1_.weight_id()), T(0), input_grad_);
-    tensor::gemm('N', 'N', T(1), grad_b_, store.param_matrix(w2_.weight_id()), T(1), input_grad_);
+    w1_.input_grad_into(store, grad_a_, input_grad_, false);
+    w2_.input_grad_into(store, grad_b_, input_grad_, true);
     return input_grad_;
   }
 

@@ -87,9 +87,17 @@ class Linear {
     if (bias_ >= 0) detail::add_column_sums(dy, ones_, store.grad_matrix(bias_), name_);
     if (need_input_grad) {
       tensor::ensure_shape(input_grad_, name_ + ".input_grad", dy.extent(0), in_);
-      tensor::gemm('N', 'N', T(1), dy, store.param_matrix(weight_), T(0), input_grad_);
+      input_grad_into(store, dy, input_grad_, false);
     }
     return input_grad_;
+  }
+
+  // dx = dy W, or dx += dy W with accumulate, into the caller's (rows, in) buffer: for a
+  // layer whose input feeds several Linear layers, whose input gradients then sum in
+  // one buffer without a pass to add them (GatedMlp).
+  void input_grad_into(const ParameterStore<T>& store, const Matrix<T>& dy, const Matrix<T>& dx,
+                       bool accumulate) const {
+    tensor::gemm('N', 'N', T(1), dy, store.param_matrix(weight_), accumulate ? T(1) : T(0), dx);
   }
 
   std::size_t in_features() const { return in_; }
