@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """A latency-bandwidth performance model of strong and weak scaling up to 1,024 ranks, for
-the flow solver (validated against a measured sweep) and the partitioned mesh transformer
-(a prediction: measured split-mesh steps are in docs/mesh_transformer.md, 1 and 2 ranks).
+the flow solver and the mesh transformer trained on a split mesh, each validated against
+a measured sweep.
 
-Usage: /usr/bin/python3 analysis/performance_model.py --bench BENCH_DIR --study STUDY_DIR
-           [--weak-study STUDY_DIR] [--mesh-run RUN_DIR] [--latency S] [--bandwidth B/S]
-           [--allreduce-latency S] [--cores N] [--max-ranks 1024] [--out DIR]
+Usage: /usr/bin/python3 analysis/performance_model.py --bench BENCH_DIR [--study STUDY_DIR]
+           [--weak-study STUDY_DIR] [--mesh-study STUDY_DIR] [--latency S] [--bandwidth B/S]
+           [--allreduce-latency S] [--cores N] [--calibrate 2] [--max-ranks 1024] [--out DIR]
 
 Inputs, all from stored files:
   BENCH_DIR   `mpirun -np 2 tessera bench scaling_model`: ping-pong latency alpha (8 B,
@@ -15,8 +15,12 @@ Inputs, all from stored files:
               its 1-rank runs give the compute rate and the messages per step; every
               point is a measured time to compare with.
   --weak-study  a weak-scaling sweep of the flow solver (cluster/sweeps/flow_weak.toml).
-  --mesh-run  a 1-rank mesh_transformer run.h5: nodes per second of a training step and
-              the model's width, depth and parameter count.
+  --mesh-study  a strong-scaling sweep of the transformer with each mesh split over every
+              rank (cluster/sweeps/mesh_split_strong.toml): its 1-rank runs give the compute
+              per node and the optimiser's time, every run its partition sizes (run.h5
+              attributes transformer_train_max_local_nodes, _max_ghost_nodes,
+              _max_neighbours); every point is a measured time to compare with.
+At least one of --study and --mesh-study.
 Cluster values replace the measured ones with --latency, --bandwidth, --allreduce-latency;
 --calibrate 2 takes the latency and the allreduce time from the communication regions of
 the study's 2-rank runs instead (what a message costs inside the solver), so that the
@@ -35,10 +39,14 @@ beyond it ranks share cores, so compute stretches by P / cores):
 Weak scaling keeps c N per rank and grows the Krylov iterations as N_total^q (q = 0.5 for
 Jacobi-CG: iterations ~ 1 / h; 0 for AMG), ghosts as sqrt(owned) with the constant fitted
 to the partitions, and neighbours at their median for 16+ parts.
-The partitioned mesh transformer, per training step: T(P) = (N_max + g) / r +
-  L 2 (alpha m + 4 d g / beta) + allreduce of the parameters (ring: 2 alpha log2 P +
-  2 (P-1)/P 4 W / beta), with r the 1-rank nodes per second, L layers of width d, W
-  parameters, and K-hop halos (K = 1 and 2).
+The split-mesh transformer, per training step of batch B: T(P) = B c n_max(P) + o +
+  B L 2 (alpha m + 4 d g / beta) + a log2 P + 2 (P-1)/P 4 W / beta (the gradient sum, a
+  ring), with c the 1-rank forward-backward seconds per node of a sample, o the optimiser's
+  seconds per step, n_max the largest part's rows (own nodes and ghosts), L blocks of width
+  d, g and m the most ghosts and neighbours of a part (a gather before and a scatter_add
+  after every block), W parameters; compute (B c n_max + o) stretches by P / cores beyond
+  --cores. Beyond the study's points: the bench's mesh (mesh_partition rows: K = 1 and 2
+  halos of a 53,563-node channel) to --max-ranks, and weak scaling at --mesh-weak-nodes.
 Writes model.md, model.csv and model.png to --out (default STUDY_DIR/model).
 """
 import argparse
@@ -207,51 +215,125 @@ def flow_weak(inputs, flow_rows, alpha, beta, allreduce, cores, max_ranks, growt
     return rows, k, neighbours
 
 
-def mesh_transformer(run_dir, parts_by_hops, alpha, beta, allreduce, cores, max_ranks,
-                     weak_nodes):
-    run = Run(run_dir)
-    _, attrs = read_run(run.path)
-    if "transformer_nodes_per_second" not in attrs:
-        raise ModelError(f"{run.path}: not a mesh_transformer run with "
-                         "transformer_nodes_per_second (run experiments/mesh_transformer_quick.toml)")
-    rate = attrs["transformer_nodes_per_second"]
-    params = attrs["transformer_parameters"]
-    width = run.config_value("model.dim")
-    layers = run.config_value("model.layers")
+MESH_LOAD_KEYS = ("transformer_train_mesh_nodes", "transformer_train_max_local_nodes",
+                  "transformer_train_max_ghost_nodes", "transformer_train_max_neighbours",
+                  "transformer_parameters")
+MESH_STEP_REGIONS = ("mesh.forward_backward", "mesh.allreduce", "mesh.optimizer")
+
+
+def mesh_inputs(study):
+    """From a split-mesh study (cluster/sweeps/mesh_split_strong.toml): the 1-rank compute
+    rates, the model's shape, and per rank count the partition sizes the runs recorded and
+    the measured seconds per training step (median over repeats)."""
+    try:
+        sweep, runs = read_study(study)
+    except StudyError as error:
+        raise ModelError(str(error))
+    runs = [r for r in runs if r["status"] == "ok"]
+    if not runs:
+        raise ModelError(f"{study}: no finished runs")
+    for r in runs:
+        path = os.path.join(study, r["dir"], "run.h5")
+        missing = [k for k in MESH_LOAD_KEYS if k not in r["meta"]]
+        missing += [k for k in MESH_STEP_REGIONS if k not in r["regions"]]
+        if missing:
+            raise ModelError(f"{path}: not a mesh_transformer run of the transformer with the "
+                             f"model's attributes (missing: {', '.join(missing)})")
+        run = Run(path)
+        r["steps"] = run.config_value("train.steps")
+        r["batch"] = run.config_value("train.batch")
+        r["domain_ranks"] = run.config_value("train.domain_ranks")
+        if r["domain_ranks"] != r["ranks"]:
+            raise ModelError(f"{path}: train.domain_ranks = {r['domain_ranks']} on {r['ranks']} "
+                             "ranks: the model is for each mesh split over every rank "
+                             "(sweep.ranks_key = \"train.domain_ranks\")")
+        r["layers"] = run.config_value("model.layers")
+        r["width"] = run.config_value("model.dim")
+    base = [r for r in runs if r["ranks"] == 1]
+    if not base:
+        raise ModelError(f"{study}: the compute rate comes from 1-rank runs: the study has none")
+
+    def step(r, region):  # the slowest rank's seconds per optimiser step
+        return r["regions"][region][2] / r["steps"]
+
+    first = base[0]
+    rates = dict(
+        # seconds per mesh node of one sample (forward and backward), and the optimiser's
+        # seconds per step (every rank updates every parameter)
+        c=median([step(r, "mesh.forward_backward") / (r["batch"] * r["meta"][MESH_LOAD_KEYS[0]])
+                  for r in base]),
+        optimizer=median([step(r, "mesh.optimizer") for r in base]),
+        batch=first["batch"], layers=first["layers"], width=first["width"],
+        params=first["meta"]["transformer_parameters"], nodes=first["meta"][MESH_LOAD_KEYS[0]])
+    measured = {}
+    for r in runs:
+        measured.setdefault(r["ranks"], []).append(r)
+    points = {}
+    for p, rs in measured.items():
+        points[p] = dict(
+            seconds=median([sum(step(r, k) for k in MESH_STEP_REGIONS) for r in rs]),
+            halo=median([step(r, "mesh.halo") if "mesh.halo" in r["regions"] else 0.0
+                         for r in rs]),
+            max_local=median([r["meta"][MESH_LOAD_KEYS[1]] for r in rs]),
+            max_ghosts=median([r["meta"][MESH_LOAD_KEYS[2]] for r in rs]),
+            max_neighbours=median([r["meta"][MESH_LOAD_KEYS[3]] for r in rs]), runs=len(rs))
+    return sweep, rates, points
+
+
+def mesh_step(rates, p, local, ghosts, neighbours, alpha, beta, allreduce, cores):
+    """Predicted seconds per training step of the split mesh on p ranks: every sample's
+    forward and backward on the largest part (own rows and ghosts), a gather and a
+    scatter_add of d floats per ghost around every block, the parameters' gradient sum
+    (a ring) and the optimiser."""
+    b = rates["batch"]
+    compute = (b * rates["c"] * local + rates["optimizer"]) * stretch(p, cores)
+    halo = 0.0 if p == 1 else b * rates["layers"] * 2 * (alpha * neighbours
+                                                         + 4 * rates["width"] * ghosts / beta)
+    reduce = 0.0 if p == 1 else (allreduce * math.log2(p)
+                                 + 2 * (p - 1) / p * 4 * rates["params"] / beta)
+    return dict(ranks=p, compute=compute, halo=halo, allreduce=reduce,
+                total=compute + halo + reduce)
+
+
+def mesh_measured_rows(rates, points, alpha, beta, allreduce, cores):
+    """At the study's rank counts, with the partitions the runs recorded: the prediction
+    for a core per rank and for the measuring machine, beside the measurement."""
+    rows = []
+    for p in sorted(points):
+        pt = points[p]
+        args = (rates, p, pt["max_local"], pt["max_ghosts"], pt["max_neighbours"], alpha, beta,
+                allreduce)
+        cluster = mesh_step(*args, float("inf"))
+        here = mesh_step(*args, cores)
+        rows.append(dict(cluster, here=here["total"], measured=pt["seconds"],
+                         measured_halo=pt["halo"], local=pt["max_local"], ghosts=pt["max_ghosts"],
+                         neighbours=pt["max_neighbours"],
+                         error=(here["total"] - pt["seconds"]) / pt["seconds"]))
+    return rows
+
+
+def mesh_predicted(rates, parts_by_hops, alpha, beta, allreduce, max_ranks, weak_nodes):
+    """A core per rank, to max_ranks: strong scaling of the bench's mesh (mesh_partition
+    rows: K-hop halos of the 53,563-node channel) and weak scaling at weak_nodes per rank."""
+    inf = float("inf")
     results = {}
     for hops, parts in parts_by_hops.items():
-        rows = []
-        for p in sorted(parts):
-            if p > max_ranks:
-                continue
-            part = parts[p]
-            compute = (part["max_owned"] + (part["max_ghosts"] if p > 1 else 0)) / rate * stretch(
-                p, cores)
-            halo = 0.0 if p == 1 else layers * 2 * (alpha * part["max_neighbours"]
-                                                    + 4 * width * part["max_ghosts"] / beta)
-            reduce = 0.0 if p == 1 else (allreduce * math.log2(p)
-                                         + 2 * (p - 1) / p * 4 * params / beta)
-            rows.append(dict(ranks=p, compute=compute, halo=halo, allreduce=reduce,
-                             total=compute + halo + reduce))
-        results[hops] = rows
-        # Weak scaling: weak_nodes per rank; ghosts k sqrt(owned) and the neighbours of
-        # many parts, fitted to the same partitions.
+        results[hops] = [mesh_step(rates, p, parts[p]["max_owned"] + (
+            parts[p]["max_ghosts"] if p > 1 else 0), parts[p]["max_ghosts"],
+            parts[p]["max_neighbours"], alpha, beta, allreduce, inf)
+            for p in sorted(parts) if p <= max_ranks]
+        # Weak: ghosts k sqrt(owned) and the neighbours of many parts, fitted to the same
+        # partitions.
         k, neighbours = ghost_law(list(parts.values()))
         ghosts = k * math.sqrt(weak_nodes)
         weak = []
         p = 1
         while p <= max_ranks:
-            compute = (weak_nodes + (ghosts if p > 1 else 0)) / rate
-            halo = 0.0 if p == 1 else layers * 2 * (alpha * neighbours
-                                                    + 4 * width * ghosts / beta)
-            reduce = 0.0 if p == 1 else (allreduce * math.log2(p)
-                                         + 2 * (p - 1) / p * 4 * params / beta)
-            weak.append(dict(ranks=p, compute=compute, halo=halo, allreduce=reduce,
-                             total=compute + halo + reduce))
+            weak.append(mesh_step(rates, p, weak_nodes + (ghosts if p > 1 else 0), ghosts,
+                                  neighbours, alpha, beta, allreduce, inf))
             p *= 2
         results[("weak", hops)] = weak
-    return results, dict(rate=rate, params=params, width=width, layers=layers,
-                         nodes=next(iter(parts_by_hops.values()))[1]["max_owned"])
+    return results
 
 
 def main():
@@ -259,9 +341,9 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="\n".join(__doc__.splitlines()[2:]))
     parser.add_argument("--bench", required=True)
-    parser.add_argument("--study", required=True)
+    parser.add_argument("--study", default=None)
     parser.add_argument("--weak-study", default=None)
-    parser.add_argument("--mesh-run", default=None)
+    parser.add_argument("--mesh-study", default=None)
     parser.add_argument("--mesh-weak-nodes", type=int, default=10000,
                         help="mesh transformer weak scaling: nodes per rank (default 10,000)")
     parser.add_argument("--latency", type=float, default=None, help="seconds, one way")
@@ -288,11 +370,46 @@ def main():
 
 
 def run_model(args):
+    if not args.study and not args.mesh_study:
+        raise ModelError("nothing to model: give --study (a flow study), --mesh-study (a "
+                         "split-mesh study) or both")
     rows = read_rows(args.bench)
     alpha, beta, allreduce, source = machine(rows, args)
     # A cluster gives every rank a core of its own; on a small machine ranks beyond its
     # cores time-share them (--cores says how many there are).
     cores = args.cores if args.cores is not None else float("inf")
+    out = args.out or os.path.join(args.study or args.mesh_study, "model")
+    flow = flow_model(args, rows, alpha, beta, allreduce, cores) if args.study else None
+    mesh = mesh_model(args, rows, alpha, beta, allreduce, cores) if args.mesh_study else None
+    os.makedirs(out, exist_ok=True)
+    titles = (["flow solver"] if flow else []) + (["split-mesh transformer"] if mesh else [])
+    md = ["# Performance model: " + " and ".join(titles), "",
+          f"Machine: alpha = {alpha * 1e6:.3g} us, allreduce {allreduce * 1e6:.3g} us per tree "
+          f"level ({source}), beta = {beta / 1e9:.3g} GB/s. Predictions for a core per "
+          "rank (a cluster); at the measured points also for the measuring machine"
+          + (f" ({cores} cores: ranks beyond share them)" if cores != float("inf") else "")
+          + ", and the error of that one. Made by `/usr/bin/python3 analysis/performance_model.py` from the "
+          "stored files (docs/cluster.md has the command).", ""]
+    csv_rows = []
+    for part in (flow, mesh):
+        if part:
+            md += part["md"]
+            csv_rows += part["csv"]
+    with open(os.path.join(out, "model.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(md))
+    with open(os.path.join(out, "model.csv"), "w", encoding="utf-8") as f:
+        f.write(csv_text(["model", "ranks", "owned (max)", "ghosts (max)", "neighbours (max)",
+                          "compute (s)", "halo (s)", "allreduce (s)", "predicted (s/step)",
+                          "predicted efficiency", "predicted here (s/step)", "measured (s/step)",
+                          "error"], csv_rows))
+    plot(out, flow, mesh)
+    print("\n".join(md))
+    print(f"wrote {out}/model.md, model.csv, model.png")
+    return 0
+
+
+def flow_model(args, rows, alpha, beta, allreduce, cores):
+    """The flow solver's tables: strong scaling of the study's mesh, weak scaling."""
     sweep, runs, base, measured = flow_inputs(args.study)
     nodes = base[0]["meta"]["p2_nodes"]
     flow_parts = partitions(rows, "flow_partition", p2_nodes=nodes)
@@ -303,26 +420,19 @@ def run_model(args):
     # Two predictions: a core per rank (a cluster: the table, to 1,024 ranks) and this
     # machine's (ranks beyond --cores share them: compared with the measured points).
     inf = float("inf")
+    calibrated = None
     if args.calibrate:
-        alpha, allreduce, source = calibrate(runs, args.calibrate, flow_parts, beta)
+        calibrated = calibrate(runs, args.calibrate, flow_parts, beta)
+        alpha, allreduce = calibrated[0], calibrated[1]
     inputs = flow_rates(base)
     strong = flow_strong(inputs, flow_parts, alpha, beta, allreduce, inf, args.max_ranks)
     strong_here = flow_strong(inputs, flow_parts, alpha, beta, allreduce, cores, args.max_ranks)
-    out = args.out or os.path.join(args.study, "model")
-    os.makedirs(out, exist_ok=True)
-
-    md = ["# Performance model: flow solver" + (" and partitioned mesh transformer"
-                                                 if args.mesh_run else ""), "",
-          f"Machine: alpha = {alpha * 1e6:.3g} us, allreduce {allreduce * 1e6:.3g} us per tree "
-          f"level ({source}), beta = {beta / 1e9:.3g} GB/s. Predictions for a core per "
-          "rank (a cluster); at the measured points also for the measuring machine"
-          + (f" ({cores} cores: ranks beyond share them)" if cores != inf else "")
-          + ", and the error of that one. Made by `/usr/bin/python3 analysis/performance_model.py` from the "
-          "stored files (docs/cluster.md has the command).", "",
-          f"Flow solver, strong scaling of `{sweep.get('experiment')}` ({nodes:,.0f} P2 nodes): "
+    md = [f"Flow solver, strong scaling of `{sweep.get('experiment')}` ({nodes:,.0f} P2 nodes): "
           f"c = {inputs['c'] * 1e9:.3g} ns per owned node per step, "
           f"{inputs['exchanges']:.0f} halo exchanges and {inputs['reductions']:.0f} allreduces "
-          "per step (1-rank runs).", ""]
+          "per step (1-rank runs)."
+          + (f" Calibrated: alpha = {alpha * 1e6:.3g} us, allreduce {allreduce * 1e6:.3g} us per "
+             f"tree level ({calibrated[2]})." if calibrated else ""), ""]
     header = ["ranks", "owned (max)", "ghosts (max)", "neighbours (max)", "compute (s)",
               "halo (s)", "allreduce (s)", "predicted (s/step)", "predicted efficiency",
               "predicted here (s/step)", "measured (s/step)", "error"]
@@ -391,51 +501,89 @@ def run_model(args):
         md.append("Error of the prediction at the measured points: " + ", ".join(
             f"{p} rank(s) {e:+.0%}" for p, e in weak_errors) + ".\n")
     csv_rows += [["flow_weak", b[0], "-", "-", "-"] + b[1:] for b in wbody]
+    return dict(md=md, csv=csv_rows, strong=strong, strong_here=strong_here, measured=measured,
+                nodes=nodes, weak=weak, weak_here=weak_here, weak_measured=weak_measured,
+                calibrated=calibrated)
 
-    mt = None
-    if args.mesh_run:
-        mesh_rows = [r for r in rows if r["benchmark"] == "mesh_partition"]
-        by_hops = {}
-        for r in mesh_rows:
+
+def mesh_model(args, rows, alpha, beta, allreduce, cores):
+    """The split-mesh transformer's tables: the study's measured points beside the model,
+    then the bench mesh's strong and weak scaling for a core per rank."""
+    sweep, rates, points = mesh_inputs(args.mesh_study)
+    measured = mesh_measured_rows(rates, points, alpha, beta, allreduce, cores)
+    md = ["", f"Split-mesh transformer (`{sweep.get('experiment')}`, each mesh split over every "
+          f"rank): {rates['layers']:.0f} blocks of width {rates['width']:.0f}, "
+          f"{rates['params']:,.0f} parameters, batch {rates['batch']:.0f}; from the 1-rank runs: "
+          f"c = {rates['c'] * 1e6:.3g} us per node of a sample (forward and backward), optimiser "
+          f"{rates['optimizer'] * 1e3:.3g} ms per step; meshes of {rates['nodes']:,.0f} nodes "
+          "on average. Partition sizes (largest part: own nodes and ghosts, ghosts, neighbours) "
+          "as the runs recorded them; measured: forward-backward, gradient sum and optimiser "
+          "per step, the slowest rank, median over repeats.", ""]
+    body = []
+    t1 = measured[0]["total"] if measured and measured[0]["ranks"] == 1 else None
+    for r in measured:
+        body.append([r["ranks"], f"{r['local']:.0f}", f"{r['ghosts']:.0f}",
+                     f"{r['neighbours']:.0f}", number(r["compute"], 3), number(r["halo"], 3),
+                     number(r["allreduce"], 3), number(r["total"], 3),
+                     f"{t1 / (r['ranks'] * r['total']):.2f}" if t1 else "-",
+                     number(r["here"], 3), number(r["measured"], 3), f"{r['error']:+.0%}"])
+    md.append(markdown_table(["ranks", "local (max)", "ghosts (max)", "neighbours (max)",
+                              "compute (s)", "halo (s)", "allreduce (s)", "predicted (s/step)",
+                              "predicted efficiency", "predicted here (s/step)",
+                              "measured (s/step)", "error"], body))
+    md.append("Error of the prediction at the measured points: " + ", ".join(
+        f"{r['ranks']} rank(s) {r['error']:+.0%}" for r in measured) + ". Measured halo "
+        "(mesh.halo: the exchanges and the wait for the slower rank) against the model's "
+        "transfer term: " + ", ".join(
+            f"{r['ranks']} rank(s) {r['measured_halo'] * 1e3:.3g} ms against "
+            f"{r['halo'] * 1e3:.3g} ms" for r in measured if r["ranks"] > 1) + ".\n")
+    csv_rows = [["mesh_measured"] + b for b in body]
+
+    by_hops = {}
+    for r in rows:
+        if r["benchmark"] == "mesh_partition":
             by_hops.setdefault(int(r["hops"]), {})[int(r["parts"])] = r
-        mt, mt_inputs = mesh_transformer(args.mesh_run, by_hops, alpha, beta, allreduce, inf,
-                                         args.max_ranks, args.mesh_weak_nodes)
-        md += ["", "Partitioned mesh transformer (a prediction; the measured 1 -> 2 rank "
-               f"steps are in docs/mesh_transformer.md): {mt_inputs['layers']:.0f} layers of "
-               f"width {mt_inputs['width']:.0f}, {mt_inputs['params']:,.0f} parameters, {mt_inputs['rate']:,.0f} nodes per second "
-               f"per training step on 1 rank, a mesh of {mt_inputs['nodes']:,.0f} nodes:", ""]
-        for key, table in sorted(mt.items(), key=lambda item: (isinstance(item[0], tuple), str(item[0]))):
-            weak_table = isinstance(key, tuple)
-            md.append(f"K = {key[1]}, weak scaling ({args.mesh_weak_nodes:,} nodes per rank; "
-                      "efficiency T(1) / T(P)):\n" if weak_table else
-                      f"K = {key}, strong scaling of the {mt_inputs['nodes']:,.0f}-node mesh:\n")
-            md.append(markdown_table(
-                ["ranks", "compute (s)", "halo (s)", "gradient allreduce (s)",
-                 "predicted (s/step)", "predicted efficiency"],
-                [[r["ranks"], number(r["compute"], 3), number(r["halo"], 3),
+    predicted = mesh_predicted(rates, by_hops, alpha, beta, allreduce, args.max_ranks,
+                               args.mesh_weak_nodes) if by_hops else {}
+    for key, table in sorted(predicted.items(),
+                             key=lambda item: (isinstance(item[0], tuple), str(item[0]))):
+        weak_table = isinstance(key, tuple)
+        nodes = by_hops[key[1] if weak_table else key][1]["max_owned"]
+        md.append(f"K = {key[1]}, weak scaling ({args.mesh_weak_nodes:,} nodes per rank; "
+                  "efficiency T(1) / T(P)), a core per rank:\n" if weak_table else
+                  f"K = {key}, strong scaling of the bench's {nodes:,.0f}-node mesh, a core per "
+                  "rank:\n")
+        tbody = [[r["ranks"], number(r["compute"], 3), number(r["halo"], 3),
                   number(r["allreduce"], 3), number(r["total"], 3),
                   f"{table[0]['total'] / ((1 if weak_table else r['ranks']) * r['total']):.2f}"]
-                 for r in table]))
-
-    with open(os.path.join(out, "model.md"), "w", encoding="utf-8") as f:
-        f.write("\n".join(md))
-    with open(os.path.join(out, "model.csv"), "w", encoding="utf-8") as f:
-        f.write(csv_text(["model"] + header, csv_rows))
-    plot(out, strong, strong_here, measured, nodes, weak, weak_here, weak_measured, mt)
-    print("\n".join(md))
-    print(f"wrote {out}/model.md, model.csv, model.png")
-    return 0
+                 for r in table]
+        md.append(markdown_table(["ranks", "compute (s)", "halo (s)", "gradient allreduce (s)",
+                                  "predicted (s/step)", "predicted efficiency"], tbody))
+        label = f"mesh_weak_k{key[1]}" if weak_table else f"mesh_strong_k{key}"
+        csv_rows += [[label, b[0], "-", "-", "-"] + b[1:] + ["-", "-", "-"] for b in tbody]
+    return dict(md=md, csv=csv_rows, measured=measured, predicted=predicted)
 
 
-def plot(out, strong, strong_here, measured, nodes, weak, weak_here, weak_measured, mt):
+def plot(out, flow, mesh):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = 2 + (1 if mt else 0)
-    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4))
-    ax = axes[0]
+    panels = (2 if flow else 0) + (1 if mesh else 0)
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4), squeeze=False)
+    axes = list(axes[0])
+    if flow:
+        plot_flow(axes[0], axes[1], flow)
+    if mesh:
+        plot_mesh(axes[-1], mesh)
+    save_figure(fig, os.path.join(out, "model.png"))
+    plt.close(fig)
+
+
+def plot_flow(ax, weak_ax, flow):
+    strong, strong_here, measured, nodes = (flow["strong"], flow["strong_here"],
+                                            flow["measured"], flow["nodes"])
     ranks = [r["ranks"] for r in strong]
     ax.loglog(ranks, [r["total"] for r in strong], "-", label="model")
     ax.loglog(ranks, [r["compute"] for r in strong], ":", label="model: compute")
@@ -453,7 +601,8 @@ def plot(out, strong, strong_here, measured, nodes, weak, weak_here, weak_measur
     ax.set_ylabel("seconds per step")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
-    ax = axes[1]
+    weak, weak_here, weak_measured = flow["weak"], flow["weak_here"], flow["weak_measured"]
+    ax = weak_ax
     if weak:
         ranks = [r["ranks"] for r in weak]
         ax.semilogx(ranks, [weak[0]["total"] / r["total"] for r in weak], "-",
@@ -472,21 +621,27 @@ def plot(out, strong, strong_here, measured, nodes, weak, weak_here, weak_measur
         ax.set_ylabel("efficiency T(1) / T(P)")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    if mt:
-        ax = axes[2]
-        strong_tables = {k: t for k, t in mt.items() if not isinstance(k, tuple)}
-        for hops, table in sorted(strong_tables.items()):
-            ranks = [r["ranks"] for r in table]
-            ax.loglog(ranks, [r["total"] for r in table], "-", label=f"K = {hops}")
-        ax.loglog(ranks, [strong_tables[min(strong_tables)][0]["total"] / p for p in ranks],
-                  color="grey", lw=0.8, label="ideal")
-        ax.set_title("partitioned mesh transformer (prediction)")
-        ax.set_xlabel("MPI ranks")
-        ax.set_ylabel("seconds per training step")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-    save_figure(fig, os.path.join(out, "model.png"))
-    plt.close(fig)
+
+
+def plot_mesh(ax, mesh):
+    """Seconds per step: the study's measured points and the model on the measuring
+    machine, and the bench mesh's predictions for a core per rank (its own scale)."""
+    measured = mesh["measured"]
+    ranks = [r["ranks"] for r in measured]
+    ax.loglog(ranks, [r["measured"] for r in measured], "ko", label="measured (study mesh)")
+    ax.loglog(ranks, [r["here"] for r in measured], "rx", label="model on the measuring machine")
+    ax.loglog(ranks, [r["total"] for r in measured], "b+", label="model, a core per rank")
+    ax.loglog(ranks, [measured[0]["total"] / p for p in ranks], color="grey", lw=0.8,
+              label="ideal (study mesh)")
+    strong_tables = {k: t for k, t in mesh["predicted"].items() if not isinstance(k, tuple)}
+    for hops, table in sorted(strong_tables.items()):
+        ax.loglog([r["ranks"] for r in table], [r["total"] for r in table], "-",
+                  label=f"model, bench mesh, K = {hops}")
+    ax.set_title("split-mesh transformer, strong scaling")
+    ax.set_xlabel("MPI ranks")
+    ax.set_ylabel("seconds per training step")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ The sweep file (cluster/sweeps/*.toml are examples; docs/cluster.md describes ev
     repeats = 3                         # runs per point (min and median over them)
     measure = "solver"                  # the /timings region scaling is computed from
     set = ["solver.t_end=0.2"]          # --set for every run
+    ranks_key = "train.domain_ranks"    # optional: a key set to each run's rank count
     launcher = "local"                  # local | slurm (--launcher overrides)
     profile = "local"                   # slurm: the site profile (cluster/profiles/)
     time_minutes = 30                   # slurm: each run's time limit
@@ -53,8 +54,9 @@ except ImportError:  # pragma: no cover - Python < 3.11
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-SWEEP_KEYS = {"name", "experiment", "kind", "repeats", "measure", "set", "launcher", "profile",
-              "time_minutes"}
+SWEEP_KEYS = {"name", "experiment", "kind", "repeats", "measure", "set", "ranks_key", "launcher",
+              "profile", "time_minutes"}
+KEY_PATTERN = r"[A-Za-z0-9_]+\.[A-Za-z0-9_.]+"  # section.key
 AXIS_KEYS = {"ranks", "key", "values"}
 INDEX_COLUMNS = ["run", "point", "ranks", "key", "value", "repeat", "dir"]
 
@@ -131,6 +133,13 @@ class Sweep:
         for item in self.fixed:
             if not isinstance(item, str) or not re.fullmatch(r"[A-Za-z0-9_.]+=.*", item):
                 raise SweepError(f"{path}: sweep.set: {item!r}: expected \"section.key=value\"")
+        # A key that follows the rank count (the mesh transformer's train.domain_ranks: each
+        # mesh split over every rank, not the batch).
+        self.ranks_key = sweep.get("ranks_key")
+        if self.ranks_key is not None and (not isinstance(self.ranks_key, str)
+                                           or not re.fullmatch(KEY_PATTERN, self.ranks_key)):
+            raise SweepError(f"{path}: sweep.ranks_key = {self.ranks_key!r}: expected the key "
+                             "set to each run's rank count (section.key)")
         self.launcher = get("sweep", "launcher", str, "local or slurm", "local")
         if self.launcher not in ("local", "slurm"):
             raise SweepError(f"{path}: sweep.launcher = {self.launcher!r}: expected local or slurm")
@@ -156,8 +165,7 @@ class Sweep:
                                  "two rank counts")
             self.points = [(r, None) for r in ranks]
         else:
-            if not isinstance(self.key, str) or not re.fullmatch(r"[A-Za-z0-9_]+\.[A-Za-z0-9_.]+",
-                                                                 self.key):
+            if not isinstance(self.key, str) or not re.fullmatch(KEY_PATTERN, self.key):
                 raise SweepError(f"{path}: axis.key: expected the key a {self.kind} sweep varies "
                                  "(section.key)")
             if not isinstance(values, list) or not values or any(
@@ -187,10 +195,13 @@ class Sweep:
                                  repeat=repeat, dir=f"runs/{name}"))
         return runs
 
-    def tessera_args(self, run):
+    def tessera_args(self, run, ranks=None):
+        """The run's --set arguments; `ranks` replaces its rank count in ranks_key."""
         args = []
         for item in self.fixed:
             args += ["--set", item]
+        if self.ranks_key is not None:
+            args += ["--set", f"{self.ranks_key}={ranks or run['ranks']}"]
         if run["value"] is not None:
             args += ["--set", f"{self.key}={toml_text(run['value'])}"]
         return args
@@ -250,7 +261,8 @@ def check_runs(sweep, tessera):
     """`tessera validate` of every point: a bad key or value stops the sweep before it runs."""
     seen = set()
     for run in sweep.runs():
-        args = tuple(sweep.tessera_args(run))
+        # validate runs on one rank: ranks_key (a divisor of the rank count) is checked as 1.
+        args = tuple(sweep.tessera_args(run, ranks=1))
         if args in seen:
             continue
         seen.add(args)

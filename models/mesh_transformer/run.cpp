@@ -113,7 +113,8 @@ void load_checkpoint(const MeshTransformerConfig& c, const std::string& name,
 // summary: their datasets are in the results file already) and the training state of the
 // current model (training.hpp). Its rollouts, and the persistence baseline's, follow its
 // training and are made again after a resume.
-constexpr std::size_t kResultScalars = 8;
+// Checkpoints written before the mesh loads were kept hold the first 8.
+constexpr std::size_t kResultScalars = 12, kResultScalarsBeforeLoads = 8;
 
 std::string done_group(std::size_t model) {
   return str("/mesh/done/", model);
@@ -124,7 +125,8 @@ void write_result(io::ResultsFile& state, const std::string& group, const ModelR
   state.write_root_array(
       group + "/scalars", {kResultScalars},
       {static_cast<double>(r.parameters), static_cast<double>(t.steps), t.first_loss, t.final_loss,
-       t.seconds, t.seconds_per_step, r.rollout_seconds, r.nodes_per_second});
+       t.seconds, t.seconds_per_step, r.rollout_seconds, r.nodes_per_second, t.mesh.nodes,
+       t.mesh.max_local, t.mesh.max_ghosts, t.mesh.max_neighbours});
   state.write_root_array(group + "/rmse", {r.rmse.size()}, r.rmse);
 }
 
@@ -133,7 +135,8 @@ ModelResult read_result(const io::Hdf5Reader& state, const std::string& group, M
   const std::vector<double> v = state.read(group + "/scalars");
   ModelResult r;
   r.rmse = state.read(group + "/rmse");
-  if (v.size() != kResultScalars || r.rmse.size() != horizons.size()) {
+  if ((v.size() != kResultScalars && v.size() != kResultScalarsBeforeLoads) ||
+      r.rmse.size() != horizons.size()) {
     throw InputError(str(state.path(), ": ", group, " holds ", v.size(), " values and ",
                          r.rmse.size(), " horizons, expected ", kResultScalars, " and ",
                          horizons.size(), " (a checkpoint of another run)"));
@@ -147,6 +150,7 @@ ModelResult read_result(const io::Hdf5Reader& state, const std::string& group, M
   r.training.seconds_per_step = v[5];
   r.rollout_seconds = v[6];
   r.nodes_per_second = v[7];
+  if (v.size() == kResultScalars) r.training.mesh = {v[8], v[9], v[10], v[11]};
   return r;
 }
 
@@ -262,6 +266,12 @@ ModelResult train_and_score(const MeshTransformerConfig& c, const io::RunContext
   results.set_attribute("/", name + "_parameters", static_cast<double>(result.parameters));
   results.set_attribute("/", name + "_train_seconds_per_step", result.training.seconds_per_step);
   results.set_attribute("/", name + "_nodes_per_second", result.nodes_per_second);
+  // The training meshes as split over the ranks (analysis/performance_model.py).
+  const MeshLoad& load = result.training.mesh;
+  results.set_attribute("/", name + "_train_mesh_nodes", load.nodes);
+  results.set_attribute("/", name + "_train_max_local_nodes", load.max_local);
+  results.set_attribute("/", name + "_train_max_ghost_nodes", load.max_ghosts);
+  results.set_attribute("/", name + "_train_max_neighbours", load.max_neighbours);
   results.set_attribute("/", name + "_first_loss", result.training.first_loss);
   results.set_attribute("/", name + "_final_loss", result.training.final_loss);
   store.save(results, "/checkpoint/" + name + "/parameters");

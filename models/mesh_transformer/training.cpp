@@ -53,6 +53,7 @@ struct PreparedTrajectory {
   std::unique_ptr<MeshPart> part;      // null: the whole mesh on this rank
   std::vector<std::size_t> edge_rows;  // with a part: the global edge of each local edge
   bool frames_in_parts = false;        // the trajectory holds its own nodes' frames only
+  MeshLoad load;                       // the split's sizes, maxima over the domain group
 
   // This rank's rows of a per-node array of `width` values, given as the trajectory's
   // frames hold it (all nodes, or this part's own: its ghosts are then left zero, which
@@ -106,6 +107,17 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
     p.sample.halo = &p.part->halo();
     if (global_nodes > 0) p.sample.global_rows = split_global_rows<T>(*p.part, global_nodes);
   }
+  p.load.nodes = static_cast<double>(t.num_nodes());
+  p.load.max_local = p.load.nodes;
+  if (p.part) {
+    double sizes[3] = {static_cast<double>(p.part->local()),
+                       static_cast<double>(p.part->local() - p.part->owned()),
+                       static_cast<double>(p.part->halo().neighbours().size())};
+    MPI_Allreduce(MPI_IN_PLACE, sizes, 3, MPI_DOUBLE, MPI_MAX, domain);
+    p.load.max_local = sizes[0];
+    p.load.max_ghosts = sizes[1];
+    p.load.max_neighbours = sizes[2];
+  }
   p.sample.mesh = device_graph(p.part.get(), t.graph, &p.edge_rows);
   for (const auto& g : graphs.graphs) {
     p.sample.attention.push_back(device_attention_graph(p.part.get(), g, global_nodes,
@@ -131,6 +143,26 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
   }
   p.mask = tensor::from_host<T>(entries, entries.size() / d, d, "mesh_transformer::mask");
   return p;
+}
+
+// Collective over comm: the mean of the prepared trajectories' loads over every rank's.
+template <class T>
+MeshLoad mean_load(const std::map<std::size_t, PreparedTrajectory<T>>& prepared, MPI_Comm comm) {
+  double sums[5] = {0, 0, 0, 0, static_cast<double>(prepared.size())};
+  for (const auto& [k, p] : prepared) {
+    sums[0] += p.load.nodes;
+    sums[1] += p.load.max_local;
+    sums[2] += p.load.max_ghosts;
+    sums[3] += p.load.max_neighbours;
+  }
+  MPI_Allreduce(MPI_IN_PLACE, sums, 5, MPI_DOUBLE, MPI_SUM, comm);
+  MeshLoad mean;
+  if (sums[4] == 0) return mean;
+  mean.nodes = sums[0] / sums[4];
+  mean.max_local = sums[1] / sums[4];
+  mean.max_ghosts = sums[2] / sums[4];
+  mean.max_neighbours = sums[3] / sums[4];
+  return mean;
 }
 
 // Collective over the part's ranks: how the first mesh was split (on the first rank).
@@ -433,6 +465,7 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
     if (checkpoints && checkpoints->boundary) checkpoints->boundary(step, write_state);
   }
   summary.steps = o.steps;
+  summary.mesh = mean_load(prepared, comm);
   summary.seconds = elapsed();
   summary.seconds_per_step = o.steps > 0 ? summary.seconds / static_cast<double>(o.steps) : 0;
   return summary;

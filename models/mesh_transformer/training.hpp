@@ -85,11 +85,22 @@ struct TrainingRecord {
   double seconds = 0;    // since training started
 };
 
+// The meshes a training ran on, as the ranks held them: means over the trajectories
+// trained on (each counted once per rank that used it). Unsplit meshes: local = nodes,
+// no ghosts, no neighbours. What a performance model of the split needs besides time.
+struct MeshLoad {
+  double nodes = 0;           // of the whole mesh
+  double max_local = 0;       // the most rows a rank of the domain group holds: own + ghosts
+  double max_ghosts = 0;      // the most ghost rows of a rank (exchanged before every block)
+  double max_neighbours = 0;  // the most ranks a rank exchanges with
+};
+
 struct TrainingSummary {
   long long steps = 0;
   double first_loss = 0, final_loss = 0;  // means over the first and last log windows
   double seconds = 0;
   double seconds_per_step = 0;
+  MeshLoad mesh;
 };
 
 // Checkpoints of a training (`tessera run --resume`). `boundary(step, write_state)` is

@@ -373,6 +373,7 @@ case_sweep_dry_run() {
   # shellcheck disable=SC2016  # sed's $a, not a shell expansion
   bad_sweep weak_values "axis.values has 2 entries and axis.ranks 3" 's/^kind = .*/kind = "weak"/; $a key = "solver.cells"\nvalues = [1000, 2000]'
   bad_sweep set_item "sweep.set: 'cells': expected \"section.key=value\"" 's/^set = .*/set = ["cells"]/'
+  bad_sweep ranks_key "bad.toml: sweep.ranks_key = 'domain': expected the key set to each run's rank count" 's/^kind = .*/&\nranks_key = "domain"/'
   bad_sweep toml "bad.toml: not valid TOML" 's/^repeats = 2/repeats = = 2/'
   expect_usage_error no_file "no sweep file 'nosuch.toml'" -- /usr/bin/python3 "$sweep_py" nosuch.toml
   expect_usage_error no_profile "no profile 'nosuch': expected a profile file or one of: example_cluster local" -- /usr/bin/python3 "$sweep_py" sweep.toml --launcher slurm --profile nosuch --dry-run

@@ -113,6 +113,55 @@ case "$case_name" in
       done
       grep -q "recompute ranks=2" "$work/bench_mesh_split_large/bench.csv" && pass \
         || fail "mesh_split_large has no recomputed case"
+      # The split's sizes are in run.h5 for the performance model: the 1-rank run holds
+      # the whole mesh without ghosts, each of 2 ranks about half of it and some ghosts.
+      if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+        /usr/bin/python3 - "$work/run/run.h5" "$work/split/run.h5" <<'PY' && pass || fail "the split sizes in run.h5 are wrong"
+import sys, h5py
+whole, split = (dict(h5py.File(p, "r").attrs) for p in sys.argv[1:3])
+n = whole["transformer_train_mesh_nodes"]
+assert n > 0 and whole["transformer_train_max_local_nodes"] == n, whole
+assert whole["transformer_train_max_ghost_nodes"] == 0 == whole["transformer_train_max_neighbours"]
+assert split["transformer_train_mesh_nodes"] == n, split
+assert n / 2 < split["transformer_train_max_local_nodes"] < n, split
+assert split["transformer_train_max_ghost_nodes"] > 0 and split["transformer_train_max_neighbours"] == 1, split
+assert split["meshgraphnet_train_max_ghost_nodes"] > 0, split
+PY
+        # A strong-scaling sweep of the split mesh (sweep.ranks_key) and the performance
+        # model on it: the 1-rank prediction is the 1-rank runs' own time, the 2-rank point
+        # has an error entry.
+        cat >"$work/sweep.toml" <<EOF
+[sweep]
+name = "mesh_split"
+experiment = "$work/exp.toml"
+kind = "strong"
+measure = "mesh.forward_backward"
+ranks_key = "train.domain_ranks"
+set = ["model.kinds=\"transformer\"", "rollout.vtk_trajectories=0"]
+[axis]
+ranks = [1, 2]
+EOF
+        /usr/bin/python3 "$source_dir/cluster/sweep.py" "$work/sweep.toml" --out "$work/study" \
+          --tessera "$tessera" >"$work/sweep.log" 2>&1 && pass || fail "the split-mesh sweep failed: $(cat "$work/sweep.log")"
+        grep -q "split over 2 ranks (METIS)" "$work/study/logs/np2-rep1.log" && pass \
+          || fail "the 2-rank point did not split its mesh: $(cat "$work/study/logs/np2-rep1.log")"
+        mpirun -np 2 "$tessera" bench scaling_model --quick --out "$work/bench_model" \
+          >"$work/bench_model.log" 2>&1 && pass || fail "bench scaling_model failed: $(cat "$work/bench_model.log")"
+        /usr/bin/python3 "$source_dir/analysis/performance_model.py" --bench "$work/bench_model" \
+          --mesh-study "$work/study" --cores 2 --max-ranks 8 --out "$work/model" >"$work/model.log" 2>&1 \
+          && pass || fail "performance_model.py --mesh-study failed: $(cat "$work/model.log")"
+        /usr/bin/python3 - "$work/model/model.csv" <<'PY' && pass || fail "model.csv: $(cat "$work/model/model.csv")"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+measured = [r for r in rows if r["model"] == "mesh_measured"]
+assert [int(r["ranks"]) for r in measured] == [1, 2], measured
+one, two = measured
+assert one["predicted here (s/step)"] == one["measured (s/step)"] and one["error"] in ("+0%", "-0%"), one
+assert two["error"].endswith("%") and float(two["ghosts (max)"]) > 0, two
+assert [int(r["ranks"]) for r in rows if r["model"] == "mesh_strong_k1"] == [1, 2, 4, 8], rows
+PY
+        [ -s "$work/model/model.png" ] && pass || fail "the model's plot is missing"
+      fi
     fi
     if /usr/bin/python3 -c "import h5py, matplotlib" 2>/dev/null; then
       /usr/bin/python3 "$source_dir/analysis/plot_mesh_transformer.py" "$work/run" >"$work/plot.log" 2>&1 \
