@@ -10,6 +10,7 @@
 #include <mpi.h>
 
 #include <Kokkos_Core.hpp>
+#include <map>
 #include <unordered_map>
 #include <vector>
 
@@ -22,12 +23,29 @@ namespace tessera::parallel {
 
 using HaloPlanIndex = Kokkos::View<int*, Kokkos::LayoutRight, tensor::MemSpace>;
 
+// One rank's own rows of a graph whose nodes (global ids 0 .. n-1, n over all ranks) are
+// split over the ranks: the nodes it owns, ascending, and for each the nodes it reads.
+// Nothing global: what a rank holds of a partitioned mesh read in parts.
+struct OwnedRows {
+  std::vector<long long> ids;
+  std::vector<std::size_t> row_ptr = {0};  // ids.size() + 1 offsets into columns
+  std::vector<long long> columns;          // global ids
+};
+
 class HaloPlan {
  public:
   // Collective. Every rank passes the same global graph and owner array (replicated on
   // each rank: simple, and fine up to a few million nodes); rank r owns the nodes with
   // owner == r. InputError when owner names a rank outside the communicator.
   HaloPlan(MPI_Comm comm, const graph::HostCsr& graph, const std::vector<int>& owner, int hops);
+  // Collective. From each rank's own rows only (one hop: the ghosts are the columns of
+  // its rows that other ranks own; for a K-hop operator pass the rows of its K-hop
+  // graph). No rank holds a global array: the owner of a ghost is found through a
+  // directory spread over the ranks (node g's entry on rank g P / n). The plan equals the
+  // replicated constructor's for the same graph and owners (hops = 1). InputError on
+  // every rank, with the first offending rank's message, when the ids are not ascending,
+  // a node is owned twice or not at all, or a column is outside 0 .. n-1.
+  HaloPlan(MPI_Comm comm, const OwnedRows& rows);
 
   int hops() const { return hops_; }
   // The plan's own duplicate of the caller's communicator.
@@ -48,6 +66,9 @@ class HaloPlan {
   // applies after gather. InputError when a neighbourhood reaches beyond the halo (a
   // K-hop operator needs a plan of at least K hops).
   graph::HostCsr localize(const graph::HostCsr& global_graph) const;
+  // The same from this rank's own rows (those the plan was made from, or another graph's
+  // on the same owned nodes).
+  graph::HostCsr localize(const OwnedRows& rows) const;
 
   // `values` has local_count() rows. Collective.
   template <class T>
@@ -75,6 +96,10 @@ class HaloPlan {
   void exchange(const tensor::Matrix<T>& values, bool reverse) const;
 
  private:
+  // The rest of a plan once the owned ids (global_ids_) and the ghosts, grouped by their
+  // owner in rank order and ascending within it, are known. Collective.
+  void connect(const std::map<int, std::vector<long long>>& ghosts_by_owner);
+
   parallel::Communicator comm_;  // a duplicate of the caller's
   int rank_ = 0;
   int hops_ = 1;

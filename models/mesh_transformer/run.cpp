@@ -80,10 +80,11 @@ void write_rollout_vtk(const io::RunContext& ctx, const Trajectory& t, const Rol
     const std::vector<double> truth = whole_frame(t.velocity[f]);
     std::vector<double> error(predicted.size());
     for (std::size_t k = 0; k < error.size(); ++k) error[k] = predicted[k] - truth[k];
-    series.write_step(static_cast<double>(f) * (t.dt > 0 ? t.dt : 1.0),
-                      mesh::to_vtk_piece(piece.mesh, {{"velocity_pred", components, local(predicted)},
-                                                      {"velocity_true", components, local(truth)},
-                                                      {"velocity_error", components, local(error)}}));
+    series.write_step(
+        static_cast<double>(f) * (t.dt > 0 ? t.dt : 1.0),
+        mesh::to_vtk_piece(piece.mesh, {{"velocity_pred", components, local(predicted)},
+                                        {"velocity_true", components, local(truth)},
+                                        {"velocity_error", components, local(error)}}));
   }
 }
 

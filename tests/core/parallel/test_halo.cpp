@@ -1,4 +1,8 @@
 #include "core/parallel/halo_plan.hpp"
+
+#include <algorithm>
+#include <string>
+
 #include "core/parallel/partition.hpp"
 #include "core/runtime/runtime.hpp"
 #include "tests/support/catch.hpp"
@@ -115,4 +119,96 @@ TEST_CASE("scatter_add returns every ghost copy to its owner", "[halo]") {
   // A partition with more parts than ranks is refused.
   std::vector<int> bad(g.num_nodes(), size);
   CHECK_THROWS_AS(HaloPlan(MPI_COMM_WORLD, g, bad, 1), InputError);
+}
+
+namespace {
+
+// This rank's own rows of `g` under `owner`, in global ids: all a rank holds of a
+// partitioned graph read in parts.
+OwnedRows own_rows(const HostCsr& g, const std::vector<int>& owner, int rank) {
+  OwnedRows rows;
+  for (std::size_t i = 0; i < g.num_nodes(); ++i) {
+    if (owner[i] != rank) continue;
+    rows.ids.push_back(static_cast<long long>(i));
+    rows.columns.insert(rows.columns.end(), g.col_idx.begin() + g.row_ptr[i],
+                        g.col_idx.begin() + g.row_ptr[i + 1]);
+    rows.row_ptr.push_back(rows.columns.size());
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("a plan from each rank's own rows equals the one from the replicated graph", "[halo]") {
+  const int size = runtime::comm_size(MPI_COMM_WORLD);
+  const int rank = runtime::comm_rank(MPI_COMM_WORLD);
+  const HostCsr g = mesh_graph(21, 16, false);
+  // METIS parts, and a scattered owner (node i on rank (7 i) mod P): many neighbours, and
+  // owners unrelated to the directory's blocks.
+  std::vector<int> scattered(g.num_nodes());
+  for (std::size_t i = 0; i < scattered.size(); ++i) scattered[i] = static_cast<int>(7 * i % size);
+  for (const std::vector<int>& owner : {partition_metis(g, size).owner, scattered}) {
+    for (int hops : {1, 2}) {
+      INFO(hops << " hop(s) on " << size << " rank(s)");
+      const HostCsr reach = hops == 1 ? g : k_hop(g, hops);
+      const HaloPlan replicated(MPI_COMM_WORLD, g, owner, hops);
+      const OwnedRows rows = own_rows(reach, owner, rank);
+      const HaloPlan distributed(MPI_COMM_WORLD, rows);
+      REQUIRE(distributed.global_ids() == replicated.global_ids());
+      REQUIRE(distributed.owned_count() == replicated.owned_count());
+      CHECK(distributed.neighbours() == replicated.neighbours());
+      CHECK(distributed.rows_sent() == replicated.rows_sent());
+      CHECK(distributed.rows_received() == replicated.rows_received());
+      // The local operators agree, and a gather fills the same ghost values.
+      const HostCsr a = distributed.localize(rows), b = replicated.localize(reach);
+      CHECK(a.row_ptr == b.row_ptr);
+      CHECK(a.col_idx == b.col_idx);
+      tensor::Matrix<double> values("values", distributed.local_count(), 2);
+      for (std::size_t l = 0; l < distributed.owned_count(); ++l) {
+        values(l, 0) = value_of(distributed.global_ids()[l], 0);
+        values(l, 1) = value_of(distributed.global_ids()[l], 1);
+      }
+      distributed.gather(values);
+      for (std::size_t l = 0; l < distributed.local_count(); ++l) {
+        REQUIRE(values(l, 1) == value_of(distributed.global_ids()[l], 1));
+      }
+    }
+  }
+}
+
+TEST_CASE("a plan from own rows refuses inconsistent parts on every rank", "[halo]") {
+  const int size = runtime::comm_size(MPI_COMM_WORLD);
+  const int rank = runtime::comm_rank(MPI_COMM_WORLD);
+  const HostCsr g = mesh_graph(9, 7, false);
+  const std::vector<int> owner = partition_metis(g, size).owner;
+  const auto refused = [](const OwnedRows& rows, const std::string& text) {
+    try {
+      HaloPlan plan(MPI_COMM_WORLD, rows);
+      FAIL("accepted");
+    } catch (const InputError& e) {
+      CHECK_THAT(e.what(), Catch::Matchers::Contains(text));
+    }
+  };
+  // Every rank gets the error, with the first offending rank's message.
+  OwnedRows descending = own_rows(g, owner, rank);
+  if (rank == size - 1 && descending.ids.size() > 1) {
+    std::swap(descending.ids[0], descending.ids[1]);
+  }
+  refused(descending, "expected ids ascending");
+  OwnedRows outside = own_rows(g, owner, rank);
+  if (rank == 0) outside.columns.back() = static_cast<long long>(g.num_nodes()) + 5;
+  refused(outside, "outside 0 ..");
+  if (size > 1) {
+    // Rank 1 also claims rank 0's first node (with an empty row).
+    OwnedRows twice = own_rows(g, owner, rank);
+    if (rank == 1) {
+      const long long claimed = own_rows(g, owner, 0).ids.front();
+      const auto at = std::lower_bound(twice.ids.begin(), twice.ids.end(), claimed);
+      const auto row = static_cast<std::size_t>(at - twice.ids.begin());
+      twice.ids.insert(at, claimed);
+      twice.row_ptr.insert(twice.row_ptr.begin() + static_cast<std::ptrdiff_t>(row) + 1,
+                           twice.row_ptr[row]);
+    }
+    refused(twice, "is owned by ranks 0 and 1");
+  }
 }
