@@ -56,7 +56,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_bench_halo import read_rows  # noqa: E402
-from scaling import (StudyError, csv_text, markdown_table, median, number, read_run,  # noqa: E402
+from scaling import (StudyError, csv_text, markdown_table, median, number,  # noqa: E402
                      read_study, save_figure)
 from tessera_results import Run  # noqa: E402
 
@@ -98,9 +98,8 @@ def per_step(run, region):
     return value[2] / run["meta"]["steps"] if value else 0.0  # slowest rank
 
 
-def flow_inputs(study):
-    """From the study's runs: the 1-rank compute rate and messages per step, and the
-    measured seconds per step (median over repeats) per rank count."""
+def finished_runs(study):
+    """A study's sweep table and its finished runs (at least one)."""
     try:
         sweep, runs = read_study(study)
     except StudyError as error:
@@ -108,6 +107,13 @@ def flow_inputs(study):
     runs = [r for r in runs if r["status"] == "ok"]
     if not runs:
         raise ModelError(f"{study}: no finished runs")
+    return sweep, runs
+
+
+def flow_inputs(study):
+    """From the study's runs: the 1-rank compute rate and messages per step, and the
+    measured seconds per step (median over repeats) per rank count."""
+    sweep, runs = finished_runs(study)
     for r in runs:
         missing = [k for k in ("steps", "p2_nodes", "halo_exchanges_per_step",
                                "allreduces_per_step") if k not in r["meta"]]
@@ -225,13 +231,7 @@ def mesh_inputs(study):
     """From a split-mesh study (cluster/sweeps/mesh_split_strong.toml): the 1-rank compute
     rates, the model's shape, and per rank count the partition sizes the runs recorded and
     the measured seconds per training step (median over repeats)."""
-    try:
-        sweep, runs = read_study(study)
-    except StudyError as error:
-        raise ModelError(str(error))
-    runs = [r for r in runs if r["status"] == "ok"]
-    if not runs:
-        raise ModelError(f"{study}: no finished runs")
+    sweep, runs = finished_runs(study)
     for r in runs:
         path = os.path.join(study, r["dir"], "run.h5")
         missing = [k for k in MESH_LOAD_KEYS if k not in r["meta"]]
