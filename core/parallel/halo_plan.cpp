@@ -17,71 +17,17 @@ HaloPlanIndex to_device_index(const std::vector<int>& host_values) {
   return view;
 }
 
-// Every rank learns whether any rank found a problem; all throw the first one's message.
-void throw_if_any(MPI_Comm comm, const std::string& problem) {
-  const int rank = runtime::comm_rank(comm);
-  int first = problem.empty() ? runtime::comm_size(comm) : rank;
-  MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm);
-  if (first == runtime::comm_size(comm)) return;
-  int length = static_cast<int>(problem.size());
-  MPI_Bcast(&length, 1, MPI_INT, first, comm);
-  std::string message =
-      rank == first ? problem : std::string(static_cast<std::size_t>(length), ' ');
-  MPI_Bcast(message.data(), length, MPI_CHAR, first, comm);
-  throw InputError(first == 0 ? message : str("rank ", first, ": ", message));
-}
-
-// Alltoallv of long longs: `out[r]` to rank r; returns what each rank sent here.
-std::vector<std::vector<long long>> exchange_lists(MPI_Comm comm,
-                                                   const std::vector<std::vector<long long>>& out) {
-  const int size = runtime::comm_size(comm);
-  std::vector<int> send_counts(size), recv_counts(size), send_offsets(size + 1, 0),
-      recv_offsets(size + 1, 0);
-  for (int r = 0; r < size; ++r) send_counts[r] = static_cast<int>(out[r].size());
-  MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, comm);
-  for (int r = 0; r < size; ++r) {
-    send_offsets[r + 1] = send_offsets[r] + send_counts[r];
-    recv_offsets[r + 1] = recv_offsets[r] + recv_counts[r];
-  }
-  std::vector<long long> send(static_cast<std::size_t>(send_offsets[size])),
-      recv(static_cast<std::size_t>(recv_offsets[size]));
-  for (int r = 0; r < size; ++r)
-    std::copy(out[r].begin(), out[r].end(), send.begin() + send_offsets[r]);
-  MPI_Alltoallv(send.data(), send_counts.data(), send_offsets.data(), MPI_LONG_LONG, recv.data(),
-                recv_counts.data(), recv_offsets.data(), MPI_LONG_LONG, comm);
-  std::vector<std::vector<long long>> in(static_cast<std::size_t>(size));
-  for (int r = 0; r < size; ++r) {
-    in[r].assign(recv.begin() + recv_offsets[r], recv.begin() + recv_offsets[r + 1]);
-  }
-  return in;
-}
-
 }  // namespace
 
 HaloPlan::HaloPlan(MPI_Comm comm, const OwnedRows& rows) : comm_(comm), hops_(1) {
   MPI_Comm_rank(comm_, &rank_);
-  const int size = runtime::comm_size(comm_);
-  // n: the nodes of all ranks together; node g's directory entry lives on rank g P / n.
-  long long n = static_cast<long long>(rows.ids.size());
-  MPI_Allreduce(MPI_IN_PLACE, &n, 1, MPI_LONG_LONG, MPI_SUM, comm_);
-  const auto directory_rank = [&](long long g) {
-    return static_cast<int>(g * size / std::max(n, 1LL));  // < 2^63 below 10^12 nodes
-  };
-  const auto directory_first = [&](int r) {  // the first id of rank r's directory block
-    return (static_cast<long long>(r) * n + size - 1) / size;
-  };
-
+  const OwnerDirectory directory(comm_, rows.ids);  // checks the ids on every rank
+  const long long n = directory.nodes();
   std::string problem;
   if (rows.row_ptr.size() != rows.ids.size() + 1 || rows.row_ptr.back() != rows.columns.size()) {
     problem = str("halo plan: ", rows.ids.size(), " owned nodes with ", rows.row_ptr.size(),
                   " row offsets (expected one more) ending at ", rows.row_ptr.back(), " of ",
                   rows.columns.size(), " columns");
-  }
-  for (std::size_t i = 0; i < rows.ids.size() && problem.empty(); ++i) {
-    if (rows.ids[i] < 0 || rows.ids[i] >= n || (i > 0 && rows.ids[i] <= rows.ids[i - 1])) {
-      problem = str("halo plan: owned node ", rows.ids[i], " at position ", i,
-                    ": expected ids ascending, in 0 .. ", n - 1, " (the nodes of all ranks)");
-    }
   }
   for (std::size_t k = 0; k < rows.columns.size() && problem.empty(); ++k) {
     if (rows.columns[k] < 0 || rows.columns[k] >= n) {
@@ -91,25 +37,7 @@ HaloPlan::HaloPlan(MPI_Comm comm, const OwnedRows& rows) : comm_(comm), hops_(1)
   }
   throw_if_any(comm_, problem);
 
-  // The directory: each owned id to its directory rank, which records the owner.
-  std::vector<std::vector<long long>> out(static_cast<std::size_t>(size));
-  for (long long g : rows.ids) out[directory_rank(g)].push_back(g);
-  const std::vector<std::vector<long long>> registered = exchange_lists(comm_, out);
-  const long long first = directory_first(rank_);
-  std::vector<int> directory(static_cast<std::size_t>(directory_first(rank_ + 1) - first), -1);
-  for (int r = 0; r < size; ++r) {
-    for (long long g : registered[r]) {
-      int& entry = directory[static_cast<std::size_t>(g - first)];
-      if (entry >= 0 && problem.empty()) {
-        problem = str("halo plan: node ", g, " is owned by ranks ", entry, " and ", r);
-      }
-      entry = r;
-    }
-  }
-  // n ids in 0 .. n-1, none twice: every node has its owner.
-  throw_if_any(comm_, problem);
-
-  // The ghosts: the columns owned elsewhere, distinct; ask the directory for their owners.
+  // The ghosts: the columns owned elsewhere, distinct and ascending, by owner.
   global_ids_ = rows.ids;
   std::vector<long long> ghosts;
   for (long long g : rows.columns) {
@@ -117,23 +45,9 @@ HaloPlan::HaloPlan(MPI_Comm comm, const OwnedRows& rows) : comm_(comm), hops_(1)
   }
   std::sort(ghosts.begin(), ghosts.end());
   ghosts.erase(std::unique(ghosts.begin(), ghosts.end()), ghosts.end());
-  for (auto& list : out) list.clear();
-  for (long long g : ghosts) out[directory_rank(g)].push_back(g);
-  const std::vector<std::vector<long long>> questions = exchange_lists(comm_, out);
-  std::vector<std::vector<long long>> answers(static_cast<std::size_t>(size));
-  for (int r = 0; r < size; ++r) {
-    for (long long g : questions[r])
-      answers[r].push_back(directory[static_cast<std::size_t>(g - first)]);
-  }
-  const std::vector<std::vector<long long>> owners = exchange_lists(comm_, answers);
+  const std::vector<int> owners = directory.owners(ghosts);
   std::map<int, std::vector<long long>> ghosts_by_owner;
-  for (int r = 0; r < size; ++r) {
-    for (std::size_t k = 0; k < out[r].size(); ++k) {
-      // Ascending within each owner: the questions went out in ascending order.
-      ghosts_by_owner[static_cast<int>(owners[r][k])].push_back(out[r][k]);
-    }
-  }
-  for (auto& [owner, ids] : ghosts_by_owner) std::sort(ids.begin(), ids.end());
+  for (std::size_t k = 0; k < ghosts.size(); ++k) ghosts_by_owner[owners[k]].push_back(ghosts[k]);
   connect(ghosts_by_owner);
 }
 

@@ -17,20 +17,12 @@
 #include "core/graph/neighbourhoods.hpp"
 #include "core/parallel/communicator.hpp"
 #include "core/parallel/mpi_types.hpp"
+#include "core/parallel/owned_rows.hpp"
 #include "core/tensor/tensor.hpp"
 
 namespace tessera::parallel {
 
 using HaloPlanIndex = Kokkos::View<int*, Kokkos::LayoutRight, tensor::MemSpace>;
-
-// One rank's own rows of a graph whose nodes (global ids 0 .. n-1, n over all ranks) are
-// split over the ranks: the nodes it owns, ascending, and for each the nodes it reads.
-// Nothing global: what a rank holds of a partitioned mesh read in parts.
-struct OwnedRows {
-  std::vector<long long> ids;
-  std::vector<std::size_t> row_ptr = {0};  // ids.size() + 1 offsets into columns
-  std::vector<long long> columns;          // global ids
-};
 
 class HaloPlan {
  public:
@@ -40,8 +32,8 @@ class HaloPlan {
   HaloPlan(MPI_Comm comm, const graph::HostCsr& graph, const std::vector<int>& owner, int hops);
   // Collective. From each rank's own rows only (one hop: the ghosts are the columns of
   // its rows that other ranks own; for a K-hop operator pass the rows of its K-hop
-  // graph). No rank holds a global array: the owner of a ghost is found through a
-  // directory spread over the ranks (node g's entry on rank g P / n). The plan equals the
+  // graph: k_hop_rows). No rank holds a global array: the owner of a ghost is found
+  // through an OwnerDirectory (owned_rows.hpp). The plan equals the
   // replicated constructor's for the same graph and owners (hops = 1). InputError on
   // every rank, with the first offending rank's message, when the ids are not ascending,
   // a node is owned twice or not at all, or a column is outside 0 .. n-1.

@@ -128,11 +128,11 @@ namespace {
 OwnedRows own_rows(const HostCsr& g, const std::vector<int>& owner, int rank) {
   OwnedRows rows;
   for (std::size_t i = 0; i < g.num_nodes(); ++i) {
-    if (owner[i] != rank) continue;
-    rows.ids.push_back(static_cast<long long>(i));
-    rows.columns.insert(rows.columns.end(), g.col_idx.begin() + g.row_ptr[i],
-                        g.col_idx.begin() + g.row_ptr[i + 1]);
-    rows.row_ptr.push_back(rows.columns.size());
+    if (owner[i] == rank) {
+      rows.add_row(static_cast<long long>(i),
+                   std::vector<long long>(g.col_idx.begin() + g.row_ptr[i],
+                                          g.col_idx.begin() + g.row_ptr[i + 1]));
+    }
   }
   return rows;
 }
@@ -211,4 +211,36 @@ TEST_CASE("a plan from own rows refuses inconsistent parts on every rank", "[hal
     }
     refused(twice, "is owned by ranks 0 and 1");
   }
+}
+
+TEST_CASE("K-hop and dilated rows from own rows equal the replicated neighbourhoods", "[halo]") {
+  const int size = runtime::comm_size(MPI_COMM_WORLD);
+  const int rank = runtime::comm_rank(MPI_COMM_WORLD);
+  const HostCsr g = mesh_graph(17, 13, false);
+  std::vector<int> scattered(g.num_nodes());
+  for (std::size_t i = 0; i < scattered.size(); ++i) scattered[i] = static_cast<int>(5 * i % size);
+  for (const std::vector<int>& owner : {partition_metis(g, size).owner, scattered}) {
+    const OwnedRows mesh = own_rows(g, owner, rank);
+    for (bool self_loops : {false, true}) {
+      for (int hops : {1, 2, 3}) {
+        INFO(hops << " hop(s), self loops " << self_loops << ", " << size << " rank(s)");
+        const OwnedRows rows = k_hop_rows(MPI_COMM_WORLD, mesh, hops, self_loops);
+        const OwnedRows expected = own_rows(k_hop(g, hops, self_loops), owner, rank);
+        REQUIRE(rows.ids == expected.ids);
+        CHECK(rows.row_ptr == expected.row_ptr);
+        CHECK(rows.columns == expected.columns);
+      }
+      INFO("dilation 2, count 2, self loops " << self_loops);
+      const OwnedRows rows = dilated_rows(MPI_COMM_WORLD, mesh, 2, 2, self_loops);
+      const OwnedRows expected = own_rows(dilated(g, 2, 2, self_loops), owner, rank);
+      CHECK(rows.row_ptr == expected.row_ptr);
+      CHECK(rows.columns == expected.columns);
+    }
+    // A 2-hop plan from the 2-hop rows gives the replicated 2-hop plan's ghosts.
+    const HaloPlan from_rows(MPI_COMM_WORLD, k_hop_rows(MPI_COMM_WORLD, mesh, 2));
+    const HaloPlan replicated(MPI_COMM_WORLD, g, owner, 2);
+    CHECK(from_rows.global_ids() == replicated.global_ids());
+  }
+  CHECK_THROWS_AS(k_hop_rows(MPI_COMM_WORLD, own_rows(g, partition_metis(g, size).owner, rank), 0),
+                  InputError);
 }
