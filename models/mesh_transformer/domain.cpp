@@ -24,6 +24,60 @@ std::unique_ptr<MeshPart> split_mesh(MPI_Comm domain, const graph::HostCsr& mesh
   return std::make_unique<MeshPart>(domain, graph_union(reach), std::move(owner));
 }
 
+namespace {
+
+// `rows` plus the random pairs that touch its own nodes (with_random_edges' pairs: the
+// node and edge counts are summed over the ranks, and every rank draws every pair).
+parallel::OwnedRows with_random_rows(MPI_Comm domain, const parallel::OwnedRows& rows,
+                                     double fraction, std::uint64_t seed, std::uint64_t stream) {
+  long long counts[2] = {static_cast<long long>(rows.size()),
+                         static_cast<long long>(rows.columns.size())};
+  MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_LONG_LONG, MPI_SUM, domain);
+  const auto n = static_cast<std::size_t>(counts[0]);
+  const auto edges = static_cast<std::size_t>(counts[1]);
+  if (std::llround(fraction * static_cast<double>(edges) / 2) == 0 || n < 2) return rows;
+  std::vector<std::vector<long long>> added(rows.size());
+  const auto add = [&](long long a, long long b) {
+    const auto at = std::lower_bound(rows.ids.begin(), rows.ids.end(), a);
+    if (at != rows.ids.end() && *at == a)
+      added[static_cast<std::size_t>(at - rows.ids.begin())].push_back(b);
+  };
+  random_pairs(n, edges, fraction, seed, stream, [&](long long a, long long b) {
+    add(a, b);
+    add(b, a);
+  });
+  parallel::OwnedRows out;
+  for (std::size_t l = 0; l < rows.size(); ++l) {
+    std::vector<long long> row(
+        rows.columns.begin() + static_cast<std::ptrdiff_t>(rows.row_ptr[l]),
+        rows.columns.begin() + static_cast<std::ptrdiff_t>(rows.row_ptr[l + 1]));
+    row.insert(row.end(), added[l].begin(), added[l].end());
+    std::sort(row.begin(), row.end());
+    row.erase(std::unique(row.begin(), row.end()), row.end());
+    out.add_row(rows.ids[l], row);
+  }
+  return out;
+}
+
+}  // namespace
+
+AttentionRows attention_rows(MPI_Comm domain, const parallel::OwnedRows& mesh,
+                             const AttentionGraphOptions& o, std::size_t blocks,
+                             std::uint64_t trajectory, std::size_t heads) {
+  check_attention_options(o, blocks, heads);
+  AttentionRows out;
+  const parallel::OwnedRows base = o.hops == 1 && !o.self_loops
+                                       ? mesh
+                                       : parallel::k_hop_rows(domain, mesh, o.hops, o.self_loops);
+  out.graphs.push_back(
+      with_random_rows(domain, base, o.random_edges, o.seed, kRandomEdgeStream + trajectory));
+  if (o.dilated_layers > 0) {
+    out.graphs.push_back(parallel::dilated_rows(domain, mesh, o.dilation, 2, o.self_loops));
+  }
+  out.block_graph = block_graphs(o, blocks, heads);
+  return out;
+}
+
 graph::CsrGraph device_graph(const MeshPart* part, const graph::HostCsr& global,
                              std::vector<std::size_t>* edges) {
   if (!part) {
@@ -37,8 +91,8 @@ graph::CsrGraph device_attention_graph(const MeshPart* part, const graph::HostCs
                                        std::size_t global_nodes, bool self_loops) {
   if (!part) return graph::to_device(with_global_nodes(mesh_graph, global_nodes, self_loops));
   const bool first = runtime::comm_rank(part->halo().comm()) == 0;
-  return graph::to_device(with_global_nodes(part->local_graph(mesh_graph), global_nodes,
-                                            self_loops, part->owned(), first));
+  return graph::to_device(with_global_nodes(part->local_graph(mesh_graph), global_nodes, self_loops,
+                                            part->owned(), first));
 }
 
 template <class T>

@@ -34,6 +34,7 @@
 #include "core/parallel/communicator.hpp"
 #include "core/parallel/graph_part.hpp"
 #include "core/parallel/halo_plan.hpp"
+#include "core/parallel/owned_rows.hpp"
 #include "core/parallel/rank_groups.hpp"
 
 namespace tessera::models::mesh_transformer {
@@ -57,6 +58,20 @@ std::unique_ptr<MeshPart> split_mesh(MPI_Comm domain, const graph::HostCsr& mesh
                                      std::vector<int> owner = {});
 
 using parallel::allgather_by_owner;
+
+// attention_graphs (surrogate.hpp) without the tokens, as each rank holds it of a mesh
+// split over `domain`, built from the rank's own mesh rows only (nothing global): the
+// K-hop base (parallel::k_hop_rows), the random edges that touch its own nodes (every rank
+// draws the same pairs), the dilated graph (parallel::dilated_rows). Each graph's rows
+// equal attention_graphs' rows of the same nodes. Collective over `domain`.
+struct AttentionGraphOptions;  // surrogate.hpp, which includes this file
+struct AttentionRows {
+  std::vector<parallel::OwnedRows> graphs;
+  std::vector<std::vector<std::size_t>> block_graph;  // [block][head group]
+};
+AttentionRows attention_rows(MPI_Comm domain, const parallel::OwnedRows& mesh,
+                             const AttentionGraphOptions& options, std::size_t blocks,
+                             std::uint64_t trajectory, std::size_t heads = 1);
 
 // `global` on the device as this rank holds it: part->local_graph, or the whole graph
 // when `part` is null (then `edges`, when given, is left empty: every edge is local).

@@ -61,23 +61,37 @@ struct AttentionGraphs {
   std::vector<std::vector<std::size_t>> block_graph;  // [block][head group]
 };
 
+// The counter RNG stream of the random attention edges of trajectory k: kRandomEdgeStream + k.
+constexpr std::uint64_t kRandomEdgeStream = 0x9a3f00;
+
+// The random node pairs (a != b) added to a graph of n nodes and `edges` directed edges:
+// fraction x edges / 2 draws of a counter RNG keyed by (seed, stream), the same on every
+// rank whatever it holds of the graph. `pair(a, b)` for each.
+template <class Pair>
+void random_pairs(std::size_t n, std::size_t edges, double fraction, std::uint64_t seed,
+                  std::uint64_t stream, const Pair& pair) {
+  const auto extra =
+      static_cast<std::size_t>(std::llround(fraction * static_cast<double>(edges) / 2));
+  if (n < 2) return;
+  for (std::size_t k = 0; k < extra; ++k) {
+    const auto a = static_cast<long long>(tensor::counter_uniform(seed, stream, 2 * k) * n);
+    const auto b = static_cast<long long>(tensor::counter_uniform(seed, stream, 2 * k + 1) * n);
+    if (a != b) pair(a, b);
+  }
+}
+
 inline graph::HostCsr with_random_edges(const graph::HostCsr& g, double fraction,
                                         std::uint64_t seed, std::uint64_t stream) {
   const std::size_t n = g.num_nodes();
-  const auto extra =
-      static_cast<std::size_t>(std::llround(fraction * static_cast<double>(g.num_edges()) / 2));
-  if (extra == 0 || n < 2) return g;
+  if (std::llround(fraction * static_cast<double>(g.num_edges()) / 2) == 0 || n < 2) return g;
   std::vector<std::vector<graph::Index>> rows(n);
   for (std::size_t i = 0; i < n; ++i) {
     rows[i].assign(g.col_idx.begin() + g.row_ptr[i], g.col_idx.begin() + g.row_ptr[i + 1]);
   }
-  for (std::size_t k = 0; k < extra; ++k) {
-    const auto a = static_cast<graph::Index>(tensor::counter_uniform(seed, stream, 2 * k) * n);
-    const auto b = static_cast<graph::Index>(tensor::counter_uniform(seed, stream, 2 * k + 1) * n);
-    if (a == b) continue;
-    rows[a].push_back(b);
-    rows[b].push_back(a);
-  }
+  random_pairs(n, g.num_edges(), fraction, seed, stream, [&](long long a, long long b) {
+    rows[a].push_back(static_cast<graph::Index>(b));
+    rows[b].push_back(static_cast<graph::Index>(a));
+  });
   graph::HostCsr out;
   out.row_ptr.push_back(0);
   for (auto& row : rows) {
@@ -121,11 +135,8 @@ inline graph::HostCsr with_global_nodes(const graph::HostCsr& g, std::size_t glo
   return out;
 }
 
-// `heads`: the transformer's heads (needed for dilated_heads).
-inline AttentionGraphs attention_graphs(const graph::HostCsr& mesh_edges,
-                                        const AttentionGraphOptions& o, std::size_t blocks,
-                                        std::uint64_t trajectory, std::size_t global_nodes = 0,
-                                        std::size_t heads = 1) {
+inline void check_attention_options(const AttentionGraphOptions& o, std::size_t blocks,
+                                    std::size_t heads) {
   if (o.hops < 1) throw InputError(str("model.hops = ", o.hops, ": expected at least 1"));
   if (o.dilated_layers > blocks) {
     throw InputError(
@@ -135,24 +146,40 @@ inline AttentionGraphs attention_graphs(const graph::HostCsr& mesh_edges,
     throw InputError(
         str("model.dilated_heads = ", o.dilated_heads, " but the model has ", heads, " heads"));
   }
+}
+
+// Per block and head group, the graph it reads: 0 the base graph, 1 the dilated one.
+inline std::vector<std::vector<std::size_t>> block_graphs(const AttentionGraphOptions& o,
+                                                          std::size_t blocks, std::size_t heads) {
+  std::vector<std::vector<std::size_t>> out(blocks, {0});
+  if (o.dilated_layers == 0) return out;
+  std::vector<std::size_t> groups = {1};  // every head dilated
+  if (o.dilated_heads > 0 && o.dilated_heads < heads) {
+    const std::size_t size = std::gcd(o.dilated_heads, heads);
+    groups.assign(heads / size, 0);
+    for (std::size_t g = (heads - o.dilated_heads) / size; g < heads / size; ++g) groups[g] = 1;
+  }
+  for (std::size_t b = blocks - o.dilated_layers; b < blocks; ++b) out[b] = groups;
+  return out;
+}
+
+// `heads`: the transformer's heads (needed for dilated_heads).
+inline AttentionGraphs attention_graphs(const graph::HostCsr& mesh_edges,
+                                        const AttentionGraphOptions& o, std::size_t blocks,
+                                        std::uint64_t trajectory, std::size_t global_nodes = 0,
+                                        std::size_t heads = 1) {
+  check_attention_options(o, blocks, heads);
   AttentionGraphs out;
   graph::HostCsr base =
       o.hops == 1 && !o.self_loops ? mesh_edges : graph::k_hop(mesh_edges, o.hops, o.self_loops);
   out.graphs.push_back(with_global_nodes(
-      with_random_edges(base, o.random_edges, o.seed, 0x9a3f00 + trajectory), global_nodes,
+      with_random_edges(base, o.random_edges, o.seed, kRandomEdgeStream + trajectory), global_nodes,
       o.self_loops));
-  out.block_graph.assign(blocks, {0});
   if (o.dilated_layers > 0) {
     out.graphs.push_back(with_global_nodes(graph::dilated(mesh_edges, o.dilation, 2, o.self_loops),
                                            global_nodes, o.self_loops));
-    std::vector<std::size_t> groups = {1};  // every head dilated
-    if (o.dilated_heads > 0 && o.dilated_heads < heads) {
-      const std::size_t size = std::gcd(o.dilated_heads, heads);
-      groups.assign(heads / size, 0);
-      for (std::size_t g = (heads - o.dilated_heads) / size; g < heads / size; ++g) groups[g] = 1;
-    }
-    for (std::size_t b = blocks - o.dilated_layers; b < blocks; ++b) out.block_graph[b] = groups;
   }
+  out.block_graph = block_graphs(o, blocks, heads);
   return out;
 }
 
@@ -162,8 +189,8 @@ struct MeshSample {
   std::vector<graph::CsrGraph> attention;  // the transformer's distinct attention graphs
   std::vector<std::vector<std::size_t>> block_graph;  // which of them each block's head
                                                       // groups use
-  Matrix<T> edges;                         // normalised edge features (MeshGraphNet)
-  Matrix<T> nodes;                         // normalised node features of the current frame
+  Matrix<T> edges;                                    // normalised edge features (MeshGraphNet)
+  Matrix<T> nodes;  // normalised node features of the current frame
   // A mesh split over ranks (domain.hpp): the rows are this rank's owned nodes then its
   // ghosts, and the model exchanges the ghosts' rows before every block. Null: the
   // whole mesh is here.
@@ -246,8 +273,7 @@ class Surrogate {
         const std::size_t local = halo_->local_count();
         if (rows.extent(0) == local) return halo_->scatter_add(rows);
         halo_->scatter_add(detail::row_block(rows, 0, local));
-        reduce_rows_to_first(detail::row_block(rows, local, rows.extent(0) - local),
-                             halo_->comm());
+        reduce_rows_to_first(detail::row_block(rows, local, rows.extent(0) - local), halo_->comm());
       };
     }
     if (options_.kind == ModelKind::kMeshGraphNet) {

@@ -16,6 +16,7 @@
 #include "core/io/hdf5_reader.hpp"
 #include "core/io/results_file.hpp"
 #include "core/parallel/gradient_allreduce.hpp"
+#include "core/parallel/partition.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
 #include "core/tensor/host_copy.hpp"
@@ -49,16 +50,16 @@ std::vector<Case> cases() {
   augmented.dilated_layers = 1;
   augmented.dilated_heads = 1;
   augmented.random_edges = 0.3;
-  return {{"transformer, 1 hop", ModelKind::kTransformer, one},
-          {"transformer, 2 hops", ModelKind::kTransformer, two},
-          {"transformer, dilated heads and random edges", ModelKind::kTransformer, augmented},
-          {"transformer, 2 hops, blocks recomputed in backward", ModelKind::kTransformer, two,
-           true},
-          {"transformer, 2 global nodes", ModelKind::kTransformer, one, false, 2},
-          {"transformer, 1 global node, dilated heads, random edges, blocks recomputed",
-           ModelKind::kTransformer, augmented, true, 1},
-          {"meshgraphnet", ModelKind::kMeshGraphNet, one},
-          {"meshgraphnet, blocks recomputed in backward", ModelKind::kMeshGraphNet, one, true}};
+  return {
+      {"transformer, 1 hop", ModelKind::kTransformer, one},
+      {"transformer, 2 hops", ModelKind::kTransformer, two},
+      {"transformer, dilated heads and random edges", ModelKind::kTransformer, augmented},
+      {"transformer, 2 hops, blocks recomputed in backward", ModelKind::kTransformer, two, true},
+      {"transformer, 2 global nodes", ModelKind::kTransformer, one, false, 2},
+      {"transformer, 1 global node, dilated heads, random edges, blocks recomputed",
+       ModelKind::kTransformer, augmented, true, 1},
+      {"meshgraphnet", ModelKind::kMeshGraphNet, one},
+      {"meshgraphnet, blocks recomputed in backward", ModelKind::kMeshGraphNet, one, true}};
 }
 
 Surrogate<double>::Options small_model(const Case& c) {
@@ -135,9 +136,8 @@ std::pair<double, double> split_against_whole(const Trajectory& t, const Case& c
   options.transformer = double_options.transformer;
   options.meshgraphnet = double_options.meshgraphnet;
   options.attention = double_options.attention;
-  const AttentionGraphs graphs = attention_graphs(t.graph, options.attention,
-                                                  options.transformer.layers, 0, 0,
-                                                  options.transformer.heads);
+  const AttentionGraphs graphs = attention_graphs(
+      t.graph, options.attention, options.transformer.layers, 0, 0, options.transformer.heads);
   const auto run = [&](const MeshPart* part, std::vector<double>& y, std::vector<double>& g) {
     nn::ParameterStore<T> store;
     Surrogate<T> model;
@@ -200,8 +200,7 @@ namespace {
 // 10 AdamW steps of case c (exact or running normalisers; pushforward training of up to
 // `pushforward` steps) with the mesh over `domain_ranks` of comm's ranks, then a 21-frame
 // rollout of trajectory 1: the losses (each step's), the rollout and the parameters.
-std::vector<double> train_and_roll_out(const Case& c, bool running, MPI_Comm comm,
-                                       int domain_ranks,
+std::vector<double> train_and_roll_out(const Case& c, bool running, MPI_Comm comm, int domain_ranks,
                                        const std::vector<Trajectory>& trajectories,
                                        std::vector<double>& losses, Rollout& r,
                                        long long pushforward = 0) {
@@ -346,12 +345,11 @@ TEST_CASE("a training checkpointed on one split resumes on another and ends as o
   }
 }
 
-TEST_CASE("split meshes: rank counts that cannot split the world are refused",
-          "[domain_mpi]") {
+TEST_CASE("split meshes: rank counts that cannot split the world are refused", "[domain_mpi]") {
   const int ranks = runtime::comm_size(MPI_COMM_WORLD);
-  CHECK_THROWS_WITH(split_ranks(MPI_COMM_WORLD, ranks + 1),
-                    Contains("train.domain_ranks = " + std::to_string(ranks + 1)) &&
-                        Contains("divisor"));
+  CHECK_THROWS_WITH(
+      split_ranks(MPI_COMM_WORLD, ranks + 1),
+      Contains("train.domain_ranks = " + std::to_string(ranks + 1)) && Contains("divisor"));
   CHECK_THROWS_AS(split_ranks(MPI_COMM_WORLD, 0), InputError);
 }
 
@@ -370,8 +368,8 @@ TEST_CASE("pushforward training on a split mesh, frames whole or in parts, equal
     for (bool running : {false, true}) {
       std::vector<double> losses_one, losses_plain;
       Rollout rollout_one, unused;
-      const auto one = train_and_roll_out(c, running, MPI_COMM_SELF, 1, whole, losses_one,
-                                          rollout_one, 2);
+      const auto one =
+          train_and_roll_out(c, running, MPI_COMM_SELF, 1, whole, losses_one, rollout_one, 2);
       train_and_roll_out(c, running, MPI_COMM_SELF, 1, whole, losses_plain, unused, 0);
       CHECK(relative_difference(losses_one, losses_plain) > 1e-6);  // it does change training
       for (int domain_ranks = 1; domain_ranks <= ranks; domain_ranks *= 2) {
@@ -396,6 +394,49 @@ TEST_CASE("pushforward training on a split mesh, frames whole or in parts, equal
           CHECK(relative_difference(rollout_one.rmse, r.rmse) <= 1e-12);
         }
       }
+    }
+  }
+}
+
+TEST_CASE("attention graphs built from each rank's own mesh rows equal the replicated ones",
+          "[domain_mpi]") {
+  const int size = runtime::comm_size(MPI_COMM_WORLD);
+  const int rank = runtime::comm_rank(MPI_COMM_WORLD);
+  const graph::HostCsr mesh = mesh::node_graph(testing::synthetic_grid_mesh(13, 9), "grid");
+  const std::vector<int> owner = parallel::partition_metis(mesh, size).owner;
+  const auto own = [&](const graph::HostCsr& g) {  // this rank's rows of a global graph
+    parallel::OwnedRows rows;
+    for (std::size_t i = 0; i < g.num_nodes(); ++i) {
+      if (owner[i] == rank) {
+        rows.add_row(static_cast<long long>(i),
+                     std::vector<long long>(g.col_idx.begin() + g.row_ptr[i],
+                                            g.col_idx.begin() + g.row_ptr[i + 1]));
+      }
+    }
+    return rows;
+  };
+  AttentionGraphOptions one, two, augmented, loops;
+  two.hops = 2;
+  augmented.hops = 2;
+  augmented.dilated_layers = 2;
+  augmented.dilated_heads = 2;
+  augmented.random_edges = 0.3;
+  augmented.seed = 7;
+  loops.self_loops = true;
+  loops.random_edges = 0.5;
+  for (const AttentionGraphOptions& o : {one, two, augmented, loops}) {
+    INFO("hops " << o.hops << ", dilated blocks " << o.dilated_layers << ", random edges "
+                 << o.random_edges << ", self loops " << o.self_loops << ", " << size
+                 << " rank(s)");
+    const AttentionGraphs whole = attention_graphs(mesh, o, 3, 5, 0, 4);
+    const AttentionRows rows = attention_rows(MPI_COMM_WORLD, own(mesh), o, 3, 5, 4);
+    REQUIRE(rows.graphs.size() == whole.graphs.size());
+    CHECK(rows.block_graph == whole.block_graph);
+    for (std::size_t k = 0; k < rows.graphs.size(); ++k) {
+      const parallel::OwnedRows expected = own(whole.graphs[k]);
+      CHECK(rows.graphs[k].ids == expected.ids);
+      CHECK(rows.graphs[k].row_ptr == expected.row_ptr);
+      CHECK(rows.graphs[k].columns == expected.columns);
     }
   }
 }
