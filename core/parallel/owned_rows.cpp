@@ -91,6 +91,18 @@ OwnedRows rows_within(MPI_Comm comm, const OwnedRows& graph, int max_hops,
 
 }  // namespace
 
+OwnedRows own_rows(const graph::HostCsr& g, const std::vector<int>& owner, int rank) {
+  OwnedRows rows;
+  for (std::size_t i = 0; i < g.num_nodes(); ++i) {
+    if (owner[i] == rank) {
+      rows.add_row(static_cast<long long>(i),
+                   std::vector<long long>(g.col_idx.begin() + g.row_ptr[i],
+                                          g.col_idx.begin() + g.row_ptr[i + 1]));
+    }
+  }
+  return rows;
+}
+
 void throw_if_any(MPI_Comm comm, const std::string& problem) {
   const int rank = runtime::comm_rank(comm);
   const int size = runtime::comm_size(comm);

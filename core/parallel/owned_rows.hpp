@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/graph/neighbourhoods.hpp"
+
 namespace tessera::parallel {
 
 // One rank's own rows of a graph whose nodes (global ids 0 .. n-1, n over all ranks) are
@@ -25,6 +27,10 @@ struct OwnedRows {
     row_ptr.push_back(columns.size());
   }
 };
+
+// Rank `rank`'s rows of a graph held whole, under `owner` (the part of each node): the
+// bridge from a replicated graph (tests; meshes read whole) to the functions below.
+OwnedRows own_rows(const graph::HostCsr& g, const std::vector<int>& owner, int rank);
 
 // Collective: every rank throws the same InputError when any rank's `problem` is not
 // empty, with the first such rank's message (prefixed with its rank when not 0).

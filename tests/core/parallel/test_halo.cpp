@@ -121,24 +121,6 @@ TEST_CASE("scatter_add returns every ghost copy to its owner", "[halo]") {
   CHECK_THROWS_AS(HaloPlan(MPI_COMM_WORLD, g, bad, 1), InputError);
 }
 
-namespace {
-
-// This rank's own rows of `g` under `owner`, in global ids: all a rank holds of a
-// partitioned graph read in parts.
-OwnedRows own_rows(const HostCsr& g, const std::vector<int>& owner, int rank) {
-  OwnedRows rows;
-  for (std::size_t i = 0; i < g.num_nodes(); ++i) {
-    if (owner[i] == rank) {
-      rows.add_row(static_cast<long long>(i),
-                   std::vector<long long>(g.col_idx.begin() + g.row_ptr[i],
-                                          g.col_idx.begin() + g.row_ptr[i + 1]));
-    }
-  }
-  return rows;
-}
-
-}  // namespace
-
 TEST_CASE("a plan from each rank's own rows equals the one from the replicated graph", "[halo]") {
   const int size = runtime::comm_size(MPI_COMM_WORLD);
   const int rank = runtime::comm_rank(MPI_COMM_WORLD);

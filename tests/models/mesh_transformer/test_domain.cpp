@@ -404,17 +404,7 @@ TEST_CASE("attention graphs built from each rank's own mesh rows equal the repli
   const int rank = runtime::comm_rank(MPI_COMM_WORLD);
   const graph::HostCsr mesh = mesh::node_graph(testing::synthetic_grid_mesh(13, 9), "grid");
   const std::vector<int> owner = parallel::partition_metis(mesh, size).owner;
-  const auto own = [&](const graph::HostCsr& g) {  // this rank's rows of a global graph
-    parallel::OwnedRows rows;
-    for (std::size_t i = 0; i < g.num_nodes(); ++i) {
-      if (owner[i] == rank) {
-        rows.add_row(static_cast<long long>(i),
-                     std::vector<long long>(g.col_idx.begin() + g.row_ptr[i],
-                                            g.col_idx.begin() + g.row_ptr[i + 1]));
-      }
-    }
-    return rows;
-  };
+  const auto own = [&](const graph::HostCsr& g) { return parallel::own_rows(g, owner, rank); };
   AttentionGraphOptions one, two, augmented, loops;
   two.hops = 2;
   augmented.hops = 2;
