@@ -465,7 +465,17 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
     if (checkpoints && checkpoints->boundary) checkpoints->boundary(step, write_state);
   }
   summary.steps = o.steps;
-  summary.mesh = mean_load(prepared, comm);
+  // Unsplit meshes: the mean over every training trajectory, which a resumed run knows as
+  // well as an uninterrupted one. Split meshes: over the trajectories this run prepared
+  // (after a resume, those used since).
+  if (o.domain_ranks > 1) {
+    summary.mesh = mean_load(prepared, comm);
+  } else {
+    for (const Trajectory& t : trajectories)
+      summary.mesh.nodes += static_cast<double>(t.num_nodes());
+    summary.mesh.nodes /= static_cast<double>(trajectories.size());
+    summary.mesh.max_local = summary.mesh.nodes;
+  }
   summary.seconds = elapsed();
   summary.seconds_per_step = o.steps > 0 ? summary.seconds / static_cast<double>(o.steps) : 0;
   return summary;
