@@ -24,9 +24,11 @@ HaloPlan::HaloPlan(MPI_Comm comm, const OwnedRows& rows) : comm_(comm), hops_(1)
   const OwnerDirectory directory(comm_, rows.ids);  // checks the ids on every rank
   const long long n = directory.nodes();
   std::string problem;
-  if (rows.row_ptr.size() != rows.ids.size() + 1 || rows.row_ptr.back() != rows.columns.size()) {
+  if (rows.row_ptr.size() != rows.ids.size() + 1) {
     problem = str("halo plan: ", rows.ids.size(), " owned nodes with ", rows.row_ptr.size(),
-                  " row offsets (expected one more) ending at ", rows.row_ptr.back(), " of ",
+                  " row offsets (expected one more)");
+  } else if (rows.row_ptr.back() != rows.columns.size()) {
+    problem = str("halo plan: the row offsets end at ", rows.row_ptr.back(), " of ",
                   rows.columns.size(), " columns");
   }
   for (std::size_t k = 0; k < rows.columns.size() && problem.empty(); ++k) {
@@ -102,44 +104,27 @@ void HaloPlan::connect(const std::map<int, std::vector<long long>>& ghosts_by_ow
   local_of_.reserve(global_ids_.size());
   for (std::size_t l = 0; l < global_ids_.size(); ++l) local_of_[global_ids_[l]] = l;
 
-  // Tell each owner which of its nodes we hold as ghosts (counts, then the ids).
-  std::vector<int> request_counts(size, 0);
-  for (const auto& [rank, ids] : ghosts_by_owner)
-    request_counts[rank] = static_cast<int>(ids.size());
-  std::vector<int> incoming_counts(size, 0);
-  MPI_Alltoall(request_counts.data(), 1, MPI_INT, incoming_counts.data(), 1, MPI_INT, comm_);
-  std::vector<int> request_offsets(size + 1, 0), incoming_offsets(size + 1, 0);
-  for (int r = 0; r < size; ++r) {
-    request_offsets[r + 1] = request_offsets[r] + request_counts[r];
-    incoming_offsets[r + 1] = incoming_offsets[r] + incoming_counts[r];
-  }
-  std::vector<long long> requests(request_offsets[size]);
-  for (const auto& [rank, ids] : ghosts_by_owner) {
-    std::copy(ids.begin(), ids.end(), requests.begin() + request_offsets[rank]);
-  }
-  std::vector<long long> incoming(incoming_offsets[size]);
-  MPI_Alltoallv(requests.data(), request_counts.data(), request_offsets.data(), MPI_LONG_LONG,
-                incoming.data(), incoming_counts.data(), incoming_offsets.data(), MPI_LONG_LONG,
-                comm_);
+  // Tell each owner which of its nodes we hold as ghosts.
+  std::vector<std::vector<long long>> requests(static_cast<std::size_t>(size));
+  for (const auto& [rank, ids] : ghosts_by_owner) requests[rank] = ids;
+  const std::vector<std::vector<long long>> incoming = exchange_lists(comm_, requests);
 
   // Neighbours: ranks we receive from or send to, ascending.
   std::vector<int> send_rows, recv_rows;
   send_offsets_.push_back(0);
   recv_offsets_.push_back(0);
   for (int r = 0; r < size; ++r) {
-    if (request_counts[r] == 0 && incoming_counts[r] == 0) continue;
+    if (requests[r].empty() && incoming[r].empty()) continue;
     neighbours_.push_back(r);
-    for (int k = incoming_offsets[r]; k < incoming_offsets[r + 1]; ++k) {
-      const long long local = local_id(incoming[k]);
+    for (const long long g : incoming[r]) {
+      const long long local = local_id(g);
       if (local < 0 || static_cast<std::size_t>(local) >= owned_) {
-        throw std::logic_error(str("halo plan: rank ", r, " asked rank ", rank_, " for node ",
-                                   incoming[k], ", which it does not own"));
+        throw std::logic_error(str("halo plan: rank ", r, " asked rank ", rank_, " for node ", g,
+                                   ", which it does not own"));
       }
       send_rows.push_back(static_cast<int>(local));
     }
-    for (int k = request_offsets[r]; k < request_offsets[r + 1]; ++k) {
-      recv_rows.push_back(static_cast<int>(local_id(requests[k])));
-    }
+    for (const long long g : requests[r]) recv_rows.push_back(static_cast<int>(local_id(g)));
     send_offsets_.push_back(send_rows.size());
     recv_offsets_.push_back(recv_rows.size());
   }

@@ -12,32 +12,6 @@
 namespace tessera::parallel {
 namespace {
 
-// Alltoallv of long longs: `out[r]` to rank r; returns what each rank sent here.
-std::vector<std::vector<long long>> exchange_lists(MPI_Comm comm,
-                                                   const std::vector<std::vector<long long>>& out) {
-  const int size = runtime::comm_size(comm);
-  std::vector<int> send_counts(size), recv_counts(size), send_offsets(size + 1, 0),
-      recv_offsets(size + 1, 0);
-  for (int r = 0; r < size; ++r) send_counts[r] = static_cast<int>(out[r].size());
-  MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, comm);
-  for (int r = 0; r < size; ++r) {
-    send_offsets[r + 1] = send_offsets[r] + send_counts[r];
-    recv_offsets[r + 1] = recv_offsets[r] + recv_counts[r];
-  }
-  std::vector<long long> send(static_cast<std::size_t>(send_offsets[size])),
-      recv(static_cast<std::size_t>(recv_offsets[size]));
-  for (int r = 0; r < size; ++r) {
-    std::copy(out[r].begin(), out[r].end(), send.begin() + send_offsets[r]);
-  }
-  MPI_Alltoallv(send.data(), send_counts.data(), send_offsets.data(), MPI_LONG_LONG, recv.data(),
-                recv_counts.data(), recv_offsets.data(), MPI_LONG_LONG, comm);
-  std::vector<std::vector<long long>> in(static_cast<std::size_t>(size));
-  for (int r = 0; r < size; ++r) {
-    in[r].assign(recv.begin() + recv_offsets[r], recv.begin() + recv_offsets[r + 1]);
-  }
-  return in;
-}
-
 // The rows of each own node at the hop distances `keep` accepts, up to max_hops.
 OwnedRows rows_within(MPI_Comm comm, const OwnedRows& graph, int max_hops,
                       const std::function<bool(int)>& keep) {
@@ -90,6 +64,31 @@ OwnedRows rows_within(MPI_Comm comm, const OwnedRows& graph, int max_hops,
 }
 
 }  // namespace
+
+std::vector<std::vector<long long>> exchange_lists(MPI_Comm comm,
+                                                   const std::vector<std::vector<long long>>& out) {
+  const int size = runtime::comm_size(comm);
+  std::vector<int> send_counts(size), recv_counts(size), send_offsets(size + 1, 0),
+      recv_offsets(size + 1, 0);
+  for (int r = 0; r < size; ++r) send_counts[r] = static_cast<int>(out[r].size());
+  MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, comm);
+  for (int r = 0; r < size; ++r) {
+    send_offsets[r + 1] = send_offsets[r] + send_counts[r];
+    recv_offsets[r + 1] = recv_offsets[r] + recv_counts[r];
+  }
+  std::vector<long long> send(static_cast<std::size_t>(send_offsets[size])),
+      recv(static_cast<std::size_t>(recv_offsets[size]));
+  for (int r = 0; r < size; ++r) {
+    std::copy(out[r].begin(), out[r].end(), send.begin() + send_offsets[r]);
+  }
+  MPI_Alltoallv(send.data(), send_counts.data(), send_offsets.data(), MPI_LONG_LONG, recv.data(),
+                recv_counts.data(), recv_offsets.data(), MPI_LONG_LONG, comm);
+  std::vector<std::vector<long long>> in(static_cast<std::size_t>(size));
+  for (int r = 0; r < size; ++r) {
+    in[r].assign(recv.begin() + recv_offsets[r], recv.begin() + recv_offsets[r + 1]);
+  }
+  return in;
+}
 
 OwnedRows own_rows(const graph::HostCsr& g, const std::vector<int>& owner, int rank) {
   OwnedRows rows;

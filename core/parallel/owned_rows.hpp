@@ -32,6 +32,11 @@ struct OwnedRows {
 // bridge from a replicated graph (tests; meshes read whole) to the functions below.
 OwnedRows own_rows(const graph::HostCsr& g, const std::vector<int>& owner, int rank);
 
+// Collective: `out[r]` sent to rank r (one list per rank); returns the list each rank sent
+// here (an all-to-all of counts, then of the values).
+std::vector<std::vector<long long>> exchange_lists(MPI_Comm comm,
+                                                   const std::vector<std::vector<long long>>& out);
+
 // Collective: every rank throws the same InputError when any rank's `problem` is not
 // empty, with the first such rank's message (prefixed with its rank when not 0).
 void throw_if_any(MPI_Comm comm, const std::string& problem);
