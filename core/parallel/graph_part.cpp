@@ -35,41 +35,79 @@ graph::HostCsr graph_union(const std::vector<const graph::HostCsr*>& graphs) {
 GraphPart::GraphPart(MPI_Comm domain, const graph::HostCsr& reach, std::vector<int> owner)
     : plan_(domain, reach, owner, 1), owner_(std::move(owner)) {}
 
-graph::HostCsr GraphPart::local_graph(const graph::HostCsr& global,
-                                      std::vector<std::size_t>* edges) const {
-  if (global.num_nodes() != owner_.size()) {
-    throw std::invalid_argument(
-        str("graph part: a graph of ", global.num_nodes(), " nodes for a part of ", owner_.size()));
+GraphPart::GraphPart(MPI_Comm domain, const OwnedRows& reach) : plan_(domain, reach) {}
+
+void GraphPart::require_owners(const char* what) const {
+  if (owner_.empty() && plan_.local_count() > 0) {
+    throw std::logic_error(str("graph part: ", what,
+                               " needs every node's owner; this part was made from its own rows"));
   }
+}
+
+namespace {
+
+// The owned rows of a graph (row l: its edges row_begin(l) .. row_end(l) - 1, edge e
+// reading node column(e)) in the plan's local numbering, then an empty row per ghost.
+template <class RowBegin, class RowEnd, class Column>
+graph::HostCsr localize_rows(const HaloPlan& plan, RowBegin row_begin, RowEnd row_end,
+                             Column column, std::vector<std::size_t>* edges) {
   graph::HostCsr out;
-  out.row_ptr.reserve(local() + 1);
+  out.row_ptr.reserve(plan.local_count() + 1);
   out.row_ptr.push_back(0);
   if (edges) edges->clear();
-  std::vector<std::pair<graph::Index, std::size_t>> row;  // (local column, global edge)
-  const std::vector<long long>& ids = rows();
-  for (std::size_t l = 0; l < owned(); ++l) {
-    const long long g = ids[l];
+  std::vector<std::pair<graph::Index, std::size_t>> row;  // (local column, edge)
+  for (std::size_t l = 0; l < plan.owned_count(); ++l) {
     row.clear();
-    for (auto e = global.row_ptr[g]; e < global.row_ptr[g + 1]; ++e) {
-      const long long j = plan_.local_id(global.col_idx[e]);
+    for (std::size_t e = row_begin(l); e < row_end(l); ++e) {
+      const long long j = plan.local_id(column(e));
       if (j < 0) {
-        throw InputError(str("graph part: node ", g, " reads node ", global.col_idx[e],
+        throw InputError(str("graph part: node ", plan.global_ids()[l], " reads node ", column(e),
                              ", which is beyond this rank's halo"));
       }
-      row.emplace_back(static_cast<graph::Index>(j), static_cast<std::size_t>(e));
+      row.emplace_back(static_cast<graph::Index>(j), e);
     }
     std::sort(row.begin(), row.end());
-    for (const auto& [column, edge] : row) {
-      out.col_idx.push_back(column);
+    for (const auto& [local_column, edge] : row) {
+      out.col_idx.push_back(local_column);
       if (edges) edges->push_back(edge);
     }
     out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
   }
-  for (std::size_t l = owned(); l < local(); ++l) out.row_ptr.push_back(out.row_ptr.back());
+  for (std::size_t l = plan.owned_count(); l < plan.local_count(); ++l) {
+    out.row_ptr.push_back(out.row_ptr.back());
+  }
   return out;
 }
 
+}  // namespace
+
+graph::HostCsr GraphPart::local_graph(const graph::HostCsr& global,
+                                      std::vector<std::size_t>* edges) const {
+  require_owners("local_graph of a global graph");
+  if (global.num_nodes() != owner_.size()) {
+    throw std::invalid_argument(
+        str("graph part: a graph of ", global.num_nodes(), " nodes for a part of ", owner_.size()));
+  }
+  const std::vector<long long>& ids = rows();
+  return localize_rows(
+      plan_, [&](std::size_t l) { return static_cast<std::size_t>(global.row_ptr[ids[l]]); },
+      [&](std::size_t l) { return static_cast<std::size_t>(global.row_ptr[ids[l] + 1]); },
+      [&](std::size_t e) { return static_cast<long long>(global.col_idx[e]); }, edges);
+}
+
+graph::HostCsr GraphPart::local_graph(const OwnedRows& own, std::vector<std::size_t>* edges) const {
+  if (own.size() != owned() || !std::equal(own.ids.begin(), own.ids.end(), rows().begin())) {
+    throw std::invalid_argument(str("graph part: rows of ", own.size(),
+                                    " own nodes for a part that owns ", owned(), " others"));
+  }
+  return localize_rows(
+      plan_, [&](std::size_t l) { return own.row_ptr[l]; },
+      [&](std::size_t l) { return own.row_ptr[l + 1]; },
+      [&](std::size_t e) { return own.columns[e]; }, edges);
+}
+
 HostSparse GraphPart::local_submatrix(const HostSparse& global) const {
+  require_owners("local_submatrix");
   if (global.row_ptr.size() != owner_.size() + 1) {
     throw std::invalid_argument(str("graph part: a matrix of ", global.row_ptr.size() - 1,
                                     " rows for a part of ", owner_.size(), " nodes"));
@@ -106,6 +144,7 @@ std::vector<double> GraphPart::pick_rows(const std::vector<double>& global, std:
 
 std::vector<double> GraphPart::local_rows(const std::vector<double>& global,
                                           std::size_t width) const {
+  require_owners("local_rows");
   if (global.size() != owner_.size() * width) {
     throw std::invalid_argument(
         str("graph part: ", global.size(), " values for ", owner_.size(), " nodes x ", width));
@@ -146,6 +185,7 @@ std::vector<double> allgather_by_owner(MPI_Comm comm, const std::vector<int>& ow
 
 std::vector<double> GraphPart::allgather_owned(const std::vector<double>& local,
                                                std::size_t width) const {
+  require_owners("allgather_owned");
   return allgather_by_owner(plan_.comm(), owner_, local, width);  // its first owned() rows
 }
 

@@ -27,6 +27,10 @@ class GraphPart {
   // Collective over `domain` (one part per rank). `reach`: row i lists the nodes whose
   // values node i's layers read; `owner`: the part of each node.
   GraphPart(MPI_Comm domain, const graph::HostCsr& reach, std::vector<int> owner);
+  // Collective over `domain`: from this rank's own rows of `reach` only, nothing global
+  // (a mesh read in parts). The same part as above for the same reach and owners; owner()
+  // is then empty and the functions on global arrays (marked "global") refuse.
+  GraphPart(MPI_Comm domain, const OwnedRows& reach);
 
   std::size_t owned() const { return plan_.owned_count(); }
   std::size_t local() const { return plan_.local_count(); }
@@ -38,28 +42,34 @@ class GraphPart {
   // (columns sorted), then an empty row per ghost (a ghost's own output is not used: it
   // is overwritten by the next gather). `edges` (optional): for each local edge, the
   // index of the global edge it is (to pick per-edge features). InputError when a row
-  // reaches a node beyond the halo.
+  // reaches a node beyond the halo. Global.
   graph::HostCsr local_graph(const graph::HostCsr& global,
                              std::vector<std::size_t>* edges = nullptr) const;
+  // The same from this rank's own rows of the graph (on the part's own nodes); `edges`:
+  // for each local edge, its index in own.columns.
+  graph::HostCsr local_graph(const OwnedRows& own, std::vector<std::size_t>* edges = nullptr) const;
 
   // The principal submatrix of a global matrix on the local nodes: every local row, the
   // ghosts' included, keeps its entries whose columns are local (local numbering, sorted).
   // Products of up to h factors of a symmetric matrix are then exact on the owned rows
   // when the halo holds every node within h hops of them: a ghost row is cut only at the
   // halo's edge, which no owned row's product reaches. The submatrix stays symmetric.
+  // Global.
   HostSparse local_submatrix(const HostSparse& global) const;
 
   // The local rows of a row-major array of `width` values per global node (or per
-  // global edge, with `edges` from local_graph).
+  // global edge, with `edges` from local_graph). Global.
   std::vector<double> local_rows(const std::vector<double>& global, std::size_t width) const;
   static std::vector<double> pick_rows(const std::vector<double>& global, std::size_t width,
                                        const std::vector<std::size_t>& indices);
 
   // Collective: every rank's owned rows (the first owned() of `local`, width values each)
-  // put together in global order, on every rank.
+  // put together in global order, on every rank. Global.
   std::vector<double> allgather_owned(const std::vector<double>& local, std::size_t width) const;
 
  private:
+  // std::logic_error for a part made from own rows: `what` needs the global owners.
+  void require_owners(const char* what) const;
   parallel::HaloPlan plan_;
   std::vector<int> owner_;
 };

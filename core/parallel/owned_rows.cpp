@@ -102,6 +102,30 @@ OwnedRows own_rows(const graph::HostCsr& g, const std::vector<int>& owner, int r
   return rows;
 }
 
+OwnedRows rows_union(const std::vector<const OwnedRows*>& graphs) {
+  if (graphs.empty()) return {};
+  const std::vector<long long>& ids = graphs.front()->ids;
+  for (const OwnedRows* g : graphs) {
+    if (g->ids != ids) {
+      throw std::invalid_argument(str("rows union: graphs on ", ids.size(), " and ", g->size(),
+                                      " own nodes, or other ones"));
+    }
+  }
+  OwnedRows out;
+  std::vector<long long> row;
+  for (std::size_t l = 0; l < ids.size(); ++l) {
+    row.clear();
+    for (const OwnedRows* g : graphs) {
+      row.insert(row.end(), g->columns.begin() + static_cast<std::ptrdiff_t>(g->row_ptr[l]),
+                 g->columns.begin() + static_cast<std::ptrdiff_t>(g->row_ptr[l + 1]));
+    }
+    std::sort(row.begin(), row.end());
+    row.erase(std::unique(row.begin(), row.end()), row.end());
+    out.add_row(ids[l], row);
+  }
+  return out;
+}
+
 void throw_if_any(MPI_Comm comm, const std::string& problem) {
   const int rank = runtime::comm_rank(comm);
   const int size = runtime::comm_size(comm);

@@ -32,6 +32,10 @@ struct OwnedRows {
 // bridge from a replicated graph (tests; meshes read whole) to the functions below.
 OwnedRows own_rows(const graph::HostCsr& g, const std::vector<int>& owner, int rank);
 
+// The union of graphs' own rows on the same own nodes: each row's columns sorted and
+// distinct (graph_union's twin). std::invalid_argument when the own nodes differ.
+OwnedRows rows_union(const std::vector<const OwnedRows*>& graphs);
+
 // Collective: `out[r]` sent to rank r (one list per rank); returns the list each rank sent
 // here (an all-to-all of counts, then of the values).
 std::vector<std::vector<long long>> exchange_lists(MPI_Comm comm,

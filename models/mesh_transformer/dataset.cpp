@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <type_traits>
 
 #include "core/graph/csr_graph.hpp"
 #include "core/io/hdf5_reader.hpp"
@@ -147,28 +148,76 @@ std::vector<Trajectory> read_trajectories(const std::string& path, const DataOpt
   return out;
 }
 
+mesh::Submesh mesh_piece(const Trajectory& t, const std::vector<int>& owner, int part) {
+  mesh::Mesh whole;
+  whole.dimension = t.dimension;
+  whole.cell_kind = t.dimension == 3 ? mesh::CellKind::kTetrahedron : mesh::CellKind::kTriangle;
+  whole.points = t.points;
+  whole.cells.assign(t.cells.begin(), t.cells.end());
+  whole.node_types = t.node_types;
+  std::vector<mesh::Index> cells;
+  const auto per_cell = static_cast<std::size_t>(whole.nodes_per_cell());
+  for (std::size_t c = 0; c < whole.num_cells(); ++c) {
+    if (owner.empty() || owner[static_cast<std::size_t>(whole.cells[c * per_cell])] == part) {
+      cells.push_back(static_cast<mesh::Index>(c));
+    }
+  }
+  return mesh::extract_cells(whole, cells);
+}
+
 void keep_part(Trajectory& t, std::vector<int> owner, int parts, int part) {
-  if (t.in_parts() || owner.size() != t.num_nodes() || part < 0 || part >= parts) {
+  if (t.in_parts() || owner.size() != t.num_nodes() || part < 0 || part >= parts || parts < 2) {
     throw std::invalid_argument(str("keep_part: ", t.name, " is already in parts or the owners (",
                                     owner.size(), ") are not its nodes' (", t.num_nodes(), ")"));
   }
   for (std::size_t i = 0; i < owner.size(); ++i) {
     if (owner[i] == part) t.frame_nodes.push_back(static_cast<long long>(i));
   }
+  // Picks the own nodes' rows of a per-node array.
+  const auto own = [&](const auto& rows, std::size_t width) {
+    std::remove_const_t<std::remove_reference_t<decltype(rows)>> kept(t.frame_nodes.size() * width);
+    for (std::size_t r = 0; r < t.frame_nodes.size(); ++r) {
+      std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>(t.frame_nodes[r]) *
+                                     static_cast<std::ptrdiff_t>(width),
+                  width, kept.begin() + static_cast<std::ptrdiff_t>(r * width));
+    }
+    return kept;
+  };
   const auto d = static_cast<std::size_t>(t.dimension);
   for (std::vector<double>& frame : t.velocity) {
-    if (frame.empty()) continue;  // frames still to be read
-    std::vector<double> kept(t.frame_nodes.size() * d);
-    for (std::size_t r = 0; r < t.frame_nodes.size(); ++r) {
-      std::copy_n(frame.begin() + static_cast<std::ptrdiff_t>(t.frame_nodes[r]) *
-                                      static_cast<std::ptrdiff_t>(d),
-                  d, kept.begin() + static_cast<std::ptrdiff_t>(r * d));
-    }
-    frame = std::move(kept);
+    if (!frame.empty()) frame = own(frame, d);  // empty: frames still to be read
   }
-  t.owner = std::move(owner);
+  t.piece = mesh_piece(t, owner, part);
+  t.own_graph = parallel::own_rows(t.graph, owner, part);
+  const std::size_t width = d + 1;
+  std::vector<double> edges;
+  edges.reserve(t.own_graph.columns.size() * width);
+  for (long long i : t.frame_nodes) {
+    edges.insert(
+        edges.end(),
+        t.edge_features.begin() + static_cast<std::ptrdiff_t>(t.graph.row_ptr[i] * width),
+        t.edge_features.begin() + static_cast<std::ptrdiff_t>(t.graph.row_ptr[i + 1] * width));
+  }
+  t.edge_features = std::move(edges);
+  t.whole_nodes = t.node_types.size();
+  t.node_types = own(t.node_types, 1);
+  t.points = {};
+  t.cells = {};
+  t.graph = {};
   t.parts = parts;
   t.part = part;
+}
+
+double mesh_bytes(const Trajectory& t) {
+  const auto bytes = [](const auto& v) {
+    return static_cast<double>(v.size() * sizeof(typename std::decay_t<decltype(v)>::value_type));
+  };
+  const mesh::Mesh& m = t.piece.mesh;
+  return bytes(t.points) + bytes(t.cells) + bytes(t.graph.row_ptr) + bytes(t.graph.col_idx) +
+         bytes(t.node_types) + bytes(t.edge_features) + bytes(t.frame_nodes) +
+         bytes(t.own_graph.ids) + bytes(t.own_graph.row_ptr) + bytes(t.own_graph.columns) +
+         bytes(m.points) + bytes(m.cells) + bytes(m.node_types) + bytes(t.piece.global_points) +
+         bytes(t.piece.global_cells);
 }
 
 std::vector<double> node_features(const Trajectory& t, const std::vector<double>& velocity) {
@@ -177,13 +226,13 @@ std::vector<double> node_features(const Trajectory& t, const std::vector<double>
   std::vector<double> out(n * width, 0.0);
   for (std::size_t r = 0; r < n; ++r) {
     for (std::size_t c = 0; c < d; ++c) out[r * width + c] = velocity[r * d + c];
-    out[r * width + d + static_cast<std::size_t>(t.node_types[t.frame_node(r)])] = 1.0;
+    out[r * width + d + static_cast<std::size_t>(t.node_types[r])] = 1.0;
   }
   return out;
 }
 
 std::vector<double> loss_mask(const Trajectory& t) {
-  std::vector<double> mask(t.num_nodes());
+  std::vector<double> mask(t.frame_rows());
   for (std::size_t i = 0; i < mask.size(); ++i) {
     mask[i] =
         t.node_types[i] == mesh::NodeType::kNormal || t.node_types[i] == mesh::NodeType::kOutflow

@@ -11,33 +11,41 @@
 
 #include "core/graph/neighbourhoods.hpp"
 #include "core/mesh/node_type.hpp"
+#include "core/mesh/submesh.hpp"
+#include "core/parallel/owned_rows.hpp"
 
 namespace tessera::models::mesh_transformer {
 
+// A trajectory is held whole, or in parts (DataOptions::parts): then this rank holds its
+// part only, and no array of the whole mesh.
 struct Trajectory {
   std::string name;  // "train.h5 trajectory 3", for messages
   int dimension = 2;
+  // Whole only (empty in parts): the mesh.
   std::vector<double> points;       // nodes x dimension
   std::vector<std::int64_t> cells;  // triangles (3 node ids each), for VTK output
+  graph::HostCsr graph;             // mesh edges, both directions, no self loops
+  // Per frame row (every node, or in parts this rank's own nodes, frame_nodes).
   std::vector<mesh::NodeType> node_types;
-  // Frames, each frame_rows() x dimension: every node's, or on a mesh read in parts
-  // the nodes in frame_nodes.
-  std::vector<std::vector<double>> velocity;
-  graph::HostCsr graph;               // mesh edges, both directions, no self loops
-  std::vector<double> edge_features;  // edges x (dimension + 1), CSR order
+  std::vector<std::vector<double>> velocity;  // frames, each frame_rows() x dimension
+  // edges x (dimension + 1): of graph's edges in CSR order, or in parts of own_graph's.
+  std::vector<double> edge_features;
   double dt = 0;
-  // Read in parts (DataOptions::parts): the METIS part of every node, this rank's part,
-  // and the nodes it owns (ascending), the only ones whose frames it holds. The mesh,
-  // its node types, graph and edge features stay whole.
-  std::vector<int> owner;
+  // In parts: this rank's part `part` of a METIS split into `parts` of the whole mesh's
+  // whole_nodes nodes. It holds its own nodes (frame_nodes, ascending: their frames, node
+  // types and edge features), their mesh rows (own_graph, global ids) and the piece of
+  // the mesh it writes (the cells whose first node it owns, with their points).
   int parts = 1, part = 0;
+  std::size_t whole_nodes = 0;
   std::vector<long long> frame_nodes;
+  parallel::OwnedRows own_graph;
+  mesh::Submesh piece;
 
-  std::size_t num_nodes() const { return node_types.size(); }
+  bool in_parts() const { return parts > 1; }
+  std::size_t num_nodes() const { return in_parts() ? whole_nodes : node_types.size(); }
   std::size_t frames() const { return velocity.size(); }
   std::size_t node_inputs() const { return static_cast<std::size_t>(dimension) + 9; }
-  bool in_parts() const { return !owner.empty(); }
-  std::size_t frame_rows() const { return in_parts() ? frame_nodes.size() : num_nodes(); }
+  std::size_t frame_rows() const { return node_types.size(); }
   // The node of row r of a frame.
   std::size_t frame_node(std::size_t r) const {
     return in_parts() ? static_cast<std::size_t>(frame_nodes[r]) : r;
@@ -54,9 +62,9 @@ struct DataOptions {
   // channel geometry (core/mesh/channel_node_types.hpp), in the convention above.
   bool derive_node_types = true;
   // Each mesh split by METIS into `parts` (a domain group's ranks, train.domain_ranks):
-  // this rank keeps only the frames of the nodes of part `part`, so that the frames'
-  // memory per rank falls with the part count. MeshGraphNets-layout files are read one
-  // frame at a time; other formats are read whole and then cut.
+  // this rank keeps only part `part` (Trajectory), so that memory per rank falls with the
+  // part count. MeshGraphNets-layout files' frames are read one at a time; the mesh, and
+  // other formats' frames, are read whole and then cut.
   int parts = 1;
   int part = 0;
 };
@@ -68,16 +76,24 @@ struct DataOptions {
 // velocity field, fewer than two frames, a mesh that is not of triangles.
 std::vector<Trajectory> read_trajectories(const std::string& path, const DataOptions& options);
 
-// `t` (whole) cut to part `part` of `owner` (a split into `parts`): frame_nodes are the
-// part's nodes (ascending) and the frames (if read) hold only theirs.
+// `t` (whole) cut to part `part` of `owner` (a split into `parts`): see Trajectory. The
+// frames, if read, keep only the own nodes' rows.
 void keep_part(Trajectory& t, std::vector<int> owner, int parts, int part);
+
+// The cells of a whole trajectory's mesh whose first node `owner` gives to `part` (every
+// cell when `owner` is empty), as a mesh of their own with their points and node types.
+mesh::Submesh mesh_piece(const Trajectory& t, const std::vector<int>& owner, int part);
+
+// Bytes of the mesh a trajectory holds (points, cells, graph, node types, edge features,
+// own rows and piece; not the frames): what reading in parts divides.
+double mesh_bytes(const Trajectory& t);
 
 // Node features of one frame (frame_rows() rows, as the trajectory's frames hold):
 // rows x (dimension + 9), the velocity then the one-hot node type (MeshGraphNets' input).
 std::vector<double> node_features(const Trajectory& t, const std::vector<double>& velocity);
 
-// 1 where the loss is taken and the model advances the state (NORMAL and OUTFLOW nodes),
-// 0 where the state is a boundary condition (reset to the truth in rollouts).
+// Per frame row: 1 where the loss is taken and the model advances the state (NORMAL and OUTFLOW
+// nodes), 0 where the state is a boundary condition (reset to the truth in rollouts).
 std::vector<double> loss_mask(const Trajectory& t);
 
 }  // namespace tessera::models::mesh_transformer

@@ -16,11 +16,10 @@
 namespace tessera::models::mesh_transformer {
 
 std::unique_ptr<MeshPart> split_mesh(MPI_Comm domain, const graph::HostCsr& mesh,
-                                     const std::vector<graph::HostCsr>& layer_graphs,
-                                     std::vector<int> owner) {
+                                     const std::vector<graph::HostCsr>& layer_graphs) {
   std::vector<const graph::HostCsr*> reach = {&mesh};
   for (const auto& g : layer_graphs) reach.push_back(&g);
-  if (owner.empty()) owner = parallel::partition_metis(mesh, runtime::comm_size(domain)).owner;
+  std::vector<int> owner = parallel::partition_metis(mesh, runtime::comm_size(domain)).owner;
   return std::make_unique<MeshPart>(domain, graph_union(reach), std::move(owner));
 }
 
@@ -87,12 +86,82 @@ graph::CsrGraph device_graph(const MeshPart* part, const graph::HostCsr& global,
   return graph::to_device(part->local_graph(global, edges));
 }
 
+namespace {
+
+// A part's local attention graph on the device, with its token rows (see domain.hpp).
+graph::CsrGraph with_part_tokens(const MeshPart& part, const graph::HostCsr& local,
+                                 std::size_t global_nodes, bool self_loops) {
+  const bool first = runtime::comm_rank(part.halo().comm()) == 0;
+  return graph::to_device(with_global_nodes(local, global_nodes, self_loops, part.owned(), first));
+}
+
+}  // namespace
+
 graph::CsrGraph device_attention_graph(const MeshPart* part, const graph::HostCsr& mesh_graph,
                                        std::size_t global_nodes, bool self_loops) {
   if (!part) return graph::to_device(with_global_nodes(mesh_graph, global_nodes, self_loops));
-  const bool first = runtime::comm_rank(part->halo().comm()) == 0;
-  return graph::to_device(with_global_nodes(part->local_graph(mesh_graph), global_nodes, self_loops,
-                                            part->owned(), first));
+  return with_part_tokens(*part, part->local_graph(mesh_graph), global_nodes, self_loops);
+}
+
+graph::CsrGraph device_attention_graph(const MeshPart& part, const parallel::OwnedRows& rows,
+                                       std::size_t global_nodes, bool self_loops) {
+  return with_part_tokens(part, part.local_graph(rows), global_nodes, self_loops);
+}
+
+namespace {
+
+// Row of own node i: the nodes of the piece's cells whose first node is i (global ids).
+parallel::OwnedRows piece_reach(const Trajectory& t) {
+  const mesh::Mesh& m = t.piece.mesh;
+  const auto per_cell = static_cast<std::size_t>(m.nodes_per_cell());
+  std::vector<std::vector<long long>> rows(t.frame_nodes.size());
+  for (std::size_t c = 0; c < m.num_cells(); ++c) {
+    const auto global = [&](std::size_t k) {
+      return static_cast<long long>(
+          t.piece.global_points[static_cast<std::size_t>(m.cells[c * per_cell + k])]);
+    };
+    const auto at = std::lower_bound(t.frame_nodes.begin(), t.frame_nodes.end(), global(0));
+    if (at == t.frame_nodes.end() || *at != global(0)) {
+      throw std::invalid_argument(
+          str(t.name, ": a piece cell's first node ", global(0), " is not this part's"));
+    }
+    for (std::size_t k = 0; k < per_cell; ++k) {
+      rows[static_cast<std::size_t>(at - t.frame_nodes.begin())].push_back(global(k));
+    }
+  }
+  parallel::OwnedRows out;
+  for (std::size_t l = 0; l < rows.size(); ++l) {
+    std::sort(rows[l].begin(), rows[l].end());
+    rows[l].erase(std::unique(rows[l].begin(), rows[l].end()), rows[l].end());
+    out.add_row(t.frame_nodes[l], rows[l]);
+  }
+  return out;
+}
+
+}  // namespace
+
+PieceRows::PieceRows(MPI_Comm domain, const Trajectory& t) : plan_(domain, piece_reach(t)) {
+  for (const mesh::Index g : t.piece.global_points) {
+    local_.push_back(static_cast<std::size_t>(plan_.local_id(g)));  // in the plan: its reach
+  }
+}
+
+std::vector<double> PieceRows::operator()(const std::vector<double>& own, std::size_t width) const {
+  if (own.size() != plan_.owned_count() * width) {
+    throw std::invalid_argument(str("piece rows: ", own.size(), " values for ", plan_.owned_count(),
+                                    " own nodes x ", width));
+  }
+  std::vector<double> local = own;
+  local.resize(plan_.local_count() * width, 0.0);
+  const auto values = tensor::from_host<double>(local, plan_.local_count(), width, "piece_rows");
+  plan_.gather(values);
+  local = tensor::to_host(values);
+  std::vector<double> out(local_.size() * width);
+  for (std::size_t i = 0; i < local_.size(); ++i) {
+    std::copy_n(local.begin() + static_cast<std::ptrdiff_t>(local_[i] * width), width,
+                out.begin() + static_cast<std::ptrdiff_t>(i * width));
+  }
+  return out;
 }
 
 template <class T>

@@ -13,8 +13,10 @@
 // The ghosts are the one-hop neighbours of the owned nodes in the union of the graphs the
 // layers read (the transformer's attention graphs: K-hop unions, dilated graphs, random
 // edges; MeshGraphNet's mesh): exactly the rows a layer needs, however far an
-// augmentation reaches. The global mesh (its graph and owners) is replicated on every
-// rank for now, which is fine to a few million nodes.
+// augmentation reaches. A trajectory read in parts (DataOptions::parts, what `tessera run`
+// does) holds only its own nodes' mesh rows, from which each rank builds its attention
+// graphs (attention_rows) and part: no rank holds an array of the whole mesh past the
+// read. A whole trajectory is split here (split_mesh), replicated on every rank.
 //
 // Global attention nodes (the transformer's G learned tokens) are on every rank of the
 // domain group, after its mesh rows, and owned by its first rank: each rank's own nodes
@@ -36,6 +38,7 @@
 #include "core/parallel/halo_plan.hpp"
 #include "core/parallel/owned_rows.hpp"
 #include "core/parallel/rank_groups.hpp"
+#include "models/mesh_transformer/dataset.hpp"
 
 namespace tessera::models::mesh_transformer {
 
@@ -51,11 +54,9 @@ using parallel::graph_union;
 
 // The METIS split of `mesh` over the ranks of `domain`, whose ghosts reach every node the
 // layers read: the mesh's neighbours and those of `layer_graphs` (the transformer's
-// attention graphs). `owner`: the split already made (a trajectory read in parts), else
-// empty. Collective.
+// attention graphs). Collective.
 std::unique_ptr<MeshPart> split_mesh(MPI_Comm domain, const graph::HostCsr& mesh,
-                                     const std::vector<graph::HostCsr>& layer_graphs = {},
-                                     std::vector<int> owner = {});
+                                     const std::vector<graph::HostCsr>& layer_graphs = {});
 
 using parallel::allgather_by_owner;
 
@@ -84,11 +85,29 @@ graph::CsrGraph device_graph(const MeshPart* part, const graph::HostCsr& global,
 // reading this rank's own nodes (and the tokens, on the domain's first rank only).
 graph::CsrGraph device_attention_graph(const MeshPart* part, const graph::HostCsr& mesh_graph,
                                        std::size_t global_nodes, bool self_loops);
+// The same from this rank's own rows of the graph (a part made from own rows).
+graph::CsrGraph device_attention_graph(const MeshPart& part, const parallel::OwnedRows& rows,
+                                       std::size_t global_nodes, bool self_loops);
 
 // The token rows of a part (rows part.local() .. part.local() + global_nodes - 1 of the
 // transformer's blocks), their softmax merged over the part's ranks by log-sum-exp.
 template <class T>
 nn::SplitQueryRows<T> split_global_rows(const MeshPart& part, std::size_t global_nodes);
+
+// The rows of a trajectory read in parts on the points of its piece (t.piece, which this
+// rank writes): its own nodes' from here, the others' (a piece's cells reach nodes of
+// other parts) from their owners, through a halo exchange. Collective over `domain`: the
+// construction and each call.
+class PieceRows {
+ public:
+  PieceRows(MPI_Comm domain, const Trajectory& t);
+  // `own`: `width` values per own node (a frame's rows); returns `width` per piece point.
+  std::vector<double> operator()(const std::vector<double>& own, std::size_t width) const;
+
+ private:
+  parallel::HaloPlan plan_;
+  std::vector<std::size_t> local_;  // the plan's local row of each piece point
+};
 
 // Collective over `comm`: the rows of the first rank on every rank.
 template <class T>

@@ -1,6 +1,7 @@
 #include "models/mesh_transformer/run.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include "core/io/hdf5_reader.hpp"
 #include "core/io/vtk_series.hpp"
@@ -38,28 +39,22 @@ std::vector<double> horizon_rmse(const std::vector<double>& table, std::size_t t
 }
 
 // The rollout as a VTK series for ParaView: predicted, true and error velocity per frame.
-// A split mesh (r.owner set) is written as one piece per domain rank (the cells whose
-// first node it owns), so the series is partitioned as the computation was. Collective
+// A split mesh is written as one piece per domain rank (the cells whose first node it
+// owns), so the series is partitioned as the computation was: a trajectory read in parts
+// holds its piece, a whole one split in the rollout (r.owner set) is cut here. Collective
 // over `domain`.
 void write_rollout_vtk(const io::RunContext& ctx, const Trajectory& t, const Rollout& r,
                        const std::string& name, MPI_Comm domain) {
-  mesh::Mesh whole;
-  whole.dimension = t.dimension;
-  whole.cell_kind = t.dimension == 3 ? mesh::CellKind::kTetrahedron : mesh::CellKind::kTriangle;
-  whole.points = t.points;
-  whole.cells.assign(t.cells.begin(), t.cells.end());
-  whole.node_types = t.node_types;
-  std::vector<mesh::Index> cells;
-  const int part = runtime::comm_rank(domain);
-  const auto per_cell = static_cast<std::size_t>(whole.nodes_per_cell());
-  for (std::size_t c = 0; c < whole.num_cells(); ++c) {
-    if (r.owner.empty() || r.owner[static_cast<std::size_t>(whole.cells[c * per_cell])] == part) {
-      cells.push_back(static_cast<mesh::Index>(c));
-    }
-  }
-  const mesh::Submesh piece = mesh::extract_cells(whole, cells);
+  const mesh::Submesh cut =
+      t.in_parts() ? mesh::Submesh{} : mesh_piece(t, r.owner, runtime::comm_rank(domain));
+  const mesh::Submesh& piece = t.in_parts() ? t.piece : cut;
   const auto d = static_cast<std::size_t>(t.dimension);
-  const auto local = [&](const std::vector<double>& values) {
+  // Frames read in parts hold the rank's own nodes; the piece's points of other parts
+  // come from their owners.
+  std::unique_ptr<PieceRows> from_owners;
+  if (t.in_parts()) from_owners = std::make_unique<PieceRows>(domain, t);
+  const auto on_piece = [&](const std::vector<double>& values) {
+    if (from_owners) return (*from_owners)(values, d);
     std::vector<double> out(piece.global_points.size() * d);
     for (std::size_t i = 0; i < piece.global_points.size(); ++i) {
       for (std::size_t c = 0; c < d; ++c) {
@@ -70,21 +65,15 @@ void write_rollout_vtk(const io::RunContext& ctx, const Trajectory& t, const Rol
   };
   io::VtkSeries series(domain, ctx.directory, name);
   const int components = t.dimension;
-  // Frames read in parts hold the rank's own nodes; a piece also touches its neighbours'
-  // points: each frame is put together whole for the moment it is written.
-  const auto whole_frame = [&](const std::vector<double>& frame) {
-    return t.in_parts() ? allgather_by_owner(domain, t.owner, frame, d) : frame;
-  };
   for (std::size_t f = 0; f < r.prediction.size(); ++f) {
-    const std::vector<double> predicted = whole_frame(r.prediction[f]);
-    const std::vector<double> truth = whole_frame(t.velocity[f]);
+    const std::vector<double> predicted = on_piece(r.prediction[f]);
+    const std::vector<double> truth = on_piece(t.velocity[f]);
     std::vector<double> error(predicted.size());
     for (std::size_t k = 0; k < error.size(); ++k) error[k] = predicted[k] - truth[k];
-    series.write_step(
-        static_cast<double>(f) * (t.dt > 0 ? t.dt : 1.0),
-        mesh::to_vtk_piece(piece.mesh, {{"velocity_pred", components, local(predicted)},
-                                        {"velocity_true", components, local(truth)},
-                                        {"velocity_error", components, local(error)}}));
+    series.write_step(static_cast<double>(f) * (t.dt > 0 ? t.dt : 1.0),
+                      mesh::to_vtk_piece(piece.mesh, {{"velocity_pred", components, predicted},
+                                                      {"velocity_true", components, truth},
+                                                      {"velocity_error", components, error}}));
   }
 }
 
@@ -323,19 +312,22 @@ MeshTransformerSummary run_mesh_transformer(const MeshTransformerConfig& c,
   runtime::log::info(str("mesh models: ", train_set.size(), " training trajectories (",
                          train_set.front().frames(), " frames, ", train_set.front().num_nodes(),
                          " nodes in the first), ", test_set.size(), " test trajectories"));
-  if (train_set.front().in_parts()) {
-    double held = 0, whole = 0;  // frame values, this rank's and every node's
+  {
+    // Frame and mesh bytes, this rank's, and the frames of every node.
+    double held[2] = {0, 0}, whole = 0;
     for (const auto* set : {&train_set, &test_set}) {
       for (const Trajectory& t : *set) {
-        held += static_cast<double>(t.frames() * t.frame_rows() * t.dimension);
-        whole += static_cast<double>(t.frames() * t.num_nodes() * t.dimension);
+        held[0] += static_cast<double>(t.frames() * t.frame_rows() * t.dimension) * 8;
+        held[1] += mesh_bytes(t);
+        whole += static_cast<double>(t.frames() * t.num_nodes() * t.dimension) * 8;
       }
     }
-    double largest = held;
-    MPI_Allreduce(MPI_IN_PLACE, &largest, 1, MPI_DOUBLE, MPI_MAX, ctx.comm);
-    runtime::log::info(str("mesh models: frames read in ", c.training.domain_ranks,
-                           " parts: at most ", largest * 8 / 1048576.0, " MiB of frames per rank (",
-                           whole * 8 / 1048576.0, " MiB whole)"));
+    MPI_Allreduce(MPI_IN_PLACE, held, 2, MPI_DOUBLE, MPI_MAX, ctx.comm);
+    const bool in_parts = train_set.front().in_parts();
+    runtime::log::info(str("mesh models: ", in_parts ? "read in " : "read whole",
+                           in_parts ? str(c.training.domain_ranks, " parts") : std::string(),
+                           ": at most ", held[0] / 1048576.0, " MiB of frames (", whole / 1048576.0,
+                           " MiB whole) and ", held[1] / 1048576.0, " MiB of meshes per rank"));
   }
   // Checkpoints: see write_result.
   io::TrainingSequence sequence(ctx.checkpoints, *ctx.results, "/mesh", c.kinds.size());

@@ -47,7 +47,7 @@ template <class T>
 struct PreparedTrajectory {
   MeshSample<T> sample;                // nodes filled per step
   Matrix<T> mask;                      // local rows x dimension: 1 on own NORMAL and OUTFLOW nodes
-  std::vector<double> node_mask;       // every node of the mesh: 1 on NORMAL and OUTFLOW
+  std::vector<double> node_mask;       // per frame row: 1 on NORMAL and OUTFLOW
   double mask_count = 0;               // masked nodes of the whole mesh
   double edge_statistics_count = 0;    // of the edge normaliser the edges were scaled with
   std::unique_ptr<MeshPart> part;      // null: the whole mesh on this rank
@@ -85,24 +85,50 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
                               const Normalizers& normalizers, MPI_Comm domain) {
   PreparedTrajectory<T> p;
   const bool transformer = model.options().kind == ModelKind::kTransformer;
-  AttentionGraphs graphs;  // on the mesh nodes: the tokens are appended per rank below
   const std::size_t global_nodes = transformer ? model.options().transformer.global_nodes : 0;
-  if (transformer) {
-    graphs =
-        attention_graphs(t.graph, model.options().attention, model.options().transformer.layers,
-                         index, 0, model.options().transformer.heads);
-  }
+  const bool self_loops = model.options().attention.self_loops;
   const int parts = runtime::comm_size(domain);
   if (t.in_parts() && (t.parts != parts || t.part != runtime::comm_rank(domain))) {
     throw std::invalid_argument(str(t.name, ": read as part ", t.part, " of ", t.parts,
                                     ", used by rank ", runtime::comm_rank(domain), " of ", parts));
   }
-  if (parts > 1) {
-    if (static_cast<std::size_t>(parts) > t.num_nodes()) {
-      throw InputError(str(t.name, ": ", t.num_nodes(), " nodes cannot be split over ", parts,
-                           " ranks (train.domain_ranks)"));
+  if (parts > 1 && static_cast<std::size_t>(parts) > t.num_nodes()) {
+    throw InputError(str(t.name, ": ", t.num_nodes(), " nodes cannot be split over ", parts,
+                         " ranks (train.domain_ranks)"));
+  }
+  if (t.in_parts()) {
+    // Nothing global: the attention graphs' and the part's rows from this rank's own mesh
+    // rows (the same part, numbering and graphs as the replicated path below).
+    AttentionRows rows;
+    if (transformer) {
+      rows = attention_rows(domain, t.own_graph, model.options().attention,
+                            model.options().transformer.layers, index,
+                            model.options().transformer.heads);
     }
-    p.part = split_mesh(domain, t.graph, graphs.graphs, t.owner);
+    std::vector<const parallel::OwnedRows*> reach = {&t.own_graph};
+    for (const auto& g : rows.graphs) reach.push_back(&g);
+    p.part = std::make_unique<MeshPart>(domain, parallel::rows_union(reach));
+    p.sample.mesh = graph::to_device(p.part->local_graph(t.own_graph, &p.edge_rows));
+    for (const auto& g : rows.graphs) {
+      p.sample.attention.push_back(device_attention_graph(*p.part, g, global_nodes, self_loops));
+    }
+    p.sample.block_graph = rows.block_graph;
+  } else {
+    AttentionGraphs graphs;  // on the mesh nodes: the tokens are appended per rank below
+    if (transformer) {
+      graphs =
+          attention_graphs(t.graph, model.options().attention, model.options().transformer.layers,
+                           index, 0, model.options().transformer.heads);
+    }
+    if (parts > 1) p.part = split_mesh(domain, t.graph, graphs.graphs);
+    p.sample.mesh = device_graph(p.part.get(), t.graph, &p.edge_rows);
+    for (const auto& g : graphs.graphs) {
+      p.sample.attention.push_back(
+          device_attention_graph(p.part.get(), g, global_nodes, self_loops));
+    }
+    p.sample.block_graph = graphs.block_graph;
+  }
+  if (p.part) {
     p.frames_in_parts = t.in_parts();
     p.sample.halo = &p.part->halo();
     if (global_nodes > 0) p.sample.global_rows = split_global_rows<T>(*p.part, global_nodes);
@@ -118,12 +144,6 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
     p.load.max_ghosts = sizes[1];
     p.load.max_neighbours = sizes[2];
   }
-  p.sample.mesh = device_graph(p.part.get(), t.graph, &p.edge_rows);
-  for (const auto& g : graphs.graphs) {
-    p.sample.attention.push_back(device_attention_graph(p.part.get(), g, global_nodes,
-                                                        model.options().attention.self_loops));
-  }
-  p.sample.block_graph = graphs.block_graph;
   normalise_edges(t, normalizers, p);
   p.node_mask = loss_mask(t);
   const std::vector<double>& mask = p.node_mask;
@@ -133,11 +153,12 @@ PreparedTrajectory<T> prepare(const Trajectory& t, std::size_t index, const Surr
     p.mask_count += mask[i];
     for (std::size_t c = 0; c < d; ++c) entries[i * d + c] = mask[i];
   }
+  if (t.in_parts()) MPI_Allreduce(MPI_IN_PLACE, &p.mask_count, 1, MPI_DOUBLE, MPI_SUM, domain);
   if (p.mask_count == 0) {
     throw InputError(str(t.name, ": no NORMAL or OUTFLOW node: nothing to learn or advance"));
   }
   if (p.part) {  // own rows only: a ghost's loss is its owner's
-    entries = p.part->local_rows(entries, d);
+    entries = p.local_rows(std::move(entries), d);
     std::fill(entries.begin() + static_cast<std::ptrdiff_t>(p.part->owned() * d), entries.end(),
               0.0);
   }
@@ -204,7 +225,7 @@ std::vector<double> advance(const Trajectory& t, PreparedTrajectory<T>& p, Surro
     const std::size_t row = p.frames_in_parts ? l : i;  // of the state and the frames
     for (std::size_t c = 0; c < d; ++c) {
       const std::size_t k = row * d + c;
-      next[l * d + c] = p.node_mask[i] > 0 ? state[k] + change[l * d + c] : t.velocity[f][k];
+      next[l * d + c] = p.node_mask[row] > 0 ? state[k] + change[l * d + c] : t.velocity[f][k];
     }
   }
   if (p.part && !p.frames_in_parts) next = p.part->allgather_owned(next, d);
@@ -230,10 +251,10 @@ void accumulate_exact(Normalizers& n, const std::vector<Trajectory>& trajectorie
       n.targets.accumulate(velocity_change(t, f));
     }
   }
-  // Every rank read every trajectory: no sums to exchange, but for the frames of a mesh
-  // read in parts (each rank of the domain group holds its own nodes').
+  // Every rank read every trajectory: no sums to exchange, but for a mesh read in parts
+  // (each rank of the domain group holds its own nodes' frames and edges).
   n.nodes.merge(in_parts ? domain : MPI_COMM_NULL);
-  n.edges.merge(MPI_COMM_NULL);
+  n.edges.merge(in_parts ? domain : MPI_COMM_NULL);
   n.targets.merge(in_parts ? domain : MPI_COMM_NULL);
 }
 
@@ -382,7 +403,7 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
       const std::size_t d = static_cast<std::size_t>(t.dimension);
       for (std::size_t r = 0; r < t.frame_rows(); ++r) {
         const std::size_t i = t.frame_node(r);  // the noise is keyed by the global node
-        if (t.node_types[i] != mesh::NodeType::kNormal) continue;
+        if (t.node_types[r] != mesh::NodeType::kNormal) continue;
         for (std::size_t c = 0; c < d; ++c) {
           const double noise =
               o.noise * tensor::counter_normal(o.seed, kNoiseStream + draw, i * d + c);
@@ -399,11 +420,11 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
         normalizers.edges.accumulate(trajectories[s.trajectory].edge_features);
       }
       // Over the sample groups: a domain group's ranks hold the same samples (the mesh
-      // whole), or each its own nodes' part of them (frames read in parts).
-      const bool in_parts = trajectories.front().in_parts();
-      normalizers.nodes.merge(in_parts ? comm : groups.samples.get());
-      normalizers.targets.merge(in_parts ? comm : groups.samples.get());
-      normalizers.edges.merge(groups.samples);
+      // whole), or each its own nodes' part of them (read in parts).
+      const MPI_Comm over = trajectories.front().in_parts() ? comm : groups.samples.get();
+      normalizers.nodes.merge(over);
+      normalizers.targets.merge(over);
+      normalizers.edges.merge(over);
     }
 
     store.zero_grad();

@@ -84,9 +84,9 @@ case "$case_name" in
         >"$work/split.log" 2>&1 && pass || fail "a run with train.domain_ranks=2 failed: $(cat "$work/split.log")"
       grep -q "split over 2 ranks (METIS)" "$work/split.log" && pass \
         || fail "the split run does not report its partition: $(cat "$work/split.log")"
-      # Each rank read only its own nodes' frames.
-      grep -q "frames read in 2 parts" "$work/split.log" && pass \
-        || fail "the split run does not report reading its frames in parts: $(cat "$work/split.log")"
+      # Each rank read only its own part of each mesh and its own nodes' frames.
+      grep -q "read in 2 parts" "$work/split.log" && pass \
+        || fail "the split run does not report reading its meshes in parts: $(cat "$work/split.log")"
       # Its rollout series is partitioned as the computation: one piece per rank.
       pvtu=$(ls "$work/split/"rollout_transformer_0_*.pvtu 2>/dev/null | head -n 1)
       [ -n "$pvtu" ] && [ "$(grep -c "<Piece" "$pvtu")" = 2 ] && pass \

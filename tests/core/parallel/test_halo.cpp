@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "core/parallel/graph_part.hpp"
 #include "core/parallel/partition.hpp"
 #include "core/runtime/runtime.hpp"
 #include "tests/support/catch.hpp"
@@ -155,6 +156,45 @@ TEST_CASE("a plan from each rank's own rows equals the one from the replicated g
         REQUIRE(values(l, 1) == value_of(distributed.global_ids()[l], 1));
       }
     }
+  }
+}
+
+TEST_CASE("a graph part from own rows equals the one from the replicated graph", "[halo]") {
+  // The reach is the union of the mesh and its 2-hop graph (as a mesh model's layers read
+  // them); each graph's local rows, and the edge each local edge is, agree.
+  const int size = runtime::comm_size(MPI_COMM_WORLD);
+  const int rank = runtime::comm_rank(MPI_COMM_WORLD);
+  const HostCsr g = mesh_graph(17, 11, false), two = k_hop(g, 2, false);
+  const std::vector<int> owner = partition_metis(g, size).owner;
+  const GraphPart replicated(MPI_COMM_WORLD, graph_union({&g, &two}), owner);
+  const OwnedRows mesh = own_rows(g, owner, rank), reach = own_rows(two, owner, rank);
+  const OwnedRows both = rows_union({&mesh, &reach});
+  CHECK(both.columns == own_rows(graph_union({&g, &two}), owner, rank).columns);
+  const GraphPart distributed(MPI_COMM_WORLD, both);
+  REQUIRE(distributed.rows() == replicated.rows());
+  CHECK(distributed.owner().empty());
+  std::vector<std::size_t> edges_distributed, edges_replicated;
+  const HostCsr a = distributed.local_graph(mesh, &edges_distributed);
+  const HostCsr b = replicated.local_graph(g, &edges_replicated);
+  CHECK(a.row_ptr == b.row_ptr);
+  CHECK(a.col_idx == b.col_idx);
+  // Own edge k of the rows is global edge row_ptr[first own node] + ... : map and compare.
+  std::vector<std::size_t> global_edge;  // of each own edge, in own-row order
+  for (long long i : mesh.ids) {
+    for (auto e = g.row_ptr[i]; e < g.row_ptr[i + 1]; ++e) global_edge.push_back(e);
+  }
+  REQUIRE(edges_distributed.size() == edges_replicated.size());
+  for (std::size_t k = 0; k < edges_distributed.size(); ++k) {
+    CHECK(global_edge[edges_distributed[k]] == edges_replicated[k]);
+  }
+  const HostCsr a2 = distributed.local_graph(reach), b2 = replicated.local_graph(two);
+  CHECK(a2.col_idx == b2.col_idx);
+  // What needs every node's owner is refused by a part from own rows.
+  CHECK_THROWS_WITH(distributed.local_graph(g), Catch::Matchers::Contains("its own rows"));
+  CHECK_THROWS_WITH(distributed.allgather_owned({}, 1), Catch::Matchers::Contains("its own rows"));
+  if (size > 1) {  // another rank's rows
+    CHECK_THROWS_AS(distributed.local_graph(own_rows(g, owner, (rank + 1) % size)),
+                    std::invalid_argument);
   }
 }
 

@@ -293,10 +293,14 @@ TEST_CASE("frames read in parts (each rank its own nodes'): training and a rollo
         CHECK(relative_difference(losses_one, losses) <= 1e-12);
         CHECK(relative_difference(one, split) <= 1e-11);  // as in the test above
         REQUIRE(r.prediction.size() == 21);
-        for (std::size_t f = 0; f < r.prediction.size(); ++f) {
-          const std::vector<double> predicted =
-              allgather_by_owner(groups.domain, parts[1].owner, r.prediction[f], 2);
-          CHECK(relative_difference(rollout_one.prediction[f], predicted) <= 1e-12);
+        for (std::size_t f = 0; f < r.prediction.size(); ++f) {  // each rank its own nodes
+          std::vector<double> expected;
+          for (std::size_t row = 0; row < parts[1].frame_rows(); ++row) {
+            const std::size_t i = parts[1].frame_node(row);
+            expected.insert(expected.end(), rollout_one.prediction[f].begin() + 2 * i,
+                            rollout_one.prediction[f].begin() + 2 * i + 2);
+          }
+          CHECK(relative_difference(expected, r.prediction[f]) <= 1e-12);
         }
         CHECK(relative_difference(rollout_one.rmse, r.rmse) <= 1e-12);
         CHECK(relative_difference(rollout_one.persistence_rmse, r.persistence_rmse) <= 1e-12);
@@ -428,5 +432,63 @@ TEST_CASE("attention graphs built from each rank's own mesh rows equal the repli
       CHECK(rows.graphs[k].row_ptr == expected.row_ptr);
       CHECK(rows.graphs[k].columns == expected.columns);
     }
+  }
+}
+
+TEST_CASE("a trajectory read in parts holds its own rows of the mesh and writes its piece",
+          "[domain_mpi]") {
+  // No array of the whole mesh stays on a rank: its own nodes' node types, mesh rows and
+  // edge features (the whole trajectory's rows of them), and the piece of cells whose first
+  // node it owns, whose points of other parts PieceRows fetches from their owners.
+  const int size = runtime::comm_size(MPI_COMM_WORLD);
+  if (size < 2) return;  // nothing to split: the 2- and 4-rank runs of this file check it
+  const int rank = runtime::comm_rank(MPI_COMM_WORLD);
+  const testing::ScopedTempDir dir("mt_domain_piece");
+  const std::string path = synthetic_file(dir, 1, 3);
+  const Trajectory whole = read_trajectories(path, {}).front();
+  DataOptions options;
+  options.parts = size;
+  options.part = rank;
+  const Trajectory t = read_trajectories(path, options).front();
+  REQUIRE(t.in_parts());
+  CHECK(t.num_nodes() == whole.num_nodes());
+  CHECK(t.graph.num_nodes() == 0);
+  CHECK(t.points.empty());
+  CHECK(t.cells.empty());
+  const std::vector<int> owner = parallel::partition_metis(whole.graph, size).owner;
+  const parallel::OwnedRows rows = parallel::own_rows(whole.graph, owner, rank);
+  CHECK(t.frame_nodes == rows.ids);
+  CHECK(t.own_graph.row_ptr == rows.row_ptr);
+  CHECK(t.own_graph.columns == rows.columns);
+  REQUIRE(t.edge_features.size() == rows.columns.size() * 3);
+  REQUIRE(t.node_types.size() == t.frame_rows());
+  for (std::size_t r = 0; r < t.frame_rows(); ++r) {
+    const auto i = static_cast<std::size_t>(t.frame_nodes[r]);
+    CHECK(t.node_types[r] == whole.node_types[i]);
+    const std::size_t first = static_cast<std::size_t>(whole.graph.row_ptr[i]) * 3;
+    CHECK(std::equal(t.edge_features.begin() + static_cast<std::ptrdiff_t>(rows.row_ptr[r] * 3),
+                     t.edge_features.begin() + static_cast<std::ptrdiff_t>(rows.row_ptr[r + 1] * 3),
+                     whole.edge_features.begin() + static_cast<std::ptrdiff_t>(first)));
+  }
+  // The pieces: every cell once over the ranks; the rows on a piece's points equal the
+  // whole frame's, those of other parts included.
+  const mesh::Submesh expected = mesh_piece(whole, owner, rank);
+  CHECK(t.piece.global_cells == expected.global_cells);
+  CHECK(t.piece.global_points == expected.global_points);
+  CHECK(t.piece.mesh.points == expected.mesh.points);
+  long long cells = static_cast<long long>(t.piece.mesh.num_cells());
+  MPI_Allreduce(MPI_IN_PLACE, &cells, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+  CHECK(cells == static_cast<long long>(whole.cells.size() / 3));
+  long long foreign = 0;
+  for (const mesh::Index g : t.piece.global_points) foreign += owner[g] != rank ? 1 : 0;
+  MPI_Allreduce(MPI_IN_PLACE, &foreign, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+  CHECK(foreign > 0);  // the exchange below is exercised
+  const PieceRows on_piece(MPI_COMM_WORLD, t);
+  const std::vector<double> values = on_piece(t.velocity[2], 2);
+  REQUIRE(values.size() == t.piece.global_points.size() * 2);
+  for (std::size_t k = 0; k < t.piece.global_points.size(); ++k) {
+    const auto g = static_cast<std::size_t>(t.piece.global_points[k]);
+    CHECK(values[2 * k] == whole.velocity[2][2 * g]);
+    CHECK(values[2 * k + 1] == whole.velocity[2][2 * g + 1]);
   }
 }
