@@ -62,16 +62,37 @@ std::vector<double> Hdf5Reader::read_leading(const std::string& dataset_path, st
                          " entries along its first dimension; entries ", first, " .. ",
                          first + count, " (exclusive) were asked for"));
   }
-  std::vector<hsize_t> start(extent.size(), 0), block(extent.begin(), extent.end());
+  std::vector<std::uint64_t> start(extent.size(), 0), block = extent;
   start[0] = first;
   block[0] = count;
+  return read_block(dataset_path, start, block);
+}
+
+std::vector<double> Hdf5Reader::read_block(const std::string& dataset_path,
+                                           const std::vector<std::uint64_t>& start,
+                                           const std::vector<std::uint64_t>& count) const {
+  const std::vector<std::uint64_t> extent = shape(dataset_path);
+  bool inside = start.size() == extent.size() && count.size() == extent.size();
+  for (std::size_t d = 0; inside && d < extent.size(); ++d) {
+    inside = start[d] + count[d] <= extent[d];
+  }
+  if (!inside) {
+    std::string asked, has;
+    for (std::size_t d = 0; d < start.size() && d < count.size(); ++d) {
+      asked += str(d ? ", " : "", start[d], " .. ", start[d] + count[d]);
+    }
+    for (std::size_t d = 0; d < extent.size(); ++d) has += str(d ? " x " : "", extent[d]);
+    throw InputError(str(path_, ": ", dataset_path, " (", has.empty() ? "a scalar" : has,
+                         ") does not hold the block [", asked, ") asked for"));
+  }
+  const std::vector<hsize_t> offset(start.begin(), start.end()), block(count.begin(), count.end());
   std::uint64_t total = 1;
   for (hsize_t b : block) total *= b;
   std::vector<double> values(total);
   if (total == 0) return values;
   hid_t dataset = H5Dopen2(file_, dataset_path.c_str(), H5P_DEFAULT);
   hid_t file_space = H5Dget_space(dataset);
-  H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr);
+  H5Sselect_hyperslab(file_space, H5S_SELECT_SET, offset.data(), nullptr, block.data(), nullptr);
   hid_t memory_space = H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr);
   const herr_t status =
       H5Dread(dataset, H5T_NATIVE_DOUBLE, memory_space, file_space, H5P_DEFAULT, values.data());

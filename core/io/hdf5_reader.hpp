@@ -25,6 +25,11 @@ class Hdf5Reader {
   // has fewer entries or is a scalar.
   std::vector<double> read_leading(const std::string& dataset_path, std::uint64_t first,
                                    std::uint64_t count) const;
+  // The block start[d] .. start[d] + count[d] - 1 along every dimension d (row-major).
+  // InputError when the block is not inside the dataset.
+  std::vector<double> read_block(const std::string& dataset_path,
+                                 const std::vector<std::uint64_t>& start,
+                                 const std::vector<std::uint64_t>& count) const;
   std::vector<std::uint64_t> shape(const std::string& dataset_path) const;
   // Names of the members of a group, sorted.
   std::vector<std::string> members(const std::string& group_path) const;

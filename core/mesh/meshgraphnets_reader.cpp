@@ -85,24 +85,40 @@ double find_dt(const io::Hdf5Reader& file, const std::string& group) {
   return 1.0;
 }
 
+// Rows first .. first + rows - 1 of frame `frame` of a feature of shape `feature`.
+std::vector<double> read_rows(const io::Hdf5Reader& file, const std::string& dataset,
+                              const Feature& feature, std::uint64_t frame, std::uint64_t first,
+                              std::uint64_t rows) {
+  const std::size_t rank = file.shape(dataset).size();
+  if (rank == 3) return file.read_block(dataset, {frame, first, 0}, {1, rows, feature.columns});
+  if (rank == 2 && feature.frames > 1) return file.read_block(dataset, {frame, first}, {1, rows});
+  if (rank == 2) return file.read_block(dataset, {first, 0}, {rows, feature.columns});
+  return file.read_block(dataset, {first}, {rows});
+}
+
+std::string require_trajectory(const io::Hdf5Reader& file, int trajectory) {
+  const std::string group = "/" + std::to_string(trajectory);
+  if (!file.has(group)) {
+    std::string there;
+    for (const std::string& name : file.members("/")) there += (there.empty() ? "" : ", ") + name;
+    throw InputError(str(file.path(), ": no trajectory group ", group,
+                         " (groups there: ", there.empty() ? "none" : there, ")"));
+  }
+  for (const char* required : {"cells", "mesh_pos"}) {
+    if (!file.has(group + "/" + required)) {
+      throw InputError(str(file.path(), ": trajectory ", group, " has no dataset '", required,
+                           "' (a MeshGraphNets trajectory needs cells and mesh_pos)"));
+    }
+  }
+  return group;
+}
+
 }  // namespace
 
 Mesh read_meshgraphnets_h5(const std::string& path, int trajectory, bool read_fields) {
   if (!std::filesystem::is_regular_file(path)) throw InputError(str(path, ": no such file"));
   const io::Hdf5Reader file(path);
-  const std::string group = "/" + std::to_string(trajectory);
-  if (!file.has(group)) {
-    std::string there;
-    for (const std::string& name : file.members("/")) there += (there.empty() ? "" : ", ") + name;
-    throw InputError(str(path, ": no trajectory group ", group,
-                         " (groups there: ", there.empty() ? "none" : there, ")"));
-  }
-  for (const char* required : {"cells", "mesh_pos"}) {
-    if (!file.has(group + "/" + required)) {
-      throw InputError(str(path, ": trajectory ", group, " has no dataset '", required,
-                           "' (a MeshGraphNets trajectory needs cells and mesh_pos)"));
-    }
-  }
+  const std::string group = require_trajectory(file, trajectory);
 
   Mesh mesh;
   mesh.dimension = 2;
@@ -220,6 +236,66 @@ std::vector<std::vector<double>> read_meshgraphnets_frames(const std::string& pa
                   kept.begin() + static_cast<std::ptrdiff_t>(r * width));
     }
     out.push_back(std::move(kept));
+  }
+  return out;
+}
+
+MeshgraphnetsShape read_meshgraphnets_shape(const std::string& path, int trajectory) {
+  if (!std::filesystem::is_regular_file(path)) throw InputError(str(path, ": no such file"));
+  const io::Hdf5Reader file(path);
+  const std::string group = require_trajectory(file, trajectory);
+  MeshgraphnetsShape out;
+  const Feature positions = feature_shape(file, group + "/mesh_pos", 0);
+  if (positions.columns != 2 && positions.columns != 3) {
+    throw InputError(str(path, ": ", group, "/mesh_pos has ", positions.columns,
+                         " coordinates per point; expected 2 (or 3 for tetrahedra)"));
+  }
+  out.dimension = static_cast<int>(positions.columns);
+  out.points = positions.rows;
+  out.cells = feature_shape(file, group + "/cells", 0).rows;
+  out.node_types = file.has(group + "/node_type");
+  return out;
+}
+
+void for_each_meshgraphnets_block(
+    const std::string& path, int trajectory, const std::string& feature, std::uint64_t block,
+    const std::function<void(std::uint64_t, std::uint64_t, const std::vector<double>&)>& visit) {
+  const io::Hdf5Reader file(path);
+  const std::string group = require_trajectory(file, trajectory);
+  const std::string dataset = group + "/" + feature;
+  if (!file.has(dataset)) throw InputError(str(path, ": no dataset ", dataset));
+  const std::uint64_t num_points = feature_shape(file, group + "/mesh_pos", 0).rows;
+  const Feature shape = feature_shape(file, dataset, feature == "cells" ? 0 : num_points);
+  block = std::max<std::uint64_t>(block, 1);
+  for (std::uint64_t first = 0; first < shape.rows; first += block) {
+    const std::uint64_t rows = std::min(block, shape.rows - first);
+    visit(first, rows, read_rows(file, dataset, shape, 0, first, rows));
+  }
+}
+
+std::vector<double> read_meshgraphnets_rows(const std::string& path, int trajectory,
+                                            const std::string& feature,
+                                            const std::vector<long long>& points) {
+  std::vector<double> out;
+  std::size_t next = 0;  // the next of `points` to find
+  std::uint64_t width = 0;
+  for_each_meshgraphnets_block(
+      path, trajectory, feature, 1 << 16,
+      [&](std::uint64_t first, std::uint64_t rows, const std::vector<double>& values) {
+        width = rows > 0 ? values.size() / rows : width;
+        while (next < points.size() && static_cast<std::uint64_t>(points[next]) < first + rows) {
+          if (points[next] < static_cast<long long>(first)) {
+            throw std::invalid_argument("read_meshgraphnets_rows: points not ascending");
+          }
+          const auto r = static_cast<std::size_t>(points[next]) - first;
+          out.insert(out.end(), values.begin() + static_cast<std::ptrdiff_t>(r * width),
+                     values.begin() + static_cast<std::ptrdiff_t>((r + 1) * width));
+          ++next;
+        }
+      });
+  if (next != points.size()) {
+    throw std::invalid_argument(str("read_meshgraphnets_rows: point ", points[next], " is not in ",
+                                    path, " trajectory ", trajectory));
   }
   return out;
 }

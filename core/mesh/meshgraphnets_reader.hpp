@@ -11,6 +11,8 @@
 // stored; the frames must then agree, since the mesh may not change in time. Step k is at
 // time k x dt, dt from an attribute "dt" on the trajectory group or the file (else 1).
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,5 +37,27 @@ std::vector<std::vector<double>> read_meshgraphnets_frames(const std::string& pa
                                                            const std::string& field,
                                                            const std::vector<long long>& points,
                                                            std::size_t frames);
+
+// A trajectory's mesh without its values: the dimension (2, or 3 for tetrahedra), the
+// point and cell counts, and whether node types are stored. InputError as
+// read_meshgraphnets_h5 for a missing group or dataset or a shape it does not accept.
+struct MeshgraphnetsShape {
+  int dimension = 2;
+  std::uint64_t points = 0, cells = 0;
+  bool node_types = false;
+};
+MeshgraphnetsShape read_meshgraphnets_shape(const std::string& path, int trajectory);
+
+// Frame 0 of a static feature of a trajectory (cells, mesh_pos, node_type), `block` rows
+// at a time: visit(first row, rows, values: rows x its columns), so that a reader holds
+// one block of it (a rank reading its part of a mesh that is too big to hold whole).
+void for_each_meshgraphnets_block(
+    const std::string& path, int trajectory, const std::string& feature, std::uint64_t block,
+    const std::function<void(std::uint64_t, std::uint64_t, const std::vector<double>&)>& visit);
+
+// Rows `points` (ascending ids) of frame 0 of a static feature, read a block at a time.
+std::vector<double> read_meshgraphnets_rows(const std::string& path, int trajectory,
+                                            const std::string& feature,
+                                            const std::vector<long long>& points);
 
 }  // namespace tessera::mesh

@@ -1,17 +1,21 @@
 #include "models/mesh_transformer/dataset.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <numeric>
 #include <type_traits>
 
 #include "core/graph/csr_graph.hpp"
 #include "core/io/hdf5_reader.hpp"
 #include "core/mesh/channel_node_types.hpp"
+#include "core/mesh/check_mesh.hpp"
 #include "core/mesh/meshgraphnets_reader.hpp"
 #include "core/mesh/node_graph.hpp"
 #include "core/mesh/read_mesh.hpp"
 #include "core/parallel/partition.hpp"
 #include "core/runtime/error.hpp"
+#include "core/runtime/runtime.hpp"
 
 namespace tessera::models::mesh_transformer {
 
@@ -41,6 +45,14 @@ std::vector<double> velocity_of(const mesh::Mesh& m, std::size_t k, const std::s
   return out;
 }
 
+// The project's files tag the cylinder OBSTACLE; a model trained on MeshGraphNets'
+// convention sees it as WALL_BOUNDARY (DataOptions::obstacle_as_wall).
+mesh::NodeType as_trained(mesh::NodeType type, const DataOptions& options) {
+  return options.obstacle_as_wall && type == mesh::NodeType::kObstacle
+             ? mesh::NodeType::kWallBoundary
+             : type;
+}
+
 // `with_velocity` false: the frames are left empty, to be read in parts (m has no fields).
 Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOptions& options,
                          bool with_velocity = true) {
@@ -66,11 +78,7 @@ Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOption
   t.points = m.points;
   t.cells.assign(m.cells.begin(), m.cells.end());
   t.node_types = std::move(m.node_types);
-  if (options.obstacle_as_wall) {
-    for (auto& type : t.node_types) {
-      if (type == mesh::NodeType::kObstacle) type = mesh::NodeType::kWallBoundary;
-    }
-  }
+  for (auto& type : t.node_types) type = as_trained(type, options);
   std::size_t frames = m.steps.size();
   if (options.max_frames > 0) frames = std::min(frames, options.max_frames);
   if (with_velocity) {
@@ -95,6 +103,149 @@ std::vector<int> owners(const Trajectory& t, const DataOptions& options) {
                          " ranks (train.domain_ranks)"));
   }
   return parallel::partition_metis(t.graph, options.parts).owner;
+}
+
+// Part options.part of trajectory k's mesh, read without holding the whole of it: the
+// domain's first rank reads the mesh whole once to split it (METIS needs the whole graph;
+// the read also checks it as a whole read does) and sends every rank the split; then each
+// rank streams the cells a block at a time, keeping its own nodes' mesh rows and its
+// piece's cells, and reads the positions and node types of the nodes they reach. The
+// result equals keep_part of the whole trajectory (tested), but for the frames, which
+// the caller reads. Collective over options.comm.
+Trajectory read_mesh_part(const std::string& path, int k, const std::string& name,
+                          const DataOptions& options) {
+  const MPI_Comm comm = options.comm;
+  if (runtime::comm_size(comm) != options.parts || runtime::comm_rank(comm) != options.part) {
+    throw std::invalid_argument(str("read_mesh_part: part ", options.part, " of ", options.parts,
+                                    " read by rank ", runtime::comm_rank(comm), " of ",
+                                    runtime::comm_size(comm)));
+  }
+  std::vector<int> owner;
+  long long sizes[2] = {0, 0};  // frames, nodes
+  double dt = 0;
+  std::string problem;
+  if (options.part == 0) {
+    try {
+      const Trajectory whole =
+          to_trajectory(mesh::read_meshgraphnets_h5(path, k, false), name, options, false);
+      owner = owners(whole, options);
+      sizes[0] = static_cast<long long>(whole.frames());
+      sizes[1] = static_cast<long long>(whole.num_nodes());
+      dt = whole.dt;
+    } catch (const InputError& e) {
+      problem = e.what();
+    }
+  }
+  parallel::throw_if_any(comm, problem);
+  MPI_Bcast(sizes, 2, MPI_LONG_LONG, 0, comm);
+  MPI_Bcast(&dt, 1, MPI_DOUBLE, 0, comm);
+  owner.resize(static_cast<std::size_t>(sizes[1]));
+  MPI_Bcast(owner.data(), static_cast<int>(owner.size()), MPI_INT, 0, comm);
+
+  const mesh::MeshgraphnetsShape shape = mesh::read_meshgraphnets_shape(path, k);
+  Trajectory t;
+  t.name = name;
+  t.dimension = shape.dimension;
+  t.dt = dt;
+  t.velocity.resize(static_cast<std::size_t>(sizes[0]));  // read by the caller
+  t.parts = options.parts;
+  t.part = options.part;
+  t.whole_nodes = owner.size();
+  for (std::size_t i = 0; i < owner.size(); ++i) {
+    if (owner[i] == options.part) t.frame_nodes.push_back(static_cast<long long>(i));
+  }
+  const auto own_row = [&](long long g) {
+    return static_cast<std::size_t>(
+        std::lower_bound(t.frame_nodes.begin(), t.frame_nodes.end(), g) - t.frame_nodes.begin());
+  };
+  // The cells, a block at a time: own nodes' neighbours, the piece's cells.
+  std::vector<std::vector<long long>> rows(t.frame_nodes.size());
+  std::vector<mesh::Index> piece_cells;
+  std::vector<long long> piece_nodes;  // the piece cells' nodes, cell after cell
+  std::vector<long long> cell;
+  mesh::for_each_meshgraphnets_block(
+      path, k, "cells", 1 << 16,
+      [&](std::uint64_t first, std::uint64_t count, const std::vector<double>& values) {
+        const std::size_t per_cell = count > 0 ? values.size() / count : 0;
+        for (std::size_t c = 0; c < count; ++c) {
+          cell.assign(per_cell, 0);
+          for (std::size_t a = 0; a < per_cell; ++a) {
+            cell[a] = std::llround(values[c * per_cell + a]);  // checked by the first rank
+          }
+          for (long long a : cell) {
+            if (owner[static_cast<std::size_t>(a)] != options.part) continue;
+            std::vector<long long>& row = rows[own_row(a)];
+            for (long long b : cell) {
+              if (b != a) row.push_back(b);
+            }
+          }
+          if (owner[static_cast<std::size_t>(cell[0])] == options.part) {
+            piece_cells.push_back(static_cast<mesh::Index>(first + c));
+            piece_nodes.insert(piece_nodes.end(), cell.begin(), cell.end());
+          }
+        }
+      });
+  owner = {};
+  std::vector<long long> reached = t.frame_nodes;  // every node this part reads
+  for (std::size_t l = 0; l < rows.size(); ++l) {
+    std::sort(rows[l].begin(), rows[l].end());
+    rows[l].erase(std::unique(rows[l].begin(), rows[l].end()), rows[l].end());
+    t.own_graph.add_row(t.frame_nodes[l], rows[l]);
+    reached.insert(reached.end(), rows[l].begin(), rows[l].end());
+    rows[l] = {};
+  }
+  reached.insert(reached.end(), piece_nodes.begin(), piece_nodes.end());
+  std::sort(reached.begin(), reached.end());
+  reached.erase(std::unique(reached.begin(), reached.end()), reached.end());
+  const std::vector<double> positions = mesh::read_meshgraphnets_rows(path, k, "mesh_pos", reached);
+  const std::vector<double> codes = mesh::read_meshgraphnets_rows(path, k, "node_type", reached);
+  const auto d = static_cast<std::size_t>(t.dimension);
+  const auto index = [&](long long g) {
+    return static_cast<std::size_t>(std::lower_bound(reached.begin(), reached.end(), g) -
+                                    reached.begin());
+  };
+  const auto type = [&](std::size_t at) {
+    return as_trained(mesh::node_type_from_code(codes[at], path + ": node_type"), options);
+  };
+  // Own nodes' types and edge features (as graph::edge_features: x_j - x_i, |x_j - x_i|).
+  for (std::size_t l = 0; l < t.frame_nodes.size(); ++l) {
+    const std::size_t i = index(t.frame_nodes[l]);
+    t.node_types.push_back(type(i));
+    for (std::size_t e = t.own_graph.row_ptr[l]; e < t.own_graph.row_ptr[l + 1]; ++e) {
+      const std::size_t j = index(t.own_graph.columns[e]);
+      double norm2 = 0;
+      for (std::size_t c = 0; c < d; ++c) {
+        const double delta = positions[j * d + c] - positions[i * d + c];
+        t.edge_features.push_back(delta);
+        norm2 += delta * delta;
+      }
+      t.edge_features.push_back(std::sqrt(norm2));
+    }
+  }
+  // The piece: its cells on its own points, turned round as the whole mesh's were.
+  std::vector<long long> points = piece_nodes;
+  std::sort(points.begin(), points.end());
+  points.erase(std::unique(points.begin(), points.end()), points.end());
+  mesh::Mesh piece;
+  piece.dimension = t.dimension;
+  piece.cell_kind = t.dimension == 3 ? mesh::CellKind::kTetrahedron : mesh::CellKind::kTriangle;
+  for (long long g : points) {
+    const std::size_t at = index(g);
+    piece.points.insert(piece.points.end(), positions.begin() + static_cast<std::ptrdiff_t>(at * d),
+                        positions.begin() + static_cast<std::ptrdiff_t>((at + 1) * d));
+    piece.node_types.push_back(type(at));
+  }
+  for (long long g : piece_nodes) {
+    piece.cells.push_back(static_cast<mesh::Index>(
+        std::lower_bound(points.begin(), points.end(), g) - points.begin()));
+  }
+  mesh::orient_if_all_inverted(piece);
+  std::vector<mesh::Index> all(piece_cells.size());
+  std::iota(all.begin(), all.end(), 0);
+  t.piece = mesh::extract_cells(piece, all);
+  for (mesh::Index& p : t.piece.global_points) p = static_cast<mesh::Index>(points[p]);
+  t.piece.global_cells = piece_cells;
+  return t;
 }
 
 }  // namespace
@@ -132,10 +283,16 @@ std::vector<Trajectory> read_trajectories(const std::string& path, const DataOpt
         keep_part(out.back(), owners(out.back(), options), options.parts, options.part);
       continue;
     }
-    // In parts: the mesh without its fields, its split, then this part's frames.
-    Trajectory t = to_trajectory(mesh::read_meshgraphnets_h5(path, k, false), name, options, false);
+    // In parts: this part of the mesh (streamed, or cut from the whole mesh where node types
+    // must be derived from the whole geometry or no communicator is given), then its frames.
+    Trajectory t;
+    if (options.comm != MPI_COMM_NULL && mesh::read_meshgraphnets_shape(path, k).node_types) {
+      t = read_mesh_part(path, k, name, options);
+    } else {
+      t = to_trajectory(mesh::read_meshgraphnets_h5(path, k, false), name, options, false);
+      keep_part(t, owners(t, options), options.parts, options.part);
+    }
     const std::size_t frames = t.velocity.size();
-    keep_part(t, owners(t, options), options.parts, options.part);
     t.velocity = mesh::read_meshgraphnets_frames(path, k, "velocity", t.frame_nodes, frames);
     const std::size_t width = t.frame_nodes.size() * static_cast<std::size_t>(t.dimension);
     if (t.velocity.front().size() != width) {

@@ -67,6 +67,10 @@ struct DataOptions {
   // other formats' frames, are read whole and then cut.
   int parts = 1;
   int part = 0;
+  // The ranks of the parts (rank r reads part r), or MPI_COMM_NULL. Given, a MeshGraphNets-
+  // layout file with node types is read in parts without the whole mesh on any rank but
+  // the first, for a moment (to split it); else every rank reads it whole and cuts.
+  MPI_Comm comm = MPI_COMM_NULL;
 };
 
 // Every trajectory group "/0", "/1", ... of a MeshGraphNets-layout `path` (.h5, in

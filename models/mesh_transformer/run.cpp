@@ -290,6 +290,7 @@ MeshTransformerSummary run_mesh_transformer(const MeshTransformerConfig& c,
     DataOptions data = c.data;
     data.parts = groups.domain_ranks;
     data.part = groups.domain_rank;
+    data.comm = groups.domain;
     config::with_source(c.source, [&] {
       train_set = read_trajectories(resolve_trajectory_file(c, c.train_file, "data.train"), data);
       DataOptions test_options = data;

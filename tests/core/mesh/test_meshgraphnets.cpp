@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 
+#include "core/io/hdf5_reader.hpp"
 #include "core/mesh/channel_generator.hpp"
 #include "core/mesh/channel_node_types.hpp"
 #include "core/mesh/meshgraphnets_reader.hpp"
@@ -184,6 +185,39 @@ TEST_CASE("a MeshGraphNets file in cylinder_flow's layout reads back", "[meshgra
       Contains(path) && Contains("/1/velocity has 3 frames") && Contains("expected at least 4"));
   CHECK_THROWS_WITH(mesh::read_meshgraphnets_frames(path, 1, "vorticity", points, 2),
                     Contains("no dataset /1/vorticity"));
+
+  // Static features a block at a time (a rank reading its part of a mesh): the shape, the
+  // cells in blocks of 1,000, some points' positions and node types, as the whole read.
+  const mesh::MeshgraphnetsShape shape = mesh::read_meshgraphnets_shape(path, 1);
+  CHECK(shape.dimension == 2);
+  CHECK(shape.points == n);
+  CHECK(shape.cells == m.num_cells());
+  CHECK(shape.node_types);
+  std::vector<double> streamed;
+  std::uint64_t next = 0;
+  mesh::for_each_meshgraphnets_block(
+      path, 1, "cells", 1000,
+      [&](std::uint64_t first, std::uint64_t rows, const std::vector<double>& values) {
+        CHECK(first == next);
+        CHECK(rows <= 1000);
+        CHECK(values.size() == rows * 3);
+        next += rows;
+        streamed.insert(streamed.end(), values.begin(), values.end());
+      });
+  CHECK(streamed == std::vector<double>(m.cells.begin(), m.cells.end()));
+  const std::vector<long long> some = {0, 5, 1500, static_cast<long long>(n) - 1};
+  const std::vector<double> positions = mesh::read_meshgraphnets_rows(path, 1, "mesh_pos", some);
+  const std::vector<double> codes = mesh::read_meshgraphnets_rows(path, 1, "node_type", some);
+  REQUIRE(positions.size() == 2 * some.size());
+  REQUIRE(codes.size() == some.size());
+  for (std::size_t r = 0; r < some.size(); ++r) {
+    const auto p = static_cast<std::size_t>(some[r]);
+    CHECK(positions[2 * r] == m.points[2 * p]);
+    CHECK(positions[2 * r + 1] == m.points[2 * p + 1]);
+    CHECK(codes[r] == static_cast<double>(m.node_types[p]));
+  }
+  CHECK_THROWS_WITH(io::Hdf5Reader(path).read_block("/1/mesh_pos", {0, 0, 0}, {1, n + 1, 2}),
+                    Contains("/1/mesh_pos (1 x " + std::to_string(n) + " x 2) does not hold"));
   fs::remove_all(dir);
 }
 

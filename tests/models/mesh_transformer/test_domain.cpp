@@ -280,6 +280,7 @@ TEST_CASE("frames read in parts (each rank its own nodes'): training and a rollo
         DataOptions options;
         options.parts = domain_ranks;
         options.part = groups.domain_rank;
+        options.comm = groups.domain;  // streamed, as `tessera run` reads
         const auto parts = read_trajectories(path, options);
         REQUIRE(parts[1].in_parts());
         // The part's frames are its own nodes' rows of the whole frames.
@@ -439,43 +440,59 @@ TEST_CASE("a trajectory read in parts holds its own rows of the mesh and writes 
           "[domain_mpi]") {
   // No array of the whole mesh stays on a rank: its own nodes' node types, mesh rows and
   // edge features (the whole trajectory's rows of them), and the piece of cells whose first
-  // node it owns, whose points of other parts PieceRows fetches from their owners.
+  // node it owns, whose points of other parts PieceRows fetches from their owners. Read
+  // two ways: cut from the whole mesh read on every rank, and streamed (the cells a block
+  // at a time; the whole mesh on the first rank only, to split it): the same part.
   const int size = runtime::comm_size(MPI_COMM_WORLD);
   if (size < 2) return;  // nothing to split: the 2- and 4-rank runs of this file check it
   const int rank = runtime::comm_rank(MPI_COMM_WORLD);
   const testing::ScopedTempDir dir("mt_domain_piece");
-  const std::string path = synthetic_file(dir, 1, 3);
-  const Trajectory whole = read_trajectories(path, {}).front();
+  const std::string path = synthetic_file(dir, 2, 3);
+  const Trajectory whole = read_trajectories(path, {})[1];
   DataOptions options;
   options.parts = size;
   options.part = rank;
-  const Trajectory t = read_trajectories(path, options).front();
-  REQUIRE(t.in_parts());
-  CHECK(t.num_nodes() == whole.num_nodes());
-  CHECK(t.graph.num_nodes() == 0);
-  CHECK(t.points.empty());
-  CHECK(t.cells.empty());
+  const Trajectory cut = read_trajectories(path, options)[1];
+  options.comm = MPI_COMM_WORLD;
+  const Trajectory streamed = read_trajectories(path, options)[1];
   const std::vector<int> owner = parallel::partition_metis(whole.graph, size).owner;
   const parallel::OwnedRows rows = parallel::own_rows(whole.graph, owner, rank);
-  CHECK(t.frame_nodes == rows.ids);
-  CHECK(t.own_graph.row_ptr == rows.row_ptr);
-  CHECK(t.own_graph.columns == rows.columns);
-  REQUIRE(t.edge_features.size() == rows.columns.size() * 3);
-  REQUIRE(t.node_types.size() == t.frame_rows());
-  for (std::size_t r = 0; r < t.frame_rows(); ++r) {
-    const auto i = static_cast<std::size_t>(t.frame_nodes[r]);
-    CHECK(t.node_types[r] == whole.node_types[i]);
-    const std::size_t first = static_cast<std::size_t>(whole.graph.row_ptr[i]) * 3;
-    CHECK(std::equal(t.edge_features.begin() + static_cast<std::ptrdiff_t>(rows.row_ptr[r] * 3),
-                     t.edge_features.begin() + static_cast<std::ptrdiff_t>(rows.row_ptr[r + 1] * 3),
-                     whole.edge_features.begin() + static_cast<std::ptrdiff_t>(first)));
+  const mesh::Submesh expected = mesh_piece(whole, owner, rank);
+  for (const Trajectory* t : {&cut, &streamed}) {
+    INFO((t == &cut ? "cut from the whole mesh" : "streamed") << ", " << size << " ranks");
+    REQUIRE(t->in_parts());
+    CHECK(t->num_nodes() == whole.num_nodes());
+    CHECK(t->dt == whole.dt);
+    CHECK(t->graph.num_nodes() == 0);
+    CHECK(t->points.empty());
+    CHECK(t->cells.empty());
+    CHECK(t->frame_nodes == rows.ids);
+    CHECK(t->own_graph.row_ptr == rows.row_ptr);
+    CHECK(t->own_graph.columns == rows.columns);
+    REQUIRE(t->edge_features.size() == rows.columns.size() * 3);
+    REQUIRE(t->node_types.size() == t->frame_rows());
+    REQUIRE(t->frames() == whole.frames());
+    for (std::size_t r = 0; r < t->frame_rows(); ++r) {
+      const auto i = static_cast<std::size_t>(t->frame_nodes[r]);
+      CHECK(t->node_types[r] == whole.node_types[i]);
+      CHECK(t->velocity[2][2 * r + 1] == whole.velocity[2][2 * i + 1]);
+      const std::size_t first = static_cast<std::size_t>(whole.graph.row_ptr[i]) * 3;
+      CHECK(std::equal(
+          t->edge_features.begin() + static_cast<std::ptrdiff_t>(rows.row_ptr[r] * 3),
+          t->edge_features.begin() + static_cast<std::ptrdiff_t>(rows.row_ptr[r + 1] * 3),
+          whole.edge_features.begin() + static_cast<std::ptrdiff_t>(first)));
+    }
+    CHECK(t->piece.global_cells == expected.global_cells);
+    CHECK(t->piece.global_points == expected.global_points);
+    CHECK(t->piece.mesh.points == expected.mesh.points);
+    CHECK(t->piece.mesh.cells == expected.mesh.cells);
+    CHECK(t->piece.mesh.node_types == expected.mesh.node_types);
+    CHECK(t->piece.mesh.boundary_facets == expected.mesh.boundary_facets);
+    CHECK(mesh_bytes(*t) < mesh_bytes(whole));
   }
   // The pieces: every cell once over the ranks; the rows on a piece's points equal the
   // whole frame's, those of other parts included.
-  const mesh::Submesh expected = mesh_piece(whole, owner, rank);
-  CHECK(t.piece.global_cells == expected.global_cells);
-  CHECK(t.piece.global_points == expected.global_points);
-  CHECK(t.piece.mesh.points == expected.mesh.points);
+  const Trajectory& t = streamed;
   long long cells = static_cast<long long>(t.piece.mesh.num_cells());
   MPI_Allreduce(MPI_IN_PLACE, &cells, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
   CHECK(cells == static_cast<long long>(whole.cells.size() / 3));
