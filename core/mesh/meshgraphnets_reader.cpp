@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <numeric>
 
 #include "core/io/hdf5_reader.hpp"
 #include "core/mesh/check_mesh.hpp"
@@ -94,6 +95,38 @@ std::vector<double> read_rows(const io::Hdf5Reader& file, const std::string& dat
   if (rank == 2 && feature.frames > 1) return file.read_block(dataset, {frame, first}, {1, rows});
   if (rank == 2) return file.read_block(dataset, {first, 0}, {rows, feature.columns});
   return file.read_block(dataset, {first}, {rows});
+}
+
+// Rows read at a time by the readers that pick some rows of a feature.
+constexpr std::uint64_t kBlockRows = 1 << 16;
+
+// Rows `points` (any order) of frame `frame` of a feature of shape `feature`, in the order
+// given, read a block of kBlockRows rows at a time (only the blocks that hold some).
+std::vector<double> pick_rows(const io::Hdf5Reader& file, const std::string& dataset,
+                              const Feature& feature, std::uint64_t frame,
+                              const std::vector<long long>& points, const std::string& caller) {
+  std::vector<std::size_t> order(points.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return points[a] < points[b]; });
+  const std::size_t width = feature.columns;
+  std::vector<double> out(points.size() * width);
+  std::size_t k = 0;
+  while (k < order.size()) {
+    const long long p = points[order[k]];
+    if (p < 0 || static_cast<std::uint64_t>(p) >= feature.rows) {
+      throw std::invalid_argument(str(caller, ": point ", p, " of ", feature.rows));
+    }
+    const std::uint64_t first = static_cast<std::uint64_t>(p) / kBlockRows * kBlockRows;
+    const std::uint64_t rows = std::min(kBlockRows, feature.rows - first);
+    const std::vector<double> values = read_rows(file, dataset, feature, frame, first, rows);
+    for (; k < order.size() && static_cast<std::uint64_t>(points[order[k]]) < first + rows; ++k) {
+      const auto r = static_cast<std::size_t>(static_cast<std::uint64_t>(points[order[k]]) - first);
+      std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(r * width), width,
+                  out.begin() + static_cast<std::ptrdiff_t>(order[k] * width));
+    }
+  }
+  return out;
 }
 
 std::string require_trajectory(const io::Hdf5Reader& file, int trajectory) {
@@ -219,23 +252,11 @@ std::vector<std::vector<double>> read_meshgraphnets_frames(const std::string& pa
     throw InputError(str(path, ": ", dataset, " has ", shape.frames, " frames of ", shape.rows,
                          " points; expected at least ", frames, " of ", num_points));
   }
-  const std::size_t width = shape.columns;
   std::vector<std::vector<double>> out;
   for (std::size_t f = 0; f < frames; ++f) {
-    // A static field ([N, c]) is read whole once; a series one frame at a time.
-    const std::vector<double> whole =
-        shape.frames > 1 ? file.read_leading(dataset, f, 1) : file.read(dataset);
-    std::vector<double> kept(points.size() * width);
-    for (std::size_t r = 0; r < points.size(); ++r) {
-      const auto p = static_cast<std::size_t>(points[r]);
-      if (p >= num_points) {
-        throw std::invalid_argument(
-            str("read_meshgraphnets_frames: point ", p, " of ", num_points));
-      }
-      std::copy_n(whole.begin() + static_cast<std::ptrdiff_t>(p * width), width,
-                  kept.begin() + static_cast<std::ptrdiff_t>(r * width));
-    }
-    out.push_back(std::move(kept));
+    // A series frame by frame; a static field ([N, c]) is the same in every frame.
+    out.push_back(pick_rows(file, dataset, shape, shape.frames > 1 ? f : 0, points,
+                            "read_meshgraphnets_frames"));
   }
   return out;
 }
@@ -276,28 +297,13 @@ void for_each_meshgraphnets_block(
 std::vector<double> read_meshgraphnets_rows(const std::string& path, int trajectory,
                                             const std::string& feature,
                                             const std::vector<long long>& points) {
-  std::vector<double> out;
-  std::size_t next = 0;  // the next of `points` to find
-  std::uint64_t width = 0;
-  for_each_meshgraphnets_block(
-      path, trajectory, feature, 1 << 16,
-      [&](std::uint64_t first, std::uint64_t rows, const std::vector<double>& values) {
-        width = rows > 0 ? values.size() / rows : width;
-        while (next < points.size() && static_cast<std::uint64_t>(points[next]) < first + rows) {
-          if (points[next] < static_cast<long long>(first)) {
-            throw std::invalid_argument("read_meshgraphnets_rows: points not ascending");
-          }
-          const auto r = static_cast<std::size_t>(points[next]) - first;
-          out.insert(out.end(), values.begin() + static_cast<std::ptrdiff_t>(r * width),
-                     values.begin() + static_cast<std::ptrdiff_t>((r + 1) * width));
-          ++next;
-        }
-      });
-  if (next != points.size()) {
-    throw std::invalid_argument(str("read_meshgraphnets_rows: point ", points[next], " is not in ",
-                                    path, " trajectory ", trajectory));
-  }
-  return out;
+  const io::Hdf5Reader file(path);
+  const std::string group = require_trajectory(file, trajectory);
+  const std::string dataset = group + "/" + feature;
+  if (!file.has(dataset)) throw InputError(str(path, ": no dataset ", dataset));
+  const std::uint64_t num_points = feature_shape(file, group + "/mesh_pos", 0).rows;
+  const Feature shape = feature_shape(file, dataset, feature == "cells" ? 0 : num_points);
+  return pick_rows(file, dataset, shape, 0, points, "read_meshgraphnets_rows");
 }
 
 }  // namespace tessera::mesh

@@ -29,8 +29,9 @@ namespace tessera::mesh {
 Mesh read_meshgraphnets_h5(const std::string& path, int trajectory = 0, bool read_fields = true);
 
 // Frames 0 .. frames - 1 of `field` of a trajectory, each holding only `points` (point
-// ids, in the order given; `components` values each), read one frame at a time: the
-// memory held is the points' share of the series plus one whole frame. A mesh split over
+// ids, in the order given; `components` values each), read a block of 65,536 rows of one
+// frame at a time (the blocks that hold some of the points): the memory held is the
+// points' share of the series plus one block. A mesh split over
 // ranks reads its own nodes' frames so. InputError naming the file and dataset when it
 // is missing or has fewer frames or other points than the trajectory's mesh_pos.
 std::vector<std::vector<double>> read_meshgraphnets_frames(const std::string& path, int trajectory,
@@ -55,7 +56,8 @@ void for_each_meshgraphnets_block(
     const std::string& path, int trajectory, const std::string& feature, std::uint64_t block,
     const std::function<void(std::uint64_t, std::uint64_t, const std::vector<double>&)>& visit);
 
-// Rows `points` (ascending ids) of frame 0 of a static feature, read a block at a time.
+// Rows `points` (any order) of frame 0 of a static feature, in the order given, read as
+// read_meshgraphnets_frames reads.
 std::vector<double> read_meshgraphnets_rows(const std::string& path, int trajectory,
                                             const std::string& feature,
                                             const std::vector<long long>& points);

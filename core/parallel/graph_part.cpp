@@ -97,8 +97,8 @@ graph::HostCsr GraphPart::local_graph(const graph::HostCsr& global,
 
 graph::HostCsr GraphPart::local_graph(const OwnedRows& own, std::vector<std::size_t>* edges) const {
   if (own.size() != owned() || !std::equal(own.ids.begin(), own.ids.end(), rows().begin())) {
-    throw std::invalid_argument(str("graph part: rows of ", own.size(),
-                                    " own nodes for a part that owns ", owned(), " others"));
+    throw std::invalid_argument(str("graph part: the rows of ", own.size(),
+                                    " nodes are not those of the part's ", owned(), " own nodes"));
   }
   return localize_rows(
       plan_, [&](std::size_t l) { return own.row_ptr[l]; },

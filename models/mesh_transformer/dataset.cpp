@@ -132,7 +132,7 @@ Trajectory read_mesh_part(const std::string& path, int k, const std::string& nam
       sizes[0] = static_cast<long long>(whole.frames());
       sizes[1] = static_cast<long long>(whole.num_nodes());
       dt = whole.dt;
-    } catch (const InputError& e) {
+    } catch (const std::exception& e) {  // METIS's and the allocator's errors too
       problem = e.what();
     }
   }
@@ -324,8 +324,9 @@ mesh::Submesh mesh_piece(const Trajectory& t, const std::vector<int>& owner, int
 
 void keep_part(Trajectory& t, std::vector<int> owner, int parts, int part) {
   if (t.in_parts() || owner.size() != t.num_nodes() || part < 0 || part >= parts || parts < 2) {
-    throw std::invalid_argument(str("keep_part: ", t.name, " is already in parts or the owners (",
-                                    owner.size(), ") are not its nodes' (", t.num_nodes(), ")"));
+    throw std::invalid_argument(str("keep_part: part ", part, " of ", parts, " of ", t.name,
+                                    " (in parts already: ", t.in_parts(), ") with owners of ",
+                                    owner.size(), " nodes for its ", t.num_nodes()));
   }
   for (std::size_t i = 0; i < owner.size(); ++i) {
     if (owner[i] == part) t.frame_nodes.push_back(static_cast<long long>(i));
@@ -373,8 +374,8 @@ double mesh_bytes(const Trajectory& t) {
   return bytes(t.points) + bytes(t.cells) + bytes(t.graph.row_ptr) + bytes(t.graph.col_idx) +
          bytes(t.node_types) + bytes(t.edge_features) + bytes(t.frame_nodes) +
          bytes(t.own_graph.ids) + bytes(t.own_graph.row_ptr) + bytes(t.own_graph.columns) +
-         bytes(m.points) + bytes(m.cells) + bytes(m.node_types) + bytes(t.piece.global_points) +
-         bytes(t.piece.global_cells);
+         bytes(m.points) + bytes(m.cells) + bytes(m.node_types) + bytes(m.boundary_facets) +
+         bytes(m.boundary_tags) + bytes(t.piece.global_points) + bytes(t.piece.global_cells);
 }
 
 std::vector<double> node_features(const Trajectory& t, const std::vector<double>& velocity) {

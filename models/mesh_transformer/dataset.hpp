@@ -63,8 +63,8 @@ struct DataOptions {
   bool derive_node_types = true;
   // Each mesh split by METIS into `parts` (a domain group's ranks, train.domain_ranks):
   // this rank keeps only part `part` (Trajectory), so that memory per rank falls with the
-  // part count. MeshGraphNets-layout files' frames are read one at a time; the mesh, and
-  // other formats' frames, are read whole and then cut.
+  // part count. MeshGraphNets-layout files' frames are read one at a time, their meshes
+  // as `comm` below says; other formats are read whole and then cut.
   int parts = 1;
   int part = 0;
   // The ranks of the parts (rank r reads part r), or MPI_COMM_NULL. Given, a MeshGraphNets-

@@ -285,7 +285,7 @@ MeshTransformerSummary run_mesh_transformer(const MeshTransformerConfig& c,
   std::vector<Trajectory> train_set, test_set;
   {
     runtime::Timers::Scope scope(ctx.timers, "mesh.read");
-    // A mesh split over a domain group's ranks: each reads its own nodes' frames only.
+    // A mesh split over a domain group's ranks: each keeps its own part of every mesh.
     const RankGroups groups = split_ranks(ctx.comm, c.training.domain_ranks);
     DataOptions data = c.data;
     data.parts = groups.domain_ranks;

@@ -45,15 +45,17 @@ std::vector<double> velocity_change(const Trajectory& t, std::size_t frame) {
 // With a mesh split over the ranks of a domain group, the rows are this rank's part.
 template <class T>
 struct PreparedTrajectory {
-  MeshSample<T> sample;                // nodes filled per step
-  Matrix<T> mask;                      // local rows x dimension: 1 on own NORMAL and OUTFLOW nodes
-  std::vector<double> node_mask;       // per frame row: 1 on NORMAL and OUTFLOW
-  double mask_count = 0;               // masked nodes of the whole mesh
-  double edge_statistics_count = 0;    // of the edge normaliser the edges were scaled with
-  std::unique_ptr<MeshPart> part;      // null: the whole mesh on this rank
-  std::vector<std::size_t> edge_rows;  // with a part: the global edge of each local edge
-  bool frames_in_parts = false;        // the trajectory holds its own nodes' frames only
-  MeshLoad load;                       // the split's sizes, maxima over the domain group
+  MeshSample<T> sample;              // nodes filled per step
+  Matrix<T> mask;                    // local rows x dimension: 1 on own NORMAL and OUTFLOW nodes
+  std::vector<double> node_mask;     // per frame row: 1 on NORMAL and OUTFLOW
+  double mask_count = 0;             // masked nodes of the whole mesh
+  double edge_statistics_count = 0;  // of the edge normaliser the edges were scaled with
+  std::unique_ptr<MeshPart> part;    // null: the whole mesh on this rank
+  // With a part: for each local edge, its row of t.edge_features (the global edge, or on a
+  // trajectory read in parts the edge of its own rows).
+  std::vector<std::size_t> edge_rows;
+  bool frames_in_parts = false;  // the trajectory holds its own nodes' frames only
+  MeshLoad load;                 // the split's sizes, maxima over the domain group
 
   // This rank's rows of a per-node array of `width` values, given as the trajectory's
   // frames hold it (all nodes, or this part's own: its ghosts are then left zero, which

@@ -132,7 +132,9 @@ struct Rollout {
   std::vector<double> rmse;              // per frame, against the truth (0 at frame 0)
   std::vector<double> persistence_rmse;  // the state held at frame 0 (baseline)
   double seconds = 0;
-  std::vector<int> owner;  // a split mesh: the domain rank of each node (else empty)
+  // A whole trajectory split over the domain: the domain rank of each node; else (one
+  // rank, or a trajectory read in parts, which holds its own piece) empty.
+  std::vector<int> owner;
 };
 
 // Autoregressive rollout over `frames` frames (0: all of the trajectory's).
