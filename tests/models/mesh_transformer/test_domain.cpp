@@ -9,6 +9,8 @@
 // on one split resumed on another. Run on 1, 2 and 4
 // ranks; in double within 1e-12 relative (only the order of sums differs; 1e-11 for the
 // parameters after AdamW steps, see below); outputs and gradients in float within 1e-5.
+#include <hdf5.h>
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -508,4 +510,33 @@ TEST_CASE("a trajectory read in parts holds its own rows of the mesh and writes 
     CHECK(values[2 * k] == whole.velocity[2][2 * g]);
     CHECK(values[2 * k + 1] == whole.velocity[2][2 * g + 1]);
   }
+}
+
+TEST_CASE("a streamed read of a broken mesh fails on every rank with the first rank's message",
+          "[domain_mpi]") {
+  // The first rank reads the mesh whole to split it and finds a cell naming a point the
+  // mesh does not have: every rank throws its InputError (none waits for a broadcast).
+  const int size = runtime::comm_size(MPI_COMM_WORLD);
+  if (size < 2) return;  // a one-rank run reads whole
+  const testing::ScopedTempDir dir("mt_domain_broken");
+  const std::string path = synthetic_file(dir, 1, 3);
+  if (runtime::comm_rank(MPI_COMM_WORLD) == 0) {
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    const hid_t cells = H5Dopen2(file, "/0/cells", H5P_DEFAULT);
+    const hid_t space = H5Dget_space(cells);
+    std::vector<long long> ids(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+    REQUIRE(H5Dread(cells, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids.data()) >= 0);
+    ids[4] = 100000;
+    REQUIRE(H5Dwrite(cells, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids.data()) >= 0);
+    H5Sclose(space);
+    H5Dclose(cells);
+    H5Fclose(file);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  DataOptions options;
+  options.parts = size;
+  options.part = runtime::comm_rank(MPI_COMM_WORLD);
+  options.comm = MPI_COMM_WORLD;
+  CHECK_THROWS_WITH(read_trajectories(path, options), Contains(path) && Contains("100000"));
 }
