@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <numeric>
+#include <utility>
 
 #include "core/io/hdf5_reader.hpp"
 #include "core/mesh/check_mesh.hpp"
@@ -146,6 +147,16 @@ std::string require_trajectory(const io::Hdf5Reader& file, int trajectory) {
   return group;
 }
 
+// The dataset of a static feature of a trajectory and its shape. InputError when missing.
+std::pair<std::string, Feature> static_feature(const io::Hdf5Reader& file, int trajectory,
+                                               const std::string& feature) {
+  const std::string group = require_trajectory(file, trajectory);
+  const std::string dataset = group + "/" + feature;
+  if (!file.has(dataset)) throw InputError(str(file.path(), ": no dataset ", dataset));
+  const std::uint64_t num_points = feature_shape(file, group + "/mesh_pos", 0).rows;
+  return {dataset, feature_shape(file, dataset, feature == "cells" ? 0 : num_points)};
+}
+
 }  // namespace
 
 Mesh read_meshgraphnets_h5(const std::string& path, int trajectory, bool read_fields) {
@@ -282,11 +293,7 @@ void for_each_meshgraphnets_block(
     const std::string& path, int trajectory, const std::string& feature, std::uint64_t block,
     const std::function<void(std::uint64_t, std::uint64_t, const std::vector<double>&)>& visit) {
   const io::Hdf5Reader file(path);
-  const std::string group = require_trajectory(file, trajectory);
-  const std::string dataset = group + "/" + feature;
-  if (!file.has(dataset)) throw InputError(str(path, ": no dataset ", dataset));
-  const std::uint64_t num_points = feature_shape(file, group + "/mesh_pos", 0).rows;
-  const Feature shape = feature_shape(file, dataset, feature == "cells" ? 0 : num_points);
+  const auto [dataset, shape] = static_feature(file, trajectory, feature);
   block = std::max<std::uint64_t>(block, 1);
   for (std::uint64_t first = 0; first < shape.rows; first += block) {
     const std::uint64_t rows = std::min(block, shape.rows - first);
@@ -298,11 +305,7 @@ std::vector<double> read_meshgraphnets_rows(const std::string& path, int traject
                                             const std::string& feature,
                                             const std::vector<long long>& points) {
   const io::Hdf5Reader file(path);
-  const std::string group = require_trajectory(file, trajectory);
-  const std::string dataset = group + "/" + feature;
-  if (!file.has(dataset)) throw InputError(str(path, ": no dataset ", dataset));
-  const std::uint64_t num_points = feature_shape(file, group + "/mesh_pos", 0).rows;
-  const Feature shape = feature_shape(file, dataset, feature == "cells" ? 0 : num_points);
+  const auto [dataset, shape] = static_feature(file, trajectory, feature);
   return pick_rows(file, dataset, shape, 0, points, "read_meshgraphnets_rows");
 }
 
