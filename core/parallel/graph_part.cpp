@@ -46,37 +46,10 @@ void GraphPart::require_owners(const char* what) const {
 
 namespace {
 
-// The owned rows of a graph (row l: its edges row_begin(l) .. row_end(l) - 1, edge e
-// reading node column(e)) in the plan's local numbering, then an empty row per ghost.
-template <class RowBegin, class RowEnd, class Column>
-graph::HostCsr localize_rows(const HaloPlan& plan, RowBegin row_begin, RowEnd row_end,
-                             Column column, std::vector<std::size_t>* edges) {
-  graph::HostCsr out;
-  out.row_ptr.reserve(plan.local_count() + 1);
-  out.row_ptr.push_back(0);
-  if (edges) edges->clear();
-  std::vector<std::pair<graph::Index, std::size_t>> row;  // (local column, edge)
-  for (std::size_t l = 0; l < plan.owned_count(); ++l) {
-    row.clear();
-    for (std::size_t e = row_begin(l); e < row_end(l); ++e) {
-      const long long j = plan.local_id(column(e));
-      if (j < 0) {
-        throw InputError(str("graph part: node ", plan.global_ids()[l], " reads node ", column(e),
-                             ", which is beyond this rank's halo"));
-      }
-      row.emplace_back(static_cast<graph::Index>(j), e);
-    }
-    std::sort(row.begin(), row.end());
-    for (const auto& [local_column, edge] : row) {
-      out.col_idx.push_back(local_column);
-      if (edges) edges->push_back(edge);
-    }
-    out.row_ptr.push_back(static_cast<graph::Index>(out.col_idx.size()));
-  }
-  for (std::size_t l = plan.owned_count(); l < plan.local_count(); ++l) {
-    out.row_ptr.push_back(out.row_ptr.back());
-  }
-  return out;
+// `owned_rows` (a plan's localized rows) with an empty row appended per ghost.
+graph::HostCsr with_ghost_rows(graph::HostCsr owned_rows, std::size_t local) {
+  owned_rows.row_ptr.resize(local + 1, owned_rows.row_ptr.back());
+  return owned_rows;
 }
 
 }  // namespace
@@ -88,11 +61,7 @@ graph::HostCsr GraphPart::local_graph(const graph::HostCsr& global,
     throw std::invalid_argument(
         str("graph part: a graph of ", global.num_nodes(), " nodes for a part of ", owner_.size()));
   }
-  const std::vector<long long>& ids = rows();
-  return localize_rows(
-      plan_, [&](std::size_t l) { return static_cast<std::size_t>(global.row_ptr[ids[l]]); },
-      [&](std::size_t l) { return static_cast<std::size_t>(global.row_ptr[ids[l] + 1]); },
-      [&](std::size_t e) { return static_cast<long long>(global.col_idx[e]); }, edges);
+  return with_ghost_rows(plan_.localize(global, edges), local());
 }
 
 graph::HostCsr GraphPart::local_graph(const OwnedRows& own, std::vector<std::size_t>* edges) const {
@@ -100,10 +69,7 @@ graph::HostCsr GraphPart::local_graph(const OwnedRows& own, std::vector<std::siz
     throw std::invalid_argument(str("graph part: the rows of ", own.size(),
                                     " nodes are not those of the part's ", owned(), " own nodes"));
   }
-  return localize_rows(
-      plan_, [&](std::size_t l) { return own.row_ptr[l]; },
-      [&](std::size_t l) { return own.row_ptr[l + 1]; },
-      [&](std::size_t e) { return own.columns[e]; }, edges);
+  return with_ghost_rows(plan_.localize(own, edges), local());
 }
 
 HostSparse GraphPart::local_submatrix(const HostSparse& global) const {

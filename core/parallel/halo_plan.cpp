@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
@@ -137,14 +138,16 @@ long long HaloPlan::local_id(long long global) const {
   return it == local_of_.end() ? -1 : it->second;
 }
 
-graph::HostCsr HaloPlan::localize(const OwnedRows& rows) const {
+graph::HostCsr HaloPlan::localize(const OwnedRows& rows, std::vector<std::size_t>* edges) const {
   if (rows.ids != std::vector<long long>(global_ids_.begin(), global_ids_.begin() + owned_)) {
     throw std::invalid_argument("halo plan: localize rows of other owned nodes than the plan's");
   }
   graph::HostCsr local;
   local.row_ptr.push_back(0);
+  if (edges) edges->clear();
+  std::vector<std::pair<graph::Index, std::size_t>> row;  // (local column, edge)
   for (std::size_t l = 0; l < owned_; ++l) {
-    std::vector<graph::Index> row;
+    row.clear();
     for (std::size_t e = rows.row_ptr[l]; e < rows.row_ptr[l + 1]; ++e) {
       const long long j = local_id(rows.columns[e]);
       if (j < 0) {
@@ -152,24 +155,35 @@ graph::HostCsr HaloPlan::localize(const OwnedRows& rows) const {
                              " has neighbour ", rows.columns[e],
                              " beyond the halo (a K-hop operator needs a plan of K hops)"));
       }
-      row.push_back(static_cast<graph::Index>(j));
+      row.emplace_back(static_cast<graph::Index>(j), e);
     }
     std::sort(row.begin(), row.end());
-    local.col_idx.insert(local.col_idx.end(), row.begin(), row.end());
+    for (const auto& [column, edge] : row) {
+      local.col_idx.push_back(column);
+      if (edges) edges->push_back(edge);
+    }
     local.row_ptr.push_back(static_cast<graph::Index>(local.col_idx.size()));
   }
   return local;
 }
 
-graph::HostCsr HaloPlan::localize(const graph::HostCsr& global_graph) const {
-  OwnedRows rows;  // this rank's rows of the global graph
+graph::HostCsr HaloPlan::localize(const graph::HostCsr& global_graph,
+                                  std::vector<std::size_t>* edges) const {
+  OwnedRows rows;                        // this rank's rows of the global graph
+  std::vector<std::size_t> global_edge;  // of each of rows.columns
   rows.ids.assign(global_ids_.begin(), global_ids_.begin() + static_cast<std::ptrdiff_t>(owned_));
   for (const long long g : rows.ids) {
-    rows.columns.insert(rows.columns.end(), global_graph.col_idx.begin() + global_graph.row_ptr[g],
-                        global_graph.col_idx.begin() + global_graph.row_ptr[g + 1]);
+    for (auto e = global_graph.row_ptr[g]; e < global_graph.row_ptr[g + 1]; ++e) {
+      rows.columns.push_back(global_graph.col_idx[e]);
+      global_edge.push_back(static_cast<std::size_t>(e));
+    }
     rows.row_ptr.push_back(rows.columns.size());
   }
-  return localize(rows);
+  graph::HostCsr local = localize(rows, edges);
+  if (edges) {
+    for (std::size_t& e : *edges) e = global_edge[e];
+  }
+  return local;
 }
 
 }  // namespace tessera::parallel

@@ -57,10 +57,13 @@ class HaloPlan {
   // The owned rows of a global graph, columns in local numbering: the operator a rank
   // applies after gather. InputError when a neighbourhood reaches beyond the halo (a
   // K-hop operator needs a plan of at least K hops).
-  graph::HostCsr localize(const graph::HostCsr& global_graph) const;
+  // `edges` (optional): for each local edge, the index of the edge of global_graph it is
+  // (or, for rows, its index in rows.columns), to pick per-edge features.
+  graph::HostCsr localize(const graph::HostCsr& global_graph,
+                          std::vector<std::size_t>* edges = nullptr) const;
   // The same from this rank's own rows (those the plan was made from, or another graph's
   // on the same owned nodes).
-  graph::HostCsr localize(const OwnedRows& rows) const;
+  graph::HostCsr localize(const OwnedRows& rows, std::vector<std::size_t>* edges = nullptr) const;
 
   // `values` has local_count() rows. Collective.
   template <class T>

@@ -91,8 +91,44 @@ Trajectory to_trajectory(mesh::Mesh m, const std::string& name, const DataOption
   t.velocity.resize(frames);  // read in parts: filled by the caller
   if (m.steps.size() > 1) t.dt = m.steps[1].time - m.steps[0].time;
   t.graph = mesh::node_graph(m, name);
-  t.edge_features = graph::edge_features(t.graph, t.points, t.dimension);
-  return t;
+  return t;  // edge features: whole_or_part
+}
+
+// Edge features of a graph's own rows (as graph::edge_features: x_j - x_i, then the
+// length), node g's coordinates at position(g).
+template <class Position>
+std::vector<double> row_edge_features(const parallel::OwnedRows& rows, int dimension,
+                                      Position position) {
+  const auto d = static_cast<std::size_t>(dimension);
+  std::vector<double> out;
+  out.reserve(rows.columns.size() * (d + 1));
+  for (std::size_t l = 0; l < rows.size(); ++l) {
+    const double* xi = position(rows.ids[l]);
+    for (std::size_t e = rows.row_ptr[l]; e < rows.row_ptr[l + 1]; ++e) {
+      const double* xj = position(rows.columns[e]);
+      double norm2 = 0;
+      for (std::size_t c = 0; c < d; ++c) {
+        const double delta = xj[c] - xi[c];
+        out.push_back(delta);
+        norm2 += delta * delta;
+      }
+      out.push_back(std::sqrt(norm2));
+    }
+  }
+  return out;
+}
+
+// The rows `ids` of a per-node array of `width` values each.
+template <class T>
+std::vector<T> rows_of(const std::vector<T>& values, const std::vector<long long>& ids,
+                       std::size_t width) {
+  std::vector<T> out(ids.size() * width);
+  for (std::size_t r = 0; r < ids.size(); ++r) {
+    std::copy_n(
+        values.begin() + static_cast<std::ptrdiff_t>(ids[r]) * static_cast<std::ptrdiff_t>(width),
+        width, out.begin() + static_cast<std::ptrdiff_t>(r * width));
+  }
+  return out;
 }
 
 // The METIS split of a mesh over options.parts ranks: a function of the mesh graph alone,
@@ -113,7 +149,7 @@ std::vector<int> owners(const Trajectory& t, const DataOptions& options) {
 // result equals keep_part of the whole trajectory (tested), but for the frames, which
 // the caller reads. Collective over options.comm.
 Trajectory read_mesh_part(const std::string& path, int k, const std::string& name,
-                          const DataOptions& options) {
+                          const mesh::MeshgraphnetsShape& shape, const DataOptions& options) {
   const MPI_Comm comm = options.comm;
   if (runtime::comm_size(comm) != options.parts || runtime::comm_rank(comm) != options.part) {
     throw std::invalid_argument(str("read_mesh_part: part ", options.part, " of ", options.parts,
@@ -142,7 +178,6 @@ Trajectory read_mesh_part(const std::string& path, int k, const std::string& nam
   owner.resize(static_cast<std::size_t>(sizes[1]));
   MPI_Bcast(owner.data(), static_cast<int>(owner.size()), MPI_INT, 0, comm);
 
-  const mesh::MeshgraphnetsShape shape = mesh::read_meshgraphnets_shape(path, k);
   Trajectory t;
   t.name = name;
   t.dimension = shape.dimension;
@@ -207,21 +242,9 @@ Trajectory read_mesh_part(const std::string& path, int k, const std::string& nam
   const auto type = [&](std::size_t at) {
     return as_trained(mesh::node_type_from_code(codes[at], path + ": node_type"), options);
   };
-  // Own nodes' types and edge features (as graph::edge_features: x_j - x_i, |x_j - x_i|).
-  for (std::size_t l = 0; l < t.frame_nodes.size(); ++l) {
-    const std::size_t i = index(t.frame_nodes[l]);
-    t.node_types.push_back(type(i));
-    for (std::size_t e = t.own_graph.row_ptr[l]; e < t.own_graph.row_ptr[l + 1]; ++e) {
-      const std::size_t j = index(t.own_graph.columns[e]);
-      double norm2 = 0;
-      for (std::size_t c = 0; c < d; ++c) {
-        const double delta = positions[j * d + c] - positions[i * d + c];
-        t.edge_features.push_back(delta);
-        norm2 += delta * delta;
-      }
-      t.edge_features.push_back(std::sqrt(norm2));
-    }
-  }
+  for (long long g : t.frame_nodes) t.node_types.push_back(type(index(g)));
+  t.edge_features = row_edge_features(t.own_graph, t.dimension,
+                                      [&](long long g) { return &positions[index(g) * d]; });
   // The piece: its cells on its own points, turned round as the whole mesh's were.
   std::vector<long long> points = piece_nodes;
   std::sort(points.begin(), points.end());
@@ -248,13 +271,22 @@ Trajectory read_mesh_part(const std::string& path, int k, const std::string& nam
   return t;
 }
 
+// A trajectory read whole kept whole (with its edge features), or cut to this rank's part.
+void whole_or_part(Trajectory& t, const DataOptions& options) {
+  if (options.parts > 1) {
+    keep_part(t, owners(t, options), options.parts, options.part);
+  } else {
+    t.edge_features = graph::edge_features(t.graph, t.points, t.dimension);
+  }
+}
+
 }  // namespace
 
 std::vector<Trajectory> read_trajectories(const std::string& path, const DataOptions& options) {
   const std::string extension = std::filesystem::path(path).extension().string();
   if (extension != ".h5" && extension != ".hdf5") {
     Trajectory t = to_trajectory(mesh::read_mesh(path), path, options);
-    if (options.parts > 1) keep_part(t, owners(t, options), options.parts, options.part);
+    whole_or_part(t, options);
     return {std::move(t)};
   }
   std::vector<int> indices;
@@ -279,15 +311,15 @@ std::vector<Trajectory> read_trajectories(const std::string& path, const DataOpt
     const bool series = io::Hdf5Reader(path).has(str("/", k, "/velocity"));
     if (options.parts <= 1 || !series) {
       out.push_back(to_trajectory(mesh::read_meshgraphnets_h5(path, k), name, options));
-      if (options.parts > 1)
-        keep_part(out.back(), owners(out.back(), options), options.parts, options.part);
+      whole_or_part(out.back(), options);
       continue;
     }
     // In parts: this part of the mesh (streamed, or cut from the whole mesh where node types
     // must be derived from the whole geometry or no communicator is given), then its frames.
     Trajectory t;
-    if (options.comm != MPI_COMM_NULL && mesh::read_meshgraphnets_shape(path, k).node_types) {
-      t = read_mesh_part(path, k, name, options);
+    const mesh::MeshgraphnetsShape shape = mesh::read_meshgraphnets_shape(path, k);
+    if (options.comm != MPI_COMM_NULL && shape.node_types) {
+      t = read_mesh_part(path, k, name, shape, options);
     } else {
       t = to_trajectory(mesh::read_meshgraphnets_h5(path, k, false), name, options, false);
       keep_part(t, owners(t, options), options.parts, options.part);
@@ -331,34 +363,16 @@ void keep_part(Trajectory& t, std::vector<int> owner, int parts, int part) {
   for (std::size_t i = 0; i < owner.size(); ++i) {
     if (owner[i] == part) t.frame_nodes.push_back(static_cast<long long>(i));
   }
-  // Picks the own nodes' rows of a per-node array.
-  const auto own = [&](const auto& rows, std::size_t width) {
-    std::remove_const_t<std::remove_reference_t<decltype(rows)>> kept(t.frame_nodes.size() * width);
-    for (std::size_t r = 0; r < t.frame_nodes.size(); ++r) {
-      std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>(t.frame_nodes[r]) *
-                                     static_cast<std::ptrdiff_t>(width),
-                  width, kept.begin() + static_cast<std::ptrdiff_t>(r * width));
-    }
-    return kept;
-  };
   const auto d = static_cast<std::size_t>(t.dimension);
   for (std::vector<double>& frame : t.velocity) {
-    if (!frame.empty()) frame = own(frame, d);  // empty: frames still to be read
+    if (!frame.empty()) frame = rows_of(frame, t.frame_nodes, d);  // empty: still to be read
   }
   t.piece = mesh_piece(t, owner, part);
   t.own_graph = parallel::own_rows(t.graph, owner, part);
-  const std::size_t width = d + 1;
-  std::vector<double> edges;
-  edges.reserve(t.own_graph.columns.size() * width);
-  for (long long i : t.frame_nodes) {
-    edges.insert(
-        edges.end(),
-        t.edge_features.begin() + static_cast<std::ptrdiff_t>(t.graph.row_ptr[i] * width),
-        t.edge_features.begin() + static_cast<std::ptrdiff_t>(t.graph.row_ptr[i + 1] * width));
-  }
-  t.edge_features = std::move(edges);
+  t.edge_features =
+      row_edge_features(t.own_graph, t.dimension, [&](long long g) { return &t.points[g * d]; });
   t.whole_nodes = t.node_types.size();
-  t.node_types = own(t.node_types, 1);
+  t.node_types = rows_of(t.node_types, t.frame_nodes, 1);
   t.points = {};
   t.cells = {};
   t.graph = {};

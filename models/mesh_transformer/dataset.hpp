@@ -81,7 +81,8 @@ struct DataOptions {
 std::vector<Trajectory> read_trajectories(const std::string& path, const DataOptions& options);
 
 // `t` (whole) cut to part `part` of `owner` (a split into `parts`): see Trajectory. The
-// frames, if read, keep only the own nodes' rows.
+// frames, if read, keep only the own nodes' rows; the own rows' edge features are
+// computed from t's points.
 void keep_part(Trajectory& t, std::vector<int> owner, int parts, int part);
 
 // The cells of a whole trajectory's mesh whose first node `owner` gives to `part` (every
