@@ -98,16 +98,6 @@ HostSparse GraphPart::local_submatrix(const HostSparse& global) const {
   return out;
 }
 
-std::vector<double> GraphPart::pick_rows(const std::vector<double>& global, std::size_t width,
-                                         const std::vector<std::size_t>& indices) {
-  std::vector<double> out(indices.size() * width);
-  for (std::size_t l = 0; l < indices.size(); ++l) {
-    std::copy_n(global.begin() + static_cast<std::ptrdiff_t>(indices[l] * width), width,
-                out.begin() + static_cast<std::ptrdiff_t>(l * width));
-  }
-  return out;
-}
-
 std::vector<double> GraphPart::local_rows(const std::vector<double>& global,
                                           std::size_t width) const {
   require_owners("local_rows");
@@ -115,14 +105,7 @@ std::vector<double> GraphPart::local_rows(const std::vector<double>& global,
     throw std::invalid_argument(
         str("graph part: ", global.size(), " values for ", owner_.size(), " nodes x ", width));
   }
-  const std::vector<long long>& ids = rows();
-  std::vector<double> out(ids.size() * width);
-  for (std::size_t l = 0; l < ids.size(); ++l) {
-    std::copy_n(
-        global.begin() + static_cast<std::ptrdiff_t>(ids[l]) * static_cast<std::ptrdiff_t>(width),
-        width, out.begin() + static_cast<std::ptrdiff_t>(l * width));
-  }
-  return out;
+  return pick_rows(global, width, rows());
 }
 
 std::vector<double> allgather_by_owner(MPI_Comm comm, const std::vector<int>& owner,

@@ -4,6 +4,7 @@
 // models' split meshes, the STTN's split sensor graphs).
 #include <mpi.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/graph/csr_graph.hpp"
@@ -60,8 +61,18 @@ class GraphPart {
   // The local rows of a row-major array of `width` values per global node (or per
   // global edge, with `edges` from local_graph). Global.
   std::vector<double> local_rows(const std::vector<double>& global, std::size_t width) const;
-  static std::vector<double> pick_rows(const std::vector<double>& global, std::size_t width,
-                                       const std::vector<std::size_t>& indices);
+  // Rows `indices` of any row-major array of `width` values per row.
+  template <class T, class Index>
+  static std::vector<T> pick_rows(const std::vector<T>& values, std::size_t width,
+                                  const std::vector<Index>& indices) {
+    std::vector<T> out(indices.size() * width);
+    for (std::size_t l = 0; l < indices.size(); ++l) {
+      std::copy_n(values.begin() +
+                      static_cast<std::ptrdiff_t>(indices[l]) * static_cast<std::ptrdiff_t>(width),
+                  width, out.begin() + static_cast<std::ptrdiff_t>(l * width));
+    }
+    return out;
+  }
 
   // Collective: every rank's owned rows (the first owned() of `local`, width values each)
   // put together in global order, on every rank. Global.

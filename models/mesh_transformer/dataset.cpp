@@ -13,6 +13,7 @@
 #include "core/mesh/meshgraphnets_reader.hpp"
 #include "core/mesh/node_graph.hpp"
 #include "core/mesh/read_mesh.hpp"
+#include "core/parallel/graph_part.hpp"
 #include "core/parallel/partition.hpp"
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
@@ -114,19 +115,6 @@ std::vector<double> row_edge_features(const parallel::OwnedRows& rows, int dimen
       }
       out.push_back(std::sqrt(norm2));
     }
-  }
-  return out;
-}
-
-// The rows `ids` of a per-node array of `width` values each.
-template <class T>
-std::vector<T> rows_of(const std::vector<T>& values, const std::vector<long long>& ids,
-                       std::size_t width) {
-  std::vector<T> out(ids.size() * width);
-  for (std::size_t r = 0; r < ids.size(); ++r) {
-    std::copy_n(
-        values.begin() + static_cast<std::ptrdiff_t>(ids[r]) * static_cast<std::ptrdiff_t>(width),
-        width, out.begin() + static_cast<std::ptrdiff_t>(r * width));
   }
   return out;
 }
@@ -365,14 +353,15 @@ void keep_part(Trajectory& t, std::vector<int> owner, int parts, int part) {
   }
   const auto d = static_cast<std::size_t>(t.dimension);
   for (std::vector<double>& frame : t.velocity) {
-    if (!frame.empty()) frame = rows_of(frame, t.frame_nodes, d);  // empty: still to be read
+    if (!frame.empty())
+      frame = parallel::GraphPart::pick_rows(frame, d, t.frame_nodes);  // empty: still to be read
   }
   t.piece = mesh_piece(t, owner, part);
   t.own_graph = parallel::own_rows(t.graph, owner, part);
   t.edge_features =
       row_edge_features(t.own_graph, t.dimension, [&](long long g) { return &t.points[g * d]; });
   t.whole_nodes = t.node_types.size();
-  t.node_types = rows_of(t.node_types, t.frame_nodes, 1);
+  t.node_types = parallel::GraphPart::pick_rows(t.node_types, 1, t.frame_nodes);
   t.points = {};
   t.cells = {};
   t.graph = {};
