@@ -96,6 +96,17 @@ HaloPlan::HaloPlan(MPI_Comm comm, const graph::HostCsr& graph, const std::vector
   connect(ghosts_by_owner);
 }
 
+void HaloPlan::reserve_buffers(std::size_t send_bytes, std::size_t receive_bytes) const {
+  if (buffers_.send.extent(0) < send_bytes) {
+    buffers_.send = Kokkos::View<char*, tensor::MemSpace>("halo::send", send_bytes);
+    buffers_.send_host = Kokkos::create_mirror_view(buffers_.send);
+  }
+  if (buffers_.receive.extent(0) < receive_bytes) {
+    buffers_.receive = Kokkos::View<char*, tensor::MemSpace>("halo::receive", receive_bytes);
+    buffers_.receive_host = Kokkos::create_mirror_view(buffers_.receive);
+  }
+}
+
 void HaloPlan::connect(const std::map<int, std::vector<long long>>& ghosts_by_owner) {
   const int size = runtime::comm_size(comm_);
   owned_ = global_ids_.size();

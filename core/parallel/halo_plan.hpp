@@ -107,6 +107,17 @@ class HaloPlan {
   // (our ghost rows it owns), in the same order on both sides.
   std::vector<std::size_t> send_offsets_, recv_offsets_;
   HaloPlanIndex send_index_, recv_index_;
+
+  // Pack and receive buffers kept from one exchange to the next and grown when one needs
+  // more; bytes, so that one pair serves every element type. An exchange then allocates
+  // nothing: a solver step makes thousands of them, and on a GPU an allocation costs more
+  // than the exchange. Not for exchanges on one plan from several host threads at once.
+  struct Buffers {
+    Kokkos::View<char*, tensor::MemSpace> send, receive;
+    Kokkos::View<char*, tensor::MemSpace>::HostMirror send_host, receive_host;
+  };
+  mutable Buffers buffers_;
+  void reserve_buffers(std::size_t send_bytes, std::size_t receive_bytes) const;
 };
 
 template <class T>
@@ -121,8 +132,16 @@ void HaloPlan::exchange(const tensor::Matrix<T>& values, bool reverse) const {
   const std::vector<std::size_t>& pack_offsets = reverse ? recv_offsets_ : send_offsets_;
   const std::vector<std::size_t>& unpack_offsets = reverse ? send_offsets_ : recv_offsets_;
 
-  Kokkos::View<T*, tensor::MemSpace> send_buffer("halo::send", pack_index.extent(0) * cols);
-  Kokkos::View<T*, tensor::MemSpace> recv_buffer("halo::recv", unpack_index.extent(0) * cols);
+  if (neighbours_.empty()) return;  // one rank, or a part with no halo: nothing to move
+
+  const std::size_t send_count = pack_index.extent(0) * cols;
+  const std::size_t recv_count = unpack_index.extent(0) * cols;
+  reserve_buffers(send_count * sizeof(T), recv_count * sizeof(T));
+  using Unmanaged = Kokkos::MemoryTraits<Kokkos::Unmanaged>;
+  const Kokkos::View<T*, tensor::MemSpace, Unmanaged> send_buffer(
+      reinterpret_cast<T*>(buffers_.send.data()), send_count);
+  const Kokkos::View<T*, tensor::MemSpace, Unmanaged> recv_buffer(
+      reinterpret_cast<T*>(buffers_.receive.data()), recv_count);
   Kokkos::parallel_for(
       "parallel::halo_pack", Kokkos::RangePolicy<tensor::ExecSpace>(0, pack_index.extent(0)),
       KOKKOS_LAMBDA(const int r) {
@@ -133,8 +152,10 @@ void HaloPlan::exchange(const tensor::Matrix<T>& values, bool reverse) const {
   T* send_data = send_buffer.data();
   T* recv_data = recv_buffer.data();
 #else
-  auto send_host = Kokkos::create_mirror_view(send_buffer);
-  auto recv_host = Kokkos::create_mirror_view(recv_buffer);
+  const Kokkos::View<T*, Kokkos::HostSpace, Unmanaged> send_host(
+      reinterpret_cast<T*>(buffers_.send_host.data()), send_count);
+  const Kokkos::View<T*, Kokkos::HostSpace, Unmanaged> recv_host(
+      reinterpret_cast<T*>(buffers_.receive_host.data()), recv_count);
   Kokkos::deep_copy(send_host, send_buffer);
   T* send_data = send_host.data();
   T* recv_data = recv_host.data();

@@ -49,6 +49,17 @@ Vector<T> from_host(const std::vector<double>& host, const std::string& label) {
   return out;
 }
 
+// A host vector of any element type -> a new device view of the same type (index lists,
+// masks and geometry that kernels read).
+template <class T>
+Kokkos::View<T*, MemSpace> to_device(const std::vector<T>& host, const std::string& label) {
+  Kokkos::View<T*, MemSpace> out(label, host.size());
+  auto mirror = Kokkos::create_mirror_view(out);
+  for (std::size_t i = 0; i < host.size(); ++i) mirror(i) = host[i];
+  Kokkos::deep_copy(out, mirror);
+  return out;
+}
+
 // Any contiguous device view (vector, matrix, 3-D tensor) -> its values in row-major
 // order as doubles on the host.
 template <class View>

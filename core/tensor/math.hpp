@@ -47,6 +47,10 @@ KOKKOS_INLINE_FUNCTION T pow(T x, T y) {
   return TESSERA_KOKKOS_MATH::pow(x, y);
 }
 template <class T>
+KOKKOS_INLINE_FUNCTION T hypot(T x, T y) {
+  return TESSERA_KOKKOS_MATH::hypot(x, y);
+}
+template <class T>
 KOKKOS_INLINE_FUNCTION T abs(T x) {
   return x < T(0) ? -x : x;
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "core/tensor/host_copy.hpp"
+
 namespace tessera::solvers::flow {
 
 std::shared_ptr<const CsrPattern> build_pattern(const parallel::HaloPlan& plan,
@@ -26,14 +28,14 @@ std::shared_ptr<const CsrPattern> build_pattern(const parallel::HaloPlan& plan,
   auto pattern = std::make_shared<CsrPattern>();
   pattern->rows = owned;
   std::vector<int> row_ptr(owned + 1, 0), col;
-  pattern->diagonal.assign(owned, -1);
+  std::vector<int> diagonal(owned, -1);
   for (std::size_t r = 0; r < owned; ++r) {
     auto& row = rows[r];
     if (all_diagonals) row.push_back(static_cast<int>(r));
     std::sort(row.begin(), row.end(), [&](int a, int b) { return global[a] < global[b]; });
     row.erase(std::unique(row.begin(), row.end()), row.end());
     for (std::size_t k = 0; k < row.size(); ++k) {
-      if (row[k] == static_cast<int>(r)) pattern->diagonal[r] = static_cast<int>(col.size() + k);
+      if (row[k] == static_cast<int>(r)) diagonal[r] = static_cast<int>(col.size() + k);
     }
     col.insert(col.end(), row.begin(), row.end());
     row_ptr[r + 1] = static_cast<int>(col.size());
@@ -54,14 +56,9 @@ std::shared_ptr<const CsrPattern> build_pattern(const parallel::HaloPlan& plan,
       }
     }
   }
-  pattern->row_ptr = Kokkos::View<int*, tensor::MemSpace>("flow::row_ptr", row_ptr.size());
-  pattern->col = Kokkos::View<int*, tensor::MemSpace>("flow::col", col.size());
-  auto hr = Kokkos::create_mirror_view(pattern->row_ptr);
-  auto hc = Kokkos::create_mirror_view(pattern->col);
-  std::copy(row_ptr.begin(), row_ptr.end(), hr.data());
-  std::copy(col.begin(), col.end(), hc.data());
-  Kokkos::deep_copy(pattern->row_ptr, hr);
-  Kokkos::deep_copy(pattern->col, hc);
+  pattern->row_ptr = tensor::to_device(row_ptr, "flow::row_ptr");
+  pattern->col = tensor::to_device(col, "flow::col");
+  pattern->diagonal = tensor::to_device(diagonal, "flow::diagonal_position");
   return pattern;
 }
 
@@ -81,41 +78,50 @@ void DistributedCsr::apply(const Vec& x, const Vec& y) const {
       });
 }
 
-double DistributedCsr::row_sum(const Vec& x, const std::vector<int>& rows) const {
-  auto hr = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pattern->row_ptr);
-  auto hc = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pattern->col);
-  auto hv = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), values);
-  auto hx = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), x);
+double DistributedCsr::row_sum(const Vec& x,
+                               const Kokkos::View<int*, tensor::MemSpace>& rows) const {
+  const auto row_ptr = pattern->row_ptr;
+  const auto col = pattern->col;
+  const auto v = values;
   double sum = 0;
-  for (int i : rows) {
-    for (int k = hr(i); k < hr(i + 1); ++k) sum += hv(k) * hx(hc(k), 0);
-  }
+  Kokkos::parallel_reduce(
+      "flow::row_sum", Kokkos::RangePolicy<tensor::ExecSpace>(0, rows.extent(0)),
+      KOKKOS_LAMBDA(const int k, double& partial) {
+        const int i = rows(k);
+        for (int m = row_ptr(i); m < row_ptr(i + 1); ++m) partial += v(m) * x(col(m), 0);
+      },
+      sum);
   return sum;
 }
 
-void DistributedCsr::apply_dirichlet(const std::vector<char>& dirichlet_local, bool symmetric) {
-  auto hr = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pattern->row_ptr);
-  auto hc = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pattern->col);
-  auto hv = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), values);
-  for (std::size_t i = 0; i < pattern->rows; ++i) {
-    const bool row_fixed = dirichlet_local[i] != 0;
-    for (int k = hr(i); k < hr(i + 1); ++k) {
-      const bool col_fixed = dirichlet_local[hc(k)] != 0;
-      if (row_fixed || (symmetric && col_fixed)) hv(k) = 0;
-    }
-    if (row_fixed) hv(pattern->diagonal[i]) = 1;
-  }
-  Kokkos::deep_copy(values, hv);
+void DistributedCsr::apply_dirichlet(const Kokkos::View<char*, tensor::MemSpace>& dirichlet,
+                                     bool symmetric) {
+  const auto row_ptr = pattern->row_ptr;
+  const auto col = pattern->col;
+  const auto diagonal = pattern->diagonal;
+  const auto v = values;
+  Kokkos::parallel_for(
+      "flow::apply_dirichlet", Kokkos::RangePolicy<tensor::ExecSpace>(0, pattern->rows),
+      KOKKOS_LAMBDA(const int i) {
+        const bool row_fixed = dirichlet(i) != 0;
+        for (int k = row_ptr(i); k < row_ptr(i + 1); ++k) {
+          if (row_fixed || (symmetric && dirichlet(col(k)) != 0)) v(k) = 0;
+        }
+        if (row_fixed) v(diagonal(i)) = 1;
+      });
+}
+
+void DistributedCsr::diagonal(const Kokkos::View<double*, tensor::MemSpace>& out) const {
+  const auto position = pattern->diagonal;
+  const auto v = values;
+  Kokkos::parallel_for(
+      "flow::diagonal", Kokkos::RangePolicy<tensor::ExecSpace>(0, pattern->rows),
+      KOKKOS_LAMBDA(const int i) { out(i) = position(i) >= 0 ? v(position(i)) : 0.0; });
 }
 
 Kokkos::View<double*, tensor::MemSpace> DistributedCsr::diagonal() const {
   Kokkos::View<double*, tensor::MemSpace> d("flow::diagonal", pattern->rows);
-  auto hd = Kokkos::create_mirror_view(d);
-  auto hv = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), values);
-  for (std::size_t i = 0; i < pattern->rows; ++i) {
-    hd(i) = pattern->diagonal[i] >= 0 ? hv(pattern->diagonal[i]) : 0.0;
-  }
-  Kokkos::deep_copy(d, hd);
+  diagonal(d);
   return d;
 }
 

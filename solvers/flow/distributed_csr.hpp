@@ -24,7 +24,8 @@ struct CsrPattern {
   // to values[position[e * 36 + i * 6 + j]], or nowhere when -1 (row not owned here, or
   // i, j outside the row / column node sets).
   std::vector<int> position;
-  std::vector<int> diagonal;  // position of (i, i) per owned row, -1 when absent
+  // Position of (i, i) per owned row, -1 when absent.
+  Kokkos::View<int*, tensor::MemSpace> diagonal;
   std::size_t nnz() const { return col.extent(0); }
 };
 
@@ -46,9 +47,13 @@ struct DistributedCsr {
   // y(owned) = A x; x must have valid ghosts. y's ghosts are left alone.
   void apply(const Vec& x, const Vec& y) const;
   // sum over the given owned rows of (A x)_i: forces as residuals on obstacle nodes.
-  double row_sum(const Vec& x, const std::vector<int>& rows) const;
-  // Replaces rows (and, with `symmetric`, columns) of `dirichlet` nodes by the identity.
-  void apply_dirichlet(const std::vector<char>& dirichlet_local, bool symmetric);
+  double row_sum(const Vec& x, const Kokkos::View<int*, tensor::MemSpace>& rows) const;
+  // Replaces rows (and, with `symmetric`, columns) of the nodes marked in `dirichlet`
+  // (one entry per local node, owned then ghosts) by the identity. A kernel: the
+  // momentum matrix gets its Dirichlet rows every step.
+  void apply_dirichlet(const Kokkos::View<char*, tensor::MemSpace>& dirichlet, bool symmetric);
+  // The diagonal of the owned rows (0 where the pattern has none) into `out` (rows()).
+  void diagonal(const Kokkos::View<double*, tensor::MemSpace>& out) const;
   Kokkos::View<double*, tensor::MemSpace> diagonal() const;
 };
 

@@ -7,6 +7,8 @@
 
 #include "core/graph/csr_graph.hpp"
 #include "core/runtime/error.hpp"
+#include "core/tensor/host_copy.hpp"
+#include "core/tensor/math.hpp"
 
 namespace tessera::solvers::flow {
 namespace {
@@ -35,10 +37,13 @@ mesh::BoundaryTag dirichlet_tag(TagMask mask, bool outflow_dirichlet) {
   return BoundaryTag::kUntagged;
 }
 
-// y = a x + b y over all local rows (ghosts included, so that ghost validity carries).
-void combine(double a, const Vec& x, double b, const Vec& y, const Vec& out) {
+// out = a x + b y over the first `rows` rows; by default all local rows (ghosts included,
+// so that ghost validity carries). Right-hand sides, which have no valid ghosts, combine
+// their owned rows only.
+void combine(double a, const Vec& x, double b, const Vec& y, const Vec& out,
+             std::size_t rows = static_cast<std::size_t>(-1)) {
   Kokkos::parallel_for(
-      "flow::combine", Range(0, out.extent(0)),
+      "flow::combine", Range(0, std::min(rows, static_cast<std::size_t>(out.extent(0)))),
       KOKKOS_LAMBDA(const int i) { out(i, 0) = a * x(i, 0) + b * y(i, 0); });
 }
 
@@ -142,18 +147,21 @@ FlowSolver::FlowSolver(MPI_Comm comm, const mesh::Mesh& mesh, FlowParameters par
     }
   }
 
-  velocity_dirichlet_.assign(local, 0);
-  pressure_fixed_.assign(local, 0);
-  dirichlet_tag_.assign(local, mesh::BoundaryTag::kUntagged);
+  std::vector<char> velocity_dirichlet(local, 0), pressure_fixed(local, 0);
+  std::vector<int> obstacle_rows;
   for (std::size_t i = 0; i < local; ++i) {
     const auto g = static_cast<std::size_t>(global[i]);
     const TagMask mask = p2_.node_tags[g];
-    dirichlet_tag_[i] = dirichlet_tag(mask, parameters_.outflow_velocity_dirichlet);
-    velocity_dirichlet_[i] = dirichlet_tag_[i] != mesh::BoundaryTag::kUntagged;
+    const mesh::BoundaryTag tag = dirichlet_tag(mask, parameters_.outflow_velocity_dirichlet);
+    if (tag != mesh::BoundaryTag::kUntagged) {
+      velocity_dirichlet[i] = 1;
+      dirichlet_nodes_.push_back(static_cast<int>(i));
+      dirichlet_tags_.push_back(tag);
+    }
     // Midpoints carry no pressure: identity rows keep them at zero.
-    pressure_fixed_[i] = g >= p2_.num_vertices || (mask & tag_bit(mesh::BoundaryTag::kOutflow));
+    pressure_fixed[i] = g >= p2_.num_vertices || (mask & tag_bit(mesh::BoundaryTag::kOutflow));
     if (i < owned && (mask & tag_bit(mesh::BoundaryTag::kObstacle))) {
-      obstacle_rows_.push_back(static_cast<int>(i));
+      obstacle_rows.push_back(static_cast<int>(i));
     }
     if (i < owned && g < p2_.num_vertices) {
       owned_vertices_.push_back(static_cast<std::int64_t>(g));
@@ -161,6 +169,7 @@ FlowSolver::FlowSolver(MPI_Comm comm, const mesh::Mesh& mesh, FlowParameters par
     }
   }
 
+  copy_step_data_to_device(velocity_dirichlet, pressure_fixed, obstacle_rows);
   assemble_constant_matrices();
   if (parameters_.pressure_solver == PressureSolver::kAmg) {
     std::vector<char> vertex(local, 0);
@@ -172,6 +181,11 @@ FlowSolver::FlowSolver(MPI_Comm comm, const mesh::Mesh& mesh, FlowParameters par
   for (Vec* v : {&ux_, &uy_, &ux_old_, &uy_old_, &p_, &dux_dt_, &duy_dt_, &convection_ux_,
                  &convection_uy_}) {
     *v = Vec("flow::state", local, 1);
+  }
+  for (Vec* v : {&work_.ex, &work_.ey, &work_.wx, &work_.wy, &work_.tmp, &work_.bx, &work_.by,
+                 &work_.sx, &work_.sy, &work_.rhs, &work_.phi, &work_.p_new, &work_.ux_new,
+                 &work_.uy_new, &work_.delta}) {
+    *v = Vec("flow::step_vector", local, 1);
   }
   auto hp = host(p_);
   for (std::size_t i = 0; i < local; ++i) {
@@ -188,6 +202,63 @@ FlowSolver::FlowSolver(MPI_Comm comm, const mesh::Mesh& mesh, FlowParameters par
 }
 
 FlowSolver::~FlowSolver() = default;
+
+void FlowSolver::copy_step_data_to_device(const std::vector<char>& velocity_dirichlet,
+                                          const std::vector<char>& pressure_fixed,
+                                          const std::vector<int>& obstacle_rows) {
+  const std::size_t elements = local_elements_.size() / 6;
+  const std::size_t owned = plan_->owned_count();
+  device_.elements = tensor::to_device(local_elements_, "flow::elements");
+  device_.wdet = tensor::to_device(values_.wdet, "flow::wdet");
+  device_.grad_phi = tensor::to_device(values_.grad_phi, "flow::grad_phi");
+  const ReferenceTriangle& ref = reference_triangle();
+  std::vector<double> phi(Q * 6);
+  for (int q = 0; q < Q; ++q) {
+    for (int k = 0; k < 6; ++k) phi[q * 6 + k] = ref.phi[q][k];
+  }
+  device_.phi = tensor::to_device(phi, "flow::reference_phi");
+
+  std::vector<double> shortest(elements, std::numeric_limits<double>::infinity());
+  for (std::size_t e = 0; e < elements; ++e) {
+    const Index* g = &p2_.elements[static_cast<std::size_t>(values_.elements[e]) * 6];
+    for (int k = 0; k < 3; ++k) {
+      const Index a = g[k], b = g[(k + 1) % 3];
+      shortest[e] =
+          std::min(shortest[e], std::hypot(p2_.points[2 * a] - p2_.points[2 * b],
+                                           p2_.points[2 * a + 1] - p2_.points[2 * b + 1]));
+    }
+  }
+  device_.shortest_edge = tensor::to_device(shortest, "flow::shortest_edge");
+
+  std::vector<int> row_ptr(owned + 1, 0), row_elements;
+  for (std::size_t e = 0; e < elements; ++e) {
+    for (int k = 0; k < 6; ++k) {
+      const int r = local_elements_[e * 6 + k];
+      if (r < static_cast<int>(owned)) ++row_ptr[r + 1];
+    }
+  }
+  for (std::size_t r = 0; r < owned; ++r) row_ptr[r + 1] += row_ptr[r];
+  row_elements.resize(row_ptr[owned]);
+  std::vector<int> next(row_ptr.begin(), row_ptr.end() - 1);
+  for (std::size_t e = 0; e < elements; ++e) {  // ascending e within each row
+    for (int k = 0; k < 6; ++k) {
+      const int r = local_elements_[e * 6 + k];
+      if (r < static_cast<int>(owned)) row_elements[next[r]++] = static_cast<int>(e * 6 + k);
+    }
+  }
+  device_.element_matrices =
+      Kokkos::View<double*, tensor::MemSpace>("flow::convection_element_matrices", elements * 36);
+  device_.row_element_ptr = tensor::to_device(row_ptr, "flow::row_element_ptr");
+  device_.row_elements = tensor::to_device(row_elements, "flow::row_elements");
+
+  device_.velocity_dirichlet = tensor::to_device(velocity_dirichlet, "flow::velocity_dirichlet");
+  device_.pressure_fixed = tensor::to_device(pressure_fixed, "flow::pressure_fixed");
+  device_.obstacle_rows = tensor::to_device(obstacle_rows, "flow::obstacle_rows");
+  device_.dirichlet_nodes = tensor::to_device(dirichlet_nodes_, "flow::dirichlet_nodes");
+  device_.dirichlet_values = Kokkos::View<double*, tensor::MemSpace>("flow::dirichlet_values",
+                                                                     2 * dirichlet_nodes_.size());
+  device_.dirichlet_values_host = Kokkos::create_mirror_view(device_.dirichlet_values);
+}
 
 void FlowSolver::assemble_constant_matrices() {
   const auto vel = build_pattern(*plan_, local_elements_, all_nodes(), all_nodes(), true);
@@ -254,59 +325,80 @@ void FlowSolver::assemble_constant_matrices() {
   Kokkos::deep_copy(div_y_.values, dy);
   Kokkos::deep_copy(grad_x_.values, gx);
   Kokkos::deep_copy(grad_y_.values, gy);
-  laplace_.apply_dirichlet(pressure_fixed_, true);
+  laplace_.apply_dirichlet(device_.pressure_fixed, true);
   mass_dirichlet_ = DistributedCsr(vel, "flow::mass_dirichlet");
   Kokkos::deep_copy(mass_dirichlet_.values, mass_.values);
-  mass_dirichlet_.apply_dirichlet(velocity_dirichlet_, true);
+  mass_dirichlet_.apply_dirichlet(device_.velocity_dirichlet, true);
+  device_.position = tensor::to_device(vel->position, "flow::velocity_position");
 }
 
 void FlowSolver::assemble_convection(const Vec& ux, const Vec& uy) {
-  const ReferenceTriangle& ref = reference_triangle();
-  const auto& position = convection_.pattern->position;
-  auto n = Kokkos::create_mirror_view(convection_.values);
-  Kokkos::deep_copy(n, 0.0);
-  auto hx = host(ux);
-  auto hy = host(uy);
-  const std::size_t elements = local_elements_.size() / 6;
-  for (std::size_t e = 0; e < elements; ++e) {
-    const int* nodes = &local_elements_[e * 6];
-    double element[36] = {};
-    for (int q = 0; q < Q; ++q) {
-      double ax = 0, ay = 0;
-      for (int k = 0; k < 6; ++k) {
-        ax += ref.phi[q][k] * hx(nodes[k], 0);
-        ay += ref.phi[q][k] * hy(nodes[k], 0);
-      }
-      const double w = values_.wdet_at(e, q);
-      const double* gp = values_.grad_phi_at(e, q);
-      double a_grad[6];
-      for (int j = 0; j < 6; ++j) a_grad[j] = w * (ax * gp[2 * j] + ay * gp[2 * j + 1]);
-      for (int i = 0; i < 6; ++i) {
-        for (int j = 0; j < 6; ++j) element[i * 6 + j] += ref.phi[q][i] * a_grad[j];
-      }
-    }
-    for (int ij = 0; ij < 36; ++ij) {
-      const int pos = position[e * 36 + ij];
-      if (pos >= 0) n(pos) += element[ij];
-    }
-  }
-  Kokkos::deep_copy(convection_.values, n);
+  // Two kernels and no atomics: each element's matrix N_ij = sum_q w phi_i (u_h . grad
+  // phi_j) goes to a buffer; then each owned row adds its row of the matrices of the
+  // elements holding it, in ascending element order, as an element loop would (the same
+  // bits on every backend and thread count).
+  const auto elements = device_.elements, position = device_.position;
+  const auto wdet = device_.wdet, grad_phi = device_.grad_phi, phi = device_.phi;
+  const auto element_matrices = device_.element_matrices;
+  Kokkos::parallel_for(
+      "flow::convection_elements", Range(0, element_matrices.extent(0) / 36),
+      KOKKOS_LAMBDA(const int e) {
+        double element[36] = {};
+        for (int q = 0; q < Q; ++q) {
+          double ax = 0, ay = 0;
+          for (int k = 0; k < 6; ++k) {
+            ax += phi(q * 6 + k) * ux(elements(e * 6 + k), 0);
+            ay += phi(q * 6 + k) * uy(elements(e * 6 + k), 0);
+          }
+          const double w = wdet(e * Q + q);
+          const int g = (e * Q + q) * 12;
+          double a_grad[6];
+          for (int j = 0; j < 6; ++j) {
+            a_grad[j] = w * (ax * grad_phi(g + 2 * j) + ay * grad_phi(g + 2 * j + 1));
+          }
+          for (int i = 0; i < 6; ++i) {
+            for (int j = 0; j < 6; ++j) element[i * 6 + j] += phi(q * 6 + i) * a_grad[j];
+          }
+        }
+        for (int ij = 0; ij < 36; ++ij) element_matrices(e * 36 + ij) = element[ij];
+      });
+  const auto row_ptr = convection_.pattern->row_ptr;
+  const auto values = convection_.values;
+  const auto row_element_ptr = device_.row_element_ptr;
+  const auto row_elements = device_.row_elements;
+  Kokkos::parallel_for(
+      "flow::convection_rows", Range(0, convection_.pattern->rows), KOKKOS_LAMBDA(const int r) {
+        for (int k = row_ptr(r); k < row_ptr(r + 1); ++k) values(k) = 0;
+        for (int t = row_element_ptr(r); t < row_element_ptr(r + 1); ++t) {
+          const int first = row_elements(t) / 6 * 36 + row_elements(t) % 6 * 6;  // (e, a, 0)
+          for (int j = 0; j < 6; ++j) {
+            const int pos = position(first + j);
+            if (pos >= 0) values(pos) += element_matrices(first + j);
+          }
+        }
+      });
 }
 
-void FlowSolver::set_dirichlet(const Vec& ux, const Vec& uy, double t) const {
-  auto hx = host(ux);
-  auto hy = host(uy);
+void FlowSolver::set_dirichlet(const Vec& ux, const Vec& uy, double t) {
+  // The boundary velocity is a host callback: it runs for the Dirichlet nodes only, and
+  // their values go to the device in one copy.
   const auto& global = plan_->global_ids();
-  for (std::size_t i = 0; i < velocity_dirichlet_.size(); ++i) {
-    if (!velocity_dirichlet_[i]) continue;
-    const auto g = static_cast<std::size_t>(global[i]);
+  auto& host_values = device_.dirichlet_values_host;
+  for (std::size_t k = 0; k < dirichlet_nodes_.size(); ++k) {
+    const auto g = static_cast<std::size_t>(global[static_cast<std::size_t>(dirichlet_nodes_[k])]);
     const auto value =
-        boundary_.velocity(p2_.points[2 * g], p2_.points[2 * g + 1], t, dirichlet_tag_[i]);
-    hx(i, 0) = value[0];
-    hy(i, 0) = value[1];
+        boundary_.velocity(p2_.points[2 * g], p2_.points[2 * g + 1], t, dirichlet_tags_[k]);
+    host_values(2 * k) = value[0];
+    host_values(2 * k + 1) = value[1];
   }
-  Kokkos::deep_copy(ux, hx);
-  Kokkos::deep_copy(uy, hy);
+  const auto nodes = device_.dirichlet_nodes;
+  const auto values = device_.dirichlet_values;
+  Kokkos::deep_copy(values, host_values);
+  Kokkos::parallel_for(
+      "flow::set_dirichlet", Range(0, nodes.extent(0)), KOKKOS_LAMBDA(const int k) {
+        ux(nodes(k), 0) = values(2 * k);
+        uy(nodes(k), 0) = values(2 * k + 1);
+      });
 }
 
 void FlowSolver::set_initial(const std::function<std::array<double, 3>(double, double)>& state) {
@@ -337,12 +429,17 @@ StepReport FlowSolver::step() {
   const double c1 = bdf2 ? 2.0 / dt : 1.0 / dt;
   const double c2 = bdf2 ? -0.5 / dt : 0.0;
   const double t_new = time_ + dt;
-  const std::size_t owned = plan_->owned_count(), local = plan_->local_count();
+  const std::size_t owned = plan_->owned_count();
   StepReport report;
   report.step = steps_ + 1;
   report.time = t_new;
 
-  Vec ex("flow::ux_ext", local, 1), ey("flow::uy_ext", local, 1);
+  const Vec &ex = work_.ex, &ey = work_.ey, &wx = work_.wx, &wy = work_.wy, &tmp = work_.tmp;
+  const Vec &bx = work_.bx, &by = work_.by, &sx = work_.sx, &sy = work_.sy, &rhs = work_.rhs;
+  const Vec &phi = work_.phi, &p_new = work_.p_new, &ux_new = work_.ux_new, &uy_new = work_.uy_new,
+            &delta = work_.delta;
+  const auto velocity_dirichlet = device_.velocity_dirichlet;
+  const auto pressure_fixed = device_.pressure_fixed;
   combine(bdf2 ? 2.0 : 1.0, ux_, bdf2 ? -1.0 : 0.0, ux_old_, ex);
   combine(bdf2 ? 2.0 : 1.0, uy_, bdf2 ? -1.0 : 0.0, uy_old_, ey);
   assemble_convection(ex, ey);
@@ -352,112 +449,109 @@ StepReport FlowSolver::step() {
     Kokkos::parallel_for(
         "flow::momentum_matrix", Range(0, a.extent(0)),
         KOKKOS_LAMBDA(const int i) { a(i) = gamma * m(i) + nu * k(i) + n(i); });
-    momentum_.apply_dirichlet(velocity_dirichlet_, false);
+    momentum_.apply_dirichlet(velocity_dirichlet, false);
   }
 
-  // Momentum right-hand sides: M (c1 u^n + c2 u^{n-1}) + (p^n, div v).
-  Vec wx("flow::wx", local, 1), wy("flow::wy", local, 1), tmp("flow::tmp", local, 1);
+  // Momentum right-hand sides: M (c1 u^n + c2 u^{n-1}) + (p^n, div v); the Dirichlet rows
+  // hold the boundary values.
   combine(c1, ux_, c2, ux_old_, wx);
   combine(c1, uy_, c2, uy_old_, wy);
-  Vec bx("flow::bx", local, 1), by("flow::by", local, 1);
   mass_.apply(wx, bx);
   grad_x_.apply(p_, tmp);
-  combine(1.0, tmp, 1.0, bx, bx);
+  combine(1.0, tmp, 1.0, bx, bx, owned);
   mass_.apply(wy, by);
   grad_y_.apply(p_, tmp);
-  combine(1.0, tmp, 1.0, by, by);
-  Vec sx("flow::ux_star", local, 1), sy("flow::uy_star", local, 1);
+  combine(1.0, tmp, 1.0, by, by, owned);
   Kokkos::deep_copy(sx, ex);
   Kokkos::deep_copy(sy, ey);
   set_dirichlet(sx, sy, t_new);
-  {
-    auto hbx = host(bx);
-    auto hby = host(by);
-    auto hsx = host(sx);
-    auto hsy = host(sy);
-    for (std::size_t i = 0; i < owned; ++i) {
-      if (velocity_dirichlet_[i]) {
-        hbx(i, 0) = hsx(i, 0);
-        hby(i, 0) = hsy(i, 0);
-      }
-    }
-    Kokkos::deep_copy(bx, hbx);
-    Kokkos::deep_copy(by, hby);
-  }
-  report.momentum_x = bicgstab(comm_, *plan_, momentum_, bx, sx, parameters_.momentum, timers_);
-  report.momentum_y = bicgstab(comm_, *plan_, momentum_, by, sy, parameters_.momentum, timers_);
+  Kokkos::parallel_for(
+      "flow::dirichlet_rows", Range(0, owned), KOKKOS_LAMBDA(const int i) {
+        if (velocity_dirichlet(i)) {
+          bx(i, 0) = sx(i, 0);
+          by(i, 0) = sy(i, 0);
+        }
+      });
+  report.momentum_x =
+      bicgstab(comm_, *plan_, momentum_, bx, sx, parameters_.momentum, timers_, &krylov_workspace_);
+  report.momentum_y =
+      bicgstab(comm_, *plan_, momentum_, by, sy, parameters_.momentum, timers_, &krylov_workspace_);
 
   // Pressure increment: (grad phi, grad q) = -gamma (div u*, q), phi = 0 where p is held.
-  Vec rhs("flow::pressure_rhs", local, 1), phi("flow::phi", local, 1);
   div_x_.apply(sx, rhs);
   div_y_.apply(sy, tmp);
-  combine(-gamma, rhs, -gamma, tmp, rhs);
-  {
-    auto hr = host(rhs);
-    for (std::size_t i = 0; i < owned; ++i) {
-      if (pressure_fixed_[i]) hr(i, 0) = 0;
-    }
-    Kokkos::deep_copy(rhs, hr);
-  }
-  report.pressure = pressure_amg_ ? pressure_amg_->solve(rhs, phi, timers_)
-                                  : conjugate_gradient(comm_, *plan_, laplace_, rhs, phi,
-                                                       parameters_.pressure, timers_);
-  Vec p_new("flow::p_new", local, 1);
+  combine(-gamma, rhs, -gamma, tmp, rhs, owned);
+  Kokkos::parallel_for(
+      "flow::pressure_fixed_rows", Range(0, owned), KOKKOS_LAMBDA(const int i) {
+        if (pressure_fixed(i)) rhs(i, 0) = 0;
+      });
+  Kokkos::deep_copy(phi, 0.0);
+  report.pressure = pressure_amg_
+                        ? pressure_amg_->solve(rhs, phi, timers_)
+                        : conjugate_gradient(comm_, *plan_, laplace_, rhs, phi,
+                                             parameters_.pressure, timers_, &krylov_workspace_);
   combine(1.0, p_, 1.0, phi, p_new);
 
   // Velocity correction: M delta = (1/gamma) (phi, div v), delta = 0 on Dirichlet nodes.
-  Vec ux_new("flow::ux_new", local, 1), uy_new("flow::uy_new", local, 1);
   for (int c = 0; c < 2; ++c) {
     const DistributedCsr& grad = c == 0 ? grad_x_ : grad_y_;
-    Vec delta("flow::delta", local, 1);
     grad.apply(phi, rhs);
-    {
-      auto hr = host(rhs);
-      for (std::size_t i = 0; i < owned; ++i) {
-        hr(i, 0) = velocity_dirichlet_[i] ? 0.0 : hr(i, 0) / gamma;
-      }
-      Kokkos::deep_copy(rhs, hr);
-    }
-    (c == 0 ? report.correction_x : report.correction_y) = conjugate_gradient(
-        comm_, *plan_, mass_dirichlet_, rhs, delta, parameters_.correction, timers_);
+    Kokkos::parallel_for(
+        "flow::correction_rhs", Range(0, owned), KOKKOS_LAMBDA(const int i) {
+          rhs(i, 0) = velocity_dirichlet(i) ? 0.0 : rhs(i, 0) / gamma;
+        });
+    Kokkos::deep_copy(delta, 0.0);
+    (c == 0 ? report.correction_x : report.correction_y) =
+        conjugate_gradient(comm_, *plan_, mass_dirichlet_, rhs, delta, parameters_.correction,
+                           timers_, &krylov_workspace_);
     combine(1.0, c == 0 ? sx : sy, 1.0, delta, c == 0 ? ux_new : uy_new);
   }
 
   // Divergence checks before anything is committed: the last good state stays.
-  double local_max[3] = {0, 0, 0};  // max |u|, max change, non-finite flag
+  double speed_max = 0, change_max = 0, cfl_local = 0;
+  int non_finite = 0;
   {
-    auto hx = host(ux_new);
-    auto hy = host(uy_new);
-    auto ox = host(ux_);
-    auto oy = host(uy_);
-    auto hp = host(p_new);
-    for (std::size_t i = 0; i < owned; ++i) {
-      const double speed = std::hypot(hx(i, 0), hy(i, 0));
-      if (!std::isfinite(speed) || !std::isfinite(hp(i, 0))) local_max[2] = 1;
-      local_max[0] = std::max(local_max[0], speed);
-      local_max[1] = std::max(local_max[1], std::hypot(hx(i, 0) - ox(i, 0), hy(i, 0) - oy(i, 0)));
-    }
+    const auto ox = ux_, oy = uy_;
+    Kokkos::parallel_reduce(
+        "flow::max_speed", Range(0, owned),
+        KOKKOS_LAMBDA(const int i, double& m) {
+          m = math::max(m, math::hypot(ux_new(i, 0), uy_new(i, 0)));
+        },
+        Kokkos::Max<double>(speed_max));
+    Kokkos::parallel_reduce(
+        "flow::max_change", Range(0, owned),
+        KOKKOS_LAMBDA(const int i, double& m) {
+          m = math::max(m, math::hypot(ux_new(i, 0) - ox(i, 0), uy_new(i, 0) - oy(i, 0)));
+        },
+        Kokkos::Max<double>(change_max));
+    Kokkos::parallel_reduce(
+        "flow::non_finite", Range(0, owned),
+        KOKKOS_LAMBDA(const int i, int& bad) {
+          if (!math::isfinite(math::hypot(ux_new(i, 0), uy_new(i, 0))) ||
+              !math::isfinite(p_new(i, 0))) {
+            bad = 1;
+          }
+        },
+        Kokkos::Max<int>(non_finite));
+    const auto elements = device_.elements;
+    const auto shortest_edge = device_.shortest_edge;
+    Kokkos::parallel_reduce(
+        "flow::cfl", Range(0, shortest_edge.extent(0)),
+        KOKKOS_LAMBDA(const int e, double& m) {
+          double speed = 0;
+          for (int k = 0; k < 6; ++k) {
+            const int node = elements(e * 6 + k);
+            speed = math::max(speed, math::hypot(ux_new(node, 0), uy_new(node, 0)));
+          }
+          m = math::max(m, speed * dt / shortest_edge(e));
+        },
+        Kokkos::Max<double>(cfl_local));
   }
-  double cfl_local = 0;
-  {
-    auto hx = host(ux_new);
-    auto hy = host(uy_new);
-    const std::size_t elements = local_elements_.size() / 6;
-    for (std::size_t e = 0; e < elements; ++e) {
-      const int* nodes = &local_elements_[e * 6];
-      const Index* g = &p2_.elements[static_cast<std::size_t>(values_.elements[e]) * 6];
-      double h = std::numeric_limits<double>::infinity();
-      for (int k = 0; k < 3; ++k) {
-        const Index a = g[k], b = g[(k + 1) % 3];
-        h = std::min(h, std::hypot(p2_.points[2 * a] - p2_.points[2 * b],
-                                   p2_.points[2 * a + 1] - p2_.points[2 * b + 1]));
-      }
-      double speed = 0;
-      for (int k = 0; k < 6; ++k)
-        speed = std::max(speed, std::hypot(hx(nodes[k], 0), hy(nodes[k], 0)));
-      cfl_local = std::max(cfl_local, speed * dt / h);
-    }
-  }
+  // An empty range leaves a reduction at its identity (the lowest double): a rank that
+  // owns nothing counts as 0.
+  const double local_max[3] = {std::max(speed_max, 0.0), std::max(change_max, 0.0),
+                               non_finite > 0 ? 1.0 : 0.0};
+  cfl_local = std::max(cfl_local, 0.0);
   double global_max[4];
   const double send[4] = {local_max[0], local_max[1], local_max[2], cfl_local};
   timed_allreduce(send, global_max, 4, MPI_DOUBLE, MPI_MAX, comm_, timers_);
@@ -589,8 +683,9 @@ Forces FlowSolver::obstacle_forces() const {
     const Vec& u = c == 0 ? ux_ : uy_;
     const Vec& dudt = c == 0 ? dux_dt_ : duy_dt_;
     const DistributedCsr& grad = c == 0 ? grad_x_ : grad_y_;
-    local[c] = mass_.row_sum(dudt, obstacle_rows_) + convection_.row_sum(u, obstacle_rows_) +
-               nu * stiffness_.row_sum(u, obstacle_rows_) - grad.row_sum(p_, obstacle_rows_);
+    local[c] =
+        mass_.row_sum(dudt, device_.obstacle_rows) + convection_.row_sum(u, device_.obstacle_rows) +
+        nu * stiffness_.row_sum(u, device_.obstacle_rows) - grad.row_sum(p_, device_.obstacle_rows);
   }
   double global[2];
   MPI_Allreduce(local, global, 2, MPI_DOUBLE, MPI_SUM, comm_);

@@ -183,9 +183,13 @@ class FlowSolver {
       const std::function<std::array<double, 3>(double x, double y)>& exact) const;
 
  private:
+  // After copy_step_data_to_device (it reads the device masks).
   void assemble_constant_matrices();
+  void copy_step_data_to_device(const std::vector<char>& velocity_dirichlet,
+                                const std::vector<char>& pressure_fixed,
+                                const std::vector<int>& obstacle_rows);
   void assemble_convection(const Vec& ux, const Vec& uy);
-  void set_dirichlet(const Vec& ux, const Vec& uy, double t) const;
+  void set_dirichlet(const Vec& ux, const Vec& uy, double t);
   std::vector<double> gather_global(const std::vector<double>& owned_values, int components) const;
 
   parallel::Communicator comm_;  // a duplicate of the caller's
@@ -196,9 +200,10 @@ class FlowSolver {
   std::vector<int> local_elements_;    // my elements x 6, local ids
   std::vector<char> element_counted_;  // 1 when this rank counts the element in integrals
   ElementValues values_;
-  std::vector<char> velocity_dirichlet_, pressure_fixed_;  // per local node
-  std::vector<mesh::BoundaryTag> dirichlet_tag_;           // per local node
-  std::vector<int> obstacle_rows_;                         // owned obstacle nodes
+  // Nodes with a Dirichlet velocity (local ids, owned and ghosts) and their boundary
+  // parts: the boundary callback runs on the host for these nodes only.
+  std::vector<int> dirichlet_nodes_;
+  std::vector<mesh::BoundaryTag> dirichlet_tags_;
   std::vector<std::int64_t> owned_vertices_;
   std::vector<int> owned_vertex_local_;
   double min_edge_ = 0;
@@ -208,6 +213,32 @@ class FlowSolver {
   std::unique_ptr<AmgPressureSolver> pressure_amg_;  // when pressure_solver is kAmg
   Vec ux_, uy_, ux_old_, uy_old_, p_, dux_dt_, duy_dt_;
   Vec convection_ux_, convection_uy_;  // what convection_ was last assembled with
+
+  // What step()'s kernels read, copied to the device once, so that a step does no work
+  // on the host beyond the boundary callback on the Dirichlet nodes.
+  struct DeviceData {
+    Kokkos::View<int*, tensor::MemSpace> elements;          // E x 6 local node ids
+    Kokkos::View<double*, tensor::MemSpace> wdet;           // E x Q
+    Kokkos::View<double*, tensor::MemSpace> grad_phi;       // E x Q x 6 x 2
+    Kokkos::View<double*, tensor::MemSpace> phi;            // Q x 6: the reference P2 basis
+    Kokkos::View<double*, tensor::MemSpace> shortest_edge;  // per element, for the CFL number
+    Kokkos::View<int*, tensor::MemSpace> position;          // the velocity pattern's, E x 36
+    // The convection assembly: element matrices (E x 36), then per owned row the elements
+    // that hold it, as e * 6 + its place in e, ascending in e, so that the rows add in an
+    // element loop's order (no atomics, the same bits on every backend).
+    Kokkos::View<double*, tensor::MemSpace> element_matrices;
+    Kokkos::View<int*, tensor::MemSpace> row_element_ptr, row_elements;
+    Kokkos::View<char*, tensor::MemSpace> velocity_dirichlet, pressure_fixed;  // per local node
+    Kokkos::View<int*, tensor::MemSpace> obstacle_rows;                        // owned rows
+    Kokkos::View<int*, tensor::MemSpace> dirichlet_nodes;                      // dirichlet_nodes_
+    Kokkos::View<double*, tensor::MemSpace> dirichlet_values;  // (x, y) per Dirichlet node
+    Kokkos::View<double*, tensor::MemSpace>::HostMirror dirichlet_values_host;
+  } device_;
+  // step()'s vectors, kept across steps (local_count() x 1 each).
+  struct StepVectors {
+    Vec ex, ey, wx, wy, tmp, bx, by, sx, sy, rhs, phi, p_new, ux_new, uy_new, delta;
+  } work_;
+  KrylovWorkspace krylov_workspace_;
   double time_ = 0;
   long long steps_ = 0;
   runtime::Timers* timers_ = nullptr;

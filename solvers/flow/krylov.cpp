@@ -21,12 +21,39 @@ void jacobi(std::size_t n, const Kokkos::View<double*, tensor::MemSpace>& inv_di
       "flow::jacobi", Range(0, n), KOKKOS_LAMBDA(const int i) { z(i, 0) = inv_diag(i) * r(i, 0); });
 }
 
-Kokkos::View<double*, tensor::MemSpace> inverse_diagonal(const DistributedCsr& a) {
-  auto d = a.diagonal();
+Kokkos::View<double*, tensor::MemSpace> inverse_diagonal(const DistributedCsr& a,
+                                                         KrylovWorkspace* workspace) {
+  Kokkos::View<double*, tensor::MemSpace> d;
+  if (workspace != nullptr) {
+    auto& kept = workspace->inverse_diagonal;
+    if (kept.extent(0) != a.pattern->rows || kept.data() == nullptr) {
+      kept = Kokkos::View<double*, tensor::MemSpace>("krylov::inverse_diagonal", a.pattern->rows);
+    }
+    d = kept;
+  } else {
+    d = Kokkos::View<double*, tensor::MemSpace>("krylov::inverse_diagonal", a.pattern->rows);
+  }
+  a.diagonal(d);
   Kokkos::parallel_for(
       "flow::invert_diagonal", Range(0, d.extent(0)),
       KOKKOS_LAMBDA(const int i) { d(i) = d(i) != 0.0 ? 1.0 / d(i) : 1.0; });
   return d;
+}
+
+// `count` vectors of `local` rows for one solve: the workspace's (allocated once), or new
+// ones. Their contents on entry are whatever the last solve left: the solvers write every
+// owned row before reading it and gather ghosts before a product reads them.
+std::vector<Vec> solve_vectors(KrylovWorkspace* workspace, std::size_t count, std::size_t local,
+                               const char* label) {
+  if (workspace == nullptr) {
+    std::vector<Vec> fresh;
+    for (std::size_t k = 0; k < count; ++k) fresh.push_back(Vec(std::string(label), local, 1));
+    return fresh;
+  }
+  auto& kept = workspace->vectors;
+  if (kept.size() < count) kept.resize(count);
+  for (auto& v : kept) tensor::ensure_shape(v, "krylov::workspace", local, 1);
+  return std::vector<Vec>(kept.begin(), kept.begin() + static_cast<long>(count));
 }
 
 }  // namespace
@@ -70,10 +97,12 @@ double dot(MPI_Comm comm, std::size_t owned, const Vec& a, const Vec& b, runtime
 
 KrylovStats conjugate_gradient(MPI_Comm comm, const parallel::HaloPlan& plan,
                                const DistributedCsr& a, const Vec& b, const Vec& x,
-                               const KrylovOptions& options, runtime::Timers* timers) {
+                               const KrylovOptions& options, runtime::Timers* timers,
+                               KrylovWorkspace* workspace) {
   const std::size_t n = plan.owned_count(), local = plan.local_count();
-  Vec r("cg::r", local, 1), z("cg::z", local, 1), p("cg::p", local, 1), q("cg::q", local, 1);
-  const auto inv_diag = inverse_diagonal(a);
+  const std::vector<Vec> vectors = solve_vectors(workspace, 4, local, "cg::vector");
+  const Vec &r = vectors[0], &z = vectors[1], &p = vectors[2], &q = vectors[3];
+  const auto inv_diag = inverse_diagonal(a, workspace);
   residual(plan, a, b, x, r, timers);
   KrylovStats stats;
   const double b_norm = std::sqrt(dot(comm, n, b, b, timers));
@@ -113,12 +142,12 @@ KrylovStats conjugate_gradient(MPI_Comm comm, const parallel::HaloPlan& plan,
 
 KrylovStats bicgstab(MPI_Comm comm, const parallel::HaloPlan& plan, const DistributedCsr& a,
                      const Vec& b, const Vec& x, const KrylovOptions& options,
-                     runtime::Timers* timers) {
+                     runtime::Timers* timers, KrylovWorkspace* workspace) {
   const std::size_t n = plan.owned_count(), local = plan.local_count();
-  Vec r("bicgstab::r", local, 1), r0("bicgstab::r0", local, 1), p("bicgstab::p", local, 1),
-      v("bicgstab::v", local, 1), s("bicgstab::s", local, 1), t("bicgstab::t", local, 1),
-      ph("bicgstab::phat", local, 1), sh("bicgstab::shat", local, 1);
-  const auto inv_diag = inverse_diagonal(a);
+  const std::vector<Vec> vectors = solve_vectors(workspace, 8, local, "bicgstab::vector");
+  const Vec &r = vectors[0], &r0 = vectors[1], &p = vectors[2], &v = vectors[3], &s = vectors[4],
+            &t = vectors[5], &ph = vectors[6], &sh = vectors[7];
+  const auto inv_diag = inverse_diagonal(a, workspace);
   residual(plan, a, b, x, r, timers);
   KrylovStats stats;
   const double b_norm = std::sqrt(dot(comm, n, b, b, timers));

@@ -1,7 +1,10 @@
 // 1, 2 and 4 ranks give the 1-rank result to solver tolerance: the same DFG run (BDF2,
 // unsteady) on the whole communicator and on MPI_COMM_SELF, fields and forces compared;
 // a solver state (checkpoints) restored on the same and on another rank count.
+#include <Kokkos_Core.hpp>
 #include <cmath>
+#include <cstdint>
+#include <string>
 
 #include "core/mesh/channel_generator.hpp"
 #include "core/runtime/error.hpp"
@@ -153,4 +156,50 @@ TEST_CASE("solver state restores bitwise on the same ranks and to tolerance on o
 
   state.p.pop_back();
   CHECK_THROWS_AS(one.restore(state), InputError);
+}
+
+namespace {
+
+// Kokkos Tools' allocation callback, set in-process: counts the Views allocated (any
+// memory space) while it is installed, with the first few labels for the message.
+struct AllocationCount {
+  static int count;
+  static std::string labels;
+  static void on_allocate(Kokkos::Profiling::SpaceHandle, const char* label, const void*,
+                          std::uint64_t) {
+    if (++count <= 5) labels += std::string(labels.empty() ? "" : ", ") + label;
+  }
+};
+int AllocationCount::count = 0;
+std::string AllocationCount::labels;
+
+}  // namespace
+
+TEST_CASE("a time step allocates nothing after the first", "[parallel]") {
+  // The step's vectors, the Krylov solvers' vectors and the boundary values are kept
+  // across steps (issue 18's GPU pass: no allocation, no host copy of a field per step).
+  mesh::ChannelSpec spec;
+  spec.mesh_size = 0.05;
+  spec.cylinder_mesh_size = 0.015;
+  const mesh::Mesh m = mesh::generate_channel_mesh(spec);
+  ChannelFlow flow;
+  flow.max_inflow = 1.5;
+  flow.ramp_time = 0.05;
+  FlowParameters p;
+  p.dt = 0.01;
+  p.obstacle_circle = Circle{0.2, 0.2, 0.05};
+  FlowBoundary b;
+  b.velocity = channel_inflow(flow);
+  FlowSolver solver(MPI_COMM_WORLD, m, p, b, "allocation test");
+  solver.step();
+  solver.step();  // the first BDF2 step
+  AllocationCount::count = 0;
+  AllocationCount::labels.clear();
+  Kokkos::Tools::Experimental::set_allocate_data_callback(&AllocationCount::on_allocate);
+  for (int k = 0; k < 3; ++k) solver.step();
+  (void)solver.obstacle_forces();
+  Kokkos::Tools::Experimental::set_allocate_data_callback(nullptr);
+  INFO("allocated: " << AllocationCount::labels);
+  CHECK(AllocationCount::count == 0);
+  CHECK(solver.steps_taken() == 5);
 }
