@@ -200,7 +200,9 @@ class DotProductAttention {
   void set_key_shard(KeyShard<T> shard) { shard_ = std::move(shard); }
   const KeyShard<T>& key_shard() const { return shard_; }
 
- private:
+  // Public only for nvcc, which cannot compile a device lambda inside a private or
+  // protected member function; not part of the interface (forward and backward call them
+  // when the keys are sharded).
   const Matrix<T>& forward_shard(const Matrix<T>& q, const Matrix<T>& k, const Matrix<T>& v,
                                  const Matrix<T>& mask) {
     const Shape& s = shape_;
@@ -319,6 +321,7 @@ class DotProductAttention {
     shard_.sum(d_v_);
   }
 
+ private:
   std::string name_;
   Shape shape_;
   T scale_ = T(1);

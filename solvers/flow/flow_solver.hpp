@@ -182,14 +182,19 @@ class FlowSolver {
   std::array<double, 2> l2_errors(
       const std::function<std::array<double, 3>(double x, double y)>& exact) const;
 
+  // Public only for nvcc, which cannot compile a device lambda inside a private or
+  // protected member function; not part of the interface.
+  // The convection matrix N(u) of a velocity with valid ghosts.
+  void assemble_convection(const Vec& ux, const Vec& uy);
+  // The boundary velocity at time t on the Dirichlet nodes of ux, uy.
+  void set_dirichlet(const Vec& ux, const Vec& uy, double t);
+
  private:
   // After copy_step_data_to_device (it reads the device masks).
   void assemble_constant_matrices();
   void copy_step_data_to_device(const std::vector<char>& velocity_dirichlet,
                                 const std::vector<char>& pressure_fixed,
                                 const std::vector<int>& obstacle_rows);
-  void assemble_convection(const Vec& ux, const Vec& uy);
-  void set_dirichlet(const Vec& ux, const Vec& uy, double t);
   std::vector<double> gather_global(const std::vector<double>& owned_values, int components) const;
 
   parallel::Communicator comm_;  // a duplicate of the caller's

@@ -7,10 +7,12 @@
 #include "core/parallel/partition.hpp"
 #include "core/runtime/runtime.hpp"
 #include "tests/support/catch.hpp"
+#include "tests/support/host_view.hpp"
 
 using namespace tessera;
 using namespace tessera::graph;
 using namespace tessera::parallel;
+using tessera::testing::host;
 
 namespace {
 
@@ -58,14 +60,17 @@ TEST_CASE("gather fills ghosts and a distributed K-hop sum equals the serial one
     CHECK(plan.owned_count() > 0);
     // Owned rows hold their values, ghosts a poison value until gathered.
     tensor::Matrix<double> values("values", plan.local_count(), 3);
+    auto h_values = host(values);
     for (std::size_t l = 0; l < plan.local_count(); ++l) {
       for (int c = 0; c < 3; ++c) {
-        values(l, c) = l < plan.owned_count() ? value_of(plan.global_ids()[l], c) : -1e300;
+        h_values(l, c) = l < plan.owned_count() ? value_of(plan.global_ids()[l], c) : -1e300;
       }
     }
+    Kokkos::deep_copy(values, h_values);
     plan.gather(values);
+    Kokkos::deep_copy(h_values, values);
     for (std::size_t l = 0; l < plan.local_count(); ++l) {
-      REQUIRE(values(l, 1) == value_of(plan.global_ids()[l], 1));
+      REQUIRE(h_values(l, 1) == value_of(plan.global_ids()[l], 1));
     }
     // K-hop sum through the local operator equals the serial sum at every owned node.
     const HostCsr global_khop = k_hop(g, hops);
@@ -73,7 +78,7 @@ TEST_CASE("gather fills ghosts and a distributed K-hop sum equals the serial one
     for (std::size_t l = 0; l < plan.owned_count(); ++l) {
       double distributed = 0, serial = 0;
       for (auto e = local.row_ptr[l]; e < local.row_ptr[l + 1]; ++e) {
-        distributed += values(local.col_idx[e], 2);
+        distributed += h_values(local.col_idx[e], 2);
       }
       const long long gid = plan.global_ids()[l];
       for (auto e = global_khop.row_ptr[gid]; e < global_khop.row_ptr[gid + 1]; ++e) {
@@ -103,19 +108,22 @@ TEST_CASE("scatter_add returns every ghost copy to its owner", "[halo]") {
   MPI_Allreduce(ghost_copies.data(), total.data(), static_cast<int>(total.size()), MPI_INT, MPI_SUM,
                 MPI_COMM_WORLD);
   tensor::Matrix<float> values("values", plan.local_count(), 2);
+  auto h_values = host(values);
   for (std::size_t l = 0; l < plan.owned_count(); ++l) {
-    values(l, 0) = static_cast<float>(value_of(plan.global_ids()[l], 0));
-    values(l, 1) = 1.0f;
+    h_values(l, 0) = static_cast<float>(value_of(plan.global_ids()[l], 0));
+    h_values(l, 1) = 1.0f;
   }
+  Kokkos::deep_copy(values, h_values);
   plan.gather(values);
   plan.scatter_add(values);
+  Kokkos::deep_copy(h_values, values);
   for (std::size_t l = 0; l < plan.owned_count(); ++l) {
     const long long gid = plan.global_ids()[l];
-    REQUIRE(values(l, 1) == Approx(1.0 + total[gid]));
-    REQUIRE(values(l, 0) == Approx(value_of(gid, 0) * (1.0 + total[gid])));
+    REQUIRE(h_values(l, 1) == Approx(1.0 + total[gid]));
+    REQUIRE(h_values(l, 0) == Approx(value_of(gid, 0) * (1.0 + total[gid])));
   }
   for (std::size_t l = plan.owned_count(); l < plan.local_count(); ++l) {
-    REQUIRE(values(l, 0) == 0.0f);
+    REQUIRE(h_values(l, 0) == 0.0f);
   }
   // A partition with more parts than ranks is refused.
   std::vector<int> bad(g.num_nodes(), size);
@@ -147,13 +155,16 @@ TEST_CASE("a plan from each rank's own rows equals the one from the replicated g
       CHECK(a.row_ptr == b.row_ptr);
       CHECK(a.col_idx == b.col_idx);
       tensor::Matrix<double> values("values", distributed.local_count(), 2);
+      auto h_values = host(values);
       for (std::size_t l = 0; l < distributed.owned_count(); ++l) {
-        values(l, 0) = value_of(distributed.global_ids()[l], 0);
-        values(l, 1) = value_of(distributed.global_ids()[l], 1);
+        h_values(l, 0) = value_of(distributed.global_ids()[l], 0);
+        h_values(l, 1) = value_of(distributed.global_ids()[l], 1);
       }
+      Kokkos::deep_copy(values, h_values);
       distributed.gather(values);
+      Kokkos::deep_copy(h_values, values);
       for (std::size_t l = 0; l < distributed.local_count(); ++l) {
-        REQUIRE(values(l, 1) == value_of(distributed.global_ids()[l], 1));
+        REQUIRE(h_values(l, 1) == value_of(distributed.global_ids()[l], 1));
       }
     }
   }

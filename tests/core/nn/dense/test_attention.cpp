@@ -5,10 +5,12 @@
 #include "core/nn/attention.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/gradient_check.hpp"
+#include "tests/support/host_view.hpp"
 
 using namespace tessera;
 using namespace tessera::nn;
 using tessera::testing::check_gradient;
+using tessera::testing::host;
 using tessera::testing::random_matrix;
 using tessera::testing::weighted_sum;
 
@@ -23,7 +25,11 @@ TEST_CASE("cross-attention with a mask: backward matches finite differences", "[
   Matrix<double> xkv = random_matrix(batch * key_len, dim, 2);
   // Additive bias with forbidden pairs (-inf) in two rows, never a whole row.
   Matrix<double> mask = random_matrix(query_len, key_len, 3, 0.5);
-  mask(0, 1) = mask(2, 0) = mask(2, 4) = -std::numeric_limits<double>::infinity();
+  {
+    auto h_mask = host(mask);
+    h_mask(0, 1) = h_mask(2, 0) = h_mask(2, 4) = -std::numeric_limits<double>::infinity();
+    Kokkos::deep_copy(mask, h_mask);
+  }
   const Matrix<double> r = random_matrix(batch * query_len, dim, 4);
   auto loss = [&] {
     return weighted_sum(attention.forward(store, xq, xkv, batch, query_len, key_len, mask), r);
@@ -42,7 +48,7 @@ TEST_CASE("cross-attention with a mask: backward matches finite differences", "[
   CHECK(key_value.max_relative_error < 1e-6);
 
   // Forbidden pairs get zero weight in every batch and head.
-  const auto probs = attention.probabilities();
+  const auto probs = host(attention.probabilities());
   for (std::size_t bh = 0; bh < batch * heads; ++bh) {
     CHECK(probs(bh, 0, 1) == 0.0);
     CHECK(probs(bh, 2, 4) == 0.0);
@@ -82,12 +88,17 @@ TEST_CASE("attention keeps batches apart", "[attention]") {
   Matrix<double> x = random_matrix(batch * len, dim, 2);
   const Matrix<double> y0("y0", batch * len, dim);
   Kokkos::deep_copy(y0, attention.forward_self(store, x, batch, len));
-  for (std::size_t j = 0; j < dim; ++j) x(len + 1, j) += 1.0;
-  const Matrix<double> y1 = attention.forward_self(store, x, batch, len);
-  for (std::size_t i = 0; i < len; ++i) {
-    for (std::size_t j = 0; j < dim; ++j) CHECK(y1(i, j) == y0(i, j));
+  {
+    auto hx = host(x);
+    for (std::size_t j = 0; j < dim; ++j) hx(len + 1, j) += 1.0;
+    Kokkos::deep_copy(x, hx);
   }
-  CHECK(y1(len, 0) != y0(len, 0));
+  const auto y1 = host(attention.forward_self(store, x, batch, len));
+  const auto h_y0 = host(y0);
+  for (std::size_t i = 0; i < len; ++i) {
+    for (std::size_t j = 0; j < dim; ++j) CHECK(y1(i, j) == h_y0(i, j));
+  }
+  CHECK(y1(len, 0) != h_y0(len, 0));
 }
 
 TEST_CASE("attention rejects bad shapes, naming the layer and both shapes", "[attention]") {

@@ -11,11 +11,13 @@
 #include "core/nn/residual.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/gradient_check.hpp"
+#include "tests/support/host_view.hpp"
 
 using namespace tessera;
 using namespace tessera::nn;
 using Catch::Matchers::Contains;
 using tessera::testing::check_gradient;
+using tessera::testing::host;
 using tessera::testing::random_matrix;
 using tessera::testing::weighted_sum;
 
@@ -94,14 +96,21 @@ TEST_CASE("embedding gathers rows and scatter-adds repeated ids", "[embedding]")
   embedding.init(store, 2);
   tensor::Vector<int> ids("ids", 7);
   const int values[7] = {3, 0, 3, 5, 1, 3, 0};
-  for (int i = 0; i < 7; ++i) ids(i) = values[i];
+  {
+    auto h_ids = host(ids);
+    for (int i = 0; i < 7; ++i) h_ids(i) = values[i];
+    Kokkos::deep_copy(ids, h_ids);
+  }
   const Matrix<double> r = random_matrix(7, 4, 3);
   auto loss = [&] { return weighted_sum(embedding.forward(store, ids), r); };
   loss();
   const Matrix<double> table = store.param_matrix(embedding.weight_id());
   const Matrix<double> y = embedding.forward(store, ids);
-  for (int i = 0; i < 7; ++i) {
-    for (std::size_t j = 0; j < 4; ++j) CHECK(y(i, j) == table(values[i], j));
+  {
+    const auto hy = host(y), h_table = host(table);
+    for (int i = 0; i < 7; ++i) {
+      for (std::size_t j = 0; j < 4; ++j) CHECK(hy(i, j) == h_table(values[i], j));
+    }
   }
   store.zero_grad();
   embedding.backward(store, r);
@@ -109,15 +118,16 @@ TEST_CASE("embedding gathers rows and scatter-adds repeated ids", "[embedding]")
   CHECK(params.max_relative_error < 1e-6);
   // Row 2 and 4 are never looked up: no gradient.
   const Matrix<double> grad = store.grad_matrix(embedding.weight_id());
+  const auto h_grad = host(grad), hr = host(r);
   for (std::size_t j = 0; j < 4; ++j) {
-    CHECK(grad(2, j) == 0.0);
-    CHECK(grad(3, j) == Approx(r(0, j) + r(2, j) + r(5, j)));
+    CHECK(h_grad(2, j) == 0.0);
+    CHECK(h_grad(3, j) == Approx(hr(0, j) + hr(2, j) + hr(5, j)));
   }
-  ids(4) = 6;
+  Kokkos::deep_copy(Kokkos::subview(ids, 4), 6);
   CHECK_THROWS_AS(embedding.forward(store, ids), std::out_of_range);
   CHECK_THROWS_WITH(embedding.forward(store, ids),
                     Contains("emb") && Contains("id 6") && Contains("position 4"));
-  ids(4) = 1;
+  Kokkos::deep_copy(Kokkos::subview(ids, 4), 1);
   embedding.forward(store, ids);
   CHECK_THROWS_WITH(embedding.backward(store, Matrix<double>("dy", 7, 5)),
                     Contains("emb") && Contains("[7 x 5]") && Contains("[7 x 4]"));
@@ -129,12 +139,16 @@ TEST_CASE("dropout: scale, eval identity, backward, rank-count independence", "[
   Dropout<double> dropout("drop", 0.3, 77, 2);
   Matrix<double> y("y", rows, cols);  // a copy: the layer reuses its output buffer
   Kokkos::deep_copy(y, dropout.forward(x, true, 5));
+  const auto hy = host(y);
   std::size_t kept = 0;
-  for (std::size_t i = 0; i < rows; ++i) {
-    for (std::size_t j = 0; j < cols; ++j) {
-      if (y(i, j) != 0.0) {
-        ++kept;
-        CHECK(y(i, j) == Approx(x(i, j) / 0.7));
+  {
+    const auto hx = host(x);
+    for (std::size_t i = 0; i < rows; ++i) {
+      for (std::size_t j = 0; j < cols; ++j) {
+        if (hy(i, j) != 0.0) {
+          ++kept;
+          CHECK(hy(i, j) == Approx(hx(i, j) / 0.7));
+        }
       }
     }
   }
@@ -159,19 +173,21 @@ TEST_CASE("dropout: scale, eval identity, backward, rank-count independence", "[
   Dropout<double> rank0("drop", 0.3, 77, 2), rank1("drop", 0.3, 77, 2);
   const Matrix<double> y_top = rank0.forward(x_top, true, 9, 0, rows * cols);
   const Matrix<double> y_bottom = rank1.forward(x_bottom, true, 9, half_rows * cols, rows * cols);
+  const auto h_top = host(y_top), h_bottom = host(y_bottom), h_full = host(full);
   bool same = true, differs_from_step5 = false;
   for (std::size_t i = 0; i < rows; ++i) {
     for (std::size_t j = 0; j < cols; ++j) {
-      const double part = i < half_rows ? y_top(i, j) : y_bottom(i - half_rows, j);
-      same = same && part == full(i, j);
-      differs_from_step5 = differs_from_step5 || (full(i, j) == 0.0) != (y(i, j) == 0.0);
+      const double part = i < half_rows ? h_top(i, j) : h_bottom(i - half_rows, j);
+      same = same && part == h_full(i, j);
+      differs_from_step5 = differs_from_step5 || (h_full(i, j) == 0.0) != (hy(i, j) == 0.0);
     }
   }
   CHECK(same);
   CHECK(differs_from_step5);
 
   const Matrix<double> eval = dropout.forward(x, false, 5);
-  for (std::size_t j = 0; j < cols; ++j) CHECK(eval(3, j) == x(3, j));
+  const auto h_eval = host(eval), hx = host(x);
+  for (std::size_t j = 0; j < cols; ++j) CHECK(h_eval(3, j) == hx(3, j));
   CHECK_THROWS_AS(Dropout<float>("drop", 1.0, 1), InputError);
   CHECK_THROWS_WITH(Dropout<float>("block.drop", -0.1, 1), Contains("block.drop"));
 }
@@ -180,13 +196,13 @@ TEST_CASE("residual add passes the gradient to both inputs", "[residual]") {
   Matrix<double> a = random_matrix(3, 4, 1), b = random_matrix(3, 4, 2);
   Residual<double> residual("skip");
   const Matrix<double> y = residual.forward(a, b);
-  CHECK(y(2, 3) == a(2, 3) + b(2, 3));
+  CHECK(host(y)(2, 3) == host(a)(2, 3) + host(b)(2, 3));
   const Matrix<double> dy = random_matrix(3, 4, 3);
   CHECK(residual.backward(dy).data() == dy.data());
   CHECK_THROWS_WITH(residual.forward(a, Matrix<double>("b", 3, 5)),
                     Contains("skip") && Contains("[3 x 4]") && Contains("[3 x 5]"));
   add_in_place(a, b);
-  CHECK(a(1, 1) == y(1, 1));
+  CHECK(host(a)(1, 1) == host(y)(1, 1));
 }
 
 TEST_CASE("losses and their gradients match finite differences", "[losses]") {
@@ -194,17 +210,23 @@ TEST_CASE("losses and their gradients match finite differences", "[losses]") {
   Matrix<double> x = random_matrix(rows, cols, 1);
   const Matrix<double> target = random_matrix(rows, cols, 2);
   Matrix<double> mask("mask", rows, cols), weights("weights", rows, cols);
-  for (std::size_t i = 0; i < rows; ++i) {
-    for (std::size_t j = 0; j < cols; ++j) {
-      mask(i, j) = (i * cols + j) % 3 == 0 ? 0.0 : 1.0;
-      weights(i, j) = 0.25 * static_cast<double>((i + 2 * j) % 5);
+  {
+    auto h_mask = host(mask), h_weights = host(weights);
+    for (std::size_t i = 0; i < rows; ++i) {
+      for (std::size_t j = 0; j < cols; ++j) {
+        h_mask(i, j) = (i * cols + j) % 3 == 0 ? 0.0 : 1.0;
+        h_weights(i, j) = 0.25 * static_cast<double>((i + 2 * j) % 5);
+      }
     }
+    Kokkos::deep_copy(mask, h_mask);
+    Kokkos::deep_copy(weights, h_weights);
   }
   Matrix<double> grad, scratch;
   SECTION("mse") {
     double mean = 0;
+    const auto hx = host(x), h_target = host(target);
     for (std::size_t k = 0; k < x.size(); ++k) {
-      const double d = x.data()[k] - target.data()[k];
+      const double d = hx.data()[k] - h_target.data()[k];
       mean += d * d / static_cast<double>(x.size());
     }
     CHECK(mse_loss(x, target, grad) == Approx(mean));
@@ -228,20 +250,22 @@ TEST_CASE("losses and their gradients match finite differences", "[losses]") {
     }
     Kokkos::deep_copy(x, target);
     CHECK(masked_mae_loss(x, target, mask, grad) == 0.0);
-    for (std::size_t k = 0; k < grad.size(); ++k) CHECK(grad.data()[k] == 0.0);
+    const auto h_grad = host(grad);
+    for (std::size_t k = 0; k < grad.size(); ++k) CHECK(h_grad.data()[k] == 0.0);
   }
   SECTION("softmax cross-entropy: loss by hand, gradient, correct predictions") {
     const std::vector<int> labels = {0, 4, 2, 2, 1, 3};
     double expected = 0;
     std::size_t expected_correct = 0;
+    const auto hx = host(x);
     for (std::size_t i = 0; i < rows; ++i) {
       double total = 0;
       std::size_t arg = 0;
       for (std::size_t c = 0; c < cols; ++c) {
-        total += std::exp(x(i, c));
-        if (x(i, c) > x(i, arg)) arg = c;
+        total += std::exp(hx(i, c));
+        if (hx(i, c) > hx(i, arg)) arg = c;
       }
-      expected += (std::log(total) - x(i, labels[i])) / static_cast<double>(rows);
+      expected += (std::log(total) - hx(i, labels[i])) / static_cast<double>(rows);
       expected_correct += arg == static_cast<std::size_t>(labels[i]);
     }
     std::size_t correct = 99;
@@ -256,7 +280,7 @@ TEST_CASE("losses and their gradients match finite differences", "[losses]") {
     Matrix<double> none("none", rows, cols);
     CHECK(masked_mse_loss(x, target, none, grad) == 0.0);
     CHECK(masked_mae_loss(x, target, none, grad) == 0.0);
-    CHECK(grad(0, 0) == 0.0);
+    CHECK(host(grad)(0, 0) == 0.0);
   }
   SECTION("shape mismatches name the loss and both shapes") {
     CHECK_THROWS_WITH(mse_loss(x, Matrix<double>("t", rows, cols + 1), grad),

@@ -8,10 +8,12 @@
 #include "core/nn/softmax.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/gradient_check.hpp"
+#include "tests/support/host_view.hpp"
 
 using namespace tessera;
 using namespace tessera::nn;
 using tessera::testing::check_gradient;
+using tessera::testing::host;
 using tessera::testing::random_matrix;
 using tessera::testing::weighted_sum;
 
@@ -19,9 +21,11 @@ namespace {
 // Rows with a large common offset: the two-pass variance must not lose them.
 Matrix<double> offset_rows(std::size_t rows, std::size_t cols, std::uint64_t seed, double shift) {
   Matrix<double> x = random_matrix(rows, cols, seed, 2.0);
+  auto hx = host(x);
   for (std::size_t i = 0; i < rows; ++i) {
-    for (std::size_t j = 0; j < cols; ++j) x(i, j) += shift * static_cast<double>(i + 1);
+    for (std::size_t j = 0; j < cols; ++j) hx(i, j) += shift * static_cast<double>(i + 1);
   }
+  Kokkos::deep_copy(x, hx);
   return x;
 }
 }  // namespace
@@ -55,7 +59,7 @@ TEST_CASE("layer norm output has zero mean and unit variance per row", "[layer_n
   store.finalize();
   ln.init(store);
   const Matrix<double> x = offset_rows(4, 32, 5, 1e4);
-  const Matrix<double> y = ln.forward(store, x);
+  const auto y = host(ln.forward(store, x));
   for (std::size_t i = 0; i < 4; ++i) {
     double mean = 0, var = 0;
     for (std::size_t j = 0; j < 32; ++j) mean += y(i, j) / 32;
@@ -117,16 +121,18 @@ TEST_CASE("softmax backward matches finite differences", "[softmax]") {
 TEST_CASE("softmax is stable for large entries and zero for fully masked rows", "[softmax]") {
   const double inf = std::numeric_limits<double>::infinity();
   Matrix<double> x("x", 3, 3);
+  auto hx = host(x);
   // exp(1000) overflows: only the shifted form gives the right answer.
-  x(0, 0) = 1000;
-  x(0, 1) = 1001;
-  x(0, 2) = 999;
-  x(1, 0) = -inf;
-  x(1, 1) = 0.5;
-  x(1, 2) = -inf;
-  x(2, 0) = x(2, 1) = x(2, 2) = -inf;
+  hx(0, 0) = 1000;
+  hx(0, 1) = 1001;
+  hx(0, 2) = 999;
+  hx(1, 0) = -inf;
+  hx(1, 1) = 0.5;
+  hx(1, 2) = -inf;
+  hx(2, 0) = hx(2, 1) = hx(2, 2) = -inf;
+  Kokkos::deep_copy(x, hx);
   Softmax<double> softmax;
-  const Matrix<double> y = softmax.forward(x);
+  const auto y = host(softmax.forward(x));
   const double e1 = std::exp(1.0), em1 = std::exp(-1.0);
   CHECK(y(0, 1) == Approx(e1 / (1 + e1 + em1)));
   CHECK(y(0, 0) == Approx(1 / (1 + e1 + em1)));
@@ -135,7 +141,7 @@ TEST_CASE("softmax is stable for large entries and zero for fully masked rows", 
   for (std::size_t j = 0; j < 3; ++j) CHECK(y(2, j) == 0.0);
   Matrix<double> dy("dy", 3, 3);
   Kokkos::deep_copy(dy, 1.0);
-  const Matrix<double> dx = softmax.backward(dy);
+  const auto dx = host(softmax.backward(dy));
   for (std::size_t i = 0; i < 3; ++i) {
     for (std::size_t j = 0; j < 3; ++j) CHECK(std::isfinite(dx(i, j)));
   }

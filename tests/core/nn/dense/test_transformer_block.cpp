@@ -5,10 +5,12 @@
 #include "core/nn/transformer_block.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/gradient_check.hpp"
+#include "tests/support/host_view.hpp"
 
 using namespace tessera;
 using namespace tessera::nn;
 using tessera::testing::check_gradient;
+using tessera::testing::host;
 using tessera::testing::random_matrix;
 using tessera::testing::weighted_sum;
 
@@ -29,8 +31,14 @@ TEST_CASE("transformer block backward matches finite differences", "[transformer
   Matrix<double> x = random_matrix(batch * len, dim, 1);
   // Causal mask: step t sees steps <= t.
   Matrix<double> mask("mask", len, len);
-  for (std::size_t i = 0; i < len; ++i) {
-    for (std::size_t j = i + 1; j < len; ++j) mask(i, j) = -std::numeric_limits<double>::infinity();
+  {
+    auto h_mask = host(mask);
+    for (std::size_t i = 0; i < len; ++i) {
+      for (std::size_t j = i + 1; j < len; ++j) {
+        h_mask(i, j) = -std::numeric_limits<double>::infinity();
+      }
+    }
+    Kokkos::deep_copy(mask, h_mask);
   }
   const Matrix<double> r = random_matrix(batch * len, dim, 2);
   auto loss = [&] { return weighted_sum(block.forward(store, x, batch, len, mask), r); };

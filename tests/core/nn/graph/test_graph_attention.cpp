@@ -6,10 +6,12 @@
 #include "core/runtime/error.hpp"
 #include "tests/support/catch.hpp"
 #include "tests/support/gradient_check.hpp"
+#include "tests/support/host_view.hpp"
 
 using namespace tessera;
 using namespace tessera::nn;
 using tessera::testing::check_gradient;
+using tessera::testing::host;
 using tessera::testing::random_matrix;
 using tessera::testing::weighted_sum;
 
@@ -89,18 +91,23 @@ TEST_CASE("each head group attends over its own graph", "[graph_attention]") {
   store.finalize();
   attention.init(store, 13);
   Matrix<double> wo = store.param_matrix(store.find("attn.wo.weight"));
-  Kokkos::deep_copy(wo, 0.0);
-  for (std::size_t c = 0; c < dim; ++c) wo(c, c) = 1.0;
+  {
+    auto h_wo = host(wo);
+    Kokkos::deep_copy(h_wo, 0.0);
+    for (std::size_t c = 0; c < dim; ++c) h_wo(c, c) = 1.0;
+    Kokkos::deep_copy(wo, h_wo);
+  }
   Kokkos::deep_copy(store.param_vector(store.find("attn.wo.bias")), 0.0);
   const Matrix<double> x = random_matrix(nodes, dim, 14);
+  // A copy of an output (the layer reuses its output buffer), read on the host.
   const auto copy = [](const Matrix<double>& m) {
     Matrix<double> out("copy", m.extent(0), m.extent(1));
     Kokkos::deep_copy(out, m);
-    return out;
+    return host(out);
   };
-  const Matrix<double> over_a = copy(attention.forward(store, x, adjacency));
-  const Matrix<double> over_b = copy(attention.forward(store, x, with_self));
-  const Matrix<double> grouped = copy(attention.forward(store, x, {&adjacency, &with_self}));
+  const auto over_a = copy(attention.forward(store, x, adjacency));
+  const auto over_b = copy(attention.forward(store, x, with_self));
+  const auto grouped = copy(attention.forward(store, x, {&adjacency, &with_self}));
   CHECK(attention.head_groups() == 2);
   CHECK(attention.probabilities(1).extent(0) == with_self.num_edges());
   for (std::size_t i = 0; i < nodes; ++i) {
@@ -109,7 +116,7 @@ TEST_CASE("each head group attends over its own graph", "[graph_attention]") {
     }
   }
   // One group per head over the same graph is the one-graph layer, bit for bit.
-  const Matrix<double> repeated =
+  const auto repeated =
       copy(attention.forward(store, x, {&adjacency, &adjacency, &adjacency, &adjacency}));
   for (std::size_t i = 0; i < nodes; ++i) {
     for (std::size_t c = 0; c < dim; ++c) CHECK(repeated(i, c) == over_a(i, c));
@@ -129,9 +136,9 @@ TEST_CASE("graph attention weights are a softmax over each neighbourhood", "[gra
   // Large inputs: unshifted exponentials would overflow in float.
   Matrix<float> x("x", 12, 8);
   Kokkos::deep_copy(x, 200.0f);
-  x(3, 1) = -300.0f;
+  Kokkos::deep_copy(Kokkos::subview(x, 3, 1), -300.0f);
   const Matrix<float> y = attention.forward(store, x, graph);
-  const auto p = attention.probabilities();
+  const auto p = host(attention.probabilities());
   REQUIRE(p.extent(0) == graph.num_edges());
   REQUIRE(p.extent(1) == 4);
   const auto row_ptr = graph::host_vector(graph.row_ptr);
@@ -145,8 +152,9 @@ TEST_CASE("graph attention weights are a softmax over each neighbourhood", "[gra
       CHECK(total == Approx(1.0).epsilon(1e-5));
     }
   }
+  const auto hy = host(y);
   for (int i = 0; i < 12; ++i) {
-    for (int c = 0; c < 8; ++c) CHECK(std::isfinite(y(i, c)));
+    for (int c = 0; c < 8; ++c) CHECK(std::isfinite(hy(i, c)));
   }
 }
 
@@ -160,7 +168,8 @@ TEST_CASE("a node without neighbours gets only the output bias", "[graph_attenti
   const Matrix<double> x = random_matrix(2, 4, 6);
   const Matrix<double> y = attention.forward(store, x, graph);
   const auto bias = store.get_slice(store.find("attn.wo.bias"));
-  for (int c = 0; c < 4; ++c) CHECK(y(1, c) == Approx(bias[c]));
+  const auto hy = host(y);
+  for (int c = 0; c < 4; ++c) CHECK(hy(1, c) == Approx(bias[c]));
 }
 
 TEST_CASE("skipping the input gradient leaves the parameter gradients unchanged",

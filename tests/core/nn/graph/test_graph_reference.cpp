@@ -47,12 +47,8 @@ TEST_CASE("graph attention agrees with PyTorch", "[torch_reference]") {
                     static_cast<std::size_t>(file.read_attribute("/attention", "heads")));
   store.finalize();
   compare_with_torch(file, "/attention", store, attention, graph);
-  // The probabilities too (edge order of the CSR graph).
-  std::vector<double> p;
-  const auto& prob = attention.probabilities();
-  for (std::size_t e = 0; e < prob.extent(0); ++e) {
-    for (std::size_t h = 0; h < prob.extent(1); ++h) p.push_back(prob(e, h));
-  }
+  // The probabilities too (edge order of the CSR graph, row-major (edge, head)).
+  const std::vector<double> p = host_values(attention.probabilities());
   check_close("attention probabilities", p, file.read("/attention/probabilities"));
 }
 
