@@ -23,15 +23,34 @@ struct RunResult {
   int pressure_iterations = 0;
 };
 
-RunResult run(MPI_Comm comm, const mesh::Mesh& m,
-              PressureSolver pressure_solver = PressureSolver::kCg) {
+// The coarse DFG channel these tests run on.
+mesh::Mesh coarse_channel() {
+  mesh::ChannelSpec spec;
+  spec.mesh_size = 0.05;
+  spec.cylinder_mesh_size = 0.015;
+  return mesh::generate_channel_mesh(spec);
+}
+
+// DFG 2D-2's inflow, ramped up over 0.05 s so that ten steps of 0.01 s see it change.
+ChannelFlow ramped_flow() {
   ChannelFlow flow;
   flow.max_inflow = 1.5;
   flow.ramp_time = 0.05;
+  return flow;
+}
+
+FlowParameters unsteady_parameters() {
   FlowParameters p;
   p.viscosity = 1e-3;
   p.dt = 0.01;
   p.obstacle_circle = Circle{0.2, 0.2, 0.05};
+  return p;
+}
+
+RunResult run(MPI_Comm comm, const mesh::Mesh& m,
+              PressureSolver pressure_solver = PressureSolver::kCg) {
+  const ChannelFlow flow = ramped_flow();
+  FlowParameters p = unsteady_parameters();
   p.momentum.relative_tolerance = 1e-12;
   p.pressure.relative_tolerance = 1e-12;
   p.correction.relative_tolerance = 1e-12;
@@ -60,10 +79,7 @@ double max_difference(const std::vector<double>& a, const std::vector<double>& b
 }  // namespace
 
 TEST_CASE("distributed flow matches one rank", "[parallel]") {
-  mesh::ChannelSpec spec;
-  spec.mesh_size = 0.05;
-  spec.cylinder_mesh_size = 0.015;
-  const mesh::Mesh m = mesh::generate_channel_mesh(spec);
+  const mesh::Mesh m = coarse_channel();
   const RunResult serial = run(MPI_COMM_SELF, m);
   const RunResult parallel = run(MPI_COMM_WORLD, m);
   REQUIRE(parallel.velocity.size() == serial.velocity.size());
@@ -84,10 +100,7 @@ TEST_CASE("AMG pressure solver matches Jacobi-CG on one rank", "[parallel]") {
     WARN("this build has no hypre: the AMG pressure solver is not tested");
     return;
   }
-  mesh::ChannelSpec spec;
-  spec.mesh_size = 0.05;
-  spec.cylinder_mesh_size = 0.015;
-  const mesh::Mesh m = mesh::generate_channel_mesh(spec);
+  const mesh::Mesh m = coarse_channel();
   const RunResult serial = run(MPI_COMM_SELF, m, PressureSolver::kCg);
   const RunResult amg = run(MPI_COMM_WORLD, m, PressureSolver::kAmg);
   REQUIRE(amg.velocity.size() == serial.velocity.size());
@@ -108,16 +121,9 @@ TEST_CASE("AMG pressure solver matches Jacobi-CG on one rank", "[parallel]") {
 // count when there are several) to solver tolerance, since dot products sum in another order.
 TEST_CASE("solver state restores bitwise on the same ranks and to tolerance on others",
           "[parallel]") {
-  mesh::ChannelSpec spec;
-  spec.mesh_size = 0.05;
-  spec.cylinder_mesh_size = 0.015;
-  const mesh::Mesh m = mesh::generate_channel_mesh(spec);
-  ChannelFlow flow;
-  flow.max_inflow = 1.5;
-  flow.ramp_time = 0.05;
-  FlowParameters p;
-  p.dt = 0.01;
-  p.obstacle_circle = Circle{0.2, 0.2, 0.05};
+  const mesh::Mesh m = coarse_channel();
+  const ChannelFlow flow = ramped_flow();
+  FlowParameters p = unsteady_parameters();
   p.momentum.relative_tolerance = 1e-12;
   p.pressure.relative_tolerance = 1e-12;
   FlowBoundary b;
@@ -178,16 +184,9 @@ std::string AllocationCount::labels;
 TEST_CASE("a time step allocates nothing after the first", "[parallel]") {
   // The step's vectors, the Krylov solvers' vectors and the boundary values are kept
   // across steps (issue 18's GPU pass: no allocation, no host copy of a field per step).
-  mesh::ChannelSpec spec;
-  spec.mesh_size = 0.05;
-  spec.cylinder_mesh_size = 0.015;
-  const mesh::Mesh m = mesh::generate_channel_mesh(spec);
-  ChannelFlow flow;
-  flow.max_inflow = 1.5;
-  flow.ramp_time = 0.05;
-  FlowParameters p;
-  p.dt = 0.01;
-  p.obstacle_circle = Circle{0.2, 0.2, 0.05};
+  const mesh::Mesh m = coarse_channel();
+  const ChannelFlow flow = ramped_flow();
+  FlowParameters p = unsteady_parameters();
   FlowBoundary b;
   b.velocity = channel_inflow(flow);
   FlowSolver solver(MPI_COMM_WORLD, m, p, b, "allocation test");
