@@ -78,6 +78,23 @@ void DistributedCsr::apply(const Vec& x, const Vec& y) const {
       });
 }
 
+double DistributedCsr::apply_and_dot(const Vec& x, const Vec& y) const {
+  const auto row_ptr = pattern->row_ptr;
+  const auto col = pattern->col;
+  const auto v = values;
+  double sum = 0;
+  Kokkos::parallel_reduce(
+      "flow::spmv_dot", Kokkos::RangePolicy<tensor::ExecSpace>(0, pattern->rows),
+      KOKKOS_LAMBDA(const int i, double& partial) {
+        double row = 0;
+        for (int k = row_ptr(i); k < row_ptr(i + 1); ++k) row += v(k) * x(col(k), 0);
+        y(i, 0) = row;
+        partial += x(i, 0) * row;
+      },
+      sum);
+  return sum;
+}
+
 double DistributedCsr::row_sum(const Vec& x,
                                const Kokkos::View<int*, tensor::MemSpace>& rows) const {
   const auto row_ptr = pattern->row_ptr;

@@ -46,6 +46,9 @@ struct DistributedCsr {
   DistributedCsr(std::shared_ptr<const CsrPattern> p, const std::string& label);
   // y(owned) = A x; x must have valid ghosts. y's ghosts are left alone.
   void apply(const Vec& x, const Vec& y) const;
+  // y(owned) = A x as apply, returning this rank's sum of x_i y_i over the owned rows (the
+  // dot product CG takes right after its product, in the same pass).
+  double apply_and_dot(const Vec& x, const Vec& y) const;
   // sum over the given owned rows of (A x)_i: forces as residuals on obstacle nodes.
   double row_sum(const Vec& x, const Kokkos::View<int*, tensor::MemSpace>& rows) const;
   // Replaces rows (and, with `symmetric`, columns) of the nodes marked in `dirichlet`

@@ -40,6 +40,25 @@ Kokkos::View<double*, tensor::MemSpace> inverse_diagonal(const DistributedCsr& a
   return d;
 }
 
+// CG's update after the step length, four kernels and two dot products in one pass:
+// x += alpha p, r -= alpha q, z = r / diag, and this rank's sums r.r and r.z (the next
+// residual norm and the next rz). Each value is computed as the separate kernels did.
+struct CgUpdate {
+  using value_type = double[];
+  const unsigned value_count = 2;
+  double alpha;
+  Vec p, q, x, r, z;
+  Kokkos::View<double*, tensor::MemSpace> inv_diag;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const int i, value_type sums) const {
+    x(i, 0) = alpha * p(i, 0) + 1.0 * x(i, 0);
+    r(i, 0) = -alpha * q(i, 0) + 1.0 * r(i, 0);
+    z(i, 0) = inv_diag(i) * r(i, 0);
+    sums[0] += r(i, 0) * r(i, 0);
+    sums[1] += r(i, 0) * z(i, 0);
+  }
+};
+
 // `count` vectors of `local` rows for one solve: the workspace's (allocated once), or new
 // ones. Their contents on entry are whatever the last solve left: the solvers write every
 // owned row before reading it and gather ghosts before a product reads them.
@@ -117,22 +136,26 @@ KrylovStats conjugate_gradient(MPI_Comm comm, const parallel::HaloPlan& plan,
   jacobi(n, inv_diag, r, z);
   Kokkos::deep_copy(p, z);
   double rz = dot(comm, n, r, z, timers);
+  // Three kernels and two all-reduces per iteration: the product with p.q, the fused
+  // update with r.r and r.z (CgUpdate), and the new direction.
   for (int it = 1; it <= options.max_iterations; ++it) {
     timed_gather(plan, p, timers);
-    a.apply(p, q);
-    const double pq = dot(comm, n, p, q, timers);
+    const double pq_local = a.apply_and_dot(p, q);
+    double pq = 0;
+    timed_allreduce(&pq_local, &pq, 1, MPI_DOUBLE, MPI_SUM, comm, timers);
     const double alpha = rz / pq;
-    axpby(n, alpha, p, 1.0, x);
-    axpby(n, -alpha, q, 1.0, r);
-    r_norm = std::sqrt(dot(comm, n, r, r, timers));
+    double local_sums[2] = {0, 0}, sums[2] = {0, 0};
+    Kokkos::parallel_reduce("flow::cg_update", Range(0, n),
+                            CgUpdate{2, alpha, p, q, x, r, z, inv_diag}, local_sums);
+    timed_allreduce(local_sums, sums, 2, MPI_DOUBLE, MPI_SUM, comm, timers);
+    r_norm = std::sqrt(sums[0]);
     stats.iterations = it;
     stats.final_residual = r_norm;
     if (!(r_norm > target)) {  // also stops on NaN
       stats.converged = r_norm <= target;
       break;
     }
-    jacobi(n, inv_diag, r, z);
-    const double rz_new = dot(comm, n, r, z, timers);
+    const double rz_new = sums[1];
     axpby(n, 1.0, z, rz_new / rz, p);
     rz = rz_new;
   }
