@@ -6,6 +6,18 @@
 #include "core/tensor/host_copy.hpp"
 
 namespace tessera::solvers::flow {
+namespace {
+
+// (A x)_i of owned row i, summed along the row in column order.
+template <class Index, class Values>
+KOKKOS_INLINE_FUNCTION double row_product(const Index& row_ptr, const Index& col, const Values& v,
+                                          const Vec& x, int i) {
+  double sum = 0;
+  for (int k = row_ptr(i); k < row_ptr(i + 1); ++k) sum += v(k) * x(col(k), 0);
+  return sum;
+}
+
+}  // namespace
 
 std::shared_ptr<const CsrPattern> build_pattern(const parallel::HaloPlan& plan,
                                                 const std::vector<int>& local_elements,
@@ -71,11 +83,7 @@ void DistributedCsr::apply(const Vec& x, const Vec& y) const {
   const auto v = values;
   Kokkos::parallel_for(
       "flow::spmv", Kokkos::RangePolicy<tensor::ExecSpace>(0, pattern->rows),
-      KOKKOS_LAMBDA(const int i) {
-        double sum = 0;
-        for (int k = row_ptr(i); k < row_ptr(i + 1); ++k) sum += v(k) * x(col(k), 0);
-        y(i, 0) = sum;
-      });
+      KOKKOS_LAMBDA(const int i) { y(i, 0) = row_product(row_ptr, col, v, x, i); });
 }
 
 double DistributedCsr::apply_and_dot(const Vec& x, const Vec& y) const {
@@ -86,8 +94,7 @@ double DistributedCsr::apply_and_dot(const Vec& x, const Vec& y) const {
   Kokkos::parallel_reduce(
       "flow::spmv_dot", Kokkos::RangePolicy<tensor::ExecSpace>(0, pattern->rows),
       KOKKOS_LAMBDA(const int i, double& partial) {
-        double row = 0;
-        for (int k = row_ptr(i); k < row_ptr(i + 1); ++k) row += v(k) * x(col(k), 0);
+        const double row = row_product(row_ptr, col, v, x, i);
         y(i, 0) = row;
         partial += x(i, 0) * row;
       },
