@@ -111,8 +111,7 @@ double DistributedCsr::row_sum(const Vec& x,
   Kokkos::parallel_reduce(
       "flow::row_sum", Kokkos::RangePolicy<tensor::ExecSpace>(0, rows.extent(0)),
       KOKKOS_LAMBDA(const int k, double& partial) {
-        const int i = rows(k);
-        for (int m = row_ptr(i); m < row_ptr(i + 1); ++m) partial += v(m) * x(col(m), 0);
+        partial += row_product(row_ptr, col, v, x, rows(k));
       },
       sum);
   return sum;
