@@ -90,6 +90,10 @@ void add_mesh_transformer_keys(config::Schema& s) {
             "pushforward training (Brandstetter et al. 2022): each sample first advances the "
             "model u ~ U{0..P} steps from its frame without gradient and learns the step from "
             "there to the true next frame; 0: off (one more forward pass per unrolled step)");
+  s.add_int("train.unrolled_steps", 1, at_least(1),
+            "model steps each sample takes and learns, the gradient flowing back through all "
+            "of them (backpropagation through time); 1: one step. A sample of S steps costs "
+            "2S - 1 forward and S backward passes; needs train.domain_ranks = 1");
   s.add_string("train.normalizer", std::string("exact"), {"exact", "running"},
                "exact: statistics of every training frame; running: of the samples of the "
                "first train.normalizer_steps steps (MeshGraphNets)");
@@ -175,6 +179,7 @@ MeshTransformerConfig from_config(const config::Config& c) {
   o.noise = c.get_real("train.noise");
   o.noise_corrected_target = c.get_bool("train.noise_corrected_target");
   o.pushforward = c.get_int("train.pushforward");
+  o.unrolled_steps = c.get_int("train.unrolled_steps");
   o.exact_normalizer = c.get_string("train.normalizer") == "exact";
   o.normalizer_steps = c.get_int("train.normalizer_steps");
   o.log_every = c.get_int("train.log_every");
@@ -206,6 +211,16 @@ void validate(const MeshTransformerConfig& m, int ranks) {
     if (ranks % domain_ranks != 0) {
       throw InputError(str("key 'train.domain_ranks' = ", domain_ranks, " does not divide the ",
                            ranks, " ranks of the run (ranks = domain ranks x sample groups)"));
+    }
+    if (m.training.unrolled_steps > 1 && domain_ranks > 1) {
+      throw InputError(str("key 'train.unrolled_steps' = ", m.training.unrolled_steps,
+                           " needs train.domain_ranks = 1 (it is ", domain_ranks,
+                           "): unrolled training runs on whole meshes"));
+    }
+    if (m.training.unrolled_steps > 1 && !m.training.noise_corrected_target) {
+      throw InputError(str("key 'train.unrolled_steps' = ", m.training.unrolled_steps,
+                           " learns each step's change from the model's own state: it needs "
+                           "train.noise_corrected_target = true"));
     }
     if (t.dim % t.heads != 0) {
       throw InputError(

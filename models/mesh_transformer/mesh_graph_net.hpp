@@ -200,9 +200,12 @@ class MeshGraphNet {
     return decoder_.forward(store, *v);
   }
 
-  // dy: (nodes, outputs). Adds every parameter gradient to store.grads().
-  void backward(nn::ParameterStore<T>& store, const Matrix<T>& dy,
-                const BlockHook& after_block = {}) {
+  // dy: (nodes, outputs). Adds every parameter gradient to store.grads(). Returns the
+  // gradient of the node features when need_input_grad is set (else it is not formed and
+  // the returned matrix is not to be read); the edge features are geometry: their
+  // gradient is never formed.
+  const Matrix<T>& backward(nn::ParameterStore<T>& store, const Matrix<T>& dy,
+                            const BlockHook& after_block = {}, bool need_input_grad = false) {
     const Matrix<T>* dv = &decoder_.backward(store, dy);
     // The last block's edge latents feed nothing: their gradient is zero.
     tensor::ensure_shape(zero_edges_, "mgn.zero_edge_grad", blocks_.back().edges().extent(0),
@@ -221,9 +224,10 @@ class MeshGraphNet {
       // Block l + 1's input gradients have been used: free its buffers.
       if (options_.recompute && l < last) blocks_[l + 1] = fresh_blocks_[l + 1];
     }
-    node_encoder_.backward(store, *dv, false);
+    const Matrix<T>& input_grad = node_encoder_.backward(store, *dv, need_input_grad);
     edge_encoder_.backward(store, *de, false);
     if (options_.recompute) blocks_[0] = fresh_blocks_[0];
+    return input_grad;
   }
 
   const MeshGraphNetOptions& options() const { return options_; }

@@ -263,8 +263,10 @@ class Surrogate {
                                 s.global_rows.count > 0 ? &s.global_rows : nullptr);
   }
   // The ghosts' gradients go back to their owners after every block (the sample of the
-  // last forward decides).
-  void backward(nn::ParameterStore<T>& store, const Matrix<T>& dy) {
+  // last forward decides). Returns the node features' gradient (nodes, inputs) when
+  // need_input_grad is set (else not formed: the returned matrix is not to be read).
+  const Matrix<T>& backward(nn::ParameterStore<T>& store, const Matrix<T>& dy,
+                            bool need_input_grad = false) {
     typename MeshTransformer<T>::BlockHook scatter_add;
     if (halo_) {
       scatter_add = [this](std::size_t, const Matrix<T>& rows) {
@@ -277,10 +279,9 @@ class Surrogate {
       };
     }
     if (options_.kind == ModelKind::kMeshGraphNet) {
-      meshgraphnet_.backward(store, dy, scatter_add);
-    } else {
-      transformer_.backward(store, dy, scatter_add);
+      return meshgraphnet_.backward(store, dy, scatter_add, need_input_grad);
     }
+    return transformer_.backward(store, dy, scatter_add, need_input_grad);
   }
 
   const Options& options() const { return options_; }

@@ -201,6 +201,20 @@ void log_split(const Trajectory& t, const MeshPart& part) {
                          " %), exchanged before every block"));
 }
 
+// The model's output (the normalised change) for `state` (per node, as the frames hold
+// it): its features, normalised, this rank's rows of them.
+template <class T>
+const Matrix<T>& run_model(const Trajectory& t, PreparedTrajectory<T>& p, Surrogate<T>& model,
+                           const nn::ParameterStore<T>& store, const Normalizers& normalizers,
+                           const std::vector<double>& state) {
+  std::vector<double> nodes = node_features(t, state);
+  normalizers.nodes.normalise(nodes);
+  nodes = p.local_rows(std::move(nodes), t.node_inputs());
+  p.sample.nodes = tensor::from_host<T>(nodes, nodes.size() / t.node_inputs(), t.node_inputs(),
+                                        "mesh_transformer::nodes");
+  return model.forward(store, p.sample);
+}
+
 // One step of the model: from `state`, given as the trajectory's frames hold it (every
 // node's, or on frames read in parts this rank's own nodes'), to the state at frame f's
 // time, held the same way. NORMAL and OUTFLOW nodes advance by the denormalised
@@ -211,12 +225,7 @@ std::vector<double> advance(const Trajectory& t, PreparedTrajectory<T>& p, Surro
                             const nn::ParameterStore<T>& store, const Normalizers& normalizers,
                             const std::vector<double>& state, std::size_t f) {
   const std::size_t d = static_cast<std::size_t>(t.dimension);
-  std::vector<double> nodes = node_features(t, state);
-  normalizers.nodes.normalise(nodes);
-  nodes = p.local_rows(std::move(nodes), t.node_inputs());
-  p.sample.nodes = tensor::from_host<T>(nodes, nodes.size() / t.node_inputs(), t.node_inputs(),
-                                        "mesh_transformer::nodes");
-  std::vector<double> change = tensor::to_host(model.forward(store, p.sample));
+  std::vector<double> change = tensor::to_host(run_model(t, p, model, store, normalizers, state));
   normalizers.targets.denormalise(change);
   // The nodes this rank advances: all, or its own part's (put together below unless the
   // frames are in parts, whose rows are this rank's own nodes, its first rows).
@@ -232,6 +241,73 @@ std::vector<double> advance(const Trajectory& t, PreparedTrajectory<T>& p, Surro
   }
   if (p.part && !p.frames_in_parts) next = p.part->allgather_owned(next, d);
   return next;
+}
+
+// One sample trained through `steps` model steps (TrainingOptions::unrolled_steps) on a
+// whole mesh: from `state` at frame f (its noise added), state j + 1 is the model's step
+// from state j (boundary nodes set to the truth, as in a rollout). Step j's loss is the
+// masked MSE of its output against the normalised change from state j to the true frame
+// f + j + 1, weighted weight / steps. Adds the gradient of the summed loss through every
+// step to store's grads and returns the loss.
+//
+// The reverse sweep runs the model again on each state (one cache of activations), and
+// carries a = dL/d(state j + 1) back on the host: on NORMAL and OUTFLOW nodes state j + 1 =
+// state j + (std y_j + mean), so y_j's seed gains a std and a passes on unchanged; the
+// target of step j depends on state j (dL/d(state j) += seed / std); the model's input
+// gradient of the velocity features, over the input std, adds the rest. Boundary nodes
+// are reset to the truth: nothing passes through them.
+template <class T>
+double unrolled_sample(const Trajectory& t, PreparedTrajectory<T>& p, Surrogate<T>& model,
+                       nn::ParameterStore<T>& store, const Normalizers& normalizers,
+                       const std::vector<double>& state, std::size_t f, std::size_t steps,
+                       double weight, Matrix<T>& target, Matrix<T>& grad) {
+  if (p.part) {
+    throw std::invalid_argument("unrolled training runs on whole meshes (domain_ranks = 1)");
+  }
+  if (steps == 0 || f + steps >= t.frames()) {
+    throw std::invalid_argument(str(t.name, ": ", steps, " unrolled steps from frame ", f,
+                                    " run past its ", t.frames(), " frames"));
+  }
+  const std::size_t n = t.num_nodes(), d = static_cast<std::size_t>(t.dimension);
+  const std::size_t width = t.node_inputs();
+  const std::vector<double> input_std = normalizers.nodes.stddev();
+  const std::vector<double> output_std = normalizers.targets.stddev();
+  std::vector<std::vector<double>> states{state};
+  for (std::size_t j = 1; j < steps; ++j) {
+    states.push_back(advance(t, p, model, store, normalizers, states.back(), f + j));
+  }
+  const double denominator = p.mask_count * static_cast<double>(steps) / weight;
+  std::vector<double> adjoint(n * d, 0.0), earlier(n * d);  // dL/d(state j + 1), dL/d(state j)
+  double loss = 0;
+  for (std::size_t j = steps; j-- > 0;) {
+    const Matrix<T>& y = run_model(t, p, model, store, normalizers, states[j]);
+    std::vector<double> change = t.velocity[f + j + 1];
+    for (std::size_t k = 0; k < change.size(); ++k) change[k] -= states[j][k];
+    normalizers.targets.normalise(change);
+    target = tensor::from_host<T>(change, n, d, "mesh_transformer::target");
+    loss += nn::masked_mse_loss(y, target, p.mask, grad, denominator);
+    std::vector<double> seed = tensor::to_host(grad);  // dL_j/dy_j: zero off the mask
+    std::fill(earlier.begin(), earlier.end(), 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (p.node_mask[i] <= 0) continue;
+      for (std::size_t c = 0; c < d; ++c) {
+        const std::size_t k = i * d + c;
+        earlier[k] = adjoint[k] + seed[k] / output_std[c];
+        seed[k] += adjoint[k] * output_std[c];
+      }
+    }
+    grad = tensor::from_host<T>(seed, n, d, "mesh_transformer::unrolled_seed");
+    const Matrix<T>& input_grad = model.backward(store, grad, j > 0);
+    if (j == 0) break;
+    const std::vector<double> features = tensor::to_host(input_grad);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t c = 0; c < d; ++c) {
+        earlier[i * d + c] += features[i * width + c] / input_std[c];
+      }
+    }
+    std::swap(adjoint, earlier);
+  }
+  return loss;
 }
 
 }  // namespace
@@ -268,6 +344,10 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
                       runtime::Timers* timers, const TrainingCheckpoints* checkpoints) {
   if (trajectories.empty()) throw InputError("mesh models: no training trajectory");
   if (o.batch < 1) throw InputError(str("train.batch = ", o.batch, ": expected at least 1"));
+  if (o.unrolled_steps > 1 && (o.domain_ranks > 1 || !o.noise_corrected_target)) {
+    throw InputError(str("train.unrolled_steps = ", o.unrolled_steps,
+                         ": needs train.domain_ranks = 1 and train.noise_corrected_target"));
+  }
   const RankGroups groups = split_ranks(comm, o.domain_ranks);
   const auto start = Clock::now();
   double seconds_before = 0;  // a resumed training: the seconds of the runs before
@@ -370,6 +450,8 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
     struct Local {
       std::size_t trajectory, frame;
       std::vector<double> nodes, target;
+      std::size_t unrolled = 1;   // model steps the sample learns
+      std::vector<double> state;  // unrolled > 1: its noisy velocity
     };
     std::vector<Local> local;
     for (long long b = groups.sample_group; b < o.batch; b += groups.sample_groups) {
@@ -413,7 +495,13 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
           if (o.noise_corrected_target) change[r * d + c] -= noise;
         }
       }
-      local.push_back({k, f, node_features(t, velocity), std::move(change)});
+      Local sample{k, f, node_features(t, velocity), std::move(change), 1, {}};
+      // Unrolled training (the model's steps need finished normalisers, as pushforward's).
+      if (o.unrolled_steps > 1 && !accumulating) {
+        sample.unrolled = std::min(static_cast<std::size_t>(o.unrolled_steps), t.frames() - 1 - f);
+        if (sample.unrolled > 1) sample.state = std::move(velocity);
+      }
+      local.push_back(std::move(sample));
     }
     if (accumulating) {
       for (const Local& s : local) {
@@ -437,6 +525,12 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
     for (Local& s : local) {
       const Trajectory& t = trajectories[s.trajectory];
       PreparedTrajectory<T>& p = prepared_for(s.trajectory);
+      if (s.unrolled > 1) {
+        runtime::Timers::Scope scope(timers, "mesh.forward_backward");
+        local_loss += unrolled_sample(t, p, model, store, normalizers, s.state, s.frame, s.unrolled,
+                                      weight, target, grad);
+        continue;
+      }
       normalizers.nodes.normalise(s.nodes);
       normalizers.targets.normalise(s.target);
       const std::vector<double> nodes = p.local_rows(std::move(s.nodes), t.node_inputs());
@@ -540,6 +634,15 @@ Rollout rollout(const Trajectory& t, Surrogate<T>& model, const nn::ParameterSto
   return out;
 }
 
+template <class T>
+double unrolled_loss(const Trajectory& t, Surrogate<T>& model, nn::ParameterStore<T>& store,
+                     const Normalizers& normalizers, const std::vector<double>& state,
+                     std::size_t f, std::size_t steps) {
+  PreparedTrajectory<T> p = prepare<T>(t, 0, model, normalizers, MPI_COMM_SELF);
+  Matrix<T> target, grad;
+  return unrolled_sample(t, p, model, store, normalizers, state, f, steps, 1.0, target, grad);
+}
+
 double rmse_to_horizon(const std::vector<double>& per_frame, std::size_t horizon) {
   if (per_frame.size() < 2) return 0;
   const std::size_t last =
@@ -555,7 +658,10 @@ double rmse_to_horizon(const std::vector<double>& per_frame, std::size_t horizon
                                     const std::function<void(const TrainingRecord&)>&,            \
                                     runtime::Timers*, const TrainingCheckpoints*);                \
   template Rollout rollout<T>(const Trajectory&, Surrogate<T>&, const nn::ParameterStore<T>&,     \
-                              const Normalizers&, std::size_t, std::size_t, MPI_Comm);
+                              const Normalizers&, std::size_t, std::size_t, MPI_Comm);            \
+  template double unrolled_loss<T>(const Trajectory&, Surrogate<T>&, nn::ParameterStore<T>&,      \
+                                   const Normalizers&, const std::vector<double>&, std::size_t,   \
+                                   std::size_t);
 TESSERA_MESH_TRAINING(float)
 TESSERA_MESH_TRAINING(double)
 #undef TESSERA_MESH_TRAINING

@@ -13,6 +13,10 @@
 //            set to the truth, as in a rollout), and the sample starts from its state
 //            there and learns the step to the true frame t + u + 1, so the model trains on
 //            the inputs its own rollouts give it (the noise is added on top);
+//            unrolled_steps S > 1: the sample then takes S model steps from its state
+//            (boundary nodes set to the truth) and learns each step's change to the true
+//            next frame, the gradient flowing back through the states (the loss is the
+//            mean over the S steps), so the model learns what its errors do S steps on;
 //   loss     mean over NORMAL and OUTFLOW nodes of the squared error summed over
 //            components (MeshGraphNets' loss), averaged over the batch;
 //   step     AdamW on the batch gradient (samples split over ranks, or over groups of
@@ -51,6 +55,11 @@ struct TrainingOptions {
   // Pushforward: model steps (at most) taken without gradient before each sample's step;
   // 0: off. Each costs one more forward pass for the samples that draw it.
   long long pushforward = 0;
+  // Unrolled training: each sample takes this many model steps from its (noisy) state and
+  // learns all of them, the gradient going back through every step (backpropagation
+  // through time); 1: one step. Needs domain_ranks = 1 and the noise-corrected target.
+  // A sample of S steps costs 2 S - 1 forward passes and S backward passes.
+  long long unrolled_steps = 1;
   std::uint64_t seed = 1;
   // Ranks that share one mesh (domain.hpp): its METIS partition over them, with a halo
   // exchange before every layer; the run's ranks are domain_ranks x sample groups, and
@@ -124,6 +133,15 @@ TrainingSummary train(MPI_Comm comm, const std::vector<Trajectory>& trajectories
                       const std::function<void(const TrainingRecord&)>& observer = {},
                       runtime::Timers* timers = nullptr,
                       const TrainingCheckpoints* checkpoints = nullptr);
+
+// One sample's loss through `steps` unrolled model steps from `state` (a velocity per
+// node, noise included) at frame f of a whole mesh, as train() weighs it with
+// unrolled_steps = steps at batch 1; adds its gradient to store's grads (checked against
+// finite differences in the tests).
+template <class T>
+double unrolled_loss(const Trajectory& t, Surrogate<T>& model, nn::ParameterStore<T>& store,
+                     const Normalizers& normalizers, const std::vector<double>& state,
+                     std::size_t f, std::size_t steps);
 
 struct Rollout {
   // Frames (frame 0 = the truth), as the trajectory's frames hold them: every node's, or

@@ -38,7 +38,7 @@ struct TransformerOptions {
   std::size_t dim = 64;     // d
   std::size_t layers = 5;   // L
   std::size_t heads = 4;
-  std::size_t mlp_factor = 3;  // gated MLP hidden width = mlp_factor x d
+  std::size_t mlp_factor = 3;    // gated MLP hidden width = mlp_factor x d
   std::size_t global_nodes = 0;  // learned tokens every node attends to (and they to all)
   // Gradient checkpointing: keep only each block's input in forward and compute the
   // block's activations again in backward (one more forward of the blocks per step, the
@@ -177,10 +177,12 @@ class MeshTransformer {
     return decoder_.forward(store, detail::row_block(*h, 0, nodes));
   }
 
-  // dy: (nodes, outputs). Adds every parameter gradient to store.grads(). The input
-  // gradient is not formed (the features are data).
-  void backward(nn::ParameterStore<T>& store, const Matrix<T>& dy,
-                const BlockHook& after_block = {}) {
+  // dy: (nodes, outputs). Adds every parameter gradient to store.grads(). Returns the
+  // gradient of the node features (nodes, inputs) when need_input_grad is set (training
+  // through unrolled steps, where the features are the model's own state); otherwise it
+  // is not formed (the features are data) and the returned matrix is not to be read.
+  const Matrix<T>& backward(nn::ParameterStore<T>& store, const Matrix<T>& dy,
+                            const BlockHook& after_block = {}, bool need_input_grad = false) {
     const Matrix<T>* g = &decoder_.backward(store, dy);
     const std::size_t nodes = dy.extent(0);
     if (tokens_ >= 0) {  // the tokens' rows get no gradient from the decoder
@@ -204,11 +206,13 @@ class MeshTransformer {
       detail::add_rows(store.grad_matrix(tokens_), *g, nodes);
       g = &(mesh_rows_grad_ = detail::row_block(*g, 0, nodes));
     }
-    encoder_.backward(store, encoder_norm_.backward(store, *g), false);
+    const Matrix<T>& input_grad =
+        encoder_.backward(store, encoder_norm_.backward(store, *g), need_input_grad);
     if (options_.recompute) {
       mesh_rows_grad_ = Matrix<T>();  // a view of block 0's buffer
       blocks_[0] = fresh_blocks_[0];
     }
+    return input_grad;
   }
 
   const TransformerOptions& options() const { return options_; }
@@ -217,7 +221,7 @@ class MeshTransformer {
   TransformerOptions options_;
   nn::Mlp<T> encoder_;
   nn::RMSNorm<T> encoder_norm_;
-  int tokens_ = -1;  // slice of global.tokens, or -1
+  int tokens_ = -1;                     // slice of global.tokens, or -1
   std::vector<BlockGraphs> per_block_;  // the one-graph-per-block call's graphs
   Matrix<T> with_tokens_, with_tokens_grad_, mesh_rows_grad_;
   std::vector<TransformerBlock<T>> blocks_;

@@ -189,6 +189,11 @@ PY
     expect_error "domain ranks" 1 2 "key 'train.domain_ranks' = 2 does not divide the 1 ranks" -- \
       validate "$work/missing.toml" --set "data.train=\"$work/data/train.h5\"" \
       --set "data.test=\"$work/data/test.h5\"" --set train.domain_ranks=2
+    expect_error "unrolled steps" 1 2 \
+      "key 'train.unrolled_steps' = 2 learns each step's change from the model's own state" -- \
+      validate "$work/missing.toml" --set "data.train=\"$work/data/train.h5\"" \
+      --set "data.test=\"$work/data/test.h5\"" --set train.unrolled_steps=2 \
+      --set train.noise_corrected_target=false
     ;;
   bench)
     "$tessera" bench nn --quick --only mesh --out "$work/bench" >"$work/bench.log" 2>&1 \

@@ -1,7 +1,8 @@
 // Training the mesh models: normalisers against a direct computation, the loss falling
-// on a learnable data set (2-D triangles and 3-D tetrahedra), a zero-change model keeping the state in a rollout, a training
-// resumed from a checkpoint's state ending bitwise equal, data parallel training equal
-// to one rank, and bad trajectory files.
+// on a learnable data set (2-D triangles and 3-D tetrahedra), a zero-change model keeping the state
+// in a rollout, a training resumed from a checkpoint's state ending bitwise equal, data parallel
+// training equal to one rank, unrolled training's gradient against finite differences, and bad
+// trajectory files.
 #include <algorithm>
 #include <fstream>
 #include <functional>
@@ -14,6 +15,7 @@
 #include "models/mesh_transformer/training.hpp"
 #include "tests/models/mesh_transformer/synthetic_data.hpp"
 #include "tests/support/catch.hpp"
+#include "tests/support/gradient_check.hpp"
 #include "tests/support/shared_data.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/training_checkpoints.hpp"
@@ -122,8 +124,7 @@ TEST_CASE("training drives the loss down on a learnable data set", "[training]")
   }
 }
 
-TEST_CASE("3-D: tetrahedral trajectories train both models, which beat persistence",
-          "[training]") {
+TEST_CASE("3-D: tetrahedral trajectories train both models, which beat persistence", "[training]") {
   const testing::ScopedTempDir dir("mt_train_3d");
   const std::string path = dir.path() + "/train.h5";
   const mesh::Mesh box = testing::synthetic_box_mesh(4, 4, 3);
@@ -241,10 +242,65 @@ TEST_CASE("pushforward: a sample starts from the model's own state after its unr
   INFO("plain " << plain[0] << ", " << plain[1] << "; advanced " << pushed);
   REQUIRE(mixed.size() == 3);
   for (double loss : mixed) {
-    const bool known = loss == plain[0] || loss == plain[1] ||
-                       std::abs(loss - pushed) <= 1e-12 * pushed;
+    const bool known =
+        loss == plain[0] || loss == plain[1] || std::abs(loss - pushed) <= 1e-12 * pushed;
     CHECK(known);
   }
+}
+
+TEST_CASE("unrolled training: the gradient through the steps matches finite differences",
+          "[training]") {
+  const testing::ScopedTempDir dir("mt_unrolled_fd");
+  const auto trajectories = read_trajectories(synthetic_file(dir, 1, 5), {});
+  const Trajectory& t = trajectories[0];
+  for (const ModelCase& c : kModelCases) {
+    nn::ParameterStore<double> store;
+    Surrogate<double> model;
+    model.declare(store, small_model<double>(c.kind, c.global_nodes));
+    store.finalize();
+    model.init(store, 5);
+    Normalizers normalizers = make_normalizers(t);
+    accumulate_exact(normalizers, trajectories);
+    // A noisy start, as training gives: the steps' errors then differ from node to node.
+    std::vector<double> state = t.velocity[0];
+    for (std::size_t k = 0; k < state.size(); ++k) state[k] += 0.05 * std::sin(1.7 * k + 0.3);
+    store.zero_grad();
+    unrolled_loss(t, model, store, normalizers, state, 0, 3);
+    // A copy: every loss evaluation below adds to the store's gradients again.
+    const tensor::Vector<double> analytic("analytic", store.size());
+    Kokkos::deep_copy(analytic, store.grads());
+    const auto check = testing::check_gradient(
+        store.params(), analytic,
+        [&] { return unrolled_loss(t, model, store, normalizers, state, 0, 3); }, 1e-5, 300);
+    INFO(model_kind_name(c.kind) << " (" << c.global_nodes << " global nodes): worst parameter "
+                                 << check.worst_index << " of " << store.size());
+    CHECK(check.max_relative_error < 1e-6);
+  }
+}
+
+TEST_CASE(
+    "unrolled training: two steps' loss is the mean of the step from the state and the "
+    "step from the model's own next state",
+    "[training]") {
+  const testing::ScopedTempDir dir("mt_unrolled_value");
+  const auto trajectories = read_trajectories(synthetic_file(dir, 1, 4), {});
+  const Trajectory& t = trajectories[0];
+  nn::ParameterStore<double> store;
+  Surrogate<double> model;
+  model.declare(store, small_model<double>(ModelKind::kTransformer));
+  store.finalize();
+  model.init(store, 6);
+  Normalizers normalizers = make_normalizers(t);
+  accumulate_exact(normalizers, trajectories);
+  const std::vector<double> next = rollout(t, model, store, normalizers, 2).prediction[1];
+  const double first = unrolled_loss(t, model, store, normalizers, t.velocity[0], 0, 1);
+  const double second = unrolled_loss(t, model, store, normalizers, next, 1, 1);
+  const double both = unrolled_loss(t, model, store, normalizers, t.velocity[0], 0, 2);
+  INFO("first " << first << ", second " << second << ", both " << both);
+  CHECK(first != second);
+  CHECK(std::abs(both - 0.5 * (first + second)) <= 1e-12 * both);
+  CHECK_THROWS_WITH(unrolled_loss(t, model, store, normalizers, t.velocity[0], 2, 2),
+                    Contains("2 unrolled steps from frame 2") && Contains("4 frames"));
 }
 
 TEST_CASE("a model that predicts no change keeps the state in a rollout", "[training]") {
@@ -352,7 +408,7 @@ TEST_CASE("data-parallel training equals one rank", "[training_mpi]") {
   for (const ModelCase& c : kModelCases) {
     const ModelKind kind = c.kind;
     const std::size_t global_nodes = c.global_nodes;
-    auto parameters_after = [&](MPI_Comm comm, bool running_normalizer) {
+    auto parameters_after = [&](MPI_Comm comm, bool running_normalizer, long long unrolled) {
       nn::ParameterStore<double> store;
       Surrogate<double> model;
       model.declare(store, small_model<double>(kind, global_nodes));
@@ -362,21 +418,24 @@ TEST_CASE("data-parallel training equals one rank", "[training_mpi]") {
       o.noise = 0.02;  // keyed by sample and node: the same on any rank count
       o.exact_normalizer = !running_normalizer;
       o.normalizer_steps = 4;
+      o.unrolled_steps = unrolled;
       Normalizers normalizers = make_normalizers(trajectories[0]);
       train(comm, trajectories, model, store, o, normalizers);
       return tensor::to_host(store.params());
     };
-    for (bool running : {false, true}) {
-      const auto one = parameters_after(MPI_COMM_SELF, running);
-      const auto all = parameters_after(MPI_COMM_WORLD, running);
+    // Exact and running normalisers; unrolled training (3 steps, exact normalisers).
+    for (const auto& [running, unrolled] :
+         {std::pair<bool, long long>{false, 1}, {true, 1}, {false, 3}}) {
+      const auto one = parameters_after(MPI_COMM_SELF, running, unrolled);
+      const auto all = parameters_after(MPI_COMM_WORLD, running, unrolled);
       double worst = 0, scale = 0;
       for (std::size_t i = 0; i < one.size(); ++i) {
         worst = std::max(worst, std::abs(one[i] - all[i]));
         scale = std::max(scale, std::abs(one[i]));
       }
       INFO(model_kind_name(kind) << " (" << global_nodes << " global nodes)"
-                                 << (running ? " running" : " exact")
-                                 << " normaliser: largest difference " << worst);
+                                 << (running ? " running" : " exact") << " normaliser, " << unrolled
+                                 << " unrolled steps: largest difference " << worst);
       CHECK(worst <= 1e-10 * scale);
     }
   }
@@ -400,8 +459,8 @@ TEST_CASE("bad trajectory files are refused with the file and what is wrong", "[
                     Contains("short.h5 trajectory 0") && Contains("1 velocity frame"));
   CHECK_THROWS_WITH(read_trajectories(dir + "/missing.h5", {}), Contains("missing.h5"));
   // A tetrahedral mesh without node types: the derivation is for the 2-D channel only.
-  const std::string tets = dir + "/tets_" + std::to_string(runtime::comm_rank(MPI_COMM_WORLD)) +
-                           ".vtu";
+  const std::string tets =
+      dir + "/tets_" + std::to_string(runtime::comm_rank(MPI_COMM_WORLD)) + ".vtu";
   std::ofstream(tets) << R"(<?xml version="1.0"?>
 <VTKFile type="UnstructuredGrid" version="0.1" byte_order="LittleEndian">
 <UnstructuredGrid><Piece NumberOfPoints="5" NumberOfCells="2">
@@ -414,9 +473,8 @@ TEST_CASE("bad trajectory files are refused with the file and what is wrong", "[
 1 0 0 1 0 0 1 0 0 1 0 0 1 0 0</DataArray></PointData>
 </Piece></UnstructuredGrid></VTKFile>
 )";
-  CHECK_THROWS_WITH(read_trajectories(tets, {}),
-                    Contains(tets) && Contains("no node types") &&
-                        Contains("derived for 2-D channels only"));
+  CHECK_THROWS_WITH(read_trajectories(tets, {}), Contains(tets) && Contains("no node types") &&
+                                                     Contains("derived for 2-D channels only"));
 }
 
 TEST_CASE("attention graph augmentations: dilated blocks, random edges, global nodes",
