@@ -16,6 +16,9 @@
 #   pf2_n0.01_s4000                   pushforward up to 2 steps, 4,000 training steps
 # Any pf<P>_n<std>[_s<steps>] or mgn_pf<P>_n<std>[_s<steps>] names a run of that kind, and
 # any variant with _seed<k> appended is the same run with run.seed = k (seed spreads).
+# A variant with u<S>_ in front trains through S unrolled model steps
+# (train.unrolled_steps = S, backpropagation through time): u2_n0.01, u2_pf2_n0.01; it
+# costs about 2S - 1 forward and S backward passes a sample.
 # Usage: analysis/mesh_noise_study.sh [OUT=results/noise_study] [VARIANT...]
 # About 9 minutes a transformer variant, 24 for n0.01_s4000 and 14 for mgn_n0.01 on one
 # core; pushforward adds a forward pass to the samples that draw a model step. Needs the medium data set (see experiments/mesh_transformer_medium.toml).
@@ -31,6 +34,10 @@ for v in "${variants[@]}"; do
   base="$v" seed_sets=""
   if [[ "$v" =~ ^(.+)_seed([0-9]+)$ ]]; then
     base="${BASH_REMATCH[1]}" seed_sets="--set run.seed=${BASH_REMATCH[2]}"
+  fi
+  if [[ "$base" =~ ^u([0-9]+)_(.+)$ ]]; then
+    base="${BASH_REMATCH[2]}" seed_sets="$seed_sets --set train.unrolled_steps=${BASH_REMATCH[1]}"
+    if [[ "$base" =~ ^n[0-9] ]]; then base="pf0_$base"; fi  # no pushforward
   fi
   case "$base" in
     n0.01_s4000) sets="--set model.kinds=transformer --set train.noise=0.01 --set train.steps=4000" ;;
