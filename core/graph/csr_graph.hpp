@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/runtime/error.hpp"
+#include "core/tensor/host_copy.hpp"
 #include "core/tensor/tensor.hpp"
 
 namespace tessera::graph {
@@ -43,18 +44,6 @@ struct CsrTranspose {
   std::size_t num_nodes() const { return row_ptr.extent(0) > 0 ? row_ptr.extent(0) - 1 : 0; }
   std::size_t num_edges() const { return col_idx.extent(0); }
 };
-
-namespace detail {
-
-inline IndexView to_device(const std::string& label, const std::vector<Index>& host_values) {
-  IndexView view(label, host_values.size());
-  auto host = Kokkos::create_mirror_view(view);
-  for (std::size_t i = 0; i < host_values.size(); ++i) host(i) = host_values[i];
-  Kokkos::deep_copy(view, host);
-  return view;
-}
-
-}  // namespace detail
 
 // A host copy of an index view (for tests, partitioners and file writers).
 inline std::vector<Index> host_vector(const IndexView& view) {
@@ -92,8 +81,8 @@ inline CsrGraph csr_from_host(const std::vector<Index>& row_ptr,
       }
     }
   }
-  return CsrGraph{detail::to_device("graph::row_ptr", row_ptr),
-                  detail::to_device("graph::col_idx", col_idx)};
+  return CsrGraph{tensor::to_device(row_ptr, "graph::row_ptr"),
+                  tensor::to_device(col_idx, "graph::col_idx")};
 }
 
 // Symmetric node adjacency of a simplex mesh: `cells` holds `nodes_per_cell` vertex ids
@@ -149,8 +138,8 @@ inline CsrGraph csr_from_cells(std::size_t num_nodes, const std::vector<Index>& 
     }
     row_ptr[i + 1] = static_cast<Index>(col_idx.size());
   }
-  return CsrGraph{detail::to_device("graph::row_ptr", row_ptr),
-                  detail::to_device("graph::col_idx", col_idx)};
+  return CsrGraph{tensor::to_device(row_ptr, "graph::row_ptr"),
+                  tensor::to_device(col_idx, "graph::col_idx")};
 }
 
 // The same for triangles given as vertex triples.
@@ -181,9 +170,9 @@ inline CsrTranspose csr_transpose(const CsrGraph& graph) {
       t_edge[slot] = e;
     }
   }
-  return CsrTranspose{detail::to_device("graph::transpose_row_ptr", t_row_ptr),
-                      detail::to_device("graph::transpose_col_idx", t_col_idx),
-                      detail::to_device("graph::transpose_edge_id", t_edge)};
+  return CsrTranspose{tensor::to_device(t_row_ptr, "graph::transpose_row_ptr"),
+                      tensor::to_device(t_col_idx, "graph::transpose_col_idx"),
+                      tensor::to_device(t_edge, "graph::transpose_edge_id")};
 }
 
 // A triangle mesh on the host: points (x, y) and counter-clockwise triangles.

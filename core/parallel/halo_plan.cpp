@@ -6,20 +6,9 @@
 
 #include "core/runtime/error.hpp"
 #include "core/runtime/runtime.hpp"
+#include "core/tensor/host_copy.hpp"
 
 namespace tessera::parallel {
-namespace {
-
-HaloPlanIndex to_device_index(const std::vector<int>& host_values) {
-  HaloPlanIndex view("halo::index", host_values.size());
-  auto host = Kokkos::create_mirror_view(view);
-  for (std::size_t i = 0; i < host_values.size(); ++i) host(i) = host_values[i];
-  Kokkos::deep_copy(view, host);
-  return view;
-}
-
-}  // namespace
-
 HaloPlan::HaloPlan(MPI_Comm comm, const OwnedRows& rows) : comm_(comm), hops_(1) {
   MPI_Comm_rank(comm_, &rank_);
   const OwnerDirectory directory(comm_, rows.ids);  // checks the ids on every rank
@@ -140,8 +129,8 @@ void HaloPlan::connect(const std::map<int, std::vector<long long>>& ghosts_by_ow
     send_offsets_.push_back(send_rows.size());
     recv_offsets_.push_back(recv_rows.size());
   }
-  send_index_ = to_device_index(send_rows);
-  recv_index_ = to_device_index(recv_rows);
+  send_index_ = tensor::to_device(send_rows, "halo::send_index");
+  recv_index_ = tensor::to_device(recv_rows, "halo::recv_index");
 }
 
 long long HaloPlan::local_id(long long global) const {

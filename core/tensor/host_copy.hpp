@@ -50,10 +50,11 @@ Vector<T> from_host(const std::vector<double>& host, const std::string& label) {
 }
 
 // A host vector of any element type -> a new device view of the same type (index lists,
-// masks and geometry that kernels read).
+// masks and geometry that kernels read; graph and halo index views are this type).
 template <class T>
-Kokkos::View<T*, MemSpace> to_device(const std::vector<T>& host, const std::string& label) {
-  Kokkos::View<T*, MemSpace> out(label, host.size());
+Kokkos::View<T*, Kokkos::LayoutRight, MemSpace> to_device(const std::vector<T>& host,
+                                                          const std::string& label) {
+  Kokkos::View<T*, Kokkos::LayoutRight, MemSpace> out(label, host.size());
   auto mirror = Kokkos::create_mirror_view(out);
   for (std::size_t i = 0; i < host.size(); ++i) mirror(i) = host[i];
   Kokkos::deep_copy(out, mirror);

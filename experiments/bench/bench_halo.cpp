@@ -34,8 +34,8 @@ std::vector<BenchRow> bench_halo_exchange(MPI_Comm comm, const BenchOptions& opt
     const graph::HostCsr local = plan.localize(graph);
     // Rows are the owned nodes, columns local ids of owned and ghost nodes: a rectangular
     // operator, so its arrays go to the device without the square-graph check.
-    const graph::IndexView row_ptr = graph::detail::to_device("bench::row_ptr", local.row_ptr);
-    const graph::IndexView col_idx = graph::detail::to_device("bench::col_idx", local.col_idx);
+    const graph::IndexView row_ptr = tensor::to_device(local.row_ptr, "bench::row_ptr");
+    const graph::IndexView col_idx = tensor::to_device(local.col_idx, "bench::col_idx");
     tensor::Matrix<double> values("values", plan.local_count(), kComponents);
     tensor::Matrix<double> sums("sums", plan.owned_count(), kComponents);
     Kokkos::deep_copy(values, 1.0);
