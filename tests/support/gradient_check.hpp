@@ -29,7 +29,9 @@ inline GradientCheck check_gradient(const tensor::Vector<double>& values,
                                     std::size_t max_entries = 200, double floor = 1e-3) {
   GradientCheck result;
   auto host_values = Kokkos::create_mirror_view(values);
-  auto host_analytic = Kokkos::create_mirror_view(analytic);
+  // A copy, never a view of `analytic`: a loss that runs backward again (adding to the
+  // same gradients) must not change the values being checked.
+  auto host_analytic = Kokkos::create_mirror(analytic);
   Kokkos::deep_copy(host_values, values);
   Kokkos::deep_copy(host_analytic, analytic);
   const std::size_t n = values.extent(0);
