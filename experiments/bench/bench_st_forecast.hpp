@@ -11,7 +11,8 @@ namespace tessera::bench {
 
 // Rows "sttn_step"; shape "sensors=N windows=W d=64"; `extra` = parameters; GFLOP/s from
 // the nominal count 6 x MACs of the dense layers and attention products (both sides
-// count alike). Quick: 20 sensors, 4 windows, d = 16.
+// count alike). Quick: 20 sensors, 4 windows, d = 16. Then rows "laplacian_eigenvectors"
+// (the spatial embedding's 32 eigenvectors, dense against filtered; extra = block products).
 std::vector<BenchRow> bench_st_forecast(const BenchOptions& options);
 
 // The same step with dense spatial attention whose keys are sharded over the ranks of

@@ -275,7 +275,16 @@ StForecastSummary run_st_forecast(const StForecastConfig& c, const io::RunContex
       const bool need_eigenvectors = c.model.sttn.spatial != SpatialEmbedding::kLearned;
       for (ForecasterKind kind : c.kinds) {
         if (kind == ForecasterKind::kSttn && need_eigenvectors && eigenvectors.empty()) {
-          eigenvectors = laplacian_eigenvectors(graph, c.model.sttn.eigenvectors);
+          EigenStats stats;
+          eigenvectors =
+              laplacian_eigenvectors(graph, c.model.sttn.eigenvectors, EigenMethod::kAuto, &stats);
+          if (stats.method == EigenMethod::kFiltered) {
+            runtime::log::info(str("st_forecast: ", c.model.sttn.eigenvectors,
+                                   " Laplacian eigenvectors of ", graph.nodes,
+                                   " sensors by filtered subspace iteration (", stats.iterations,
+                                   " iterations, ", stats.products,
+                                   " block products, largest residual ", stats.max_residual, ")"));
+          }
         }
       }
     }

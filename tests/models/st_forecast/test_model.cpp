@@ -139,8 +139,10 @@ TEST_CASE("the STTN's Hopfield memory seeded from encoded training windows", "[m
   CHECK(tensor::to_host(c.store.params()) == after);
 }
 
-TEST_CASE("STTN with graph attention over K-hop neighbourhoods: finite differences, and the dense model when K reaches every sensor",
-          "[model_fd]") {
+TEST_CASE(
+    "STTN with graph attention over K-hop neighbourhoods: finite differences, and the dense model "
+    "when K reaches every sensor",
+    "[model_fd]") {
   ForecasterOptions o;
   o.kind = ForecasterKind::kSttn;
   for (std::size_t hops : {1, 2}) {
@@ -225,14 +227,13 @@ TEST_CASE("STID reads each row's sensor and its last input step's time of day an
 TEST_CASE("Chebyshev convolution equals dense Chebyshev polynomials of the Laplacian",
           "[model_fd]") {
   const std::size_t n = 6, groups = 2, in = 3, out = 2, order = 4;
-  SensorGraph g;
-  g.nodes = n;
-  g.weights.assign(n * n, 0.0);
+  std::vector<double> ring(n * n, 0.0);
   for (std::size_t i = 0; i < n; ++i) {  // a ring with one chord
     const std::size_t j = (i + 1) % n;
-    g.weights[i * n + j] = g.weights[j * n + i] = 1.0 + 0.1 * static_cast<double>(i);
+    ring[i * n + j] = ring[j * n + i] = 1.0 + 0.1 * static_cast<double>(i);
   }
-  g.weights[0 * n + 3] = g.weights[3 * n + 0] = 0.5;
+  ring[0 * n + 3] = ring[3 * n + 0] = 0.5;
+  const SensorGraph g = sensor_graph_from_dense(n, ring);
   const ScaledLaplacian l = scaled_laplacian(g);
   const std::vector<double> dense = testing::dense_laplacian(l, n);
   nn::ParameterStore<double> store;

@@ -56,15 +56,7 @@ SensorSeries reference_series(const io::Hdf5Reader& file) {
 SensorGraph reference_graph(const io::Hdf5Reader& file) {
   std::vector<std::uint64_t> dims;
   const std::vector<double> weights = file.read("/graph/weights", &dims);
-  SensorGraph g;
-  g.nodes = dims[0];
-  g.weights.assign(weights.size(), 0.0);
-  for (std::size_t i = 0; i < g.nodes; ++i) {
-    for (std::size_t j = 0; j < g.nodes; ++j) {
-      g.weights[i * g.nodes + j] = std::max(weights[i * g.nodes + j], weights[j * g.nodes + i]);
-    }
-  }
-  return g;
+  return sensor_graph_from_dense(dims[0], weights);
 }
 
 // Integer ids stored as doubles (slots, weekdays, positions) on the device.

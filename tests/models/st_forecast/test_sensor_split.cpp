@@ -26,12 +26,10 @@ namespace {
 // A 4 x 5 grid of sensors (neighbours along rows and columns), weights keyed by the pair.
 SensorGraph grid_graph() {
   const std::size_t rows = 4, cols = 5, n = rows * cols;
-  SensorGraph g;
-  g.nodes = n;
-  g.weights.assign(n * n, 0.0);
+  std::vector<SensorLink> links;
   const auto link = [&](std::size_t a, std::size_t b) {
     const double w = 0.5 + 0.5 * tensor::counter_uniform(3, 1, std::min(a, b) * n + std::max(a, b));
-    g.weights[a * n + b] = g.weights[b * n + a] = w;
+    links.push_back({a, b, w});
   };
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t c = 0; c < cols; ++c) {
@@ -39,7 +37,7 @@ SensorGraph grid_graph() {
       if (r + 1 < rows) link(r * cols + c, (r + 1) * cols + c);
     }
   }
-  return g;
+  return sensor_graph_from_links(n, std::move(links));
 }
 
 ForecasterOptions split_model(std::size_t sensors, std::size_t hops) {
