@@ -2,7 +2,10 @@
 // A small sensor series and chain graph for the forecasting tests: readings that follow
 // a daily wave shifted per sensor, with a few missing (0) readings.
 #include <cmath>
+#include <utility>
+#include <vector>
 
+#include "core/graph/sparse_matrix.hpp"
 #include "core/tensor/host_copy.hpp"
 #include "models/st_forecast/sensor_graph.hpp"
 #include "models/st_forecast/series.hpp"
@@ -30,6 +33,21 @@ inline models::st_forecast::SensorSeries synthetic_series(std::size_t steps, std
   s.values[5 * sensors + 1] = 0;  // missing readings
   s.values[17 * sensors + 0] = 0;
   return s;
+}
+
+// rows x cols sensors linked along rows and columns, link (a, b) weighted weight(a, b).
+template <class Weight>
+models::st_forecast::SensorGraph grid_sensor_graph(std::size_t rows, std::size_t cols,
+                                                   Weight weight) {
+  std::vector<models::st_forecast::SensorLink> links;
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      const std::size_t a = r * cols + c;
+      if (c + 1 < cols) links.push_back({a, a + 1, weight(a, a + 1)});
+      if (r + 1 < rows) links.push_back({a, a + cols, weight(a, a + cols)});
+    }
+  }
+  return models::st_forecast::sensor_graph_from_links(rows * cols, std::move(links));
 }
 
 template <class T>

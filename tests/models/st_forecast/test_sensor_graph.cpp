@@ -9,6 +9,7 @@
 
 #include "core/tensor/random.hpp"
 #include "models/st_forecast/sensor_graph.hpp"
+#include "tests/models/st_forecast/synthetic.hpp"
 #include "tests/support/catch.hpp"
 
 using namespace tessera;
@@ -19,18 +20,9 @@ namespace {
 // rows x cols sensors linked along rows and columns, weights keyed by the pair.
 SensorGraph grid(std::size_t rows, std::size_t cols, bool unit_weights) {
   const std::size_t n = rows * cols;
-  std::vector<SensorLink> links;
-  const auto link = [&](std::size_t a, std::size_t b) {
-    const double w = unit_weights ? 1.0 : 0.5 + tensor::counter_uniform(5, 0, a * n + b);
-    links.push_back({a, b, w});
-  };
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t c = 0; c < cols; ++c) {
-      if (c + 1 < cols) link(r * cols + c, r * cols + c + 1);
-      if (r + 1 < rows) link(r * cols + c, (r + 1) * cols + c);
-    }
-  }
-  return sensor_graph_from_links(n, std::move(links));
+  return testing::grid_sensor_graph(rows, cols, [&](std::size_t a, std::size_t b) {
+    return unit_weights ? 1.0 : 0.5 + tensor::counter_uniform(5, 0, a * n + b);
+  });
 }
 
 // Points in the unit square linked within `radius` by a Gaussian kernel of distance.

@@ -25,19 +25,10 @@ namespace {
 
 // A 4 x 5 grid of sensors (neighbours along rows and columns), weights keyed by the pair.
 SensorGraph grid_graph() {
-  const std::size_t rows = 4, cols = 5, n = rows * cols;
-  std::vector<SensorLink> links;
-  const auto link = [&](std::size_t a, std::size_t b) {
-    const double w = 0.5 + 0.5 * tensor::counter_uniform(3, 1, std::min(a, b) * n + std::max(a, b));
-    links.push_back({a, b, w});
-  };
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t c = 0; c < cols; ++c) {
-      if (c + 1 < cols) link(r * cols + c, r * cols + c + 1);
-      if (r + 1 < rows) link(r * cols + c, (r + 1) * cols + c);
-    }
-  }
-  return sensor_graph_from_links(n, std::move(links));
+  const std::size_t n = 20;
+  return testing::grid_sensor_graph(4, 5, [n](std::size_t a, std::size_t b) {
+    return 0.5 + 0.5 * tensor::counter_uniform(3, 1, std::min(a, b) * n + std::max(a, b));
+  });
 }
 
 ForecasterOptions split_model(std::size_t sensors, std::size_t hops) {
