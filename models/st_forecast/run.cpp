@@ -1,6 +1,7 @@
 #include "models/st_forecast/run.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "core/io/hdf5_reader.hpp"
 #include "core/parallel/rank_groups.hpp"
@@ -276,13 +277,15 @@ StForecastSummary run_st_forecast(const StForecastConfig& c, const io::RunContex
       for (ForecasterKind kind : c.kinds) {
         if (kind == ForecasterKind::kSttn && need_eigenvectors && eigenvectors.empty()) {
           EigenStats stats;
+          const auto start = std::chrono::steady_clock::now();
           eigenvectors =
               laplacian_eigenvectors(graph, c.model.sttn.eigenvectors, EigenMethod::kAuto, &stats);
+          const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
           if (stats.method == EigenMethod::kFiltered) {
             runtime::log::info(str("st_forecast: ", c.model.sttn.eigenvectors,
                                    " Laplacian eigenvectors of ", graph.nodes,
-                                   " sensors by filtered subspace iteration (", stats.iterations,
-                                   " iterations, ", stats.products,
+                                   " sensors by filtered subspace iteration in ", took.count(),
+                                   " s (", stats.iterations, " iterations, ", stats.products,
                                    " block products, largest residual ", stats.max_residual, ")"));
           }
         }
