@@ -47,9 +47,9 @@ void dense_eigenpairs(std::size_t n, std::vector<double>& a, std::size_t first, 
   values.assign(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(count));
 }
 
-// The off-diagonal entries of L, -D^-1/2 W D^-1/2, in the graph's CSR order (the
-// diagonal is 1 on every row, isolated nodes included).
-std::vector<double> off_diagonal(const WeightedCsr& g) {
+}  // namespace
+
+std::vector<double> laplacian_off_diagonal(const WeightedCsr& g) {
   const auto& row_ptr = *g.row_ptr;
   const auto& col_idx = *g.col_idx;
   const auto& w = *g.weights;
@@ -69,9 +69,11 @@ std::vector<double> off_diagonal(const WeightedCsr& g) {
   return a;
 }
 
+namespace {
+
 Eigenpairs dense_solve(const WeightedCsr& g, std::size_t count) {
   const std::size_t n = g.nodes;
-  const std::vector<double> off = off_diagonal(g);
+  const std::vector<double> off = laplacian_off_diagonal(g);
   std::vector<double> l(n * n, 0.0);  // symmetric: row- or column-major alike
   for (std::size_t i = 0; i < n; ++i) {
     l[i * n + i] = 1.0;
@@ -108,7 +110,7 @@ double dot(const double* x, const double* y, std::size_t n) {
 // The filtered solver's operator: y = L x, column by column.
 class LaplacianOperator {
  public:
-  explicit LaplacianOperator(const WeightedCsr& g) : g_(g), off_(off_diagonal(g)) {}
+  explicit LaplacianOperator(const WeightedCsr& g) : g_(g), off_(laplacian_off_diagonal(g)) {}
 
   void apply(const Block& x, Block& y) {
     const auto& row_ptr = *g_.row_ptr;
@@ -221,8 +223,8 @@ Eigenpairs filtered_solve(const WeightedCsr& g, std::size_t count, EigenStats& s
     op.apply(x, lx);
     for (std::size_t a = 0; a < p; ++a) {
       for (std::size_t b = a; b < p; ++b) {
-        h[a * p + b] = h[b * p + a] =
-            0.5 * (dot(x.column(a), lx.column(b), n) + dot(x.column(b), lx.column(a), n));
+        // L is symmetric: one product per pair (dsyevr reads the upper triangle).
+        h[a * p + b] = h[b * p + a] = dot(x.column(a), lx.column(b), n);
       }
     }
     std::vector<double> small = h;

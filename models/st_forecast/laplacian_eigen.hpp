@@ -40,6 +40,11 @@ struct WeightedCsr {
   const std::vector<double>* weights = nullptr;
 };
 
+// The off-diagonal entries of L, -D^-1/2 W D^-1/2, in the graph's CSR order (L's diagonal
+// is 1 on every row, isolated nodes included). Shared by the Chebyshev operator
+// (sensor_graph.cpp) and the eigen-solvers, so both see the same L.
+std::vector<double> laplacian_off_diagonal(const WeightedCsr& graph);
+
 struct Eigenpairs {
   std::vector<double> values;   // ascending
   std::vector<double> vectors;  // nodes x count, row-major, orthonormal columns

@@ -11,6 +11,15 @@
 
 namespace tessera::models::st_forecast {
 
+namespace {
+
+// Row-major order of the pairs (a, b).
+bool by_pair(const SensorLink& x, const SensorLink& y) {
+  return x.a != y.a ? x.a < y.a : x.b < y.b;
+}
+
+}  // namespace
+
 SensorGraph sensor_graph_from_dense(std::size_t nodes, const std::vector<double>& w) {
   SensorGraph g;
   g.nodes = nodes;
@@ -31,9 +40,7 @@ SensorGraph sensor_graph_from_links(std::size_t nodes, std::vector<SensorLink> l
   for (std::size_t k = 0; k < count; ++k) {
     links.push_back({links[k].b, links[k].a, links[k].weight});
   }
-  std::sort(links.begin(), links.end(), [](const SensorLink& x, const SensorLink& y) {
-    return x.a != y.a ? x.a < y.a : x.b < y.b;
-  });
+  std::sort(links.begin(), links.end(), by_pair);
   SensorGraph g;
   g.nodes = nodes;
   std::size_t k = 0;
@@ -105,9 +112,7 @@ SensorGraph load_sensor_graph(const SensorGraphOptions& o, std::size_t sensors) 
         links[it->second].weight = e.weight;
       }
     }
-    std::sort(links.begin(), links.end(), [](const SensorLink& x, const SensorLink& y) {
-      return x.a != y.a ? x.a < y.a : x.b < y.b;
-    });
+    std::sort(links.begin(), links.end(), by_pair);
     std::vector<double> w(links.size());
     for (std::size_t k = 0; k < links.size(); ++k) w[k] = links[k].weight;
     apply_kernel(w, {}, o);
@@ -136,14 +141,8 @@ ScaledLaplacian scaled_laplacian(const SensorGraph& g) {
   const std::size_t n = g.nodes;
   // L = I - D^-1/2 W D^-1/2 (isolated nodes: a unit diagonal), row by row in CSR order
   // with the diagonal in its column's place.
-  std::vector<double> scale(n, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    double degree = 0;
-    for (auto k = g.row_ptr[i]; k < g.row_ptr[i + 1]; ++k) {
-      degree += g.values[static_cast<std::size_t>(k)];
-    }
-    scale[i] = degree > 0 ? 1.0 / std::sqrt(degree) : 0.0;
-  }
+  const std::vector<double> off =
+      laplacian_off_diagonal(WeightedCsr{n, &g.row_ptr, &g.col_idx, &g.values});
   ScaledLaplacian l;
   l.row_ptr.push_back(0);
   for (std::size_t i = 0; i < n; ++i) {
@@ -158,7 +157,7 @@ ScaledLaplacian scaled_laplacian(const SensorGraph& g) {
         diagonal = true;
       }
       if (end) break;
-      const double value = -(scale[i] * g.values[static_cast<std::size_t>(k)] * scale[j]);
+      const double value = off[static_cast<std::size_t>(k)];
       if (value == 0) continue;
       l.col_idx.push_back(static_cast<graph::Index>(j));
       l.values.push_back(value);
