@@ -83,15 +83,18 @@ std::vector<double> historical_average_forecast(const HistoricalAverage& ha, con
                     [&](std::size_t t, std::size_t n, std::size_t) { return ha.at(t, n); });
 }
 
+double previous_day_value(const HistoricalAverage& ha, const SensorSeries& s, std::size_t t,
+                          std::size_t n) {
+  if (t >= s.steps_per_day && s.at(t - s.steps_per_day, n) != 0) return s.at(t - s.steps_per_day, n);
+  return ha.at(t, n);
+}
+
 std::vector<double> previous_day_forecast(const HistoricalAverage& ha, const SensorSeries& s,
                                           const std::vector<std::size_t>& starts,
                                           std::size_t input_steps, std::size_t output_steps) {
   return per_target(s, starts, input_steps, output_steps,
                     [&](std::size_t t, std::size_t n, std::size_t) {
-                      if (t >= s.steps_per_day && s.at(t - s.steps_per_day, n) != 0) {
-                        return s.at(t - s.steps_per_day, n);
-                      }
-                      return ha.at(t, n);
+                      return previous_day_value(ha, s, t, n);
                     });
 }
 

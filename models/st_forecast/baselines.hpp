@@ -44,6 +44,12 @@ std::vector<double> historical_average_forecast(const HistoricalAverage& ha, con
                                                 const std::vector<std::size_t>& starts,
                                                 std::size_t input_steps, std::size_t output_steps);
 
+// The previous day's reading of sensor n for step t (the historical average where that is
+// missing or before the series): the previous-day forecast of one target, and the models'
+// previous-day input (model.previous_day_input, batch.hpp).
+double previous_day_value(const HistoricalAverage& ha, const SensorSeries& s, std::size_t t,
+                          std::size_t n);
+
 std::vector<double> previous_day_forecast(const HistoricalAverage& ha, const SensorSeries& s,
                                           const std::vector<std::size_t>& starts,
                                           std::size_t input_steps, std::size_t output_steps);

@@ -67,6 +67,11 @@ void add_st_forecast_keys(config::Schema& s) {
   s.add_string("model.weekday_embedding", std::string("auto"), {"auto", "on", "off"},
                "sttn and stid: a learned embedding of the day of week; auto: on when the "
                "training part covers all seven weekdays");
+  s.add_bool("model.previous_day_input", false,
+             "sttn, stid and mlp: take the previous-day forecast of each horizon (the "
+             "reading one day before the target step, the historical average where missing) "
+             "as an input beside the window's readings (a daily-periodic input; the stgcn "
+             "stays on the readings alone)");
   s.add_int("model.mlp_hidden", 256, at_least(1), "mlp: hidden width");
   s.add_int("model.stid_dim", 32, at_least(1),
             "stid: width of the series embedding and of the sensor, time-of-day and weekday "
@@ -171,6 +176,7 @@ StForecastConfig from_config(const config::Config& c) {
   t.memory_patterns = static_cast<std::size_t>(c.get_int("model.memory_patterns"));
   t.memory_from_windows = c.get_string("model.memory_init") == "windows";
   m.weekday_embedding = c.get_string("model.weekday_embedding");
+  t.previous_day_input = c.get_bool("model.previous_day_input");
   m.model.mlp_hidden = static_cast<std::size_t>(c.get_int("model.mlp_hidden"));
   m.model.stgcn.blocks = static_cast<std::size_t>(c.get_int("model.stgcn_blocks"));
   m.model.stgcn.channels = static_cast<std::size_t>(c.get_int("model.stgcn_channels"));
@@ -236,6 +242,11 @@ void validate(const StForecastConfig& m, int ranks) {
     if (m.first_slot >= m.steps_per_day) {
       throw InputError(str("key 'data.first_slot' = ", m.first_slot,
                            ": expected below data.steps_per_day = ", m.steps_per_day));
+    }
+    if (m.model.sttn.previous_day_input && m.output_steps > m.input_steps) {
+      throw InputError(str("key 'model.previous_day_input' = true puts horizon t's previous-day "
+                           "value beside input step t: expected data.output_steps = ",
+                           m.output_steps, " at most data.input_steps = ", m.input_steps));
     }
     if (m.model.sttn.dim % m.model.sttn.heads != 0) {
       throw InputError(str("key 'model.dim' = ", m.model.sttn.dim,

@@ -147,7 +147,7 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
       starts.push_back(train[k * train.size() / count_windows]);
     }
     model.seed_memory(store, make_batch<T>(*data.series, data.z, starts, data.split.input_steps,
-                                           data.split.output_steps));
+                                           data.split.output_steps, data.previous_day));
   }
   ForecastResult r;
   r.name = forecaster_name(kind);
@@ -266,6 +266,14 @@ StForecastSummary run_st_forecast(const StForecastConfig& c, const io::RunContex
            previous_day_forecast(ha, series, data.split.test, c.input_steps, c.output_steps));
   ctx.results->set_attribute("/test/historical_average/mae", "slots",
                              ha.weekly() ? "time of week" : "time of day");
+  if (c.model.sttn.previous_day_input) {
+    data.previous_day = &ha;
+    runtime::log::info(
+        "st_forecast: the sttn, stid and mlp take the previous-day forecast of each horizon "
+        "as an input (model.previous_day_input)");
+  }
+  ctx.results->set_attribute("/", "previous_day_input",
+                             c.model.sttn.previous_day_input ? "true" : "false");
 
   if (!c.kinds.empty()) {
     ScaledLaplacian laplacian;

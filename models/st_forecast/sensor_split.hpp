@@ -42,8 +42,8 @@ ForecastBatch<T> local_batch(const ForecastBatch<T>& whole, const parallel::Grap
   b.sensors = local;
   b.steps = steps;
   b.horizons = horizons;
-  const std::size_t rows = windows * local * steps;
-  std::vector<double> in(rows * 2);
+  const std::size_t rows = windows * local * steps, columns = whole.inputs.extent(1);
+  std::vector<double> in(rows * columns);
   Kokkos::View<int*, Kokkos::HostSpace> s("slot", rows), w("weekday", rows), p("position", rows);
   b.target.assign(windows * local * horizons, 0.0);
   for (std::size_t win = 0; win < windows; ++win) {
@@ -51,8 +51,7 @@ ForecastBatch<T> local_batch(const ForecastBatch<T>& whole, const parallel::Grap
       const std::size_t g = static_cast<std::size_t>(ids[l]);
       for (std::size_t t = 0; t < steps; ++t) {
         const std::size_t from = (win * n + g) * steps + t, to = (win * local + l) * steps + t;
-        in[2 * to] = inputs[2 * from];
-        in[2 * to + 1] = inputs[2 * from + 1];
+        for (std::size_t c = 0; c < columns; ++c) in[columns * to + c] = inputs[columns * from + c];
         s(to) = slot(from);
         w(to) = weekday(from);
         p(to) = position(from);
@@ -63,7 +62,7 @@ ForecastBatch<T> local_batch(const ForecastBatch<T>& whole, const parallel::Grap
       }
     }
   }
-  b.inputs = tensor::from_host<T>(in, rows, 2, "st_forecast::local_inputs");
+  b.inputs = tensor::from_host<T>(in, rows, columns, "st_forecast::local_inputs");
   b.slot = device_ids(s, "st_forecast::local_slot");
   b.weekday = device_ids(w, "st_forecast::local_weekday");
   b.position = device_ids(p, "st_forecast::local_position");

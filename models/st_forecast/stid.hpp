@@ -2,6 +2,8 @@
 // STID, the spatial-temporal identity baseline (Shao et al., CIKM 2022), as BasicTS 1.1.0's
 // basicts.models.STID has it (the peer in analysis/peers/basicts runs that code):
 //   e = series(the sensor's T z-scored readings)                       Linear T -> dim
+//       (with previous_day_input: the readings and the previous-day forecasts of the
+//       horizons side by side, Linear 2T -> dim; not in BasicTS)
 //   h = [e | node[n] | tod[slot of the last input step] | dow[its weekday]]   width H
 //   h = h + fc2(ReLU(fc1(h)))   `layers` times (fc1, fc2: H -> H; no dropout, as 1.1.0)
 //   y = head(h)                                                        Linear H -> horizons
@@ -26,6 +28,7 @@ struct StidOptions {
   std::size_t dim = 32;    // width of the series embedding and of each table
   std::size_t layers = 3;  // residual MLP layers
   bool weekday_embedding = true;
+  bool previous_day_input = false;  // the batches' third column (batch.hpp)
 };
 
 template <class T>
@@ -33,7 +36,7 @@ class Stid {
  public:
   void declare(nn::ParameterStore<T>& store, const StidOptions& o) {
     options_ = o;
-    series_.declare(store, "series", o.input_steps, o.dim);
+    series_.declare(store, "series", series_width(), o.dim);
     node_.declare(store, "node", o.sensors, o.dim);
     tod_.declare(store, "tod", o.steps_per_day, o.dim);
     if (o.weekday_embedding) dow_.declare(store, "dow", 7, o.dim);
@@ -64,6 +67,7 @@ class Stid {
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
     const StidOptions& o = options_;
     check_batch("stid", batch, o.sensors, o.input_steps);
+    check_input_columns("stid", batch, o.previous_day_input);
     make_inputs(batch);
     const std::size_t rows = batch.windows * o.sensors, d = o.dim;
     tensor::ensure_shape(hidden_.front(), "stid.embedded", rows, hidden());
@@ -102,16 +106,22 @@ class Stid {
 
   const StidOptions& options() const { return options_; }
   std::size_t hidden() const { return options_.dim * (options_.weekday_embedding ? 4 : 3); }
+  // The series Linear's inputs: T readings, and T previous-day values with the input.
+  std::size_t series_width() const {
+    return options_.input_steps * (options_.previous_day_input ? 2 : 1);
+  }
 
  public:
   // Public only for nvcc, which cannot compile a device lambda inside a private or
   // protected member function; not part of the interface.
-  // Per (window, sensor) row r: its T readings, its sensor, and the time-of-day slot and
-  // weekday of its last input step (BasicTS indexes the tables with the last step's).
+  // Per (window, sensor) row r: its T readings (then its previous-day values), its
+  // sensor, and the time-of-day slot and weekday of its last input step (BasicTS indexes
+  // the tables with the last step's).
   void make_inputs(const ForecastBatch<T>& batch) {
     const std::size_t rows = batch.windows * options_.sensors, steps = options_.input_steps;
     const std::size_t sensors = options_.sensors;
-    tensor::ensure_shape(series_input_, "stid.readings", rows, steps);
+    const bool previous_day = options_.previous_day_input;
+    tensor::ensure_shape(series_input_, "stid.readings", rows, series_width());
     if (node_ids_.extent(0) != rows) {
       node_ids_ = tensor::Vector<int>("stid.node_ids", rows);
       tod_ids_ = tensor::Vector<int>("stid.tod_ids", rows);
@@ -125,6 +135,9 @@ class Stid {
         KOKKOS_LAMBDA(const int r) {
           const std::size_t first = static_cast<std::size_t>(r) * steps;
           for (std::size_t t = 0; t < steps; ++t) readings(r, t) = in(first + t, 0);
+          if (previous_day) {
+            for (std::size_t t = 0; t < steps; ++t) readings(r, steps + t) = in(first + t, 2);
+          }
           node(r) = static_cast<int>(static_cast<std::size_t>(r) % sensors);
           tod(r) = slot(first + steps - 1);
           dow(r) = weekday(first + steps - 1);

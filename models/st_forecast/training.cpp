@@ -39,7 +39,8 @@ template <class T>
 ForecastBatch<T> batch_for(const ForecastData& data, const std::vector<std::size_t>& starts,
                            const parallel::GraphPart* part) {
   ForecastBatch<T> b =
-      make_batch<T>(*data.series, data.z, starts, data.split.input_steps, data.split.output_steps);
+      make_batch<T>(*data.series, data.z, starts, data.split.input_steps, data.split.output_steps,
+                    data.previous_day);
   return part ? local_batch(b, *part) : b;
 }
 

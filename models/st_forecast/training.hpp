@@ -55,6 +55,9 @@ struct ForecastData {
   const SensorSeries* series = nullptr;
   WindowSplit split;
   ZScore z;
+  // The training part's historical average when the models take the previous-day input
+  // (model.previous_day_input: the batches' third column); null: two columns.
+  const HistoricalAverage* previous_day = nullptr;
 };
 
 // Checkpoints of a training (`tessera run --resume`). `boundary(step, write_state)` is

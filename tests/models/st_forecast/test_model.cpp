@@ -31,6 +31,7 @@ SensorGraphOptions chain() {
 struct SmallCase {
   SensorSeries s = testing::synthetic_series(60, 5);
   SensorGraph g = load_sensor_graph(chain(), s.sensors);
+  HistoricalAverage ha{s, 40};  // for the previous-day column
   nn::ParameterStore<double> store;
   Forecaster<double> model;
   ForecastBatch<double> batch;
@@ -61,7 +62,7 @@ struct SmallCase {
     model.set_graph(testing::device_laplacian<double>(g),
                     tensor::from_host<double>(laplacian_eigenvectors(g, 3), s.sensors, 3, "eig"));
     const ZScore z{50, 7};
-    batch = make_batch<double>(s, z, {0, 9, 30}, 4, 3);
+    batch = make_batch<double>(s, z, {0, 9, 30}, 4, 3, o.sttn.previous_day_input ? &ha : nullptr);
   }
 
   // The outputs, then every parameter gradient of sum(y * r).
@@ -222,6 +223,58 @@ TEST_CASE("STID reads each row's sensor and its last input step's time of day an
   const std::vector<double> after = tensor::to_host(c.model.forward(c.store, c.batch));
   CHECK(after[0] != before[0]);
   CHECK(std::equal(after.begin() + 3, after.end(), before.begin() + 3));  // other rows
+}
+
+TEST_CASE("the previous-day input: its column, and the gradients of the models that take it",
+          "[model_fd]") {
+  const SensorSeries s = testing::synthetic_series(60, 5);
+  const HistoricalAverage ha(s, 40);
+  const ZScore z{50, 7};
+  // Windows starting at 0 and 9 (targets in the first day: the historical average) and 30
+  // (targets at steps 34-36: the readings of steps 10-12).
+  const std::vector<std::size_t> starts = {0, 9, 30};
+  const ForecastBatch<double> b = make_batch<double>(s, z, starts, 4, 3, &ha);
+  const ForecastBatch<double> plain = make_batch<double>(s, z, starts, 4, 3);
+  REQUIRE(b.inputs.extent(1) == 3);
+  const std::vector<double> in = tensor::to_host(b.inputs), in2 = tensor::to_host(plain.inputs);
+  const std::vector<double> baseline = previous_day_forecast(ha, s, starts, 4, 3);
+  for (std::size_t w = 0; w < starts.size(); ++w) {
+    for (std::size_t n = 0; n < s.sensors; ++n) {
+      for (std::size_t t = 0; t < 4; ++t) {
+        const std::size_t r = (w * s.sensors + n) * 4 + t;
+        INFO("window " << w << ", sensor " << n << ", step " << t);
+        CHECK(in[3 * r] == in2[2 * r]);  // the reading and the time of day as before
+        CHECK(in[3 * r + 1] == in2[2 * r + 1]);
+        const double expected =
+            t < 3 ? z.forward(baseline[(w * s.sensors + n) * 3 + t]) : 0.0;  // horizon t
+        CHECK(in[3 * r + 2] == expected);
+      }
+    }
+  }
+  // The fallback is used: sensor 0's reading at step 17 is missing, and window 9's horizon
+  // 2 (step 15) reads step 15 - 24 < 0: both the historical average.
+  CHECK(previous_day_value(ha, s, 15, 0) == ha.at(15, 0));
+  CHECK(previous_day_value(ha, s, 17 + 24, 0) == ha.at(17 + 24, 0));
+  CHECK(previous_day_value(ha, s, 30, 2) == s.at(6, 2));
+  CHECK_THROWS_AS(make_batch<double>(s, z, starts, 3, 4, &ha), std::invalid_argument);
+
+  for (ForecasterKind kind : {ForecasterKind::kSttn, ForecasterKind::kStid, ForecasterKind::kMlp}) {
+    ForecasterOptions o;
+    o.kind = kind;
+    o.sttn.previous_day_input = true;
+    INFO(forecaster_name(kind) << " with the previous-day input");
+    CHECK(forecaster_gradient_error(o) < 1e-6);
+    // The column is read: changing it moves the forecast. A batch without it is refused.
+    SmallCase c(o);
+    const std::vector<double> before = tensor::to_host(c.model.forward(c.store, c.batch));
+    std::vector<double> changed = tensor::to_host(c.batch.inputs);
+    changed[3 * 1 + 2] += 0.5;  // row 0 (window 0, sensor 0), step 1: horizon 1's value
+    c.batch.inputs = tensor::from_host<double>(changed, changed.size() / 3, 3, "inputs");
+    const std::vector<double> after = tensor::to_host(c.model.forward(c.store, c.batch));
+    CHECK(after[0] != before[0]);
+    CHECK_THROWS_AS(c.model.forward(c.store, make_batch<double>(c.s, z, starts, 4, 3)),
+                    std::invalid_argument);
+  }
 }
 
 TEST_CASE("Chebyshev convolution equals dense Chebyshev polynomials of the Laplacian",

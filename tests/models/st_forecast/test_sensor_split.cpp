@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "core/parallel/gradient_allreduce.hpp"
 #include "core/parallel/rank_groups.hpp"
@@ -93,11 +95,17 @@ TEST_CASE(
     "[training_mpi]") {
   const SensorGraph g = grid_graph();
   const SensorSeries s = testing::synthetic_series(60, g.nodes);
-  const ForecastBatch<double> batch = make_batch<double>(s, ZScore{50, 7}, {0, 9, 30}, 4, 3);
+  const HistoricalAverage ha(s, 40);
   const ScaledLaplacian l = scaled_laplacian(g);
-  for (std::size_t hops : {1, 2}) {
-    INFO(hops << "-hop attention on " << runtime::comm_size(MPI_COMM_WORLD) << " ranks");
-    const ForecasterOptions o = split_model(g.nodes, hops);
+  // 1 and 2 hops; 1 hop with the previous-day input (a third input column).
+  for (const auto& [hops, previous_day] :
+       std::vector<std::pair<std::size_t, bool>>{{1, false}, {2, false}, {1, true}}) {
+    INFO(hops << "-hop attention on " << runtime::comm_size(MPI_COMM_WORLD) << " ranks"
+              << (previous_day ? ", previous-day input" : ""));
+    ForecasterOptions o = split_model(g.nodes, hops);
+    o.sttn.previous_day_input = previous_day;
+    const ForecastBatch<double> batch =
+        make_batch<double>(s, ZScore{50, 7}, {0, 9, 30}, 4, 3, previous_day ? &ha : nullptr);
     const Run whole = run(o, g, batch, nullptr);
     const auto part = split_sensors(MPI_COMM_WORLD, l, hops, o.sttn.cheb_order);
     const Run split = run(o, g, batch, part.get());
@@ -146,14 +154,25 @@ TEST_CASE(
   CHECK(owned == static_cast<long long>(g.nodes));
 
   const SensorSeries s = testing::synthetic_series(60, g.nodes);
+  const HistoricalAverage ha(s, 40);
   const ForecastBatch<double> batch = make_batch<double>(s, ZScore{50, 7}, {0, 9}, 4, 3);
   const ForecastBatch<double> local = local_batch(batch, *part);
+  // With the previous-day column, the local batch keeps all three columns.
+  const ForecastBatch<double> batch3 = make_batch<double>(s, ZScore{50, 7}, {0, 9}, 4, 3, &ha);
+  const ForecastBatch<double> local3 = local_batch(batch3, *part);
+  REQUIRE(local3.inputs.extent(1) == 3);
   REQUIRE(local.sensors == part->local());
   const std::vector<double> in = tensor::to_host(batch.inputs),
                             local_in = tensor::to_host(local.inputs);
   const std::size_t last = part->local() - 1, n = static_cast<std::size_t>(part->rows()[last]);
   // Window 1, the last local sensor, step 2: the whole batch's row of that sensor.
   CHECK(local_in[2 * ((1 * local.sensors + last) * 4 + 2)] == in[2 * ((1 * g.nodes + n) * 4 + 2)]);
+  const std::vector<double> in3 = tensor::to_host(batch3.inputs),
+                            local_in3 = tensor::to_host(local3.inputs);
+  for (std::size_t c = 0; c < 3; ++c) {
+    CHECK(local_in3[3 * ((1 * local.sensors + last) * 4 + 2) + c] ==
+          in3[3 * ((1 * g.nodes + n) * 4 + 2) + c]);
+  }
   // Targets: the own sensors' as they are, the ghosts' 0 (missing).
   const std::size_t first = 0, g0 = static_cast<std::size_t>(part->rows()[first]);
   CHECK(local.target[(1 * local.sensors + first) * 3 + 1] ==
