@@ -24,7 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-BASELINES = ("persistence", "historical_average", "previous_day")
+BASELINES = ("persistence", "historical_average", "previous_day", "last_similar_day")
 
 
 def read(path):

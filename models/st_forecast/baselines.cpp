@@ -83,18 +83,29 @@ std::vector<double> historical_average_forecast(const HistoricalAverage& ha, con
                     [&](std::size_t t, std::size_t n, std::size_t) { return ha.at(t, n); });
 }
 
-double previous_day_value(const HistoricalAverage& ha, const SensorSeries& s, std::size_t t,
-                          std::size_t n) {
-  if (t >= s.steps_per_day && s.at(t - s.steps_per_day, n) != 0) return s.at(t - s.steps_per_day, n);
+std::string day_rule_name(DayRule rule) {
+  return rule == DayRule::kPreviousDay ? "previous_day" : "last_similar_day";
+}
+
+double day_before_value(const HistoricalAverage& ha, const SensorSeries& s, std::size_t t,
+                        std::size_t n, DayRule rule) {
+  const auto weekend = [&](std::size_t step) { return s.weekday(step) >= 5; };
+  const std::size_t days = rule == DayRule::kPreviousDay ? 1 : 7;
+  for (std::size_t k = 1; k <= days && t >= k * s.steps_per_day; ++k) {
+    const std::size_t u = t - k * s.steps_per_day;
+    if (rule == DayRule::kLastSimilarDay && weekend(u) != weekend(t)) continue;
+    return s.at(u, n) != 0 ? s.at(u, n) : ha.at(t, n);
+  }
   return ha.at(t, n);
 }
 
-std::vector<double> previous_day_forecast(const HistoricalAverage& ha, const SensorSeries& s,
-                                          const std::vector<std::size_t>& starts,
-                                          std::size_t input_steps, std::size_t output_steps) {
+std::vector<double> day_before_forecast(const HistoricalAverage& ha, const SensorSeries& s,
+                                        const std::vector<std::size_t>& starts,
+                                        std::size_t input_steps, std::size_t output_steps,
+                                        DayRule rule) {
   return per_target(s, starts, input_steps, output_steps,
                     [&](std::size_t t, std::size_t n, std::size_t) {
-                      return previous_day_value(ha, s, t, n);
+                      return day_before_value(ha, s, t, n, rule);
                     });
 }
 

@@ -7,7 +7,11 @@
 //                      training part's non-missing readings (the sensor's mean where a
 //                      slot has none);
 //   previous day       the reading one day before each target step (the historical
-//                      average where that is missing or before the series).
+//                      average where that is missing or before the series);
+//   last similar day   the reading at the same slot on the most recent earlier day of the
+//                      same kind, Monday to Friday or Saturday and Sunday, within a week
+//                      (Monday reads Friday, Saturday the Sunday before; otherwise the
+//                      previous day), the historical average where there is none.
 // All return (windows x sensors x horizons), in data units.
 #include <cstddef>
 #include <string>
@@ -44,14 +48,21 @@ std::vector<double> historical_average_forecast(const HistoricalAverage& ha, con
                                                 const std::vector<std::size_t>& starts,
                                                 std::size_t input_steps, std::size_t output_steps);
 
-// The previous day's reading of sensor n for step t (the historical average where that is
-// missing or before the series): the previous-day forecast of one target, and the models'
-// previous-day input (model.previous_day_input, batch.hpp).
-double previous_day_value(const HistoricalAverage& ha, const SensorSeries& s, std::size_t t,
-                          std::size_t n);
+// Which earlier day a day-before forecast reads: the previous day, or the last similar day.
+enum class DayRule { kPreviousDay, kLastSimilarDay };
 
-std::vector<double> previous_day_forecast(const HistoricalAverage& ha, const SensorSeries& s,
-                                          const std::vector<std::size_t>& starts,
-                                          std::size_t input_steps, std::size_t output_steps);
+// "previous_day" or "last_similar_day".
+std::string day_rule_name(DayRule rule);
+
+// Sensor n's reading at step t's slot on the earlier day `rule` picks (the historical
+// average where that is missing or before the series): one target of the day-before
+// forecasts, and the models' daily input (model.daily_input, batch.hpp).
+double day_before_value(const HistoricalAverage& ha, const SensorSeries& s, std::size_t t,
+                        std::size_t n, DayRule rule);
+
+std::vector<double> day_before_forecast(const HistoricalAverage& ha, const SensorSeries& s,
+                                        const std::vector<std::size_t>& starts,
+                                        std::size_t input_steps, std::size_t output_steps,
+                                        DayRule rule);
 
 }  // namespace tessera::models::st_forecast

@@ -2,11 +2,11 @@
 // A batch of forecast windows as the models take it, rows ordered (window, sensor, step):
 // row (w * sensors + n) * steps + t holds sensor n at input step t of window w.
 //   inputs    (rows, 2): the z-scored reading and the time of day in [0, 1); with the
-//             previous-day input (model.previous_day_input) a third column: the z-scored
-//             previous-day forecast of horizon t (previous_day_value of the target step
-//             start + steps + t) in the row of input step t, 0 for t >= horizons. The
-//             models that take it see at each horizon what the previous-day baseline
-//             would say (a daily-periodic input, as ASTGCN's daily segment).
+//             daily input (model.daily_input) a third column: in the row of input step
+//             t, the z-scored day-before forecast of horizon t (day_before_value of the
+//             target step start + steps + t, by the previous day or the last similar
+//             day), 0 for t >= horizons. The models that take it see at each horizon what
+//             that baseline would say (a daily-periodic input, as ASTGCN's daily segment).
 //   slot      time-of-day slot, weekday (0 = Monday), position in the window (0..steps-1)
 //   target    (windows * sensors, horizons), in data units (0: missing, masked)
 #include <cstddef>
@@ -53,30 +53,29 @@ inline Kokkos::View<int*, Kokkos::HostSpace> host_ids(const tensor::Vector<int>&
   return host;
 }
 
-// The number of input columns: 2, or 3 with the previous-day input.
-inline std::size_t input_columns(bool previous_day_input) { return previous_day_input ? 3 : 2; }
+// The number of input columns: 2, or 3 with the daily input.
+inline std::size_t input_columns(bool daily_input) { return daily_input ? 3 : 2; }
 
 // std::invalid_argument naming the model when the batch's columns differ from what the
-// model was declared with (model.previous_day_input on one side only: a caller's bug).
+// model was declared with (model.daily_input on one side only: a caller's bug).
 template <class T>
-void check_input_columns(const char* model, const ForecastBatch<T>& b, bool previous_day_input) {
-  if (b.inputs.extent(1) != input_columns(previous_day_input)) {
+void check_input_columns(const char* model, const ForecastBatch<T>& b, bool daily_input) {
+  if (b.inputs.extent(1) != input_columns(daily_input)) {
     throw std::invalid_argument(str(model, ": a batch of ", b.inputs.extent(1),
                                     " input columns for a model ",
-                                    previous_day_input ? "with" : "without",
-                                    " the previous-day input"));
+                                    daily_input ? "with" : "without", " the daily input"));
   }
 }
 
-// `previous_day`: the training part's historical average, for the previous-day column
-// (null: two columns). The previous-day column needs output_steps <= input_steps.
+// `daily`: the training part's historical average, for the daily column by `rule` (null:
+// two columns). The daily column needs output_steps <= input_steps.
 template <class T>
 ForecastBatch<T> make_batch(const SensorSeries& s, const ZScore& z,
                             const std::vector<std::size_t>& starts, std::size_t input_steps,
-                            std::size_t output_steps,
-                            const HistoricalAverage* previous_day = nullptr) {
-  if (previous_day && output_steps > input_steps) {
-    throw std::invalid_argument(str("make_batch: the previous-day column needs no more horizons (",
+                            std::size_t output_steps, const HistoricalAverage* daily = nullptr,
+                            DayRule rule = DayRule::kPreviousDay) {
+  if (daily && output_steps > input_steps) {
+    throw std::invalid_argument(str("make_batch: the daily column needs no more horizons (",
                                     output_steps, ") than input steps (", input_steps, ")"));
   }
   ForecastBatch<T> b;
@@ -85,7 +84,7 @@ ForecastBatch<T> make_batch(const SensorSeries& s, const ZScore& z,
   b.steps = input_steps;
   b.horizons = output_steps;
   const std::size_t rows = b.windows * b.sensors * b.steps;
-  const std::size_t columns = input_columns(previous_day != nullptr);
+  const std::size_t columns = input_columns(daily != nullptr);
   std::vector<double> inputs(rows * columns, 0.0);
   Kokkos::View<int*, Kokkos::HostSpace> slot("slot", rows), weekday("weekday", rows),
       position("position", rows);
@@ -98,9 +97,9 @@ ForecastBatch<T> make_batch(const SensorSeries& s, const ZScore& z,
         inputs[columns * r] = z.forward(s.at(step, n));
         inputs[columns * r + 1] =
             static_cast<double>(s.slot(step)) / static_cast<double>(s.steps_per_day);
-        if (previous_day && t < output_steps) {
+        if (daily && t < output_steps) {
           inputs[columns * r + 2] =
-              z.forward(previous_day_value(*previous_day, s, start + input_steps + t, n));
+              z.forward(day_before_value(*daily, s, start + input_steps + t, n, rule));
         }
         slot(r) = static_cast<int>(s.slot(step));
         weekday(r) = s.weekday(step);

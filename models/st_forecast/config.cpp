@@ -67,11 +67,13 @@ void add_st_forecast_keys(config::Schema& s) {
   s.add_string("model.weekday_embedding", std::string("auto"), {"auto", "on", "off"},
                "sttn and stid: a learned embedding of the day of week; auto: on when the "
                "training part covers all seven weekdays");
-  s.add_bool("model.previous_day_input", false,
-             "sttn, stid and mlp: take the previous-day forecast of each horizon (the "
-             "reading one day before the target step, the historical average where missing) "
-             "as an input beside the window's readings (a daily-periodic input; the stgcn "
-             "stays on the readings alone)");
+  s.add_string("model.daily_input", std::string("off"),
+               {"off", "previous_day", "last_similar_day"},
+               "sttn, stid and mlp: take a day-before forecast of each horizon as an input "
+               "beside the window's readings (a daily-periodic input): the reading one day "
+               "before the target step, or on the last earlier day of the same kind (weekday "
+               "or weekend), the historical average where missing; the stgcn stays on the "
+               "readings alone");
   s.add_int("model.mlp_hidden", 256, at_least(1), "mlp: hidden width");
   s.add_int("model.stid_dim", 32, at_least(1),
             "stid: width of the series embedding and of the sensor, time-of-day and weekday "
@@ -176,7 +178,9 @@ StForecastConfig from_config(const config::Config& c) {
   t.memory_patterns = static_cast<std::size_t>(c.get_int("model.memory_patterns"));
   t.memory_from_windows = c.get_string("model.memory_init") == "windows";
   m.weekday_embedding = c.get_string("model.weekday_embedding");
-  t.previous_day_input = c.get_bool("model.previous_day_input");
+  const std::string daily = c.get_string("model.daily_input");
+  t.daily_input = daily != "off";
+  m.daily_rule = daily == "last_similar_day" ? DayRule::kLastSimilarDay : DayRule::kPreviousDay;
   m.model.mlp_hidden = static_cast<std::size_t>(c.get_int("model.mlp_hidden"));
   m.model.stgcn.blocks = static_cast<std::size_t>(c.get_int("model.stgcn_blocks"));
   m.model.stgcn.channels = static_cast<std::size_t>(c.get_int("model.stgcn_channels"));
@@ -243,9 +247,10 @@ void validate(const StForecastConfig& m, int ranks) {
       throw InputError(str("key 'data.first_slot' = ", m.first_slot,
                            ": expected below data.steps_per_day = ", m.steps_per_day));
     }
-    if (m.model.sttn.previous_day_input && m.output_steps > m.input_steps) {
-      throw InputError(str("key 'model.previous_day_input' = true puts horizon t's previous-day "
-                           "value beside input step t: expected data.output_steps = ",
+    if (m.model.sttn.daily_input && m.output_steps > m.input_steps) {
+      throw InputError(str("key 'model.daily_input' = \"", day_rule_name(m.daily_rule),
+                           "\" puts horizon t's day-before value beside input step t: "
+                           "expected data.output_steps = ",
                            m.output_steps, " at most data.input_steps = ", m.input_steps));
     }
     if (m.model.sttn.dim % m.model.sttn.heads != 0) {

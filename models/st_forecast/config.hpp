@@ -26,6 +26,8 @@ struct StForecastConfig {
   std::vector<ForecasterKind> kinds;
   ForecasterOptions model;                 // kind and sensors set per run
   std::string weekday_embedding = "auto";  // "auto", "on", "off": sets model.sttn
+  // model.daily_input: off (model.sttn.daily_input false), or the day rule of the column.
+  DayRule daily_rule = DayRule::kPreviousDay;
   TrainOptions training;
   // Ranks per sensor group: the STTN's dense spatial attention keys sharded over them
   // (Sttn::set_spatial_key_shard); the groups split the batch. 1: no sharding.

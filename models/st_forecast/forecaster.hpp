@@ -54,7 +54,7 @@ class Forecaster {
       sttn_.declare(store, o.sttn);
     } else if (o.kind == ForecasterKind::kMlp) {
       mlp_.declare(store, o.sttn.input_steps, o.sttn.horizons, o.mlp_hidden,
-                   o.sttn.previous_day_input);
+                   o.sttn.daily_input);
     } else if (o.kind == ForecasterKind::kStid) {
       StidOptions s = o.stid;
       s.sensors = o.sttn.sensors;
@@ -62,7 +62,7 @@ class Forecaster {
       s.horizons = o.sttn.horizons;
       s.steps_per_day = o.sttn.steps_per_day;
       s.weekday_embedding = o.sttn.weekday_embedding;
-      s.previous_day_input = o.sttn.previous_day_input;
+      s.daily_input = o.sttn.daily_input;
       stid_.declare(store, s);
     } else {
       StgcnOptions g = o.stgcn;

@@ -147,7 +147,8 @@ ForecastResult train_and_score(const StForecastConfig& c, const io::RunContext& 
       starts.push_back(train[k * train.size() / count_windows]);
     }
     model.seed_memory(store, make_batch<T>(*data.series, data.z, starts, data.split.input_steps,
-                                           data.split.output_steps, data.previous_day));
+                                           data.split.output_steps, data.daily,
+                                           data.daily_rule));
   }
   ForecastResult r;
   r.name = forecaster_name(kind);
@@ -262,18 +263,21 @@ StForecastSummary run_st_forecast(const StForecastConfig& c, const io::RunContex
            persistence_forecast(series, data.split.test, c.input_steps, c.output_steps));
   baseline("historical_average",
            historical_average_forecast(ha, series, data.split.test, c.input_steps, c.output_steps));
-  baseline("previous_day",
-           previous_day_forecast(ha, series, data.split.test, c.input_steps, c.output_steps));
+  for (DayRule rule : {DayRule::kPreviousDay, DayRule::kLastSimilarDay}) {
+    baseline(day_rule_name(rule), day_before_forecast(ha, series, data.split.test, c.input_steps,
+                                                      c.output_steps, rule));
+  }
   ctx.results->set_attribute("/test/historical_average/mae", "slots",
                              ha.weekly() ? "time of week" : "time of day");
-  if (c.model.sttn.previous_day_input) {
-    data.previous_day = &ha;
-    runtime::log::info(
-        "st_forecast: the sttn, stid and mlp take the previous-day forecast of each horizon "
-        "as an input (model.previous_day_input)");
+  if (c.model.sttn.daily_input) {
+    data.daily = &ha;
+    data.daily_rule = c.daily_rule;
+    runtime::log::info(str("st_forecast: the sttn, stid and mlp take the ",
+                           day_rule_name(c.daily_rule),
+                           " forecast of each horizon as an input (model.daily_input)"));
   }
-  ctx.results->set_attribute("/", "previous_day_input",
-                             c.model.sttn.previous_day_input ? "true" : "false");
+  ctx.results->set_attribute("/", "daily_input",
+                             c.model.sttn.daily_input ? day_rule_name(c.daily_rule) : "off");
 
   if (!c.kinds.empty()) {
     ScaledLaplacian laplacian;

@@ -14,9 +14,9 @@ template <class T>
 class SensorMlp {
  public:
   void declare(nn::ParameterStore<T>& store, std::size_t input_steps, std::size_t horizons,
-               std::size_t hidden, bool previous_day_input = false) {
+               std::size_t hidden, bool daily_input = false) {
     steps_ = input_steps;
-    previous_day_ = previous_day_input;
+    previous_day_ = daily_input;
     mlp_.declare(store, "mlp", {features(), hidden, hidden, horizons}, nn::ActivationKind::kRelu);
   }
 

@@ -2,7 +2,7 @@
 // STID, the spatial-temporal identity baseline (Shao et al., CIKM 2022), as BasicTS 1.1.0's
 // basicts.models.STID has it (the peer in analysis/peers/basicts runs that code):
 //   e = series(the sensor's T z-scored readings)                       Linear T -> dim
-//       (with previous_day_input: the readings and the previous-day forecasts of the
+//       (with daily_input: the readings and the previous-day forecasts of the
 //       horizons side by side, Linear 2T -> dim; not in BasicTS)
 //   h = [e | node[n] | tod[slot of the last input step] | dow[its weekday]]   width H
 //   h = h + fc2(ReLU(fc1(h)))   `layers` times (fc1, fc2: H -> H; no dropout, as 1.1.0)
@@ -28,7 +28,7 @@ struct StidOptions {
   std::size_t dim = 32;    // width of the series embedding and of each table
   std::size_t layers = 3;  // residual MLP layers
   bool weekday_embedding = true;
-  bool previous_day_input = false;  // the batches' third column (batch.hpp)
+  bool daily_input = false;  // the batches' third column (batch.hpp)
 };
 
 template <class T>
@@ -67,7 +67,7 @@ class Stid {
   const Matrix<T>& forward(const nn::ParameterStore<T>& store, const ForecastBatch<T>& batch) {
     const StidOptions& o = options_;
     check_batch("stid", batch, o.sensors, o.input_steps);
-    check_input_columns("stid", batch, o.previous_day_input);
+    check_input_columns("stid", batch, o.daily_input);
     make_inputs(batch);
     const std::size_t rows = batch.windows * o.sensors, d = o.dim;
     tensor::ensure_shape(hidden_.front(), "stid.embedded", rows, hidden());
@@ -108,7 +108,7 @@ class Stid {
   std::size_t hidden() const { return options_.dim * (options_.weekday_embedding ? 4 : 3); }
   // The series Linear's inputs: T readings, and T previous-day values with the input.
   std::size_t series_width() const {
-    return options_.input_steps * (options_.previous_day_input ? 2 : 1);
+    return options_.input_steps * (options_.daily_input ? 2 : 1);
   }
 
  public:
@@ -120,7 +120,7 @@ class Stid {
   void make_inputs(const ForecastBatch<T>& batch) {
     const std::size_t rows = batch.windows * options_.sensors, steps = options_.input_steps;
     const std::size_t sensors = options_.sensors;
-    const bool previous_day = options_.previous_day_input;
+    const bool previous_day = options_.daily_input;
     tensor::ensure_shape(series_input_, "stid.readings", rows, series_width());
     if (node_ids_.extent(0) != rows) {
       node_ids_ = tensor::Vector<int>("stid.node_ids", rows);

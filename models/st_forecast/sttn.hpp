@@ -1,7 +1,7 @@
 #pragma once
 // The spatial-temporal transformer (STTN, Xu et al. 2020) in pre-norm form:
 //   x0 = input(reading, time of day[, previous day]) + tod[slot] + dow[weekday] + pos[t]
-//        + spatial[n] (previous day: with previous_day_input, the previous-day forecast of
+//        + spatial[n] (previous day: with daily_input, the previous-day forecast of
 //        horizon t in the row of step t, batch.hpp)
 //        (dow only with weekday_embedding: a table row of a weekday the training part
 //        never shows stays at its random initial value and corrupts every forecast of
@@ -57,9 +57,9 @@ struct SttnOptions {
   // patterns in its place (the Hopfield ablation).
   std::size_t memory_patterns = 0;
   bool memory_from_windows = false;  // the driver seeds the memory (seed_memory)
-  // The batches' third column, the previous-day forecast (model.previous_day_input; the
+  // The batches' third column, the previous-day forecast (model.daily_input; the
   // STID and the MLP take it too, from these options).
-  bool previous_day_input = false;
+  bool daily_input = false;
 };
 
 template <class T>
@@ -68,7 +68,7 @@ class Sttn {
   void declare(nn::ParameterStore<T>& store, const SttnOptions& o) {
     options_ = o;
     const std::size_t d = o.dim;
-    input_.declare(store, "input", input_columns(o.previous_day_input), d);
+    input_.declare(store, "input", input_columns(o.daily_input), d);
     tod_.declare(store, "tod", o.steps_per_day, d);
     if (o.weekday_embedding) dow_.declare(store, "dow", 7, d);
     pos_.declare(store, "pos", o.input_steps, d);
@@ -170,7 +170,7 @@ class Sttn {
     const SttnOptions& o = options_;
     const std::size_t sensors = local_sensors();
     check_batch("sttn", batch, sensors, o.input_steps);
-    check_input_columns("sttn", batch, o.previous_day_input);
+    check_input_columns("sttn", batch, o.daily_input);
     windows_ = batch.windows;
     const std::size_t rows = windows_ * sensors * o.input_steps, d = o.dim;
     tensor::ensure_shape(x0_, "sttn.x0", rows, d);

@@ -55,9 +55,10 @@ struct ForecastData {
   const SensorSeries* series = nullptr;
   WindowSplit split;
   ZScore z;
-  // The training part's historical average when the models take the previous-day input
-  // (model.previous_day_input: the batches' third column); null: two columns.
-  const HistoricalAverage* previous_day = nullptr;
+  // The training part's historical average when the models take the daily input
+  // (model.daily_input: the batches' third column, by daily_rule); null: two columns.
+  const HistoricalAverage* daily = nullptr;
+  DayRule daily_rule = DayRule::kPreviousDay;
 };
 
 // Checkpoints of a training (`tessera run --resume`). `boundary(step, write_state)` is

@@ -68,15 +68,17 @@ case "$case_name" in
         || fail "run.h5 lacks the attribute $attribute"
     done
     grep -q "sttn: epoch 1: train MAE" "$work/run/log.txt" && pass || fail "log.txt lacks the epoch lines"
-    # The previous-day input: the models that take it train with a third input column.
+    # The daily input: the models that take it train with a third input column.
     mpirun -np "$ranks" "$tessera" run "$work/exp.toml" --out "$work/previous_day" \
-      --set model.previous_day_input=true --set 'model.kinds="sttn, stid"' \
+      --set 'model.daily_input="last_similar_day"' --set 'model.kinds="sttn, stid"' \
       >"$work/previous_day.log" 2>&1 \
-      && pass || fail "st_forecast run with the previous-day input failed: $(cat "$work/previous_day.log")"
-    grep -q "previous-day forecast of each horizon as an input" "$work/previous_day/log.txt" && pass \
-      || fail "log.txt does not say the models take the previous-day input"
-    h5dump -a /previous_day_input "$work/previous_day/run.h5" | grep -q '"true"' && pass \
-      || fail "run.h5 lacks previous_day_input = true"
+      && pass || fail "st_forecast run with the daily input failed: $(cat "$work/previous_day.log")"
+    grep -q "take the last_similar_day forecast of each horizon as an input" "$work/previous_day/log.txt" \
+      && pass || fail "log.txt does not say the models take the daily input"
+    h5dump -a /daily_input "$work/previous_day/run.h5" | grep -q '"last_similar_day"' && pass \
+      || fail "run.h5 lacks daily_input = last_similar_day"
+    h5ls "$work/previous_day/run.h5/test/last_similar_day/mae" >/dev/null 2>&1 && pass \
+      || fail "run.h5 lacks the last-similar-day baseline"
     # The STTN's spatial attention keys sharded over the 2 ranks (one window group): the
     # same training as the batch split over them, up to float rounding.
     if [ "$ranks" = 2 ]; then
@@ -144,10 +146,10 @@ case "$case_name" in
     expect_error "too many eigenvectors" 1 2 "key 'model.eigenvectors' = 6: the 6 sensors" -- \
       validate "$work/eig.toml"
     write_experiment "$work/pday.toml"
-    sed -i 's/^\[model\]/[model]\nprevious_day_input = true/; s/^output_steps = 4/output_steps = 8/' \
+    sed -i 's/^\[model\]/[model]\ndaily_input = "previous_day"/; s/^output_steps = 4/output_steps = 8/' \
       "$work/pday.toml"
-    expect_error "previous-day input with more horizons than input steps" 1 2 \
-      "key 'model.previous_day_input' = true puts horizon t's previous-day value beside input step t" -- \
+    expect_error "daily input with more horizons than input steps" 1 2 \
+      "key 'model.daily_input' = \"previous_day\" puts horizon t's day-before value beside input step t" -- \
       validate "$work/pday.toml"
     write_experiment "$work/nan.toml"
     sed -i '5s/^[^,]*,/nan,/' "$work/series.csv"

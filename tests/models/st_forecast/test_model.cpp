@@ -62,7 +62,7 @@ struct SmallCase {
     model.set_graph(testing::device_laplacian<double>(g),
                     tensor::from_host<double>(laplacian_eigenvectors(g, 3), s.sensors, 3, "eig"));
     const ZScore z{50, 7};
-    batch = make_batch<double>(s, z, {0, 9, 30}, 4, 3, o.sttn.previous_day_input ? &ha : nullptr);
+    batch = make_batch<double>(s, z, {0, 9, 30}, 4, 3, o.sttn.daily_input ? &ha : nullptr);
   }
 
   // The outputs, then every parameter gradient of sum(y * r).
@@ -225,7 +225,7 @@ TEST_CASE("STID reads each row's sensor and its last input step's time of day an
   CHECK(std::equal(after.begin() + 3, after.end(), before.begin() + 3));  // other rows
 }
 
-TEST_CASE("the previous-day input: its column, and the gradients of the models that take it",
+TEST_CASE("the daily input: its column, and the gradients of the models that take it",
           "[model_fd]") {
   const SensorSeries s = testing::synthetic_series(60, 5);
   const HistoricalAverage ha(s, 40);
@@ -237,7 +237,8 @@ TEST_CASE("the previous-day input: its column, and the gradients of the models t
   const ForecastBatch<double> plain = make_batch<double>(s, z, starts, 4, 3);
   REQUIRE(b.inputs.extent(1) == 3);
   const std::vector<double> in = tensor::to_host(b.inputs), in2 = tensor::to_host(plain.inputs);
-  const std::vector<double> baseline = previous_day_forecast(ha, s, starts, 4, 3);
+  const std::vector<double> baseline =
+      day_before_forecast(ha, s, starts, 4, 3, DayRule::kPreviousDay);
   for (std::size_t w = 0; w < starts.size(); ++w) {
     for (std::size_t n = 0; n < s.sensors; ++n) {
       for (std::size_t t = 0; t < 4; ++t) {
@@ -253,16 +254,17 @@ TEST_CASE("the previous-day input: its column, and the gradients of the models t
   }
   // The fallback is used: sensor 0's reading at step 17 is missing, and window 9's horizon
   // 2 (step 15) reads step 15 - 24 < 0: both the historical average.
-  CHECK(previous_day_value(ha, s, 15, 0) == ha.at(15, 0));
-  CHECK(previous_day_value(ha, s, 17 + 24, 0) == ha.at(17 + 24, 0));
-  CHECK(previous_day_value(ha, s, 30, 2) == s.at(6, 2));
+  const DayRule previous = DayRule::kPreviousDay;
+  CHECK(day_before_value(ha, s, 15, 0, previous) == ha.at(15, 0));
+  CHECK(day_before_value(ha, s, 17 + 24, 0, previous) == ha.at(17 + 24, 0));
+  CHECK(day_before_value(ha, s, 30, 2, previous) == s.at(6, 2));
   CHECK_THROWS_AS(make_batch<double>(s, z, starts, 3, 4, &ha), std::invalid_argument);
 
   for (ForecasterKind kind : {ForecasterKind::kSttn, ForecasterKind::kStid, ForecasterKind::kMlp}) {
     ForecasterOptions o;
     o.kind = kind;
-    o.sttn.previous_day_input = true;
-    INFO(forecaster_name(kind) << " with the previous-day input");
+    o.sttn.daily_input = true;
+    INFO(forecaster_name(kind) << " with the daily input");
     CHECK(forecaster_gradient_error(o) < 1e-6);
     // The column is read: changing it moves the forecast. A batch without it is refused.
     SmallCase c(o);
@@ -275,6 +277,31 @@ TEST_CASE("the previous-day input: its column, and the gradients of the models t
     CHECK_THROWS_AS(c.model.forward(c.store, make_batch<double>(c.s, z, starts, 4, 3)),
                     std::invalid_argument);
   }
+}
+
+TEST_CASE("the last similar day: Monday reads Friday, weekends read weekends", "[model_fd]") {
+  // 8 days of 24 steps from a Wednesday (first_weekday 2), the first slot 3: step t is on
+  // day (t + 3) / 24, so day 0 Wednesday, 2 Friday, 3 Saturday, 4 Sunday, 5 Monday.
+  SensorSeries s = testing::synthetic_series(8 * 24, 2);
+  const HistoricalAverage ha(s, 6 * 24);
+  const auto at_day = [](std::size_t day) { return day * 24 - 3 + 10; };  // slot 10 of a day
+  const DayRule similar = DayRule::kLastSimilarDay, previous = DayRule::kPreviousDay;
+  REQUIRE(s.weekday(at_day(5)) == 0);  // Monday
+  CHECK(day_before_value(ha, s, at_day(5), 1, similar) == s.at(at_day(2), 1));   // Friday
+  CHECK(day_before_value(ha, s, at_day(5), 1, previous) == s.at(at_day(4), 1));  // Sunday
+  CHECK(day_before_value(ha, s, at_day(4), 1, similar) == s.at(at_day(3), 1));   // Saturday
+  CHECK(day_before_value(ha, s, at_day(6), 1, similar) == s.at(at_day(5), 1));   // Tuesday: Monday
+  // Saturday: no weekend day within the series before it, so the historical average.
+  CHECK(day_before_value(ha, s, at_day(3), 1, similar) == ha.at(at_day(3), 1));
+  // A missing reading on the day picked: the historical average (no further search).
+  s.values[at_day(2) * s.sensors + 0] = 0;
+  CHECK(day_before_value(ha, s, at_day(5), 0, similar) == ha.at(at_day(5), 0));
+  // The batch column by the rule.
+  const ZScore z{50, 7};
+  const std::size_t start = at_day(5) - 4;  // horizon 0 at Monday's slot 10
+  const std::vector<double> in =
+      tensor::to_host(make_batch<double>(s, z, {start}, 4, 3, &ha, similar).inputs);
+  CHECK(in[3 * (1 * 4 + 0) + 2] == z.forward(s.at(at_day(2), 1)));  // sensor 1, step 0
 }
 
 TEST_CASE("Chebyshev convolution equals dense Chebyshev polynomials of the Laplacian",

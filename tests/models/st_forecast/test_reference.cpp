@@ -126,7 +126,8 @@ TEST_CASE("windows, split, z-score, baselines and metrics match numpy", "[refere
   CHECK_FALSE(ha.weekly());
   const std::vector<double> average = historical_average_forecast(ha, s, split.test, in, out);
   check_equal("historical average", average, file.read("/protocol/historical_average"));
-  check_equal("previous day", previous_day_forecast(ha, s, split.test, in, out),
+  check_equal("previous day",
+              day_before_forecast(ha, s, split.test, in, out, DayRule::kPreviousDay),
               file.read("/protocol/previous_day"));
 
   const HorizonMetrics m = masked_metrics(average, truth, out);

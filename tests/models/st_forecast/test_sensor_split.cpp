@@ -103,7 +103,7 @@ TEST_CASE(
     INFO(hops << "-hop attention on " << runtime::comm_size(MPI_COMM_WORLD) << " ranks"
               << (previous_day ? ", previous-day input" : ""));
     ForecasterOptions o = split_model(g.nodes, hops);
-    o.sttn.previous_day_input = previous_day;
+    o.sttn.daily_input = previous_day;
     const ForecastBatch<double> batch =
         make_batch<double>(s, ZScore{50, 7}, {0, 9, 30}, 4, 3, previous_day ? &ha : nullptr);
     const Run whole = run(o, g, batch, nullptr);
