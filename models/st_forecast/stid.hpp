@@ -2,7 +2,7 @@
 // STID, the spatial-temporal identity baseline (Shao et al., CIKM 2022), as BasicTS 1.1.0's
 // basicts.models.STID has it (the peer in analysis/peers/basicts runs that code):
 //   e = series(the sensor's T z-scored readings)                       Linear T -> dim
-//       (with daily_input: the readings and the previous-day forecasts of the
+//       (with daily_input: the readings and the day-before forecasts of the
 //       horizons side by side, Linear 2T -> dim; not in BasicTS)
 //   h = [e | node[n] | tod[slot of the last input step] | dow[its weekday]]   width H
 //   h = h + fc2(ReLU(fc1(h)))   `layers` times (fc1, fc2: H -> H; no dropout, as 1.1.0)
@@ -106,7 +106,7 @@ class Stid {
 
   const StidOptions& options() const { return options_; }
   std::size_t hidden() const { return options_.dim * (options_.weekday_embedding ? 4 : 3); }
-  // The series Linear's inputs: T readings, and T previous-day values with the input.
+  // The series Linear's inputs: T readings, and T day-before values with the daily input.
   std::size_t series_width() const {
     return options_.input_steps * (options_.daily_input ? 2 : 1);
   }
@@ -114,13 +114,13 @@ class Stid {
  public:
   // Public only for nvcc, which cannot compile a device lambda inside a private or
   // protected member function; not part of the interface.
-  // Per (window, sensor) row r: its T readings (then its previous-day values), its
+  // Per (window, sensor) row r: its T readings (then its day-before values), its
   // sensor, and the time-of-day slot and weekday of its last input step (BasicTS indexes
   // the tables with the last step's).
   void make_inputs(const ForecastBatch<T>& batch) {
     const std::size_t rows = batch.windows * options_.sensors, steps = options_.input_steps;
     const std::size_t sensors = options_.sensors;
-    const bool previous_day = options_.daily_input;
+    const bool daily = options_.daily_input;
     tensor::ensure_shape(series_input_, "stid.readings", rows, series_width());
     if (node_ids_.extent(0) != rows) {
       node_ids_ = tensor::Vector<int>("stid.node_ids", rows);
@@ -135,7 +135,7 @@ class Stid {
         KOKKOS_LAMBDA(const int r) {
           const std::size_t first = static_cast<std::size_t>(r) * steps;
           for (std::size_t t = 0; t < steps; ++t) readings(r, t) = in(first + t, 0);
-          if (previous_day) {
+          if (daily) {
             for (std::size_t t = 0; t < steps; ++t) readings(r, steps + t) = in(first + t, 2);
           }
           node(r) = static_cast<int>(static_cast<std::size_t>(r) % sensors);

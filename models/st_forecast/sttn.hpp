@@ -1,7 +1,7 @@
 #pragma once
 // The spatial-temporal transformer (STTN, Xu et al. 2020) in pre-norm form:
-//   x0 = input(reading, time of day[, previous day]) + tod[slot] + dow[weekday] + pos[t]
-//        + spatial[n] (previous day: with daily_input, the previous-day forecast of
+//   x0 = input(reading, time of day[, day before]) + tod[slot] + dow[weekday] + pos[t]
+//        + spatial[n] (day before: with daily_input, the day-before forecast of
 //        horizon t in the row of step t, batch.hpp)
 //        (dow only with weekday_embedding: a table row of a weekday the training part
 //        never shows stays at its random initial value and corrupts every forecast of
@@ -57,7 +57,7 @@ struct SttnOptions {
   // patterns in its place (the Hopfield ablation).
   std::size_t memory_patterns = 0;
   bool memory_from_windows = false;  // the driver seeds the memory (seed_memory)
-  // The batches' third column, the previous-day forecast (model.daily_input; the
+  // The batches' third column, the day-before forecast (model.daily_input; the
   // STID and the MLP take it too, from these options).
   bool daily_input = false;
 };
